@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs everything bertscope needs to build and test on Debian 12, from Debian's archive only.
+set -euo pipefail
+packages=(
+  build-essential cmake pkg-config
+  libdnnl-dev          # oneDNN 2.6: the matmul kernels
+  nlohmann-json3-dev   # config.json, safetensors headers, result files
+  libutf8proc-dev      # Unicode tables for the tokenizer
+  libcli11-dev         # command-line parsing
+  libtomlplusplus-dev  # experiment specs
+  libgtest-dev         # tests
+)
+sudo_cmd=""
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,34 @@
+#pragma once
+// WordPiece vocabulary: one token a line, id = line number (as HuggingFace's load_vocab).
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace bertscope {
+
+class Vocab {
+ public:
+  // Throws Error naming the file when it is missing, empty, has duplicate tokens,
+  // or lacks one of the special tokens [PAD] [UNK] [CLS] [SEP] [MASK].
+  static Vocab load(const std::string& path);
+  static Vocab from_tokens(std::vector<std::string> tokens, const std::string& origin);
+
+  std::optional<int> find(std::string_view token) const;
+  const std::string& token(int id) const { return tokens_.at(static_cast<size_t>(id)); }
+  int size() const { return static_cast<int>(tokens_.size()); }
+
+  int unk_id() const { return unk_; }
+  int cls_id() const { return cls_; }
+  int sep_id() const { return sep_; }
+  int pad_id() const { return pad_; }
+  int mask_id() const { return mask_; }
+
+ private:
+  std::vector<std::string> tokens_;
+  std::unordered_map<std::string, int> ids_;
+  int unk_ = -1, cls_ = -1, sep_ = -1, pad_ = -1, mask_ = -1;
+};
+
+}  // namespace bertscope

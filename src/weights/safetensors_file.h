@@ -1,0 +1,51 @@
+#pragma once
+// A read-only, memory-mapped safetensors file (https://huggingface.co/docs/safetensors).
+// Layout: 8-byte little-endian header length N, N bytes of JSON header, then the data.
+// Every header field is validated before use: a hostile file can make us read nothing
+// outside the mapping and allocate nothing larger than the file.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "weights/dtype.h"
+
+namespace bertscope {
+
+struct TensorInfo {
+  std::string name;
+  DType dtype;
+  std::vector<int64_t> shape;
+  size_t begin = 0;  // byte offset into the data section
+  size_t end = 0;    // one past the last byte
+  int64_t element_count() const;
+};
+
+class SafetensorsFile {
+ public:
+  // Maps and validates `path`. Throws Error naming the file and the problem: missing file,
+  // truncated header, header length beyond the file, bad JSON, unknown dtype, negative
+  // shape, byte count that disagrees with dtype x shape, offsets out of range or overlapping.
+  static std::shared_ptr<const SafetensorsFile> open(const std::string& path);
+  ~SafetensorsFile();
+  SafetensorsFile(const SafetensorsFile&) = delete;
+  SafetensorsFile& operator=(const SafetensorsFile&) = delete;
+
+  const std::string& path() const { return path_; }
+  const std::vector<TensorInfo>& tensors() const { return tensors_; }
+  const TensorInfo* find(std::string_view name) const;  // nullptr when absent
+  std::span<const std::byte> bytes(const TensorInfo& info) const;
+
+ private:
+  SafetensorsFile() = default;
+  std::string path_;
+  const std::byte* map_ = nullptr;
+  size_t map_size_ = 0;
+  size_t data_offset_ = 0;
+  std::vector<TensorInfo> tensors_;
+};
+
+}  // namespace bertscope

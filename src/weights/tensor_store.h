@@ -1,0 +1,41 @@
+#pragma once
+// All tensors of a model directory: `model.safetensors`, or the shards listed by
+// `model.safetensors.index.json` (its weight_map), seen as one name -> tensor table.
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "weights/safetensors_file.h"
+
+namespace bertscope {
+
+class TensorStore {
+ public:
+  // `dir` is a resolved model directory (see model_dir.h). Throws Error when neither file
+  // exists, a shard named by the index is missing, or the index is malformed.
+  static TensorStore open_dir(const std::string& dir);
+  static TensorStore open_file(const std::string& path);
+
+  bool contains(std::string_view name) const;
+  // Tensor `name` converted to float32. Throws Error naming the file when the tensor is
+  // absent or its shape differs from `expected_shape`.
+  std::vector<float> read_f32(std::string_view name, const std::vector<int64_t>& expected_shape) const;
+  // Pointer straight into the mapping when the tensor is F32 and 4-byte aligned (no copy),
+  // else nullptr. Same checks as read_f32. Valid while this store lives.
+  const float* borrow_f32(std::string_view name, const std::vector<int64_t>& expected_shape) const;
+  // Where `name` lives, for messages (the file path), or "" when absent.
+  std::string file_of(std::string_view name) const;
+  std::vector<std::string> names() const;
+
+ private:
+  struct Entry {
+    const SafetensorsFile* file;
+    const TensorInfo* info;
+  };
+  const Entry& lookup(std::string_view name, const std::vector<int64_t>& expected_shape) const;
+  std::vector<std::shared_ptr<const SafetensorsFile>> files_;
+  std::vector<std::pair<std::string, Entry>> entries_;  // sorted by name
+};
+
+}  // namespace bertscope
