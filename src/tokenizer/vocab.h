@@ -1,5 +1,7 @@
 #pragma once
 // WordPiece vocabulary: one token a line, id = line number (as HuggingFace's load_vocab).
+#include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,8 +28,15 @@ class Vocab {
   int mask_id() const { return mask_; }
 
  private:
+  // Transparent, so that find(string_view) looks up without building a std::string:
+  // WordPiece probes the vocabulary for every candidate substring.
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+
   std::vector<std::string> tokens_;
-  std::unordered_map<std::string, int> ids_;
+  std::unordered_map<std::string, int, Hash, std::equal_to<>> ids_;
   int unk_ = -1, cls_ = -1, sep_ = -1, pad_ = -1, mask_ = -1;
 };
 
