@@ -1,0 +1,89 @@
+#include "tokenizer/tokenizer.h"
+
+#include <array>
+#include <utility>
+
+#include "tokenizer/basic_tokenizer.h"
+#include "tokenizer/unicode_text.h"
+#include "tokenizer/wordpiece.h"
+
+namespace bertscope {
+
+namespace {
+
+// BertTokenizer's all_special_tokens. None is a prefix of another, so scanning
+// left to right finds the same matches as HF's added-token trie.
+constexpr std::array<std::u32string_view, 5> kSpecialTokens = {U"[UNK]", U"[SEP]", U"[PAD]", U"[CLS]",
+                                                              U"[MASK]"};
+
+void append_word(const Vocab& vocab, std::u32string_view word, Encoding& out) {
+  for (std::u32string_view special : kSpecialTokens) {
+    if (word == special) {
+      std::string token = unicode::encode_utf8(word);
+      out.ids.push_back(*vocab.find(token));
+      out.tokens.push_back(std::move(token));
+      return;
+    }
+  }
+  wordpiece(vocab, word, out);
+}
+
+void append_segment(const Vocab& vocab, bool do_lower_case, std::u32string_view segment, Encoding& out) {
+  for (const std::u32string& word : basic_tokenize(segment, do_lower_case, kSpecialTokens)) {
+    append_word(vocab, word, out);
+  }
+}
+
+}  // namespace
+
+Tokenizer::Tokenizer(Vocab vocab, bool do_lower_case) : vocab_(std::move(vocab)), do_lower_case_(do_lower_case) {}
+
+Encoding Tokenizer::tokenize(std::string_view text) const {
+  const std::u32string chars = unicode::decode_utf8(text);
+  const std::u32string_view view(chars);
+  Encoding out;
+  // Special tokens are cut out of the raw text first (case-sensitive, anywhere, even
+  // inside a word), so they are never lower-cased or split; the text between them
+  // is tokenized on its own.
+  size_t segment_start = 0;
+  size_t i = 0;
+  while (i < view.size()) {
+    std::u32string_view matched;
+    if (view[i] == U'[') {
+      for (std::u32string_view special : kSpecialTokens) {
+        if (view.substr(i).starts_with(special)) {
+          matched = special;
+          break;
+        }
+      }
+    }
+    if (matched.empty()) {
+      ++i;
+      continue;
+    }
+    append_segment(vocab_, do_lower_case_, view.substr(segment_start, i - segment_start), out);
+    append_word(vocab_, matched, out);
+    i += matched.size();
+    segment_start = i;
+  }
+  append_segment(vocab_, do_lower_case_, view.substr(segment_start), out);
+  return out;
+}
+
+Encoding Tokenizer::encode(std::string_view text) const {
+  Encoding pieces = tokenize(text);
+  Encoding out;
+  out.tokens.reserve(pieces.tokens.size() + 2);
+  out.ids.reserve(pieces.ids.size() + 2);
+  out.tokens.push_back(vocab_.token(vocab_.cls_id()));
+  out.ids.push_back(vocab_.cls_id());
+  for (size_t k = 0; k < pieces.tokens.size(); ++k) {
+    out.tokens.push_back(std::move(pieces.tokens[k]));
+    out.ids.push_back(pieces.ids[k]);
+  }
+  out.tokens.push_back(vocab_.token(vocab_.sep_id()));
+  out.ids.push_back(vocab_.sep_id());
+  return out;
+}
+
+}  // namespace bertscope
