@@ -1,7 +1,7 @@
 #pragma once
-// Atomic file output: write to "<path>.tmp-<pid>" in the same folder, fsync, rename over
-// <path>. A crash, error or Ctrl-C never leaves a half-written <path>; the temporary is
-// removed on failure (and by a SIGINT handler the CLI installs, see remove_pending_files()).
+// Atomic file output: write to "<path>.tmp-<pid>-<n>" in the same folder, fsync, rename
+// over <path>. A crash, error or Ctrl-C never leaves a half-written <path>; the temporary
+// is removed on failure (and by a SIGINT handler the CLI installs, see remove_pending_files()).
 #include <string>
 #include <string_view>
 
@@ -9,6 +9,31 @@ namespace bertscope {
 
 // Writes `contents` to `path` atomically. Throws Error naming the path on failure.
 void write_file_atomic(const std::string& path, std::string_view contents);
+
+// Streaming form, for outputs too large to build in memory first: write() pieces, then
+// commit(). Destroying it without commit() (an exception on the way) removes the temporary
+// and leaves any existing <path> untouched. Every failure throws Error naming <path>.
+class AtomicFileWriter {
+ public:
+  explicit AtomicFileWriter(std::string path);
+  ~AtomicFileWriter();
+  AtomicFileWriter(const AtomicFileWriter&) = delete;
+  AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
+
+  void write(std::string_view bytes);
+  void commit();  // fsync, close, rename into place
+
+  const std::string& path() const { return path_; }
+  const std::string& temp_path() const { return temp_; }
+
+ private:
+  void abandon() noexcept;
+  std::string path_;
+  std::string temp_;
+  int fd_ = -1;
+  int slot_ = -1;  // index in the pending-file table, -1 when not tracked
+  bool committed_ = false;
+};
 
 // Removes every temporary file that is being written right now. Async-signal-safe
 // enough for a SIGINT handler (only unlink on a fixed table of paths).

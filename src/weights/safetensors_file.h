@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "weights/dtype.h"
@@ -24,6 +25,9 @@ struct TensorInfo {
   int64_t element_count() const;
 };
 
+// "[30522, 32]", as error messages print shapes.
+std::string shape_string(const std::vector<int64_t>& shape);
+
 class SafetensorsFile {
  public:
   // Maps and validates `path`. Throws Error naming the file and the problem: missing file,
@@ -38,6 +42,13 @@ class SafetensorsFile {
   const std::vector<TensorInfo>& tensors() const { return tensors_; }
   const TensorInfo* find(std::string_view name) const;  // nullptr when absent
   std::span<const std::byte> bytes(const TensorInfo& info) const;
+  // The optional "__metadata__" string map, sorted by key (e.g. {"format": "pt"}).
+  const std::vector<std::pair<std::string, std::string>>& metadata() const { return metadata_; }
+  // Bytes before the data section: 8 + header length.
+  size_t data_offset() const { return data_offset_; }
+
+  // Largest header accepted; the JSON parser's memory is proportional to it.
+  static constexpr uint64_t kMaxHeaderBytes = 100'000'000;
 
  private:
   SafetensorsFile() = default;
@@ -45,7 +56,8 @@ class SafetensorsFile {
   const std::byte* map_ = nullptr;
   size_t map_size_ = 0;
   size_t data_offset_ = 0;
-  std::vector<TensorInfo> tensors_;
+  std::vector<TensorInfo> tensors_;  // sorted by name
+  std::vector<std::pair<std::string, std::string>> metadata_;
 };
 
 }  // namespace bertscope

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "weights/safetensors_file.h"
@@ -16,6 +17,9 @@ class TensorStore {
   // exists, a shard named by the index is missing, or the index is malformed.
   static TensorStore open_dir(const std::string& dir);
   static TensorStore open_file(const std::string& path);
+
+  // The file named in "missing tensor" messages: model.safetensors, or the index.
+  const std::string& origin() const { return origin_; }
 
   bool contains(std::string_view name) const;
   // Tensor `name` converted to float32. Throws Error naming the file when the tensor is
@@ -36,6 +40,7 @@ class TensorStore {
   const Entry& lookup(std::string_view name, const std::vector<int64_t>& expected_shape) const;
   std::vector<std::shared_ptr<const SafetensorsFile>> files_;
   std::vector<std::pair<std::string, Entry>> entries_;  // sorted by name
+  std::string origin_;  // model.safetensors or the index: named when a tensor is missing
 };
 
 }  // namespace bertscope
