@@ -32,6 +32,12 @@ class TempDir {
   TempDir& operator=(const TempDir&) = delete;
   const std::filesystem::path& path() const { return path_; }
   std::string file(const std::string& name) const { return (path_ / name).string(); }
+  // Writes `contents` to a file in this folder and returns its path.
+  std::string write(const std::string& name, const std::string& contents) const {
+    const std::string p = file(name);
+    std::ofstream(p, std::ios::binary) << contents;
+    return p;
+  }
 
  private:
   std::filesystem::path path_;

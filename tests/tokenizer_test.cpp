@@ -1,6 +1,8 @@
 // Tokenizer: the reference cases of HuggingFace BertTokenizer, vocabulary errors, and
 // robustness on bytes that are not UTF-8.
 #include <gtest/gtest.h>
+
+#include "test_util.h"
 #include <unistd.h>
 
 #include <algorithm>
@@ -63,30 +65,6 @@ void expect_consistent(const Encoding& e, const Vocab& vocab) {
     EXPECT_EQ(e.tokens[i], vocab.token(e.ids[i]));
   }
 }
-
-class TempDir {
- public:
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::temp_directory_path() /
-            ("bertscope-" + std::string(info->name()) + "-" + std::to_string(::getpid()));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string write(const std::string& name, const std::string& contents) const {
-    const fs::path p = path_ / name;
-    std::ofstream(p, std::ios::binary) << contents;
-    return p.string();
-  }
-  std::string path(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
 
 std::string error_of(const std::function<void()>& f) {
   try {
@@ -209,7 +187,7 @@ TEST(Vocab, LoadsReferenceVocabulary) {
 
 TEST(Vocab, LineEndingsAsPythonReadlines) {
   // "\r\n" and a lone "\r" end lines too; other whitespace stays in the token.
-  TempDir dir;
+  bertscope::test::TempDir dir;
   const std::string path = dir.write("vocab.txt", "[PAD]\r\n[UNK]\r[CLS]\n[SEP]\n[MASK]\n a\t\nlast");
   const Vocab v = Vocab::load(path);
   EXPECT_EQ(v.size(), 7);
@@ -220,15 +198,15 @@ TEST(Vocab, LineEndingsAsPythonReadlines) {
 }
 
 TEST(Vocab, MissingFile) {
-  TempDir dir;
-  const std::string path = dir.path("nope.txt");
+  bertscope::test::TempDir dir;
+  const std::string path = dir.file("nope.txt");
   const std::string msg = error_of([&] { Vocab::load(path); });
   EXPECT_NE(msg.find(path), std::string::npos) << msg;
   EXPECT_NE(msg.find("not found"), std::string::npos) << msg;
 }
 
 TEST(Vocab, EmptyFile) {
-  TempDir dir;
+  bertscope::test::TempDir dir;
   const std::string path = dir.write("empty.txt", "");
   const std::string msg = error_of([&] { Vocab::load(path); });
   EXPECT_NE(msg.find(path), std::string::npos) << msg;
@@ -236,7 +214,7 @@ TEST(Vocab, EmptyFile) {
 }
 
 TEST(Vocab, DuplicateLine) {
-  TempDir dir;
+  bertscope::test::TempDir dir;
   const std::string path = dir.write("dup.txt", kSpecials + "hello\nworld\nhello\n");
   const std::string msg = error_of([&] { Vocab::load(path); });
   EXPECT_NE(msg.find(path), std::string::npos) << msg;
@@ -247,7 +225,7 @@ TEST(Vocab, DuplicateLine) {
 }
 
 TEST(Vocab, MissingMask) {
-  TempDir dir;
+  bertscope::test::TempDir dir;
   const std::string path = dir.write("nomask.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\nhello\n");
   const std::string msg = error_of([&] { Vocab::load(path); });
   EXPECT_NE(msg.find(path), std::string::npos) << msg;
@@ -256,7 +234,7 @@ TEST(Vocab, MissingMask) {
 }
 
 TEST(Vocab, AbsurdLineAndBadUtf8) {
-  TempDir dir;
+  bertscope::test::TempDir dir;
   const std::string long_path = dir.write("long.txt", kSpecials + std::string(5000, 'x') + "\n");
   std::string msg = error_of([&] { Vocab::load(long_path); });
   EXPECT_NE(msg.find(long_path), std::string::npos) << msg;
@@ -270,8 +248,8 @@ TEST(Vocab, AbsurdLineAndBadUtf8) {
 }
 
 TEST(Vocab, DirectoryIsNotAFile) {
-  TempDir dir;
-  fs::create_directories(dir.path("sub"));
-  const std::string msg = error_of([&] { Vocab::load(dir.path("sub")); });
-  EXPECT_NE(msg.find(dir.path("sub")), std::string::npos) << msg;
+  bertscope::test::TempDir dir;
+  fs::create_directories(dir.file("sub"));
+  const std::string msg = error_of([&] { Vocab::load(dir.file("sub")); });
+  EXPECT_NE(msg.find(dir.file("sub")), std::string::npos) << msg;
 }

@@ -1,0 +1,51 @@
+#include "kernels/attention.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <vector>
+
+namespace bertscope {
+
+void self_attention(const float* q, const float* k, const float* v, const int* lengths,
+                    const AttentionShape& shape, float* context) {
+  const int seq = shape.seq, dim = shape.head_dim;
+  const size_t stride = static_cast<size_t>(shape.hidden());
+  const float scale = 1.0f / std::sqrt(static_cast<float>(dim));
+#pragma omp parallel
+  {
+    std::vector<float> scores(static_cast<size_t>(seq));
+#pragma omp for collapse(2) schedule(static)
+    for (int b = 0; b < shape.batch; ++b) {
+      for (int h = 0; h < shape.heads; ++h) {
+        const size_t row0 = static_cast<size_t>(b) * static_cast<size_t>(seq);
+        const size_t col0 = static_cast<size_t>(h) * static_cast<size_t>(dim);
+        for (int i = 0; i < seq; ++i) {
+          const float* qi = q + (row0 + i) * stride + col0;
+          float max_score = -INFINITY;
+          for (int j = 0; j < seq; ++j) {
+            const float* kj = k + (row0 + j) * stride + col0;
+            float dot = 0.0f;
+            for (int d = 0; d < dim; ++d) dot += qi[d] * kj[d];
+            scores[j] = dot * scale + (j < lengths[b] ? 0.0f : -10000.0f);
+            max_score = std::max(max_score, scores[j]);
+          }
+          float total = 0.0f;
+          for (int j = 0; j < seq; ++j) {
+            scores[j] = std::exp(scores[j] - max_score);
+            total += scores[j];
+          }
+          float* out = context + (row0 + i) * stride + col0;
+          std::fill(out, out + dim, 0.0f);
+          for (int j = 0; j < seq; ++j) {
+            const float p = scores[j] / total;
+            const float* vj = v + (row0 + j) * stride + col0;
+            for (int d = 0; d < dim; ++d) out[d] += p * vj[d];
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace bertscope

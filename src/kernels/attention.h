@@ -1,0 +1,21 @@
+#pragma once
+// Multi-head scaled dot-product attention of BERT's self-attention, on Q, K, V already
+// projected: context = softmax(Q K^T / sqrt(d) + mask) V per head, heads concatenated.
+
+namespace bertscope {
+
+struct AttentionShape {
+  int batch = 0;
+  int seq = 0;
+  int heads = 0;
+  int head_dim = 0;
+  int hidden() const { return heads * head_dim; }
+};
+
+// q, k, v, context: [batch * seq, heads * head_dim]. `lengths[b]` is the number of real
+// tokens of sequence b; keys at positions >= lengths[b] are padding and get the additive
+// mask -10000 that HF BERT uses (so padded rows still equal HF's, not only the real ones).
+void self_attention(const float* q, const float* k, const float* v, const int* lengths,
+                    const AttentionShape& shape, float* context);
+
+}  // namespace bertscope

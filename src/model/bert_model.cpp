@@ -1,0 +1,131 @@
+#include "model/bert_model.h"
+
+#include <algorithm>
+#include <cstddef>
+
+#include "common/error.h"
+#include "kernels/attention.h"
+#include "weights/model_dir.h"
+
+namespace bertscope {
+
+namespace {
+
+void run_hooks(const Hooks* hooks, const HookSite& site, float* data, int batch, int seq, int width) {
+  if (hooks && !hooks->empty()) hooks->run(site, ActivationView{data, batch, seq, width});
+}
+
+size_t elements(int rows, int width) { return static_cast<size_t>(rows) * static_cast<size_t>(width); }
+
+}  // namespace
+
+BertModel BertModel::load(const std::string& path) {
+  const ModelFiles files = resolve_model_dir(path);
+  BertConfig config = BertConfig::load(files.config);
+  Vocab vocab = Vocab::load(files.vocab);
+  if (vocab.size() > config.vocab_size) {
+    throw Error(files.vocab + ": " + std::to_string(vocab.size()) + " tokens, but config.json vocab_size is " +
+                std::to_string(config.vocab_size));
+  }
+  Tokenizer tokenizer(std::move(vocab), read_do_lower_case(files));
+  auto weights = BertWeights::load(TensorStore::open_dir(files.dir), config);
+  return BertModel(std::move(config), std::move(tokenizer), std::move(weights), files.dir);
+}
+
+BertModel::BertModel(BertConfig config, Tokenizer tokenizer, std::shared_ptr<const BertWeights> weights,
+                     std::string dir)
+    : config_(std::move(config)), tokenizer_(std::move(tokenizer)), weights_(std::move(weights)), dir_(std::move(dir)) {}
+
+void BertModel::validate(const TokenBatch& tokens) const {
+  if (tokens.seq > config_.max_position_embeddings) {
+    throw Error("input has " + std::to_string(tokens.seq) + " tokens with [CLS] and [SEP], the model's maximum is " +
+                std::to_string(config_.max_position_embeddings) + " (max_position_embeddings)");
+  }
+  if (tokens.batch <= 0 || tokens.seq <= 0) throw Error("empty input: no tokens to run");
+  for (int id : tokens.ids) {
+    if (id < 0 || id >= config_.vocab_size) throw Error("token id " + std::to_string(id) + " is outside the vocabulary");
+  }
+}
+
+HiddenState BertModel::embed(const TokenBatch& tokens, const Hooks* hooks) const {
+  validate(tokens);
+  const int H = config_.hidden_size;
+  HiddenState state{tokens.batch, tokens.seq, H, tokens.lengths, {}};
+  state.values.resize(elements(state.rows(), H));
+  const EmbeddingWeights& e = weights_->embeddings;
+#pragma omp parallel for schedule(static)
+  for (int r = 0; r < state.rows(); ++r) {
+    const size_t position = static_cast<size_t>(r % tokens.seq);
+    const float* word = e.word + static_cast<size_t>(tokens.ids[static_cast<size_t>(r)]) * H;
+    const float* pos = e.position + position * H;
+    float* out = state.values.data() + static_cast<size_t>(r) * H;
+    for (int i = 0; i < H; ++i) out[i] = word[i] + pos[i] + e.token_type[i];  // token type 0
+  }
+  add_layer_norm(state.values.data(), nullptr, state.rows(), H, e.ln, state.values.data());
+  run_hooks(hooks, HookSite::embed_out(), state.values.data(), state.batch, state.seq, H);
+  return state;
+}
+
+void BertModel::run_block(HiddenState& state, int layer, const Hooks* hooks) const {
+  const BlockWeights& w = weights_->blocks[static_cast<size_t>(layer)];
+  const int rows = state.rows(), H = config_.hidden_size, I = config_.intermediate_size;
+  const int B = state.batch, S = state.seq;
+  std::vector<float> q(elements(rows, H)), k(elements(rows, H)), v(elements(rows, H));
+  std::vector<float> context(elements(rows, H)), attn(elements(rows, H)), mid(elements(rows, H));
+  std::vector<float> ffn(elements(rows, I));
+  const float* x = state.values.data();
+
+  w.query.forward(x, rows, q.data());
+  w.key.forward(x, rows, k.data());
+  w.value.forward(x, rows, v.data());
+  const AttentionShape shape{B, S, config_.num_attention_heads, config_.head_dim()};
+  self_attention(q.data(), k.data(), v.data(), state.lengths.data(), shape, context.data());
+  run_hooks(hooks, HookSite::block(SiteKind::AttnContext, layer), context.data(), B, S, H);
+
+  w.attn_out.forward(context.data(), rows, attn.data());
+  run_hooks(hooks, HookSite::block(SiteKind::AttnOut, layer), attn.data(), B, S, H);
+  add_layer_norm(attn.data(), x, rows, H, w.ln1, mid.data());
+  run_hooks(hooks, HookSite::block(SiteKind::Ln1Out, layer), mid.data(), B, S, H);
+
+  w.ffn_in.forward(mid.data(), rows, ffn.data());
+  run_hooks(hooks, HookSite::block(SiteKind::MlpPost, layer), ffn.data(), B, S, I);
+  w.ffn_out.forward(ffn.data(), rows, attn.data());  // reuse: attention output is no longer needed
+  run_hooks(hooks, HookSite::block(SiteKind::MlpOut, layer), attn.data(), B, S, H);
+  add_layer_norm(attn.data(), mid.data(), rows, H, w.ln2, state.values.data());
+  run_hooks(hooks, HookSite::block_out(layer), state.values.data(), B, S, H);
+}
+
+void BertModel::run_blocks(HiddenState& state, int first, int end, const Hooks* hooks) const {
+  if (first < 0 || end > layers() || first > end) {
+    throw Error("block range [" + std::to_string(first) + ", " + std::to_string(end) + ") is outside the model's " +
+                std::to_string(layers()) + " blocks");
+  }
+  for (int layer = first; layer < end; ++layer) run_block(state, layer, hooks);
+}
+
+void BertModel::mlm_logits(const float* hidden, int rows, float* logits) const {
+  const MlmHeadWeights& head = weights_->head;
+  const int H = config_.hidden_size;
+  std::vector<float> transformed(elements(rows, H));
+  head.transform.forward(hidden, rows, transformed.data());
+  add_layer_norm(transformed.data(), nullptr, rows, H, head.ln, transformed.data());
+  head.decoder.forward(transformed.data(), rows, logits);
+}
+
+std::vector<float> BertModel::mlm_logits(const HiddenState& state, int b, int s) const {
+  std::vector<float> logits(static_cast<size_t>(config_.vocab_size));
+  mlm_logits(state.row(b, s), 1, logits.data());
+  return logits;
+}
+
+HiddenState BertModel::forward(const TokenBatch& tokens, const Hooks* hooks, std::vector<HiddenState>* all_hidden) const {
+  HiddenState state = embed(tokens, hooks);
+  if (all_hidden) all_hidden->assign(1, state);
+  for (int layer = 0; layer < layers(); ++layer) {
+    run_block(state, layer, hooks);
+    if (all_hidden) all_hidden->push_back(state);
+  }
+  return state;
+}
+
+}  // namespace bertscope

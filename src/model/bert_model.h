@@ -1,0 +1,68 @@
+#pragma once
+// HuggingFace BertForMaskedLM, float32, with hook sites (hook_site.h). The forward pass is
+// split into its stages so an experiment can run the embeddings once, keep a block's
+// output, and restart from any block with an edited state.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/bert_weights.h"
+#include "model/hooks.h"
+#include "model/token_batch.h"
+#include "tokenizer/tokenizer.h"
+#include "weights/bert_config.h"
+
+namespace bertscope {
+
+// The residual stream between blocks: [batch, seq, hidden] plus the attention mask.
+struct HiddenState {
+  int batch = 0;
+  int seq = 0;
+  int width = 0;
+  std::vector<int> lengths;
+  std::vector<float> values;
+
+  int rows() const { return batch * seq; }
+  ActivationView view() { return {values.data(), batch, seq, width}; }
+  const float* row(int b, int s) const {
+    return values.data() + (static_cast<size_t>(b) * static_cast<size_t>(seq) + static_cast<size_t>(s)) *
+                               static_cast<size_t>(width);
+  }
+};
+
+class BertModel {
+ public:
+  // `path`: a model directory or a HuggingFace hub cache folder (model_dir.h).
+  static BertModel load(const std::string& path);
+  BertModel(BertConfig config, Tokenizer tokenizer, std::shared_ptr<const BertWeights> weights,
+            std::string dir);
+
+  const BertConfig& config() const { return config_; }
+  const Tokenizer& tokenizer() const { return tokenizer_; }
+  const std::string& dir() const { return dir_; }
+  int layers() const { return config_.num_hidden_layers; }
+
+  // Checks ids and lengths against the vocabulary and max positions (Error otherwise).
+  void validate(const TokenBatch& tokens) const;
+  // Embeddings + LayerNorm (token type 0) = hidden_states[0]; runs the embed.out hooks.
+  HiddenState embed(const TokenBatch& tokens, const Hooks* hooks = nullptr) const;
+  // Runs blocks [first, end) on `state` in place, with their hooks.
+  void run_blocks(HiddenState& state, int first, int end, const Hooks* hooks = nullptr) const;
+  // MLM head on `rows` hidden vectors [rows, hidden] -> logits [rows, vocab].
+  void mlm_logits(const float* hidden, int rows, float* logits) const;
+  std::vector<float> mlm_logits(const HiddenState& state, int b, int s) const;
+
+  // Full forward pass; `all_hidden` (optional) receives hidden_states[0..layers].
+  HiddenState forward(const TokenBatch& tokens, const Hooks* hooks = nullptr,
+                      std::vector<HiddenState>* all_hidden = nullptr) const;
+
+ private:
+  void run_block(HiddenState& state, int layer, const Hooks* hooks) const;
+
+  BertConfig config_;
+  Tokenizer tokenizer_;
+  std::shared_ptr<const BertWeights> weights_;
+  std::string dir_;
+};
+
+}  // namespace bertscope

@@ -1,0 +1,47 @@
+#pragma once
+// The named places in the forward pass where a hook may read or overwrite activations.
+// One name per site, TransformerLens style; the table with HF module paths is in the README.
+//
+//   embed.out              bert.embeddings                          hidden_states[0]
+//   blocks.L.attn.context  encoder.layer[L].attention.self          heads concatenated
+//   blocks.L.attn.out      encoder.layer[L].attention.output.dense  before residual + LayerNorm
+//   blocks.L.ln1.out       encoder.layer[L].attention.output        after its LayerNorm
+//   blocks.L.mlp.post      encoder.layer[L].intermediate            after GELU, width = ffn
+//   blocks.L.mlp.out       encoder.layer[L].output.dense            before residual + LayerNorm
+//   blocks.L.out           encoder.layer[L]                         hidden_states[L+1]
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bertscope {
+
+enum class SiteKind { EmbedOut, AttnContext, AttnOut, Ln1Out, MlpPost, MlpOut, BlockOut };
+
+struct HookSite {
+  SiteKind kind = SiteKind::BlockOut;
+  int layer = -1;  // 0-based block; -1 for embed.out
+
+  static HookSite embed_out() { return {SiteKind::EmbedOut, -1}; }
+  static HookSite block(SiteKind kind, int layer) { return {kind, layer}; }
+  static HookSite block_out(int layer) { return {SiteKind::BlockOut, layer}; }
+
+  std::string name() const;
+  // "blocks.3.mlp.out" -> site; std::nullopt for an unknown name.
+  static std::optional<HookSite> parse(std::string_view name);
+  // All sites of a model with `layers` blocks, in forward order.
+  static std::vector<HookSite> all(int layers);
+
+  bool operator==(const HookSite&) const = default;
+};
+
+struct HookSiteDoc {
+  SiteKind kind;
+  const char* pattern;       // "blocks.{L}.attn.out"
+  const char* hf_module;     // "bert.encoder.layer[L].attention.output.dense"
+  const char* transformer_lens;  // "blocks.{L}.hook_attn_out"
+  const char* meaning;
+};
+const std::vector<HookSiteDoc>& hook_site_docs();
+
+}  // namespace bertscope

@@ -1,0 +1,124 @@
+// Hook sites: names, the order and shapes they are called with, that reading a site gives
+// HF's tensor there, that writing one changes what follows, and that the forward pass can
+// restart from a saved block output.
+#include <gtest/gtest.h>
+
+#include "model/bert_model.h"
+#include "model/predictions.h"
+#include "test_support.h"
+
+namespace bertscope {
+namespace {
+
+using test::all_close;
+
+const BertModel& tiny() {
+  static const BertModel model = BertModel::load(test::reference_model("tiny-fp32"));
+  return model;
+}
+
+TEST(HookSite, NamesRoundTripAndUnknownNamesAreRejected) {
+  for (const HookSite& site : HookSite::all(24)) {
+    const auto parsed = HookSite::parse(site.name());
+    ASSERT_TRUE(parsed.has_value()) << site.name();
+    EXPECT_EQ(*parsed, site);
+  }
+  EXPECT_EQ(HookSite::parse("blocks.7.mlp.out")->layer, 7);
+  EXPECT_EQ(HookSite::parse("blocks.7.mlp.out")->kind, SiteKind::MlpOut);
+  for (const char* bad : {"", "blocks", "blocks.x.out", "blocks.-1.out", "blocks.3", "blocks.3.resid", "embed", "blocks.3.out.x"}) {
+    EXPECT_FALSE(HookSite::parse(bad).has_value()) << bad;
+  }
+  EXPECT_EQ(HookSite::all(2).size(), 1u + 2u * 6u);
+  EXPECT_EQ(hook_site_docs().size(), 7u);
+}
+
+TEST(Hooks, EverySiteIsCalledOnceInForwardOrderWithItsWidth) {
+  const BertModel& bert = tiny();
+  Hooks hooks;
+  std::vector<std::string> seen;
+  for (const HookSite& site : HookSite::all(bert.layers())) {
+    hooks.add(site, [&](const HookSite& s, ActivationView view) {
+      seen.push_back(s.name());
+      EXPECT_EQ(view.batch, 1);
+      EXPECT_EQ(view.seq, 12);
+      EXPECT_EQ(view.width, s.kind == SiteKind::MlpPost ? bert.config().intermediate_size : bert.config().hidden_size);
+    });
+  }
+  const auto readable = test::read_json(test::data_path("reference/golden/tiny-fp32.json"));
+  bert.forward(TokenBatch::single(readable["prompts"][0]["ids"].get<std::vector<int>>()), &hooks);
+  std::vector<std::string> expected;
+  for (const HookSite& site : HookSite::all(bert.layers())) expected.push_back(site.name());
+  EXPECT_EQ(seen, expected);
+}
+
+TEST(Hooks, ReadingBlockOutputsGivesHuggingFaceHiddenStates) {
+  const BertModel& bert = tiny();
+  const test::GoldenTensors golden("tiny-fp32");
+  const auto ids64 = golden.i64("p1.input_ids");
+  Hooks hooks;
+  std::map<std::string, std::vector<float>> captured;
+  auto capture = [&](const HookSite& s, ActivationView v) {
+    captured[s.name()].assign(v.data, v.data + static_cast<size_t>(v.batch * v.seq * v.width));
+  };
+  hooks.add(HookSite::embed_out(), capture);
+  for (int l = 0; l < bert.layers(); ++l) hooks.add(HookSite::block_out(l), capture);
+  bert.forward(TokenBatch::single(std::vector<int>(ids64.begin(), ids64.end())), &hooks);
+  EXPECT_TRUE(all_close(captured["embed.out"], golden.f32("p1.hidden.0")));
+  for (int l = 0; l < bert.layers(); ++l) {
+    EXPECT_TRUE(all_close(captured[HookSite::block_out(l).name()], golden.f32("p1.hidden." + std::to_string(l + 1))))
+        << "block " << l;
+  }
+}
+
+TEST(Hooks, WritingTheMaskRowGivesHuggingFaceEditedLogits) {
+  // The reference edits the [MASK] row of block L's output: h = 0.5 h, h = 0, and h[perm].
+  const BertModel& bert = tiny();
+  const test::GoldenTensors golden("tiny-fp32");
+  const auto readable = test::read_json(test::data_path("reference/golden/tiny-fp32.json"));
+  for (size_t p = 0; p < readable["prompts"].size(); ++p) {
+    const auto& prompt = readable["prompts"][p];
+    const std::string key = "p" + std::to_string(p);
+    const int mask = prompt["mask_index"].get<int>();
+    const TokenBatch tokens = TokenBatch::single(prompt["ids"].get<std::vector<int>>());
+    for (int layer = 0; layer < bert.layers(); ++layer) {
+      const std::string at = key + ".L" + std::to_string(layer);
+      SCOPED_TRACE(at);
+      const auto perm = golden.i64(key + ".shuffle.L" + std::to_string(layer) + ".perm");
+      struct Edit {
+        std::string name;
+        std::function<void(float*, int)> apply;
+      };
+      const std::vector<Edit> edits = {
+          {"scale0.5", [](float* h, int n) { for (int i = 0; i < n; ++i) h[i] *= 0.5f; }},
+          {"zero", [](float* h, int n) { std::fill(h, h + n, 0.0f); }},
+          {"shuffle", [&](float* h, int n) {
+             std::vector<float> copy(h, h + n);
+             for (int i = 0; i < n; ++i) h[i] = copy[static_cast<size_t>(perm[static_cast<size_t>(i)])];
+           }},
+      };
+      for (const Edit& edit : edits) {
+        Hooks hooks;
+        hooks.add(HookSite::block_out(layer), [&](const HookSite&, ActivationView v) { edit.apply(v.row(0, mask), v.width); });
+        const HiddenState last = bert.forward(tokens, &hooks);
+        const std::string name = key + "." + edit.name + ".L" + std::to_string(layer) + ".mask_logits";
+        EXPECT_TRUE(all_close(bert.mlm_logits(last, 0, mask), golden.f32(name))) << name;
+      }
+    }
+  }
+}
+
+TEST(Hooks, RestartingFromASavedBlockOutputEqualsTheFullPass) {
+  const BertModel& bert = tiny();
+  const auto readable = test::read_json(test::data_path("reference/golden/tiny-fp32.json"));
+  const TokenBatch tokens = TokenBatch::single(readable["prompts"][2]["ids"].get<std::vector<int>>());
+  const HiddenState full = bert.forward(tokens);
+  HiddenState state = bert.embed(tokens);
+  bert.run_blocks(state, 0, 1);
+  HiddenState saved = state;  // block 0's output, kept for reuse
+  bert.run_blocks(saved, 1, bert.layers());
+  EXPECT_TRUE(all_close(saved.values, full.values, 0.0, 0.0));
+  EXPECT_THROW(bert.run_blocks(state, 1, bert.layers() + 1), Error);
+}
+
+}  // namespace
+}  // namespace bertscope

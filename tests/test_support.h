@@ -1,0 +1,124 @@
+#pragma once
+// Shared helpers of the test suite: paths of the reference data, reading golden tensors,
+// comparing float arrays the way the reference README asks (abs 1e-4, rel 1e-3).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sys/wait.h>
+#include <cstdlib>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "test_util.h"
+#include "weights/safetensors_file.h"
+
+namespace bertscope::test {
+
+inline std::string data_path(const std::string& relative) { return std::string(BERTSCOPE_TEST_DATA) + "/" + relative; }
+inline std::string reference_model(const std::string& name) { return data_path("reference/models/" + name); }
+
+inline nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot open " + path);
+  return nlohmann::json::parse(in);
+}
+
+// Golden tensors of one reference case (golden/<case>.safetensors).
+class GoldenTensors {
+ public:
+  explicit GoldenTensors(const std::string& case_name)
+      : file_(SafetensorsFile::open(data_path("reference/golden/" + case_name + ".safetensors"))) {}
+
+  bool has(const std::string& name) const { return file_->find(name) != nullptr; }
+  std::vector<float> f32(const std::string& name) const {
+    const TensorInfo* info = require(name, DType::F32);
+    std::vector<float> out(static_cast<size_t>(info->element_count()));
+    std::memcpy(out.data(), file_->bytes(*info).data(), out.size() * sizeof(float));
+    return out;
+  }
+  std::vector<int64_t> i64(const std::string& name) const {
+    const TensorInfo* info = require(name, DType::I64);
+    std::vector<int64_t> out(static_cast<size_t>(info->element_count()));
+    std::memcpy(out.data(), file_->bytes(*info).data(), out.size() * sizeof(int64_t));
+    return out;
+  }
+  std::vector<int64_t> shape(const std::string& name) const { return require(name, std::nullopt)->shape; }
+
+ private:
+  const TensorInfo* require(const std::string& name, std::optional<DType> dtype) const {
+    const TensorInfo* info = file_->find(name);
+    if (!info) throw std::runtime_error("golden tensor missing: " + name);
+    if (dtype && info->dtype != *dtype) throw std::runtime_error("golden tensor has another dtype: " + name);
+    return info;
+  }
+  std::shared_ptr<const SafetensorsFile> file_;
+};
+
+// |a - b| <= atol + rtol * |b| everywhere; reports the worst element.
+inline ::testing::AssertionResult all_close(const float* actual, const float* expected, size_t n,
+                                            double atol = 1e-4, double rtol = 1e-3) {
+  size_t worst = 0;
+  double worst_excess = -1.0;
+  for (size_t i = 0; i < n; ++i) {
+    const double diff = std::fabs(static_cast<double>(actual[i]) - expected[i]);
+    const double excess = diff - (atol + rtol * std::fabs(static_cast<double>(expected[i])));
+    if (!(excess <= 0.0) && (std::isnan(excess) || excess > worst_excess)) {
+      worst_excess = std::isnan(excess) ? 1e30 : excess;
+      worst = i;
+    }
+  }
+  if (worst_excess < 0.0) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "element " << worst << ": actual " << actual[worst] << ", expected "
+                                       << expected[worst] << " (atol " << atol << ", rtol " << rtol << ")";
+}
+
+inline ::testing::AssertionResult all_close(const std::vector<float>& actual, const std::vector<float>& expected,
+                                            double atol = 1e-4, double rtol = 1e-3) {
+  if (actual.size() != expected.size()) {
+    return ::testing::AssertionFailure() << "size " << actual.size() << " != " << expected.size();
+  }
+  return all_close(actual.data(), expected.data(), actual.size(), atol, rtol);
+}
+
+}  // namespace bertscope::test
+
+namespace bertscope::test {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+inline std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += (c == '\'') ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// Runs `program args...` through /bin/sh, capturing stdout and stderr separately.
+inline CommandResult run_command(const std::string& program, const std::vector<std::string>& args) {
+  TempDir capture;
+  std::string command = shell_quote(program);
+  for (const auto& a : args) command += " " + shell_quote(a);
+  command += " >" + shell_quote(capture.file("out")) + " 2>" + shell_quote(capture.file("err")) + " </dev/null";
+  const int status = std::system(command.c_str());
+  auto slurp = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  CommandResult result;
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.out = slurp(capture.file("out"));
+  result.err = slurp(capture.file("err"));
+  return result;
+}
+
+inline CommandResult run_cli(const std::vector<std::string>& args) { return run_command(BERTSCOPE_CLI, args); }
+
+}  // namespace bertscope::test
