@@ -1,0 +1,52 @@
+#include "experiments/distributions.h"
+
+#include <span>
+
+#include "common/error.h"
+#include "interventions/random_stream.h"
+
+namespace bertscope {
+
+namespace {
+
+ValueDistribution describe(std::span<const float> values, const DistributionRequest& request) {
+  ValueDistribution d;
+  d.moments = moments(values);
+  d.tails = tails(values, d.moments);
+  d.histogram = histogram(values, request.histogram_low, request.histogram_high, request.bins);
+  return d;
+}
+
+}  // namespace
+
+DistributionReport hidden_state_distributions(const BertModel& model, const DistributionRequest& request) {
+  if (!(request.histogram_low < request.histogram_high)) throw Error("histogram range must have low < high");
+  if (request.bins < 1 || request.bins > 100000) throw Error("--bins must be between 1 and 100000");
+  if (!(request.noise_factor >= 0.0)) throw Error("--noise-factor must be >= 0");
+  DistributionReport report;
+  report.request = request;
+  report.prompt = MaskedPrompt::prepare(model, request.prompt, "", /*require_mask=*/false);
+  std::vector<HiddenState> hidden;
+  model.forward(TokenBatch::single(report.prompt.ids), nullptr, &hidden);
+
+  for (size_t i = 0; i < hidden.size(); ++i) {
+    const HiddenState& h = hidden[i];
+    StateDistribution s;
+    s.index = static_cast<int>(i);
+    s.name = i == 0 ? "embeddings" : "block " + std::to_string(i - 1);
+    s.all = describe(h.values, request);
+    if (report.prompt.mask_index >= 0) {
+      s.mask = describe(std::span<const float>(h.row(0, report.prompt.mask_index), static_cast<size_t>(h.width)), request);
+    }
+    s.noise_std = request.noise_factor * s.all.moments.std;
+    std::vector<float> noise(h.values.size());
+    RandomStream stream(request.seed, {0xD157u, i});
+    stream.fill_normal(noise.data(), noise.size());
+    for (float& v : noise) v = static_cast<float>(v * s.noise_std);
+    s.noise = describe(noise, request);
+    report.states.push_back(std::move(s));
+  }
+  return report;
+}
+
+}  // namespace bertscope

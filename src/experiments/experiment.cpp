@@ -1,0 +1,52 @@
+#include "experiments/experiment.h"
+
+#include "common/error.h"
+
+namespace bertscope {
+
+SiteKind parse_edit_site(const std::string& name) {
+  const auto site = HookSite::parse("blocks.0." + name);
+  if (!site) throw Error("site '" + name + "' is not one of: out, attn.context, attn.out, ln1.out, mlp.post, mlp.out");
+  return site->kind;
+}
+
+std::string edit_site_name(SiteKind kind) {
+  const std::string full = HookSite::block(kind, 0).name();
+  return full.substr(std::string("blocks.0.").size());
+}
+
+void ExperimentSpec::validate() const {
+  if (prompts.empty()) throw Error(name + ": no prompt given");
+  if (trials < 1 || trials > 10000000) throw Error(name + ": trials must be between 1 and 10000000");
+  if (top_k < 1 || top_k > 1000) throw Error(name + ": top must be between 1 and 1000");
+  if (max_batch_tokens < 1) throw Error(name + ": max_batch_tokens must be positive");
+  if (interventions.empty() && !distributions) throw Error(name + ": nothing to run: give interventions or distributions");
+  for (const auto& spec : interventions) spec.validate();
+  if (!interventions.empty()) {
+    for (const auto& p : prompts) {
+      if (p.target.empty()) throw Error(name + ": prompt \"" + p.text + "\" needs a target word for the interventions");
+    }
+  }
+}
+
+ExperimentResult run_experiment(const BertModel& model, const ExperimentSpec& spec, const ProgressFn& progress) {
+  spec.validate();
+  ExperimentResult result{spec, model.dir(), {}, {}};
+  const std::vector<int> layers = parse_layers(spec.layers, model.layers());
+  for (const PromptSpec& prompt : spec.prompts) {
+    if (!spec.interventions.empty()) {
+      SweepRequest request{prompt.text, prompt.target, spec.interventions, layers, spec.site,
+                           spec.trials, spec.seed, spec.top_k, spec.max_batch_tokens};
+      result.sweeps.push_back(run_sweep(model, request, progress));
+    }
+    if (spec.distributions) {
+      DistributionRequest request = spec.distribution;
+      request.prompt = prompt.text;
+      request.seed = spec.seed;
+      result.distributions.push_back(hidden_state_distributions(model, request));
+    }
+  }
+  return result;
+}
+
+}  // namespace bertscope

@@ -1,0 +1,55 @@
+#pragma once
+// An experiment described as data (pyvene style): prompts, interventions and their
+// options, layers, trials, seed, and whether to measure hidden-state distributions.
+// `bertscope sweep`, `stats` and `run SPEC.toml` all build one and run it here.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "experiments/distributions.h"
+#include "experiments/sweep.h"
+
+namespace bertscope {
+
+struct PromptSpec {
+  std::string text;
+  std::string target;
+};
+
+struct ExperimentSpec {
+  std::string name = "experiment";
+  std::string model;  // folder; empty = the caller's default
+  std::string out;    // output folder; empty = out/<name>
+  std::vector<PromptSpec> prompts;
+  std::vector<InterventionSpec> interventions;  // may be empty: distributions only
+  std::string layers = "all";
+  SiteKind site = SiteKind::BlockOut;
+  int trials = 1;
+  uint64_t seed = 0;
+  int top_k = 5;
+  int max_batch_tokens = 4096;
+  bool distributions = false;
+  DistributionRequest distribution;  // its prompt and seed are filled per prompt
+
+  // Reads a TOML spec (see examples/*.toml). Throws Error naming the file, the key and
+  // what is wrong, for unknown keys too (a typo must not silently change an experiment).
+  static ExperimentSpec load_toml(const std::string& path);
+  static ExperimentSpec parse_toml(const std::string& text, const std::string& origin);
+  void validate() const;
+};
+
+struct ExperimentResult {
+  ExperimentSpec spec;
+  std::string model_dir;
+  std::vector<SweepResult> sweeps;               // one per prompt, when there are interventions
+  std::vector<DistributionReport> distributions;  // one per prompt, when asked
+};
+
+ExperimentResult run_experiment(const BertModel& model, const ExperimentSpec& spec, const ProgressFn& progress = {});
+
+// The block sites an edit may target: "out" (default), "attn.out", "attn.context",
+// "ln1.out", "mlp.post", "mlp.out". Throws Error for anything else.
+SiteKind parse_edit_site(const std::string& name);
+std::string edit_site_name(SiteKind kind);
+
+}  // namespace bertscope

@@ -1,0 +1,172 @@
+// Reading an ExperimentSpec from TOML (toml++). Every key is checked: unknown keys and
+// wrong types are errors that name the file, the line and the key.
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "common/error.h"
+#include "experiments/experiment.h"
+
+namespace bertscope {
+
+namespace {
+
+class TableReader {
+ public:
+  TableReader(const toml::table& table, std::string origin, std::string where)
+      : table_(table), origin_(std::move(origin)), where_(std::move(where)) {}
+
+  template <typename T>
+  void read(const std::string& key, T& into) {
+    seen_.insert(key);
+    const toml::node* node = table_.get(key);
+    if (!node) return;
+    if constexpr (std::is_same_v<T, std::string>) {
+      if (auto v = node->value<std::string>()) return void(into = *v);
+      fail(*node, key, "must be a string");
+    } else if constexpr (std::is_same_v<T, bool>) {
+      if (auto v = node->value<bool>()) return void(into = *v);
+      fail(*node, key, "must be true or false");
+    } else if constexpr (std::is_floating_point_v<T>) {
+      if (auto v = node->value<double>()) return void(into = static_cast<T>(*v));
+      fail(*node, key, "must be a number");
+    } else {
+      const auto v = node->value<int64_t>();
+      if (!v || *v < 0 || static_cast<uint64_t>(*v) > static_cast<uint64_t>(std::numeric_limits<T>::max())) {
+        fail(*node, key, "must be a non-negative whole number in range");
+      }
+      into = static_cast<T>(*v);
+    }
+  }
+  // Reads "layers" given as a string ("all", "0-5") or an array of block numbers.
+  void read_layers(const std::string& key, std::string& into) {
+    seen_.insert(key);
+    const toml::node* node = table_.get(key);
+    if (!node) return;
+    if (auto s = node->value<std::string>()) return void(into = *s);
+    if (const toml::array* array = node->as_array()) {
+      into.clear();
+      for (const toml::node& item : *array) {
+        const auto v = item.value<int64_t>();
+        if (!v) fail(item, key, "must hold block numbers");
+        into += (into.empty() ? "" : ",") + std::to_string(*v);
+      }
+      return;
+    }
+    fail(*node, key, "must be \"all\", a range like \"0-5\", or an array of block numbers");
+  }
+  const toml::node* take(const std::string& key) {
+    seen_.insert(key);
+    return table_.get(key);
+  }
+  void reject_unknown_keys() const {
+    for (const auto& [key, node] : table_) {
+      if (!seen_.count(std::string(key.str()))) fail(node, std::string(key.str()), "is not a known key");
+    }
+  }
+  [[noreturn]] void fail(const toml::node& node, const std::string& key, const std::string& why) const {
+    const auto line = node.source().begin.line;
+    throw Error(origin_ + ":" + std::to_string(line) + ": " + where_ + key + " " + why);
+  }
+
+ private:
+  const toml::table& table_;
+  std::string origin_, where_;
+  std::set<std::string> seen_;
+};
+
+InterventionSpec read_intervention(const toml::table& table, const std::string& origin, size_t index) {
+  TableReader r(table, origin, "interventions[" + std::to_string(index) + "].");
+  std::string kind, std_of = "vector", positions = "mask";
+  r.read("kind", kind);
+  const auto parsed = InterventionSpec::parse_kind(kind);
+  if (!parsed) {
+    throw Error(origin + ": interventions[" + std::to_string(index) + "].kind '" + kind +
+                "' is not one of shuffle, noise, scale, zero, skip, mix, patch");
+  }
+  InterventionSpec spec = InterventionSpec::of_kind(*parsed);
+  r.read("factor", spec.factor);
+  r.read("std_of", std_of);
+  r.read("positions", positions);
+  r.read("other_prompt", spec.other_prompt);
+  r.reject_unknown_keys();
+  if (std_of == "vector") spec.std_of = NoiseScale::Vector;
+  else if (std_of == "layer") spec.std_of = NoiseScale::Layer;
+  else if (std_of == "absolute") spec.std_of = NoiseScale::Absolute;
+  else throw Error(origin + ": interventions[" + std::to_string(index) + "].std_of must be vector, layer or absolute");
+  spec.positions = Positions::parse(positions);
+  return spec;
+}
+
+}  // namespace
+
+ExperimentSpec ExperimentSpec::parse_toml(const std::string& text, const std::string& origin) {
+  toml::table root;
+  try {
+    root = toml::parse(text, origin);
+  } catch (const toml::parse_error& e) {
+    throw Error(origin + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
+  }
+  ExperimentSpec spec;
+  TableReader r(root, origin, "");
+  std::string site = "out";
+  r.read("name", spec.name);
+  r.read("model", spec.model);
+  r.read("out", spec.out);
+  r.read_layers("layers", spec.layers);
+  r.read("site", site);
+  r.read("trials", spec.trials);
+  r.read("seed", spec.seed);
+  r.read("top", spec.top_k);
+  r.read("max_batch_tokens", spec.max_batch_tokens);
+  spec.site = parse_edit_site(site);
+
+  if (const toml::node* prompts = r.take("prompts")) {
+    const toml::array* array = prompts->as_array();
+    if (!array || !array->is_array_of_tables()) r.fail(*prompts, "prompts", "must be [[prompts]] tables");
+    for (size_t i = 0; i < array->size(); ++i) {
+      TableReader p(*array->get(i)->as_table(), origin, "prompts[" + std::to_string(i) + "].");
+      PromptSpec prompt;
+      p.read("text", prompt.text);
+      p.read("target", prompt.target);
+      p.reject_unknown_keys();
+      if (prompt.text.empty()) throw Error(origin + ": prompts[" + std::to_string(i) + "].text is missing");
+      spec.prompts.push_back(prompt);
+    }
+  }
+  if (const toml::node* interventions = r.take("interventions")) {
+    const toml::array* array = interventions->as_array();
+    if (!array || !array->is_array_of_tables()) r.fail(*interventions, "interventions", "must be [[interventions]] tables");
+    for (size_t i = 0; i < array->size(); ++i) spec.interventions.push_back(read_intervention(*array->get(i)->as_table(), origin, i));
+  }
+  if (const toml::node* distributions = r.take("distributions")) {
+    const toml::table* table = distributions->as_table();
+    if (!table) r.fail(*distributions, "distributions", "must be a [distributions] table");
+    spec.distributions = true;
+    TableReader d(*table, origin, "distributions.");
+    d.read("noise_factor", spec.distribution.noise_factor);
+    d.read("bins", spec.distribution.bins);
+    d.read("low", spec.distribution.histogram_low);
+    d.read("high", spec.distribution.histogram_high);
+    d.reject_unknown_keys();
+  }
+  r.reject_unknown_keys();
+  if (spec.out.empty()) spec.out = "out/" + spec.name;
+  try {
+    spec.validate();
+  } catch (const Error& e) {
+    throw Error(origin + ": " + e.what());
+  }
+  return spec;
+}
+
+ExperimentSpec ExperimentSpec::load_toml(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(path + ": cannot read the experiment spec");
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_toml(text.str(), path);
+}
+
+}  // namespace bertscope

@@ -1,0 +1,28 @@
+#include "experiments/mask_prediction.h"
+
+#include <cmath>
+
+namespace bertscope {
+
+MaskPrediction MaskPrediction::from_log_probs(std::span<const float> log_probs, int target_id, int top_k) {
+  MaskPrediction p;
+  p.top = bertscope::top_k(log_probs, top_k);
+  if (target_id >= 0) {
+    p.target_logsoftmax = log_probs[static_cast<size_t>(target_id)];
+    p.target_prob = std::exp(p.target_logsoftmax);
+    p.target_rank = rank_of(log_probs, target_id);
+    p.loss = -p.target_logsoftmax;
+  }
+  return p;
+}
+
+double kl_divergence(std::span<const float> clean_log_probs, std::span<const float> edited_log_probs) {
+  double kl = 0.0;
+  for (size_t i = 0; i < clean_log_probs.size(); ++i) {
+    const double lp = clean_log_probs[i];
+    kl += std::exp(lp) * (lp - static_cast<double>(edited_log_probs[i]));
+  }
+  return kl;
+}
+
+}  // namespace bertscope

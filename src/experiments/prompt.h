@@ -1,0 +1,24 @@
+#pragma once
+// A prompt with one [MASK] and a target word, tokenized and checked against a model.
+#include <string>
+#include <vector>
+
+#include "model/bert_model.h"
+
+namespace bertscope {
+
+struct MaskedPrompt {
+  std::string text;
+  std::string target;
+  std::vector<std::string> tokens;  // with [CLS] and [SEP]
+  std::vector<int> ids;
+  int mask_index = -1;  // -1 when the text has none (allowed only for statistics)
+  int target_id = -1;  // -1 when no target was given
+
+  // Throws Error when the text has several [MASK]s, or none while `require_mask`, when the
+  // target is not a single word piece of the vocabulary, or when the text is too long.
+  static MaskedPrompt prepare(const BertModel& model, const std::string& text, const std::string& target,
+                              bool require_mask = true);
+};
+
+}  // namespace bertscope

@@ -1,0 +1,59 @@
+#pragma once
+// An intervention sweep: for each intervention, each chosen block L and each trial, edit
+// the activations at one hook site of block L, run the rest of the model, and read the
+// prediction at the [MASK].
+//
+// The clean pass runs once and keeps every block's output. A trial at block L then starts
+// from that saved state and runs only what follows the edit, with all trials of a layer
+// stacked into one batch (bounded by max_batch_tokens), so a 24-layer x 100-trial sweep
+// costs about half of 2400 full passes. Each trial draws from its own counter-based
+// stream (seed, intervention kind, layer, trial): results do not depend on threads or batching.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "experiments/mask_prediction.h"
+#include "experiments/prompt.h"
+#include "interventions/intervention.h"
+#include "model/bert_model.h"
+
+namespace bertscope {
+
+struct SweepRequest {
+  std::string prompt;
+  std::string target;
+  std::vector<InterventionSpec> interventions;
+  std::vector<int> layers;                // 0-based blocks; empty = all
+  SiteKind site = SiteKind::BlockOut;     // where in block L the edit happens
+  int trials = 1;                         // per random intervention; deterministic ones run once
+  uint64_t seed = 0;
+  int top_k = 5;
+  int max_batch_tokens = 4096;            // rows of one batched forward: bounds memory
+};
+
+struct TrialResult {
+  int intervention = 0;  // index into SweepRequest::interventions
+  int layer = 0;
+  int trial = 0;
+  MaskPrediction prediction;
+  double kl_from_clean = 0.0;
+  double noise_std = 0.0;  // std of the noise actually added (noise only)
+};
+
+struct SweepResult {
+  MaskedPrompt prompt;
+  MaskPrediction clean;
+  std::vector<float> clean_log_probs;
+  std::vector<TrialResult> runs;  // ordered by intervention, layer, trial
+};
+
+using ProgressFn = std::function<void(int64_t done, int64_t total)>;
+
+// Throws Error for a bad prompt or target, layer out of range, or bad intervention options.
+SweepResult run_sweep(const BertModel& model, const SweepRequest& request, const ProgressFn& progress = {});
+
+// "all", "3", "0-5", "0,2,4-6" -> sorted unique blocks, each checked against `layers`.
+std::vector<int> parse_layers(const std::string& text, int layers);
+
+}  // namespace bertscope

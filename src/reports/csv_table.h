@@ -1,0 +1,25 @@
+#pragma once
+// A CSV table (RFC 4180 quoting) built row by row, for pandas / R / spreadsheets.
+#include <string>
+#include <vector>
+
+namespace bertscope {
+
+class CsvTable {
+ public:
+  explicit CsvTable(std::vector<std::string> header);
+  CsvTable& add(std::string cell);
+  CsvTable& add(double value);  // shortest round-trip form ("%.9g"); nan/inf as "nan"/"inf"
+  CsvTable& add(long long value);
+  CsvTable& add(int value) { return add(static_cast<long long>(value)); }
+  // Ends the row; throws if it does not have as many cells as the header.
+  void end_row();
+  const std::string& text() const { return text_; }
+
+ private:
+  size_t columns_;
+  size_t cells_ = 0;
+  std::string text_;
+};
+
+}  // namespace bertscope

@@ -1,0 +1,77 @@
+#include "reports/terminal_tables.h"
+
+#include <cstdarg>
+#include <cstdio>
+
+#include "experiments/sweep_summary.h"
+
+namespace bertscope {
+
+namespace {
+
+std::string format(const char* pattern, ...) __attribute__((format(printf, 1, 2)));
+std::string format(const char* pattern, ...) {
+  char buffer[512];
+  va_list args;
+  va_start(args, pattern);
+  std::vsnprintf(buffer, sizeof buffer, pattern, args);
+  va_end(args);
+  return buffer;
+}
+
+std::string quoted(const std::string& token) { return "\"" + token + "\""; }
+
+}  // namespace
+
+std::string sweep_tables(const ExperimentResult& result, const BertModel& model) {
+  const Vocab& vocab = model.tokenizer().vocab();
+  std::string out;
+  for (const SweepResult& sweep : result.sweeps) {
+    const MaskPrediction& clean = sweep.clean;
+    out += format("\nprompt: %s\ntarget: %s   clean top-1: %s   clean target log-softmax: %.3f (rank %d)\n",
+                  sweep.prompt.text.c_str(), quoted(sweep.prompt.target).c_str(),
+                  quoted(vocab.token(clean.top.at(0).id)).c_str(), clean.target_logsoftmax, clean.target_rank);
+    const std::vector<LayerSummary> summaries = summarize(sweep, vocab);
+    int current = -1;
+    for (const LayerSummary& l : summaries) {
+      if (l.intervention != current) {
+        current = l.intervention;
+        const InterventionSpec& s = result.spec.interventions[static_cast<size_t>(current)];
+        out += format("\n%s at %s, %d trial%s per layer\n", s.label().c_str(), edit_site_name(result.spec.site).c_str(),
+                      l.trials, l.trials == 1 ? "" : "s");
+        out += format("%5s  %-22s %-26s %9s  %8s  %7s\n", "layer", "top-1 (share)", "target log-sm (95% CI)", "loss",
+                      "P(top1=", "punct");
+        out += format("%5s  %-22s %-26s %9s  %8s  %7s\n", "", "", "", "", "target)", "top-1");
+      }
+      const auto& [top_id, top_count] = l.top1_counts.front();
+      const std::string top = format("%s (%.2f)", quoted(vocab.token(top_id)).c_str(), static_cast<double>(top_count) / l.trials);
+      const std::string logsm = l.trials > 1 ? format("%8.3f [%.3f, %.3f]", l.target_logsoftmax.mean,
+                                                      l.target_logsoftmax.ci_low, l.target_logsoftmax.ci_high)
+                                             : format("%8.3f", l.target_logsoftmax.mean);
+      out += format("%5d  %-22s %-26s %9.3f  %8.2f  %7.2f\n", l.layer, top.c_str(), logsm.c_str(), l.loss.mean,
+                    l.share_top1_target, l.share_top1_punctuation);
+    }
+  }
+  return out;
+}
+
+std::string distribution_tables(const ExperimentResult& result) {
+  std::string out;
+  for (const DistributionReport& report : result.distributions) {
+    out += format("\nhidden-state distributions: %s\n", report.prompt.text.c_str());
+    out += format("Gaussian reference: excess kurtosis 0, beyond 3 std %.2f%%, beyond 5 std %.5f%%; noise = %g x std\n",
+                  100.0 * gaussian_share_beyond(3.0), 100.0 * gaussian_share_beyond(5.0), report.request.noise_factor);
+    out += format("%-11s %8s %8s %9s %8s %8s %9s  %9s %9s\n", "state", "std", "skew", "ex.kurt", ">3std%", ">5std%",
+                  "max/std", "[MASK]kurt", "noise kurt");
+    for (const StateDistribution& s : report.states) {
+      const std::string mask = s.mask.moments.count > 0 ? format("%9.2f", s.mask.moments.excess_kurtosis) : "        -";
+      out += format("%-11s %8.3f %8.2f %9.2f %8.3f %8.4f %9.2f  %s %9.2f\n", s.name.c_str(), s.all.moments.std,
+                    s.all.moments.skewness, s.all.moments.excess_kurtosis, 100.0 * s.all.tails.beyond_3std,
+                    100.0 * s.all.tails.beyond_5std, s.all.tails.max_abs_over_std, mask.c_str(),
+                    s.noise.moments.excess_kurtosis);
+    }
+  }
+  return out;
+}
+
+}  // namespace bertscope
