@@ -1,7 +1,49 @@
+// bertscope: the command-line front end. Every failure the user can cause ends here as
+// one line "bertscope: error: ..." and a non-zero exit; no output file is left half-written.
 #include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+#include <unistd.h>
+
+#include "commands/commands.h"
+#include "common/atomic_file.h"
+#include "common/error.h"
+
+namespace {
+
+extern "C" void on_interrupt(int signal_number) {
+  bertscope::remove_pending_files();
+  _exit(128 + signal_number);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"bertscope: causal interventions on BERT hidden states"};
-  CLI11_PARSE(app, argc, argv);
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
+
+  CLI::App app{"bertscope: causal interventions on the hidden states of BERT masked language models"};
+  app.set_version_flag("--version", std::string("bertscope ") + BERTSCOPE_VERSION);
+  app.require_subcommand(1);
+  app.footer("Run 'bertscope COMMAND --help' for a command's options and an example.");
+  bertscope::cli::add_predict_command(app);
+  bertscope::cli::add_tokenize_command(app);
+  bertscope::cli::add_dump_command(app);
+  bertscope::cli::add_sweep_command(app);
+  bertscope::cli::add_stats_command(app);
+  bertscope::cli::add_run_command(app);
+  bertscope::cli::set_command_line(argc, argv);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const bertscope::Error& e) {
+    std::fprintf(stderr, "bertscope: error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bertscope: internal error: %s\n", e.what());
+    return 2;
+  }
   return 0;
 }

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs the build dependencies (Debian packages), builds with warnings as errors, and
+# runs the whole test suite with ctest. Usage: scripts/test.sh [build-dir]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build="${1:-build}"
+scripts/setup-debian.sh
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DBERTSCOPE_WERROR=ON >/dev/null
+cmake --build "$build" -j"$(nproc)"
+ctest --test-dir "$build" --output-on-failure -j"$(nproc)"

@@ -1,0 +1,180 @@
+// The bertscope command line as a user runs it: outputs, the dump file's contents, and
+// one clear error line with a non-zero exit for each class of bad input.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "test_support.h"
+
+namespace bertscope {
+namespace {
+
+namespace fs = std::filesystem;
+using test::run_cli;
+
+const std::string kPrompt = "Pay no attention to that man [MASK] the curtain!";
+
+std::string tiny_fp32() { return test::reference_model("tiny-fp32"); }
+
+// A writable copy of a reference model folder, to damage.
+fs::path copy_model(const test::TempDir& dir, const std::string& name) {
+  const fs::path target = dir.path() / name;
+  fs::copy(test::reference_model(name), target);
+  for (const auto& entry : fs::directory_iterator(target)) {
+    fs::permissions(entry.path(), fs::perms::owner_read | fs::perms::owner_write);
+  }
+  return target;
+}
+
+void expect_one_line_error(const test::CommandResult& r, const std::string& needle) {
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("bertscope: error: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << "stderr: " << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+TEST(Cli, PredictJsonGivesTheGoldenTopFive) {
+  const auto r = run_cli({"predict", "--model", tiny_fp32(), "--top", "5", "--json", kPrompt});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto out = nlohmann::json::parse(r.out);
+  const auto golden = test::read_json(test::data_path("reference/golden/tiny-fp32.json"))["prompts"][0];
+  ASSERT_EQ(out["masks"].size(), 1u);
+  EXPECT_EQ(out["masks"][0]["position"], golden["mask_index"]);
+  std::vector<std::string> top;
+  double previous = 1.0;
+  for (const auto& t : out["masks"][0]["top"]) {
+    top.push_back(t["token"]);
+    EXPECT_LE(t["prob"].get<double>(), previous);
+    previous = t["prob"].get<double>();
+  }
+  EXPECT_EQ(top, golden["clean"]["top5"].get<std::vector<std::string>>());
+}
+
+TEST(Cli, PredictTextListsEveryMask) {
+  const auto r = run_cli({"predict", "--model", tiny_fp32(), "--top", "3", "[MASK] is a [MASK]."});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("[MASK] at token 1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("[MASK] at token 4"), std::string::npos) << r.out;
+}
+
+TEST(Cli, TokenizeJsonMatchesTheReference) {
+  const auto cases = test::data_path("reference/tokenizer/bert-base-uncased.jsonl");
+  std::ifstream in(cases);
+  std::string line;
+  int checked = 0;
+  while (std::getline(in, line) && checked < 5) {
+    const auto expected = nlohmann::json::parse(line);
+    const auto r = run_cli({"tokenize", "--model", tiny_fp32(), "--json", expected["text"].get<std::string>()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto out = nlohmann::json::parse(r.out);
+    EXPECT_EQ(out["tokens"], expected["tokens"]);
+    EXPECT_EQ(out["ids"], expected["ids"]);
+    ++checked;
+  }
+  EXPECT_EQ(checked, 5);
+}
+
+TEST(Cli, DumpWritesEveryHiddenStateAndTheLogits) {
+  test::TempDir dir;
+  const std::string out = dir.file("states.safetensors");
+  const auto r = run_cli({"dump", "--model", test::reference_model("small-bf16"), "--out", out, kPrompt});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto file = SafetensorsFile::open(out);
+  const test::GoldenTensors golden("small-bf16");
+  const TensorInfo* ids = file->find("input_ids");
+  ASSERT_NE(ids, nullptr);
+  EXPECT_EQ(ids->dtype, DType::I64);
+  std::vector<int64_t> id_values(static_cast<size_t>(ids->element_count()));
+  std::memcpy(id_values.data(), file->bytes(*ids).data(), id_values.size() * 8);
+  EXPECT_EQ(id_values, golden.i64("p0.input_ids"));
+  auto f32 = [&](const std::string& name) {
+    const TensorInfo* info = file->find(name);
+    EXPECT_NE(info, nullptr) << name;
+    if (!info) return std::vector<float>{};
+    EXPECT_EQ(info->dtype, DType::F32);
+    std::vector<float> v(static_cast<size_t>(info->element_count()));
+    std::memcpy(v.data(), file->bytes(*info).data(), v.size() * 4);
+    return v;
+  };
+  for (int l = 0; l <= 4; ++l) {
+    EXPECT_TRUE(test::all_close(f32("hidden." + std::to_string(l)), golden.f32("p0.hidden." + std::to_string(l)))) << l;
+  }
+  EXPECT_TRUE(test::all_close(f32("logits"), golden.f32("p0.logits")));
+  EXPECT_EQ(file->find("logits")->shape, golden.shape("p0.logits"));
+}
+
+TEST(Cli, HelpOfEveryCommandHasAnExample) {
+  for (const char* command : {"predict", "tokenize", "dump"}) {
+    const auto r = run_cli({command, "--help"});
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_NE(r.out.find("Example"), std::string::npos) << command;
+  }
+}
+
+TEST(CliBadInput, MissingModelFolder) {
+  expect_one_line_error(run_cli({"predict", "--model", "/nonexistent/model", kPrompt}), "/nonexistent/model");
+}
+
+TEST(CliBadInput, PredictWithoutMask) {
+  expect_one_line_error(run_cli({"predict", "--model", tiny_fp32(), "no mask here"}), "no [MASK]");
+}
+
+TEST(CliBadInput, TextLongerThanMaxPositions) {
+  std::string text = "[MASK]";
+  for (int i = 0; i < 70; ++i) text += " word";  // tiny-fp32 has max_position_embeddings 64
+  expect_one_line_error(run_cli({"predict", "--model", tiny_fp32(), text}), "max_position_embeddings");
+}
+
+TEST(CliBadInput, TruncatedSafetensorsNamesTheFile) {
+  test::TempDir dir;
+  const fs::path model = copy_model(dir, "tiny-fp32");
+  fs::resize_file(model / "model.safetensors", fs::file_size(model / "model.safetensors") / 2);
+  expect_one_line_error(run_cli({"predict", "--model", model.string(), kPrompt}), "model.safetensors");
+}
+
+TEST(CliBadInput, ShapeThatDisagreesWithConfig) {
+  test::TempDir dir;
+  const fs::path model = copy_model(dir, "tiny-fp32");
+  auto config = test::read_json((model / "config.json").string());
+  config["intermediate_size"] = 65;
+  std::ofstream((model / "config.json").string()) << config.dump();
+  expect_one_line_error(run_cli({"predict", "--model", model.string(), kPrompt}), "intermediate.dense");
+}
+
+TEST(CliBadInput, MissingNeededTensor) {
+  // A config that promises more blocks than the file holds: the first missing tensor is named.
+  test::TempDir dir;
+  const fs::path model = copy_model(dir, "tiny-fp32");
+  const auto r0 = run_cli({"predict", "--model", model.string(), kPrompt});
+  ASSERT_EQ(r0.exit_code, 0) << r0.err;
+  auto config = test::read_json((model / "config.json").string());
+  config["num_hidden_layers"] = 3;  // the file has blocks 0 and 1 only
+  std::ofstream((model / "config.json").string()) << config.dump();
+  expect_one_line_error(run_cli({"predict", "--model", model.string(), kPrompt}), "bert.encoder.layer.2");
+}
+
+TEST(CliBadInput, DumpIntoMissingFolderLeavesNoFile) {
+  test::TempDir dir;
+  const std::string out = dir.file("missing/states.safetensors");
+  expect_one_line_error(run_cli({"dump", "--model", tiny_fp32(), "--out", out, kPrompt}), "missing");
+  EXPECT_FALSE(fs::exists(out));
+  EXPECT_TRUE(fs::is_empty(dir.path()));
+}
+
+TEST(CliBadInput, UnknownDtypeInHeader) {
+  test::TempDir dir;
+  const fs::path model = copy_model(dir, "tiny-fp32");
+  // Rewrite one dtype in place: same header length, unknown type "F33".
+  std::fstream f((model / "model.safetensors").string(), std::ios::in | std::ios::out | std::ios::binary);
+  std::string head(4096, '\0');
+  f.read(head.data(), static_cast<std::streamsize>(head.size()));
+  const size_t at = head.find("\"F32\"");
+  ASSERT_NE(at, std::string::npos);
+  f.seekp(static_cast<std::streamoff>(at + 1));
+  f.write("F33", 3);
+  f.close();
+  expect_one_line_error(run_cli({"predict", "--model", model.string(), kPrompt}), "F33");
+}
+
+}  // namespace
+}  // namespace bertscope

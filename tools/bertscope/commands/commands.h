@@ -1,0 +1,40 @@
+#pragma once
+// Each bertscope subcommand lives in its own file and registers itself on the app.
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "experiments/experiment.h"
+
+namespace bertscope::cli {
+
+// Options every model command shares.
+struct ModelOptions {
+  std::string model;  // empty: $BERTSCOPE_MODEL, else the shipped demo model
+  int threads = 0;
+  bool quiet = false;
+};
+void add_model_options(CLI::App& command, ModelOptions& options);
+// The model folder to load: --model, else `fallback` (a spec's model), else
+// $BERTSCOPE_MODEL, else the shipped demo model.
+std::string model_path(const ModelOptions& options, const std::string& fallback = "");
+// Applies --threads; call first in every command's callback.
+void apply_threads(const ModelOptions& options);
+// Whether `path` is the small demo model that ships with bertscope (not a real BERT).
+bool is_demo_model(const std::string& path);
+
+// Loads the model, runs `spec`, writes the output folder, prints the tables and where
+// the files are. Shared by sweep, stats and run.
+void run_and_report(const ExperimentSpec& spec, const ModelOptions& options);
+
+// The command line as typed, for results.json.
+const std::string& command_line();
+void set_command_line(int argc, char** argv);
+
+void add_predict_command(CLI::App& app);
+void add_tokenize_command(CLI::App& app);
+void add_dump_command(CLI::App& app);
+void add_sweep_command(CLI::App& app);
+void add_stats_command(CLI::App& app);
+void add_run_command(CLI::App& app);
+
+}  // namespace bertscope::cli

@@ -1,0 +1,52 @@
+#include <cstdlib>
+#include <filesystem>
+
+#include "commands/commands.h"
+#include "common/threads.h"
+
+namespace bertscope::cli {
+
+void add_model_options(CLI::App& command, ModelOptions& options) {
+  command.add_option("--model", options.model,
+                     "HuggingFace BERT model folder (config.json, vocab.txt, model.safetensors) or hub cache folder "
+                     "(e.g. ~/.cache/huggingface/hub/models--bert-large-uncased). Default: $BERTSCOPE_MODEL, else "
+                     "the small demo model shipped in models/bert-mini-uncased-demo");
+  command.add_option("--threads", options.threads, "Threads for all computation (default: all cores)")
+      ->check(CLI::Range(1, 1024));
+}
+
+std::string model_path(const ModelOptions& options, const std::string& fallback) {
+  if (!options.model.empty()) return options.model;
+  if (!fallback.empty()) return fallback;
+  if (const char* env = std::getenv("BERTSCOPE_MODEL"); env && *env) return env;
+  return BERTSCOPE_DEFAULT_MODEL;
+}
+
+void apply_threads(const ModelOptions& options) { set_thread_count(options.threads); }
+
+bool is_demo_model(const std::string& path) {
+  std::error_code ec;
+  const auto a = std::filesystem::weakly_canonical(path, ec);
+  const auto b = std::filesystem::weakly_canonical(BERTSCOPE_DEFAULT_MODEL, ec);
+  return a == b || a.filename() == "bert-mini-uncased-demo";
+}
+
+namespace {
+std::string& stored_command_line() {
+  static std::string line;
+  return line;
+}
+}  // namespace
+
+const std::string& command_line() { return stored_command_line(); }
+
+void set_command_line(int argc, char** argv) {
+  std::string& line = stored_command_line();
+  for (int i = 0; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const bool plain = arg.find_first_of(" \t\"'$\\") == std::string::npos && !arg.empty();
+    line += (i ? " " : "") + (plain ? arg : "'" + arg + "'");
+  }
+}
+
+}  // namespace bertscope::cli

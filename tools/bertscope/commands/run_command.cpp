@@ -1,0 +1,24 @@
+// bertscope run SPEC.toml: a whole experiment described as data.
+#include "commands/commands.h"
+
+namespace bertscope::cli {
+
+void add_run_command(CLI::App& app) {
+  auto options = std::make_shared<ModelOptions>();
+  auto spec_path = std::make_shared<std::string>();
+  auto out = std::make_shared<std::string>();
+  CLI::App* c = app.add_subcommand("run", "Run an experiment spec (TOML): prompts x interventions x layers x trials, distributions");
+  add_model_options(*c, *options);
+  c->add_option("spec", *spec_path, "Experiment spec, e.g. examples/noisy-and-shuffled.toml")->required();
+  c->add_option("--out", *out, "Output folder (default: the spec's 'out', else out/<name>)");
+  c->add_flag("--quiet", options->quiet, "No progress or notes on stderr");
+  c->footer("Example:\n  bertscope run examples/noisy-and-shuffled.toml\n"
+            "  bertscope run --model ~/.cache/huggingface/hub/models--bert-large-uncased examples/noisy-and-shuffled.toml");
+  c->callback([=] {
+    ExperimentSpec spec = ExperimentSpec::load_toml(*spec_path);
+    if (!out->empty()) spec.out = *out;
+    run_and_report(spec, *options);
+  });
+}
+
+}  // namespace bertscope::cli

@@ -1,0 +1,77 @@
+// bertscope sweep: one prompt, one intervention, chosen layers, N seeded trials.
+#include "commands/commands.h"
+#include "common/error.h"
+
+namespace bertscope::cli {
+
+namespace {
+
+struct SweepOptions {
+  ModelOptions model;
+  std::string prompt, target, intervention, layers = "all", std_of = "vector", other_prompt, positions = "mask";
+  std::string site = "out", out;
+  int trials = 1, top = 5, max_batch_tokens = 4096;
+  uint64_t seed = 0;
+  double factor = 0.0;
+  bool factor_given = false;
+};
+
+ExperimentSpec to_spec(const SweepOptions& o) {
+  const auto kind = InterventionSpec::parse_kind(o.intervention);
+  if (!kind) throw Error("--intervention '" + o.intervention + "' is not one of shuffle, noise, scale, zero, skip, mix, patch");
+  InterventionSpec intervention = InterventionSpec::of_kind(*kind);
+  if (o.factor_given) intervention.factor = o.factor;
+  if (o.std_of == "vector") intervention.std_of = NoiseScale::Vector;
+  else if (o.std_of == "layer") intervention.std_of = NoiseScale::Layer;
+  else intervention.std_of = NoiseScale::Absolute;
+  intervention.other_prompt = o.other_prompt;
+  intervention.positions = Positions::parse(o.positions);
+  ExperimentSpec spec;
+  spec.name = "sweep-" + o.intervention;
+  spec.prompts = {{o.prompt, o.target}};
+  spec.interventions = {intervention};
+  spec.layers = o.layers;
+  spec.site = parse_edit_site(o.site);
+  spec.trials = o.trials;
+  spec.seed = o.seed;
+  spec.top_k = o.top;
+  spec.max_batch_tokens = o.max_batch_tokens;
+  spec.out = o.out;
+  return spec;
+}
+
+}  // namespace
+
+void add_sweep_command(CLI::App& app) {
+  auto o = std::make_shared<SweepOptions>();
+  CLI::App* c = app.add_subcommand("sweep", "Edit one layer's hidden state at a time and record the [MASK] prediction");
+  add_model_options(*c, o->model);
+  c->add_option("--prompt", o->prompt, "Text with exactly one [MASK]")->required();
+  c->add_option("--target", o->target, "Word whose log-softmax at the [MASK] is tracked (one vocabulary entry)")->required();
+  c->add_option("--intervention", o->intervention, "shuffle | noise | scale | zero | skip | mix | patch")->required();
+  c->add_option("--layers", o->layers, "Blocks to edit, 0-based: all, 5, 0-11, 0,4,8-11 (default all)");
+  c->add_option("--trials", o->trials, "Trials per layer for shuffle and noise (the others are deterministic: 1)")
+      ->check(CLI::Range(1, 10000000));
+  c->add_option("--seed", o->seed, "Seed of the counter-based RNG (same seed, same draws, any thread count)");
+  c->add_option("--factor", o->factor, "noise: std multiplier (default 2); scale: factor (0.5); mix: weight of own state (0.5)")
+      ->each([o](const std::string&) { o->factor_given = true; });
+  c->add_option("--std-of", o->std_of, "noise std from: vector (the edited vector, default), layer (whole clean tensor), absolute")
+      ->check(CLI::IsMember({"vector", "layer", "absolute"}));
+  c->add_option("--other-prompt", o->other_prompt, "mix/patch: prompt whose state is mixed or patched in (its [MASK] maps to ours)");
+  c->add_option("--positions", o->positions, "Tokens to edit: mask (default), all, or indices like 1,3 ([CLS] is 0)");
+  c->add_option("--site", o->site, "Where in block L: out (block output, default), attn.context, attn.out, ln1.out, mlp.post, mlp.out");
+  c->add_option("--top", o->top, "Top-k tokens recorded per trial")->check(CLI::Range(1, 1000));
+  c->add_option("--max-batch-tokens", o->max_batch_tokens,
+                "Token rows per batched forward pass; memory is about rows x (4 hidden + ffn) x 4 bytes (default 4096: "
+                "~100 MB for bert-large)")
+      ->check(CLI::Range(1, 1 << 24));
+  c->add_option("--out", o->out, "Output folder: results.json, runs.csv, summary.csv")->required();
+  c->add_flag("--quiet", o->model.quiet, "No progress or notes on stderr");
+  c->footer("Example (the notebook's shuffle, 100 trials per layer):\n"
+            "  bertscope sweep --model ~/.cache/huggingface/hub/models--bert-large-uncased \\\n"
+            "    --prompt \"Pay no attention to that man [MASK] the curtain!\" --target behind \\\n"
+            "    --intervention shuffle --trials 100 --seed 0 --out out/shuffle");
+  c->callback([o] { run_and_report(to_spec(*o), o->model); });
+}
+
+}  // namespace bertscope::cli
