@@ -178,3 +178,97 @@ TEST(CliBadInput, UnknownDtypeInHeader) {
 
 }  // namespace
 }  // namespace bertscope
+
+namespace bertscope {
+namespace {
+
+TEST(CliSweep, WritesResultsWithTheContractedKeys) {
+  test::TempDir dir;
+  const auto r = test::run_cli({"sweep", "--model", test::reference_model("small-bf16"), "--prompt", kPrompt, "--target",
+                                "the", "--intervention", "noise", "--trials", "4", "--layers", "1-2", "--seed", "3",
+                                "--out", dir.file("out"), "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.err.empty()) << r.err;  // --quiet
+  EXPECT_NE(r.out.find("noise x2 (vector std)"), std::string::npos) << r.out;
+  const auto json = test::read_json(dir.file("out/results.json"));
+  EXPECT_TRUE(json["clean"].contains("target_logsoftmax"));
+  EXPECT_EQ(json["clean"]["top"].size(), 5u);
+  ASSERT_EQ(json["runs"].size(), 8u);
+  EXPECT_EQ(json["runs"][0]["intervention"], "noise");
+  EXPECT_EQ(json["runs"][0]["layer"], 1);
+  EXPECT_EQ(json["runs"][7]["layer"], 2);
+  EXPECT_EQ(json["runs"][7]["trial"], 3);
+  EXPECT_TRUE(json["runs"][0]["top"][0].is_string());
+  EXPECT_NE(json["command"].get<std::string>().find("--seed 3"), std::string::npos);
+  EXPECT_TRUE(fs::exists(dir.file("out/runs.csv")));
+  EXPECT_TRUE(fs::exists(dir.file("out/summary.csv")));
+
+  // Replaying the same command gives the same numbers.
+  const auto again = test::run_cli({"sweep", "--model", test::reference_model("small-bf16"), "--prompt", kPrompt,
+                                    "--target", "the", "--intervention", "noise", "--trials", "4", "--layers", "1-2",
+                                    "--seed", "3", "--out", dir.file("again"), "--quiet"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(test::read_json(dir.file("again/results.json"))["runs"], json["runs"]);
+}
+
+TEST(CliSweep, StatsAndRunWriteTheirFiles) {
+  test::TempDir dir;
+  const auto stats = test::run_cli({"stats", "--model", tiny_fp32(), "--prompt", kPrompt, "--out", dir.file("stats"), "--quiet"});
+  ASSERT_EQ(stats.exit_code, 0) << stats.err;
+  EXPECT_NE(stats.out.find("ex.kurt"), std::string::npos);
+  for (const char* f : {"results.json", "distributions.json", "distributions.csv", "histograms.csv"}) {
+    EXPECT_TRUE(fs::exists(dir.file(std::string("stats/") + f))) << f;
+  }
+  const std::string spec = dir.write("spec.toml", "name = \"t\"\nlayers = \"0\"\n[[prompts]]\ntext = \"" + kPrompt +
+                                                      "\"\ntarget = \"behind\"\n[[interventions]]\nkind = \"zero\"\n");
+  const auto run = test::run_cli({"run", "--model", tiny_fp32(), "--out", dir.file("run"), "--quiet", spec});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(test::read_json(dir.file("run/results.json"))["runs"].size(), 1u);
+}
+
+TEST(CliSweepBadInput, EachGivesOneLineAndNoOutputFolder) {
+  test::TempDir dir;
+  const std::string out = dir.file("out");
+  auto sweep = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"sweep", "--model", tiny_fp32(), "--out", out, "--quiet"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return test::run_cli(args);
+  };
+  expect_one_line_error(sweep({"--prompt", "no mask", "--target", "the", "--intervention", "zero"}), "no [MASK]");
+  expect_one_line_error(sweep({"--prompt", kPrompt, "--target", "unbelievably", "--intervention", "zero"}), "not one word piece");
+  expect_one_line_error(sweep({"--prompt", kPrompt, "--target", "the", "--intervention", "zero", "--layers", "2"}), "out of range");
+  expect_one_line_error(sweep({"--prompt", kPrompt, "--target", "the", "--intervention", "blur"}), "'blur'");
+  expect_one_line_error(sweep({"--prompt", kPrompt, "--target", "the", "--intervention", "mix"}), "--other-prompt");
+  EXPECT_FALSE(fs::exists(out));
+  const std::string bad = dir.write("bad.toml", "trials = 0\n");
+  expect_one_line_error(test::run_cli({"run", "--model", tiny_fp32(), "--out", out, bad}), "bad.toml");
+  EXPECT_FALSE(fs::exists(out));
+}
+
+TEST(CliSweepBadInput, InterruptedRunLeavesNoHalfWrittenFile) {
+  // SIGINT in the middle of a long sweep: the process ends non-zero and the output folder
+  // holds either nothing or only complete files, never a temporary.
+  test::TempDir dir;
+  const std::string out = dir.file("out");
+  const std::string command = test::shell_quote(BERTSCOPE_CLI) + " sweep --model " + test::shell_quote(tiny_fp32()) +
+                              " --prompt " + test::shell_quote(kPrompt) +
+                              " --target the --intervention noise --trials 200000 --quiet --out " + test::shell_quote(out) +
+                              " >/dev/null 2>&1 & pid=$!; sleep 1; kill -INT $pid; wait $pid; echo $?";
+  FILE* pipe = popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  char buffer[64] = {0};
+  ASSERT_NE(fgets(buffer, sizeof buffer, pipe), nullptr);
+  pclose(pipe);
+  EXPECT_EQ(std::atoi(buffer), 130);  // 128 + SIGINT
+  if (fs::exists(out)) {
+    for (const auto& entry : fs::directory_iterator(out)) {
+      EXPECT_EQ(entry.path().string().find(".tmp"), std::string::npos) << entry.path();
+      if (entry.path().extension() == ".json") {
+        EXPECT_NO_THROW(test::read_json(entry.path().string()));
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace bertscope

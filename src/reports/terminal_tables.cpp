@@ -39,16 +39,15 @@ std::string sweep_tables(const ExperimentResult& result, const BertModel& model)
         const InterventionSpec& s = result.spec.interventions[static_cast<size_t>(current)];
         out += format("\n%s at %s, %d trial%s per layer\n", s.label().c_str(), edit_site_name(result.spec.site).c_str(),
                       l.trials, l.trials == 1 ? "" : "s");
-        out += format("%5s  %-22s %-26s %9s  %8s  %7s\n", "layer", "top-1 (share)", "target log-sm (95% CI)", "loss",
-                      "P(top1=", "punct");
-        out += format("%5s  %-22s %-26s %9s  %8s  %7s\n", "", "", "", "", "target)", "top-1");
+        out += format("%5s  %-22s %-30s %8s  %12s  %11s\n", "layer", "top-1 (share)", "target log-softmax [95% CI]",
+                      "loss", "top-1=target", "top-1 punct");
       }
       const auto& [top_id, top_count] = l.top1_counts.front();
       const std::string top = format("%s (%.2f)", quoted(vocab.token(top_id)).c_str(), static_cast<double>(top_count) / l.trials);
       const std::string logsm = l.trials > 1 ? format("%8.3f [%.3f, %.3f]", l.target_logsoftmax.mean,
                                                       l.target_logsoftmax.ci_low, l.target_logsoftmax.ci_high)
                                              : format("%8.3f", l.target_logsoftmax.mean);
-      out += format("%5d  %-22s %-26s %9.3f  %8.2f  %7.2f\n", l.layer, top.c_str(), logsm.c_str(), l.loss.mean,
+      out += format("%5d  %-22s %-30s %8.3f  %12.2f  %11.2f\n", l.layer, top.c_str(), logsm.c_str(), l.loss.mean,
                     l.share_top1_target, l.share_top1_punctuation);
     }
   }

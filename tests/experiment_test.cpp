@@ -1,0 +1,184 @@
+// Experiments as data: TOML specs (every shipped example parses and runs on a reference
+// model), the distribution statistics against numbers computed here from the golden
+// hidden states, and the result files.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "experiments/experiment.h"
+#include "reports/experiment_files.h"
+#include "test_support.h"
+
+namespace bertscope {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string examples_dir() { return std::string(BERTSCOPE_TEST_DATA) + "/../../examples"; }
+
+std::string spec_error(const std::string& toml) {
+  try {
+    ExperimentSpec::parse_toml(toml, "spec.toml");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+const std::string kMinimal = R"(
+[[prompts]]
+text = "a [MASK] b"
+target = "the"
+[[interventions]]
+kind = "noise"
+)";
+
+TEST(ExperimentSpec, ParsesEveryFieldWithDefaults) {
+  const ExperimentSpec spec = ExperimentSpec::parse_toml(R"(
+name = "x"
+layers = [0, 2]
+trials = 7
+seed = 3
+top = 4
+site = "mlp.out"
+[[prompts]]
+text = "a [MASK] b"
+target = "the"
+[[interventions]]
+kind = "noise"
+factor = 1.5
+std_of = "layer"
+positions = "all"
+[[interventions]]
+kind = "patch"
+other_prompt = "c [MASK] d"
+[distributions]
+bins = 10
+)", "spec.toml");
+  EXPECT_EQ(spec.name, "x");
+  EXPECT_EQ(spec.out, "out/x");
+  EXPECT_EQ(spec.layers, "0,2");
+  EXPECT_EQ(spec.trials, 7);
+  EXPECT_EQ(spec.seed, 3u);
+  EXPECT_EQ(spec.top_k, 4);
+  EXPECT_EQ(spec.site, SiteKind::MlpOut);
+  ASSERT_EQ(spec.interventions.size(), 2u);
+  EXPECT_EQ(spec.interventions[0].factor, 1.5);
+  EXPECT_EQ(spec.interventions[0].std_of, NoiseScale::Layer);
+  EXPECT_EQ(spec.interventions[0].positions.mode, Positions::Mode::All);
+  EXPECT_EQ(spec.interventions[1].other_prompt, "c [MASK] d");
+  EXPECT_TRUE(spec.distributions);
+  EXPECT_EQ(spec.distribution.bins, 10);
+  EXPECT_EQ(spec.distribution.noise_factor, 2.0);
+  EXPECT_EQ(ExperimentSpec::parse_toml(kMinimal, "m.toml").interventions[0].factor, 2.0);  // noise default
+}
+
+TEST(ExperimentSpec, BadSpecsNameTheProblem) {
+  EXPECT_NE(spec_error(kMinimal + "trails = 3\n").find("trails is not a known key"), std::string::npos);
+  EXPECT_NE(spec_error("trials = \"many\"\n" + kMinimal).find("trials must be"), std::string::npos);
+  EXPECT_NE(spec_error("[[prompts]]\ntext = \"a [MASK]\"\ntarget = \"the\"\n[[interventions]]\nkind = \"blur\"\n").find("'blur'"),
+            std::string::npos);
+  EXPECT_NE(spec_error("[[interventions]]\nkind = \"zero\"\n").find("no prompt"), std::string::npos);
+  EXPECT_NE(spec_error("[[prompts]]\ntext = \"a [MASK]\"\n[[interventions]]\nkind = \"zero\"\n").find("needs a target"),
+            std::string::npos);
+  EXPECT_NE(spec_error("[[prompts]]\ntext = \"a [MASK]\"\ntarget = \"x\"\n[[interventions]]\nkind = \"mix\"\n").find("other-prompt"),
+            std::string::npos);
+  EXPECT_NE(spec_error("this is = = not toml").find("spec.toml:1"), std::string::npos);
+  EXPECT_NE(spec_error("site = \"nowhere\"\n" + kMinimal).find("nowhere"), std::string::npos);
+  EXPECT_THROW(ExperimentSpec::load_toml("/nonexistent/spec.toml"), Error);
+}
+
+TEST(ExperimentSpec, EveryShippedExampleParsesAndRunsOnAReferenceModel) {
+  const BertModel bert = BertModel::load(test::reference_model("tiny-fp32"));
+  int examples = 0;
+  for (const auto& entry : fs::directory_iterator(examples_dir())) {
+    if (entry.path().extension() != ".toml") continue;
+    SCOPED_TRACE(entry.path().string());
+    ExperimentSpec spec = ExperimentSpec::load_toml(entry.path().string());
+    spec.trials = std::min(spec.trials, 3);  // the math is tested elsewhere; here the plumbing
+    const ExperimentResult result = run_experiment(bert, spec);
+    EXPECT_EQ(result.sweeps.size(), spec.interventions.empty() ? 0u : spec.prompts.size());
+    for (const SweepResult& sweep : result.sweeps) EXPECT_FALSE(sweep.runs.empty());
+    ++examples;
+  }
+  EXPECT_GE(examples, 5);
+}
+
+TEST(Distributions, MatchStatisticsComputedFromTheGoldenHiddenStates) {
+  const BertModel bert = BertModel::load(test::reference_model("small-bf16"));
+  const test::GoldenTensors golden("small-bf16");
+  const auto readable = test::read_json(test::data_path("reference/golden/small-bf16.json"));
+  DistributionRequest request;
+  request.prompt = readable["prompts"][0]["text"];
+  const DistributionReport report = hidden_state_distributions(bert, request);
+  ASSERT_EQ(report.states.size(), static_cast<size_t>(bert.layers() + 1));
+  const int mask = readable["prompts"][0]["mask_index"];
+  for (const StateDistribution& s : report.states) {
+    const std::vector<float> h = golden.f32("p0.hidden." + std::to_string(s.index));
+    // Independent one-pass sums, in long double.
+    long double sum = 0, sq = 0;
+    for (float v : h) sum += v;
+    const long double mean = sum / h.size();
+    long double m2 = 0, m4 = 0;
+    int64_t beyond3 = 0, in_range = 0;
+    for (float v : h) {
+      m2 += (v - mean) * (v - mean);
+      m4 += (v - mean) * (v - mean) * (v - mean) * (v - mean);
+      in_range += v >= -4.0f && v < 4.0f;
+    }
+    sq = m2;
+    const double std = std::sqrt(static_cast<double>(sq / (h.size() - 1)));
+    for (float v : h) beyond3 += std::fabs(v - mean) > 3.0L * std;
+    m2 /= h.size();
+    m4 /= h.size();
+    EXPECT_NEAR(s.all.moments.mean, static_cast<double>(mean), 1e-5);
+    EXPECT_NEAR(s.all.moments.std, std, 1e-4);
+    EXPECT_NEAR(s.all.moments.excess_kurtosis, static_cast<double>(m4 / (m2 * m2)) - 3.0, 2e-3);
+    const auto n = static_cast<double>(h.size());
+    EXPECT_NEAR(s.all.tails.beyond_3std, static_cast<double>(beyond3) / n, 1.5 / n);
+    int64_t hist = 0;
+    for (int64_t c : s.all.histogram.counts) hist += c;
+    EXPECT_EQ(hist, in_range);
+    EXPECT_EQ(s.mask.moments.count, bert.config().hidden_size);
+    const std::vector<float> row(h.begin() + mask * bert.config().hidden_size, h.begin() + (mask + 1) * bert.config().hidden_size);
+    EXPECT_NEAR(s.mask.moments.max, *std::max_element(row.begin(), row.end()), 1e-4);
+    // The Gaussian reference: std = factor x the state's std, kurtosis near 0.
+    EXPECT_NEAR(s.noise_std, 2.0 * s.all.moments.std, 1e-12);
+    EXPECT_NEAR(s.noise.moments.std, s.noise_std, 0.1 * s.noise_std);
+  }
+}
+
+TEST(ExperimentFiles, HoldWhatIsNeededToReplayAndOneRowPerTrial) {
+  const BertModel bert = BertModel::load(test::reference_model("tiny-fp32"));
+  ExperimentSpec spec = ExperimentSpec::parse_toml("trials = 3\nlayers = \"0-1\"\n" + kMinimal + "[distributions]\n", "m.toml");
+  spec.prompts[0].text = "Pay no attention to that man [MASK] the curtain!";
+  spec.prompts[0].target = "behind";
+  const ExperimentResult result = run_experiment(bert, spec);
+  test::TempDir dir;
+  const auto files = write_experiment_files(dir.file("out"), result, bert, RunContext{"bertscope run m.toml", false});
+  EXPECT_EQ(files.size(), 6u);
+  const auto json = test::read_json(dir.file("out/results.json"));
+  EXPECT_EQ(json["bertscope_version"], BERTSCOPE_VERSION);
+  EXPECT_EQ(json["options"]["seed"], 0);
+  EXPECT_EQ(json["options"]["interventions"][0]["kind"], "noise");
+  EXPECT_EQ(json["prompts"][0]["tokens"].size(), 12u);
+  EXPECT_NEAR(json["clean"]["target_logsoftmax"].get<double>(), result.sweeps[0].clean.target_logsoftmax, 1e-6);
+  ASSERT_EQ(json["runs"].size(), 6u);  // 2 layers x 3 trials
+  for (const auto& run : json["runs"]) {
+    for (const char* key : {"intervention", "layer", "trial", "target_logsoftmax", "top", "loss", "kl_from_clean"}) {
+      EXPECT_TRUE(run.contains(key)) << key;
+    }
+    EXPECT_EQ(run["top"].size(), 5u);
+  }
+  EXPECT_EQ(json["summary"].size(), 2u);
+  const std::string runs = test::read_bytes(dir.file("out/runs.csv"));
+  EXPECT_EQ(std::count(runs.begin(), runs.end(), '\n'), 7);  // header + 6
+  const std::string hist = test::read_bytes(dir.file("out/histograms.csv"));
+  EXPECT_EQ(std::count(hist.begin(), hist.end(), '\n'), 1 + 3 * 3 * 80);  // 3 states x (all, mask, noise) x 80 bins
+  for (const auto& entry : fs::directory_iterator(dir.file("out"))) {
+    EXPECT_EQ(entry.path().string().find(".tmp"), std::string::npos) << "leftover " << entry.path();
+  }
+}
+
+}  // namespace
+}  // namespace bertscope

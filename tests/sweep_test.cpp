@@ -1,0 +1,226 @@
+// The sweep scheduler: the batched, prefix-reusing path equals a plain full forward pass
+// with a hook per trial; the same seed gives the same draws and results whatever the
+// thread count and batch size; summaries agree with the runs; bad requests are refused.
+#include <gtest/gtest.h>
+
+#include <omp.h>
+
+#include "common/threads.h"
+#include "experiments/experiment.h"
+#include "experiments/sweep.h"
+#include "interventions/vector_edits.h"
+#include "experiments/sweep_summary.h"
+#include "model/bert_model.h"
+#include "model/predictions.h"
+#include "test_support.h"
+
+namespace bertscope {
+namespace {
+
+const std::string kPrompt = "Pay no attention to that man [MASK] the curtain!";
+
+const BertModel& small() {
+  static const BertModel model = BertModel::load(test::reference_model("small-bf16"));
+  return model;
+}
+
+SweepRequest request_of(InterventionKind kind, int trials) {
+  SweepRequest r;
+  r.prompt = kPrompt;
+  r.target = "the";
+  r.interventions = {InterventionSpec::of_kind(kind)};
+  r.trials = trials;
+  r.seed = 11;
+  return r;
+}
+
+// The same trial computed the slow, obvious way: a full forward pass of one sequence
+// with a hook at the site that applies the trial's edit from the trial's own stream.
+std::vector<float> unbatched_trial(const BertModel& bert, const SweepRequest& r, const SweepResult& result,
+                                   const TrialResult& trial) {
+  const InterventionSpec& spec = r.interventions[static_cast<size_t>(trial.intervention)];
+  const std::vector<int> positions = spec.positions.resolve(result.prompt.mask_index, static_cast<int>(result.prompt.ids.size()));
+  std::vector<float> layer_values;
+  Hooks capture;
+  capture.add(HookSite::block(r.site, trial.layer), [&](const HookSite&, ActivationView v) {
+    layer_values.assign(v.data, v.data + static_cast<size_t>(v.seq * v.width));
+  });
+  bert.forward(TokenBatch::single(result.prompt.ids), &capture);
+  Hooks hooks;
+  hooks.add(HookSite::block(r.site, trial.layer), [&](const HookSite&, ActivationView v) {
+    RandomStream stream(r.seed, {static_cast<uint64_t>(spec.kind), static_cast<uint64_t>(trial.layer),
+                                 static_cast<uint64_t>(trial.trial)});
+    apply_intervention(spec, v, 0, positions, stream, {},
+                       unbiased_std(layer_values.data(), static_cast<long long>(layer_values.size())));
+  });
+  const HiddenState last = bert.forward(TokenBatch::single(result.prompt.ids), &hooks);
+  return log_softmax(bert.mlm_logits(last, 0, result.prompt.mask_index));
+}
+
+// Float32 sums taken in another order (oneDNN picks its kernel and split by row count and
+// thread count) differ in the last bits, so "equal" is within 1e-5 relative to the value
+// (log-softmax values here are around -10: a few float32 ulps).
+::testing::AssertionResult near(double a, double b, double tolerance) {
+  if (std::fabs(a - b) <= tolerance * std::max(1.0, std::fabs(b))) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << a << " vs " << b << " differ by " << std::fabs(a - b);
+}
+
+void expect_runs_equal(const SweepResult& a, const SweepResult& b, double tolerance) {
+  ASSERT_EQ(a.runs.size(), b.runs.size());
+  for (size_t i = 0; i < a.runs.size(); ++i) {
+    EXPECT_EQ(a.runs[i].layer, b.runs[i].layer);
+    EXPECT_EQ(a.runs[i].trial, b.runs[i].trial);
+    EXPECT_TRUE(near(a.runs[i].prediction.target_logsoftmax, b.runs[i].prediction.target_logsoftmax, tolerance)) << i;
+    EXPECT_TRUE(near(a.runs[i].kl_from_clean, b.runs[i].kl_from_clean, tolerance)) << i;
+    EXPECT_TRUE(near(a.runs[i].noise_std, b.runs[i].noise_std, tolerance)) << i;
+    for (size_t k = 0; k < a.runs[i].prediction.top.size(); ++k) {
+      EXPECT_TRUE(near(a.runs[i].prediction.top[k].log_prob, b.runs[i].prediction.top[k].log_prob, tolerance)) << i;
+    }
+  }
+}
+
+TEST(Sweep, BatchedPrefixReuseEqualsUnbatchedFullPasses) {
+  const BertModel& bert = small();
+  for (const char* site : {"out", "mlp.out", "attn.context"}) {
+    for (InterventionKind kind : {InterventionKind::Shuffle, InterventionKind::Noise}) {
+      SweepRequest r = request_of(kind, 5);
+      r.site = parse_edit_site(site);
+      if (kind == InterventionKind::Noise) r.interventions[0].std_of = NoiseScale::Layer;
+      const SweepResult result = run_sweep(bert, r);
+      ASSERT_EQ(result.runs.size(), static_cast<size_t>(5 * bert.layers()));
+      for (const TrialResult& trial : result.runs) {
+        SCOPED_TRACE(std::string(site) + " L" + std::to_string(trial.layer) + " trial " + std::to_string(trial.trial));
+        const std::vector<float> expected = unbatched_trial(bert, r, result, trial);
+        EXPECT_TRUE(near(trial.prediction.target_logsoftmax, expected[static_cast<size_t>(result.prompt.target_id)], 1e-5));
+        EXPECT_EQ(trial.prediction.top[0].id, top_k(expected, 1)[0].id);
+      }
+    }
+  }
+}
+
+TEST(Sweep, SameSeedSameResultsAcrossThreadsAndBatchSizes) {
+  const BertModel& bert = small();
+  SweepRequest r = request_of(InterventionKind::Noise, 12);
+  const int threads = omp_get_max_threads();
+  set_thread_count(1);
+  const SweepResult one_thread = run_sweep(bert, r);
+  const SweepResult repeated = run_sweep(bert, r);
+  set_thread_count(2);
+  const SweepResult two_threads = run_sweep(bert, r);
+  r.max_batch_tokens = 1;  // one trial per batch
+  const SweepResult unbatched = run_sweep(bert, r);
+  r.max_batch_tokens = 5 * 12;  // 5 trials per batch: uneven chunks
+  const SweepResult chunked = run_sweep(bert, r);
+  set_thread_count(threads);
+  expect_runs_equal(one_thread, repeated, 0.0);  // same settings: bit for bit
+  expect_runs_equal(one_thread, two_threads, 1e-5);
+  expect_runs_equal(one_thread, unbatched, 1e-5);
+  expect_runs_equal(one_thread, chunked, 1e-5);
+
+  r.seed = 12;
+  const SweepResult other_seed = run_sweep(bert, r);
+  int differ = 0;
+  for (size_t i = 0; i < other_seed.runs.size(); ++i) {
+    differ += std::fabs(other_seed.runs[i].prediction.target_logsoftmax - one_thread.runs[i].prediction.target_logsoftmax) > 1e-4;
+  }
+  EXPECT_GT(differ, static_cast<int>(other_seed.runs.size()) / 2);
+}
+
+TEST(Sweep, TrialsAreIndependentDrawsAndDeterministicKindsRunOnce) {
+  const BertModel& bert = small();
+  const SweepResult shuffled = run_sweep(bert, request_of(InterventionKind::Shuffle, 4));
+  EXPECT_NE(shuffled.runs[0].prediction.target_logsoftmax, shuffled.runs[1].prediction.target_logsoftmax);
+  const SweepResult scaled = run_sweep(bert, request_of(InterventionKind::Scale, 4));
+  EXPECT_EQ(scaled.runs.size(), static_cast<size_t>(bert.layers()));
+  const SweepResult noise = run_sweep(bert, request_of(InterventionKind::Noise, 3));
+  for (const TrialResult& t : noise.runs) EXPECT_GT(t.noise_std, 0.0);
+}
+
+TEST(Sweep, MixAndPatchUseTheOtherPromptsState) {
+  const BertModel& bert = small();
+  SweepRequest same = request_of(InterventionKind::Patch, 1);
+  same.interventions[0].other_prompt = kPrompt;  // patching a prompt into itself changes nothing
+  InterventionSpec keep = InterventionSpec::of_kind(InterventionKind::Mix);
+  keep.factor = 1.0;  // a = 1 keeps the own state
+  keep.other_prompt = "The capital of France is [MASK].";
+  same.interventions.push_back(keep);
+  const SweepResult unchanged = run_sweep(bert, same);
+  for (const TrialResult& t : unchanged.runs) {
+    EXPECT_NEAR(t.prediction.target_logsoftmax, unchanged.clean.target_logsoftmax, 1e-5);
+    EXPECT_NEAR(t.kl_from_clean, 0.0, 1e-6);
+  }
+
+  // Patching the other prompt's [MASK] state at the last block equals reading the other
+  // prompt's own prediction there: after the last block only the head remains.
+  SweepRequest patch = request_of(InterventionKind::Patch, 1);
+  patch.interventions[0].other_prompt = "The capital of France is [MASK].";
+  patch.layers = {bert.layers() - 1};
+  const SweepResult patched = run_sweep(bert, patch);
+  const Encoding other = bert.tokenizer().encode("The capital of France is [MASK].");
+  const HiddenState other_last = bert.forward(TokenBatch::single(other.ids));
+  const auto other_log_probs = log_softmax(bert.mlm_logits(other_last, 0, 6));
+  EXPECT_NEAR(patched.runs[0].prediction.target_logsoftmax, other_log_probs[static_cast<size_t>(patched.prompt.target_id)], 1e-5);
+}
+
+TEST(Sweep, SummaryAgreesWithTheRuns) {
+  const BertModel& bert = small();
+  const SweepResult result = run_sweep(bert, request_of(InterventionKind::Shuffle, 6));
+  const auto summaries = summarize(result, bert.tokenizer().vocab());
+  ASSERT_EQ(summaries.size(), static_cast<size_t>(bert.layers()));
+  for (const LayerSummary& s : summaries) {
+    std::vector<double> values;
+    int hits = 0;
+    for (const TrialResult& t : result.runs) {
+      if (t.layer != s.layer) continue;
+      values.push_back(t.prediction.target_logsoftmax);
+      hits += t.prediction.top[0].id == result.prompt.target_id;
+    }
+    ASSERT_EQ(values.size(), 6u);
+    double mean = 0.0;
+    for (double v : values) mean += v / 6.0;
+    EXPECT_NEAR(s.target_logsoftmax.mean, mean, 1e-9);
+    EXPECT_LT(s.target_logsoftmax.ci_low, mean);
+    EXPECT_GT(s.target_logsoftmax.ci_high, mean);
+    EXPECT_DOUBLE_EQ(s.share_top1_target, hits / 6.0);
+    int counted = 0;
+    for (const auto& [id, n] : s.top1_counts) counted += n;
+    EXPECT_EQ(counted, 6);
+  }
+}
+
+TEST(Sweep, PunctuationTokens) {
+  for (const char* yes : {".", ",", "!", "\"", "...", "##.", "—", "«"}) EXPECT_TRUE(is_punctuation_token(yes)) << yes;
+  for (const char* no : {"the", "a.", "[UNK]", "[MASK]", "##s", "", "1"}) EXPECT_FALSE(is_punctuation_token(no)) << no;
+}
+
+TEST(Sweep, BadRequestsAreRefusedWithClearErrors) {
+  const BertModel& bert = small();
+  auto message = [&](SweepRequest r) {
+    try {
+      run_sweep(bert, r);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  SweepRequest no_mask = request_of(InterventionKind::Zero, 1);
+  no_mask.prompt = "no mask here";
+  EXPECT_NE(message(no_mask).find("no [MASK]"), std::string::npos);
+  SweepRequest two_masks = request_of(InterventionKind::Zero, 1);
+  two_masks.prompt = "[MASK] and [MASK]";
+  EXPECT_NE(message(two_masks).find("2 [MASK]"), std::string::npos);
+  SweepRequest pieces = request_of(InterventionKind::Zero, 1);
+  pieces.target = "unbelievably";
+  EXPECT_NE(message(pieces).find("not one word piece"), std::string::npos) << message(pieces);
+  SweepRequest layer = request_of(InterventionKind::Zero, 1);
+  layer.layers = {bert.layers()};
+  EXPECT_NE(message(layer).find("out of range"), std::string::npos);
+  EXPECT_THROW(parse_layers("0-9", 4), Error);
+  EXPECT_THROW(parse_layers("2-1", 4), Error);
+  EXPECT_THROW(parse_layers("x", 4), Error);
+  EXPECT_EQ(parse_layers("0,2-3", 4), (std::vector<int>{0, 2, 3}));
+  EXPECT_EQ(parse_layers("all", 4), (std::vector<int>{0, 1, 2, 3}));
+}
+
+}  // namespace
+}  // namespace bertscope
