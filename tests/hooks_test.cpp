@@ -120,5 +120,28 @@ TEST(Hooks, RestartingFromASavedBlockOutputEqualsTheFullPass) {
   EXPECT_THROW(bert.run_blocks(state, 1, bert.layers() + 1), Error);
 }
 
+TEST(Hooks, LastBlockOnReadPositionsOnlyEqualsTheFullPassRows) {
+  // Computing only the rows that are read in the last block (queries, FFN, output) must
+  // give exactly those rows of the full pass, for a padded batch too.
+  const BertModel& bert = tiny();
+  const auto readable = test::read_json(test::data_path("reference/golden/tiny-fp32.json"));
+  std::vector<std::vector<int>> sequences;
+  for (const auto& prompt : readable["prompts"]) sequences.push_back(prompt["ids"].get<std::vector<int>>());
+  const TokenBatch tokens = TokenBatch::padded(sequences, 0);
+  const HiddenState full = bert.forward(tokens);
+  HiddenState partial = bert.embed(tokens);
+  const std::vector<int> read = {0, 5, 3};
+  bert.run_blocks(partial, 0, bert.layers(), nullptr, read);
+  ASSERT_EQ(partial.seq, 3);
+  for (int b = 0; b < tokens.batch; ++b) {
+    for (size_t i = 0; i < read.size(); ++i) {
+      EXPECT_TRUE(all_close(partial.row(b, static_cast<int>(i)), full.row(b, read[i]), static_cast<size_t>(full.width), 1e-6, 1e-6))
+          << "batch " << b << " position " << read[i];
+    }
+  }
+  HiddenState state = bert.embed(tokens);
+  EXPECT_THROW(bert.run_blocks(state, 0, bert.layers(), nullptr, {tokens.seq}), Error);
+}
+
 }  // namespace
 }  // namespace bertscope

@@ -152,11 +152,16 @@ SweepResult run_sweep(const BertModel& model, const SweepRequest& request, const
         Hooks hooks;
         if (!skip && edit_after_block) edit(batch.view());
         if (!skip && !edit_after_block) hooks.add(HookSite::block(request.site, layer), [&](const HookSite&, ActivationView v) { edit(v); });
-        model.run_blocks(batch, first_block, layers, &hooks);
+        // Only the [MASK] row of the last block is read: let that block compute just it,
+        // unless the edit itself happens inside the last block and needs every row.
+        const bool edit_in_last_block = !hooks.empty() && layer == layers - 1;
+        const bool only_mask = first_block < layers && !edit_in_last_block;
+        model.run_blocks(batch, first_block, layers, &hooks, only_mask ? std::vector<int>{prompt.mask_index} : std::vector<int>{});
+        const int mask_row = only_mask ? 0 : prompt.mask_index;
 
         std::vector<float> mask_rows(static_cast<size_t>(count) * H), logits(static_cast<size_t>(count) * V);
         for (int b = 0; b < count; ++b) {
-          std::copy_n(batch.row(b, prompt.mask_index), H, mask_rows.begin() + static_cast<std::ptrdiff_t>(b) * H);
+          std::copy_n(batch.row(b, mask_row), H, mask_rows.begin() + static_cast<std::ptrdiff_t>(b) * H);
         }
         model.mlm_logits(mask_rows.data(), count, logits.data());
         for (int b = 0; b < count; ++b) {

@@ -9,7 +9,7 @@ namespace bertscope {
 
 void self_attention(const float* q, const float* k, const float* v, const int* lengths,
                     const AttentionShape& shape, float* context) {
-  const int seq = shape.seq, dim = shape.head_dim;
+  const int seq = shape.seq, queries = shape.queries, dim = shape.head_dim;
   const size_t stride = static_cast<size_t>(shape.hidden());
   const float scale = 1.0f / std::sqrt(static_cast<float>(dim));
 #pragma omp parallel
@@ -19,9 +19,10 @@ void self_attention(const float* q, const float* k, const float* v, const int* l
     for (int b = 0; b < shape.batch; ++b) {
       for (int h = 0; h < shape.heads; ++h) {
         const size_t row0 = static_cast<size_t>(b) * static_cast<size_t>(seq);
+        const size_t query0 = static_cast<size_t>(b) * static_cast<size_t>(queries);
         const size_t col0 = static_cast<size_t>(h) * static_cast<size_t>(dim);
-        for (int i = 0; i < seq; ++i) {
-          const float* qi = q + (row0 + i) * stride + col0;
+        for (int i = 0; i < queries; ++i) {
+          const float* qi = q + (query0 + i) * stride + col0;
           float max_score = -INFINITY;
           for (int j = 0; j < seq; ++j) {
             const float* kj = k + (row0 + j) * stride + col0;
@@ -35,7 +36,7 @@ void self_attention(const float* q, const float* k, const float* v, const int* l
             scores[j] = std::exp(scores[j] - max_score);
             total += scores[j];
           }
-          float* out = context + (row0 + i) * stride + col0;
+          float* out = context + (query0 + i) * stride + col0;
           std::fill(out, out + dim, 0.0f);
           for (int j = 0; j < seq; ++j) {
             const float p = scores[j] / total;

@@ -6,15 +6,16 @@ namespace bertscope {
 
 struct AttentionShape {
   int batch = 0;
-  int seq = 0;
+  int seq = 0;      // key/value positions per sequence
+  int queries = 0;  // query rows per sequence: seq, or fewer when only some outputs are read
   int heads = 0;
   int head_dim = 0;
   int hidden() const { return heads * head_dim; }
 };
 
-// q, k, v, context: [batch * seq, heads * head_dim]. `lengths[b]` is the number of real
-// tokens of sequence b; keys at positions >= lengths[b] are padding and get the additive
-// mask -10000 that HF BERT uses (so padded rows still equal HF's, not only the real ones).
+// k, v: [batch * seq, hidden]; q, context: [batch * queries, hidden]. `lengths[b]` is the
+// number of real tokens of sequence b; keys at positions >= lengths[b] are padding and
+// get the additive mask -10000 that HF BERT uses (so padded rows equal HF's too).
 void self_attention(const float* q, const float* k, const float* v, const int* lengths,
                     const AttentionShape& shape, float* context);
 

@@ -66,41 +66,79 @@ HiddenState BertModel::embed(const TokenBatch& tokens, const Hooks* hooks) const
   return state;
 }
 
-void BertModel::run_block(HiddenState& state, int layer, const Hooks* hooks) const {
+// Buffers of one block, kept across the blocks of a run_blocks call.
+struct BertModel::BlockScratch {
+  std::vector<float> q, k, v, context, attn, mid, ffn, residual;
+};
+
+void BertModel::run_block(HiddenState& state, int layer, const Hooks* hooks, const std::vector<int>& read_positions,
+                          BlockScratch& s) const {
   const BlockWeights& w = weights_->blocks[static_cast<size_t>(layer)];
-  const int rows = state.rows(), H = config_.hidden_size, I = config_.intermediate_size;
-  const int B = state.batch, S = state.seq;
-  std::vector<float> q(elements(rows, H)), k(elements(rows, H)), v(elements(rows, H));
-  std::vector<float> context(elements(rows, H)), attn(elements(rows, H)), mid(elements(rows, H));
-  std::vector<float> ffn(elements(rows, I));
+  const int H = config_.hidden_size, I = config_.intermediate_size;
+  const int B = state.batch, S = state.seq, rows = state.rows();
+  // Query-side rows: every position, or only those the caller will read. Keys and values
+  // always cover every position, so the rows computed are exactly the full pass's rows.
+  const int Q = read_positions.empty() ? S : static_cast<int>(read_positions.size());
+  const int qrows = B * Q;
+  s.k.resize(elements(rows, H));
+  s.v.resize(elements(rows, H));
+  s.q.resize(elements(qrows, H));
+  s.context.resize(elements(qrows, H));
+  s.attn.resize(elements(qrows, H));
+  s.mid.resize(elements(qrows, H));
+  s.ffn.resize(elements(qrows, I));
   const float* x = state.values.data();
+  const float* residual = x;
+  if (!read_positions.empty()) {
+    s.residual.resize(elements(qrows, H));
+    for (int b = 0; b < B; ++b) {
+      for (int i = 0; i < Q; ++i) {
+        std::copy_n(state.row(b, read_positions[static_cast<size_t>(i)]), H,
+                    s.residual.begin() + static_cast<std::ptrdiff_t>(elements(b * Q + i, H)));
+      }
+    }
+    residual = s.residual.data();
+  }
 
-  w.query.forward(x, rows, q.data());
-  w.key.forward(x, rows, k.data());
-  w.value.forward(x, rows, v.data());
-  const AttentionShape shape{B, S, config_.num_attention_heads, config_.head_dim()};
-  self_attention(q.data(), k.data(), v.data(), state.lengths.data(), shape, context.data());
-  run_hooks(hooks, HookSite::block(SiteKind::AttnContext, layer), context.data(), B, S, H);
+  w.query.forward(residual, qrows, s.q.data());
+  w.key.forward(x, rows, s.k.data());
+  w.value.forward(x, rows, s.v.data());
+  const AttentionShape shape{B, S, Q, config_.num_attention_heads, config_.head_dim()};
+  // A query's attention does not depend on its own position (absolute positions are in
+  // the embeddings), so the chosen rows need no position bookkeeping here.
+  self_attention(s.q.data(), s.k.data(), s.v.data(), state.lengths.data(), shape, s.context.data());
+  run_hooks(hooks, HookSite::block(SiteKind::AttnContext, layer), s.context.data(), B, Q, H);
 
-  w.attn_out.forward(context.data(), rows, attn.data());
-  run_hooks(hooks, HookSite::block(SiteKind::AttnOut, layer), attn.data(), B, S, H);
-  add_layer_norm(attn.data(), x, rows, H, w.ln1, mid.data());
-  run_hooks(hooks, HookSite::block(SiteKind::Ln1Out, layer), mid.data(), B, S, H);
+  w.attn_out.forward(s.context.data(), qrows, s.attn.data());
+  run_hooks(hooks, HookSite::block(SiteKind::AttnOut, layer), s.attn.data(), B, Q, H);
+  add_layer_norm(s.attn.data(), residual, qrows, H, w.ln1, s.mid.data());
+  run_hooks(hooks, HookSite::block(SiteKind::Ln1Out, layer), s.mid.data(), B, Q, H);
 
-  w.ffn_in.forward(mid.data(), rows, ffn.data());
-  run_hooks(hooks, HookSite::block(SiteKind::MlpPost, layer), ffn.data(), B, S, I);
-  w.ffn_out.forward(ffn.data(), rows, attn.data());  // reuse: attention output is no longer needed
-  run_hooks(hooks, HookSite::block(SiteKind::MlpOut, layer), attn.data(), B, S, H);
-  add_layer_norm(attn.data(), mid.data(), rows, H, w.ln2, state.values.data());
-  run_hooks(hooks, HookSite::block_out(layer), state.values.data(), B, S, H);
+  w.ffn_in.forward(s.mid.data(), qrows, s.ffn.data());
+  run_hooks(hooks, HookSite::block(SiteKind::MlpPost, layer), s.ffn.data(), B, Q, I);
+  w.ffn_out.forward(s.ffn.data(), qrows, s.attn.data());  // reuse: the attention output is no longer needed
+  run_hooks(hooks, HookSite::block(SiteKind::MlpOut, layer), s.attn.data(), B, Q, H);
+  if (Q != S) {
+    state.seq = Q;
+    state.values.resize(elements(qrows, H));
+  }
+  add_layer_norm(s.attn.data(), s.mid.data(), qrows, H, w.ln2, state.values.data());
+  run_hooks(hooks, HookSite::block_out(layer), state.values.data(), B, Q, H);
 }
 
-void BertModel::run_blocks(HiddenState& state, int first, int end, const Hooks* hooks) const {
+void BertModel::run_blocks(HiddenState& state, int first, int end, const Hooks* hooks,
+                           const std::vector<int>& read_positions) const {
   if (first < 0 || end > layers() || first > end) {
     throw Error("block range [" + std::to_string(first) + ", " + std::to_string(end) + ") is outside the model's " +
                 std::to_string(layers()) + " blocks");
   }
-  for (int layer = first; layer < end; ++layer) run_block(state, layer, hooks);
+  for (int p : read_positions) {
+    if (p < 0 || p >= state.seq) throw Error("read position " + std::to_string(p) + " is outside the sequence");
+  }
+  BlockScratch scratch;
+  for (int layer = first; layer < end; ++layer) {
+    run_block(state, layer, hooks, layer == end - 1 ? read_positions : std::vector<int>{}, scratch);
+  }
 }
 
 void BertModel::mlm_logits(const float* hidden, int rows, float* logits) const {
@@ -121,8 +159,9 @@ std::vector<float> BertModel::mlm_logits(const HiddenState& state, int b, int s)
 HiddenState BertModel::forward(const TokenBatch& tokens, const Hooks* hooks, std::vector<HiddenState>* all_hidden) const {
   HiddenState state = embed(tokens, hooks);
   if (all_hidden) all_hidden->assign(1, state);
+  BlockScratch scratch;
   for (int layer = 0; layer < layers(); ++layer) {
-    run_block(state, layer, hooks);
+    run_block(state, layer, hooks, {}, scratch);
     if (all_hidden) all_hidden->push_back(state);
   }
   return state;

@@ -46,8 +46,13 @@ class BertModel {
   void validate(const TokenBatch& tokens) const;
   // Embeddings + LayerNorm (token type 0) = hidden_states[0]; runs the embed.out hooks.
   HiddenState embed(const TokenBatch& tokens, const Hooks* hooks = nullptr) const;
-  // Runs blocks [first, end) on `state` in place, with their hooks.
-  void run_blocks(HiddenState& state, int first, int end, const Hooks* hooks = nullptr) const;
+  // Runs blocks [first, end) on `state` in place, with their hooks. With `read_positions`,
+  // the caller reads only those positions of the last block's output: that block computes
+  // queries, FFN and output only for them (keys and values still cover every token), and
+  // `state` leaves it with seq = read_positions.size(). That block's hooks then see those
+  // rows only, so pass no read_positions when a hook must see the last block whole.
+  void run_blocks(HiddenState& state, int first, int end, const Hooks* hooks = nullptr,
+                  const std::vector<int>& read_positions = {}) const;
   // MLM head on `rows` hidden vectors [rows, hidden] -> logits [rows, vocab].
   void mlm_logits(const float* hidden, int rows, float* logits) const;
   std::vector<float> mlm_logits(const HiddenState& state, int b, int s) const;
@@ -57,7 +62,9 @@ class BertModel {
                       std::vector<HiddenState>* all_hidden = nullptr) const;
 
  private:
-  void run_block(HiddenState& state, int layer, const Hooks* hooks) const;
+  struct BlockScratch;
+  void run_block(HiddenState& state, int layer, const Hooks* hooks, const std::vector<int>& read_positions,
+                 BlockScratch& scratch) const;
 
   BertConfig config_;
   Tokenizer tokenizer_;
