@@ -1,75 +1,136 @@
 #include "kernels/linear.h"
 
+#include <cstdint>
+#include <mutex>
 #include <oneapi/dnnl/dnnl.hpp>
+#include <unordered_map>
+#include <vector>
 
 #include "common/error.h"
+#include "weights/dtype.h"
 
 namespace bertscope {
 
 namespace {
 
 using dnnl::memory;
+using dt = memory::data_type;
 
 const dnnl::engine& cpu_engine() {
   static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
   return engine;
 }
 
+// Row count at which the weights' layout is chosen. oneDNN's brgemm matmul picks the
+// same blocked weight layout for every row count (checked for 1..4096 rows at BERT
+// shapes); should another count want another layout, forward() reorders for it.
+constexpr memory::dim kLayoutRows = 128;
+
 }  // namespace
 
-// One matmul primitive per layer, created once with a run-time row count, so the same
-// compiled kernel serves a 1-row head call and a 1200-row batched sweep.
+// The weights are reordered once, at construction, into the blocked layout of oneDNN's
+// brgemm kernels; a primitive per distinct row count is created on first use and kept
+// (a sweep uses a handful: the prompt length, a batch of trials, the last chunk, ...).
 struct Linear::Kernel {
-  dnnl::matmul primitive;
-  memory::desc weight_md, bias_md;
-  const float* weight = nullptr;
-  const float* bias = nullptr;
+  int in = 0, out = 0;
+  dt src_type = dt::f32;
+  dnnl::primitive_attr attr;
+  memory weights;  // prepared layout, owns its buffer
+  memory bias;     // [1, out] f32, owns its buffer, or empty
+
+  struct Entry {
+    dnnl::matmul primitive;
+    memory weights;  // `weights` or a reorder of it when this row count wants another layout
+  };
+  std::mutex mutex;
+  std::unordered_map<memory::dim, Entry> by_rows;
+
+  dnnl::matmul::primitive_desc describe(memory::dim rows, const memory::desc& weight_md) const {
+    const memory::desc src_md({rows, in}, src_type, memory::dims{in, 1});
+    const memory::desc dst_md({rows, out}, dt::f32, memory::dims{out, 1});
+    const dnnl::matmul::desc desc = bias ? dnnl::matmul::desc(src_md, weight_md, bias.get_desc(), dst_md)
+                                         : dnnl::matmul::desc(src_md, weight_md, dst_md);
+    return dnnl::matmul::primitive_desc(desc, attr, cpu_engine());
+  }
+
+  Entry& entry(memory::dim rows) {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto found = by_rows.find(rows);
+    if (found != by_rows.end()) return found->second;
+    const memory::desc any({in, out}, src_type, memory::format_tag::any);
+    const auto pd = describe(rows, any);
+    Entry e{dnnl::matmul(pd), weights};
+    if (pd.weights_desc() != weights.get_desc()) {
+      e.weights = memory(pd.weights_desc(), cpu_engine());
+      dnnl::stream stream(cpu_engine());
+      dnnl::reorder(weights, e.weights).execute(stream, weights, e.weights);
+      stream.wait();
+    }
+    return by_rows.emplace(rows, std::move(e)).first->second;
+  }
 };
 
-Linear::Linear(const float* weight, const float* bias, int in_features, int out_features,
-               Activation activation)
+Linear::Linear(const float* weight, const float* bias, int in_features, int out_features, Activation activation,
+               MatmulPrecision precision)
     : in_(in_features), out_(out_features) {
-  const memory::dim K = in_features, N = out_features;
-  const memory::dim M = DNNL_RUNTIME_DIM_VAL;
-  auto kernel = std::make_shared<Kernel>();
-  kernel->weight = weight;
-  kernel->bias = bias;
-  // PyTorch stores W as [N, K]; read as the [K, N] matrix W^T with strides {1, K}.
-  kernel->weight_md = memory::desc({K, N}, memory::data_type::f32, memory::dims{1, K});
-  const memory::desc src_md({M, K}, memory::data_type::f32, memory::dims{K, 1});
-  const memory::desc dst_md({M, N}, memory::data_type::f32, memory::dims{N, 1});
-  if (bias) kernel->bias_md = memory::desc({1, N}, memory::data_type::f32, memory::dims{N, 1});
-
-  dnnl::primitive_attr attr;
+  auto k = std::make_shared<Kernel>();
+  k->in = in_features;
+  k->out = out_features;
+  k->src_type = precision == MatmulPrecision::BF16 ? dt::bf16 : dt::f32;
   if (activation == Activation::Gelu) {
     dnnl::post_ops ops;
     ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_erf, 0.0f, 0.0f);
-    attr.set_post_ops(ops);
+    k->attr.set_post_ops(ops);
   }
   try {
-    const dnnl::matmul::desc desc = bias ? dnnl::matmul::desc(src_md, kernel->weight_md, kernel->bias_md, dst_md)
-                                         : dnnl::matmul::desc(src_md, kernel->weight_md, dst_md);
-    kernel->primitive = dnnl::matmul(dnnl::matmul::primitive_desc(desc, attr, cpu_engine()));
+    const auto& engine = cpu_engine();
+    dnnl::stream stream(engine);
+    if (bias) {
+      k->bias = memory(memory::desc({1, out_features}, dt::f32, memory::dims{out_features, 1}), engine);
+      std::copy_n(bias, out_features, static_cast<float*>(k->bias.get_data_handle()));
+    }
+    // PyTorch stores W as [N, K]; it is the [K, N] matrix W^T with strides {1, K}.
+    const memory::desc plain({in_features, out_features}, dt::f32, memory::dims{1, in_features});
+    const memory source(plain, engine, const_cast<float*>(weight));
+    const memory::desc any({in_features, out_features}, k->src_type, memory::format_tag::any);
+    k->weights = memory(k->describe(kLayoutRows, any).weights_desc(), engine);
+    dnnl::reorder(source, k->weights).execute(stream, const_cast<memory&>(source), k->weights);
+    stream.wait();
   } catch (const dnnl::error& e) {
-    throw Error(std::string("oneDNN could not create a matmul kernel: ") + e.what());
+    throw Error(std::string("oneDNN could not prepare a ") + std::to_string(in_features) + "x" +
+                std::to_string(out_features) + " matmul: " + e.what());
   }
-  kernel_ = std::move(kernel);
+  kernel_ = std::move(k);
+}
+
+size_t Linear::weight_bytes() const {
+  if (!kernel_) return 0;
+  return kernel_->weights.get_desc().get_size() + (kernel_->bias ? kernel_->bias.get_desc().get_size() : 0);
 }
 
 void Linear::forward(const float* x, int rows, float* y) const {
   if (rows <= 0) return;
-  const memory::dim M = rows, K = in_, N = out_;
+  Kernel& k = *kernel_;
+  const memory::dim M = rows;
+  Kernel::Entry& e = k.entry(M);
   const auto& engine = cpu_engine();
-  const memory src(memory::desc({M, K}, memory::data_type::f32, memory::dims{K, 1}), engine,
-                   const_cast<float*>(x));
-  const memory dst(memory::desc({M, N}, memory::data_type::f32, memory::dims{N, 1}), engine, y);
-  const memory weights(kernel_->weight_md, engine, const_cast<float*>(kernel_->weight));
-  std::unordered_map<int, memory> args{
-      {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
-  if (kernel_->bias) args.emplace(DNNL_ARG_BIAS, memory(kernel_->bias_md, engine, const_cast<float*>(kernel_->bias)));
-  // A stream per call keeps forward() usable from several threads at once.
-  dnnl::stream stream(engine);
-  kernel_->primitive.execute(stream, args);
+  // bf16 matmuls read bf16 inputs: round this call's rows once (nearest even).
+  thread_local std::vector<uint16_t> rounded;
+  void* src_data = const_cast<float*>(x);
+  if (k.src_type == dt::bf16) {
+    const size_t n = static_cast<size_t>(rows) * static_cast<size_t>(k.in);
+    rounded.resize(n);
+    uint16_t* out = rounded.data();  // the caller's buffer: thread_local names differ per thread
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; ++i) out[i] = f32_to_bf16(x[i]);
+    src_data = out;
+  }
+  const memory src(memory::desc({M, k.in}, k.src_type, memory::dims{k.in, 1}), engine, src_data);
+  const memory dst(memory::desc({M, k.out}, dt::f32, memory::dims{k.out, 1}), engine, y);
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, e.weights}, {DNNL_ARG_DST, dst}};
+  if (k.bias) args.emplace(DNNL_ARG_BIAS, k.bias);
+  thread_local dnnl::stream stream(engine);
+  e.primitive.execute(stream, args);
   stream.wait();
 }
 

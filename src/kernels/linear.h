@@ -7,23 +7,31 @@ namespace bertscope {
 
 enum class Activation { None, Gelu };  // Gelu is the exact erf form, as HF "gelu"
 
+// F32: float32 weights and math. BF16: weights stored as bfloat16 and inputs rounded to
+// bfloat16 for the matmul, accumulating in float32 (output, bias and everything outside
+// the matmuls stay float32).
+enum class MatmulPrecision { F32, BF16 };
+
 class Linear {
  public:
   Linear() = default;
   // `weight` is [out, in] row-major as stored by PyTorch (nn.Linear), `bias` [out] or null.
-  // The pointers must outlive this object; no copy is made.
+  // Both are copied, once, into the layout the matmul kernel reads fastest, so the
+  // caller may release them after construction.
   Linear(const float* weight, const float* bias, int in_features, int out_features,
-         Activation activation = Activation::None);
+         Activation activation = Activation::None, MatmulPrecision precision = MatmulPrecision::F32);
 
   // x: [rows, in] row-major, y: [rows, out] row-major. Any rows >= 0; thread-safe.
   void forward(const float* x, int rows, float* y) const;
 
   int in_features() const { return in_; }
   int out_features() const { return out_; }
+  // Bytes of prepared weights and bias held by this layer.
+  size_t weight_bytes() const;
 
  private:
   struct Kernel;
-  std::shared_ptr<const Kernel> kernel_;
+  std::shared_ptr<Kernel> kernel_;
   int in_ = 0;
   int out_ = 0;
 };

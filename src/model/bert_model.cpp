@@ -19,7 +19,7 @@ size_t elements(int rows, int width) { return static_cast<size_t>(rows) * static
 
 }  // namespace
 
-BertModel BertModel::load(const std::string& path) {
+BertModel BertModel::load(const std::string& path, MatmulPrecision precision) {
   const ModelFiles files = resolve_model_dir(path);
   BertConfig config = BertConfig::load(files.config);
   Vocab vocab = Vocab::load(files.vocab);
@@ -28,7 +28,7 @@ BertModel BertModel::load(const std::string& path) {
                 std::to_string(config.vocab_size));
   }
   Tokenizer tokenizer(std::move(vocab), read_do_lower_case(files));
-  auto weights = BertWeights::load(TensorStore::open_dir(files.dir), config);
+  auto weights = BertWeights::load(TensorStore::open_dir(files.dir), config, precision);
   return BertModel(std::move(config), std::move(tokenizer), std::move(weights), files.dir);
 }
 

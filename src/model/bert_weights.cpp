@@ -10,6 +10,19 @@ const float* BertWeights::tensor(const std::string& name, const std::vector<int6
   return owned_.back().data();
 }
 
+Linear BertWeights::linear(const std::string& weight_name, const std::string& bias_name, int64_t in, int64_t out,
+                           Activation activation, MatmulPrecision precision) {
+  // The kernel keeps its own prepared copy: read the file's weights through a temporary
+  // and drop their pages afterwards.
+  std::vector<float> converted;
+  const float* weight = store_.borrow_f32(weight_name, {out, in});
+  if (!weight) weight = (converted = store_.read_f32(weight_name, {out, in})).data();
+  const float* bias = tensor(bias_name, {out});
+  Linear layer(weight, bias, static_cast<int>(in), static_cast<int>(out), activation, precision);
+  store_.release(weight_name);
+  return layer;
+}
+
 // The published bert-*-uncased checkpoints name LayerNorm parameters gamma/beta (from
 // TensorFlow); files saved by today's transformers use weight/bias. Accept both.
 LayerNormParams BertWeights::layer_norm(const std::string& prefix, int64_t width, float eps) {
@@ -21,16 +34,15 @@ LayerNormParams BertWeights::layer_norm(const std::string& prefix, int64_t width
   return params;
 }
 
-std::shared_ptr<const BertWeights> BertWeights::load(TensorStore store, const BertConfig& config) {
+std::shared_ptr<const BertWeights> BertWeights::load(TensorStore store, const BertConfig& config,
+                                                     MatmulPrecision precision) {
   auto w = std::shared_ptr<BertWeights>(new BertWeights());
   w->store_ = std::move(store);
   const int64_t H = config.hidden_size, I = config.intermediate_size, V = config.vocab_size;
   const float eps = config.layer_norm_eps;
 
   auto linear = [&](const std::string& prefix, int64_t in, int64_t out, Activation act) {
-    const float* weight = w->tensor(prefix + ".weight", {out, in});
-    const float* bias = w->tensor(prefix + ".bias", {out});
-    return Linear(weight, bias, static_cast<int>(in), static_cast<int>(out), act);
+    return w->linear(prefix + ".weight", prefix + ".bias", in, out, act, precision);
   };
 
   const std::string emb = "bert.embeddings.";
@@ -57,9 +69,15 @@ std::shared_ptr<const BertWeights> BertWeights::load(TensorStore store, const Be
   w->head.ln = w->layer_norm("cls.predictions.transform.LayerNorm", H, eps);
   // BertForMaskedLM ties the decoder to the word embeddings; most files omit the copy.
   const std::string decoder = "cls.predictions.decoder.weight";
-  const float* decoder_weight = w->store_.contains(decoder) ? w->tensor(decoder, {V, H}) : w->embeddings.word;
-  const float* decoder_bias = w->tensor("cls.predictions.bias", {V});
-  w->head.decoder = Linear(decoder_weight, decoder_bias, config.hidden_size, config.vocab_size);
+  const std::string decoder_bias = "cls.predictions.bias";
+  if (w->store_.contains(decoder)) {
+    w->head.decoder = w->linear(decoder, decoder_bias, H, V, Activation::None, precision);
+  } else {
+    w->head.decoder = Linear(w->embeddings.word, w->tensor(decoder_bias, {V}), config.hidden_size, config.vocab_size,
+                             Activation::None, precision);
+    // Embedding lookups touch only the rows of the prompt's tokens: let the rest go.
+    w->store_.release(emb + "word_embeddings.weight");
+  }
   return w;
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 // The parameters of HF BertForMaskedLM, bound by name from a TensorStore and checked
-// against config.json. F32 tensors are used in place from the memory map; F16/BF16
-// tensors are converted to float32 once at load.
+// against config.json. Matmul weights are copied once into their kernels' layout (in
+// float32 or bfloat16), and their file pages released, so a loaded model holds about one
+// copy of its weights. Embeddings and LayerNorm parameters are used in place from the
+// memory map when they are aligned F32, else converted to float32 once.
 #include <deque>
 #include <memory>
 #include <vector>
@@ -39,7 +41,8 @@ class BertWeights {
  public:
   // Throws Error naming the file and tensor when a needed tensor is missing or its shape
   // disagrees with `config`. Tensors that masked-LM does not use (pooler, NSP) are ignored.
-  static std::shared_ptr<const BertWeights> load(TensorStore store, const BertConfig& config);
+  static std::shared_ptr<const BertWeights> load(TensorStore store, const BertConfig& config,
+                                                 MatmulPrecision precision = MatmulPrecision::F32);
 
   EmbeddingWeights embeddings;
   std::vector<BlockWeights> blocks;
@@ -47,6 +50,8 @@ class BertWeights {
 
  private:
   const float* tensor(const std::string& name, const std::vector<int64_t>& shape);
+  Linear linear(const std::string& weight_name, const std::string& bias_name, int64_t in, int64_t out,
+                Activation activation, MatmulPrecision precision);
   LayerNormParams layer_norm(const std::string& prefix, int64_t width, float eps);
 
   TensorStore store_;                      // keeps the memory maps alive

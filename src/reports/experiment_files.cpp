@@ -66,7 +66,7 @@ json experiment_json(const ExperimentResult& result, const BertModel& model, con
       {"bertscope_version", BERTSCOPE_VERSION},
       {"command", context.command_line},
       {"model",
-       {{"path", result.model_dir}, {"demo_model", context.demo_model},
+       {{"path", result.model_dir}, {"demo_model", context.demo_model}, {"dtype", context.dtype},
         {"config", {{"num_hidden_layers", c.num_hidden_layers}, {"hidden_size", c.hidden_size},
                     {"num_attention_heads", c.num_attention_heads}, {"intermediate_size", c.intermediate_size},
                     {"vocab_size", c.vocab_size}, {"max_position_embeddings", c.max_position_embeddings}}},

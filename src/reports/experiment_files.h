@@ -17,6 +17,7 @@ namespace bertscope {
 struct RunContext {
   std::string command_line;  // how it was started, for replaying
   bool demo_model = false;   // the shipped small demo model, not a real BERT
+  std::string dtype = "f32"; // matmul precision the model was loaded with
 };
 
 nlohmann::json experiment_json(const ExperimentResult& result, const BertModel& model, const RunContext& context);

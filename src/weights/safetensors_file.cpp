@@ -212,4 +212,13 @@ std::span<const std::byte> SafetensorsFile::bytes(const TensorInfo& info) const 
   return {map_ + data_offset_ + info.begin, info.end - info.begin};
 }
 
+void SafetensorsFile::release(const TensorInfo& info) const {
+  // Only whole pages inside the tensor: its neighbours may still be in use.
+  const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const auto begin = reinterpret_cast<uintptr_t>(map_ + data_offset_ + info.begin);
+  const auto end = reinterpret_cast<uintptr_t>(map_ + data_offset_ + info.end);
+  const uintptr_t first = (begin + page - 1) / page * page, last = end / page * page;
+  if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
+
 }  // namespace bertscope

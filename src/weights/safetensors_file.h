@@ -42,6 +42,10 @@ class SafetensorsFile {
   const std::vector<TensorInfo>& tensors() const { return tensors_; }
   const TensorInfo* find(std::string_view name) const;  // nullptr when absent
   std::span<const std::byte> bytes(const TensorInfo& info) const;
+  // Drops the tensor's pages from this process's resident memory once they have been
+  // copied elsewhere (the data stays readable: a later access reads it back from the
+  // page cache). Keeps the RSS of a loaded model near one copy of its weights.
+  void release(const TensorInfo& info) const;
   // The optional "__metadata__" string map, sorted by key (e.g. {"format": "pt"}).
   const std::vector<std::pair<std::string, std::string>>& metadata() const { return metadata_; }
   // Bytes before the data section: 8 + header length.

@@ -139,6 +139,11 @@ const float* TensorStore::borrow_f32(std::string_view name, const std::vector<in
   return reinterpret_cast<const float*>(p);
 }
 
+void TensorStore::release(std::string_view name) const {
+  const auto it = std::lower_bound(entries_.begin(), entries_.end(), name, by_name);
+  if (it != entries_.end() && it->first == name) it->second.file->release(*it->second.info);
+}
+
 std::string TensorStore::file_of(std::string_view name) const {
   const auto it = std::lower_bound(entries_.begin(), entries_.end(), name, by_name);
   return it != entries_.end() && it->first == name ? it->second.file->path() : std::string();

@@ -28,6 +28,9 @@ class TensorStore {
   // Pointer straight into the mapping when the tensor is F32 and 4-byte aligned (no copy),
   // else nullptr. Same checks as read_f32. Valid while this store lives.
   const float* borrow_f32(std::string_view name, const std::vector<int64_t>& expected_shape) const;
+  // Drops the tensor's pages from resident memory after it has been copied (see
+  // SafetensorsFile::release); pointers from borrow_f32 stay valid.
+  void release(std::string_view name) const;
   // Where `name` lives, for messages (the file path), or "" when absent.
   std::string file_of(std::string_view name) const;
   std::vector<std::string> names() const;

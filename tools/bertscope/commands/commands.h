@@ -4,12 +4,14 @@
 #include <string>
 
 #include "experiments/experiment.h"
+#include "model/bert_model.h"
 
 namespace bertscope::cli {
 
 // Options every model command shares.
 struct ModelOptions {
   std::string model;  // empty: $BERTSCOPE_MODEL, else the shipped demo model
+  std::string dtype = "f32";
   int threads = 0;
   bool quiet = false;
 };
@@ -17,8 +19,8 @@ void add_model_options(CLI::App& command, ModelOptions& options);
 // The model folder to load: --model, else `fallback` (a spec's model), else
 // $BERTSCOPE_MODEL, else the shipped demo model.
 std::string model_path(const ModelOptions& options, const std::string& fallback = "");
-// Applies --threads; call first in every command's callback.
-void apply_threads(const ModelOptions& options);
+// Applies --threads and loads the model at `model_path(options, fallback)` with --dtype.
+BertModel load_model(const ModelOptions& options, const std::string& fallback = "");
 // Whether `path` is the small demo model that ships with bertscope (not a real BERT).
 bool is_demo_model(const std::string& path);
 

@@ -18,8 +18,7 @@ struct DumpOptions {
 };
 
 void run_dump(const DumpOptions& options) {
-  apply_threads(options.model);
-  const BertModel bert = BertModel::load(model_path(options.model));
+  const BertModel bert = load_model(options.model);
   const Encoding encoding = bert.tokenizer().encode(options.text);
   std::vector<HiddenState> hidden;
   const HiddenState last = bert.forward(TokenBatch::single(encoding.ids), nullptr, &hidden);

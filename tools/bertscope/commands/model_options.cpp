@@ -13,6 +13,10 @@ void add_model_options(CLI::App& command, ModelOptions& options) {
                      "the small demo model shipped in models/bert-mini-uncased-demo");
   command.add_option("--threads", options.threads, "Threads for all computation (default: all cores)")
       ->check(CLI::Range(1, 1024));
+  command.add_option("--dtype", options.dtype,
+                     "Matmul precision: f32 (default, exact to HF within 1e-4) or bf16 (bfloat16 weights and matmul "
+                     "inputs, float32 accumulation, layer norms and softmax; faster, logits within ~1e-2)")
+      ->check(CLI::IsMember({"f32", "bf16"}));
 }
 
 std::string model_path(const ModelOptions& options, const std::string& fallback) {
@@ -22,7 +26,11 @@ std::string model_path(const ModelOptions& options, const std::string& fallback)
   return BERTSCOPE_DEFAULT_MODEL;
 }
 
-void apply_threads(const ModelOptions& options) { set_thread_count(options.threads); }
+BertModel load_model(const ModelOptions& options, const std::string& fallback) {
+  set_thread_count(options.threads);
+  return BertModel::load(model_path(options, fallback),
+                         options.dtype == "bf16" ? MatmulPrecision::BF16 : MatmulPrecision::F32);
+}
 
 bool is_demo_model(const std::string& path) {
   std::error_code ec;

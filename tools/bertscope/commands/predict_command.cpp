@@ -20,8 +20,7 @@ struct PredictOptions {
 };
 
 void run_predict(const PredictOptions& options) {
-  apply_threads(options.model);
-  const BertModel bert = BertModel::load(model_path(options.model));
+  const BertModel bert = load_model(options.model);
   const Tokenizer& tokenizer = bert.tokenizer();
   const Encoding encoding = tokenizer.encode(options.text);
   std::vector<int> masks;

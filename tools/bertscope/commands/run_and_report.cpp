@@ -9,10 +9,9 @@
 namespace bertscope::cli {
 
 void run_and_report(const ExperimentSpec& spec, const ModelOptions& options) {
-  apply_threads(options);
   spec.validate();
   const std::string path = model_path(options, spec.model);
-  const BertModel model = BertModel::load(path);
+  const BertModel model = load_model(options, spec.model);
   const bool demo = is_demo_model(path);
   if (demo && !options.quiet) {
     std::fprintf(stderr, "note: using the small demo model (%s), not bert-large; its numbers say nothing about real BERT\n",
@@ -26,7 +25,7 @@ void run_and_report(const ExperimentSpec& spec, const ModelOptions& options) {
     };
   }
   const ExperimentResult result = run_experiment(model, spec, progress);
-  const auto files = write_experiment_files(spec.out, result, model, RunContext{command_line(), demo});
+  const auto files = write_experiment_files(spec.out, result, model, RunContext{command_line(), demo, options.dtype});
   std::printf("%s%s", sweep_tables(result, model).c_str(), distribution_tables(result).c_str());
   std::printf("\nwrote %zu files to %s/\n", files.size(), spec.out.c_str());
 }
