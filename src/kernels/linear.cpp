@@ -90,8 +90,20 @@ Linear::Linear(const float* weight, const float* bias, int in_features, int out_
       std::copy_n(bias, out_features, static_cast<float*>(k->bias.get_data_handle()));
     }
     // PyTorch stores W as [N, K]; it is the [K, N] matrix W^T with strides {1, K}.
-    const memory::desc plain({in_features, out_features}, dt::f32, memory::dims{1, in_features});
-    const memory source(plain, engine, const_cast<float*>(weight));
+    // bf16: round to bfloat16 here (a plain vectorised loop) and let oneDNN only move the
+    // data into its layout; its converting reorder is several times slower.
+    std::vector<uint16_t> rounded;
+    void* source_data = const_cast<float*>(weight);
+    if (k->src_type == dt::bf16) {
+      const size_t n = static_cast<size_t>(in_features) * static_cast<size_t>(out_features);
+      rounded.resize(n);
+      uint16_t* out = rounded.data();
+#pragma omp parallel for schedule(static)
+      for (size_t i = 0; i < n; ++i) out[i] = f32_to_bf16(weight[i]);
+      source_data = out;
+    }
+    const memory::desc plain({in_features, out_features}, k->src_type, memory::dims{1, in_features});
+    const memory source(plain, engine, source_data);
     const memory::desc any({in_features, out_features}, k->src_type, memory::format_tag::any);
     k->weights = memory(k->describe(kLayoutRows, any).weights_desc(), engine);
     dnnl::reorder(source, k->weights).execute(stream, const_cast<memory&>(source), k->weights);
