@@ -145,3 +145,18 @@ TEST(Hooks, LastBlockOnReadPositionsOnlyEqualsTheFullPassRows) {
 
 }  // namespace
 }  // namespace bertscope
+
+namespace bertscope {
+namespace {
+
+TEST(HookSite, TheReadmeTableListsEverySiteAsTheCodeDoes) {
+  const std::string readme = test::read_bytes(std::string(BERTSCOPE_TEST_DATA) + "/../../README.md");
+  for (const HookSiteDoc& doc : hook_site_docs()) {
+    const std::string row = std::string("| `") + doc.pattern + "` | `" + doc.hf_module + "` | `";
+    EXPECT_NE(readme.find(row), std::string::npos) << "README lacks the row for " << doc.pattern;
+    EXPECT_NE(readme.find(doc.meaning), std::string::npos) << doc.meaning;
+  }
+}
+
+}  // namespace
+}  // namespace bertscope

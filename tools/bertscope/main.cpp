@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   bertscope::cli::add_sweep_command(app);
   bertscope::cli::add_stats_command(app);
   bertscope::cli::add_run_command(app);
+  bertscope::cli::add_hooks_command(app);
   bertscope::cli::set_command_line(argc, argv);
 
   try {

@@ -38,5 +38,6 @@ void add_dump_command(CLI::App& app);
 void add_sweep_command(CLI::App& app);
 void add_stats_command(CLI::App& app);
 void add_run_command(CLI::App& app);
+void add_hooks_command(CLI::App& app);
 
 }  // namespace bertscope::cli

@@ -62,8 +62,8 @@ void add_sweep_command(CLI::App& app) {
   c->add_option("--site", o->site, "Where in block L: out (block output, default), attn.context, attn.out, ln1.out, mlp.post, mlp.out");
   c->add_option("--top", o->top, "Top-k tokens recorded per trial")->check(CLI::Range(1, 1000));
   c->add_option("--max-batch-tokens", o->max_batch_tokens,
-                "Token rows per batched forward pass; memory is about rows x (4 hidden + ffn) x 4 bytes (default 4096: "
-                "~100 MB for bert-large)")
+                "Token rows per batched forward pass (trials x prompt tokens); bounds the activation memory to about "
+                "rows x (7 x hidden + ffn) x 4 bytes (default 4096: ~185 MB for bert-large)")
       ->check(CLI::Range(1, 1 << 24));
   c->add_option("--out", o->out, "Output folder: results.json, runs.csv, summary.csv")->required();
   c->add_flag("--quiet", o->model.quiet, "No progress or notes on stderr");
