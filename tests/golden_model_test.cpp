@@ -87,12 +87,7 @@ TEST_P(GoldenModel, BatchedPaddedForwardEqualsOneByOne) {
 }
 
 INSTANTIATE_TEST_SUITE_P(ReferenceCases, GoldenModel,
-                         ::testing::Values("tiny-fp32", "tiny-legacy-f16", "small-bf16"),
-                         [](const auto& param_info) {
-                           std::string n = param_info.param;
-                           for (char& c : n) if (c == '-') c = '_';
-                           return n;
-                         });
+                         ::testing::ValuesIn(test::reference_cases()), test::case_name);
 
 }  // namespace
 }  // namespace bertscope

@@ -167,12 +167,7 @@ TEST_P(GoldenInterventions, DeterministicSweepsGiveHuggingFaceTargetLogSoftmaxAn
 }
 
 INSTANTIATE_TEST_SUITE_P(ReferenceCases, GoldenInterventions,
-                         ::testing::Values("tiny-fp32", "tiny-legacy-f16", "small-bf16"),
-                         [](const auto& param_info) {
-                           std::string n = param_info.param;
-                           for (char& c : n) if (c == '-') c = '_';
-                           return n;
-                         });
+                         ::testing::ValuesIn(test::reference_cases()), test::case_name);
 
 }  // namespace
 }  // namespace bertscope

@@ -11,12 +11,12 @@ namespace {
 
 TEST(Bf16Matmuls, StayCloseToFloat32AndKeepTheTopTokenUnlessNearTied) {
   int compared = 0;
-  for (const char* name : {"tiny-fp32", "tiny-legacy-f16", "small-bf16"}) {
+  for (const std::string& name : test::reference_cases()) {
     const BertModel f32 = BertModel::load(test::reference_model(name));
     const BertModel bf16 = BertModel::load(test::reference_model(name), MatmulPrecision::BF16);
-    const auto readable = test::read_json(test::data_path(std::string("reference/golden/") + name + ".json"));
+    const auto readable = test::read_json(test::data_path("reference/golden/" + name + ".json"));
     for (const auto& prompt : readable["prompts"]) {
-      SCOPED_TRACE(std::string(name) + ": " + prompt["text"].get<std::string>());
+      SCOPED_TRACE(name + ": " + prompt["text"].get<std::string>());
       const TokenBatch tokens = TokenBatch::single(prompt["ids"].get<std::vector<int>>());
       const int mask = prompt["mask_index"];
       const std::vector<float> exact = f32.mlm_logits(f32.forward(tokens), 0, mask);

@@ -22,6 +22,17 @@ namespace bertscope::test {
 inline std::string data_path(const std::string& relative) { return std::string(BERTSCOPE_TEST_DATA) + "/" + relative; }
 inline std::string reference_model(const std::string& name) { return data_path("reference/models/" + name); }
 
+// The three reference models, for parameterized tests, and a gtest-safe name for each.
+inline const std::vector<std::string>& reference_cases() {
+  static const std::vector<std::string> cases = {"tiny-fp32", "tiny-legacy-f16", "small-bf16"};
+  return cases;
+}
+inline std::string case_name(const ::testing::TestParamInfo<std::string>& info) {
+  std::string name = info.param;
+  for (char& c : name) c = c == '-' ? '_' : c;
+  return name;
+}
+
 inline nlohmann::json read_json(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error("cannot open " + path);
