@@ -6,6 +6,7 @@
 #include "common/error.h"
 #include "experiments/sweep_summary.h"
 #include "reports/csv_table.h"
+#include "reports/experiment_figures.h"
 
 namespace bertscope {
 
@@ -239,6 +240,11 @@ std::vector<std::string> write_experiment_files(const std::string& folder, const
     files.emplace_back("distributions.csv", distributions_csv(result));
     files.emplace_back("histograms.csv", histograms_csv(result));
   }
+  for (const Figure& figure : experiment_figures(result, model.tokenizer().vocab())) {
+    files.emplace_back(figure.stem() + ".svg", figure.svg);
+    if (!figure.png.empty()) files.emplace_back(figure.stem() + ".png", figure.png);
+  }
+
   std::vector<std::string> written;
   for (const auto& [name, contents] : files) {
     const std::string path = (std::filesystem::path(folder) / name).string();
