@@ -165,6 +165,7 @@ TEST_F(Figures, StatisticsOnlyRunHasOnlyTheDistributionFigure) {
   test::TempDir dir;
   write_experiment_files(dir.file("out"), result, *model_, RunContext{});
   EXPECT_TRUE(fs::exists(dir.file("out/distributions-prompt0.svg")));
+  EXPECT_TRUE(fs::exists(dir.file("out/report.html")));
   EXPECT_FALSE(fs::exists(dir.file("out/target-logsoftmax-prompt0.svg")));
   EXPECT_FALSE(fs::exists(dir.file("out/top1-prompt0.svg")));
 }

@@ -8,6 +8,7 @@
 //   histograms.csv      long format: prompt, state, series, bin edges, count, density
 //   <figure>-prompt<i>.svg/.png  per prompt: target-logsoftmax, top1, distributions
 //                       (experiment_figures.h; PNG when PLplot has its cairo driver)
+//   report.html         all of it on one self-contained page (html_report.h)
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
