@@ -196,7 +196,8 @@ void PlotCanvas::x_title(const std::string& text) {
 void PlotCanvas::y_title(const std::string& text) {
   set_text_size(plot_style::kTextSize);
   use_color(plot_style::kText);
-  plmtex("l", 4.2, 0.5, 0.5, escape(text).c_str());
+  // Far enough out for tick labels like "-0.15".
+  plmtex("l", 5.2, 0.5, 0.5, escape(text).c_str());
 }
 
 void PlotCanvas::panel_title(const std::string& text, Color color) {
