@@ -8,6 +8,8 @@
 // binary. BERTSCOPE_KEEP_SCREENSHOT=<path> keeps the screenshot for a human to look at.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -24,7 +26,7 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string find_chromium() {
-  if (const char* env = std::getenv("BERTSCOPE_CHROMIUM"); env && *env) return env;
+  if (const char* env = std::getenv("BERTSCOPE_CHROMIUM"); env && *env) return access(env, X_OK) == 0 ? env : "";
   const char* path = std::getenv("PATH");
   std::string dirs = path ? path : "/usr/bin:/bin";
   for (size_t at = 0; at <= dirs.size();) {
@@ -63,15 +65,11 @@ window.addEventListener('load', function () {
 });
 </script>)";
 
-class ReportInBrowser : public ::testing::Test {
+// The report of one small run on the shipped demo model (the banner must show), made once
+// and shared by the tests.
+class DemoReport : public ::testing::Test {
  protected:
   void SetUp() override {
-    chromium_ = find_chromium();
-    if (chromium_.empty()) {
-      if (skip_requested()) GTEST_SKIP() << "no chromium, and BERTSCOPE_SKIP_BROWSER_TESTS=1";
-      FAIL() << "chromium not found: install Debian's chromium (scripts/setup-debian.sh does), set BERTSCOPE_CHROMIUM, "
-                "or set BERTSCOPE_SKIP_BROWSER_TESTS=1 to skip this test on purpose";
-    }
     if (!dir_) {
       // One small run on the shipped demo model (the banner must show), shared by the tests.
       dir_ = std::make_unique<test::TempDir>();
@@ -96,6 +94,24 @@ kind = "noise"
   }
   static void TearDownTestSuite() { dir_.reset(); }
 
+  static std::unique_ptr<test::TempDir> dir_;
+  std::string report_, html_;
+};
+
+std::unique_ptr<test::TempDir> DemoReport::dir_;
+
+class ReportInBrowser : public DemoReport {
+ protected:
+  void SetUp() override {
+    chromium_ = find_chromium();
+    if (chromium_.empty()) {
+      if (skip_requested()) GTEST_SKIP() << "no chromium, and BERTSCOPE_SKIP_BROWSER_TESTS=1";
+      FAIL() << "chromium not found: install Debian's chromium (scripts/setup-debian.sh does), set BERTSCOPE_CHROMIUM, "
+                "or set BERTSCOPE_SKIP_BROWSER_TESTS=1 to skip this test on purpose";
+    }
+    DemoReport::SetUp();
+  }
+
   // Headless chromium on `page` with `extra` flags; returns stdout + stderr.
   std::string chromium(const std::string& page, const std::vector<std::string>& extra) {
     test::TempDir profile;  // fresh: no state from earlier runs or other tests
@@ -114,13 +130,10 @@ kind = "noise"
     return r.out + r.err;
   }
 
-  static std::unique_ptr<test::TempDir> dir_;
-  std::string chromium_, report_, html_;
+  std::string chromium_;
 };
 
-std::unique_ptr<test::TempDir> ReportInBrowser::dir_;
-
-TEST_F(ReportInBrowser, IsSelfContained) {
+TEST_F(DemoReport, IsSelfContained) {
   EXPECT_EQ(html_.find("<script"), std::string::npos) << "the report runs no scripts";
   EXPECT_EQ(html_.find("<link"), std::string::npos);
   EXPECT_EQ(html_.find("<img"), std::string::npos) << "figures are inline SVG";
