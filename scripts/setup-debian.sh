@@ -8,7 +8,11 @@ packages=(
   libutf8proc-dev      # Unicode tables for the tokenizer
   libcli11-dev         # command-line parsing
   libtomlplusplus-dev  # experiment specs
+  libplplot-dev        # figures (PLplot; its SVG driver is in libplplot17)
+  plplot-driver-cairo  # PNG figures (PLplot's pngcairo driver)
+  fonts-dejavu-core    # the font the PNG figures are drawn with
   libgtest-dev         # tests
+  chromium             # tests: report.html is opened in headless Chromium
 )
 sudo_cmd=""
 if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi

@@ -156,7 +156,8 @@ TEST(ExperimentFiles, HoldWhatIsNeededToReplayAndOneRowPerTrial) {
   const ExperimentResult result = run_experiment(bert, spec);
   test::TempDir dir;
   const auto files = write_experiment_files(dir.file("out"), result, bert, RunContext{"bertscope run m.toml", false});
-  EXPECT_EQ(files.size(), 6u);
+  // 6 data files, 3 figures (target log-softmax, top-1, distributions) as SVG and PNG, report.html.
+  EXPECT_EQ(files.size(), 13u);
   const auto json = test::read_json(dir.file("out/results.json"));
   EXPECT_EQ(json["bertscope_version"], BERTSCOPE_VERSION);
   EXPECT_EQ(json["options"]["seed"], 0);

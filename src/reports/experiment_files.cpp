@@ -6,6 +6,8 @@
 #include "common/error.h"
 #include "experiments/sweep_summary.h"
 #include "reports/csv_table.h"
+#include "reports/experiment_figures.h"
+#include "reports/html_report.h"
 
 namespace bertscope {
 
@@ -239,6 +241,15 @@ std::vector<std::string> write_experiment_files(const std::string& folder, const
     files.emplace_back("distributions.csv", distributions_csv(result));
     files.emplace_back("histograms.csv", histograms_csv(result));
   }
+  const std::vector<Figure> figures = experiment_figures(result, model.tokenizer().vocab());
+  for (const Figure& figure : figures) {
+    files.emplace_back(figure.stem() + ".svg", figure.svg);
+    if (!figure.png.empty()) files.emplace_back(figure.stem() + ".png", figure.png);
+  }
+  std::vector<std::string> names;
+  for (const auto& file : files) names.push_back(file.first);
+  files.emplace_back("report.html", html_report(result, model, context, figures, names));
+
   std::vector<std::string> written;
   for (const auto& [name, contents] : files) {
     const std::string path = (std::filesystem::path(folder) / name).string();

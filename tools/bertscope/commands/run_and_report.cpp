@@ -4,6 +4,7 @@
 #include "commands/commands.h"
 #include "model/bert_model.h"
 #include "reports/experiment_files.h"
+#include "reports/progress.h"
 #include "reports/terminal_tables.h"
 
 namespace bertscope::cli {
@@ -17,14 +18,20 @@ void run_and_report(const ExperimentSpec& spec, const ModelOptions& options) {
     std::fprintf(stderr, "note: using the small demo model (%s), not bert-large; its numbers say nothing about real BERT\n",
                  model.dir().c_str());
   }
+  ProgressMeter meter([](std::string_view text) { std::fwrite(text.data(), 1, text.size(), stderr); },
+                      isatty(STDERR_FILENO) == 1);
+  // The sweep reports per prompt; every prompt runs the same trials, so the whole run has
+  // prompts x that many, and a finished sweep adds its total to what came before.
+  int64_t finished_sweeps = 0;
   ProgressFn progress;
   if (!options.quiet) {
-    progress = [](int64_t done, int64_t total) {
-      std::fprintf(stderr, "\r%lld/%lld trials", static_cast<long long>(done), static_cast<long long>(total));
-      if (done == total) std::fprintf(stderr, "\n");
+    progress = [&meter, &finished_sweeps, prompts = static_cast<int64_t>(spec.prompts.size())](int64_t done, int64_t total) {
+      meter.update(finished_sweeps + done, total * prompts);
+      if (done == total) finished_sweeps += total;
     };
   }
   const ExperimentResult result = run_experiment(model, spec, progress);
+  meter.finish();
   const auto files = write_experiment_files(spec.out, result, model, RunContext{command_line(), demo, options.dtype});
   std::printf("%s%s", sweep_tables(result, model).c_str(), distribution_tables(result).c_str());
   std::printf("\nwrote %zu files to %s/\n", files.size(), spec.out.c_str());

@@ -1,0 +1,124 @@
+#include "reports/figure_logsoftmax.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+#include "reports/figure_parts.h"
+
+namespace bertscope {
+
+namespace {
+
+// Trials drawn as points per block and intervention. Trials are independent draws, so the
+// first ones are a fair sample; beyond this, points only pile up while the SVG grows.
+// Means and intervals always use every trial.
+constexpr int kMaxPointsPerBlock = 200;
+
+constexpr double kLeft = 95, kRight = 95, kHeaderHeight = 125, kPanelHeight = 240, kPanelGap = 80, kBottom = 62;
+
+std::string number(double v) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.2f", v);
+  return buffer;
+}
+
+// A step giving about 12 or fewer labelled ticks over `span` blocks.
+double block_step(double span) { return span <= 12 ? 1.0 : span <= 30 ? 2.0 : 4.0; }
+
+}  // namespace
+
+double trial_jitter(int trial) {
+  const double golden = 0.6180339887498949;
+  const double f = static_cast<double>(trial) * golden;
+  return f - std::floor(f) - 0.5;
+}
+
+std::string target_logsoftmax_figure(const ExperimentSpec& spec, const SweepResult& sweep,
+                                      const std::vector<LayerSummary>& summaries, const Vocab& vocab,
+                                      ImageFormat format) {
+  const size_t panels = spec.interventions.size();
+  const double height = kHeaderHeight + static_cast<double>(panels) * kPanelHeight +
+                        static_cast<double>(panels - 1) * kPanelGap + kBottom;
+  PlotCanvas canvas(format, plot_style::kFigureWidth, static_cast<int>(height));
+
+  // Shared axes: blocks edited and every value shown, the clean run included.
+  int first_layer = std::numeric_limits<int>::max(), last_layer = std::numeric_limits<int>::min();
+  double low = sweep.clean.target_logsoftmax, high = low;
+  for (const TrialResult& t : sweep.runs) {
+    first_layer = std::min(first_layer, t.layer);
+    last_layer = std::max(last_layer, t.layer);
+    low = std::min(low, t.prediction.target_logsoftmax);
+    high = std::max(high, t.prediction.target_logsoftmax);
+  }
+  for (const LayerSummary& l : summaries) {
+    low = std::min(low, l.target_logsoftmax.ci_low);
+    high = std::max(high, l.target_logsoftmax.ci_high);
+  }
+  const double pad = high > low ? 0.08 * (high - low) : 0.5;
+  low -= pad;
+  high += pad;
+  const double x0 = first_layer - 0.6, x1 = last_layer + 0.6;
+
+  const std::string clean_top1 = vocab.token(sweep.clean.top.at(0).id);
+  draw_figure_header(canvas, "Target log-softmax at the [MASK] after editing one block",
+                     prompt_line(sweep.prompt.text, sweep.prompt.target) + "    clean top-1: \u201C" + clean_top1 + "\u201D");
+  const std::string trial_label =
+      spec.trials > kMaxPointsPerBlock
+          ? "one trial (the first " + std::to_string(kMaxPointsPerBlock) + " of " + std::to_string(spec.trials) + " per block)"
+          : "one trial";
+  draw_legend_row(canvas, kLeft, 80,
+                  {{LegendEntry::Kind::Marker, plot_style::kMuted.with_alpha(0.6), trial_label},
+                   {LegendEntry::Kind::MeanInterval, plot_style::kText, "mean of the trials, 95% CI"},
+                   {LegendEntry::Kind::Dashed, plot_style::kReference, "clean run (no edit): " + number(sweep.clean.target_logsoftmax)}});
+
+  const double plot_width = canvas.width() - kLeft - kRight;
+  for (size_t i = 0; i < panels; ++i) {
+    const InterventionSpec& intervention = spec.interventions[i];
+    const plot_style::Color color = plot_style::series_color(i);
+    const double top = kHeaderHeight + static_cast<double>(i) * (kPanelHeight + kPanelGap);
+    canvas.panel(kLeft, top, plot_width, kPanelHeight, x0, x1, low, high);
+    canvas.axes({block_step(x1 - x0), 1, true}, {});
+    const int trials = intervention.is_random() ? spec.trials : 1;
+    char title[256];
+    std::snprintf(title, sizeof title, "%s  \u00B7  %d trial%s per block  \u00B7  edit site: %s", intervention.label().c_str(),
+                  trials, trials == 1 ? "" : "s", edit_site_name(spec.site).c_str());
+    canvas.panel_title(title, color);
+    canvas.y_title("target log-softmax (nats)");
+    if (i + 1 == panels) canvas.x_title("edited block (0-based)");
+
+    // Clean reference under the data, labelled in the right margin.
+    const double cx[2] = {x0, x1}, cy[2] = {sweep.clean.target_logsoftmax, sweep.clean.target_logsoftmax};
+    canvas.line(cx, cy, plot_style::kReference, plot_style::kReferenceWidth, true);
+    canvas.annotate(x1 + 8 * canvas.x_per_pixel(), sweep.clean.target_logsoftmax, "clean", 0.0, plot_style::kReference,
+                    plot_style::kSmallSize);
+
+    // Trials: spread over at most +-12 px or a quarter block, whichever is less.
+    const double spread = std::min(0.5, 24 * canvas.x_per_pixel());
+    std::vector<double> tx, ty;
+    for (const TrialResult& t : sweep.runs) {
+      if (t.intervention != static_cast<int>(i) || t.trial >= kMaxPointsPerBlock) continue;
+      tx.push_back(t.layer + (trials > 1 ? spread * trial_jitter(t.trial) : 0.0));
+      ty.push_back(t.prediction.target_logsoftmax);
+    }
+    canvas.markers(tx, ty, 2.2, color.with_alpha(trials >= 30 ? 0.28 : 0.5));
+
+    // Means joined in block order, each with its interval.
+    std::vector<double> mx, my;
+    for (const LayerSummary& l : summaries) {
+      if (l.intervention != static_cast<int>(i)) continue;
+      mx.push_back(l.layer);
+      my.push_back(l.target_logsoftmax.mean);
+    }
+    canvas.line(mx, my, plot_style::kText.with_alpha(0.55), 1.2);
+    for (const LayerSummary& l : summaries) {
+      if (l.intervention != static_cast<int>(i) || l.trials < 2) continue;
+      canvas.error_bar(l.layer, l.target_logsoftmax.ci_low, l.target_logsoftmax.ci_high, 10, plot_style::kText, 2.0);
+    }
+    canvas.markers(mx, my, 4.0, plot_style::kText);
+  }
+  return canvas.finish();
+}
+
+}  // namespace bertscope

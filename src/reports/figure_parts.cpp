@@ -1,0 +1,76 @@
+#include "reports/figure_parts.h"
+
+#include <array>
+
+namespace bertscope {
+
+namespace {
+// DejaVu Sans' mean advance per em over lower-case text and digits.
+constexpr double kAdvancePerEm = 0.56;
+
+size_t utf8_length(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+}  // namespace
+
+double text_width_estimate(const std::string& text, double size) {
+  return static_cast<double>(utf8_length(text)) * size * plot_style::kPixelsPerMillimetre * kAdvancePerEm;
+}
+
+std::string shorten(const std::string& text, size_t max_chars) {
+  if (utf8_length(text) <= max_chars) return text;
+  std::string out;
+  size_t chars = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const bool starts_char = (static_cast<unsigned char>(text[i]) & 0xC0) != 0x80;
+    if (starts_char && ++chars > max_chars - 1) break;
+    out += text[i];
+  }
+  return out + "\u2026";
+}
+
+std::string prompt_line(const std::string& prompt, const std::string& target) {
+  std::string line = "\u201C" + shorten(prompt, 110) + "\u201D";
+  if (!target.empty()) line += "    target: \u201C" + target + "\u201D";
+  return line;
+}
+
+void draw_figure_header(PlotCanvas& canvas, const std::string& title, const std::string& subtitle) {
+  canvas.page();
+  canvas.text(24, 24, title, 0.0, plot_style::kText, plot_style::kFigureTitleSize);
+  canvas.text(24, 50, subtitle, 0.0, plot_style::kMuted, plot_style::kTextSize);
+}
+
+double draw_legend_row(PlotCanvas& canvas, double left, double y, const std::vector<LegendEntry>& entries) {
+  using Kind = LegendEntry::Kind;
+  canvas.page();
+  double x = left;
+  for (const LegendEntry& e : entries) {
+    const double key = 26;  // width of the key drawn before each label
+    const std::array<double, 2> lx = {x, x + key}, ly = {y, y};
+    switch (e.kind) {
+      case Kind::Marker: {
+        const std::array<double, 1> mx = {x + key / 2}, my = {y};
+        canvas.markers(mx, my, 3.0, e.color);
+        break;
+      }
+      case Kind::Line: canvas.line(lx, ly, e.color, plot_style::kLineWidth + 0.5); break;
+      case Kind::Dashed: canvas.line(lx, ly, e.color, plot_style::kReferenceWidth, true); break;
+      case Kind::MeanInterval: {
+        const std::array<double, 1> mx = {x + key / 2}, my = {y};
+        canvas.error_bar(x + key / 2, y + 8, y - 8, 8, e.color, 2.0);
+        canvas.markers(mx, my, 4.0, e.color);
+        break;
+      }
+      case Kind::Bar: canvas.rect(x + 3, y - 6, x + key - 3, y + 6, e.color); break;
+      case Kind::Diamond: canvas.diamond(x + key / 2, y, 5.0, e.color); break;
+    }
+    canvas.text(x + key + 6, y, e.label, 0.0, plot_style::kText, plot_style::kTextSize);
+    x += key + 6 + text_width_estimate(e.label, plot_style::kTextSize) + 26;
+  }
+  return x;
+}
+
+}  // namespace bertscope

@@ -1,0 +1,34 @@
+#pragma once
+// Pieces every figure repeats: the title block naming the prompt, and a one-line legend
+// placed outside the data, so it never hides a point.
+#include <string>
+#include <vector>
+
+#include "reports/plot_canvas.h"
+
+namespace bertscope {
+
+struct LegendEntry {
+  enum class Kind { Marker, Line, Dashed, MeanInterval, Bar, Diamond };
+  Kind kind;
+  plot_style::Color color;
+  std::string label;
+};
+
+// Title and one-line subtitle at the top of the figure (page coordinates).
+void draw_figure_header(PlotCanvas& canvas, const std::string& title, const std::string& subtitle);
+
+// Entries left to right from (left, y), in page coordinates. Returns the x where it ended.
+double draw_legend_row(PlotCanvas& canvas, double left, double y, const std::vector<LegendEntry>& entries);
+
+// Rough rendered width in pixels of `text` at `size` mm: PLplot cannot measure text for
+// SVG (the browser lays it out), so layout uses DejaVu Sans' average advance.
+double text_width_estimate(const std::string& text, double size);
+
+// `text` cut to at most `max_chars` characters (UTF-8 aware), with "..." when cut.
+std::string shorten(const std::string& text, size_t max_chars);
+
+// "Pay no attention ... [MASK] ...", target "behind": the line every figure of a prompt shows.
+std::string prompt_line(const std::string& prompt, const std::string& target);
+
+}  // namespace bertscope

@@ -1,0 +1,63 @@
+#pragma once
+// The look every figure shares: one place for colours, line widths and sizes, so that a
+// reader who has learnt one figure can read the next. Colours are the Okabe-Ito palette
+// (distinguishable with the common colour-vision deficiencies); depth is shown with
+// viridis, which is perceptually uniform and prints well in grey.
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+
+namespace bertscope::plot_style {
+
+struct Color {
+  int r = 0, g = 0, b = 0;
+  double alpha = 1.0;
+  Color with_alpha(double a) const { return {r, g, b, a}; }
+};
+
+inline constexpr Color kText{34, 34, 34};
+inline constexpr Color kAxis{90, 90, 90};
+inline constexpr Color kGrid{228, 228, 228};
+inline constexpr Color kMuted{120, 120, 120};
+inline constexpr Color kReference{0, 0, 0};  // clean run, Gaussian: black dashed everywhere
+inline constexpr Color kWhite{255, 255, 255};
+
+// One colour per intervention (and per series), in order.
+inline Color series_color(size_t i) {
+  static constexpr std::array<Color, 7> kPalette = {{{0, 114, 178},     // blue
+                                                     {213, 94, 0},      // vermillion
+                                                     {0, 158, 115},     // bluish green
+                                                     {204, 121, 167},   // reddish purple
+                                                     {230, 159, 0},     // orange
+                                                     {86, 180, 233},    // sky blue
+                                                     {120, 120, 120}}}; // grey
+  return kPalette[i % kPalette.size()];
+}
+
+// viridis at t in [0, 1], linear between nine anchors of matplotlib's table.
+inline Color viridis(double t) {
+  static constexpr std::array<Color, 9> kAnchors = {{{68, 1, 84}, {71, 44, 122}, {59, 81, 139}, {44, 113, 142},
+                                                     {33, 144, 141}, {39, 173, 129}, {92, 200, 99},
+                                                     {170, 220, 50}, {253, 231, 37}}};
+  t = std::clamp(t, 0.0, 1.0) * static_cast<double>(kAnchors.size() - 1);
+  const size_t i = std::min(static_cast<size_t>(t), kAnchors.size() - 2);
+  const double f = t - static_cast<double>(i);
+  auto mix = [f](int a, int b) { return static_cast<int>(std::lround(a + f * (b - a))); };
+  return {mix(kAnchors[i].r, kAnchors[i + 1].r), mix(kAnchors[i].g, kAnchors[i + 1].g),
+          mix(kAnchors[i].b, kAnchors[i + 1].b)};
+}
+
+// Sizes in pixels of the nominal figure (SVG user units, PNG pixels).
+inline constexpr int kFigureWidth = 1000;
+inline constexpr double kLineWidth = 1.5;
+inline constexpr double kReferenceWidth = 1.2;
+// Character heights in millimetres, PLplot's unit for text; both drivers draw 3.75 px per
+// mm (SVG rounds down to whole pixels): 3.4 mm is a 12 px font.
+inline constexpr double kPixelsPerMillimetre = 3.75;
+inline constexpr double kTextSize = 3.4;
+inline constexpr double kTitleSize = 4.0;
+inline constexpr double kFigureTitleSize = 4.8;
+inline constexpr double kSmallSize = 3.0;
+
+}  // namespace bertscope::plot_style

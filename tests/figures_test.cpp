@@ -1,0 +1,242 @@
+// Figures of an experiment: every figure file is written for every prompt, as well-formed
+// SVG showing the expected titles, labels and values, and as a PNG of the same size; the
+// SVG rewrites keep the drawing and make it fit for an HTML page.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <regex>
+
+#include "experiments/experiment.h"
+#include "experiments/sweep_summary.h"
+#include "figure_checks.h"
+#include "reports/experiment_files.h"
+#include "reports/figure_logsoftmax.h"
+#include "reports/plot_canvas.h"
+#include "reports/svg_text.h"
+#include "test_support.h"
+
+namespace bertscope {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Two prompts, a random and a deterministic intervention, distributions: every figure kind.
+const std::string kSpec = R"(
+name = "figures"
+layers = "0-1"
+trials = 6
+seed = 7
+[[prompts]]
+text = "Pay no attention to that man [MASK] the curtain!"
+target = "behind"
+[[prompts]]
+text = "The capital of France is [MASK]."
+target = "paris"
+[[interventions]]
+kind = "shuffle"
+[[interventions]]
+kind = "scale"
+factor = 0.5
+[distributions]
+bins = 40
+)";
+
+class Figures : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    model_ = new BertModel(BertModel::load(test::reference_model("tiny-fp32")));
+    result_ = new ExperimentResult(run_experiment(*model_, ExperimentSpec::parse_toml(kSpec, "figures.toml")));
+    dir_ = new test::TempDir();
+    files_ = write_experiment_files(dir_->file("out"), *result_, *model_, RunContext{"bertscope run figures.toml", false});
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    delete result_;
+    delete model_;
+  }
+  static std::string read(const std::string& name) { return test::read_bytes(dir_->file("out/" + name)); }
+
+  static BertModel* model_;
+  static ExperimentResult* result_;
+  static test::TempDir* dir_;
+  static std::vector<std::string> files_;
+};
+BertModel* Figures::model_ = nullptr;
+ExperimentResult* Figures::result_ = nullptr;
+test::TempDir* Figures::dir_ = nullptr;
+std::vector<std::string> Figures::files_;
+
+// The width and height attributes of the root <svg>.
+std::pair<int, int> svg_size(const std::string& svg) {
+  std::smatch m;
+  const std::string head = svg.substr(svg.find("<svg"), 400);
+  EXPECT_TRUE(std::regex_search(head, m, std::regex(R"re(\swidth="(\d+)"\s+height="(\d+)")re"))) << head;
+  return m.empty() ? std::pair{0, 0} : std::pair{std::stoi(m[1]), std::stoi(m[2])};
+}
+
+std::string two_decimals(double v) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.2f", v);
+  return buffer;
+}
+
+TEST_F(Figures, EveryKindForEveryPromptAsSvgAndPng) {
+  ASSERT_TRUE(png_supported()) << "PLplot has no pngcairo driver: install plplot-driver-cairo (scripts/setup-debian.sh)";
+  for (const char* kind : {"target-logsoftmax", "top1", "distributions"}) {
+    for (int p = 0; p < 2; ++p) {
+      const std::string stem = std::string(kind) + "-prompt" + std::to_string(p);
+      SCOPED_TRACE(stem);
+      const std::string svg = read(stem + ".svg"), png = read(stem + ".png");
+      EXPECT_TRUE(test::is_well_formed_svg(svg));
+      test::PngSize size;
+      ASSERT_TRUE(test::png_size(png, size));
+      const auto [w, h] = svg_size(svg);
+      EXPECT_EQ(static_cast<int>(size.width), w) << "PNG and SVG are drawn at the same size";
+      EXPECT_EQ(static_cast<int>(size.height), h);
+      EXPECT_GE(w, 1000);
+      EXPECT_NE(std::find(files_.begin(), files_.end(), dir_->file("out/" + stem + ".svg")), files_.end());
+    }
+  }
+  EXPECT_FALSE(fs::exists(dir_->file("out/top1-prompt2.svg")));
+  for (const auto& entry : fs::directory_iterator(dir_->file("out"))) {
+    EXPECT_EQ(entry.path().string().find(".tmp"), std::string::npos) << "leftover " << entry.path();
+  }
+}
+
+TEST_F(Figures, TargetLogSoftmaxShowsAxesInterventionsAndTheCleanValue) {
+  for (int p = 0; p < 2; ++p) {
+    const std::string text = test::svg_visible_text(read("target-logsoftmax-prompt" + std::to_string(p) + ".svg"));
+    SCOPED_TRACE(text);
+    EXPECT_NE(text.find("target log-softmax (nats)"), std::string::npos);
+    EXPECT_NE(text.find("edited block (0-based)"), std::string::npos);
+    EXPECT_NE(text.find("shuffle"), std::string::npos);
+    EXPECT_NE(text.find("scale 0.5"), std::string::npos);
+    EXPECT_NE(text.find("6 trials per block"), std::string::npos);  // shuffle
+    EXPECT_NE(text.find("1 trial per block"), std::string::npos);   // scale is deterministic
+    EXPECT_NE(text.find("mean of the trials, 95% CI"), std::string::npos);
+    // The clean line is labelled with this prompt's own clean value.
+    EXPECT_NE(text.find("clean run (no edit): " + two_decimals(result_->sweeps[p].clean.target_logsoftmax)), std::string::npos);
+    EXPECT_NE(text.find(result_->spec.prompts[p].text), std::string::npos);
+  }
+}
+
+TEST_F(Figures, TopOneShowsTheMostFrequentWordsAndTheTargetShare) {
+  const Vocab& vocab = model_->tokenizer().vocab();
+  for (int p = 0; p < 2; ++p) {
+    const std::string text = test::svg_visible_text(read("top1-prompt" + std::to_string(p) + ".svg"));
+    SCOPED_TRACE(text);
+    EXPECT_NE(text.find("% of trials"), std::string::npos);
+    EXPECT_NE(text.find("top-1 = target"), std::string::npos);
+    EXPECT_NE(text.find("top-1 is punctuation"), std::string::npos);
+    EXPECT_NE(text.find("most frequent"), std::string::npos);
+    EXPECT_NE(text.find("clean"), std::string::npos);
+    // Each block's most frequent top-1 word is in a cell, with its share.
+    for (const LayerSummary& l : summarize(result_->sweeps[p], vocab)) {
+      const auto& [id, count] = l.top1_counts.front();
+      const std::string word = vocab.token(id);
+      if (word.size() > 8) continue;  // shortened in the cell
+      char share[16];
+      std::snprintf(share, sizeof share, "%.0f%%", 100.0 * count / l.trials);
+      EXPECT_NE(text.find("\u201C" + word + "\u201D"), std::string::npos) << word;
+      EXPECT_NE(text.find(share), std::string::npos) << share;
+    }
+  }
+}
+
+TEST_F(Figures, DistributionsShowDensitiesKurtosisTailsAndTheGaussian) {
+  const std::string text = test::svg_visible_text(read("distributions-prompt1.svg"));
+  SCOPED_TRACE(text);
+  for (const char* label : {"hidden-state value", "density (1 / unit)", "excess kurtosis", "values beyond 3 std (%)",
+                            "hidden state (0 = embeddings)", "Gaussian noise, std 2 x", "[MASK] vector",
+                            "Gaussian: excess kurtosis 0, 0.27% beyond 3 std"}) {
+    EXPECT_NE(text.find(label), std::string::npos) << label;
+  }
+  EXPECT_NE(text.find("The capital of France is [MASK]."), std::string::npos);  // prompt 1's own figure
+}
+
+TEST_F(Figures, StatisticsOnlyRunHasOnlyTheDistributionFigure) {
+  ExperimentSpec spec;
+  spec.name = "stats";
+  spec.prompts = {{"a [MASK] b", ""}};
+  spec.distributions = true;
+  const ExperimentResult result = run_experiment(*model_, spec);
+  test::TempDir dir;
+  write_experiment_files(dir.file("out"), result, *model_, RunContext{});
+  EXPECT_TRUE(fs::exists(dir.file("out/distributions-prompt0.svg")));
+  EXPECT_TRUE(fs::exists(dir.file("out/report.html")));
+  EXPECT_FALSE(fs::exists(dir.file("out/target-logsoftmax-prompt0.svg")));
+  EXPECT_FALSE(fs::exists(dir.file("out/top1-prompt0.svg")));
+}
+
+TEST(FigureChecks, RejectBrokenFiles) {
+  // The checks above can fail: a tag left open, a stray closing tag, a truncated PNG.
+  EXPECT_TRUE(test::is_well_formed_svg("<svg><g><text>a</text></g></svg>"));
+  EXPECT_FALSE(test::is_well_formed_svg("<svg><g></svg>"));
+  EXPECT_FALSE(test::is_well_formed_svg("<svg></g></svg>"));
+  EXPECT_FALSE(test::is_well_formed_svg("<html></html>"));
+  const std::string png = [] {
+    PlotCanvas canvas(ImageFormat::Png, 120, 80);
+    return canvas.finish();
+  }();
+  test::PngSize size;
+  ASSERT_TRUE(test::png_size(png, size));
+  EXPECT_EQ(size.width, 120u);
+  EXPECT_EQ(size.height, 80u);
+  EXPECT_FALSE(test::png_size(png.substr(0, png.size() / 2), size));
+  EXPECT_FALSE(test::png_size("GIF89a" + png.substr(6), size));
+}
+
+TEST(FigureParts, TrialJitterSpreadsEvenlyInsideTheBlock) {
+  std::vector<double> seen;
+  for (int t = 0; t < 100; ++t) {
+    const double j = trial_jitter(t);
+    EXPECT_GE(j, -0.5);
+    EXPECT_LT(j, 0.5);
+    seen.push_back(j);
+  }
+  std::sort(seen.begin(), seen.end());
+  for (size_t i = 1; i < seen.size(); ++i) EXPECT_LT(seen[i] - seen[i - 1], 0.05) << "a gap in the spread";
+  EXPECT_EQ(trial_jitter(17), trial_jitter(17));
+}
+
+TEST(SvgText, TidyDecodesLabelsJoinsAttributesAndSizesInPixels) {
+  const std::string plplot =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg\n  xmlns=\"http://www.w3.org/2000/svg\"\n  width=\"640pt\"\n"
+      "  height=\"480pt\"\n  viewBox=\"0 0 640 480\"\n  >\n  <polyline\n    stroke-width=\"1\"\n    points=\"1,2 3,4\"\n    />\n"
+      "  <text\n    font-size=\"12\"\n><tspan>&#x61;&#x20;&#x3c;&#x26;&#x201c;&#x62;</tspan></text>\n</svg>\n";
+  const std::string tidy = tidy_plplot_svg(plplot);
+  EXPECT_TRUE(test::is_well_formed_svg(tidy)) << tidy;
+  EXPECT_NE(tidy.find("<tspan>a &#x3c;&#x26;\u201Cb</tspan>"), std::string::npos) << tidy;  // XML specials stay encoded
+  EXPECT_NE(tidy.find("width=\"640\" height=\"480\""), std::string::npos) << tidy;
+  EXPECT_NE(tidy.find("stroke-width=\"1\""), std::string::npos) << tidy;  // not a size attribute of <svg>
+  EXPECT_NE(tidy.find("<polyline stroke-width=\"1\" points=\"1,2 3,4\" />"), std::string::npos) << tidy;
+  EXPECT_LT(tidy.size(), plplot.size());
+}
+
+TEST(SvgText, ForHtmlDropsThePrologAndFixedSizeAndPrefixesIds) {
+  const std::string svg =
+      "<?xml version=\"1.0\"?>\n<!DOCTYPE svg>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"480\" "
+      "viewBox=\"0 0 640 480\" >\n<clipPath id=\"c0\"><rect/></clipPath>\n<g clip-path=\"url(#c0)\"><use href=\"#c0\"/></g>\n</svg>\n";
+  const std::string html = svg_for_html(svg, "f3-", "A \"title\" <b>");
+  EXPECT_EQ(html.rfind("<svg role=\"img\" aria-label=\"A &quot;title&quot; &lt;b&gt;\"", 0), 0u) << html;
+  EXPECT_EQ(html.find("width=\"640\""), std::string::npos) << html;
+  EXPECT_EQ(html.find("height=\"480\""), std::string::npos) << html;
+  EXPECT_NE(html.find("viewBox=\"0 0 640 480\""), std::string::npos) << html;
+  EXPECT_NE(html.find("id=\"f3-c0\""), std::string::npos) << html;
+  EXPECT_NE(html.find("url(#f3-c0)"), std::string::npos) << html;
+  EXPECT_NE(html.find("href=\"#f3-c0\""), std::string::npos) << html;
+  EXPECT_TRUE(test::is_well_formed_svg(html)) << html;
+}
+
+TEST(PlotCanvas, WordPiecesWithHashSignsComeOutAsTyped) {
+  // PLplot reads '#' as an escape; "##ing" must not turn into a font change.
+  PlotCanvas canvas(ImageFormat::Svg, 300, 100);
+  canvas.text(10, 50, "##ing #u #");
+  const std::string text = test::svg_visible_text(canvas.finish());
+  EXPECT_NE(text.find("##ing #u #"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace bertscope
