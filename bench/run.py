@@ -279,9 +279,12 @@ def make_report(r):
     add(f"- machine: {m['cpu']}, {m['cores']} cores, {r['threads']} threads used by every implementation; "
         f"load average {m['load_before'][0]:.2f} before, {m['load_after'][0]:.2f} after; "
         f"OMP_WAIT_POLICY={m['omp_wait_policy'] or '(unset)'}")
-    add(f"- FMA peak (bench/fma_peak, {r['fma_peak']['isa']}, {r['fma_peak']['threads']} threads, best of a run "
-        f"before and after: {' / '.join(f'{g:.0f}' for g in r['fma_peak']['runs_gflops'])}): "
-        f"**{peak:.1f} GFLOP/s** float32")
+    add(f"- FMA peak (bench/fma_peak, {r['fma_peak']['isa']}, {r['fma_peak']['threads']} threads, over each "
+        f"thread's CPU time; best of a run before and after: "
+        f"{' / '.join(f'{g:.0f}' for g in r['fma_peak']['runs_gflops'])}): **{peak:.1f} GFLOP/s** float32. "
+        f"By wall clock, with the other processes of the machine, it got "
+        f"{' / '.join(f'{g:.0f}' for g in r['fma_peak']['runs_wall_gflops'])} GFLOP/s: the cases' times include "
+        f"that sharing, so on a busy machine their share of peak reads low")
     t = r["torch"]
     if t.get("info"):
         i = t["info"]
@@ -302,7 +305,9 @@ def make_report(r):
     add("- a shared, noisy machine: read the ratios within one run, not the absolute times. The runs of all "
         "implementations are interleaved, so a burst of load hits them alike")
     add("- GFLOP: matmul FLOPs each implementation executes (see count_flops: per token per block "
-        "2(4H^2+2HF) + 4SH, head 2(H^2+HV) per row it runs on); speed-up = baseline time / bertscope time")
+        "2(4H^2+2HF) + 4SH, head 2(H^2+HV) per row it runs on)")
+    add("- bertscope speed-up: baseline time / bertscope time within each round (they run one after the other), "
+        "median over the rounds, (lowest-highest round)")
     add("")
     add("| case | implementation | median time | runs | GFLOP | GFLOP/s | % of FMA peak | bertscope speed-up | target |")
     add("|---|---|---|---|---|---|---|---|---|")
@@ -316,7 +321,10 @@ def make_report(r):
             runs = str(len(m["times_s"]))
             if m.get("extrapolated"):
                 runs += f" of {m['trials_run']} trials/layer, x{m['scale']:.2f}"
-            speedup = f"{m['median_s'] / by_impl['bertscope']['median_s']:.1f}x" if impl != "bertscope" else ""
+            speedup = ""
+            if impl != "bertscope":
+                lo, hi = min(m["round_speedups"]), max(m["round_speedups"])
+                speedup = f"{m['speedup']:.1f}x" + (f" ({lo:.1f}-{hi:.1f})" if len(m["round_speedups"]) > 1 else "")
             add(f"| {label} | {names[impl]} | {fmt_time(m['median_s'])} | {runs} | {gflop:,.1f} | "
                 f"{rate:,.1f} | {100 * rate / peak:.1f}% | {speedup} | {m.get('target', '')} |")
             label = ""
@@ -352,9 +360,9 @@ def evaluate_targets(r):
         for case in ("notebook", "noise"):
             c = r["cases"].get(case, {})
             if impl in c:
-                s = c[impl]["median_s"] / c["bertscope"]["median_s"]
+                s = c[impl]["speedup"]
                 out.append({"target": f"{CASES[case].split(' (')[0]}: bertscope >= {TARGETS[key]:g}x faster than "
-                                      f"({impl})", "measured": f"{s:.1f}x", "verdict": verdict(s >= TARGETS[key])})
+                                      f"({impl})", "measured": f"{s:.2f}x", "verdict": verdict(s >= TARGETS[key])})
     load = r["load_to_first_prediction"]["bertscope"]["seconds"]
     out.append({"target": f"load to first prediction < {TARGETS['load_s']} s (warm)",
                 "measured": fmt_time(load), "verdict": verdict(load < TARGETS["load_s"])})
@@ -508,11 +516,19 @@ def main():
                     scale = servers["torch"].info["a_noise_scale"]
                     m.update(measured_median_s=m["median_s"], median_s=m["median_s"] * scale, scale=scale,
                              trials_run=servers["torch"].info["a_noise_trials_run"], extrapolated=scale != 1.0)
+                r["cases"][case][impl] = m
+            # Speed-up of bertscope over a baseline: the median over rounds of the ratio within
+            # the round (paired: both ran minutes apart at most, under similar load).
+            for impl in impls[1:]:
+                m = r["cases"][case][impl]
+                scale = m.get("scale", 1.0)
+                m["round_speedups"] = [t * scale / b for t, b in zip(m["times_s"], times["bertscope"])]
+                m["speedup"] = statistics.median(m["round_speedups"])
+            for impl, m in r["cases"][case].items():
                 if case == "noise" and impl == "bertscope":
                     m["target"] = f">= {TARGETS['peak_share']:.0%} of peak"
                 if case in ("notebook", "noise") and impl in ("a", "b"):
                     m["target"] = f">= {TARGETS['vs_' + impl]:g}x"
-                r["cases"][case][impl] = m
         r["peak_rss"]["bertscope-bench (fp32, all cases above)"] = servers["bertscope"].close()
         if "torch" in servers:
             r["peak_rss"]["PyTorch baselines process (all cases above)"] = servers["torch"].close()
@@ -541,6 +557,7 @@ def main():
     log("measuring the FMA peak again")
     again = fma_peak()
     r["fma_peak"]["runs_gflops"] = [r["fma_peak"]["gflops"], again["gflops"]]
+    r["fma_peak"]["runs_wall_gflops"] = [r["fma_peak"]["wall_gflops"], again["wall_gflops"]]
     r["fma_peak"]["gflops"] = max(r["fma_peak"]["runs_gflops"])
     r["machine"]["load_after"] = os.getloadavg()
     r["targets"] = evaluate_targets(r)

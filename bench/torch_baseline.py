@@ -73,7 +73,8 @@ def read_safetensors(path, convert_to=None):
         count = (end - begin) // torch.tensor([], dtype=dtype).element_size()
         view = torch.frombuffer(mapping, dtype=dtype, count=count, offset=base + begin)
         t = view.reshape(info["shape"])
-        t = t.to(convert_to) if convert_to is not None and t.is_floating_point() else t.clone()
+        # A copy either way: converted, or cloned off the mapping.
+        t = t.to(convert_to, copy=True) if convert_to is not None and t.is_floating_point() else t.clone()
         del view
         tensors[name] = t
     return tensors
