@@ -1,0 +1,202 @@
+// bertscope-bench: times bertscope's own cases of bench/run.sh through the library API, in
+// one process, and prints JSON (times only; bench/run.py counts FLOPs and makes the table).
+//   clean     one forward pass of the prompt + MLM head at the [MASK] + log-softmax
+//   notebook  the notebook's sweep: every block x 1 shuffle, then every block x 1 noise
+//   noise     every block x N noise trials (N = --trials, 100 by default)
+// A sweep case runs what `bertscope sweep` runs (run_sweep: the clean pass, the batched
+// trials, log-softmax, top-k and KL of every trial), with a different seed each run.
+// --serve keeps the model loaded and runs cases on request (bench/run.py interleaves them
+// with the PyTorch baselines'); without it every case runs in a row and one JSON is printed.
+#include <sys/resource.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "common/error.h"
+#include "common/threads.h"
+#include "experiments/prompt.h"
+#include "experiments/sweep.h"
+#include "model/bert_model.h"
+#include "model/predictions.h"
+
+namespace {
+
+using bertscope::BertModel;
+using bertscope::InterventionKind;
+using bertscope::InterventionSpec;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// Peak resident set of this process so far, in bytes (Linux reports KiB).
+double peak_rss_bytes() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) * 1024.0;
+}
+
+struct Options {
+  std::string model, prompt = "Pay no attention to that man [MASK] the curtain!", target = "behind";
+  std::string cases = "clean,notebook,noise";
+  int threads = 0, repeats = 5, long_repeats = 3, trials = 100, max_batch_tokens = 4096;
+};
+
+// The model and prompt of a session, and one run of each case.
+class Cases {
+ public:
+  explicit Cases(const Options& o)
+      : o_(o), model_(load_timed(o.model, &load_s_)), prompt_(bertscope::MaskedPrompt::prepare(model_, o.prompt, o.target)) {
+    // Warm-up, untimed: touches every weight page of the mmapped file and every allocation
+    // path once, as the first call of a session would.
+    run("clean", 0);
+    sweep({InterventionKind::Shuffle}, 1, 999);
+  }
+
+  // Runs case `name` once with seed `seed`; returns the seconds it took.
+  double run(const std::string& name, int seed) const {
+    const auto start = Clock::now();
+    if (name == "clean") {
+      const auto last = model_.forward(bertscope::TokenBatch::single(prompt_.ids));
+      const auto log_probs = bertscope::log_softmax(model_.mlm_logits(last, 0, prompt_.mask_index));
+      if (log_probs.empty()) throw bertscope::Error("no logits");
+    } else if (name == "notebook") {
+      sweep({InterventionKind::Shuffle, InterventionKind::Noise}, 1, seed);
+    } else if (name == "noise") {
+      sweep({InterventionKind::Noise}, o_.trials, seed);
+    } else {
+      throw bertscope::Error("unknown case '" + name + "' (clean, notebook, noise)");
+    }
+    return seconds_since(start);
+  }
+
+  // What the driver needs besides times: shape, prompt, and the clean target log-prob to
+  // cross-check against the torch baselines.
+  nlohmann::json info() const {
+    const auto& c = model_.config();
+    const auto check = sweep({InterventionKind::Zero}, 1, 0);
+    return {{"impl", "bertscope"},
+            {"dtype", "f32"},
+            {"model", model_.dir()},
+            {"threads", bertscope::thread_count()},
+            {"config",
+             {{"layers", c.num_hidden_layers}, {"hidden", c.hidden_size}, {"heads", c.num_attention_heads},
+              {"ffn", c.intermediate_size}, {"vocab", c.vocab_size}}},
+            {"seq", prompt_.ids.size()},
+            {"mask_index", prompt_.mask_index},
+            {"target_id", prompt_.target_id},
+            {"trials", o_.trials},
+            {"max_batch_tokens", o_.max_batch_tokens},
+            {"load_s", load_s_},
+            {"clean_target_logsoftmax", check.clean.target_logsoftmax}};
+  }
+
+ private:
+  static BertModel load_timed(const std::string& path, double* seconds) {
+    const auto start = Clock::now();
+    BertModel model = BertModel::load(path);
+    *seconds = seconds_since(start);
+    return model;
+  }
+
+  bertscope::SweepResult sweep(std::vector<InterventionKind> kinds, int trials, int seed) const {
+    bertscope::SweepRequest request;
+    request.prompt = o_.prompt;
+    request.target = o_.target;
+    for (auto kind : kinds) request.interventions.push_back(InterventionSpec::of_kind(kind));
+    request.trials = trials;
+    request.seed = static_cast<uint64_t>(seed);
+    request.max_batch_tokens = o_.max_batch_tokens;
+    return bertscope::run_sweep(model_, request);
+  }
+
+  const Options& o_;
+  double load_s_ = 0.0;
+  BertModel model_;
+  bertscope::MaskedPrompt prompt_;
+};
+
+// One-shot: every case `repeats` times in a row, one JSON document.
+nlohmann::json run_all(const Options& o) {
+  bertscope::set_thread_count(o.threads);
+  const Cases cases(o);
+  nlohmann::json out = cases.info();
+  std::istringstream list(o.cases);
+  for (std::string name; std::getline(list, name, ',');) {
+    const int repeats = name == "noise" ? o.long_repeats : o.repeats;
+    std::vector<double> times;
+    for (int r = 0; r < repeats; ++r) times.push_back(cases.run(name, r));
+    out["cases"][name] = {{"times_s", times}, {"median_s", median(times)}, {"repeats", repeats}};
+  }
+  out["peak_rss_bytes"] = peak_rss_bytes();
+  return out;
+}
+
+// Server for bench/run.py, which interleaves the runs of bertscope and the baselines so
+// that a burst of load from other processes hits all of them alike. Protocol, one JSON
+// line per reply: "ready" line with info() first; then per input line "CASE SEED" ->
+// {"seconds": s}; input "quit" or end of input -> {"peak_rss_bytes": n}, exit.
+void serve(const Options& o) {
+  bertscope::set_thread_count(o.threads);
+  const Cases cases(o);
+  nlohmann::json ready = cases.info();
+  ready["ready"] = true;
+  std::printf("%s\n", ready.dump().c_str());
+  std::fflush(stdout);
+  for (std::string line; std::getline(std::cin, line) && line != "quit";) {
+    std::istringstream words(line);
+    std::string name;
+    int seed = 0;
+    words >> name >> seed;
+    nlohmann::json reply;
+    try {
+      reply = {{"seconds", cases.run(name, seed)}};
+    } catch (const std::exception& e) {
+      reply = {{"error", e.what()}};
+    }
+    std::printf("%s\n", reply.dump().c_str());
+    std::fflush(stdout);
+  }
+  std::printf("%s\n", nlohmann::json{{"peak_rss_bytes", peak_rss_bytes()}}.dump().c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Time bertscope's benchmark cases (clean forward, notebook sweep, N-trial noise sweep); prints JSON"};
+  Options o;
+  app.add_option("--model", o.model, "Model folder")->required();
+  app.add_option("--prompt", o.prompt, "Prompt with one [MASK]");
+  app.add_option("--target", o.target, "Target word of the sweeps");
+  app.add_option("--cases", o.cases, "Comma-separated: clean, notebook, noise");
+  app.add_option("--threads", o.threads, "Threads (default: all cores)")->check(CLI::Range(1, 1024));
+  app.add_option("--repeats", o.repeats, "Timed runs of the short cases")->check(CLI::Range(1, 1000));
+  app.add_option("--long-repeats", o.long_repeats, "Timed runs of the noise sweep")->check(CLI::Range(1, 1000));
+  app.add_option("--trials", o.trials, "Noise trials per block of the long case")->check(CLI::Range(1, 100000));
+  app.add_option("--max-batch-tokens", o.max_batch_tokens, "As bertscope sweep --max-batch-tokens")
+      ->check(CLI::Range(1, 1 << 24));
+  bool serve_mode = false;
+  app.add_flag("--serve", serve_mode, "Read 'CASE SEED' lines on stdin, answer JSON lines (bench/run.py uses this)");
+  CLI11_PARSE(app, argc, argv);
+  try {
+    if (serve_mode) {
+      serve(o);
+    } else {
+      std::printf("%s\n", run_all(o).dump(1).c_str());
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bertscope-bench: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
