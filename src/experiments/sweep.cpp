@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <numeric>
+#include <span>
 #include <set>
 
 #include "common/error.h"
@@ -33,14 +35,6 @@ CleanRun run_clean(const BertModel& model, const std::vector<int>& ids, SiteKind
   return run;
 }
 
-// `trials` copies of one sequence's state, stacked as a batch.
-HiddenState replicate(const HiddenState& one, int trials) {
-  HiddenState batch{trials, one.seq, one.width, std::vector<int>(static_cast<size_t>(trials), one.seq), {}};
-  batch.values.reserve(one.values.size() * static_cast<size_t>(trials));
-  for (int t = 0; t < trials; ++t) batch.values.insert(batch.values.end(), one.values.begin(), one.values.end());
-  return batch;
-}
-
 // The other prompt's position for each edited position: its own [MASK] stands for ours,
 // any other index is taken as is.
 std::vector<int> other_positions(const std::vector<int>& positions, const MaskedPrompt& prompt,
@@ -56,6 +50,157 @@ std::vector<int> other_positions(const std::vector<int>& positions, const Masked
   }
   return out;
 }
+
+
+// One intervention, resolved against the prompt: positions, and the other prompt's clean
+// activations at the site (mix, patch).
+struct PreparedIntervention {
+  const InterventionSpec* spec = nullptr;
+  std::vector<int> positions;
+  CleanRun other;
+  std::vector<int> other_at;  // the other prompt's position for each of `positions`
+};
+
+PreparedIntervention prepare_intervention(const BertModel& model, const InterventionSpec& spec, const MaskedPrompt& prompt,
+                                          SiteKind site) {
+  PreparedIntervention p;
+  p.spec = &spec;
+  p.positions = spec.positions.resolve(prompt.mask_index, static_cast<int>(prompt.ids.size()));
+  if (spec.needs_other_prompt()) {
+    const MaskedPrompt other = MaskedPrompt::prepare(model, spec.other_prompt, "");
+    p.other = run_clean(model, other.ids, site);
+    p.other_at = other_positions(p.positions, prompt, other);
+  }
+  return p;
+}
+
+// How a trial's state is made: an edit of block L's output applied before block L+1
+// (Direct), an edit inside block L by a hook while block L runs (Hook), or block L left
+// out (Skip: its input stands in for its output).
+enum class EditTiming { Direct, Hook, Skip };
+
+struct SweepJob {
+  int intervention = 0;
+  int layer = 0;
+  int trial = 0;
+  EditTiming timing = EditTiming::Direct;
+  int start_block = 0;  // first block to run; == layers when only the head remains
+  int base_state = 0;   // index into the clean hidden states it starts from
+};
+
+SweepJob make_job(const InterventionSpec& spec, int intervention, int layer, int trial, SiteKind site) {
+  SweepJob job{intervention, layer, trial, EditTiming::Direct, layer + 1, layer + 1};
+  if (spec.kind == InterventionKind::Skip) {
+    job.timing = EditTiming::Skip;
+    job.base_state = layer;
+  } else if (site != SiteKind::BlockOut) {
+    job.timing = EditTiming::Hook;
+    job.start_block = job.base_state = layer;
+  }
+  return job;
+}
+
+// Runs a chunk of jobs as one wavefront: the batch starts at the earliest start block and
+// every later job joins it at its own start block, so each block's weights are read once
+// per chunk, however many layers the chunk's trials were edited at.
+struct ChunkRunner {
+  const BertModel& model;
+  const SweepRequest& request;
+  const MaskedPrompt& prompt;
+  const CleanRun& clean;
+  const std::vector<PreparedIntervention>& prepared;
+  const std::vector<SweepJob>& jobs;
+  SweepResult& result;
+
+  EditRecord edit(const SweepJob& job, ActivationView view, int element) const {
+    const PreparedIntervention& p = prepared[static_cast<size_t>(job.intervention)];
+    const std::vector<float>& site_clean = clean.site[static_cast<size_t>(job.layer)];
+    std::vector<const float*> other_rows;
+    for (int q : p.other_at) {
+      other_rows.push_back(p.other.site[static_cast<size_t>(job.layer)].data() + static_cast<size_t>(q) * clean.site_width);
+    }
+    RandomStream stream(request.seed, {static_cast<uint64_t>(p.spec->kind), static_cast<uint64_t>(job.layer),
+                                       static_cast<uint64_t>(job.trial)});
+    return apply_intervention(*p.spec, view, element, p.positions, stream, other_rows,
+                              unbiased_std(site_clean.data(), static_cast<long long>(site_clean.size())));
+  }
+
+  void run(std::span<const size_t> chunk) const {
+    const int layers = model.layers(), H = model.config().hidden_size;
+    const HiddenState& any = clean.hidden.front();
+    HiddenState active{0, any.seq, any.width, {}, {}};
+    std::vector<size_t> members;  // job of each batch element, in joining order
+    std::vector<EditRecord> records(jobs.size());
+    auto join = [&](size_t job) {
+      const HiddenState& base = clean.hidden[static_cast<size_t>(jobs[job].base_state)];
+      active.values.insert(active.values.end(), base.values.begin(), base.values.end());
+      active.lengths.push_back(base.seq);
+      ++active.batch;
+      members.push_back(job);
+      return active.batch - 1;
+    };
+
+    size_t next = 0;
+    bool mask_only = false;
+    for (int block = jobs[chunk.front()].start_block; block < layers; ++block) {
+      std::vector<int> edit_inside;  // batch elements edited by a hook in this block
+      for (; next < chunk.size() && jobs[chunk[next]].start_block == block; ++next) {
+        const size_t job = chunk[next];
+        const int element = join(job);
+        if (jobs[job].timing == EditTiming::Direct) records[job] = edit(jobs[job], active.view(), element);
+        if (jobs[job].timing == EditTiming::Hook) edit_inside.push_back(element);
+      }
+      Hooks hooks;
+      if (!edit_inside.empty()) {
+        hooks.add(HookSite::block(request.site, block), [&](const HookSite&, ActivationView view) {
+          for (int element : edit_inside) {
+            const size_t job = members[static_cast<size_t>(element)];
+            records[job] = edit(jobs[job], view, element);
+          }
+        });
+      }
+      // Only the [MASK] row of the last block is read: that block computes just it, unless
+      // an edit inside the last block needs every row.
+      mask_only = block == layers - 1 && edit_inside.empty();
+      model.run_blocks(active, block, block + 1, &hooks, mask_only ? std::vector<int>{prompt.mask_index} : std::vector<int>{});
+    }
+
+    // Edits of the last block's output run no block: only the head remains.
+    std::vector<float> mask_rows;
+    for (int element = 0; element < active.batch; ++element) {
+      const float* row = active.row(element, mask_only ? 0 : prompt.mask_index);
+      mask_rows.insert(mask_rows.end(), row, row + H);
+    }
+    for (; next < chunk.size(); ++next) {
+      const size_t job = chunk[next];
+      HiddenState alone = clean.hidden[static_cast<size_t>(jobs[job].base_state)];
+      records[job] = edit(jobs[job], alone.view(), 0);
+      const float* row = alone.row(0, prompt.mask_index);
+      mask_rows.insert(mask_rows.end(), row, row + H);
+      members.push_back(job);
+    }
+    read_predictions(mask_rows, members, records);
+  }
+
+  void read_predictions(const std::vector<float>& mask_rows, const std::vector<size_t>& members,
+                        const std::vector<EditRecord>& records) const {
+    const int V = model.config().vocab_size;
+    std::vector<float> logits(members.size() * static_cast<size_t>(V));
+    model.mlm_logits(mask_rows.data(), static_cast<int>(members.size()), logits.data());
+    for (size_t e = 0; e < members.size(); ++e) {
+      const SweepJob& job = jobs[members[e]];
+      const std::vector<float> log_probs =
+          log_softmax(std::span<const float>(logits.data() + e * static_cast<size_t>(V), static_cast<size_t>(V)));
+      TrialResult& trial = result.runs[members[e]];
+      trial.intervention = job.intervention;
+      trial.layer = job.layer;
+      trial.trial = job.trial;
+      trial.prediction = MaskPrediction::from_log_probs(log_probs, prompt.target_id, request.top_k);
+      trial.kl_from_clean = kl_divergence(result.clean_log_probs, log_probs);
+      trial.noise_std = records[members[e]].noise_std;
+    }
+  }
+};
 
 }  // namespace
 
@@ -106,80 +251,33 @@ SweepResult run_sweep(const BertModel& model, const SweepRequest& request, const
   result.clean_log_probs = log_softmax(model.mlm_logits(clean.hidden.back(), 0, prompt.mask_index));
   result.clean = MaskPrediction::from_log_probs(result.clean_log_probs, prompt.target_id, request.top_k);
 
-  int64_t total = 0, done = 0;
-  for (const auto& spec : request.interventions) total += static_cast<int64_t>(chosen.size()) * (spec.is_random() ? request.trials : 1);
-  const int chunk = std::max(1, request.max_batch_tokens / seq);
-  const int H = model.config().hidden_size, V = model.config().vocab_size;
-
-  for (size_t i = 0; i < request.interventions.size(); ++i) {
-    const InterventionSpec& spec = request.interventions[i];
-    const std::vector<int> positions = spec.positions.resolve(prompt.mask_index, seq);
-    MaskedPrompt other;
-    CleanRun other_run;
-    std::vector<int> other_at;
-    if (spec.needs_other_prompt()) {
-      other = MaskedPrompt::prepare(model, spec.other_prompt, "");
-      other_run = run_clean(model, other.ids, request.site);
-      other_at = other_positions(positions, prompt, other);
-    }
+  // Every (intervention, layer, trial) is a job that joins the batch at the block where its
+  // edited state first differs from the clean run.
+  std::vector<PreparedIntervention> prepared;
+  for (const InterventionSpec& spec : request.interventions) {
+    prepared.push_back(prepare_intervention(model, spec, prompt, request.site));
+  }
+  std::vector<SweepJob> jobs;
+  for (size_t i = 0; i < prepared.size(); ++i) {
+    const InterventionSpec& spec = *prepared[i].spec;
     const int trials = spec.is_random() ? request.trials : 1;
-
     for (int layer : chosen) {
-      const bool skip = spec.kind == InterventionKind::Skip;
-      const bool edit_after_block = request.site == SiteKind::BlockOut;
-      // Skip: block L's input stands in for its output. An edit of block L's output starts
-      // from that output; an edit inside block L re-runs block L from its input.
-      const HiddenState& base = clean.hidden[static_cast<size_t>(skip || !edit_after_block ? layer : layer + 1)];
-      const int first_block = skip || edit_after_block ? layer + 1 : layer;
-      const std::vector<float>& site_clean = clean.site[static_cast<size_t>(layer)];
-      const double layer_std = unbiased_std(site_clean.data(), static_cast<long long>(site_clean.size()));
-      std::vector<const float*> other_rows;
-      for (int q : other_at) {
-        other_rows.push_back(other_run.site[static_cast<size_t>(layer)].data() + static_cast<size_t>(q) * clean.site_width);
-      }
-
-      for (int start = 0; start < trials; start += chunk) {
-        const int count = std::min(chunk, trials - start);
-        HiddenState batch = replicate(base, count);
-        std::vector<EditRecord> records(static_cast<size_t>(count));
-        auto edit = [&](ActivationView view) {
-          for (int b = 0; b < count; ++b) {
-            RandomStream stream(request.seed, {static_cast<uint64_t>(spec.kind), static_cast<uint64_t>(layer),
-                                               static_cast<uint64_t>(start + b)});
-            records[static_cast<size_t>(b)] = apply_intervention(spec, view, b, positions, stream, other_rows, layer_std);
-          }
-        };
-        Hooks hooks;
-        if (!skip && edit_after_block) edit(batch.view());
-        if (!skip && !edit_after_block) hooks.add(HookSite::block(request.site, layer), [&](const HookSite&, ActivationView v) { edit(v); });
-        // Only the [MASK] row of the last block is read: let that block compute just it,
-        // unless the edit itself happens inside the last block and needs every row.
-        const bool edit_in_last_block = !hooks.empty() && layer == layers - 1;
-        const bool only_mask = first_block < layers && !edit_in_last_block;
-        model.run_blocks(batch, first_block, layers, &hooks, only_mask ? std::vector<int>{prompt.mask_index} : std::vector<int>{});
-        const int mask_row = only_mask ? 0 : prompt.mask_index;
-
-        std::vector<float> mask_rows(static_cast<size_t>(count) * H), logits(static_cast<size_t>(count) * V);
-        for (int b = 0; b < count; ++b) {
-          std::copy_n(batch.row(b, mask_row), H, mask_rows.begin() + static_cast<std::ptrdiff_t>(b) * H);
-        }
-        model.mlm_logits(mask_rows.data(), count, logits.data());
-        for (int b = 0; b < count; ++b) {
-          const std::vector<float> log_probs =
-              log_softmax(std::span<const float>(logits.data() + static_cast<size_t>(b) * V, static_cast<size_t>(V)));
-          TrialResult trial;
-          trial.intervention = static_cast<int>(i);
-          trial.layer = layer;
-          trial.trial = start + b;
-          trial.prediction = MaskPrediction::from_log_probs(log_probs, prompt.target_id, request.top_k);
-          trial.kl_from_clean = kl_divergence(result.clean_log_probs, log_probs);
-          trial.noise_std = records[static_cast<size_t>(b)].noise_std;
-          result.runs.push_back(std::move(trial));
-        }
-        done += count;
-        if (progress) progress(done, total);
-      }
+      for (int t = 0; t < trials; ++t) jobs.push_back(make_job(spec, static_cast<int>(i), layer, t, request.site));
     }
+  }
+  result.runs.resize(jobs.size());
+  std::vector<size_t> order(jobs.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return jobs[x].start_block < jobs[y].start_block; });
+
+  const ChunkRunner runner{model, request, prompt, clean, prepared, jobs, result};
+  const auto per_chunk = static_cast<size_t>(std::max(1, request.max_batch_tokens / seq));
+  int64_t done = 0;
+  for (size_t begin = 0; begin < order.size(); begin += per_chunk) {
+    const size_t end = std::min(order.size(), begin + per_chunk);
+    runner.run({order.begin() + static_cast<std::ptrdiff_t>(begin), order.begin() + static_cast<std::ptrdiff_t>(end)});
+    done += static_cast<int64_t>(end - begin);
+    if (progress) progress(done, static_cast<int64_t>(jobs.size()));
   }
   return result;
 }

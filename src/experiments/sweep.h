@@ -3,11 +3,13 @@
 // the activations at one hook site of block L, run the rest of the model, and read the
 // prediction at the [MASK].
 //
-// The clean pass runs once and keeps every block's output. A trial at block L then starts
-// from that saved state and runs only what follows the edit, with all trials of a layer
-// stacked into one batch (bounded by max_batch_tokens), so a 24-layer x 100-trial sweep
-// costs about half of 2400 full passes. Each trial draws from its own counter-based
-// stream (seed, intervention kind, layer, trial): results do not depend on threads or batching.
+// The clean pass runs once and keeps every block's output. A trial edited at block L
+// then starts from that saved state and runs only what follows the edit. Trials are run
+// as a wavefront: a batch (bounded by max_batch_tokens rows) starts at the earliest block
+// and every trial joins it at the block where its state first differs from the clean
+// run, so each block's weights are read once per batch, and the last block computes only
+// the [MASK] row. Each trial draws from its own counter-based stream (seed, intervention
+// kind, layer, trial): results do not depend on threads or batching.
 #include <cstdint>
 #include <functional>
 #include <string>
