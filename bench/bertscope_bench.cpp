@@ -11,6 +11,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -126,6 +127,43 @@ class Cases {
   bertscope::MaskedPrompt prompt_;
 };
 
+// The error of --dtype bf16 against float32 on the same model: the clean logits at the
+// [MASK], and the top-1 token of every trial of the N-trial noise sweep, same seed (the
+// same noise draws in both).
+nlohmann::json compare_bf16(const Options& o) {
+  bertscope::set_thread_count(o.threads);
+  const BertModel f32 = BertModel::load(o.model);
+  const BertModel bf16 = BertModel::load(o.model, bertscope::MatmulPrecision::BF16);
+  const auto prompt = bertscope::MaskedPrompt::prepare(f32, o.prompt, o.target);
+  const auto tokens = bertscope::TokenBatch::single(prompt.ids);
+  const auto exact = f32.mlm_logits(f32.forward(tokens), 0, prompt.mask_index);
+  const auto rounded = bf16.mlm_logits(bf16.forward(tokens), 0, prompt.mask_index);
+  double max_diff = 0.0;
+  for (size_t i = 0; i < exact.size(); ++i) max_diff = std::max(max_diff, static_cast<double>(std::fabs(exact[i] - rounded[i])));
+  std::vector<int> top_exact, top_rounded;
+  for (const auto& t : bertscope::top_k(exact, 5)) top_exact.push_back(t.id);
+  for (const auto& t : bertscope::top_k(rounded, 5)) top_rounded.push_back(t.id);
+
+  bertscope::SweepRequest request;
+  request.prompt = o.prompt;
+  request.target = o.target;
+  request.interventions = {InterventionSpec::of_kind(InterventionKind::Noise)};
+  request.trials = o.trials;
+  request.max_batch_tokens = o.max_batch_tokens;
+  const auto a = bertscope::run_sweep(f32, request), b = bertscope::run_sweep(bf16, request);
+  int same_top1 = 0;
+  double max_target_diff = 0.0;
+  for (size_t i = 0; i < a.runs.size(); ++i) {
+    same_top1 += a.runs[i].prediction.top[0].id == b.runs[i].prediction.top[0].id;
+    max_target_diff = std::max(max_target_diff, std::fabs(a.runs[i].prediction.target_logsoftmax - b.runs[i].prediction.target_logsoftmax));
+  }
+  return {{"clean_max_abs_logit_diff", max_diff},
+          {"clean_top5_identical", top_exact == top_rounded},
+          {"trials", a.runs.size()},
+          {"same_top1_share", static_cast<double>(same_top1) / static_cast<double>(a.runs.size())},
+          {"max_abs_target_logsoftmax_diff", max_target_diff}};
+}
+
 // One-shot: every case `repeats` times in a row, one JSON document.
 nlohmann::json run_all(const Options& o) {
   bertscope::set_thread_count(o.threads);
@@ -185,11 +223,14 @@ int main(int argc, char** argv) {
   app.add_option("--trials", o.trials, "Noise trials per block of the long case")->check(CLI::Range(1, 100000));
   app.add_option("--max-batch-tokens", o.max_batch_tokens, "As bertscope sweep --max-batch-tokens")
       ->check(CLI::Range(1, 1 << 24));
-  bool serve_mode = false;
+  bool serve_mode = false, compare = false;
+  app.add_flag("--compare-bf16", compare, "Print the error of --dtype bf16 against float32 (clean logits, top-1 of every noise trial)");
   app.add_flag("--serve", serve_mode, "Read 'CASE SEED' lines on stdin, answer JSON lines (bench/run.py uses this)");
   CLI11_PARSE(app, argc, argv);
   try {
-    if (serve_mode) {
+    if (compare) {
+      std::printf("%s\n", compare_bf16(o).dump(1).c_str());
+    } else if (serve_mode) {
       serve(o);
     } else {
       std::printf("%s\n", run_all(o).dump(1).c_str());

@@ -29,6 +29,7 @@ TORCH_PYTHON = "/usr/bin/python3"  # Debian's python, where python3-torch lives
 TARGETS = {
     "peak_share": 0.70,     # 24x100 noise sweep fp32: share of measured FMA peak
     "bf16_speedup": 1.7,    # bf16 over fp32, same sweep
+    "bf16_same_top1": 0.99, # share of noise trials whose top-1 token bf16 keeps
     "vs_a": 30.0,           # bertscope over baseline (a), sweeps
     "vs_b": 2.0,            # bertscope over baseline (b), sweeps
     "load_s": 1.5,          # load to first prediction, warm page cache
@@ -264,6 +265,15 @@ def process_rows(r):
                      fmt_time(bf["f32_cli_s"]), str(r["long_repeats"]), ""))
         rows.append(("", "`bertscope sweep --dtype bf16`", fmt_time(bf["bf16_cli_s"]), str(r["long_repeats"]),
                      f">= {TARGETS['bf16_speedup']}x faster than fp32 (measured {bf['speedup']:.2f}x)"))
+        err = bf.get("error")
+        if err:
+            rows.append(("bf16 error vs fp32", "clean [MASK] logits",
+                         f"max abs diff {err['clean_max_abs_logit_diff']:.3g}, top-5 "
+                         f"{'identical' if err['clean_top5_identical'] else 'differs'}", "", ""))
+            rows.append(("", f"{err['trials']} noise trials, same draws",
+                         f"same top-1 in {err['same_top1_share']:.1%}; target log-softmax within "
+                         f"{err['max_abs_target_logsoftmax_diff']:.3g}", "",
+                         f">= {TARGETS['bf16_same_top1']:.0%} same top-1"))
     return rows
 
 
@@ -353,6 +363,10 @@ def evaluate_targets(r):
     if bf and "speedup" in bf:
         out.append({"target": f"bf16 >= {TARGETS['bf16_speedup']}x faster than fp32 (CLI noise sweep)",
                     "measured": f"{bf['speedup']:.2f}x", "verdict": verdict(bf["speedup"] >= TARGETS["bf16_speedup"])})
+        if "error" in bf:
+            same = bf["error"]["same_top1_share"]
+            out.append({"target": f"bf16 keeps fp32's top-1 in >= {TARGETS['bf16_same_top1']:.0%} of noise trials",
+                        "measured": f"{same:.1%}", "verdict": verdict(same >= TARGETS["bf16_same_top1"])})
     else:
         out.append({"target": f"bf16 >= {TARGETS['bf16_speedup']}x faster than fp32",
                     "measured": (bf or {}).get("skipped", "not requested (--dtype)"), "verdict": "skipped"})
@@ -550,6 +564,12 @@ def main():
                         log(f"CLI noise sweep {dt} run {k + 1}/{long_repeats}: {fmt_time(runs[dt][-1]['seconds'])}")
                 med = {dt: statistics.median(x["seconds"] for x in runs[dt]) for dt in runs}
                 r["bf16"] = {"f32_cli_s": med["f32"], "bf16_cli_s": med["bf16"], "speedup": med["f32"] / med["bf16"]}
+                # Its error against fp32 on the same noise draws (seed 0): clean logits and
+                # the top-1 token of every trial.
+                log("comparing bf16 with fp32 (bertscope-bench --compare-bf16)")
+                compare = run([bins["bench"], "--compare-bf16", "--model", model, "--threads", str(threads),
+                               "--trials", str(args.trials)], capture_output=True)
+                r["bf16"]["error"] = json.loads(compare.stdout)
                 r["peak_rss"]["bertscope sweep (fp32, CLI)"] = max(x["peak_rss_bytes"] for x in runs["f32"])
                 r["peak_rss"]["bf16: bertscope sweep --dtype bf16 (CLI)"] = max(x["peak_rss_bytes"] for x in runs["bf16"])
 
