@@ -2,12 +2,27 @@
 
 #include <string>
 
+#include "common/error.h"
+#include "weights/finite_scan.h"
+
 namespace bertscope {
 
 const float* BertWeights::tensor(const std::string& name, const std::vector<int64_t>& shape) {
-  if (const float* borrowed = store_.borrow_f32(name, shape)) return borrowed;
-  owned_.push_back(store_.read_f32(name, shape));
-  return owned_.back().data();
+  const float* values = store_.borrow_f32(name, shape);
+  if (!values) {
+    owned_.push_back(store_.read_f32(name, shape));
+    values = owned_.back().data();
+  }
+  // Every tensor, borrowed or converted, before anything runs on it: one NaN in a weight
+  // spreads to every logit, and the results would be NaN written as if they were numbers.
+  size_t count = 1;
+  for (int64_t d : shape) count *= static_cast<size_t>(d);  // the store checked this shape
+  if (const auto bad = first_non_finite(values, count)) {
+    throw Error(store_.file_of(name) + ": tensor '" + name + "' holds " + non_finite_name(values[*bad]) +
+                " at element " + std::to_string(*bad) + " of " + shape_string(shape) +
+                "; the checkpoint is damaged or was saved after training diverged");
+  }
+  return values;
 }
 
 // The published bert-*-uncased checkpoints name LayerNorm parameters gamma/beta (from
