@@ -9,11 +9,13 @@
 #include "common/atomic_file.h"
 #include "common/error.h"
 #include "common/printable.h"
+#include "reports/output_folder.h"
 
 namespace {
 
 extern "C" void on_interrupt(int signal_number) {
   bertscope::remove_pending_files();
+  bertscope::remove_pending_folders();  // after the files: a folder goes only when empty
   _exit(128 + signal_number);
 }
 
