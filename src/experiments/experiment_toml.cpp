@@ -94,7 +94,11 @@ InterventionSpec read_intervention(const toml::table& table, const std::string& 
   else if (std_of == "layer") spec.std_of = NoiseScale::Layer;
   else if (std_of == "absolute") spec.std_of = NoiseScale::Absolute;
   else throw Error(origin + ": interventions[" + std::to_string(index) + "].std_of must be vector, layer or absolute");
-  spec.positions = Positions::parse(positions);
+  try {
+    spec.positions = Positions::parse(positions);
+  } catch (const Error& e) {
+    throw Error(origin + ": interventions[" + std::to_string(index) + "].positions: " + e.what());
+  }
   return spec;
 }
 
@@ -119,7 +123,11 @@ ExperimentSpec ExperimentSpec::parse_toml(const std::string& text, const std::st
   r.read("seed", spec.seed);
   r.read("top", spec.top_k);
   r.read("max_batch_tokens", spec.max_batch_tokens);
-  spec.site = parse_edit_site(site);
+  try {
+    spec.site = parse_edit_site(site);
+  } catch (const Error& e) {
+    throw Error(origin + ": " + e.what());
+  }
 
   if (const toml::node* prompts = r.take("prompts")) {
     const toml::array* array = prompts->as_array();
