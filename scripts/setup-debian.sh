@@ -9,6 +9,9 @@ packages=(
   libcli11-dev         # command-line parsing
   libtomlplusplus-dev  # experiment specs
   libgtest-dev         # tests
+  clang                # fuzz/: libFuzzer targets (clang 14); the sanitizer build uses gcc's ASan
+  libclang-rt-14-dev   # libFuzzer and clang's ASan/UBSan runtimes
+  libomp-dev           # OpenMP for clang (gcc has its own libgomp)
 )
 sudo_cmd=""
 if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
