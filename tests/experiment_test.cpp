@@ -104,6 +104,15 @@ positions = "1,x"
             "spec.toml: site 'nowhere' is not one of: out, attn.context, attn.out, ln1.out, mlp.post, mlp.out");
 }
 
+TEST(ExperimentSpec, WholeNumbersMustBeTomlIntegers) {
+  // Found by spec_fuzzer: toml++ converted a float to int64 with a cast that is undefined
+  // behaviour beyond 2^63 (UBSan aborts this test without the fix).
+  EXPECT_EQ(spec_error("top = 92233720368547758074.0\n" + kMinimal), "spec.toml:1: top must be a non-negative whole number in range");
+  EXPECT_EQ(spec_error("trials = 3.0\n" + kMinimal), "spec.toml:1: trials must be a non-negative whole number in range");
+  EXPECT_EQ(spec_error("layers = [1e30]\n" + kMinimal), "spec.toml:1: layers must hold block numbers");
+  EXPECT_EQ(ExperimentSpec::parse_toml("trials = 3\n" + kMinimal, "spec.toml").trials, 3);
+}
+
 TEST(ExperimentSpec, DistributionOptionsMustBeFinite) {
   // TOML has inf and nan; infinite histogram edges made a NaN bin index (undefined behaviour).
   const std::string prompt = "[[prompts]]\ntext = \"a [MASK]\"\n[distributions]\n";

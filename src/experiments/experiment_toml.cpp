@@ -31,7 +31,10 @@ class TableReader {
       if (auto v = node->value<double>()) return void(into = static_cast<T>(*v));
       fail(*node, key, "must be a number");
     } else {
-      const auto v = node->value<int64_t>();
+      // value_exact: integers only. value<int64_t>() also converts a float that it thinks
+      // integral, with a cast that is undefined behaviour above 2^63 (toml++ 3.3; found by
+      // spec_fuzzer with "top = 92233720368547758074.0").
+      const auto v = node->value_exact<int64_t>();
       if (!v || *v < 0 || static_cast<uint64_t>(*v) > static_cast<uint64_t>(std::numeric_limits<T>::max())) {
         fail(*node, key, "must be a non-negative whole number in range");
       }
@@ -47,7 +50,7 @@ class TableReader {
     if (const toml::array* array = node->as_array()) {
       into.clear();
       for (const toml::node& item : *array) {
-        const auto v = item.value<int64_t>();
+        const auto v = item.value_exact<int64_t>();  // integers only, as above
         if (!v) fail(item, key, "must hold block numbers");
         into += (into.empty() ? "" : ",") + std::to_string(*v);
       }
