@@ -365,6 +365,38 @@ TEST_P(BadInputTable, OneLineNamingTheProblemAndNothingWritten) {
 INSTANTIATE_TEST_SUITE_P(Cli, BadInputTable, ::testing::ValuesIn(cases()),
                          [](const ::testing::TestParamInfo<BadInput>& row) { return row.param.name; });
 
+// ------------------------------------------------------------------ accepted, not refused
+
+// config.json's vocab_size above the lines of vocab.txt is legitimate (checkpoints pad the
+// embeddings to a multiple of 8 or 64). A prediction landing on such a row used to end in
+// "internal error: vector::_M_range_check" (exit code 2) when the result named the token.
+TEST(BadInputAccepted, EmbeddingRowsBeyondTheVocabularyHaveNames) {
+  test::TempDir dir;
+  const fs::path model = copy_model(dir.path(), "tiny-fp32");
+  std::vector<std::string> kept;
+  edit_vocab(model, [&](auto& lines) {
+    lines.resize(25000);
+    kept = lines;
+  });
+  const auto r = test::run_cli({"predict", "--model", model.string(), "--json", "--top", "30522", kPrompt});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  int beyond = 0;
+  const json out = json::parse(r.out);  // named: a range-for over a temporary's member dangles
+  ASSERT_EQ(out["masks"][0]["top"].size(), 30522u);
+  for (const auto& t : out["masks"][0]["top"]) {
+    const int id = t["id"];
+    const std::string expected = id < 25000 ? kept[static_cast<size_t>(id)] : "[id " + std::to_string(id) + "]";
+    EXPECT_EQ(t["token"], expected) << id;
+    beyond += id >= 25000;
+  }
+  EXPECT_EQ(beyond, 30522 - 25000);
+  const auto sweep = test::run_cli({"sweep", "--model", model.string(), "--prompt", kPrompt, "--target", "behind",
+                                    "--intervention", "noise", "--trials", "3", "--top", "1000", "--out",
+                                    dir.file("out"), "--quiet"});
+  ASSERT_EQ(sweep.exit_code, 0) << sweep.err;
+  EXPECT_NE(test::read_bytes(dir.file("out/runs.csv")).find("[id "), std::string::npos);
+}
+
 // ------------------------------------------------------------------ interrupted runs
 
 // SIGINT in the middle of a long sweep: the process ends with 128 + SIGINT, and the output
