@@ -64,8 +64,9 @@ run_one() {
 summary() {
   local t="$1" status="$2" log="$build/logs/$1.log"
   local runs rate
-  runs="$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || true)"
-  rate="$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' || true)"
+  # The last report: a run that stops on a finding prints its statistics twice.
+  runs="$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || true)"
+  rate="$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || true)"
   printf '%-20s %-6s %12s executions %8s/s  corpus %s\n' "$t" "$status" "${runs:-?}" "${rate:-?}" \
     "$(find "$build/corpus/$t" -type f | wc -l)"
 }
