@@ -13,6 +13,9 @@ packages=(
   fonts-dejavu-core    # the font the PNG figures are drawn with
   libgtest-dev         # tests
   chromium             # tests: report.html is opened in headless Chromium
+  clang                # fuzz/: libFuzzer targets (clang 14); the sanitizer build uses gcc's ASan
+  libclang-rt-14-dev   # libFuzzer and clang's ASan/UBSan runtimes
+  libomp-dev           # OpenMP for clang (gcc has its own libgomp)
 )
 sudo_cmd=""
 if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi

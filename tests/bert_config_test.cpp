@@ -113,3 +113,22 @@ TEST(BertConfig, MalformedJsonAndMissingFile) {
   expect_error([&] { BertConfig::load(dir.file("config.json")); }, {dir.file("config.json") + ": not valid JSON"});
   expect_error([&] { BertConfig::load(dir.file("absent.json")); }, {dir.file("absent.json") + ": cannot read"});
 }
+
+TEST(BertConfig, DeeplyNestedOrHugeValuesAreDescribedBriefly) {
+  // Regression: the message used to print the whole value with a recursive dump(), which
+  // overflowed the stack (a crash, not an error) on a few hundred thousand nested arrays.
+  const std::string deep = std::string(300000, '[') + std::string(300000, ']');
+  for (const char* field : {"hidden_size", "layer_norm_eps", "hidden_act", "position_embedding_type"}) {
+    SCOPED_TRACE(field);
+    std::string text = config_with({{field, "placeholder"}});
+    text.replace(text.find("\"placeholder\""), 13, deep);
+    expect_error([&] { BertConfig::parse(text, "c.json"); }, {"c.json: ", "[[[[[[[[", "..."});
+  }
+  const std::string huge(1 << 20, 'x');
+  try {
+    BertConfig::parse(config_with({{"hidden_act", huge}}), "c.json");
+    ADD_FAILURE() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_LT(std::string(e.what()).size(), 200u);
+  }
+}

@@ -1,5 +1,5 @@
-// The bertscope command line as a user runs it: outputs, the dump file's contents, and
-// one clear error line with a non-zero exit for each class of bad input.
+// The bertscope command line as a user runs it: outputs and the dump file's contents.
+// Bad input of every kind is in bad_input_test.cpp.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -15,23 +15,6 @@ using test::run_cli;
 const std::string kPrompt = "Pay no attention to that man [MASK] the curtain!";
 
 std::string tiny_fp32() { return test::reference_model("tiny-fp32"); }
-
-// A writable copy of a reference model folder, to damage.
-fs::path copy_model(const test::TempDir& dir, const std::string& name) {
-  const fs::path target = dir.path() / name;
-  fs::copy(test::reference_model(name), target);
-  for (const auto& entry : fs::directory_iterator(target)) {
-    fs::permissions(entry.path(), fs::perms::owner_read | fs::perms::owner_write);
-  }
-  return target;
-}
-
-void expect_one_line_error(const test::CommandResult& r, const std::string& needle) {
-  EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.err.find("bertscope: error: "), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find(needle), std::string::npos) << "stderr: " << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-}
 
 TEST(Cli, PredictJsonGivesTheGoldenTopFive) {
   const auto r = run_cli({"predict", "--model", tiny_fp32(), "--top", "5", "--json", kPrompt});
@@ -111,71 +94,6 @@ TEST(Cli, HelpOfEveryCommandHasAnExample) {
   }
 }
 
-TEST(CliBadInput, MissingModelFolder) {
-  expect_one_line_error(run_cli({"predict", "--model", "/nonexistent/model", kPrompt}), "/nonexistent/model");
-}
-
-TEST(CliBadInput, PredictWithoutMask) {
-  expect_one_line_error(run_cli({"predict", "--model", tiny_fp32(), "no mask here"}), "no [MASK]");
-}
-
-TEST(CliBadInput, TextLongerThanMaxPositions) {
-  std::string text = "[MASK]";
-  for (int i = 0; i < 70; ++i) text += " word";  // tiny-fp32 has max_position_embeddings 64
-  expect_one_line_error(run_cli({"predict", "--model", tiny_fp32(), text}), "max_position_embeddings");
-}
-
-TEST(CliBadInput, TruncatedSafetensorsNamesTheFile) {
-  test::TempDir dir;
-  const fs::path model = copy_model(dir, "tiny-fp32");
-  fs::resize_file(model / "model.safetensors", fs::file_size(model / "model.safetensors") / 2);
-  expect_one_line_error(run_cli({"predict", "--model", model.string(), kPrompt}), "model.safetensors");
-}
-
-TEST(CliBadInput, ShapeThatDisagreesWithConfig) {
-  test::TempDir dir;
-  const fs::path model = copy_model(dir, "tiny-fp32");
-  auto config = test::read_json((model / "config.json").string());
-  config["intermediate_size"] = 65;
-  std::ofstream((model / "config.json").string()) << config.dump();
-  expect_one_line_error(run_cli({"predict", "--model", model.string(), kPrompt}), "intermediate.dense");
-}
-
-TEST(CliBadInput, MissingNeededTensor) {
-  // A config that promises more blocks than the file holds: the first missing tensor is named.
-  test::TempDir dir;
-  const fs::path model = copy_model(dir, "tiny-fp32");
-  const auto r0 = run_cli({"predict", "--model", model.string(), kPrompt});
-  ASSERT_EQ(r0.exit_code, 0) << r0.err;
-  auto config = test::read_json((model / "config.json").string());
-  config["num_hidden_layers"] = 3;  // the file has blocks 0 and 1 only
-  std::ofstream((model / "config.json").string()) << config.dump();
-  expect_one_line_error(run_cli({"predict", "--model", model.string(), kPrompt}), "bert.encoder.layer.2");
-}
-
-TEST(CliBadInput, DumpIntoMissingFolderLeavesNoFile) {
-  test::TempDir dir;
-  const std::string out = dir.file("missing/states.safetensors");
-  expect_one_line_error(run_cli({"dump", "--model", tiny_fp32(), "--out", out, kPrompt}), "missing");
-  EXPECT_FALSE(fs::exists(out));
-  EXPECT_TRUE(fs::is_empty(dir.path()));
-}
-
-TEST(CliBadInput, UnknownDtypeInHeader) {
-  test::TempDir dir;
-  const fs::path model = copy_model(dir, "tiny-fp32");
-  // Rewrite one dtype in place: same header length, unknown type "F33".
-  std::fstream f((model / "model.safetensors").string(), std::ios::in | std::ios::out | std::ios::binary);
-  std::string head(4096, '\0');
-  f.read(head.data(), static_cast<std::streamsize>(head.size()));
-  const size_t at = head.find("\"F32\"");
-  ASSERT_NE(at, std::string::npos);
-  f.seekp(static_cast<std::streamoff>(at + 1));
-  f.write("F33", 3);
-  f.close();
-  expect_one_line_error(run_cli({"predict", "--model", model.string(), kPrompt}), "F33");
-}
-
 }  // namespace
 }  // namespace bertscope
 
@@ -224,50 +142,6 @@ TEST(CliSweep, StatsAndRunWriteTheirFiles) {
   const auto run = test::run_cli({"run", "--model", tiny_fp32(), "--out", dir.file("run"), "--quiet", spec});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(test::read_json(dir.file("run/results.json"))["runs"].size(), 1u);
-}
-
-TEST(CliSweepBadInput, EachGivesOneLineAndNoOutputFolder) {
-  test::TempDir dir;
-  const std::string out = dir.file("out");
-  auto sweep = [&](std::vector<std::string> extra) {
-    std::vector<std::string> args = {"sweep", "--model", tiny_fp32(), "--out", out, "--quiet"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    return test::run_cli(args);
-  };
-  expect_one_line_error(sweep({"--prompt", "no mask", "--target", "the", "--intervention", "zero"}), "no [MASK]");
-  expect_one_line_error(sweep({"--prompt", kPrompt, "--target", "unbelievably", "--intervention", "zero"}), "not one word piece");
-  expect_one_line_error(sweep({"--prompt", kPrompt, "--target", "the", "--intervention", "zero", "--layers", "2"}), "out of range");
-  expect_one_line_error(sweep({"--prompt", kPrompt, "--target", "the", "--intervention", "blur"}), "'blur'");
-  expect_one_line_error(sweep({"--prompt", kPrompt, "--target", "the", "--intervention", "mix"}), "--other-prompt");
-  EXPECT_FALSE(fs::exists(out));
-  const std::string bad = dir.write("bad.toml", "trials = 0\n");
-  expect_one_line_error(test::run_cli({"run", "--model", tiny_fp32(), "--out", out, bad}), "bad.toml");
-  EXPECT_FALSE(fs::exists(out));
-}
-
-TEST(CliSweepBadInput, InterruptedRunLeavesNoHalfWrittenFile) {
-  // SIGINT in the middle of a long sweep: the process ends non-zero and the output folder
-  // holds either nothing or only complete files, never a temporary.
-  test::TempDir dir;
-  const std::string out = dir.file("out");
-  const std::string command = test::shell_quote(BERTSCOPE_CLI) + " sweep --model " + test::shell_quote(tiny_fp32()) +
-                              " --prompt " + test::shell_quote(kPrompt) +
-                              " --target the --intervention noise --trials 200000 --quiet --out " + test::shell_quote(out) +
-                              " >/dev/null 2>&1 & pid=$!; sleep 1; kill -INT $pid; wait $pid; echo $?";
-  FILE* pipe = popen(command.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  char buffer[64] = {0};
-  ASSERT_NE(fgets(buffer, sizeof buffer, pipe), nullptr);
-  pclose(pipe);
-  EXPECT_EQ(std::atoi(buffer), 130);  // 128 + SIGINT
-  if (fs::exists(out)) {
-    for (const auto& entry : fs::directory_iterator(out)) {
-      EXPECT_EQ(entry.path().string().find(".tmp"), std::string::npos) << entry.path();
-      if (entry.path().extension() == ".json") {
-        EXPECT_NO_THROW(test::read_json(entry.path().string()));
-      }
-    }
-  }
 }
 
 }  // namespace

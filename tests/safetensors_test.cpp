@@ -383,6 +383,29 @@ TEST_F(BadSafetensors, OverlappingTensors) {
                  {"tensors 'z' [0, 16] and 'a' [4, 6] overlap"});
 }
 
+TEST_F(BadSafetensors, DeeplyNestedValuesAreDescribedWithoutRecursion) {
+  // Regression: messages quoted the shape or offsets with a recursive dump(), so a header
+  // with a few hundred thousand nested arrays crashed the process instead of failing.
+  const std::string deep = std::string(300000, '[') + std::string(300000, ']');
+  expect_refused(craft(R"({"w":{"dtype":"F32","shape":)" + deep + R"(,"data_offsets":[0,8]}})", 8),
+                 {"tensor 'w' has shape [[[[[[", "[..., which is not a list of non-negative integers"});
+  expect_refused(craft(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[)" + deep + R"(,8]}})", 8),
+                 {"tensor 'w' has data_offsets [[[[[", "..., which are not non-negative integers"});
+}
+
+TEST_F(BadSafetensors, LongNamesAreShortenedInMessages) {
+  const std::string name(100000, 'n');
+  const std::string path = dir_.file("bad.safetensors");
+  write_bytes(path, craft(R"({")" + name + R"(":{"dtype":"F8","shape":[2],"data_offsets":[0,2]}})", 2));
+  try {
+    SafetensorsFile::open(path);
+    ADD_FAILURE() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_LT(std::string(e.what()).size(), path.size() + 300);
+    EXPECT_NE(std::string(e.what()).find("nnn...' has unknown dtype 'F8'"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(BadSafetensors, MetadataMustBeStrings) {
   expect_refused(craft(R"({"__metadata__":{"format":1}})", 0), {"__metadata__ value for 'format' is not a string"});
 }

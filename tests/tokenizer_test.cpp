@@ -253,3 +253,17 @@ TEST(Vocab, DirectoryIsNotAFile) {
   const std::string msg = error_of([&] { Vocab::load(dir.file("sub")); });
   EXPECT_NE(msg.find(dir.file("sub")), std::string::npos) << msg;
 }
+
+TEST(Vocab, ExtraEmbeddingRowsGetNamesThatNoTextTokenizesTo) {
+  Vocab v = Vocab::from_tokens({"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "id", "5"}, "v.txt");
+  v.name_extra_rows(10);
+  ASSERT_EQ(v.size(), 10);
+  EXPECT_EQ(v.token(6), "5");
+  EXPECT_EQ(v.token(7), "[id 7]");
+  EXPECT_EQ(v.token(9), "[id 9]");
+  EXPECT_EQ(v.find("[id 7]"), std::nullopt);
+  v.name_extra_rows(8);  // fewer rows than it has: nothing changes
+  EXPECT_EQ(v.size(), 10);
+  const Tokenizer tokenizer(std::move(v), true);
+  EXPECT_EQ(tokenizer.tokenize("[id 7]").tokens, (std::vector<std::string>{"[UNK]", "id", "[UNK]", "[UNK]"}));
+}

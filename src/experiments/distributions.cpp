@@ -1,5 +1,6 @@
 #include "experiments/distributions.h"
 
+#include <cmath>
 #include <span>
 
 #include "common/error.h"
@@ -20,9 +21,14 @@ ValueDistribution describe(std::span<const float> values, const DistributionRequ
 }  // namespace
 
 DistributionReport hidden_state_distributions(const BertModel& model, const DistributionRequest& request) {
-  if (!(request.histogram_low < request.histogram_high)) throw Error("histogram range must have low < high");
+  // Infinite edges would make the bin of a value NaN (inf x 0), and casting that to an index is
+  // undefined behaviour; an infinite factor would fill the reference sample with inf and NaN.
+  if (!(std::isfinite(request.histogram_low) && std::isfinite(request.histogram_high) &&
+        request.histogram_low < request.histogram_high && std::isfinite(request.histogram_high - request.histogram_low)))
+    throw Error("histogram range must be finite with low < high");
   if (request.bins < 1 || request.bins > 100000) throw Error("--bins must be between 1 and 100000");
-  if (!(request.noise_factor >= 0.0)) throw Error("--noise-factor must be >= 0");
+  if (!(std::isfinite(request.noise_factor) && request.noise_factor >= 0.0))
+    throw Error("--noise-factor must be a finite number >= 0");
   DistributionReport report;
   report.request = request;
   report.prompt = MaskedPrompt::prepare(model, request.prompt, "", /*require_mask=*/false);

@@ -1,5 +1,7 @@
 #include "experiments/experiment.h"
 
+#include <cmath>
+
 #include "common/error.h"
 
 namespace bertscope {
@@ -22,6 +24,17 @@ void ExperimentSpec::validate() const {
   if (max_batch_tokens < 1) throw Error(name + ": max_batch_tokens must be positive");
   if (interventions.empty() && !distributions) throw Error(name + ": nothing to run: give interventions or distributions");
   for (const auto& spec : interventions) spec.validate();
+  if (distributions) {
+    // Checked here, before a model is loaded, and not only when the statistics are computed:
+    // a spec's infinities (TOML has inf and nan) would otherwise turn into NaN bin edges.
+    const DistributionRequest& d = distribution;
+    if (!(std::isfinite(d.histogram_low) && std::isfinite(d.histogram_high) && d.histogram_low < d.histogram_high &&
+          std::isfinite(d.histogram_high - d.histogram_low)))
+      throw Error(name + ": distributions low and high must be finite numbers with low < high");
+    if (d.bins < 1 || d.bins > 100000) throw Error(name + ": distributions bins must be between 1 and 100000");
+    if (!(std::isfinite(d.noise_factor) && d.noise_factor >= 0.0))
+      throw Error(name + ": distributions noise_factor must be a finite number >= 0");
+  }
   if (!interventions.empty()) {
     for (const auto& p : prompts) {
       if (p.target.empty()) throw Error(name + ": prompt \"" + p.text + "\" needs a target word for the interventions");

@@ -27,8 +27,13 @@ BertModel BertModel::load(const std::string& path, MatmulPrecision precision) {
     throw Error(files.vocab + ": " + std::to_string(vocab.size()) + " tokens, but config.json vocab_size is " +
                 std::to_string(config.vocab_size));
   }
-  Tokenizer tokenizer(std::move(vocab), read_do_lower_case(files));
+  const bool lower_case = read_do_lower_case(files);
   auto weights = BertWeights::load(TensorStore::open_dir(files.dir), config, precision);
+  // Embedding rows beyond vocab.txt (a checkpoint padded to a multiple of 8 or 64) are outputs
+  // too: they need names. Only now, once the weights have matched vocab_size: before, a hostile
+  // config.json could make us name millions of rows that the file does not have.
+  vocab.name_extra_rows(config.vocab_size);
+  Tokenizer tokenizer(std::move(vocab), lower_case);
   return BertModel(std::move(config), std::move(tokenizer), std::move(weights), files.dir);
 }
 

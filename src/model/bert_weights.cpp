@@ -2,12 +2,32 @@
 
 #include <string>
 
+#include "common/error.h"
+#include "weights/finite_scan.h"
+
 namespace bertscope {
 
+const float* BertWeights::checked(const std::string& name, const std::vector<int64_t>& shape,
+                                  std::vector<float>& storage) const {
+  const float* values = store_.borrow_f32(name, shape);
+  if (!values) values = (storage = store_.read_f32(name, shape)).data();
+  // Every tensor, borrowed or converted, before anything runs on it: one NaN in a weight
+  // spreads to every logit, and the results would be NaN written as if they were numbers.
+  size_t count = 1;
+  for (int64_t d : shape) count *= static_cast<size_t>(d);  // the store checked this shape
+  if (const auto bad = first_non_finite(values, count)) {
+    throw Error(store_.file_of(name) + ": tensor '" + name + "' holds " + non_finite_name(values[*bad]) +
+                " at element " + std::to_string(*bad) + " of " + shape_string(shape) +
+                "; the checkpoint is damaged or was saved after training diverged");
+  }
+  return values;
+}
+
 const float* BertWeights::tensor(const std::string& name, const std::vector<int64_t>& shape) {
-  if (const float* borrowed = store_.borrow_f32(name, shape)) return borrowed;
-  owned_.push_back(store_.read_f32(name, shape));
-  return owned_.back().data();
+  owned_.emplace_back();
+  const float* values = checked(name, shape, owned_.back());
+  if (owned_.back().empty()) owned_.pop_back();  // borrowed from the map: nothing to keep
+  return values;
 }
 
 Linear BertWeights::linear(const std::string& weight_name, const std::string& bias_name, int64_t in, int64_t out,
@@ -15,8 +35,7 @@ Linear BertWeights::linear(const std::string& weight_name, const std::string& bi
   // The kernel keeps its own prepared copy: read the file's weights through a temporary
   // and drop their pages afterwards.
   std::vector<float> converted;
-  const float* weight = store_.borrow_f32(weight_name, {out, in});
-  if (!weight) weight = (converted = store_.read_f32(weight_name, {out, in})).data();
+  const float* weight = checked(weight_name, {out, in}, converted);
   const float* bias = tensor(bias_name, {out});
   Linear layer(weight, bias, static_cast<int>(in), static_cast<int>(out), activation, precision);
   store_.release(weight_name);

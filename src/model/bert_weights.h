@@ -49,6 +49,9 @@ class BertWeights {
   MlmHeadWeights head;
 
  private:
+  // Borrowed from the map when aligned F32, else converted into `storage`; Error when absent,
+  // of another shape, or not finite.
+  const float* checked(const std::string& name, const std::vector<int64_t>& shape, std::vector<float>& storage) const;
   const float* tensor(const std::string& name, const std::vector<int64_t>& shape);
   Linear linear(const std::string& weight_name, const std::string& bias_name, int64_t in, int64_t out,
                 Activation activation, MatmulPrecision precision);

@@ -1,6 +1,7 @@
 #include "reports/experiment_files.h"
 
 #include <filesystem>
+#include <memory>
 
 #include "common/atomic_file.h"
 #include "common/error.h"
@@ -249,13 +250,18 @@ std::vector<std::string> write_experiment_files(const std::string& folder, const
   std::vector<std::string> names;
   for (const auto& file : files) names.push_back(file.first);
   files.emplace_back("report.html", html_report(result, model, context, figures, names));
-
+  // Every file goes to its temporary first; only when all are complete are they renamed
+  // into place, one right after the other. An error or Ctrl-C before that leaves the folder
+  // as it was (the temporaries are removed), never holding part of a run's files.
+  std::vector<std::unique_ptr<AtomicFileWriter>> writers;
   std::vector<std::string> written;
   for (const auto& [name, contents] : files) {
     const std::string path = (std::filesystem::path(folder) / name).string();
-    write_file_atomic(path, contents);
+    writers.push_back(std::make_unique<AtomicFileWriter>(path));
+    writers.back()->write(contents);
     written.push_back(path);
   }
+  for (auto& writer : writers) writer->commit();
   return written;
 }
 

@@ -117,6 +117,11 @@ Vocab Vocab::from_tokens(std::vector<std::string> tokens, const std::string& ori
   return vocab;
 }
 
+void Vocab::name_extra_rows(int rows) {
+  // Names only, not indexed: "[id 123]" fits the small-string buffer, about 32 bytes a row.
+  for (int id = size(); id < rows; ++id) tokens_.push_back("[id " + std::to_string(id) + "]");
+}
+
 std::optional<int> Vocab::find(std::string_view token) const {
   const auto it = ids_.find(token);
   if (it == ids_.end()) return std::nullopt;

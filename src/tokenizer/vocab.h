@@ -17,6 +17,11 @@ class Vocab {
   static Vocab load(const std::string& path);
   static Vocab from_tokens(std::vector<std::string> tokens, const std::string& origin);
 
+  // Names ids size() .. rows - 1 "[id N]": embedding rows a checkpoint has beyond its
+  // vocabulary. A prediction can land on one, and results name every predicted id. find()
+  // never returns them, and no text tokenizes to them (a word never holds a space).
+  void name_extra_rows(int rows);
+
   std::optional<int> find(std::string_view token) const;
   const std::string& token(int id) const { return tokens_.at(static_cast<size_t>(id)); }
   int size() const { return static_cast<int>(tokens_.size()); }

@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <sstream>
 
 #include "common/error.h"
+#include "common/json_preview.h"
+#include "common/read_file.h"
 
 namespace bertscope {
 
@@ -16,12 +16,8 @@ using json = nlohmann::json;
 
 namespace {
 
-// "a string \"32\"" and the like, for wrong-type messages.
-std::string describe(const json& v) {
-  std::string text = v.dump();
-  if (text.size() > 40) text = text.substr(0, 37) + "...";
-  return std::string(v.type_name()) + " " + text;
-}
+// "string \"32\"" and the like, for wrong-type messages.
+std::string describe(const json& v) { return std::string(v.type_name()) + " " + json_preview(v); }
 
 // An integer field within [lo, hi]. The upper bounds are far above any real BERT and
 // only refuse values that would overflow sizes computed from them (a corrupt or hostile file).
@@ -45,11 +41,8 @@ int int_field(const json& j, const std::string& origin, const char* field, int l
 }  // namespace
 
 BertConfig BertConfig::load(const std::string& config_json_path) {
-  std::ifstream in(config_json_path, std::ios::binary);
-  if (!in) throw Error(config_json_path + ": cannot read");
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse(text.str(), config_json_path);
+  // A BERT config.json is under 1 KB; 16 MB leaves room for any label map a config may carry.
+  return parse(read_small_file(config_json_path, 16u << 20), config_json_path);
 }
 
 BertConfig BertConfig::parse(const std::string& json_text, const std::string& origin) {
@@ -92,13 +85,13 @@ BertConfig BertConfig::parse(const std::string& json_text, const std::string& or
     // Only exact (erf) GELU is implemented; running "gelu_new" or "relu" weights through it
     // would give plausible-looking but wrong outputs.
     if (c.hidden_act != "gelu")
-      throw Error(origin + ": hidden_act '" + c.hidden_act + "' is not supported (only 'gelu')");
+      throw Error(origin + ": hidden_act '" + text_preview(c.hidden_act, 40) + "' is not supported (only 'gelu')");
   }
 
   // Relative position schemes add tensors and change attention; refuse rather than ignore.
   if (const auto it = j.find("position_embedding_type"); it != j.end() && !it->is_null()) {
     if (!it->is_string() || it->get<std::string>() != "absolute")
-      throw Error(origin + ": position_embedding_type " + it->dump() + " is not supported (only \"absolute\")");
+      throw Error(origin + ": position_embedding_type " + json_preview(*it) + " is not supported (only \"absolute\")");
   }
   return c;
 }

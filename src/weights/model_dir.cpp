@@ -1,12 +1,12 @@
 #include "weights/model_dir.h"
 
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <vector>
 
 #include "common/error.h"
+#include "common/json_preview.h"
+#include "common/read_file.h"
 
 namespace bertscope {
 
@@ -25,13 +25,8 @@ bool is_dir(const fs::path& p) {
   return fs::is_directory(p, ec);
 }
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw Error(p.string() + ": cannot read");
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+// refs/main and tokenizer_config.json: bytes to kilobytes in any real model.
+std::string read_text(const fs::path& p) { return read_small_file(p.string(), 16u << 20); }
 
 std::string trim(std::string s) {
   const auto first = s.find_first_not_of(" \t\r\n");
@@ -114,7 +109,7 @@ bool read_do_lower_case(const ModelFiles& files) {
   const auto it = j.find("do_lower_case");
   if (it == j.end() || it->is_null()) return true;
   if (!it->is_boolean())
-    throw Error(files.tokenizer_config + ": field 'do_lower_case' must be true or false, got " + it->dump());
+    throw Error(files.tokenizer_config + ": field 'do_lower_case' must be true or false, got " + json_preview(*it));
   return it->get<bool>();
 }
 

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "common/json_preview.h"
 
 namespace bertscope {
 
@@ -50,7 +51,7 @@ NonNegative as_non_negative(const json& v) {
 
 // Everything after "PATH: tensor 'NAME' " is the caller's.
 [[noreturn]] void fail(const std::string& path, const std::string& name, const std::string& problem) {
-  throw Error(path + ": tensor '" + name + "' " + problem);
+  throw Error(path + ": tensor '" + text_preview(name) + "' " + problem);
 }
 
 TensorInfo parse_entry(const std::string& path, const std::string& name, const json& entry,
@@ -62,7 +63,7 @@ TensorInfo parse_entry(const std::string& path, const std::string& name, const j
   const auto dt = entry.find("dtype");
   if (dt == entry.end() || !dt->is_string()) fail(path, name, "has no string field 'dtype'");
   const auto dtype = parse_dtype(dt->get_ref<const std::string&>());
-  if (!dtype) fail(path, name, "has unknown dtype '" + dt->get<std::string>() + "'");
+  if (!dtype) fail(path, name, "has unknown dtype '" + text_preview(dt->get_ref<const std::string&>(), 40) + "'");
   info.dtype = *dtype;
 
   const auto sh = entry.find("shape");
@@ -71,13 +72,13 @@ TensorInfo parse_entry(const std::string& path, const std::string& name, const j
   for (const auto& d : *sh) {
     const NonNegative dim = as_non_negative(d);
     if (dim.status == NonNegative::kNegative)
-      fail(path, name, "has negative dimension " + d.dump() + " in shape " + sh->dump());
+      fail(path, name, "has negative dimension " + json_preview(d) + " in shape " + json_preview(*sh));
     if (dim.status != NonNegative::kOk)
-      fail(path, name, "has shape " + sh->dump() + ", which is not a list of non-negative integers");
+      fail(path, name, "has shape " + json_preview(*sh) + ", which is not a list of non-negative integers");
     info.shape.push_back(static_cast<int64_t>(dim.value));
     if (__builtin_mul_overflow(count, dim.value, &count) ||
         count > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
-      fail(path, name, "has shape " + sh->dump() + ", whose element count overflows");
+      fail(path, name, "has shape " + json_preview(*sh) + ", whose element count overflows");
   }
 
   const auto off = entry.find("data_offsets");
@@ -86,7 +87,7 @@ TensorInfo parse_entry(const std::string& path, const std::string& name, const j
   const NonNegative begin = as_non_negative((*off)[0]);
   const NonNegative end = as_non_negative((*off)[1]);
   if (begin.status != NonNegative::kOk || end.status != NonNegative::kOk)
-    fail(path, name, "has data_offsets " + off->dump() + ", which are not non-negative integers");
+    fail(path, name, "has data_offsets " + json_preview(*off) + ", which are not non-negative integers");
   const std::string offsets = "[" + std::to_string(begin.value) + ", " + std::to_string(end.value) + "]";
   if (begin.value > end.value) fail(path, name, "data offsets " + offsets + " are reversed");
   if (end.value > data_size)
@@ -95,7 +96,7 @@ TensorInfo parse_entry(const std::string& path, const std::string& name, const j
   uint64_t needed = 0;
   const uint64_t have = end.value - begin.value;
   if (__builtin_mul_overflow(count, static_cast<uint64_t>(dtype_size(info.dtype)), &needed))
-    fail(path, name, "has shape " + sh->dump() + ", whose byte count overflows");
+    fail(path, name, "has shape " + json_preview(*sh) + ", whose byte count overflows");
   if (needed != have)
     fail(path, name, "has " + std::to_string(have) + " bytes at data offsets " + offsets + ", but " +
                          dtype_name(info.dtype) + " x " + shape_string(info.shape) + " needs " +
@@ -167,7 +168,7 @@ std::shared_ptr<const SafetensorsFile> SafetensorsFile::open(const std::string& 
       if (!entry.is_object()) throw Error(path + ": __metadata__ is not a JSON object");
       for (const auto& [key, value] : entry.items()) {
         if (!value.is_string())
-          throw Error(path + ": __metadata__ value for '" + key + "' is not a string");
+          throw Error(path + ": __metadata__ value for '" + text_preview(key) + "' is not a string");
         file->metadata_.emplace_back(key, value.get<std::string>());
       }
       continue;
@@ -190,8 +191,8 @@ std::shared_ptr<const SafetensorsFile> SafetensorsFile::open(const std::string& 
   const TensorInfo* furthest = nullptr;
   for (const TensorInfo* t : by_offset) {
     if (furthest && t->begin < furthest->end)
-      throw Error(path + ": tensors '" + furthest->name + "' [" + std::to_string(furthest->begin) + ", " +
-                  std::to_string(furthest->end) + "] and '" + t->name + "' [" + std::to_string(t->begin) +
+      throw Error(path + ": tensors '" + text_preview(furthest->name) + "' [" + std::to_string(furthest->begin) + ", " +
+                  std::to_string(furthest->end) + "] and '" + text_preview(t->name) + "' [" + std::to_string(t->begin) +
                   ", " + std::to_string(t->end) + "] overlap");
     if (!furthest || t->end > furthest->end) furthest = t;
   }

@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "common/error.h"
+#include "common/json_preview.h"
+#include "common/read_file.h"
 
 namespace bertscope {
 
@@ -46,13 +46,11 @@ TensorStore TensorStore::open_dir(const std::string& dir) {
     throw Error(dir + ": no model.safetensors or model.safetensors.index.json");
   }
 
-  std::ifstream in(index_path, std::ios::binary);
-  if (!in) throw Error(index_path + ": cannot read");
-  std::stringstream text;
-  text << in.rdbuf();
+  // bert-large's index would be ~20 KB; the largest published ones are a few MB.
+  const std::string text = read_small_file(index_path, 64u << 20);
   json index;
   try {
-    index = json::parse(text.str());
+    index = json::parse(text);
   } catch (const json::exception& e) {
     throw Error(index_path + ": not valid JSON (" + e.what() + ")");
   }
@@ -66,10 +64,10 @@ TensorStore TensorStore::open_dir(const std::string& dir) {
   std::map<std::string, std::shared_ptr<const SafetensorsFile>> shards;
   for (const auto& [tensor, shard] : wm->items()) {
     if (!shard.is_string())
-      throw Error(index_path + ": weight_map entry for '" + tensor + "' is not a file name string");
+      throw Error(index_path + ": weight_map entry for '" + text_preview(tensor) + "' is not a file name string");
     const auto& name = shard.get_ref<const std::string&>();
     if (!is_plain_file_name(name))
-      throw Error(index_path + ": shard '" + name + "' (for tensor '" + tensor +
+      throw Error(index_path + ": shard '" + text_preview(name) + "' (for tensor '" + text_preview(tensor) +
                   "') is not a plain file name in the model folder");
     shards.emplace(name, nullptr);
   }
@@ -82,7 +80,7 @@ TensorStore TensorStore::open_dir(const std::string& dir) {
   for (const auto& [tensor, shard] : wm->items()) {
     const auto& file = shards.at(shard.get<std::string>());
     if (!file->find(tensor))
-      throw Error(file->path() + ": missing tensor '" + tensor + "' (listed in " + index_path + ")");
+      throw Error(file->path() + ": missing tensor '" + text_preview(tensor) + "' (listed in " + index_path + ")");
   }
 
   // Every tensor of every shard is visible (as HF loads whole shards); a name in two

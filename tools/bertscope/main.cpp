@@ -8,11 +8,14 @@
 #include "commands/commands.h"
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "common/printable.h"
+#include "reports/output_folder.h"
 
 namespace {
 
 extern "C" void on_interrupt(int signal_number) {
   bertscope::remove_pending_files();
+  bertscope::remove_pending_folders();  // after the files: a folder goes only when empty
   _exit(128 + signal_number);
 }
 
@@ -40,10 +43,12 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const bertscope::Error& e) {
-    std::fprintf(stderr, "bertscope: error: %s\n", e.what());
+    // Messages quote file contents and prompts: escaped, they stay one line and cannot
+    // send control sequences to the terminal.
+    std::fprintf(stderr, "bertscope: error: %s\n", bertscope::printable(e.what()).c_str());
     return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "bertscope: internal error: %s\n", e.what());
+    std::fprintf(stderr, "bertscope: internal error: %s\n", bertscope::printable(e.what()).c_str());
     return 2;
   }
   return 0;

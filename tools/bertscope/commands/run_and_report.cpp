@@ -4,6 +4,7 @@
 #include "commands/commands.h"
 #include "model/bert_model.h"
 #include "reports/experiment_files.h"
+#include "reports/output_folder.h"
 #include "reports/progress.h"
 #include "reports/terminal_tables.h"
 
@@ -11,6 +12,8 @@ namespace bertscope::cli {
 
 void run_and_report(const ExperimentSpec& spec, const ModelOptions& options) {
   spec.validate();
+  // Before the model loads and the sweep runs: an unusable --out fails now, not in an hour.
+  OutputFolder out(spec.out);
   const std::string path = model_path(options, spec.model);
   const BertModel model = load_model(options, spec.model);
   const bool demo = is_demo_model(path);
@@ -32,7 +35,8 @@ void run_and_report(const ExperimentSpec& spec, const ModelOptions& options) {
   }
   const ExperimentResult result = run_experiment(model, spec, progress);
   meter.finish();
-  const auto files = write_experiment_files(spec.out, result, model, RunContext{command_line(), demo, options.dtype});
+  const auto files = write_experiment_files(out.path(), result, model, RunContext{command_line(), demo, options.dtype});
+  out.commit();
   std::printf("%s%s", sweep_tables(result, model).c_str(), distribution_tables(result).c_str());
   std::printf("\nwrote %zu files to %s/\n", files.size(), spec.out.c_str());
 }

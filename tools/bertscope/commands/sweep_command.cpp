@@ -50,7 +50,9 @@ void add_sweep_command(CLI::App& app) {
   c->add_option("--target", o->target, "Word whose log-softmax at the [MASK] is tracked (one vocabulary entry)")->required();
   c->add_option("--intervention", o->intervention, "shuffle | noise | scale | zero | skip | mix | patch")->required();
   c->add_option("--layers", o->layers, "Blocks to edit, 0-based: all, 5, 0-11, 0,4,8-11 (default all)");
-  c->add_option("--trials", o->trials, "Trials per layer for shuffle and noise (the others are deterministic: 1)")
+  c->add_option("--trials", o->trials,
+                "Trials per layer for shuffle and noise (the others are deterministic: 1). Results stay in memory until "
+                "written: about 3 KB per trial and layer")
       ->check(CLI::Range(1, 10000000));
   c->add_option("--seed", o->seed, "Seed of the counter-based RNG (same seed, same draws, any thread count)");
   c->add_option("--factor", o->factor, "noise: std multiplier (default 2); scale: factor (0.5); mix: weight of own state (0.5)")
@@ -62,8 +64,9 @@ void add_sweep_command(CLI::App& app) {
   c->add_option("--site", o->site, "Where in block L: out (block output, default), attn.context, attn.out, ln1.out, mlp.post, mlp.out");
   c->add_option("--top", o->top, "Top-k tokens recorded per trial")->check(CLI::Range(1, 1000));
   c->add_option("--max-batch-tokens", o->max_batch_tokens,
-                "Token rows per batched forward pass (trials x prompt tokens); bounds the activation memory to about "
-                "rows x (7 x hidden + ffn) x 4 bytes (default 4096: ~185 MB for bert-large)")
+                "Upper bound on token rows (trials x prompt tokens) per batched forward pass, which bounds its working "
+                "memory: about rows x (7 x hidden + ffn) x 4 bytes plus trials x vocab x 4 bytes for the logits "
+                "(default 4096: about 230 MB for bert-large). A batch holds at least one trial")
       ->check(CLI::Range(1, 1 << 24));
   c->add_option("--out", o->out, "Output folder: results.json, runs.csv, summary.csv")->required();
   c->add_flag("--quiet", o->model.quiet, "No progress or notes on stderr");
