@@ -50,7 +50,7 @@ double peak_rss_bytes() {
 struct Options {
   std::string model, prompt = "Pay no attention to that man [MASK] the curtain!", target = "behind";
   std::string cases = "clean,notebook,noise";
-  int threads = 0, repeats = 5, long_repeats = 3, trials = 100, max_batch_tokens = 4096;
+  int threads = 0, repeats = 5, long_repeats = 3, trials = 100, max_batch_tokens = 2048;
 };
 
 // The model and prompt of a session, and one run of each case.

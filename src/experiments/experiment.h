@@ -27,7 +27,7 @@ struct ExperimentSpec {
   int trials = 1;
   uint64_t seed = 0;
   int top_k = 5;
-  int max_batch_tokens = 4096;
+  int max_batch_tokens = 2048;
   bool distributions = false;
   DistributionRequest distribution;  // its prompt and seed are filled per prompt
 

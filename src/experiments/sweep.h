@@ -31,7 +31,7 @@ struct SweepRequest {
   int trials = 1;                         // per random intervention; deterministic ones run once
   uint64_t seed = 0;
   int top_k = 5;
-  int max_batch_tokens = 4096;            // rows of one batched forward: bounds memory
+  int max_batch_tokens = 2048;            // rows of one batched forward: bounds memory
 };
 
 struct TrialResult {

@@ -10,7 +10,7 @@ struct SweepOptions {
   ModelOptions model;
   std::string prompt, target, intervention, layers = "all", std_of = "vector", other_prompt, positions = "mask";
   std::string site = "out", out;
-  int trials = 1, top = 5, max_batch_tokens = 4096;
+  int trials = 1, top = 5, max_batch_tokens = 2048;
   uint64_t seed = 0;
   double factor = 0.0;
   bool factor_given = false;
@@ -66,7 +66,7 @@ void add_sweep_command(CLI::App& app) {
   c->add_option("--max-batch-tokens", o->max_batch_tokens,
                 "Upper bound on token rows (trials x prompt tokens) per batched forward pass, which bounds its working "
                 "memory: about rows x (7 x hidden + ffn) x 4 bytes plus trials x vocab x 4 bytes for the logits "
-                "(default 4096: about 230 MB for bert-large). A batch holds at least one trial")
+                "(default 2048: about 115 MB for bert-large). A batch holds at least one trial")
       ->check(CLI::Range(1, 1 << 24));
   c->add_option("--out", o->out, "Output folder: results.json, runs.csv, summary.csv")->required();
   c->add_flag("--quiet", o->model.quiet, "No progress or notes on stderr");
