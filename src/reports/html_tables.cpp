@@ -1,24 +1,14 @@
 #include "reports/html_tables.h"
 
 #include <cmath>
-#include <cstdarg>
 #include <cstdio>
 
 #include "reports/html_text.h"
+#include "reports/text_format.h"
 
 namespace bertscope::html {
 
 namespace {
-
-std::string format(const char* pattern, ...) __attribute__((format(printf, 1, 2)));
-std::string format(const char* pattern, ...) {
-  char buffer[256];
-  va_list args;
-  va_start(args, pattern);
-  std::vsnprintf(buffer, sizeof buffer, pattern, args);
-  va_end(args);
-  return buffer;
-}
 
 std::string row(const std::string& key, const std::string& value_html) {
   return "<tr><th scope=\"row\">" + escape(key) + "</th><td>" + value_html + "</td></tr>\n";

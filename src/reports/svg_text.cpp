@@ -1,5 +1,7 @@
 #include "reports/svg_text.h"
 
+#include "reports/html_text.h"
+
 #include <cctype>
 #include <cstdint>
 #include <cstdlib>
@@ -95,19 +97,6 @@ std::string replace_all(std::string text, const std::string& from, const std::st
   return text;
 }
 
-std::string escape_attribute(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -135,7 +124,7 @@ std::string svg_for_html(const std::string& svg, const std::string& id_prefix, c
   out = replace_all(out, " id=\"", " id=\"" + id_prefix);
   out = replace_all(out, "url(#", "url(#" + id_prefix);
   out = replace_all(out, "href=\"#", "href=\"#" + id_prefix);
-  out.insert(4, " role=\"img\" aria-label=\"" + escape_attribute(title) + "\"");
+  out.insert(4, " role=\"img\" aria-label=\"" + html::escape(title) + "\"");
   while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
   return out;
 }

@@ -1,23 +1,13 @@
 #include "reports/terminal_tables.h"
 
-#include <cstdarg>
 #include <cstdio>
 
 #include "experiments/sweep_summary.h"
+#include "reports/text_format.h"
 
 namespace bertscope {
 
 namespace {
-
-std::string format(const char* pattern, ...) __attribute__((format(printf, 1, 2)));
-std::string format(const char* pattern, ...) {
-  char buffer[512];
-  va_list args;
-  va_start(args, pattern);
-  std::vsnprintf(buffer, sizeof buffer, pattern, args);
-  va_end(args);
-  return buffer;
-}
 
 std::string quoted(const std::string& token) { return "\"" + token + "\""; }
 
