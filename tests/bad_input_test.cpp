@@ -131,6 +131,15 @@ std::vector<BadInput> cases() {
          test::write_bytes((m / "model.safetensors").string(), bytes);
        },
        sweep(), st + ": header length 1099511627776 exceeds file size 8026416"},
+      {"GitLfsPointerInsteadOfWeights", "tiny-fp32",
+       [](const fs::path& m) {
+         // What a clone without git-lfs holds: "version " read as a little-endian u64 length.
+         test::write_bytes((m / "model.safetensors").string(),
+                           "version https://git-lfs.github.com/spec/v1\n"
+                           "oid sha256:4b1b1ef2b0e7f6bd6a4a0fcf3bb1f8e04fbd7e7c0b3c4a5b6c7d8e9f0a1b2c3d\n"
+                           "size 1340675298\n");
+       },
+       sweep(), st + ": header length 2336927755350992246 exceeds file size 135"},
       {"HeaderNotJson", "tiny-fp32",
        [](const fs::path& m) {
          std::string bytes = test::read_bytes((m / "model.safetensors").string());
