@@ -50,6 +50,7 @@ double peak_rss_bytes() {
 struct Options {
   std::string model, prompt = "Pay no attention to that man [MASK] the curtain!", target = "behind";
   std::string cases = "clean,notebook,noise";
+  std::string dtype = "f32";
   int threads = 0, repeats = 5, long_repeats = 3, trials = 100, max_batch_tokens = 2048;
 };
 
@@ -57,7 +58,9 @@ struct Options {
 class Cases {
  public:
   explicit Cases(const Options& o)
-      : o_(o), model_(load_timed(o.model, &load_s_)), prompt_(bertscope::MaskedPrompt::prepare(model_, o.prompt, o.target)) {
+      : o_(o),
+        model_(load_timed(o.model, precision(o.dtype), &load_s_)),
+        prompt_(bertscope::MaskedPrompt::prepare(model_, o.prompt, o.target)) {
     // Warm-up, untimed: touches every weight page of the mmapped file and every allocation
     // path once, as the first call of a session would.
     run("clean", 0);
@@ -87,7 +90,7 @@ class Cases {
     const auto& c = model_.config();
     const auto check = sweep({InterventionKind::Zero}, 1, 0);
     return {{"impl", "bertscope"},
-            {"dtype", "f32"},
+            {"dtype", o_.dtype},
             {"model", model_.dir()},
             {"threads", bertscope::thread_count()},
             {"config",
@@ -103,9 +106,13 @@ class Cases {
   }
 
  private:
-  static BertModel load_timed(const std::string& path, double* seconds) {
+  static bertscope::MatmulPrecision precision(const std::string& dtype) {
+    return dtype == "bf16" ? bertscope::MatmulPrecision::BF16 : bertscope::MatmulPrecision::F32;
+  }
+
+  static BertModel load_timed(const std::string& path, bertscope::MatmulPrecision matmuls, double* seconds) {
     const auto start = Clock::now();
-    BertModel model = BertModel::load(path);
+    BertModel model = BertModel::load(path, matmuls);
     *seconds = seconds_since(start);
     return model;
   }
@@ -217,6 +224,8 @@ int main(int argc, char** argv) {
   app.add_option("--prompt", o.prompt, "Prompt with one [MASK]");
   app.add_option("--target", o.target, "Target word of the sweeps");
   app.add_option("--cases", o.cases, "Comma-separated: clean, notebook, noise");
+  app.add_option("--dtype", o.dtype, "Matmul precision of the timed cases, as bertscope --dtype")
+      ->check(CLI::IsMember({"f32", "bf16"}));
   app.add_option("--threads", o.threads, "Threads (default: all cores)")->check(CLI::Range(1, 1024));
   app.add_option("--repeats", o.repeats, "Timed runs of the short cases")->check(CLI::Range(1, 1000));
   app.add_option("--long-repeats", o.long_repeats, "Timed runs of the noise sweep")->check(CLI::Range(1, 1000));

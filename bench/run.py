@@ -256,24 +256,15 @@ def process_rows(r):
     for label, rss in r["peak_rss"].items():
         rows.append((first, label, fmt_bytes(rss), "", limit if label.startswith("bertscope") else ""))
         first = ""
-    bf = r.get("bf16")
-    if bf and "skipped" in bf:
-        rows.append((f"noise sweep ({r['config']['layers']} x {r['trials']}), bf16", "bertscope bf16",
-                     f"skipped: {bf['skipped']}", "", f">= {TARGETS['bf16_speedup']}x faster than fp32"))
-    elif bf:
-        rows.append((f"noise sweep ({r['config']['layers']} x {r['trials']}) via CLI", "`bertscope sweep` fp32",
-                     fmt_time(bf["f32_cli_s"]), str(r["long_repeats"]), ""))
-        rows.append(("", "`bertscope sweep --dtype bf16`", fmt_time(bf["bf16_cli_s"]), str(r["long_repeats"]),
-                     f">= {TARGETS['bf16_speedup']}x faster than fp32 (measured {bf['speedup']:.2f}x)"))
-        err = bf.get("error")
-        if err:
-            rows.append(("bf16 error vs fp32", "clean [MASK] logits",
-                         f"max abs diff {err['clean_max_abs_logit_diff']:.3g}, top-5 "
-                         f"{'identical' if err['clean_top5_identical'] else 'differs'}", "", ""))
-            rows.append(("", f"{err['trials']} noise trials, same draws",
-                         f"same top-1 in {err['same_top1_share']:.1%}; target log-softmax within "
-                         f"{err['max_abs_target_logsoftmax_diff']:.3g}", "",
-                         f">= {TARGETS['bf16_same_top1']:.0%} same top-1"))
+    err = r.get("bf16_error")
+    if err:
+        rows.append(("bf16 error vs fp32", "clean [MASK] logits",
+                     f"max abs diff {err['clean_max_abs_logit_diff']:.3g}, top-5 "
+                     f"{'identical' if err['clean_top5_identical'] else 'differs'}", "", ""))
+        rows.append(("", f"{err['trials']} noise trials, same draws",
+                     f"same top-1 in {err['same_top1_share']:.1%}; target log-softmax within "
+                     f"{err['max_abs_target_logsoftmax_diff']:.3g}", "",
+                     f">= {TARGETS['bf16_same_top1']:.0%} same top-1"))
     return rows
 
 
@@ -321,7 +312,8 @@ def make_report(r):
     add("")
     add("| case | implementation | median time | runs | GFLOP | GFLOP/s | % of FMA peak | bertscope speed-up | target |")
     add("|---|---|---|---|---|---|---|---|---|")
-    names = {"bertscope": "bertscope fp32", "a": "PyTorch (a) notebook: hook + full pass per trial",
+    names = {"bertscope": "bertscope fp32", "bf16": "bertscope `--dtype bf16`",
+             "a": "PyTorch (a) notebook: hook + full pass per trial",
              "b": "PyTorch (b) batched, prefix reuse"}
     for case, by_impl in r["cases"].items():
         label = CASES[case].format(seq=seq, layers=cfg["layers"], trials=trials)
@@ -334,7 +326,9 @@ def make_report(r):
             speedup = ""
             if impl != "bertscope":
                 lo, hi = min(m["round_speedups"]), max(m["round_speedups"])
-                speedup = f"{m['speedup']:.1f}x" + (f" ({lo:.1f}-{hi:.1f})" if len(m["round_speedups"]) > 1 else "")
+                speedup = f"{m['speedup']:.2f}x" + (f" ({lo:.2f}-{hi:.2f})" if len(m["round_speedups"]) > 1 else "")
+                if impl == "bf16":
+                    speedup += " bf16 over fp32"
             add(f"| {label} | {names[impl]} | {fmt_time(m['median_s'])} | {runs} | {gflop:,.1f} | "
                 f"{rate:,.1f} | {100 * rate / peak:.1f}% | {speedup} | {m.get('target', '')} |")
             label = ""
@@ -359,17 +353,17 @@ def evaluate_targets(r):
         out.append({"target": f"{r['config']['layers']}x{r['trials']} noise sweep fp32 >= "
                               f"{TARGETS['peak_share']:.0%} of measured FMA peak",
                     "measured": f"{share:.1%}", "verdict": verdict(share >= TARGETS["peak_share"])})
-    bf = r.get("bf16")
-    if bf and "speedup" in bf:
-        out.append({"target": f"bf16 >= {TARGETS['bf16_speedup']}x faster than fp32 (CLI noise sweep)",
+    bf = r["cases"].get("noise", {}).get("bf16")
+    if bf:
+        out.append({"target": f"bf16 >= {TARGETS['bf16_speedup']}x faster than fp32 (noise sweep)",
                     "measured": f"{bf['speedup']:.2f}x", "verdict": verdict(bf["speedup"] >= TARGETS["bf16_speedup"])})
-        if "error" in bf:
-            same = bf["error"]["same_top1_share"]
-            out.append({"target": f"bf16 keeps fp32's top-1 in >= {TARGETS['bf16_same_top1']:.0%} of noise trials",
-                        "measured": f"{same:.1%}", "verdict": verdict(same >= TARGETS["bf16_same_top1"])})
     else:
         out.append({"target": f"bf16 >= {TARGETS['bf16_speedup']}x faster than fp32",
-                    "measured": (bf or {}).get("skipped", "not requested (--dtype)"), "verdict": "skipped"})
+                    "measured": "not run (--dtype, --cases)", "verdict": "skipped"})
+    if "bf16_error" in r:
+        same = r["bf16_error"]["same_top1_share"]
+        out.append({"target": f"bf16 keeps fp32's top-1 in >= {TARGETS['bf16_same_top1']:.0%} of noise trials",
+                    "measured": f"{same:.1%}", "verdict": verdict(same >= TARGETS["bf16_same_top1"])})
     for impl, key in (("a", "vs_a"), ("b", "vs_b")):
         for case in ("notebook", "noise"):
             c = r["cases"].get(case, {})
@@ -395,7 +389,7 @@ def main():
     p.add_argument("--quick", action="store_true", help="4-layer model, fewer runs: a sanity check in about a minute")
     p.add_argument("--model", help="existing model folder to use instead of the generated random one")
     p.add_argument("--dtype", default="f32,bf16",
-                   help="f32 and/or bf16, comma-separated (bf16 rows need `bertscope sweep --dtype`; default both)")
+                   help="f32 and/or bf16, comma-separated (default both; fp32 always runs, as the reference)")
     p.add_argument("--threads", type=int, default=os.cpu_count(), help="threads of every implementation")
     p.add_argument("--repeats", type=int, help="runs of the short cases (default 5; quick 3)")
     p.add_argument("--long-repeats", type=int, help="runs of the noise sweep (default 3; quick 1)")
@@ -479,6 +473,11 @@ def main():
                                        None, "bertscope-bench")}
         info = servers["bertscope"].info
         r["bertscope"], r["config"], r["seq"] = info, info["config"], info["seq"]
+        if "bf16" in dtypes:
+            log("loading bertscope-bench --dtype bf16")
+            servers["bf16"] = Server([bins["bench"], "--serve", "--dtype", "bf16", "--model", model, "--threads",
+                                      str(threads), "--trials", str(args.trials), "--prompt", PROMPT, "--target",
+                                      TARGET], None, "bertscope-bench --dtype bf16")
 
         if args.skip_torch:
             r["torch"]["skipped"] = "--skip-torch"
@@ -509,15 +508,15 @@ def main():
 
         # Interleaved runs: round k runs every implementation once, starting from a
         # different one each round, so slow spells of a shared machine spread evenly.
-        impls = ["bertscope"] + (["a", "b"] if "torch" in servers else [])
+        impls = ["bertscope"] + (["bf16"] if "bf16" in servers else []) + (["a", "b"] if "torch" in servers else [])
         r["cases"] = {}
         for case in cases:
             n = long_repeats if case == "noise" else repeats
             times = {impl: [] for impl in impls}
             for k in range(n):
                 for impl in impls[k % len(impls):] + impls[:k % len(impls)]:
-                    if impl == "bertscope":
-                        seconds = servers["bertscope"].ask(f"{case} {k}")["seconds"]
+                    if impl in ("bertscope", "bf16"):
+                        seconds = servers[impl].ask(f"{case} {k}")["seconds"]
                     else:
                         seconds = servers["torch"].ask(f"{impl} {case} {k}")["seconds"]
                     times[impl].append(seconds)
@@ -537,41 +536,29 @@ def main():
                 m = r["cases"][case][impl]
                 scale = m.get("scale", 1.0)
                 m["round_speedups"] = [t * scale / b for t, b in zip(m["times_s"], times["bertscope"])]
+                if impl == "bf16":  # bf16's speed-up over fp32, the other way round
+                    m["round_speedups"] = [f / t for t, f in zip(m["times_s"], times["bertscope"])]
                 m["speedup"] = statistics.median(m["round_speedups"])
             for impl, m in r["cases"][case].items():
                 if case == "noise" and impl == "bertscope":
                     m["target"] = f">= {TARGETS['peak_share']:.0%} of peak"
+                if case == "noise" and impl == "bf16":
+                    m["target"] = f">= {TARGETS['bf16_speedup']:g}x over fp32"
                 if case in ("notebook", "noise") and impl in ("a", "b"):
                     m["target"] = f">= {TARGETS['vs_' + impl]:g}x"
         r["peak_rss"]["bertscope-bench (fp32, all cases above)"] = servers["bertscope"].close()
+        if "bf16" in servers:
+            r["peak_rss"]["bertscope-bench --dtype bf16 (all cases above)"] = servers["bf16"].close()
         if "torch" in servers:
             r["peak_rss"]["PyTorch baselines process (all cases above)"] = servers["torch"].close()
 
-        # bf16 through the CLI, beside an fp32 CLI run of the same sweep (both include the
-        # model load, ~1 s of a ~minute-long sweep), once bertscope has the option.
-        if "bf16" in dtypes:
-            help_text = run([bins["bertscope"], "sweep", "--help"], capture_output=True).stdout
-            if "--dtype" not in help_text:
-                r["bf16"] = {"skipped": "`bertscope sweep` has no --dtype option yet"}
-            else:
-                base = [bins["bertscope"], "sweep", "--model", model, "--threads", str(threads), "--prompt", PROMPT,
-                        "--target", TARGET, "--intervention", "noise", "--trials", str(args.trials), "--quiet"]
-                runs = {"f32": [], "bf16": []}
-                for k in range(long_repeats):
-                    for dt in ("f32", "bf16") if k % 2 == 0 else ("bf16", "f32"):
-                        cmd = base + ["--seed", str(k), "--out", os.path.join(tmp, f"sweep-{dt}")]
-                        runs[dt].append(timed_process(cmd + (["--dtype", "bf16"] if dt == "bf16" else [])))
-                        log(f"CLI noise sweep {dt} run {k + 1}/{long_repeats}: {fmt_time(runs[dt][-1]['seconds'])}")
-                med = {dt: statistics.median(x["seconds"] for x in runs[dt]) for dt in runs}
-                r["bf16"] = {"f32_cli_s": med["f32"], "bf16_cli_s": med["bf16"], "speedup": med["f32"] / med["bf16"]}
-                # Its error against fp32 on the same noise draws (seed 0): clean logits and
-                # the top-1 token of every trial.
-                log("comparing bf16 with fp32 (bertscope-bench --compare-bf16)")
-                compare = run([bins["bench"], "--compare-bf16", "--model", model, "--threads", str(threads),
-                               "--trials", str(args.trials)], capture_output=True)
-                r["bf16"]["error"] = json.loads(compare.stdout)
-                r["peak_rss"]["bertscope sweep (fp32, CLI)"] = max(x["peak_rss_bytes"] for x in runs["f32"])
-                r["peak_rss"]["bf16: bertscope sweep --dtype bf16 (CLI)"] = max(x["peak_rss_bytes"] for x in runs["bf16"])
+        # bf16's error against fp32 on the same noise draws (seed 0): clean logits and the
+        # top-1 token of every trial.
+        if "bf16" in servers:
+            log("comparing bf16 with fp32 (bertscope-bench --compare-bf16)")
+            compare = run([bins["bench"], "--compare-bf16", "--model", model, "--threads", str(threads),
+                           "--trials", str(args.trials)], capture_output=True)
+            r["bf16_error"] = json.loads(compare.stdout)
 
     # Measured again at the end; the higher one is the peak (other processes only lower it).
     log("measuring the FMA peak again")
