@@ -175,6 +175,23 @@ TEST(DType, RoundingMatchesReferenceSearchOnRandomFloats) {
   }
 }
 
+// The bulk rounding of the bf16 matmuls' inputs (vector code, threads) must give what the
+// one-value rounding gives, bit for bit: ties, NaNs, infinities, subnormals, any bits.
+TEST(DType, BulkBf16RoundingEqualsOneByOne) {
+  std::vector<float> values;
+  for (uint32_t high = 0; high < 0x10000; ++high) {
+    for (uint32_t low : {0x0000u, 0x7FFFu, 0x8000u, 0x8001u, 0xFFFFu}) values.push_back(from_bits(high << 16 | low));
+  }
+  std::mt19937 rng(99);
+  std::uniform_int_distribution<uint32_t> any_bits;
+  for (int i = 0; i < 100003; ++i) values.push_back(from_bits(any_bits(rng)));  // odd count: a vector tail
+  std::vector<uint16_t> bulk(values.size());
+  f32_to_bf16(values.data(), values.size(), bulk.data());
+  for (size_t i = 0; i < values.size(); ++i) {
+    ASSERT_EQ(bulk[i], f32_to_bf16(values[i])) << std::hex << std::bit_cast<uint32_t>(values[i]);
+  }
+}
+
 TEST(DType, ConvertToF32FromUnalignedBytes) {
   // Offset 1 in the buffer: the converter must not assume alignment.
   std::vector<std::byte> buf(1 + 3 * 8);

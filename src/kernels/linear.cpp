@@ -97,10 +97,8 @@ Linear::Linear(const float* weight, const float* bias, int in_features, int out_
     if (k->src_type == dt::bf16) {
       const size_t n = static_cast<size_t>(in_features) * static_cast<size_t>(out_features);
       rounded.resize(n);
-      uint16_t* out = rounded.data();
-#pragma omp parallel for schedule(static)
-      for (size_t i = 0; i < n; ++i) out[i] = f32_to_bf16(weight[i]);
-      source_data = out;
+      f32_to_bf16(weight, n, rounded.data());
+      source_data = rounded.data();
     }
     const memory::desc plain({in_features, out_features}, k->src_type, memory::dims{1, in_features});
     const memory source(plain, engine, source_data);
@@ -132,10 +130,8 @@ void Linear::forward(const float* x, int rows, float* y) const {
   if (k.src_type == dt::bf16) {
     const size_t n = static_cast<size_t>(rows) * static_cast<size_t>(k.in);
     rounded.resize(n);
-    uint16_t* out = rounded.data();  // the caller's buffer: thread_local names differ per thread
-#pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < n; ++i) out[i] = f32_to_bf16(x[i]);
-    src_data = out;
+    f32_to_bf16(x, n, rounded.data());
+    src_data = rounded.data();
   }
   const memory src(memory::desc({M, k.in}, k.src_type, memory::dims{k.in, 1}), engine, src_data);
   const memory dst(memory::desc({M, k.out}, dt::f32, memory::dims{k.out, 1}), engine, y);

@@ -66,16 +66,27 @@ float bf16_to_f32(uint16_t bits) {
   return std::bit_cast<float>(static_cast<uint32_t>(bits) << 16);
 }
 
-uint16_t f32_to_bf16(float value) {
-  const uint32_t bits = std::bit_cast<uint32_t>(value);
-  if (std::isnan(value)) {
-    // Truncating could clear every mantissa bit left (turning NaN into inf): force a quiet bit.
-    return static_cast<uint16_t>((bits >> 16) | 0x0040u);
-  }
+namespace {
+
+// Branch-free, so that a loop of it compiles to vector code (the bf16 matmuls round every
+// input this way: it must run at memory speed).
+inline uint16_t round_bf16(uint32_t bits) {
   // Round to nearest even: add just under half an ulp, plus one when the kept lsb is odd.
   // A carry out of the mantissa correctly bumps the exponent (up to inf).
-  const uint32_t rounding = 0x7FFFu + ((bits >> 16) & 1u);
-  return static_cast<uint16_t>((bits + rounding) >> 16);
+  const uint32_t rounded = (bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16;
+  // NaN: truncating could clear every mantissa bit left (turning it into inf): force a quiet bit.
+  const uint32_t nan = (bits >> 16) | 0x0040u;
+  return static_cast<uint16_t>((bits & 0x7FFFFFFFu) > 0x7F800000u ? nan : rounded);
+}
+
+}  // namespace
+
+uint16_t f32_to_bf16(float value) { return round_bf16(std::bit_cast<uint32_t>(value)); }
+
+void f32_to_bf16(const float* src, size_t count, uint16_t* dst) {
+  const auto n = static_cast<std::ptrdiff_t>(count);
+#pragma omp parallel for simd schedule(static)
+  for (std::ptrdiff_t i = 0; i < n; ++i) dst[i] = round_bf16(std::bit_cast<uint32_t>(src[i]));
 }
 
 uint16_t f32_to_f16(float value) {

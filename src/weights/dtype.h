@@ -17,6 +17,8 @@ size_t dtype_size(DType dtype);
 float f16_to_f32(uint16_t bits);
 float bf16_to_f32(uint16_t bits);
 uint16_t f32_to_bf16(float value);  // round to nearest even, NaN kept NaN
+// The same for `count` values, vectorised and spread over the OpenMP threads.
+void f32_to_bf16(const float* src, size_t count, uint16_t* dst);
 uint16_t f32_to_f16(float value);   // round to nearest even, overflow -> inf
 
 // Converts `count` elements of a floating dtype (F32, F16, BF16, F64) at `src` to float32.
