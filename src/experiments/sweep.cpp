@@ -111,6 +111,7 @@ struct ChunkRunner {
   const std::vector<PreparedIntervention>& prepared;
   const std::vector<SweepJob>& jobs;
   SweepResult& result;
+  BlockWorkspace& workspace;  // shared by every block of every chunk
 
   EditRecord edit(const SweepJob& job, ActivationView view, int element) const {
     const PreparedIntervention& p = prepared[static_cast<size_t>(job.intervention)];
@@ -162,7 +163,8 @@ struct ChunkRunner {
       // Only the [MASK] row of the last block is read: that block computes just it, unless
       // an edit inside the last block needs every row.
       mask_only = block == layers - 1 && edit_inside.empty();
-      model.run_blocks(active, block, block + 1, &hooks, mask_only ? std::vector<int>{prompt.mask_index} : std::vector<int>{});
+      model.run_blocks(active, block, block + 1, &hooks,
+                       mask_only ? std::vector<int>{prompt.mask_index} : std::vector<int>{}, &workspace);
     }
 
     // Edits of the last block's output run no block: only the head remains.
@@ -187,7 +189,12 @@ struct ChunkRunner {
     const int V = model.config().vocab_size;
     std::vector<float> logits(members.size() * static_cast<size_t>(V));
     model.mlm_logits(mask_rows.data(), static_cast<int>(members.size()), logits.data());
-    for (size_t e = 0; e < members.size(); ++e) {
+    // Each trial's readout (log-softmax, top-k and KL over the whole vocabulary) is
+    // independent of the others and writes only its own result.
+    const auto count = static_cast<std::ptrdiff_t>(members.size());
+#pragma omp parallel for schedule(dynamic)
+    for (std::ptrdiff_t i = 0; i < count; ++i) {
+      const auto e = static_cast<size_t>(i);
       const SweepJob& job = jobs[members[e]];
       const std::vector<float> log_probs =
           log_softmax(std::span<const float>(logits.data() + e * static_cast<size_t>(V), static_cast<size_t>(V)));
@@ -270,7 +277,8 @@ SweepResult run_sweep(const BertModel& model, const SweepRequest& request, const
   std::iota(order.begin(), order.end(), size_t{0});
   std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return jobs[x].start_block < jobs[y].start_block; });
 
-  const ChunkRunner runner{model, request, prompt, clean, prepared, jobs, result};
+  BlockWorkspace workspace;
+  const ChunkRunner runner{model, request, prompt, clean, prepared, jobs, result, workspace};
   const auto per_chunk = static_cast<size_t>(std::max(1, request.max_batch_tokens / seq));
   int64_t done = 0;
   for (size_t begin = 0; begin < order.size(); begin += per_chunk) {

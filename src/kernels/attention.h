@@ -10,10 +10,13 @@ struct AttentionShape {
   int queries = 0;  // query rows per sequence: seq, or fewer when only some outputs are read
   int heads = 0;
   int head_dim = 0;
+  int stride = 0;   // floats from one row of q, k, v to the next (hidden, or 3 x hidden when fused)
+  const int* query_positions = nullptr;  // [queries] positions of the query rows; null: 0..seq-1
   int hidden() const { return heads * head_dim; }
 };
 
-// k, v: [batch * seq, hidden]; q, context: [batch * queries, hidden]. `lengths[b]` is the
+// q, k, v: [batch * seq] rows of `stride` floats, each row's first `hidden` used;
+// context: [batch * queries, hidden], for the query positions chosen. `lengths[b]` is the
 // number of real tokens of sequence b; keys at positions >= lengths[b] are padding and
 // get the additive mask -10000 that HF BERT uses (so padded rows equal HF's too).
 void self_attention(const float* q, const float* k, const float* v, const int* lengths,

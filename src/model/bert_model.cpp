@@ -17,6 +17,13 @@ void run_hooks(const Hooks* hooks, const HookSite& site, float* data, int batch,
 
 size_t elements(int rows, int width) { return static_cast<size_t>(rows) * static_cast<size_t>(width); }
 
+// Grows a workspace buffer, never shrinks it: a smaller batch reuses the memory as it is
+// (no zero-filling of what the kernels overwrite anyway).
+float* at_least(std::vector<float>& buffer, size_t n) {
+  if (buffer.size() < n) buffer.resize(n);
+  return buffer.data();
+}
+
 }  // namespace
 
 BertModel BertModel::load(const std::string& path, MatmulPrecision precision) {
@@ -71,13 +78,8 @@ HiddenState BertModel::embed(const TokenBatch& tokens, const Hooks* hooks) const
   return state;
 }
 
-// Buffers of one block, kept across the blocks of a run_blocks call.
-struct BertModel::BlockScratch {
-  std::vector<float> q, k, v, context, attn, mid, ffn, residual;
-};
-
 void BertModel::run_block(HiddenState& state, int layer, const Hooks* hooks, const std::vector<int>& read_positions,
-                          BlockScratch& s) const {
+                          BlockWorkspace& s) const {
   const BlockWeights& w = weights_->blocks[static_cast<size_t>(layer)];
   const int H = config_.hidden_size, I = config_.intermediate_size;
   const int B = state.batch, S = state.seq, rows = state.rows();
@@ -85,54 +87,50 @@ void BertModel::run_block(HiddenState& state, int layer, const Hooks* hooks, con
   // always cover every position, so the rows computed are exactly the full pass's rows.
   const int Q = read_positions.empty() ? S : static_cast<int>(read_positions.size());
   const int qrows = B * Q;
-  s.k.resize(elements(rows, H));
-  s.v.resize(elements(rows, H));
-  s.q.resize(elements(qrows, H));
-  s.context.resize(elements(qrows, H));
-  s.attn.resize(elements(qrows, H));
-  s.mid.resize(elements(qrows, H));
-  s.ffn.resize(elements(qrows, I));
+  float* qkv = at_least(s.qkv, elements(rows, 3 * H));
+  float* context = at_least(s.context, elements(qrows, H));
+  float* attn = at_least(s.attn, elements(qrows, H));
+  float* mid = at_least(s.mid, elements(qrows, H));
+  float* ffn = at_least(s.ffn, elements(qrows, I));
   const float* x = state.values.data();
   const float* residual = x;
   if (!read_positions.empty()) {
-    s.residual.resize(elements(qrows, H));
+    float* chosen = at_least(s.residual, elements(qrows, H));
     for (int b = 0; b < B; ++b) {
       for (int i = 0; i < Q; ++i) {
-        std::copy_n(state.row(b, read_positions[static_cast<size_t>(i)]), H,
-                    s.residual.begin() + static_cast<std::ptrdiff_t>(elements(b * Q + i, H)));
+        std::copy_n(state.row(b, read_positions[static_cast<size_t>(i)]), H, chosen + elements(b * Q + i, H));
       }
     }
-    residual = s.residual.data();
+    residual = chosen;
   }
 
-  w.query.forward(residual, qrows, s.q.data());
-  w.key.forward(x, rows, s.k.data());
-  w.value.forward(x, rows, s.v.data());
-  const AttentionShape shape{B, S, Q, config_.num_attention_heads, config_.head_dim()};
-  // A query's attention does not depend on its own position (absolute positions are in
-  // the embeddings), so the chosen rows need no position bookkeeping here.
-  self_attention(s.q.data(), s.k.data(), s.v.data(), state.lengths.data(), shape, s.context.data());
-  run_hooks(hooks, HookSite::block(SiteKind::AttnContext, layer), s.context.data(), B, Q, H);
+  // Queries of every row, even when only some are read: the [3H, H] matmul stays one call,
+  // and the rows not read cost only in the last block of a run.
+  w.qkv.forward(x, rows, qkv);
+  const AttentionShape shape{B, S, Q, config_.num_attention_heads, config_.head_dim(), 3 * H,
+                             read_positions.empty() ? nullptr : read_positions.data()};
+  self_attention(qkv, qkv + H, qkv + 2 * H, state.lengths.data(), shape, context);
+  run_hooks(hooks, HookSite::block(SiteKind::AttnContext, layer), context, B, Q, H);
 
-  w.attn_out.forward(s.context.data(), qrows, s.attn.data());
-  run_hooks(hooks, HookSite::block(SiteKind::AttnOut, layer), s.attn.data(), B, Q, H);
-  add_layer_norm(s.attn.data(), residual, qrows, H, w.ln1, s.mid.data());
-  run_hooks(hooks, HookSite::block(SiteKind::Ln1Out, layer), s.mid.data(), B, Q, H);
+  w.attn_out.forward(context, qrows, attn);
+  run_hooks(hooks, HookSite::block(SiteKind::AttnOut, layer), attn, B, Q, H);
+  add_layer_norm(attn, residual, qrows, H, w.ln1, mid);
+  run_hooks(hooks, HookSite::block(SiteKind::Ln1Out, layer), mid, B, Q, H);
 
-  w.ffn_in.forward(s.mid.data(), qrows, s.ffn.data());
-  run_hooks(hooks, HookSite::block(SiteKind::MlpPost, layer), s.ffn.data(), B, Q, I);
-  w.ffn_out.forward(s.ffn.data(), qrows, s.attn.data());  // reuse: the attention output is no longer needed
-  run_hooks(hooks, HookSite::block(SiteKind::MlpOut, layer), s.attn.data(), B, Q, H);
+  w.ffn_in.forward(mid, qrows, ffn);
+  run_hooks(hooks, HookSite::block(SiteKind::MlpPost, layer), ffn, B, Q, I);
+  w.ffn_out.forward(ffn, qrows, attn);  // reuse: the attention output is no longer needed
+  run_hooks(hooks, HookSite::block(SiteKind::MlpOut, layer), attn, B, Q, H);
   if (Q != S) {
     state.seq = Q;
     state.values.resize(elements(qrows, H));
   }
-  add_layer_norm(s.attn.data(), s.mid.data(), qrows, H, w.ln2, state.values.data());
+  add_layer_norm(attn, mid, qrows, H, w.ln2, state.values.data());
   run_hooks(hooks, HookSite::block_out(layer), state.values.data(), B, Q, H);
 }
 
 void BertModel::run_blocks(HiddenState& state, int first, int end, const Hooks* hooks,
-                           const std::vector<int>& read_positions) const {
+                           const std::vector<int>& read_positions, BlockWorkspace* workspace) const {
   if (first < 0 || end > layers() || first > end) {
     throw Error("block range [" + std::to_string(first) + ", " + std::to_string(end) + ") is outside the model's " +
                 std::to_string(layers()) + " blocks");
@@ -140,7 +138,8 @@ void BertModel::run_blocks(HiddenState& state, int first, int end, const Hooks* 
   for (int p : read_positions) {
     if (p < 0 || p >= state.seq) throw Error("read position " + std::to_string(p) + " is outside the sequence");
   }
-  BlockScratch scratch;
+  BlockWorkspace own;
+  BlockWorkspace& scratch = workspace ? *workspace : own;
   for (int layer = first; layer < end; ++layer) {
     run_block(state, layer, hooks, layer == end - 1 ? read_positions : std::vector<int>{}, scratch);
   }
@@ -164,7 +163,7 @@ std::vector<float> BertModel::mlm_logits(const HiddenState& state, int b, int s)
 HiddenState BertModel::forward(const TokenBatch& tokens, const Hooks* hooks, std::vector<HiddenState>* all_hidden) const {
   HiddenState state = embed(tokens, hooks);
   if (all_hidden) all_hidden->assign(1, state);
-  BlockScratch scratch;
+  BlockWorkspace scratch;
   for (int layer = 0; layer < layers(); ++layer) {
     run_block(state, layer, hooks, {}, scratch);
     if (all_hidden) all_hidden->push_back(state);

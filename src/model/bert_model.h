@@ -30,6 +30,14 @@ struct HiddenState {
   }
 };
 
+// Buffers of a block's intermediate activations (q, k, v, context, FFN, ...). run_blocks
+// makes its own unless given one; a caller that runs blocks many times (a sweep, one
+// block at a time) keeps one so that the FFN's [rows, 4 x hidden] buffer and the others
+// are allocated once and not faulted in again from the OS on every call.
+struct BlockWorkspace {
+  std::vector<float> qkv, context, attn, mid, ffn, residual;
+};
+
 class BertModel {
  public:
   // `path`: a model directory or a HuggingFace hub cache folder (model_dir.h).
@@ -53,7 +61,7 @@ class BertModel {
   // `state` leaves it with seq = read_positions.size(). That block's hooks then see those
   // rows only, so pass no read_positions when a hook must see the last block whole.
   void run_blocks(HiddenState& state, int first, int end, const Hooks* hooks = nullptr,
-                  const std::vector<int>& read_positions = {}) const;
+                  const std::vector<int>& read_positions = {}, BlockWorkspace* workspace = nullptr) const;
   // MLM head on `rows` hidden vectors [rows, hidden] -> logits [rows, vocab].
   void mlm_logits(const float* hidden, int rows, float* logits) const;
   std::vector<float> mlm_logits(const HiddenState& state, int b, int s) const;
@@ -63,9 +71,8 @@ class BertModel {
                       std::vector<HiddenState>* all_hidden = nullptr) const;
 
  private:
-  struct BlockScratch;
   void run_block(HiddenState& state, int layer, const Hooks* hooks, const std::vector<int>& read_positions,
-                 BlockScratch& scratch) const;
+                 BlockWorkspace& workspace) const;
 
   BertConfig config_;
   Tokenizer tokenizer_;

@@ -16,7 +16,7 @@
 namespace bertscope {
 
 struct BlockWeights {
-  Linear query, key, value;
+  Linear qkv;  // query, key and value stacked: one matmul, output rows [q | k | v]
   Linear attn_out;
   LayerNormParams ln1;
   Linear ffn_in;  // with the GELU fused
@@ -55,6 +55,8 @@ class BertWeights {
   const float* tensor(const std::string& name, const std::vector<int64_t>& shape);
   Linear linear(const std::string& weight_name, const std::string& bias_name, int64_t in, int64_t out,
                 Activation activation, MatmulPrecision precision);
+  // Several [out, in] layers on the same input as one [parts x out, in] layer.
+  Linear stacked_linear(const std::vector<std::string>& prefixes, int64_t in, int64_t out, MatmulPrecision precision);
   LayerNormParams layer_norm(const std::string& prefix, int64_t width, float eps);
 
   TensorStore store_;                      // keeps the memory maps alive
