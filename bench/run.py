@@ -211,9 +211,13 @@ def count_flops(cfg, seq, case, impl, trials):
     attention's QK^T and PV; the MLM head 2*(H*H + H*V) per row it is computed on.
     Embeddings, LayerNorm, GELU, softmax and log-softmax are left out (O(S*H) each).
     Baseline (a) runs a full pass per trial, head on every token (as HF's BertForMaskedLM);
-    bertscope and (b) run one clean pass, then blocks L+1.. per trial, head on the mask row."""
+    bertscope and (b) run one clean pass, then blocks L+1.. per trial, the last of them for
+    the [MASK] row only (keys and values of every row; bertscope's fused QKV matmul also
+    computes every row's query there), and the head on the mask row."""
     H, F, V, n = cfg["hidden"], cfg["ffn"], cfg["vocab"], cfg["layers"]
     block = seq * (2 * (4 * H * H + 2 * H * F) + 4 * seq * H)  # one block, one sequence
+    query_rows = seq if impl in ("bertscope", "bf16") else 1
+    last_block = seq * 2 * 2 * H * H + query_rows * 2 * H * H + 2 * (H * H + 2 * H * F) + 4 * seq * H
     head_row = 2 * (H * H + H * V)
     full_pass = n * block + seq * head_row
     clean_pass = n * block + head_row
@@ -222,8 +226,9 @@ def count_flops(cfg, seq, case, impl, trials):
     kinds, per_layer = (2, 1) if case == "notebook" else (1, trials)
     if impl == "a":
         return (1 + kinds * n * per_layer) * full_pass
-    suffix_blocks = sum(n - 1 - layer for layer in range(n))
-    return clean_pass + kinds * per_layer * (suffix_blocks * block + n * head_row)
+    # A trial edited at block L runs n - 1 - L blocks: all but the last in full.
+    suffix = sum((n - 2 - layer) * block + last_block for layer in range(n - 1))
+    return clean_pass + kinds * per_layer * (suffix + n * head_row)
 
 
 # -------------------------------------------------------------------------- reporting

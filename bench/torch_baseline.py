@@ -353,6 +353,18 @@ class Batched:
             hidden.append(block(hidden[-1])[0])  # no padding: no attention mask needed
         return hidden, read_off(self.model.cls(hidden[-1][0, self.mask]), self.target_id, None)
 
+    def block_at(self, block, x):
+        """`block` on [count, S, H] when only the [MASK] row of its output is read: keys and
+        values of every row, the query, attention output and FFN of that row only (as
+        bertscope's last block)."""
+        att, m = block.attention.self, self.mask
+        q = att.split_heads(att.query(x[:, m:m + 1]))
+        k, v = att.split_heads(att.key(x)), att.split_heads(att.value(x))
+        probs = torch.softmax(torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(att.head_size), dim=-1)
+        context = torch.matmul(probs, v).permute(0, 2, 1, 3).reshape(x.shape[0], 1, -1)
+        a = block.attention.output(context, x[:, m:m + 1])
+        return block.output(block.intermediate(a), a)[:, 0]
+
     @torch.inference_mode()
     def sweep(self, kinds, layers, trials):
         hidden, clean = self.clean()
@@ -364,9 +376,11 @@ class Batched:
                     count = min(self.chunk, trials - start)
                     x = hidden[layer + 1].expand(count, -1, -1).clone()
                     x[:, self.mask] = edit_rows(kind, x[:, self.mask])
-                    for block in self.blocks[layer + 1:]:
+                    rest = self.blocks[layer + 1:]
+                    for block in rest[:-1]:
                         x = block(x)[0]
-                    logits = self.model.cls(x[:, self.mask])
+                    rows = self.block_at(rest[-1], x) if len(rest) else x[:, self.mask]
+                    logits = self.model.cls(rows)
                     targets.extend(read_off(logits, self.target_id, clean_log_probs)[0].tolist())
         return targets
 
