@@ -158,16 +158,29 @@ nlohmann::json compare_bf16(const Options& o) {
   request.trials = o.trials;
   request.max_batch_tokens = o.max_batch_tokens;
   const auto a = bertscope::run_sweep(f32, request), b = bertscope::run_sweep(bf16, request);
+  // Where the top-1 changes, how close was fp32's own call? The margin of fp32's top-1 over
+  // its top-2 (in log-prob) of each changed trial, against that of all trials.
   int same_top1 = 0;
-  double max_target_diff = 0.0;
+  double max_target_diff = 0.0, widest_changed_margin = 0.0;
+  std::vector<double> margins;
   for (size_t i = 0; i < a.runs.size(); ++i) {
-    same_top1 += a.runs[i].prediction.top[0].id == b.runs[i].prediction.top[0].id;
-    max_target_diff = std::max(max_target_diff, std::fabs(a.runs[i].prediction.target_logsoftmax - b.runs[i].prediction.target_logsoftmax));
+    const auto& exact_top = a.runs[i].prediction.top;
+    const double margin = exact_top.size() > 1 ? exact_top[0].log_prob - exact_top[1].log_prob : 0.0;
+    margins.push_back(margin);
+    if (exact_top[0].id == b.runs[i].prediction.top[0].id) {
+      ++same_top1;
+    } else {
+      widest_changed_margin = std::max(widest_changed_margin, margin);
+    }
+    max_target_diff = std::max(max_target_diff, std::fabs(a.runs[i].prediction.target_logsoftmax -
+                                                          b.runs[i].prediction.target_logsoftmax));
   }
   return {{"clean_max_abs_logit_diff", max_diff},
           {"clean_top5_identical", top_exact == top_rounded},
           {"trials", a.runs.size()},
           {"same_top1_share", static_cast<double>(same_top1) / static_cast<double>(a.runs.size())},
+          {"changed_top1_widest_fp32_margin", widest_changed_margin},
+          {"median_fp32_top1_margin", median(margins)},
           {"max_abs_target_logsoftmax_diff", max_target_diff}};
 }
 

@@ -270,6 +270,9 @@ def process_rows(r):
                      f"same top-1 in {err['same_top1_share']:.1%}; target log-softmax within "
                      f"{err['max_abs_target_logsoftmax_diff']:.3g}", "",
                      f">= {TARGETS['bf16_same_top1']:.0%} same top-1"))
+        rows.append(("", "fp32 top-1 margin (log-prob over top-2)",
+                     f"median {err['median_fp32_top1_margin']:.3g}; every changed top-1 had at most "
+                     f"{err['changed_top1_widest_fp32_margin']:.3g}", "", ""))
     return rows
 
 
