@@ -10,38 +10,14 @@
 #include <filesystem>
 
 #include "common/error.h"
+#include "common/pending_paths.h"
 
 namespace bertscope {
 
 namespace {
 
-// Temporaries being written, for remove_pending_files() in a signal handler: a fixed
-// table (no allocation, no locks) whose slots are claimed with a compare-exchange.
-// state: 0 free, 1 being filled in, 2 holds a path the handler may unlink.
-constexpr int kSlots = 32;
-constexpr size_t kMaxPath = 4096;
-struct PendingSlot {
-  std::atomic<int> state{0};
-  char path[kMaxPath];
-};
-PendingSlot g_pending[kSlots];
-
-int track(const std::string& temp) {
-  if (temp.size() >= kMaxPath) return -1;  // untracked: only a Ctrl-C could leak it
-  for (int i = 0; i < kSlots; ++i) {
-    int expected = 0;
-    if (g_pending[i].state.compare_exchange_strong(expected, 1)) {
-      std::memcpy(g_pending[i].path, temp.c_str(), temp.size() + 1);
-      g_pending[i].state.store(2, std::memory_order_release);
-      return i;
-    }
-  }
-  return -1;  // more than kSlots files at once: same as above
-}
-
-void untrack(int slot) {
-  if (slot >= 0) g_pending[slot].state.store(0, std::memory_order_release);
-}
+// Temporaries being written, for remove_pending_files() in a signal handler.
+PendingPaths<32> g_pending;
 
 std::atomic<unsigned long> g_counter{0};
 
@@ -50,19 +26,18 @@ std::string errno_text(int err) { return std::strerror(err); }
 }  // namespace
 
 void remove_pending_files() {
-  for (auto& slot : g_pending)
-    if (slot.state.load(std::memory_order_acquire) == 2) ::unlink(slot.path);
+  g_pending.remove_all([](const char* path) { ::unlink(path); });
 }
 
 AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)) {
   // Same folder as the target, so the final rename() never crosses file systems; pid and
   // a counter keep concurrent writers (threads or processes) off each other's temporaries.
   temp_ = path_ + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(g_counter.fetch_add(1));
-  slot_ = track(temp_);  // before creating it, so a Ctrl-C right after open() still cleans up
+  slot_ = g_pending.track(temp_);  // before creating it, so a Ctrl-C right after open() still cleans up
   fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
   if (fd_ < 0) {
     const int err = errno;
-    untrack(slot_);  // nothing of ours to remove (O_EXCL: an existing file is not ours)
+    g_pending.untrack(slot_);  // nothing of ours to remove (O_EXCL: an existing file is not ours)
     slot_ = -1;
     throw Error(path_ + ": cannot create temporary file '" + temp_ + "': " + errno_text(err));
   }
@@ -76,7 +51,7 @@ void AtomicFileWriter::abandon() noexcept {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   if (!temp_.empty()) ::unlink(temp_.c_str());
-  untrack(slot_);
+  g_pending.untrack(slot_);
   slot_ = -1;
 }
 
@@ -118,7 +93,7 @@ void AtomicFileWriter::commit() {
     throw Error(path_ + ": cannot rename '" + temp_ + "' into place: " + errno_text(err));
   }
   committed_ = true;
-  untrack(slot_);
+  g_pending.untrack(slot_);
   slot_ = -1;
   // Make the rename itself durable; best effort (some file systems refuse fsync on a folder).
   const std::filesystem::path parent = std::filesystem::path(path_).parent_path();

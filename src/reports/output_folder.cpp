@@ -3,12 +3,12 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 
 #include "common/error.h"
+#include "common/pending_paths.h"
 
 namespace bertscope {
 
@@ -16,33 +16,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Folders created by runs in progress, for remove_pending_folders() in a signal handler: a
-// fixed table claimed with compare-exchange (state 0 free, 1 being filled, 2 removable), as
-// atomic_file.cpp keeps its temporaries.
-constexpr int kSlots = 16;
-constexpr size_t kMaxPath = 4096;
-struct PendingFolder {
-  std::atomic<int> state{0};
-  char path[kMaxPath];
-};
-PendingFolder g_folders[kSlots];
-
-int track(const std::string& path) {
-  if (path.size() >= kMaxPath) return -1;  // untracked: only a Ctrl-C could leave it behind
-  for (int i = 0; i < kSlots; ++i) {
-    int expected = 0;
-    if (g_folders[i].state.compare_exchange_strong(expected, 1)) {
-      std::memcpy(g_folders[i].path, path.c_str(), path.size() + 1);
-      g_folders[i].state.store(2, std::memory_order_release);
-      return i;
-    }
-  }
-  return -1;
-}
-
-void untrack(int slot) {
-  if (slot >= 0) g_folders[slot].state.store(0, std::memory_order_release);
-}
+// Folders created by runs in progress, for remove_pending_folders() in a signal handler.
+PendingPaths<16> g_folders;
 
 [[noreturn]] void cannot_create(const std::string& path, const std::string& why) {
   throw Error(path + ": cannot create the output folder (" + why + ")");
@@ -51,9 +26,7 @@ void untrack(int slot) {
 }  // namespace
 
 void remove_pending_folders() {
-  // Innermost first: slots are claimed in creation order, outermost first.
-  for (int i = kSlots - 1; i >= 0; --i)
-    if (g_folders[i].state.load(std::memory_order_acquire) == 2) ::rmdir(g_folders[i].path);
+  g_folders.remove_all([](const char* path) { ::rmdir(path); });
 }
 
 OutputFolder::OutputFolder(std::string path) : path_(std::move(path)) {
@@ -73,14 +46,14 @@ OutputFolder::OutputFolder(std::string path) : path_(std::move(path)) {
   }
   try {
     for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
-      const int slot = track(it->string());  // before mkdir, so a Ctrl-C right after it cleans up
+      const int slot = g_folders.track(it->string());  // before mkdir, so a Ctrl-C right after it cleans up
       const bool made = fs::create_directory(*it, ec);
       if (ec) {
-        untrack(slot);
+        g_folders.untrack(slot);
         cannot_create(path_, ec.message());
       }
       if (!made) {  // another process made it meanwhile: not ours to remove
-        untrack(slot);
+        g_folders.untrack(slot);
         continue;
       }
       created_.push_back(it->string());
@@ -105,13 +78,13 @@ OutputFolder::~OutputFolder() {
 
 void OutputFolder::commit() {
   committed_ = true;
-  for (int slot : slots_) untrack(slot);
+  for (int slot : slots_) g_folders.untrack(slot);
   slots_.clear();
 }
 
 void OutputFolder::remove_created() noexcept {
   for (auto it = created_.rbegin(); it != created_.rend(); ++it) ::rmdir(it->c_str());
-  for (int slot : slots_) untrack(slot);
+  for (int slot : slots_) g_folders.untrack(slot);
   created_.clear();
   slots_.clear();
 }
