@@ -419,23 +419,29 @@ TEST(BadInputAccepted, EmbeddingRowsBeyondTheVocabularyHaveNames) {
 
 // ------------------------------------------------------------------ interrupted runs
 
-// SIGINT in the middle of a long sweep: the process ends with 128 + SIGINT, and the output
-// folder, which the run created before loading the model, is gone again: no half-written
-// results, no temporaries, no empty folder.
-TEST(BadInputInterrupt, InterruptedSweepLeavesNothing) {
-  test::TempDir dir;
-  const std::string out = dir.file("out");
+// Starts a long sweep into `out`, sends it SIGINT after a second; its exit code (-1 when the
+// shell reported nothing).
+int interrupted_sweep_exit_code(const std::string& out) {
   const std::string command = test::shell_quote(BERTSCOPE_CLI) + " sweep --model " +
                               test::shell_quote(test::reference_model("tiny-fp32")) + " --prompt " +
                               test::shell_quote(kPrompt) +
                               " --target the --intervention noise --trials 200000 --quiet --out " + test::shell_quote(out) +
                               " >/dev/null 2>&1 & pid=$!; sleep 1; kill -INT $pid; wait $pid; echo $?";
   FILE* pipe = popen(command.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
+  if (!pipe) return -1;
   char buffer[64] = {0};
-  ASSERT_NE(fgets(buffer, sizeof buffer, pipe), nullptr);
+  const bool answered = fgets(buffer, sizeof buffer, pipe) != nullptr;
   pclose(pipe);
-  EXPECT_EQ(std::atoi(buffer), 128 + SIGINT);
+  return answered ? std::atoi(buffer) : -1;
+}
+
+// SIGINT in the middle of a long sweep: the process ends with 128 + SIGINT, and the output
+// folder, which the run created before loading the model, is gone again: no half-written
+// results, no temporaries, no empty folder.
+TEST(BadInputInterrupt, InterruptedSweepLeavesNothing) {
+  test::TempDir dir;
+  const std::string out = dir.file("out");
+  EXPECT_EQ(interrupted_sweep_exit_code(out), 128 + SIGINT);
   EXPECT_FALSE(fs::exists(out));
   EXPECT_TRUE(fs::is_empty(dir.path()));
 }
@@ -446,17 +452,7 @@ TEST(BadInputInterrupt, InterruptedSweepKeepsEarlierResults) {
   const std::string out = dir.file("out");
   fs::create_directory(out);
   test::write_bytes(dir.file("out/results.json"), "{\"earlier\": true}\n");
-  const std::string command = test::shell_quote(BERTSCOPE_CLI) + " sweep --model " +
-                              test::shell_quote(test::reference_model("tiny-fp32")) + " --prompt " +
-                              test::shell_quote(kPrompt) +
-                              " --target the --intervention noise --trials 200000 --quiet --out " + test::shell_quote(out) +
-                              " >/dev/null 2>&1 & pid=$!; sleep 1; kill -INT $pid; wait $pid; echo $?";
-  FILE* pipe = popen(command.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  char buffer[64] = {0};
-  ASSERT_NE(fgets(buffer, sizeof buffer, pipe), nullptr);
-  pclose(pipe);
-  EXPECT_EQ(std::atoi(buffer), 128 + SIGINT);
+  EXPECT_EQ(interrupted_sweep_exit_code(out), 128 + SIGINT);
   std::vector<std::string> names;
   for (const auto& entry : fs::directory_iterator(out)) names.push_back(entry.path().filename().string());
   EXPECT_EQ(names, std::vector<std::string>{"results.json"});
