@@ -7,25 +7,9 @@
 #include <string>
 #include <vector>
 
-namespace bertscope::test {
+#include "tokenizer/unicode_text.h"
 
-inline void append_utf8(std::string& out, unsigned long cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
+namespace bertscope::test {
 
 // The character data of an SVG (the text of its <text> elements and everything else
 // between tags), entities decoded, so that tests look for what a reader sees.
@@ -48,7 +32,7 @@ inline std::string svg_visible_text(const std::string& svg) {
         else if (entity == "gt") text += '>';
         else if (entity == "quot") text += '"';
         else if (entity == "apos") text += '\'';
-        else if (entity.size() > 2 && entity[0] == '#' && entity[1] == 'x') append_utf8(text, std::stoul(entity.substr(2), nullptr, 16));
+        else if (entity.size() > 2 && entity[0] == '#' && entity[1] == 'x') unicode::append_utf8(text, static_cast<char32_t>(std::stoul(entity.substr(2), nullptr, 16)));
         else text += "&" + entity + ";";
         i = end;
       } else {

@@ -1,6 +1,7 @@
 #include "reports/svg_text.h"
 
 #include "reports/html_text.h"
+#include "tokenizer/unicode_text.h"
 
 #include <cctype>
 #include <cstdint>
@@ -9,24 +10,6 @@
 namespace bertscope {
 
 namespace {
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 // A character that may stand for itself in XML text and attribute values.
 bool plain_xml_char(uint32_t cp) {
@@ -47,7 +30,7 @@ std::string decode_entities(const std::string& svg) {
         char* stop = nullptr;
         const unsigned long cp = std::strtoul(hex.c_str(), &stop, 16);
         if (*stop == '\0' && plain_xml_char(static_cast<uint32_t>(cp))) {
-          append_utf8(out, static_cast<uint32_t>(cp));
+          unicode::append_utf8(out, static_cast<char32_t>(cp));
           i = end + 1;
           continue;
         }
