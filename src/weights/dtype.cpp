@@ -1,10 +1,12 @@
 #include "weights/dtype.h"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
 
 #include "common/error.h"
+#include "common/vector_dispatch.h"
 
 namespace bertscope {
 
@@ -83,10 +85,20 @@ inline uint16_t round_bf16(uint32_t bits) {
 
 uint16_t f32_to_bf16(float value) { return round_bf16(std::bit_cast<uint32_t>(value)); }
 
-void f32_to_bf16(const float* src, size_t count, uint16_t* dst) {
-  const auto n = static_cast<std::ptrdiff_t>(count);
-#pragma omp parallel for simd schedule(static)
+namespace {
+// One thread's share, cloned per ISA (common/vector_dispatch.h).
+BERTSCOPE_VECTOR_CLONES
+void f32_to_bf16_span(const float* src, std::ptrdiff_t n, uint16_t* dst) {
+#pragma omp simd
   for (std::ptrdiff_t i = 0; i < n; ++i) dst[i] = round_bf16(std::bit_cast<uint32_t>(src[i]));
+}
+}  // namespace
+
+void f32_to_bf16(const float* src, size_t count, uint16_t* dst) {
+  constexpr std::ptrdiff_t kChunk = 16384;  // floats per task: 64 KiB, whole cache lines
+  const auto n = static_cast<std::ptrdiff_t>(count);
+#pragma omp parallel for schedule(static)
+  for (std::ptrdiff_t at = 0; at < n; at += kChunk) f32_to_bf16_span(src + at, std::min(kChunk, n - at), dst + at);
 }
 
 uint16_t f32_to_f16(float value) {
