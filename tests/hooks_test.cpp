@@ -120,6 +120,32 @@ TEST(Hooks, RestartingFromASavedBlockOutputEqualsTheFullPass) {
   EXPECT_THROW(bert.run_blocks(state, 1, bert.layers() + 1), Error);
 }
 
+TEST(Hooks, ASiteBeyondTheLastBlockIsAnErrorNotANoOp) {
+  // A hook at blocks.L with L past the last block would never run: the edit it stands for
+  // would silently not happen.
+  const BertModel& bert = tiny();
+  const TokenBatch tokens = TokenBatch::single(bert.tokenizer().encode("a [MASK] b").ids);
+  int calls = 0;
+  Hooks hooks;
+  hooks.add(HookSite::block_out(bert.layers() - 1), [&](const HookSite&, ActivationView) { ++calls; });
+  bert.forward(tokens, &hooks);
+  EXPECT_EQ(calls, 1);
+  for (SiteKind kind : {SiteKind::BlockOut, SiteKind::MlpPost, SiteKind::AttnContext}) {
+    Hooks beyond;
+    beyond.add(HookSite::block(kind, bert.layers()), [&](const HookSite&, ActivationView) { ++calls; });
+    const std::string name = HookSite::block(kind, bert.layers()).name();
+    try {
+      bert.forward(tokens, &beyond);
+      ADD_FAILURE() << "forward ran with a hook at " << name;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("hook site " + name + " does not exist"), std::string::npos) << e.what();
+    }
+    HiddenState state = bert.embed(tokens);
+    EXPECT_THROW(bert.run_blocks(state, 0, 1, &beyond), Error) << name;
+  }
+  EXPECT_EQ(calls, 1);
+}
+
 TEST(Hooks, LastBlockOnReadPositionsOnlyEqualsTheFullPassRows) {
   // Computing only the rows that are read in the last block (queries, FFN, output) must
   // give exactly those rows of the full pass, for a padded batch too.

@@ -59,8 +59,19 @@ void BertModel::validate(const TokenBatch& tokens) const {
   }
 }
 
+void BertModel::validate(const Hooks* hooks) const {
+  if (!hooks) return;
+  for (const HookSite& site : hooks->sites()) {
+    if (site.layer >= layers()) {
+      throw Error("hook site " + site.name() + " does not exist: the model has " + std::to_string(layers()) +
+                  " blocks (blocks.0 to blocks." + std::to_string(layers() - 1) + ")");
+    }
+  }
+}
+
 HiddenState BertModel::embed(const TokenBatch& tokens, const Hooks* hooks) const {
   validate(tokens);
+  validate(hooks);
   const int H = config_.hidden_size;
   HiddenState state{tokens.batch, tokens.seq, H, tokens.lengths, {}};
   state.values.resize(elements(state.rows(), H));
@@ -138,6 +149,7 @@ void BertModel::run_blocks(HiddenState& state, int first, int end, const Hooks* 
   for (int p : read_positions) {
     if (p < 0 || p >= state.seq) throw Error("read position " + std::to_string(p) + " is outside the sequence");
   }
+  validate(hooks);
   BlockWorkspace own;
   BlockWorkspace& scratch = workspace ? *workspace : own;
   for (int layer = first; layer < end; ++layer) {

@@ -53,6 +53,10 @@ class BertModel {
 
   // Checks ids and lengths against the vocabulary and max positions (Error otherwise).
   void validate(const TokenBatch& tokens) const;
+  // Throws Error when a hook is registered at a site this model does not have (a block
+  // beyond its last): such a hook would never run, and an edit silently not made is worse
+  // than none. embed(), run_blocks() and forward() check their hooks with it.
+  void validate(const Hooks* hooks) const;
   // Embeddings + LayerNorm (token type 0) = hidden_states[0]; runs the embed.out hooks.
   HiddenState embed(const TokenBatch& tokens, const Hooks* hooks = nullptr) const;
   // Runs blocks [first, end) on `state` in place, with their hooks. With `read_positions`,

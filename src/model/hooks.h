@@ -33,6 +33,12 @@ class Hooks {
     }
   }
   bool empty() const { return entries_.empty(); }
+  // Every site with a hook, in the order added (repeated when it has several).
+  std::vector<HookSite> sites() const {
+    std::vector<HookSite> out;
+    for (const auto& entry : entries_) out.push_back(entry.site);
+    return out;
+  }
 
  private:
   struct Entry {
