@@ -70,8 +70,8 @@ def build(build_dir):
     run(["cmake", "--build", build_dir, "-j", str(os.cpu_count()), "--target", "bertscope", "bertscope-bench",
          "fma_peak", "make-random-model"], stdout=subprocess.DEVNULL)
     return {
-        "bertscope": os.path.join(build_dir, "bertscope"),
-        "make_random_model": os.path.join(build_dir, "make-random-model"),
+        "bertscope": os.path.join(build_dir, "bin", "bertscope"),
+        "make_random_model": os.path.join(build_dir, "bin", "make-random-model"),
         "bench": os.path.join(build_dir, "bench", "bertscope-bench"),
         "fma_peak": os.path.join(build_dir, "bench", "fma_peak"),
     }

@@ -31,6 +31,6 @@ if(BERTSCOPE_SANITIZE)
   # The runtime options, linked into every executable defined after this point (all of them).
   add_library(bertscope_sanitizer_options OBJECT ${CMAKE_CURRENT_LIST_DIR}/sanitizer_default_options.cpp)
   target_compile_definitions(bertscope_sanitizer_options PRIVATE
-    BERTSCOPE_LSAN_SUPPRESSIONS="${CMAKE_SOURCE_DIR}/scripts/lsan.supp")
+    BERTSCOPE_LSAN_SUPPRESSIONS="${PROJECT_SOURCE_DIR}/scripts/lsan.supp")
   link_libraries(bertscope_sanitizer_options)
 endif()

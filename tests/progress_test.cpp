@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "reports/progress.h"
+#include "progress.h"
 
 namespace bertscope {
 namespace {

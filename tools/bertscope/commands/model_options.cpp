@@ -3,6 +3,7 @@
 
 #include "commands/commands.h"
 #include "common/threads.h"
+#include "default_model.h"
 
 namespace bertscope::cli {
 
@@ -23,7 +24,7 @@ std::string model_path(const ModelOptions& options, const std::string& fallback)
   if (!options.model.empty()) return options.model;
   if (!fallback.empty()) return fallback;
   if (const char* env = std::getenv("BERTSCOPE_MODEL"); env && *env) return env;
-  return BERTSCOPE_DEFAULT_MODEL;
+  return shipped_demo_model();
 }
 
 BertModel load_model(const ModelOptions& options, const std::string& fallback) {
@@ -35,8 +36,7 @@ BertModel load_model(const ModelOptions& options, const std::string& fallback) {
 bool is_demo_model(const std::string& path) {
   std::error_code ec;
   const auto a = std::filesystem::weakly_canonical(path, ec);
-  const auto b = std::filesystem::weakly_canonical(BERTSCOPE_DEFAULT_MODEL, ec);
-  return a == b || a.filename() == "bert-mini-uncased-demo";
+  return a.filename() == "bert-mini-uncased-demo";
 }
 
 namespace {

@@ -5,8 +5,8 @@
 #include "model/bert_model.h"
 #include "reports/experiment_files.h"
 #include "reports/output_folder.h"
-#include "reports/progress.h"
-#include "reports/terminal_tables.h"
+#include "progress.h"
+#include "terminal_tables.h"
 
 namespace bertscope::cli {
 

@@ -1,4 +1,4 @@
-#include "reports/progress.h"
+#include "progress.h"
 
 #include <algorithm>
 #include <chrono>

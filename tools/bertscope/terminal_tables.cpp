@@ -1,4 +1,4 @@
-#include "reports/terminal_tables.h"
+#include "terminal_tables.h"
 
 #include <cstdio>
 
