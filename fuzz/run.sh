@@ -19,6 +19,7 @@ shift || true
 build="${FUZZ_BUILD:-build-fuzz}"
 jobs="${FUZZ_JOBS:-1}"
 
+scripts/setup-debian.sh fuzz
 cmake --preset fuzz -B "$build" >/dev/null  # CMakePresets.json: clang++, BERTSCOPE_FUZZ=ON
 cmake --build "$build" --target bertscope_fuzzers -j"${BUILD_JOBS:-2}"
 

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${1:-build-asan}"
-scripts/setup-debian.sh
+scripts/setup-debian.sh tests
 cmake --preset asan -B "$build" >/dev/null
 cmake --build "$build" -j"$(nproc)"
 ctest --test-dir "$build" --output-on-failure -j"$(nproc)"

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${1:-build}"
-scripts/setup-debian.sh
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DBERTSCOPE_WERROR=ON >/dev/null
+scripts/setup-debian.sh tests
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DBERTSCOPE_WERROR=ON -DBERTSCOPE_TESTS=ON -DBERTSCOPE_BENCH=ON >/dev/null
 cmake --build "$build" -j"$(nproc)"
 ctest --test-dir "$build" --output-on-failure -j"$(nproc)"
