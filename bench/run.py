@@ -35,6 +35,9 @@ TARGETS = {
     "load_s": 1.5,          # load to first prediction, warm page cache
     "rss_over_file": 200e6, # peak RSS of an fp32 run minus the weights file size
 }
+# bertscope-bench servers: the portable fp32 build (the reference of every ratio), bf16, and
+# with --compare-native an fp32 build with -march=native.
+BERTSCOPE_IMPLS = ("bertscope", "bf16", "native")
 CASES = {
     "clean": "clean forward (1 x {seq} tokens)",
     "notebook": "notebook sweep ({layers} x 1 shuffle + {layers} x 1 noise)",
@@ -52,9 +55,11 @@ def run(cmd, **kwargs):
 
 # ------------------------------------------------------------------------------ setup
 
-def build(build_dir):
+def build(build_dir, native=None):
     """Configures a Release build (tests off when the folder is new) and builds the four
-    binaries the benchmark runs; a no-op when they are up to date."""
+    binaries the benchmark runs; a no-op when they are up to date. `native`: True or False
+    sets BERTSCOPE_NATIVE (-march=native for everything), None leaves the folder's setting."""
+    flags = [] if native is None else [f"-DBERTSCOPE_NATIVE={'ON' if native else 'OFF'}"]
     cache = os.path.join(build_dir, "CMakeCache.txt")
     if os.path.exists(cache):
         with open(cache) as f:
@@ -62,10 +67,10 @@ def build(build_dir):
         if build_type != "Release":
             raise SystemExit(f"{build_dir} is a {build_type or 'no-type'} build: benchmarks need Release "
                              f"(use --build-dir with another folder)")
-        run(["cmake", "-S", ROOT, "-B", build_dir, "-DBERTSCOPE_BENCH=ON"], stdout=subprocess.DEVNULL)
+        run(["cmake", "-S", ROOT, "-B", build_dir, "-DBERTSCOPE_BENCH=ON"] + flags, stdout=subprocess.DEVNULL)
     else:
         run(["cmake", "-S", ROOT, "-B", build_dir, "-DCMAKE_BUILD_TYPE=Release", "-DBERTSCOPE_TESTS=OFF",
-             "-DBERTSCOPE_BENCH=ON"], stdout=subprocess.DEVNULL)
+             "-DBERTSCOPE_BENCH=ON"] + flags, stdout=subprocess.DEVNULL)
     log(f"building in {build_dir} (first time: several minutes)")
     run(["cmake", "--build", build_dir, "-j", str(os.cpu_count()), "--target", "bertscope", "bertscope-bench",
          "fma_peak", "make-random-model"], stdout=subprocess.DEVNULL)
@@ -216,7 +221,7 @@ def count_flops(cfg, seq, case, impl, trials):
     computes every row's query there), and the head on the mask row."""
     H, F, V, n = cfg["hidden"], cfg["ffn"], cfg["vocab"], cfg["layers"]
     block = seq * (2 * (4 * H * H + 2 * H * F) + 4 * seq * H)  # one block, one sequence
-    query_rows = seq if impl in ("bertscope", "bf16") else 1
+    query_rows = seq if impl in BERTSCOPE_IMPLS else 1
     last_block = seq * 2 * 2 * H * H + query_rows * 2 * H * H + 2 * (H * H + 2 * H * F) + 4 * seq * H
     head_row = 2 * (H * H + H * V)
     full_pass = n * block + seq * head_row
@@ -322,7 +327,8 @@ def make_report(r):
     add("|---|---|---|---|---|---|---|---|---|")
     names = {"bertscope": "bertscope fp32", "bf16": "bertscope `--dtype bf16`",
              "a": "PyTorch (a) notebook: hook + full pass per trial",
-             "b": "PyTorch (b) batched, prefix reuse"}
+             "b": "PyTorch (b) batched, prefix reuse",
+             "native": "bertscope fp32, `-DBERTSCOPE_NATIVE=ON` build"}
     for case, by_impl in r["cases"].items():
         label = CASES[case].format(seq=seq, layers=cfg["layers"], trials=trials)
         for impl, m in by_impl.items():
@@ -337,6 +343,8 @@ def make_report(r):
                 speedup = f"{m['speedup']:.2f}x" + (f" ({lo:.2f}-{hi:.2f})" if len(m["round_speedups"]) > 1 else "")
                 if impl == "bf16":
                     speedup += " bf16 over fp32"
+                if impl == "native":
+                    speedup += " portable over native"
             add(f"| {label} | {names[impl]} | {fmt_time(m['median_s'])} | {runs} | {gflop:,.1f} | "
                 f"{rate:,.1f} | {100 * rate / peak:.1f}% | {speedup} | {m.get('target', '')} |")
             label = ""
@@ -412,6 +420,9 @@ def main():
                    help="OMP_WAIT_POLICY for every process (bertscope and PyTorch both use libgomp); passive "
                         "avoids spin-waiting threads fighting other processes on a busy machine")
     p.add_argument("--build-dir", default=os.path.join(ROOT, "build-bench"))
+    p.add_argument("--compare-native", action="store_true",
+                   help="also time an fp32 build with -DBERTSCOPE_NATIVE=ON (in BUILD_DIR-native), interleaved "
+                        "with the portable one: what runtime dispatch leaves on the table")
     p.add_argument("--out", default=os.path.join(ROOT, "bench", "results", "latest.json"))
     args = p.parse_args()
     repeats = args.repeats or (3 if args.quick else 5)
@@ -432,7 +443,8 @@ def main():
             "(libgomp's default) can then lose a scheduler tick at every parallel region, for bertscope and "
             "PyTorch alike; consider --omp-wait-policy passive")
 
-    bins = build(args.build_dir)
+    bins = build(args.build_dir, native=False if args.compare_native else None)
+    native_bins = build(args.build_dir + "-native", native=True) if args.compare_native else None
     layers = 4 if args.quick else 24
     model = args.model or os.path.join(ROOT, "bench", ".cache", f"bert-large-{layers}l-f32")
     if not args.model:
@@ -487,6 +499,12 @@ def main():
                                       str(threads), "--trials", str(args.trials), "--prompt", PROMPT, "--target",
                                       TARGET], None, "bertscope-bench --dtype bf16")
 
+        if native_bins:
+            log("loading bertscope-bench built with -march=native")
+            servers["native"] = Server([native_bins["bench"], "--serve", "--model", model, "--threads", str(threads),
+                                        "--trials", str(args.trials), "--prompt", PROMPT, "--target", TARGET],
+                                       None, "bertscope-bench (-march=native build)")
+
         if args.skip_torch:
             r["torch"]["skipped"] = "--skip-torch"
         elif not torch_available():
@@ -516,14 +534,14 @@ def main():
 
         # Interleaved runs: round k runs every implementation once, starting from a
         # different one each round, so slow spells of a shared machine spread evenly.
-        impls = ["bertscope"] + (["bf16"] if "bf16" in servers else []) + (["a", "b"] if "torch" in servers else [])
+        impls = [i for i in BERTSCOPE_IMPLS if i in servers] + (["a", "b"] if "torch" in servers else [])
         r["cases"] = {}
         for case in cases:
             n = long_repeats if case == "noise" else repeats
             times = {impl: [] for impl in impls}
             for k in range(n):
                 for impl in impls[k % len(impls):] + impls[:k % len(impls)]:
-                    if impl in ("bertscope", "bf16"):
+                    if impl in BERTSCOPE_IMPLS:
                         seconds = servers[impl].ask(f"{case} {k}")["seconds"]
                     else:
                         seconds = servers["torch"].ask(f"{impl} {case} {k}")["seconds"]
@@ -557,6 +575,8 @@ def main():
         r["peak_rss"]["bertscope-bench (fp32, all cases above)"] = servers["bertscope"].close()
         if "bf16" in servers:
             r["peak_rss"]["bertscope-bench --dtype bf16 (all cases above)"] = servers["bf16"].close()
+        if "native" in servers:
+            r["peak_rss"]["bertscope-bench -march=native build (all cases above)"] = servers["native"].close()
         if "torch" in servers:
             r["peak_rss"]["PyTorch baselines process (all cases above)"] = servers["torch"].close()
 
