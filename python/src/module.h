@@ -5,7 +5,7 @@
 //   arrays.cpp      numpy arrays that take over C++ buffers (no second copy)
 //   interrupt.cpp   the progress callback that lets Ctrl-C and Python callbacks stop a sweep
 //   model.cpp       bertscope.Model: load, config, tokenize, encode, predict
-//   inputs.cpp      one text or a list of texts -> a (padded) token batch
+//   arguments.cpp   Python arguments: paths, one text or a list (a padded batch), layers
 //   hook_sites.cpp  site names and glob patterns -> hook sites of a model
 //   forward.cpp     run_with_cache and run_with_hooks
 //   experiment.cpp  Model.sweep and run_spec: experiments, their results and files
