@@ -8,10 +8,13 @@ namespace py = pybind11;
 
 std::string path_argument(py::handle value, const char* name) {
   if (value.is_none()) return "";
-  if (py::isinstance<py::str>(value)) return value.cast<std::string>();
-  if (py::hasattr(value, "__fspath__")) return py::module_::import("os").attr("fspath")(value).cast<std::string>();
-  throw py::type_error(std::string(name) + " must be a str or os.PathLike, not " +
-                       py::str(py::type::handle_of(value).attr("__name__")).cast<std::string>());
+  if (!py::isinstance<py::str>(value) && !py::hasattr(value, "__fspath__")) {
+    throw py::type_error(std::string(name) + " must be a str or os.PathLike, not " +
+                         py::str(py::type::handle_of(value).attr("__name__")).cast<std::string>());
+  }
+  // No shell expands "~" here: do it as one would expect of "~/.cache/huggingface/hub/...".
+  const py::module_ path = py::module_::import("os.path");
+  return path.attr("expanduser")(py::module_::import("os").attr("fspath")(value)).cast<std::string>();
 }
 
 Texts encode_texts(const BertModel& model, py::handle texts) {

@@ -10,7 +10,7 @@
 
 namespace bertscope::python {
 
-// None -> "", str or os.PathLike -> its path.
+// None -> "", str or os.PathLike -> its path, with a leading ~ expanded.
 std::string path_argument(pybind11::handle value, const char* name);
 
 struct Texts {

@@ -23,6 +23,12 @@ def test_load_without_path_follows_BERTSCOPE_MODEL_as_the_cli_does(monkeypatch):
     assert m.config["layers"] == 2 and m.config["hidden"] == 32
 
 
+def test_a_path_may_start_with_a_tilde(monkeypatch, tmp_path):
+    (tmp_path / "models").symlink_to(os.path.dirname(reference_model_dir("tiny-fp32")))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert bertscope.load("~/models/tiny-fp32").config["layers"] == 2
+
+
 def test_config_has_short_and_config_json_names(demo):
     with open(os.path.join(DEMO_MODEL, "config.json")) as f:
         raw = json.load(f)
