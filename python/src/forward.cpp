@@ -191,11 +191,12 @@ lengths), lengths the int64 [batch] count of real tokens of each text.)doc");
           R"doc(One forward pass with Python hooks that read or edit activations.
 
 hooks: {site: fn} or [(site, fn), ...]; a site is a name or a glob pattern as in
-    run_with_cache ("blocks.*.out": every block output). Each fn(name, h) is called with the GIL when the forward pass reaches
-    the site: h is a writable float32 array of the activations there, [seq, width] for a
-    str ([batch, seq, width] for a list), which fn edits in place, or fn returns an array of
-    the same shape to use instead. The pass continues from that. h is fn's own copy: keeping
-    it is safe. An exception raised by fn stops the pass and propagates.
+    run_with_cache ("blocks.*.out": every block output). Each fn(name, h) is called, with
+    the GIL, when the forward pass reaches the site: h is a writable float32 array of the
+    activations there, [seq, width] for a str ([batch, seq, width] for a list), which fn
+    edits in place, or fn returns an array of the same shape to use instead. The pass
+    continues from that. h is fn's own copy: keeping it is safe. An exception raised by fn
+    stops the pass and propagates.
 
 Returns logits float32 [seq, vocab] for a str; (logits [batch, seq, vocab], lengths) for a
 list of str.)doc");
