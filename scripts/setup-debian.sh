@@ -10,7 +10,10 @@ packages=(
   libtomlplusplus-dev  # experiment specs
   libplplot-dev        # figures (PLplot; its SVG driver is in libplplot17)
   plplot-driver-cairo  # PNG figures (PLplot's pngcairo driver)
-  fonts-dejavu-core    # the font the PNG figures are drawn with
+  libagg-dev           # figures: Anti-Grain Geometry rasterizes the PNGs
+  libfreetype-dev      # figures: reads the font, for text in PNGs and measuring labels
+  libpng-dev           # figures: encodes the PNGs
+  fonts-dejavu-core    # the font the figures are drawn and measured with
   libgtest-dev         # tests
   chromium             # tests: report.html is opened in headless Chromium
   clang                # fuzz/: libFuzzer targets (clang 14); the sanitizer build uses gcc's ASan
