@@ -16,7 +16,7 @@ size_t utf8_length(const std::string& s) {
 }  // namespace
 
 double text_width_estimate(const std::string& text, double size) {
-  return static_cast<double>(utf8_length(text)) * size * plot_style::kPixelsPerMillimetre * kAdvancePerEm;
+  return static_cast<double>(utf8_length(text)) * size * kAdvancePerEm;
 }
 
 std::string shorten(const std::string& text, size_t max_chars) {
