@@ -3,6 +3,7 @@
 // tick labels, and the PNG renderer draws the same figure at the same size.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <regex>
 
 #include "common/error.h"
@@ -142,6 +143,26 @@ TEST(RasterSurface, DrawsAPngOfTheFigureSize) {
   }
   // A white page compresses to almost nothing; axes, text and lines do not.
   EXPECT_GT(drawn.size(), 4 * blank.size());
+}
+
+TEST(RasterSurface, FarOutsideValuesAreCutToThePanel) {
+  // Finite, but far beyond any pixel: the rasterizer must clip before it goes to integers
+  // (the sanitizer build checks the conversions); non-finite values are left out.
+  for (ImageFormat format : {ImageFormat::Png, ImageFormat::Svg}) {
+    PlotCanvas canvas(format, 200, 100);
+    canvas.panel(20, 10, 160, 80, 0, 1, 0, 1);
+    const double x[4] = {0, 0.5, 1e300, 1}, y[4] = {0.5, -1e300, 0.5, std::nan("")};
+    canvas.line(x, y, plot_style::kText, 2.0);
+    canvas.line(x, y, plot_style::kText, 1.0, true);
+    canvas.markers(x, y, 3, plot_style::kText);
+    canvas.rect(0.2, -1e300, 0.4, 1e300, plot_style::kMuted);
+    canvas.text(1e300, 0.5, "far");
+    const std::string bytes = canvas.finish();
+    if (format == ImageFormat::Svg) {
+      EXPECT_TRUE(test::is_well_formed_svg(bytes));
+      EXPECT_EQ(bytes.find("nan"), std::string::npos);
+    }
+  }
 }
 
 }  // namespace

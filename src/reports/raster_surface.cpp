@@ -1,5 +1,6 @@
 #include "reports/raster_surface.h"
 
+#include <agg_conv_clip_polyline.h>
 #include <agg_conv_curve.h>
 #include <agg_conv_dash.h>
 #include <agg_conv_stroke.h>
@@ -73,9 +74,13 @@ class RasterSurface final : public PlotSurface {
         format_(buffer_),
         renderer_(format_) {
     renderer_.clear(to_agg(plot_style::kWhite));
+    clip({0, 0, static_cast<double>(width), static_cast<double>(height)});
   }
 
-  void clip(const Box& box) override { rasterizer_.clip_box(box.left, box.top, box.right, box.bottom); }
+  void clip(const Box& box) override {
+    clip_ = box;
+    rasterizer_.clip_box(box.left, box.top, box.right, box.bottom);
+  }
 
   void polyline(std::span<const Point> points, const Stroke& stroke) override {
     if (points.size() < 2) return;
@@ -153,9 +158,16 @@ class RasterSurface final : public PlotSurface {
       outline.line_cap(agg::butt_cap);
     };
     if (stroke.dashed) {
-      agg::conv_dash<agg::path_storage> dashes(path);
+      // Dashes are made before the rasterizer clips: a line reaching far beyond the panel
+      // would first be cut into countless dashes. So the line is cut to the clip box
+      // first, widened by the line width so that no dash inside changes.
+      using Clipped = agg::conv_clip_polyline<agg::path_storage>;
+      Clipped clipped(path);
+      const double margin = stroke.width + 1;
+      clipped.clip_box(clip_.left - margin, clip_.top - margin, clip_.right + margin, clip_.bottom + margin);
+      agg::conv_dash<Clipped> dashes(clipped);
       dashes.add_dash(Stroke::kDash, Stroke::kGap);
-      agg::conv_stroke<agg::conv_dash<agg::path_storage>> outline(dashes);
+      agg::conv_stroke<agg::conv_dash<Clipped>> outline(dashes);
       set_up(outline);
       fill(outline, stroke.color);
     } else {
@@ -167,11 +179,14 @@ class RasterSurface final : public PlotSurface {
 
   const FontFace& font_;
   int width_, height_;
+  Box clip_;
   std::vector<agg::int8u> pixels_;
   agg::rendering_buffer buffer_;
   PixelFormat format_;
   agg::renderer_base<PixelFormat> renderer_;
-  agg::rasterizer_scanline_aa<> rasterizer_;
+  // Clipping in doubles, before AGG converts to its 24.8 fixed point: a point far outside
+  // the panel (a huge but finite value) is cut to the panel instead of overflowing an int.
+  agg::rasterizer_scanline_aa<agg::rasterizer_sl_clip_dbl> rasterizer_;
   agg::scanline_u8 scanline_;
 };
 
