@@ -21,9 +21,10 @@ build=(
   libutf8proc-dev            # Unicode tables for the tokenizer
   libcli11-dev               # command-line parsing
   libtomlplusplus-dev        # experiment specs
-  libplplot-dev              # figures (PLplot; its SVG driver is in libplplot17)
-  plplot-driver-cairo        # PNG figures (PLplot's pngcairo driver)
-  fonts-dejavu-core          # figures: the font they are drawn with
+  libagg-dev                 # figures: Anti-Grain Geometry rasterizes the PNGs
+  libfreetype-dev            # figures: reads the font, for text in PNGs and measuring labels
+  libpng-dev                 # figures: encodes the PNGs
+  fonts-dejavu-core          # figures: the font they are drawn and measured with
 )
 tests=(
   libgtest-dev               # GoogleTest

@@ -9,10 +9,9 @@
 namespace bertscope {
 
 std::vector<Figure> experiment_figures(const ExperimentResult& result, const Vocab& vocab) {
-  const bool png = png_supported();
   std::vector<Figure> figures;
   auto add = [&](const std::string& kind, size_t prompt, const std::string& title, auto&& render) {
-    Figure f{kind, prompt, title, render(ImageFormat::Svg), png ? render(ImageFormat::Png) : std::string()};
+    Figure f{kind, prompt, title, render(ImageFormat::Svg), render(ImageFormat::Png)};
     figures.push_back(std::move(f));
   };
   for (size_t p = 0; p < result.spec.prompts.size(); ++p) {

@@ -1,8 +1,8 @@
 #pragma once
 // The figure set of an experiment, per prompt: the target log-softmax and top-1 figures
-// of its sweep, and the distribution figure of its hidden states. Each comes as SVG, and
-// as PNG when PLplot has its cairo driver. Everything is rendered in memory; the caller
-// writes the files (atomically, with the rest of the run's output).
+// of its sweep, and the distribution figure of its hidden states. Each comes as SVG and as
+// PNG. Everything is rendered in memory; the caller writes the files (atomically, with the
+// rest of the run's output).
 #include <string>
 #include <vector>
 
@@ -16,7 +16,7 @@ struct Figure {
   size_t prompt = 0;  // index into the spec's prompts
   std::string title;  // one line, for captions and alt text
   std::string svg;
-  std::string png;    // empty when PLplot cannot write PNG
+  std::string png;
 
   // File name without extension, e.g. "target-logsoftmax-prompt0": always with the
   // prompt index, so scripts find the same names for one prompt or many.

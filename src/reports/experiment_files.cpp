@@ -245,7 +245,7 @@ std::vector<std::string> write_experiment_files(const std::string& folder, const
   const std::vector<Figure> figures = experiment_figures(result, model.tokenizer().vocab());
   for (const Figure& figure : figures) {
     files.emplace_back(figure.stem() + ".svg", figure.svg);
-    if (!figure.png.empty()) files.emplace_back(figure.stem() + ".png", figure.png);
+    files.emplace_back(figure.stem() + ".png", figure.png);
   }
   std::vector<std::string> names;
   for (const auto& file : files) names.push_back(file.first);

@@ -7,7 +7,7 @@
 //   distributions.csv   the same numbers, one row per prompt x hidden state
 //   histograms.csv      long format: prompt, state, series, bin edges, count, density
 //   <figure>-prompt<i>.svg/.png  per prompt: target-logsoftmax, top1, distributions
-//                       (experiment_figures.h; PNG when PLplot has its cairo driver)
+//                       (experiment_figures.h)
 //   report.html         all of it on one self-contained page (html_report.h)
 #include <nlohmann/json.hpp>
 #include <string>

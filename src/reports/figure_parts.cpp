@@ -5,19 +5,12 @@
 namespace bertscope {
 
 namespace {
-// DejaVu Sans' mean advance per em over lower-case text and digits.
-constexpr double kAdvancePerEm = 0.56;
-
 size_t utf8_length(const std::string& s) {
   size_t n = 0;
   for (unsigned char c : s) n += (c & 0xC0) != 0x80;
   return n;
 }
 }  // namespace
-
-double text_width_estimate(const std::string& text, double size) {
-  return static_cast<double>(utf8_length(text)) * size * plot_style::kPixelsPerMillimetre * kAdvancePerEm;
-}
 
 std::string shorten(const std::string& text, size_t max_chars) {
   if (utf8_length(text) <= max_chars) return text;
@@ -68,7 +61,7 @@ double draw_legend_row(PlotCanvas& canvas, double left, double y, const std::vec
       case Kind::Diamond: canvas.diamond(x + key / 2, y, 5.0, e.color); break;
     }
     canvas.text(x + key + 6, y, e.label, 0.0, plot_style::kText, plot_style::kTextSize);
-    x += key + 6 + text_width_estimate(e.label, plot_style::kTextSize) + 26;
+    x += key + 6 + canvas.text_width(e.label, plot_style::kTextSize) + 26;
   }
   return x;
 }

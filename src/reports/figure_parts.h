@@ -21,10 +21,6 @@ void draw_figure_header(PlotCanvas& canvas, const std::string& title, const std:
 // Entries left to right from (left, y), in page coordinates. Returns the x where it ended.
 double draw_legend_row(PlotCanvas& canvas, double left, double y, const std::vector<LegendEntry>& entries);
 
-// Rough rendered width in pixels of `text` at `size` mm: PLplot cannot measure text for
-// SVG (the browser lays it out), so layout uses DejaVu Sans' average advance.
-double text_width_estimate(const std::string& text, double size);
-
 // `text` cut to at most `max_chars` characters (UTF-8 aware), with "..." when cut.
 std::string shorten(const std::string& text, size_t max_chars);
 

@@ -59,7 +59,7 @@ std::string figure_html(const Figure& f, size_t index) {
   return "<figure id=\"figure-" + escape(f.stem()) + "\">\n" +
          svg_for_html(f.svg, "f" + std::to_string(index) + "-", f.title) + "\n<figcaption>" + escape(f.title) +
          " (<a href=\"" + escape(f.stem()) + ".svg\">" + escape(f.stem()) + ".svg</a>" +
-         (f.png.empty() ? "" : ", <a href=\"" + escape(f.stem()) + ".png\">png</a>") + ")</figcaption>\n</figure>\n";
+         ", <a href=\"" + escape(f.stem()) + ".png\">png</a>)</figcaption>\n</figure>\n";
 }
 
 std::string demo_banner(const ExperimentResult& result, const BertConfig& c) {
@@ -148,7 +148,7 @@ std::string html_report(const ExperimentResult& result, const BertModel& model, 
 
   h += "<section id=\"files\">\n<h2>Files</h2>\n<p>Written beside this report:</p>\n<ul class=\"files\">\n";
   for (const std::string& f : files) h += "<li><a href=\"" + escape(f) + "\">" + escape(f) + "</a></li>\n";
-  h += "</ul>\n</section>\n<footer>Made by bertscope " BERTSCOPE_VERSION ". Figures drawn with PLplot.</footer>\n</main>\n</body>\n</html>\n";
+  h += "</ul>\n</section>\n<footer>Made by bertscope " BERTSCOPE_VERSION ". Figures drawn with Anti-Grain Geometry and FreeType.</footer>\n</main>\n</body>\n</html>\n";
   return h;
 }
 

@@ -1,15 +1,15 @@
 #include "reports/plot_canvas.h"
 
-#include <plplot.h>
-#include <stdio.h>
-
 #include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <vector>
 
-#include "common/error.h"
-#include "reports/svg_text.h"
+#include "reports/font_face.h"
+#include "reports/nice_ticks.h"
+#include "reports/plot_surface.h"
+#include "reports/raster_surface.h"
+#include "reports/svg_surface.h"
 
 namespace bertscope {
 
@@ -17,134 +17,36 @@ namespace {
 
 using plot_style::Color;
 
-// PLplot keeps its state in globals (current stream, the SVG driver's output file), so
-// one figure is drawn at a time in the whole process.
-std::mutex& plplot_mutex() {
-  static std::mutex m;
-  return m;
-}
+// Gaps in pixels: tick end to tick label, tick labels to axis title.
+constexpr double kLabelGap = 4, kTitleGap = 6;
+// Centres of the x tick labels and of the x title below the panel.
+constexpr double kXLabelsBelow = 16, kXTitleBelow = 30;
+// Colour bar: gap to the panel and width.
+constexpr double kColorbarGap = 22, kColorbarWidth = 20;
+// How far descenders reach below the baseline, per em (DejaVu Sans' "g" and "(").
+constexpr double kDescent = 0.24;
 
-// PLplot reports recoverable errors through plabort() and then skips the call; they are
-// collected here and turned into an Error by finish(), so a figure missing a part is
-// never written as if it were complete.
-std::string& abort_messages() {
-  static std::string messages;
-  return messages;
-}
-void on_plplot_abort(PLCHAR_VECTOR message) {
-  if (!abort_messages().empty()) abort_messages() += "; ";
-  abort_messages() += message;
-}
-// plexit() would end the process (losing every result of the run) after calling this
-// handler; throwing from here leaves through PLplot's C frames instead (Debian builds them
-// with unwind tables on every architecture bertscope supports). Only reached for fatal
-// PLplot errors such as running out of memory.
-int on_plplot_exit(PLCHAR_VECTOR message) { throw Error(std::string("PLplot: ") + message); }
+// A 1-pixel line along whole coordinates lights two pixel rows at half strength; moved to
+// the pixel centre it is one sharp row. For the frame, grid and ticks (not data).
+double crisp(double v) { return std::floor(v) + 0.5; }
 
-// PLplot reads '#' as the start of an escape sequence ("#u" superscript...); word pieces
-// like "##ing" must come out as typed.
-std::string escape(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    out += c;
-    if (c == '#') out += '#';
-  }
-  return out;
+TextStyle::Align align_of(double just) {
+  return just < 0.25 ? TextStyle::Align::Start : just < 0.75 ? TextStyle::Align::Middle : TextStyle::Align::End;
 }
-
-constexpr PLINT kScratchColor = 15;  // cmap0 slot re-set before every drawing call
 
 }  // namespace
-
-// The figure's bytes, gathered through a stdio stream handed to PLplot (plsfile). The
-// drivers close that stream when the page ends; `closed` says whether they did.
-struct PlotCanvas::Capture {
-  std::string bytes;
-  bool closed = false;
-  FILE* file = nullptr;
-
-  static ssize_t write(void* cookie, const char* data, size_t size) {
-    static_cast<Capture*>(cookie)->bytes.append(data, size);
-    return static_cast<ssize_t>(size);
-  }
-  static int close(void* cookie) {
-    static_cast<Capture*>(cookie)->closed = true;
-    return 0;
-  }
-};
 
 const char* image_extension(ImageFormat format) { return format == ImageFormat::Svg ? "svg" : "png"; }
 
-namespace {
-// Asking for a device PLplot lacks would make plinit() prompt on stdin for another one.
-bool has_device(const std::string& name) {
-  constexpr int kCapacity = 256;
-  const char* menu_storage[kCapacity];
-  const char* name_storage[kCapacity];
-  const char** menus = menu_storage;
-  const char** names = name_storage;
-  int count = kCapacity;
-  plgDevs(&menus, &names, &count);
-  for (int i = 0; i < count; ++i) {
-    if (names[i] && name == names[i]) return true;
-  }
-  return false;
-}
-}  // namespace
-
-bool png_supported() {
-  std::lock_guard<std::mutex> lock(plplot_mutex());
-  return has_device("pngcairo");
-}
-
 PlotCanvas::PlotCanvas(ImageFormat format, int width, int height)
-    : lock_(plplot_mutex()), format_(format), width_(width), height_(height), capture_(std::make_unique<Capture>()) {
-  const char* device = format == ImageFormat::Svg ? "svg" : "pngcairo";
-  if (!has_device(device)) {
-    throw Error(std::string("PLplot has no ") + device + " driver" +
-                (format == ImageFormat::Png ? ": install Debian's plplot-driver-cairo to get PNG figures" : ""));
-  }
-  cookie_io_functions_t io{nullptr, &Capture::write, nullptr, &Capture::close};
-  capture_->file = fopencookie(capture_.get(), "w", io);
-  if (!capture_->file) throw Error("cannot open an in-memory stream for a figure");
-  abort_messages().clear();
-  plsabort(on_plplot_abort);
-  plsexit(on_plplot_exit);
-  plmkstrm(&stream_);
-  if (stream_ < 0) {
-    fclose(capture_->file);
-    throw Error("PLplot: no free plot stream");
-  }
-  plsdev(device);
-  plsfile(capture_->file);
-  plspage(0.0, 0.0, width, height, 0, 0);
-  // Text clipping would wrap every label of the SVG in its own clip path.
-  if (format == ImageFormat::Svg) plsetopt("drvopt", "text_clipping=0");
-  plscolbg(255, 255, 255);
-  plscol0(1, plot_style::kText.r, plot_style::kText.g, plot_style::kText.b);
-  plinit();
-  pladv(0);
+    : width_(width), height_(height), font_(std::make_unique<FontFace>()) {
+  surface_ = format == ImageFormat::Svg ? make_svg_surface(width, height) : make_raster_surface(width, height, *font_);
   page();
 }
 
-PlotCanvas::~PlotCanvas() {
-  if (stream_ >= 0) {
-    plsstrm(stream_);
-    plend1();
-    if (!capture_->closed) fclose(capture_->file);
-  }
-}
+PlotCanvas::~PlotCanvas() = default;
 
-std::string PlotCanvas::finish() {
-  plsstrm(stream_);
-  plend1();
-  stream_ = -1;
-  if (!capture_->closed) fclose(capture_->file);
-  if (!abort_messages().empty()) throw Error("PLplot could not draw a figure: " + abort_messages());
-  if (capture_->bytes.empty()) throw Error("PLplot wrote an empty figure");
-  return format_ == ImageFormat::Svg ? tidy_plplot_svg(capture_->bytes) : std::move(capture_->bytes);
-}
+std::string PlotCanvas::finish() { return surface_->finish(); }
 
 void PlotCanvas::panel(double left, double top, double width, double height, double x0, double x1, double y0,
                        double y1) {
@@ -156,9 +58,7 @@ void PlotCanvas::panel(double left, double top, double width, double height, dou
   x1_ = x1;
   y0_ = y0;
   y1_ = y1;
-  const double W = width_, H = height_;
-  plvpor(left / W, (left + width) / W, 1.0 - (top + height) / H, 1.0 - top / H);
-  plwind(x0, x1, y0, y1);
+  y_labels_reach_ = 0;
 }
 
 void PlotCanvas::page() { panel(0, 0, width_, height_, 0, width_, height_, 0); }
@@ -166,91 +66,134 @@ void PlotCanvas::page() { panel(0, 0, width_, height_, 0, width_, height_, 0); }
 double PlotCanvas::x_per_pixel() const { return (x1_ - x0_) / px_width_; }
 double PlotCanvas::y_per_pixel() const { return (y1_ - y0_) / px_height_; }
 
-void PlotCanvas::use_color(Color color) {
-  plscol0a(kScratchColor, color.r, color.g, color.b, color.alpha);
-  plcol0(kScratchColor);
+void PlotCanvas::clip_to_panel() { surface_->clip({px_left_, px_top_, px_left_ + px_width_, px_top_ + px_height_}); }
+void PlotCanvas::clip_to_page() { surface_->clip({0, 0, static_cast<double>(width_), static_cast<double>(height_)}); }
+
+double PlotCanvas::text_width(const std::string& text, double size) const { return font_->text_width(text, size); }
+
+// Text centred vertically on (px, py): the baseline goes half a capital's height below the
+// point, measured across the text's direction when it is turned.
+void PlotCanvas::label(double px, double py, const std::string& text, double just, Color color, double size,
+                       double angle) {
+  if (text.empty() || !std::isfinite(px) || !std::isfinite(py)) return;
+  const double a = angle * std::numbers::pi / 180.0;
+  const double drop = font_->cap_middle() * size;
+  surface_->text({px + drop * std::sin(a), py + drop * std::cos(a)}, text, {size, color, align_of(just), angle});
 }
 
-void PlotCanvas::set_text_size(double millimetres) { plschr(millimetres, 1.0); }
-
 void PlotCanvas::axes(const Ticks& x, const Ticks& y) {
-  // Grid first, so that data and frame lie over it.
-  plwidth(1.0);
-  use_color(plot_style::kGrid);
-  plbox(x.ticks ? "g" : "", x.step, 0, y.ticks ? "g" : "", y.step, 0);
-  use_color(plot_style::kAxis);
-  plbox("bc", 0, 0, "bc", 0, 0);
-  set_text_size(plot_style::kTextSize);
-  use_color(plot_style::kText);
-  const std::string xopt = x.ticks ? std::string("bsti") + (x.labels ? "n" : "") : "b";
-  const std::string yopt = y.ticks ? std::string("bstiv") + (y.labels ? "n" : "") : "b";
-  plbox(xopt.c_str(), x.step, x.minor, yopt.c_str(), y.step, y.minor);
+  clip_to_page();
+  const double left = px_left_, top = px_top_, right = px_left_ + px_width_, bottom = px_top_ + px_height_;
+  const AxisTicks xt = x.ticks ? nice_ticks(x0_, x1_, x.step, x.minor) : AxisTicks{};
+  const AxisTicks yt = y.ticks ? nice_ticks(y0_, y1_, y.step, y.minor) : AxisTicks{};
+  auto segment = [&](double ax, double ay, double bx, double by, Color color) {
+    const Point points[2] = {{ax, ay}, {bx, by}};
+    surface_->polyline(points, {color, 1.0});
+  };
+
+  // Grid first, so that data and frame lie over it; not on the frame itself.
+  for (double v : xt.major) {
+    const double px = crisp(page_x(v));
+    if (px > crisp(left) + 1 && px < crisp(right) - 1) segment(px, top, px, bottom, plot_style::kGrid);
+  }
+  for (double v : yt.major) {
+    const double py = crisp(page_y(v));
+    if (py > crisp(top) + 1 && py < crisp(bottom) - 1) segment(left, py, right, py, plot_style::kGrid);
+  }
+
+  // The frame in grey; its bottom and left edges, the axes proper, in the text colour.
+  const double fl = crisp(left), fr = crisp(right), ft = crisp(top), fb = crisp(bottom);
+  const Point frame[4] = {{fl, ft}, {fr, ft}, {fr, fb}, {fl, fb}};
+  surface_->outline(frame, {plot_style::kAxis, 1.0});
+  const Point axes_lines[3] = {{fl, ft}, {fl, fb}, {fr, fb}};
+  surface_->polyline(axes_lines, {plot_style::kText, 1.0});
+
+  // Outward ticks from the outer side of the frame's pixel row.
+  const double below = std::floor(bottom) + 1, beside = std::floor(left);
+  for (double v : xt.major) segment(crisp(page_x(v)), below, crisp(page_x(v)), below + plot_style::kMajorTick, plot_style::kText);
+  for (double v : xt.minor) segment(crisp(page_x(v)), below, crisp(page_x(v)), below + plot_style::kMinorTick, plot_style::kText);
+  for (double v : yt.major) segment(beside, crisp(page_y(v)), beside - plot_style::kMajorTick, crisp(page_y(v)), plot_style::kText);
+  for (double v : yt.minor) segment(beside, crisp(page_y(v)), beside - plot_style::kMinorTick, crisp(page_y(v)), plot_style::kText);
+
+  // Labels: x centred under their ticks, y horizontal and right-aligned beside theirs.
+  if (x.labels) {
+    for (size_t i = 0; i < xt.major.size(); ++i) {
+      label(page_x(xt.major[i]), bottom + kXLabelsBelow, xt.labels[i], 0.5, plot_style::kText, plot_style::kTextSize);
+    }
+  }
+  y_labels_reach_ = yt.major.empty() ? 0.0 : plot_style::kMajorTick;
+  if (y.labels && !yt.major.empty()) {
+    double widest = 0;
+    for (size_t i = 0; i < yt.major.size(); ++i) {
+      label(left - plot_style::kMajorTick - kLabelGap, page_y(yt.major[i]), yt.labels[i], 1.0, plot_style::kText,
+            plot_style::kTextSize);
+      widest = std::max(widest, text_width(yt.labels[i]));
+    }
+    y_labels_reach_ = plot_style::kMajorTick + kLabelGap + widest;
+  }
 }
 
 void PlotCanvas::x_title(const std::string& text) {
-  set_text_size(plot_style::kTextSize);
-  use_color(plot_style::kText);
-  plmtex("b", 3.0, 0.5, 0.5, escape(text).c_str());
+  clip_to_page();
+  label(px_left_ + px_width_ / 2, px_top_ + px_height_ + kXTitleBelow, text, 0.5, plot_style::kText, plot_style::kTextSize);
 }
 
 void PlotCanvas::y_title(const std::string& text) {
-  set_text_size(plot_style::kTextSize);
-  use_color(plot_style::kText);
-  // Far enough out for tick labels like "-0.15".
-  plmtex("l", 5.2, 0.5, 0.5, escape(text).c_str());
+  clip_to_page();
+  // Read upwards, its descenders face the tick labels: keep them kTitleGap clear.
+  const double size = plot_style::kTextSize;
+  const double centre = px_left_ - y_labels_reach_ - kTitleGap - (kDescent + font_->cap_middle()) * size;
+  label(std::max(centre, size), px_top_ + px_height_ / 2, text, 0.5, plot_style::kText, size, 90.0);
 }
 
 void PlotCanvas::panel_title(const std::string& text, Color color) {
-  set_text_size(plot_style::kTitleSize);
-  use_color(color);
-  plmtex("t", 0.9, 0.0, 0.0, escape(text).c_str());
+  clip_to_page();
+  label(px_left_, px_top_ - 0.7 * plot_style::kTitleSize, text, 0.0, color, plot_style::kTitleSize);
 }
 
 void PlotCanvas::line(std::span<const double> x, std::span<const double> y, Color color, double width, bool dashed) {
   if (x.size() != y.size() || x.size() < 2) return;
-  use_color(color);
-  plwidth(width);
-  if (dashed) {
-    PLINT mark = 3000, space = 2000;  // micrometres
-    plstyl(1, &mark, &space);
+  clip_to_panel();
+  // A missing value (NaN) breaks the line rather than the file.
+  std::vector<Point> run;
+  auto flush = [&] {
+    if (run.size() >= 2) surface_->polyline(run, {color, width, dashed});
+    run.clear();
+  };
+  for (size_t i = 0; i < x.size(); ++i) {
+    const Point p{page_x(x[i]), page_y(y[i])};
+    if (std::isfinite(p.x) && std::isfinite(p.y)) {
+      run.push_back(p);
+    } else {
+      flush();
+    }
   }
-  plline(static_cast<PLINT>(x.size()), x.data(), y.data());
-  if (dashed) plstyl(0, nullptr, nullptr);
+  flush();
 }
 
 void PlotCanvas::markers(std::span<const double> x, std::span<const double> y, double radius, Color color) {
-  use_color(color);
-  // Few sides for small dots: they look as round, and the SVG of a many-trial sweep stays small.
-  constexpr int kMaxSides = 12;
-  const int kSides = radius < 3.0 ? 6 : kMaxSides;
-  const double rx = radius * std::fabs(x_per_pixel()), ry = radius * std::fabs(y_per_pixel());
-  double ux[kMaxSides], uy[kMaxSides];
-  for (int k = 0; k < kSides; ++k) {
-    const double a = 2.0 * std::numbers::pi * k / kSides;
-    ux[k] = rx * std::cos(a);
-    uy[k] = ry * std::sin(a);
-  }
-  double px[kMaxSides], py[kMaxSides];
+  clip_to_panel();
+  std::vector<Point> centres;
   for (size_t i = 0; i < std::min(x.size(), y.size()); ++i) {
-    for (int k = 0; k < kSides; ++k) {
-      px[k] = x[i] + ux[k];
-      py[k] = y[i] + uy[k];
-    }
-    plfill(kSides, px, py);
+    const Point p{page_x(x[i]), page_y(y[i])};
+    if (std::isfinite(p.x) && std::isfinite(p.y)) centres.push_back(p);
   }
+  surface_->discs(centres, radius, color);
 }
 
 void PlotCanvas::diamond(double x, double y, double radius, Color color) {
-  use_color(color);
-  const double rx = radius * std::fabs(x_per_pixel()), ry = radius * std::fabs(y_per_pixel());
-  double px[4] = {x - rx, x, x + rx, x}, py[4] = {y, y + ry, y, y - ry};
-  plfill(4, px, py);
+  const double px = page_x(x), py = page_y(y);
+  if (!std::isfinite(px) || !std::isfinite(py)) return;
+  clip_to_panel();
+  const Point corners[4] = {{px - radius, py}, {px, py - radius}, {px + radius, py}, {px, py + radius}};
+  surface_->polygon(corners, color);
 }
 
 void PlotCanvas::rect(double x0, double y0, double x1, double y1, Color color) {
-  use_color(color);
-  double px[4] = {x0, x1, x1, x0}, py[4] = {y0, y0, y1, y1};
-  plfill(4, px, py);
+  const double ax = page_x(x0), bx = page_x(x1), ay = page_y(y0), by = page_y(y1);
+  if (!std::isfinite(ax) || !std::isfinite(bx) || !std::isfinite(ay) || !std::isfinite(by)) return;
+  clip_to_panel();
+  surface_->rect({std::min(ax, bx), std::min(ay, by), std::max(ax, bx), std::max(ay, by)}, color);
 }
 
 void PlotCanvas::error_bar(double x, double low, double high, double cap, Color color, double width) {
@@ -265,56 +208,47 @@ void PlotCanvas::error_bar(double x, double low, double high, double cap, Color 
 
 void PlotCanvas::text(double x, double y, const std::string& text, double just, Color color, double size,
                       double angle_degrees) {
-  if (text.empty()) return;
-  set_text_size(size);
-  use_color(color);
-  // plptex takes the direction in data units; going through pixels keeps the angle true
-  // whatever the panel's aspect.
-  const double a = angle_degrees * std::numbers::pi / 180.0;
-  const double dx = std::cos(a) * x_per_pixel(), dy = std::sin(a) * y_per_pixel();
-  plptex(x, y, dx, dy, just, escape(text).c_str());
+  clip_to_panel();
+  label(page_x(x), page_y(y), text, just, color, size, angle_degrees);
 }
 
-void PlotCanvas::annotate(double x, double y, const std::string& label, double just, Color color, double size) {
-  const double px = page_x(x), py = page_y(y);
-  const double saved[8] = {px_left_, px_top_, px_width_, px_height_, x0_, x1_, y0_, y1_};
-  page();
-  text(px, py, label, just, color, size);
-  panel(saved[0], saved[1], saved[2], saved[3], saved[4], saved[5], saved[6], saved[7]);
+void PlotCanvas::annotate(double x, double y, const std::string& text, double just, Color color, double size) {
+  clip_to_page();
+  label(page_x(x), page_y(y), text, just, color, size);
 }
 
 void PlotCanvas::depth_colorbar(int first, int last, const std::string& title) {
+  if (last < first) return;
+  clip_to_page();
   const int n = last - first + 1;
-  // cmap1 as viridis, so PLplot's shades match plot_style::viridis used for the lines.
-  constexpr int kAnchors = 9;
-  PLFLT at[kAnchors], r[kAnchors], g[kAnchors], b[kAnchors];
-  for (int i = 0; i < kAnchors; ++i) {
-    at[i] = static_cast<double>(i) / (kAnchors - 1);
-    const Color c = plot_style::viridis(at[i]);
-    r[i] = c.r / 255.0;
-    g[i] = c.g / 255.0;
-    b[i] = c.b / 255.0;
+  const double left = px_left_ + px_width_ + kColorbarGap, right = left + kColorbarWidth;
+  const double top = px_top_, bottom = px_top_ + px_height_;
+  // Value v fills [v - 0.5, v + 0.5], from the bottom up; edges on whole pixels, so that
+  // neighbouring steps meet without a light seam.
+  auto y_of = [&](double v) { return std::round(bottom - (v - (first - 0.5)) / n * (bottom - top)); };
+  for (int i = 0; i < n; ++i) {
+    const double t = n > 1 ? static_cast<double>(i) / (n - 1) : 0.0;
+    surface_->rect({left, y_of(first + i + 0.5), right, y_of(first + i - 0.5)}, plot_style::viridis(t));
   }
-  plscmap1n(256);
-  plscmap1l(1, kAnchors, at, r, g, b, nullptr);
+  const Point frame[4] = {{crisp(left), crisp(top)}, {crisp(right), crisp(top)}, {crisp(right), crisp(bottom)},
+                          {crisp(left), crisp(bottom)}};
+  surface_->outline(frame, {plot_style::kAxis, 1.0});
 
-  std::vector<PLFLT> edges;
-  for (int i = 0; i <= n; ++i) edges.push_back(first - 0.5 + i);
-  const PLINT n_values[1] = {static_cast<PLINT>(edges.size())};
-  const PLFLT* values[1] = {edges.data()};
-  const std::string label = escape(title);
-  const char* labels[1] = {label.c_str()};
-  const PLINT label_opts[1] = {PL_COLORBAR_LABEL_RIGHT};
-  const char* axis_opts[1] = {"bcvtn"};
-  const PLFLT ticks[1] = {n > 12 ? 2.0 : 1.0};
-  const PLINT sub_ticks[1] = {0};
-  PLFLT bar_width = 0, bar_height = 0;
-  set_text_size(plot_style::kTextSize);
-  use_color(plot_style::kText);
-  plwidth(1.0);
-  plcolorbar(&bar_width, &bar_height, PL_COLORBAR_SHADE,
-             PL_POSITION_RIGHT | PL_POSITION_OUTSIDE | PL_POSITION_VIEWPORT, 0.015, 0.0, 0.025, 1.0, 0, kScratchColor,
-             1, 0.0, 0.0, 0, 0.0, 1, label_opts, labels, 1, axis_opts, ticks, sub_ticks, n_values, values);
+  // Ticks and labels on the right, a label per value (every other one past 12).
+  const AxisTicks ticks = nice_ticks(first - 0.5, last + 0.5, n > 12 ? 2.0 : 1.0, 1);
+  const double outer = std::floor(right) + 1;
+  double widest = 0;
+  for (size_t i = 0; i < ticks.major.size(); ++i) {
+    const double py = (y_of(ticks.major[i] - 0.5) + y_of(ticks.major[i] + 0.5)) / 2;
+    const Point tick[2] = {{outer, crisp(py)}, {outer + plot_style::kMajorTick, crisp(py)}};
+    surface_->polyline(tick, {plot_style::kText, 1.0});
+    label(outer + plot_style::kMajorTick + kLabelGap, py, ticks.labels[i], 0.0, plot_style::kText, plot_style::kTextSize);
+    widest = std::max(widest, text_width(ticks.labels[i]));
+  }
+  // The title reads upwards; its tops face the labels.
+  const double size = plot_style::kTextSize;
+  const double centre = outer + plot_style::kMajorTick + kLabelGap + widest + kTitleGap + font_->cap_middle() * size;
+  label(centre, (top + bottom) / 2, title, 0.5, plot_style::kText, size, 90.0);
 }
 
 }  // namespace bertscope

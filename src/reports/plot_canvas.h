@@ -1,20 +1,18 @@
 #pragma once
-// The surface every figure draws on: one PLplot stream rendering an SVG or a PNG into
-// memory, with the few primitives the figures need, in the house style (plot_style.h).
+// The surface every figure draws on, in the house style (plot_style.h): panels with data
+// coordinates, axes with ticks, labels and grid, titles, legends' pieces and a colour bar.
+// PlotCanvas does all layout itself, in pixels of the figure, and hands the drawing to a
+// PlotSurface: the SVG writer or the AGG rasterizer that makes the PNG (plot_surface.h).
 //
-// Why PLplot (Debian: libplplot-dev, and plplot-driver-cairo for PNG) rather than drawing
-// with cairo directly: PLplot is a maintained scientific plotting library that places
-// axes, ticks and tick labels, draws colour bars, and lays out rotated text, so no figure
-// hand-draws its axes. Its own SVG driver writes labels as SVG <text>, so axis titles and
-// words in figures stay text (searchable and selectable in report.html, checkable by
-// tests), where cairo's SVG surface writes glyph outlines. Its pngcairo driver (cairo and
-// pango) renders the same drawing as an antialiased PNG.
+// Why no plotting library: the figures need a dozen primitives and one axis style, which
+// this does in a few hundred lines with small Debian dependencies (AGG, FreeType, libpng,
+// the DejaVu font; no X, cairo or glib), keeps labels as real SVG text, and draws the SVG
+// and the PNG from the same layout. Text is measured with the font that draws it
+// (font_face.h), so legends and axis titles are placed from exact widths.
 //
 // Coordinates: layout is in pixels of the figure, from its top left (panel(), page());
 // drawing calls then use the current panel's data coordinates.
-#include <cstdint>
 #include <memory>
-#include <mutex>
 #include <span>
 #include <string>
 
@@ -22,15 +20,15 @@
 
 namespace bertscope {
 
+class FontFace;
+class PlotSurface;
+
 enum class ImageFormat { Svg, Png };
 const char* image_extension(ImageFormat format);
 
-// Whether this PLplot can write PNG (the pngcairo driver, Debian package plplot-driver-cairo).
-bool png_supported();
-
 struct Ticks {
-  double step = 0.0;  // between labelled ticks; 0: PLplot chooses
-  int minor = 0;      // minor intervals per step; 0: PLplot chooses
+  double step = 0.0;  // between labelled ticks; 0: a nice step for the range (nice_ticks.h)
+  int minor = 0;      // minor intervals per step; 0: chosen from the step, 1: none
   bool labels = true;
   bool ticks = true;  // false: the frame alone, no ticks, labels or grid lines
 };
@@ -40,9 +38,9 @@ class PlotCanvas {
   using Color = plot_style::Color;
 
   // Starts a figure of `width` x `height` pixels with a white background. Throws Error
-  // when PLplot lacks the driver.
+  // when the font (fonts-dejavu-core) cannot be read.
   PlotCanvas(ImageFormat format, int width, int height);
-  ~PlotCanvas();  // ends the PLplot stream if finish() was not reached
+  ~PlotCanvas();
   PlotCanvas(const PlotCanvas&) = delete;
   PlotCanvas& operator=(const PlotCanvas&) = delete;
 
@@ -57,6 +55,7 @@ class PlotCanvas {
   // Grid lines at the labelled ticks, a frame, outward ticks and tick labels.
   void axes(const Ticks& x, const Ticks& y);
   void x_title(const std::string& text);
+  // Left of the y tick labels that axes() drew, reading upwards.
   void y_title(const std::string& text);
   // Left-aligned above the panel.
   void panel_title(const std::string& text, Color color = plot_style::kText);
@@ -70,12 +69,16 @@ class PlotCanvas {
   // A vertical interval with caps `cap` pixels wide.
   void error_bar(double x, double low, double high, double cap, Color color, double width);
   // `just`: 0 left, 0.5 centre, 1 right of (x, y); the text is centred vertically on y.
+  // `size` in pixels (plot_style::kTextSize...). Clipped to the panel.
   void text(double x, double y, const std::string& text, double just = 0.0, Color color = plot_style::kText,
             double size = plot_style::kTextSize, double angle_degrees = 0.0);
 
   // Like text(), but not clipped to the panel: for labels in its margins.
   void annotate(double x, double y, const std::string& text, double just = 0.0, Color color = plot_style::kText,
                 double size = plot_style::kTextSize);
+
+  // Width in pixels of `text` drawn at `size`, exactly as text() draws it.
+  double text_width(const std::string& text, double size = plot_style::kTextSize) const;
 
   // A vertical colour bar of viridis steps for the values first..last, right of the
   // current panel, with a title along it.
@@ -89,23 +92,22 @@ class PlotCanvas {
   double x_per_pixel() const;
   double y_per_pixel() const;
 
-  // Ends the figure and returns the bytes of the SVG or PNG file. Throws Error if PLplot
-  // reported a problem while drawing.
+  // Ends the figure and returns the bytes of the SVG or PNG file.
   std::string finish();
 
  private:
-  void use_color(Color color);
-  void set_text_size(double millimetres);
+  void clip_to_panel();
+  void clip_to_page();
+  void label(double px, double py, const std::string& text, double just, Color color, double size, double angle = 0.0);
 
-  struct Capture;
-  std::unique_lock<std::mutex> lock_;
-  ImageFormat format_;
   int width_, height_;
-  int stream_ = -1;
-  std::unique_ptr<Capture> capture_;
+  std::unique_ptr<FontFace> font_;
+  std::unique_ptr<PlotSurface> surface_;
   // The current panel in pixels and data units.
   double px_left_ = 0, px_top_ = 0, px_width_ = 1, px_height_ = 1;
   double x0_ = 0, x1_ = 1, y0_ = 0, y1_ = 1;
+  // How far left of the panel the y tick labels of the last axes() reach, for y_title().
+  double y_labels_reach_ = 0;
 };
 
 }  // namespace bertscope

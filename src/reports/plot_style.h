@@ -48,16 +48,17 @@ inline Color viridis(double t) {
           mix(kAnchors[i].b, kAnchors[i + 1].b)};
 }
 
-// Sizes in pixels of the nominal figure (SVG user units, PNG pixels).
+// Sizes in pixels of the figure (SVG user units, PNG pixels).
 inline constexpr int kFigureWidth = 1000;
 inline constexpr double kLineWidth = 1.5;
 inline constexpr double kReferenceWidth = 1.2;
-// Character heights in millimetres, PLplot's unit for text; both drivers draw 3.75 px per
-// mm (SVG rounds down to whole pixels): 3.4 mm is a 12 px font.
-inline constexpr double kPixelsPerMillimetre = 3.75;
-inline constexpr double kTextSize = 3.4;
-inline constexpr double kTitleSize = 4.0;
-inline constexpr double kFigureTitleSize = 4.8;
-inline constexpr double kSmallSize = 3.0;
+// Font sizes (pixels per em) of labels, panel titles, figure titles and notes.
+inline constexpr double kTextSize = 12;
+inline constexpr double kTitleSize = 15;
+inline constexpr double kFigureTitleSize = 18;
+inline constexpr double kSmallSize = 11;
+// Axes: ticks point out of the panel, away from the data; minor ones are shorter.
+inline constexpr double kMajorTick = 6;
+inline constexpr double kMinorTick = 3.5;
 
 }  // namespace bertscope::plot_style
