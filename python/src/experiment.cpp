@@ -79,7 +79,10 @@ py::object sweep(const std::shared_ptr<Model>& model, const std::string& prompt,
   if (py::isinstance<py::str>(intervention)) {
     kinds.push_back(intervention.cast<std::string>());
   } else {
-    kinds = intervention.cast<std::vector<std::string>>();
+    for (py::handle kind : intervention) {
+      if (!py::isinstance<py::str>(kind)) throw py::type_error("intervention must be a str or a list of str");
+      kinds.push_back(kind.cast<std::string>());
+    }
     if (kinds.empty()) fail("intervention is an empty list");
   }
   ExperimentSpec spec;

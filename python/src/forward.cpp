@@ -129,7 +129,12 @@ py::object run_with_cache(const Model& m, const py::object& text, const py::obje
   } else if (py::isinstance<py::str>(sites)) {
     chosen = resolve_sites(bert, {sites.cast<std::string>()});
   } else {
-    chosen = resolve_sites(bert, sites.cast<std::vector<std::string>>());
+    std::vector<std::string> names;
+    for (py::handle name : sites) {
+      if (!py::isinstance<py::str>(name)) throw py::type_error("sites must be a site name or pattern, or a list of them");
+      names.push_back(name.cast<std::string>());
+    }
+    chosen = resolve_sites(bert, names);
   }
   // The user's hooks first: at a site that has both, the cache holds the edited values.
   PythonHooks python;

@@ -122,6 +122,10 @@ def test_bad_arguments_raise_errors_naming_them(demo):
         demo.run_with_cache(42)
     with pytest.raises(bertscope.Error, match="no text given"):
         demo.run_with_cache([])
+    with pytest.raises(TypeError, match="sites must be"):
+        demo.run_with_cache("a [MASK]", sites=[1])
+    with pytest.raises(TypeError, match="intervention must be"):
+        demo.sweep("a [MASK]", "the", [None])
 
 
 def test_bf16_loads_and_predicts_near_f32(demo):
