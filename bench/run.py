@@ -26,6 +26,7 @@ PROMPT = "Pay no attention to that man [MASK] the curtain!"
 TARGET = "behind"
 VOCAB = os.path.join(ROOT, "models", "bert-mini-uncased-demo", "vocab.txt")
 TORCH_PYTHON = "/usr/bin/python3"  # Debian's python, where python3-torch lives
+MODULE_PYTHON = "/usr/bin/python3"  # the interpreter the Python module is built for (python/CMakeLists.txt)
 TARGETS = {
     "peak_share": 0.70,     # 24x100 noise sweep fp32: share of measured FMA peak
     "bf16_speedup": 1.7,    # bf16 over fp32, same sweep
@@ -34,10 +35,12 @@ TARGETS = {
     "vs_b": 2.0,            # bertscope over baseline (b), sweeps
     "load_s": 1.5,          # load to first prediction, warm page cache
     "rss_over_file": 200e6, # peak RSS of an fp32 run minus the weights file size
+    "python_overhead": 0.05,  # Python's m.sweep over the library's run_sweep, noise sweep
 }
 # bertscope-bench servers: the portable fp32 build (the reference of every ratio), bf16, and
-# with --compare-native an fp32 build with -march=native.
-BERTSCOPE_IMPLS = ("bertscope", "bf16", "native")
+# with --compare-native an fp32 build with -march=native; with --compare-python the same
+# cases through the Python module (bench/python_bench.py), fp32.
+BERTSCOPE_IMPLS = ("bertscope", "bf16", "native", "python")
 CASES = {
     "clean": "clean forward (1 x {seq} tokens)",
     "notebook": "notebook sweep ({layers} x 1 shuffle + {layers} x 1 noise)",
@@ -55,11 +58,14 @@ def run(cmd, **kwargs):
 
 # ------------------------------------------------------------------------------ setup
 
-def build(build_dir, native=None):
+def build(build_dir, native=None, python=False):
     """Configures a Release build (tests off when the folder is new) and builds the four
     binaries the benchmark runs; a no-op when they are up to date. `native`: True or False
-    sets BERTSCOPE_NATIVE (-march=native for everything), None leaves the folder's setting."""
+    sets BERTSCOPE_NATIVE (-march=native for everything), None leaves the folder's setting.
+    `python`: also the Python module (-DBERTSCOPE_PYTHON=ON)."""
     flags = [] if native is None else [f"-DBERTSCOPE_NATIVE={'ON' if native else 'OFF'}"]
+    if python:
+        flags.append("-DBERTSCOPE_PYTHON=ON")
     cache = os.path.join(build_dir, "CMakeCache.txt")
     if os.path.exists(cache):
         with open(cache) as f:
@@ -73,8 +79,12 @@ def build(build_dir, native=None):
              "-DBERTSCOPE_BENCH=ON"] + flags, stdout=subprocess.DEVNULL)
     log(f"building in {build_dir} (first time: several minutes)")
     run(["cmake", "--build", build_dir, "-j", str(os.cpu_count()), "--target", "bertscope", "bertscope-bench",
-         "fma_peak", "make-random-model"], stdout=subprocess.DEVNULL)
+         "fma_peak", "make-random-model"] + (["bertscope_python"] if python else []), stdout=subprocess.DEVNULL)
+    site = [d for d in (os.path.join(build_dir, "lib", n, "site-packages")
+                        for n in sorted(os.listdir(os.path.join(build_dir, "lib")))) if os.path.isdir(d)] \
+        if python else []
     return {
+        "python_path": site[0] if site else None,
         "bertscope": os.path.join(build_dir, "bin", "bertscope"),
         "make_random_model": os.path.join(build_dir, "bin", "make-random-model"),
         "bench": os.path.join(build_dir, "bench", "bertscope-bench"),
@@ -328,7 +338,8 @@ def make_report(r):
     names = {"bertscope": "bertscope fp32", "bf16": "bertscope `--dtype bf16`",
              "a": "PyTorch (a) notebook: hook + full pass per trial",
              "b": "PyTorch (b) batched, prefix reuse",
-             "native": "bertscope fp32, `-DBERTSCOPE_NATIVE=ON` build"}
+             "native": "bertscope fp32, `-DBERTSCOPE_NATIVE=ON` build",
+             "python": "bertscope fp32 from Python (`m.sweep`, `m.predict`)"}
     for case, by_impl in r["cases"].items():
         label = CASES[case].format(seq=seq, layers=cfg["layers"], trials=trials)
         for impl, m in by_impl.items():
@@ -345,6 +356,9 @@ def make_report(r):
                     speedup += " bf16 over fp32"
                 if impl == "native":
                     speedup += " portable over native"
+                if impl == "python":  # the ratio is Python's time over the library's, not a speed-up
+                    speedup = (f"{m['speedup']:.3f}x" + (f" ({lo:.3f}-{hi:.3f})" if len(m["round_speedups"]) > 1
+                                                         else "") + " Python's time over the library's")
             add(f"| {label} | {names[impl]} | {fmt_time(m['median_s'])} | {runs} | {gflop:,.1f} | "
                 f"{rate:,.1f} | {100 * rate / peak:.1f}% | {speedup} | {m.get('target', '')} |")
             label = ""
@@ -387,6 +401,12 @@ def evaluate_targets(r):
                 s = c[impl]["speedup"]
                 out.append({"target": f"{CASES[case].split(' (')[0]}: bertscope >= {TARGETS[key]:g}x faster than "
                                       f"({impl})", "measured": f"{s:.2f}x", "verdict": verdict(s >= TARGETS[key])})
+    py = r["cases"].get("noise", {}).get("python")
+    if py:
+        overhead = py["speedup"] - 1  # median over the rounds of Python's time / the library's
+        out.append({"target": f"Python's m.sweep within {TARGETS['python_overhead']:.0%} of the library's time "
+                              "(noise sweep, median of the rounds' ratios)",
+                    "measured": f"{overhead:+.1%}", "verdict": verdict(overhead <= TARGETS["python_overhead"])})
     load = r["load_to_first_prediction"]["bertscope"]["seconds"]
     out.append({"target": f"load to first prediction < {TARGETS['load_s']} s (warm)",
                 "measured": fmt_time(load), "verdict": verdict(load < TARGETS["load_s"])})
@@ -423,6 +443,9 @@ def main():
     p.add_argument("--compare-native", action="store_true",
                    help="also time an fp32 build with -DBERTSCOPE_NATIVE=ON (in BUILD_DIR-native), interleaved "
                         "with the portable one: what runtime dispatch leaves on the table")
+    p.add_argument("--compare-python", action="store_true",
+                   help="also build the Python module in BUILD_DIR and time the cases through it (m.sweep, "
+                        "bench/python_bench.py with /usr/bin/python3), interleaved with the library's")
     p.add_argument("--out", default=os.path.join(ROOT, "bench", "results", "latest.json"))
     args = p.parse_args()
     repeats = args.repeats or (3 if args.quick else 5)
@@ -443,7 +466,7 @@ def main():
             "(libgomp's default) can then lose a scheduler tick at every parallel region, for bertscope and "
             "PyTorch alike; consider --omp-wait-policy passive")
 
-    bins = build(args.build_dir, native=False if args.compare_native else None)
+    bins = build(args.build_dir, native=False if args.compare_native else None, python=args.compare_python)
     native_bins = build(args.build_dir + "-native", native=True) if args.compare_native else None
     layers = 4 if args.quick else 24
     model = args.model or os.path.join(ROOT, "bench", ".cache", f"bert-large-{layers}l-f32")
@@ -504,6 +527,14 @@ def main():
             servers["native"] = Server([native_bins["bench"], "--serve", "--model", model, "--threads", str(threads),
                                         "--trials", str(args.trials), "--prompt", PROMPT, "--target", TARGET],
                                        None, "bertscope-bench (-march=native build)")
+
+        if args.compare_python:
+            log("loading the Python module (bench/python_bench.py)")
+            env = dict(os.environ, PYTHONPATH=bins["python_path"])
+            servers["python"] = Server([MODULE_PYTHON, os.path.join(ROOT, "bench", "python_bench.py"), "--serve",
+                                        "--model", model, "--threads", str(threads), "--trials", str(args.trials),
+                                        "--prompt", PROMPT, "--target", TARGET], env, "python_bench.py")
+            r["python"] = servers["python"].info
 
         if args.skip_torch:
             r["torch"]["skipped"] = "--skip-torch"
@@ -577,6 +608,8 @@ def main():
             r["peak_rss"]["bertscope-bench --dtype bf16 (all cases above)"] = servers["bf16"].close()
         if "native" in servers:
             r["peak_rss"]["bertscope-bench -march=native build (all cases above)"] = servers["native"].close()
+        if "python" in servers:
+            r["peak_rss"]["Python module process (all cases above)"] = servers["python"].close()
         if "torch" in servers:
             r["peak_rss"]["PyTorch baselines process (all cases above)"] = servers["torch"].close()
 

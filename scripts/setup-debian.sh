@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Installs what bertscope needs on Debian 12, from Debian's archive only, in groups, so
 # that each command installs no more than it uses:
-#   scripts/setup-debian.sh            build: compile and run bertscope (scripts/demo.sh)
+#   scripts/setup-debian.sh            build: compile and run bertscope
 #   scripts/setup-debian.sh tests      build + the test suite (scripts/test.sh)
 #   scripts/setup-debian.sh fuzz       build + the fuzz targets (fuzz/run.sh)
+#   scripts/setup-debian.sh python     build + the Python module (-DBERTSCOPE_PYTHON=ON, scripts/demo.sh)
+#   scripts/setup-debian.sh python-tests   its tests and the example notebook's (scripts/test.sh)
 # Installed size on a minimal Debian 12, measured with `apt-get install -s
 # --no-install-recommends` in a fresh chroot (../shared/tools/fresh-debian-check):
 #   compiler and CMake 340 MB, build's libraries +58 MB, tests +656 MB (chromium), fuzz +281 MB.
+#   python +144 MB, python-tests about +500 MB more (matplotlib, the Jupyter kernel; measured
+#   with apt-get install --assume-no in the same chroot).
 set -euo pipefail
 
 build=(
@@ -26,6 +30,19 @@ tests=(
   libgtest-dev               # GoogleTest
   chromium                   # report.html is opened in headless Chromium
 )
+python=(
+  pybind11-dev               # the Python module (python/)
+  python3-dev                # Python's headers, for /usr/bin/python3
+  python3-numpy              # its arrays
+  python3-pandas             # its tables (Result.runs, .summary)
+  python3-venv               # the virtual environment scripts/python-venv.sh makes
+)
+python_tests=(
+  python3-pytest             # the module's tests (python/tests)
+  python3-nbclient           # executes examples/notebooks/*.ipynb
+  python3-ipykernel          # the notebook's kernel
+  python3-matplotlib         # the notebook's figures
+)
 fuzz=(
   clang                      # libFuzzer targets (clang 14); the sanitizer build uses gcc's ASan
   libclang-rt-14-dev         # libFuzzer and clang's ASan/UBSan runtimes
@@ -37,7 +54,9 @@ for group in "$@"; do
   case $group in
     tests) packages+=("${tests[@]}") ;;
     fuzz) packages+=("${fuzz[@]}") ;;
-    *) echo "setup-debian.sh: unknown group '$group' (tests, fuzz)" >&2; exit 1 ;;
+    python) packages+=("${python[@]}") ;;
+    python-tests) packages+=("${python[@]}" "${python_tests[@]}") ;;
+    *) echo "setup-debian.sh: unknown group '$group' (tests, fuzz, python, python-tests)" >&2; exit 1 ;;
   esac
 done
 

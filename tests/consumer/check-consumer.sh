@@ -2,7 +2,8 @@
 # bertscope as a library for another project (run by ctest as consumer.*):
 #   installed   cmake --install BUILD into a fresh prefix; tests/consumer finds it with
 #               find_package(bertscope) and builds the README's example; the installed CLI
-#               finds the installed demo model by itself and agrees with the example;
+#               (and the installed Python module, when built) finds the installed demo model
+#               by itself and agrees with the example;
 #   subproject  tests/consumer adds bertscope's source tree with add_subdirectory() and
 #               builds the example from it (a full build of the engine: minutes).
 # Usage: check-consumer.sh installed|subproject BUILD_DIR SOURCE_DIR
@@ -28,6 +29,15 @@ case $mode in
     # The installed CLI without --model finds the installed demo model beside itself.
     top1=$("$work/prefix/bin/bertscope" predict --top 1 --json "Pay no attention to that man [MASK] the curtain!" |
            grep -o '"token": *"[^"]*"' | head -1 | sed 's/.*"\([^"]*\)"$/\1/')
+    # A build with -DBERTSCOPE_PYTHON=ON installs the Python package too: without a path it
+    # loads the installed demo model, found relative to itself, and predicts what the CLI does.
+    for package in "$work"/prefix/lib/python3*/site-packages; do
+      [ -d "$package/bertscope" ] || continue
+      py_top1=$(PYTHONPATH="$package" /usr/bin/python3 -c 'import bertscope
+print(bertscope.load().predict("Pay no attention to that man [MASK] the curtain!", top=1)[0][0][0])')
+      [ "$py_top1" = "$top1" ] || fail "the installed Python module predicts '$py_top1', bertscope predict '$top1'"
+      echo "installed Python module: $package/bertscope predicts '$py_top1'"
+    done
     ;;
   subproject)
     cmake -S "$source/tests/consumer" -B "$work/build" -DBERTSCOPE_SOURCE_DIR="$source" -DCMAKE_BUILD_TYPE=Release >/dev/null

@@ -1,0 +1,18 @@
+"""bertscope: causal interventions on the hidden states of BERT masked language models.
+
+    import bertscope
+    m = bertscope.load()                       # the demo model; bertscope.load(path) for yours
+    tokens, ids = m.tokenize("a [MASK] b")
+    m.predict("Pay no attention to that man [MASK] the curtain!", top=5)
+    logits, cache = m.run_with_cache(text)     # numpy: [seq, vocab], {site: [seq, width]}
+    logits = m.run_with_hooks(text, {"blocks.3.out": fn})   # fn(name, h) edits h in place
+    r = m.sweep(prompt, "behind", "noise", trials=100)      # r.runs, r.summary: DataFrames
+    r = bertscope.run_spec("examples/noisy-and-shuffled.toml")
+
+Hook sites: Model.hook_sites(); `bertscope hooks` prints what each one is. Errors raise
+bertscope.Error (a ValueError) with the message of the bertscope CLI.
+"""
+from ._bertscope import Error, Model, __version__, load, run_spec
+from ._result import Result, read_csv
+
+__all__ = ["Error", "Model", "Result", "__version__", "load", "read_csv", "run_spec"]

@@ -1,0 +1,82 @@
+"""Type stubs of bertscope's extension module (the docstrings are the module's own: help())."""
+import os
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union, overload
+
+import numpy as np
+import numpy.typing as npt
+
+from ._result import Result
+
+__version__: str
+
+PathLike = Union[str, "os.PathLike[str]"]
+FloatArray = npt.NDArray[np.float32]
+HookFn = Callable[[str, FloatArray], Optional[npt.ArrayLike]]
+Hooks = Union[Mapping[str, HookFn], Sequence[Tuple[str, HookFn]]]
+Progress = Callable[[int, int], None]
+
+class Error(ValueError):
+    """A bad model file, option, prompt or spec, with the CLI's one-line message."""
+
+def load(path: Optional[PathLike] = None, dtype: str = "f32", threads: Optional[int] = None) -> Model:
+    """Load a BertForMaskedLM checkpoint (None: $BERTSCOPE_MODEL, else the demo model)."""
+
+def run_spec(spec: PathLike, out: Optional[PathLike] = None, model: Union[Model, PathLike, None] = None,
+             dtype: str = "f32", threads: Optional[int] = None, progress: Optional[Progress] = None) -> Result:
+    """Run an experiment spec (TOML), as `bertscope run SPEC`."""
+
+class Model:
+    @property
+    def config(self) -> Dict[str, Union[int, float, str, bool]]:
+        """layers, hidden, heads, head_dim, ffn, vocab, max_positions and config.json's fields."""
+    @property
+    def path(self) -> str: ...
+    @property
+    def dtype(self) -> str: ...
+    @property
+    def threads(self) -> int: ...
+    @property
+    def is_demo(self) -> bool: ...
+    def tokenize(self, text: str) -> Tuple[List[str], List[int]]:
+        """Word pieces and ids without [CLS]/[SEP], as `bertscope tokenize --json`."""
+    def encode(self, text: str) -> Tuple[List[str], List[int]]:
+        """Word pieces and ids with [CLS]/[SEP]: the positions of the forward arrays."""
+    def token(self, id: int) -> str: ...
+    def token_id(self, token: str) -> int: ...
+    def predict(self, text: str, top: int = 5) -> List[List[Tuple[str, float]]]:
+        """One list per [MASK]: [(token, probability), ...], most probable first."""
+    def hook_sites(self) -> List[str]: ...
+    @overload
+    def run_with_cache(self, text: str, sites: Union[str, Sequence[str], None] = None,
+                       hooks: Optional[Hooks] = None) -> Tuple[FloatArray, Dict[str, FloatArray]]:
+        """(logits [seq, vocab], {site: [seq, width]})."""
+    @overload
+    def run_with_cache(self, text: Sequence[str], sites: Union[str, Sequence[str], None] = None,
+                       hooks: Optional[Hooks] = None
+                       ) -> Tuple[FloatArray, Dict[str, FloatArray], npt.NDArray[np.int64]]:
+        """(logits [batch, seq, vocab], {site: [batch, seq, width]}, lengths [batch])."""
+    @overload
+    def run_with_hooks(self, text: str, hooks: Hooks) -> FloatArray:
+        """logits [seq, vocab]; each hook fn(name, h) edits h in place or returns a new array."""
+    @overload
+    def run_with_hooks(self, text: Sequence[str], hooks: Hooks) -> Tuple[FloatArray, npt.NDArray[np.int64]]:
+        """(logits [batch, seq, vocab], lengths [batch])."""
+    def sweep(self, prompt: str, target: str, intervention: Union[str, Sequence[str]],
+              layers: Union[str, int, Sequence[int]] = "all", trials: int = 1, seed: int = 0,
+              factor: Optional[float] = None, std_of: str = "vector", other_prompt: Optional[str] = None,
+              positions: Union[str, Sequence[int]] = "mask", site: str = "out", top: int = 5,
+              max_batch_tokens: int = 2048, out: Optional[PathLike] = None,
+              progress: Optional[Progress] = None) -> Result:
+        """An intervention sweep, as `bertscope sweep` with the same options."""
+
+class _RawResult:
+    files: List[str]
+    def runs_csv(self) -> str: ...
+    def summary_csv(self) -> str: ...
+    def distributions_csv(self) -> str: ...
+    def histograms_csv(self) -> str: ...
+    def results_json(self) -> str: ...
+    def header_json(self) -> str: ...
+    def has_sweeps(self) -> bool: ...
+    def has_distributions(self) -> bool: ...
+    def save(self, folder: str) -> List[str]: ...

@@ -1,0 +1,72 @@
+#include "arguments.h"
+
+#include "errors.h"
+
+namespace bertscope::python {
+
+namespace py = pybind11;
+
+std::string path_argument(py::handle value, const char* name) {
+  if (value.is_none()) return "";
+  if (!py::isinstance<py::str>(value) && !py::hasattr(value, "__fspath__")) {
+    throw py::type_error(std::string(name) + " must be a str or os.PathLike, not " +
+                         py::str(py::type::handle_of(value).attr("__name__")).cast<std::string>());
+  }
+  // No shell expands "~" here: do it as one would expect of "~/.cache/huggingface/hub/...".
+  const py::module_ path = py::module_::import("os.path");
+  return path.attr("expanduser")(py::module_::import("os").attr("fspath")(value)).cast<std::string>();
+}
+
+Texts encode_texts(const BertModel& model, py::handle texts) {
+  Texts out;
+  std::vector<std::vector<int>> sequences;
+  const Tokenizer& tokenizer = model.tokenizer();
+  if (py::isinstance<py::str>(texts)) {
+    sequences.push_back(tokenizer.encode(texts.cast<std::string>()).ids);
+  } else if (py::isinstance<py::list>(texts) || py::isinstance<py::tuple>(texts)) {
+    out.single = false;
+    for (py::handle text : texts) {
+      if (!py::isinstance<py::str>(text)) throw py::type_error("texts must be a str or a list of str");
+      sequences.push_back(tokenizer.encode(text.cast<std::string>()).ids);
+    }
+    if (sequences.empty()) fail("no text given: pass a str or a non-empty list of str");
+  } else {
+    throw py::type_error("text must be a str or a list of str");
+  }
+  out.tokens = TokenBatch::padded(sequences, tokenizer.vocab().pad_id());
+  model.validate(out.tokens);
+  return out;
+}
+
+namespace {
+
+// int, numpy integers and anything else with __index__; bool is not a layer.
+bool is_integer(py::handle value) { return PyIndex_Check(value.ptr()) && !PyBool_Check(value.ptr()); }
+long long integer(py::handle value) { return py::int_(py::reinterpret_borrow<py::object>(value)).cast<long long>(); }
+
+std::string join_ints(py::handle list, const char* name) {
+  std::string text;
+  for (py::handle item : list) {
+    if (!is_integer(item)) throw py::type_error(std::string(name) + " must be a str or a list of int");
+    text += (text.empty() ? "" : ",") + std::to_string(integer(item));
+  }
+  if (text.empty()) fail(std::string(name) + " is an empty list");
+  return text;
+}
+
+}  // namespace
+
+std::string layers_argument(py::handle value) {
+  if (py::isinstance<py::str>(value)) return value.cast<std::string>();
+  if (is_integer(value)) return std::to_string(integer(value));
+  if (py::isinstance<py::iterable>(value)) return join_ints(value, "layers");
+  throw py::type_error("layers must be \"all\", a str like \"0-5\", an int or a list of int");
+}
+
+std::string positions_argument(py::handle value) {
+  if (py::isinstance<py::str>(value)) return value.cast<std::string>();
+  if (py::isinstance<py::iterable>(value)) return join_ints(value, "positions");
+  throw py::type_error("positions must be \"mask\", \"all\", a str like \"1,3\" or a list of int");
+}
+
+}  // namespace bertscope::python

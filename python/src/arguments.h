@@ -1,0 +1,29 @@
+#pragma once
+// Python arguments as the engine takes them: paths (str or os.PathLike), one text or a list
+// of texts (one padded batch), layer and position lists. Bad values raise bertscope.Error
+// (or TypeError for a wrong type), naming the argument.
+#include <pybind11/pybind11.h>
+
+#include <string>
+
+#include "model/bert_model.h"
+
+namespace bertscope::python {
+
+// None -> "", str or os.PathLike -> its path, with a leading ~ expanded.
+std::string path_argument(pybind11::handle value, const char* name);
+
+struct Texts {
+  TokenBatch tokens;
+  bool single = true;  // a str, not a list: arrays have no batch dimension
+};
+// A str, or a non-empty list (or tuple) of str: tokenized with [CLS] and [SEP], right-padded
+// with [PAD] to the longest, and checked against the model (length, vocabulary).
+Texts encode_texts(const BertModel& model, pybind11::handle texts);
+
+// "all", "3", "0-5,8", an int, or a list of ints -> the text form the engine parses.
+std::string layers_argument(pybind11::handle value);
+// "mask", "all", "1,3", or a list of ints -> the text form the engine parses.
+std::string positions_argument(pybind11::handle value);
+
+}  // namespace bertscope::python

@@ -1,0 +1,204 @@
+// Model.sweep and bertscope.run_spec: experiments as the CLI's `sweep` and `run` run them,
+// with the same options, results and files. The result goes to Python as a
+// bertscope.Result (python/bertscope/_result.py), which reads its tables from here.
+#include <pybind11/stl.h>
+
+#include "arguments.h"
+#include "demo_model.h"
+#include "errors.h"
+#include "experiments/experiment.h"
+#include "interrupt.h"
+#include "module.h"
+#include "reports/experiment_files.h"
+#include "reports/output_folder.h"
+
+namespace bertscope::python {
+
+namespace {
+
+// An experiment's result with what its files need: the model (vocabulary, config) and how
+// it was run. Its tables are rendered by the functions that write the CLI's files.
+struct RawResult {
+  ExperimentResult result;
+  std::shared_ptr<const Model> model;
+  RunContext context;
+  std::vector<std::string> files;  // written by the call that ran it (out=...)
+
+  // results.json without its runs and summary: model, options, prompts and their clean
+  // predictions, cheap to read whatever the number of trials.
+  std::string header_json() const {
+    ExperimentResult header{result.spec, result.model_dir, {}, {}};
+    for (const SweepResult& sweep : result.sweeps) header.sweeps.push_back({sweep.prompt, sweep.clean, {}, {}});
+    nlohmann::json json = experiment_json(header, *model->bert, context);
+    json.erase("runs");
+    json.erase("summary");
+    return json.dump();
+  }
+
+  std::vector<std::string> save(const std::string& folder) const {
+    OutputFolder out(folder);
+    std::vector<std::string> written;
+    {
+      py::gil_scoped_release release;
+      written = write_experiment_files(out.path(), result, *model->bert, context);
+    }
+    out.commit();
+    return written;
+  }
+};
+
+std::string repr_of(py::handle value) { return py::repr(value).cast<std::string>(); }
+
+// Runs `spec` as `bertscope run_and_report` does: an unusable out folder fails before the
+// run, the files are written only when all of it succeeded.
+py::object run(const std::shared_ptr<const Model>& model, const ExperimentSpec& spec, const std::string& out,
+               py::object progress, std::string command) {
+  spec.validate();
+  std::optional<OutputFolder> folder;
+  if (!out.empty()) folder.emplace(out);
+  auto raw = std::make_unique<RawResult>();
+  raw->model = model;
+  raw->context = RunContext{std::move(command), model->demo, model->dtype};
+  PythonProgress meter(std::move(progress), static_cast<int64_t>(spec.prompts.size()));
+  {
+    py::gil_scoped_release release;
+    model->use_threads();
+    raw->result = run_experiment(*model->bert, spec, meter.fn());
+    if (folder) raw->files = write_experiment_files(folder->path(), raw->result, *model->bert, raw->context);
+  }
+  if (folder) folder->commit();
+  return py::module_::import("bertscope._result").attr("Result")(py::cast(std::move(raw)));
+}
+
+py::object sweep(const std::shared_ptr<Model>& model, const std::string& prompt, const std::string& target,
+                 const py::object& intervention, const py::object& layers, int trials, const py::object& seed,
+                 const py::object& factor, const std::string& std_of, const py::object& other_prompt,
+                 const py::object& positions, const std::string& site, int top, int max_batch_tokens,
+                 const py::object& out, py::object progress) {
+  std::vector<std::string> kinds;
+  if (py::isinstance<py::str>(intervention)) {
+    kinds.push_back(intervention.cast<std::string>());
+  } else {
+    for (py::handle kind : intervention) {
+      if (!py::isinstance<py::str>(kind)) throw py::type_error("intervention must be a str or a list of str");
+      kinds.push_back(kind.cast<std::string>());
+    }
+    if (kinds.empty()) fail("intervention is an empty list");
+  }
+  ExperimentSpec spec;
+  spec.name = "sweep-" + kinds.front();
+  for (const std::string& name : kinds) {
+    // The messages of `bertscope sweep` for the same options.
+    const auto kind = InterventionSpec::parse_kind(name);
+    if (!kind) fail("--intervention '" + name + "' is not one of shuffle, noise, scale, zero, skip, mix, patch");
+    InterventionSpec s = InterventionSpec::of_kind(*kind);
+    if (!factor.is_none()) s.factor = factor.cast<double>();
+    if (std_of == "vector") s.std_of = NoiseScale::Vector;
+    else if (std_of == "layer") s.std_of = NoiseScale::Layer;
+    else if (std_of == "absolute") s.std_of = NoiseScale::Absolute;
+    else fail("std_of '" + std_of + "' is not one of vector, layer, absolute");
+    s.other_prompt = other_prompt.is_none() ? "" : other_prompt.cast<std::string>();
+    s.positions = Positions::parse(positions_argument(positions));
+    spec.interventions.push_back(s);
+  }
+  if (kinds.size() > 1) spec.name = "sweep";
+  // The CLI's --seed takes any unsigned 64-bit number.
+  const py::int_ seed_int(seed);
+  if (seed_int < py::int_(0) || seed_int > py::int_(UINT64_MAX)) fail("seed must be an integer from 0 to 2**64 - 1");
+  const auto seed_value = seed_int.cast<unsigned long long>();
+  if (max_batch_tokens < 1) fail("max_batch_tokens must be at least 1");
+  spec.prompts = {{prompt, target}};
+  spec.layers = layers_argument(layers);
+  spec.site = parse_edit_site(site);
+  spec.trials = trials;
+  spec.seed = static_cast<uint64_t>(seed_value);
+  spec.top_k = top;
+  spec.max_batch_tokens = max_batch_tokens;
+  const std::string out_path = path_argument(out, "out");
+  spec.out = out_path;
+  std::string command = "python: Model.sweep(" + repr_of(py::str(prompt)) + ", " + repr_of(py::str(target)) + ", " +
+                        repr_of(intervention) + ", layers=" + repr_of(layers) + ", trials=" + std::to_string(trials) +
+                        ", seed=" + std::to_string(seed_value) + ", factor=" + repr_of(factor) + ", std_of=" +
+                        repr_of(py::str(std_of)) + ", other_prompt=" + repr_of(other_prompt) + ", positions=" +
+                        repr_of(positions) + ", site=" + repr_of(py::str(site)) + ", top=" + std::to_string(top) + ")";
+  return run(model, spec, out_path, std::move(progress), std::move(command));
+}
+
+py::object run_spec(const py::object& spec_path, const py::object& out, const py::object& model_arg,
+                    const std::string& dtype, const py::object& threads, py::object progress) {
+  const std::string path = path_argument(spec_path, "spec");
+  ExperimentSpec spec = ExperimentSpec::load_toml(path);
+  const std::string out_path = path_argument(out, "out");
+  spec.out = out_path;
+  std::shared_ptr<Model> model;
+  if (py::isinstance<Model>(model_arg)) {
+    model = model_arg.cast<std::shared_ptr<Model>>();
+  } else {
+    // A model folder given here wins over the spec's own `model`, as --model does.
+    std::string folder = path_argument(model_arg, "model");
+    if (folder.empty()) folder = spec.model;
+    model = py::module_::import("bertscope._bertscope")
+                .attr("load")(folder.empty() ? py::object(py::none()) : py::object(py::str(folder)), dtype, threads)
+                .cast<std::shared_ptr<Model>>();
+  }
+  std::string command = "python: bertscope.run_spec(" + repr_of(py::str(path)) + ", out=" + repr_of(out) + ")";
+  return run(model, spec, out_path, std::move(progress), std::move(command));
+}
+
+}  // namespace
+
+void bind_experiment(py::module_& m, py::class_<Model, std::shared_ptr<Model>>& cls) {
+  py::class_<RawResult>(m, "_RawResult", "An experiment's result as the engine holds it (use bertscope.Result)")
+      .def("runs_csv", [](const RawResult& r) { return runs_csv(r.result, *r.model->bert); })
+      .def("summary_csv", [](const RawResult& r) { return summary_csv(r.result, *r.model->bert); })
+      .def("distributions_csv", [](const RawResult& r) { return distributions_csv(r.result); })
+      .def("histograms_csv", [](const RawResult& r) { return histograms_csv(r.result); })
+      .def("results_json", [](const RawResult& r) { return experiment_json(r.result, *r.model->bert, r.context).dump(); })
+      .def("header_json", &RawResult::header_json)
+      .def("has_sweeps", [](const RawResult& r) { return !r.result.sweeps.empty(); })
+      .def("has_distributions", [](const RawResult& r) { return !r.result.distributions.empty(); })
+      .def_readonly("files", &RawResult::files)
+      .def("save", &RawResult::save, py::arg("folder"));
+
+  cls.def("sweep", &sweep, py::arg("prompt"), py::arg("target"), py::arg("intervention"), py::arg("layers") = "all",
+          py::arg("trials") = 1, py::arg("seed") = 0, py::arg("factor") = py::none(), py::arg("std_of") = "vector",
+          py::arg("other_prompt") = py::none(), py::arg("positions") = "mask", py::arg("site") = "out",
+          py::arg("top") = 5, py::arg("max_batch_tokens") = 2048, py::arg("out") = py::none(),
+          py::arg("progress") = py::none(),
+          R"doc(An intervention sweep, as `bertscope sweep` with the same options.
+
+For each block L in layers and each trial, edit the activations at the site of block L
+(at the [MASK] by default), run the rest of the model and read the prediction at the
+[MASK]. shuffle and noise run `trials` seeded trials per layer (the same seed gives the
+same draws on any thread count); the others run once.
+
+prompt: text with exactly one [MASK]; target: a word that is one vocabulary entry.
+intervention: shuffle, noise, scale, zero, skip, mix or patch, or a list of them (run
+    in one sweep, with the same options).
+layers: "all", "0-5", "0,4,8-11", an int or a list of ints (0-based blocks).
+factor: noise: std multiplier (default 2); scale: factor (0.5); mix: weight of own state (0.5).
+std_of: noise std from "vector" (the edited vector's, as h.std()), "layer" or "absolute".
+other_prompt: mix and patch: the prompt whose state is mixed or patched in.
+positions: "mask", "all", "1,3" or a list of ints ([CLS] is 0).
+site: out (block output), attn.context, attn.out, ln1.out, mlp.post or mlp.out.
+top: top-k tokens recorded per trial. max_batch_tokens: rows per batched pass (memory).
+out: a folder to write the CLI's files to (results.json, runs.csv, summary.csv, figures,
+    report.html); None writes nothing (Result.save writes them later).
+progress: None or fn(done, total), called with the GIL between batches.
+
+The GIL is released while it runs; Ctrl-C (KeyboardInterrupt) stops it between batches, as
+does an exception raised by progress. Returns a bertscope.Result.)doc");
+
+  m.def("run_spec", &run_spec, py::arg("spec"), py::arg("out") = py::none(), py::arg("model") = py::none(),
+        py::arg("dtype") = "f32", py::arg("threads") = py::none(), py::arg("progress") = py::none(),
+        R"doc(Run an experiment spec (TOML, see examples/*.toml), as `bertscope run SPEC`.
+
+out: a folder to write the CLI's files to; None writes nothing (Result.save writes them later).
+model: a loaded bertscope.Model, or a model folder; None: the spec's `model`, else
+    $BERTSCOPE_MODEL, else the demo model. dtype and threads apply when it is loaded here.
+progress: None or fn(done, total), called between batches.
+
+Returns a bertscope.Result.)doc");
+}
+
+}  // namespace bertscope::python

@@ -1,0 +1,78 @@
+#include "hook_sites.h"
+
+#include <fnmatch.h>
+
+#include <algorithm>
+
+#include "errors.h"
+
+namespace bertscope::python {
+
+namespace {
+
+const char* const kSiteList = "embed.out, blocks.{L}.attn.context, blocks.{L}.attn.out, blocks.{L}.ln1.out, "
+                              "blocks.{L}.mlp.post, blocks.{L}.mlp.out, blocks.{L}.out";
+
+std::vector<std::string> parts_of(const std::string& name) {
+  std::vector<std::string> parts;
+  size_t begin = 0;
+  for (size_t dot = name.find('.'); dot != std::string::npos; begin = dot + 1, dot = name.find('.', begin)) {
+    parts.push_back(name.substr(begin, dot - begin));
+  }
+  parts.push_back(name.substr(begin));
+  return parts;
+}
+
+// Whether site name parts [n, end) match pattern parts [p, end): fnmatch within a part, and
+// "**" for any number of parts (none included).
+bool matches(const std::vector<std::string>& pattern, size_t p, const std::vector<std::string>& name, size_t n) {
+  if (p == pattern.size()) return n == name.size();
+  if (pattern[p] == "**") {
+    for (size_t skip = n; skip <= name.size(); ++skip) {
+      if (matches(pattern, p + 1, name, skip)) return true;
+    }
+    return false;
+  }
+  return n < name.size() && fnmatch(pattern[p].c_str(), name[n].c_str(), 0) == 0 && matches(pattern, p + 1, name, n + 1);
+}
+
+std::string blocks_of(const BertModel& model) {
+  return std::to_string(model.layers()) + " blocks (blocks.0 to blocks." + std::to_string(model.layers() - 1) + ")";
+}
+
+}  // namespace
+
+std::vector<HookSite> resolve_sites(const BertModel& model, const std::vector<std::string>& patterns) {
+  const std::vector<HookSite> all = HookSite::all(model.layers());
+  std::vector<bool> chosen(all.size(), false);
+  for (const std::string& pattern : patterns) {
+    if (pattern.find_first_of("*?[") != std::string::npos) {
+      const std::vector<std::string> pattern_parts = parts_of(pattern);
+      bool matched = false;
+      for (size_t i = 0; i < all.size(); ++i) {
+        if (matches(pattern_parts, 0, parts_of(all[i].name()), 0)) chosen[i] = matched = true;
+      }
+      if (!matched) fail("hook site pattern '" + pattern + "' matches no site of this model, which has " + blocks_of(model) +
+                         "; the sites are " + kSiteList);
+      continue;
+    }
+    const auto site = HookSite::parse(pattern);
+    if (!site) fail("'" + pattern + "' is not a hook site; the sites are " + kSiteList + " (bertscope hooks explains them)");
+    // The engine's message for a hook beyond the last block (BertModel::validate).
+    if (site->layer >= model.layers()) fail("hook site " + site->name() + " does not exist: the model has " + blocks_of(model));
+    chosen[static_cast<size_t>(std::find(all.begin(), all.end(), *site) - all.begin())] = true;
+  }
+  std::vector<HookSite> out;
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (chosen[i]) out.push_back(all[i]);
+  }
+  return out;
+}
+
+std::vector<HookSite> residual_sites(const BertModel& model) {
+  std::vector<HookSite> sites{HookSite::embed_out()};
+  for (int layer = 0; layer < model.layers(); ++layer) sites.push_back(HookSite::block_out(layer));
+  return sites;
+}
+
+}  // namespace bertscope::python

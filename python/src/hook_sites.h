@@ -1,0 +1,21 @@
+#pragma once
+// Which hook sites a Python call means: names ("blocks.3.mlp.post") or glob patterns matched
+// part by part, the parts being what the dots separate: "*", "?" and "[...]" match within
+// one part, "**" any number of parts. "blocks.*.out" is every block output (not
+// blocks.3.attn.out), "blocks.1?.attn.*" both attention sites of blocks 10-19,
+// "blocks.2.**" every site of block 2, "**" every site.
+#include <string>
+#include <vector>
+
+#include "model/bert_model.h"
+#include "model/hook_site.h"
+
+namespace bertscope::python {
+
+// The sites `patterns` name, in forward order, each once. Throws Error for an unknown name,
+// a block beyond the model's last, or a pattern that matches nothing.
+std::vector<HookSite> resolve_sites(const BertModel& model, const std::vector<std::string>& patterns);
+// embed.out and every block output: hidden_states[0..layers] of HuggingFace.
+std::vector<HookSite> residual_sites(const BertModel& model);
+
+}  // namespace bertscope::python

@@ -1,0 +1,13 @@
+// The extension module bertscope._bertscope; python/bertscope/__init__.py is its front.
+#include "module.h"
+
+PYBIND11_MODULE(_bertscope, m) {
+  using namespace bertscope::python;
+  m.doc() = "bertscope's engine: BERT masked-LM forward passes with hooks, intervention sweeps, experiment specs";
+  m.attr("__version__") = BERTSCOPE_VERSION;
+  register_errors(m);
+  py::class_<Model, std::shared_ptr<Model>> model(m, "Model");
+  bind_model(m, model);
+  bind_forward(model);
+  bind_experiment(m, model);
+}

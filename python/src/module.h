@@ -1,0 +1,42 @@
+#pragma once
+// The pieces of the Python module `bertscope._bertscope`, one concept per file:
+//   errors.cpp      bertscope.Error (a ValueError) with the CLI's one-line message
+//   demo_model.cpp  where the shipped demo model lies, relative to this module
+//   arrays.cpp      numpy arrays that take over C++ buffers (no second copy)
+//   interrupt.cpp   the progress callback that lets Ctrl-C and Python callbacks stop a sweep
+//   model.cpp       bertscope.Model: load, config, tokenize, encode, predict
+//   arguments.cpp   Python arguments: paths, one text or a list (a padded batch), layers
+//   hook_sites.cpp  site names and glob patterns -> hook sites of a model
+//   forward.cpp     run_with_cache and run_with_hooks
+//   experiment.cpp  Model.sweep and run_spec: experiments, their results and files
+//   module.cpp      the module definition
+#include <pybind11/pybind11.h>
+
+#include <memory>
+#include <string>
+
+#include "model/bert_model.h"
+
+namespace bertscope::python {
+
+namespace py = pybind11;
+
+// A loaded model as Python holds it: shared, so that a Result keeps it alive.
+struct Model {
+  std::shared_ptr<const BertModel> bert;
+  std::string path;   // as resolved: the folder given, $BERTSCOPE_MODEL or the demo model
+  std::string dtype;  // "f32" or "bf16"
+  int threads = 0;    // 0: OpenMP's default (OMP_NUM_THREADS or all cores)
+  bool demo = false;  // the shipped demo model, not a real BERT
+
+  // OpenMP's thread count is per calling thread: every call that computes sets it again, so
+  // a model used from another Python thread keeps its setting.
+  void use_threads() const;
+};
+
+void register_errors(py::module_& m);
+void bind_model(py::module_& m, py::class_<Model, std::shared_ptr<Model>>& cls);
+void bind_forward(py::class_<Model, std::shared_ptr<Model>>& cls);
+void bind_experiment(py::module_& m, py::class_<Model, std::shared_ptr<Model>>& cls);
+
+}  // namespace bertscope::python

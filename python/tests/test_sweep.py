@@ -1,0 +1,257 @@
+"""Model.sweep and bertscope.run_spec: the same runs, tables and files as the CLI's `sweep` and
+`run`; the GIL is released; Ctrl-C and progress callbacks stop a sweep; errors as the CLI's."""
+import json
+import os
+import signal
+import threading
+import time
+
+import pandas as pd
+import pytest
+
+import bertscope
+from conftest import DEMO_MODEL, PROMPT, SOURCE_DIR, cli_error, reference_model_dir, run_cli
+
+OTHER = "Pay no attention to that woman [MASK] the curtain!"
+
+# (Model.sweep keyword arguments, the same options for `bertscope sweep`)
+SWEEPS = [
+    (dict(intervention="noise", trials=5, seed=3), ["--intervention", "noise", "--trials", "5", "--seed", "3"]),
+    (dict(intervention="shuffle", trials=3, layers=[1, 3], top=7),
+     ["--intervention", "shuffle", "--trials", "3", "--layers", "1,3", "--top", "7"]),
+    (dict(intervention="noise", trials=4, factor=1.5, std_of="layer", site="mlp.post", positions="all"),
+     ["--intervention", "noise", "--trials", "4", "--factor", "1.5", "--std-of", "layer", "--site", "mlp.post",
+      "--positions", "all"]),
+    (dict(intervention="mix", factor=0.3, other_prompt=OTHER, layers="0-2"),
+     ["--intervention", "mix", "--factor", "0.3", "--other-prompt", OTHER, "--layers", "0-2"]),
+    (dict(intervention="scale", site="attn.out", positions=[1, 7], layers=2),
+     ["--intervention", "scale", "--site", "attn.out", "--positions", "1,7", "--layers", "2"]),
+    (dict(intervention="skip"), ["--intervention", "skip"]),
+]
+
+
+@pytest.fixture(scope="module")
+def cli_sweeps(tmp_path_factory, demo):
+    """Each sweep of SWEEPS run by the CLI, with the demo model's thread count."""
+    folders = []
+    for i, (_, args) in enumerate(SWEEPS):
+        out = tmp_path_factory.mktemp(f"cli-sweep-{i}")
+        run_cli("sweep", "--quiet", "--threads", str(demo.threads), "--prompt", PROMPT, "--target", "behind", *args,
+                "--out", str(out))
+        folders.append(out)
+    return folders
+
+
+@pytest.mark.parametrize("case", range(len(SWEEPS)))
+def test_sweep_equals_the_cli_runs_and_summary(demo, cli_sweeps, case):
+    kwargs, _ = SWEEPS[case]
+    folder = cli_sweeps[case]
+    r = demo.sweep(PROMPT, "behind", **kwargs)
+    for table, frame in (("runs", r.runs), ("summary", r.summary)):
+        path = folder / f"{table}.csv"
+        # The same text the CLI wrote (the writers are shared), so the same frame as it read.
+        assert getattr(r._raw, f"{table}_csv")() == path.read_text()
+        pd.testing.assert_frame_equal(frame, bertscope.read_csv(path))
+        # And the columns and numbers pandas' plain read_csv gives for the CLI's file.
+        plain = pd.read_csv(path)
+        assert list(frame.columns) == list(plain.columns)
+        numeric = plain.select_dtypes("number").columns
+        pd.testing.assert_frame_equal(frame[numeric], plain[numeric], check_dtype=False)
+    with open(folder / "results.json") as f:
+        cli = json.load(f)
+    ours = r.results
+    assert ours["command"].startswith("python: Model.sweep(")
+    for key in ("command",):
+        del cli[key], ours[key]
+    assert ours == cli
+    assert r.clean == cli["clean"]
+    assert r.prompts == cli["prompts"]
+
+
+def test_the_clean_prediction_is_the_models_own(demo):
+    r = demo.sweep(PROMPT, "behind", "zero", layers=0, top=5)
+    clean = r.clean
+    assert set(clean) >= {"target_logsoftmax", "target_prob", "target_rank", "loss", "top", "top_log_probs"}
+    predicted = demo.predict(PROMPT, top=5)[0]
+    assert clean["top"] == [t for t, _ in predicted]
+    assert clean["loss"] == pytest.approx(-clean["target_logsoftmax"])
+    assert list(r.runs["layer"]) == [0] and len(r.summary) == 1
+
+
+def test_several_interventions_in_one_sweep(demo):
+    r = demo.sweep(PROMPT, "behind", ["shuffle", "noise"], trials=2)
+    layers = demo.config["layers"]
+    assert list(r.runs["intervention"]) == ["shuffle"] * 2 * layers + ["noise"] * 2 * layers
+    assert list(r.summary["intervention"]) == ["shuffle"] * layers + ["noise"] * layers
+
+
+def test_run_spec_equals_bertscope_run_and_writes_the_same_files(demo, tmp_path):
+    spec = os.path.join(SOURCE_DIR, "examples", "noisy-and-shuffled.toml")
+    cli_out, py_out = tmp_path / "cli", tmp_path / "py"
+    run_cli("run", "--quiet", "--threads", str(demo.threads), spec, "--out", str(cli_out))
+    r = bertscope.run_spec(spec, out=py_out, model=demo)
+    assert sorted(os.path.basename(f) for f in r.files) == sorted(os.listdir(cli_out))
+    for name in ("runs.csv", "summary.csv", "distributions.csv", "histograms.csv"):
+        assert (py_out / name).read_text() == (cli_out / name).read_text(), name
+    pd.testing.assert_frame_equal(r.runs, bertscope.read_csv(cli_out / "runs.csv"))
+    pd.testing.assert_frame_equal(r.distributions, bertscope.read_csv(cli_out / "distributions.csv"))
+    pd.testing.assert_frame_equal(r.histograms, bertscope.read_csv(cli_out / "histograms.csv"))
+    assert r.options["trials"] == 100 and r.model["demo_model"]
+    assert "noisy-and-shuffled" in repr(r)
+    # Without out=, nothing is written until save().
+    again = bertscope.run_spec(spec, model=demo)
+    assert again.files == []
+    written = again.save(tmp_path / "later")
+    assert sorted(os.path.basename(f) for f in written) == sorted(os.listdir(cli_out))
+    assert (tmp_path / "later" / "summary.csv").read_text() == (cli_out / "summary.csv").read_text()
+
+
+def test_run_spec_loads_the_model_itself(tmp_path):
+    spec = tmp_path / "spec.toml"
+    spec.write_text('name = "tiny"\ntrials = 2\n[[prompts]]\ntext = "a [MASK] b"\ntarget = "the"\n'
+                    '[[interventions]]\nkind = "noise"\n')
+    r = bertscope.run_spec(str(spec), model=reference_model_dir("tiny-fp32"))
+    assert r.model["config"]["num_hidden_layers"] == 2
+    assert len(r.runs) == 2 * 2 and r.distributions is None
+    r = bertscope.run_spec(spec)
+    assert os.path.samefile(r.model["path"], DEMO_MODEL)
+
+
+def test_read_csv_keeps_tokens_that_look_like_missing_values():
+    import io
+    text = ("prompt,intervention,label,layer,trial,target_logsoftmax,target_prob,target_rank,loss,kl_from_clean,"
+            "top1,top1_is_punctuation,noise_std,top\n0,noise,noise x2,0,0,nan,0.5,1,inf,0,null,0,0,null nan na\n")
+    frame = bertscope._result._frame(text)
+    assert frame.loc[0, "top1"] == "null" and frame.loc[0, "top"] == "null nan na"
+    assert pd.isna(frame.loc[0, "target_logsoftmax"]) and frame.loc[0, "loss"] == float("inf")
+    assert frame["layer"].dtype.kind == "i"
+    del io
+
+
+def test_the_gil_is_released_during_a_sweep(demo):
+    # A second Python thread counts while the sweep runs: it can only do so if the sweep
+    # does not hold the GIL.
+    counter = [0]
+    stop = threading.Event()
+
+    def count():
+        while not stop.is_set():
+            counter[0] += 1
+
+    thread = threading.Thread(target=count)
+    thread.start()
+    try:
+        time.sleep(0.05)
+        before = counter[0]
+        start = time.perf_counter()
+        demo.sweep(PROMPT, "behind", "noise", trials=300)
+        elapsed = time.perf_counter() - start
+        during = counter[0] - before
+    finally:
+        stop.set()
+        thread.join()
+    assert elapsed > 0.2, "the sweep is too short to tell"
+    assert during > 10000, f"the other thread counted only {during} in {elapsed:.2f} s of sweep"
+
+
+def test_ctrl_c_interrupts_a_long_sweep(demo):
+    # SIGINT (what Ctrl-C or Jupyter's interrupt button sends) during the sweep: it stops at
+    # the next batch with KeyboardInterrupt, long before the end.
+    done = []
+    first_batch = threading.Event()
+
+    def progress(d, total):
+        done.append((d, total))
+        first_batch.set()
+
+    def interrupt():
+        first_batch.wait(30)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    killer = threading.Thread(target=interrupt)
+    killer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            demo.sweep(PROMPT, "behind", "noise", trials=200000, max_batch_tokens=256, progress=progress)
+    finally:
+        killer.join()
+    last, total = done[-1]
+    assert last < total / 10, f"it ran {last} of {total} trials"
+
+
+def test_an_exception_in_the_progress_callback_stops_the_sweep(demo, tmp_path):
+    calls = []
+
+    def progress(d, total):
+        calls.append(d)
+        if len(calls) == 2:
+            raise RuntimeError("enough")
+
+    out = tmp_path / "never"
+    with pytest.raises(RuntimeError, match="enough"):
+        demo.sweep(PROMPT, "behind", "noise", trials=100, max_batch_tokens=64, out=out, progress=progress)
+    assert len(calls) == 2
+    assert not out.exists()  # as the CLI: a failed run leaves no output folder behind
+
+
+def test_progress_counts_every_trial(demo):
+    seen = []
+    demo.sweep(PROMPT, "behind", ["noise", "zero"], trials=30, max_batch_tokens=100,
+               progress=lambda d, t: seen.append((d, t)))
+    total = demo.config["layers"] * 31
+    assert seen[-1] == (total, total)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_out_writes_the_cli_files(demo, tmp_path, cli_sweeps):
+    r = demo.sweep(PROMPT, "behind", "noise", trials=5, seed=3, out=tmp_path / "noise")
+    assert sorted(os.listdir(tmp_path / "noise")) == sorted(os.listdir(cli_sweeps[0]))
+    assert sorted(r.files) == sorted(str(tmp_path / "noise" / n) for n in os.listdir(tmp_path / "noise"))
+    assert (tmp_path / "noise" / "runs.csv").read_text() == (cli_sweeps[0] / "runs.csv").read_text()
+
+
+BAD = [
+    (dict(prompt="Pay no attention to that man behind the curtain!"), []),
+    (dict(prompt="[MASK] and [MASK]"), []),
+    (dict(target="unbelievably"), []),
+    (dict(target="\u2603"), []),
+    (dict(intervention="blur"), []),
+    (dict(intervention="mix"), []),
+    (dict(layers="7"), ["--layers", "7"]),
+    (dict(layers="2-x"), ["--layers", "2-x"]),
+    (dict(site="mlp.nothing"), ["--site", "mlp.nothing"]),
+    (dict(positions="first"), ["--positions", "first"]),
+    (dict(intervention="noise", std_of="absolute", factor=-1.0), ["--std-of", "absolute", "--factor", "-1"]),
+]
+
+
+@pytest.mark.parametrize("case", range(len(BAD)))
+def test_errors_carry_the_cli_message(demo, case, tmp_path):
+    kwargs, extra = BAD[case]
+    options = dict(prompt=PROMPT, target="behind", intervention="zero")
+    options.update(kwargs)
+    with pytest.raises(bertscope.Error) as e:
+        demo.sweep(**options)
+    args = ["sweep", "--prompt", options["prompt"], "--target", options["target"], "--intervention",
+            options["intervention"], *extra, "--out", str(tmp_path / "out")]
+    assert str(e.value) == cli_error(*args)
+
+
+def test_an_unusable_out_folder_fails_before_the_sweep_with_the_cli_message(demo, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    out = blocker / "out"
+    start = time.perf_counter()
+    with pytest.raises(bertscope.Error) as e:
+        demo.sweep(PROMPT, "behind", "noise", trials=100000, out=out)
+    assert time.perf_counter() - start < 5
+    assert str(e.value) == cli_error("sweep", "--prompt", PROMPT, "--target", "behind", "--intervention", "noise",
+                                     "--out", str(out))
+
+
+def test_a_bad_spec_has_the_cli_message(tmp_path):
+    spec = tmp_path / "spec.toml"
+    spec.write_text("trails = 3\n")
+    with pytest.raises(bertscope.Error) as e:
+        bertscope.run_spec(spec)
+    assert str(e.value) == cli_error("run", str(spec))
