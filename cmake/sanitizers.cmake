@@ -32,5 +32,6 @@ if(BERTSCOPE_SANITIZE)
   add_library(bertscope_sanitizer_options OBJECT ${CMAKE_CURRENT_LIST_DIR}/sanitizer_default_options.cpp)
   target_compile_definitions(bertscope_sanitizer_options PRIVATE
     BERTSCOPE_LSAN_SUPPRESSIONS="${PROJECT_SOURCE_DIR}/scripts/lsan.supp")
-  link_libraries(bertscope_sanitizer_options)
+  # BUILD_INTERFACE: the options belong to this build's executables, never to an installed package.
+  link_libraries($<BUILD_INTERFACE:bertscope_sanitizer_options>)
 endif()
