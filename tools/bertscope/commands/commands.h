@@ -39,5 +39,7 @@ void add_sweep_command(CLI::App& app);
 void add_stats_command(CLI::App& app);
 void add_run_command(CLI::App& app);
 void add_hooks_command(CLI::App& app);
+void add_patch_grid_command(CLI::App& app);
+void add_lens_command(CLI::App& app);
 
 }  // namespace bertscope::cli
