@@ -16,7 +16,8 @@ void attention_with_sites(const Hooks& hooks, int layer, float* qkv, const int* 
 
 // attn.out when blocks.{layer}.attn.head_out is hooked: each head's term of the output
 // projection ([rows, heads, hidden]: the projection of that head's slice of the context,
-// without the bias), the hook, then the sum over heads plus the bias into `attn` [rows, hidden].
+// without the bias), the hook, then the sum over heads plus the bias into `attn` [rows, hidden]
+// when the hook edited them (else the usual projection of the context, so reading changes nothing).
 void attention_output_by_head(const Hooks& hooks, int layer, const Linear& output, const float* context, int batch,
                               int queries, int heads, int head_dim, float* attn);
 
