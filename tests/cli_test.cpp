@@ -206,6 +206,12 @@ TEST(CliInside, PatchGridAndLensWriteTidyFilesAndFigures) {
   EXPECT_EQ(csv.substr(0, csv.find('\n')), "site,layer,position,token,head,metric,normalized");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 2 * 4 * 12);
   EXPECT_NE(grid.out.find("cells: normalized (0 = corrupted, 1 = clean)"), std::string::npos) << grid.out;
+  for (const char* figure : {"grid/patch-grid-out.svg", "grid/patch-grid-mlp-out.svg"}) {
+    const std::string svg = test::read_bytes(dir.file(figure));
+    EXPECT_NE(svg.find("<svg"), std::string::npos) << figure;
+    EXPECT_NE(svg.find("curtain"), std::string::npos) << figure;  // the tokens label the columns
+  }
+  EXPECT_EQ(test::read_bytes(dir.file("grid/patch-grid-out.png")).substr(1, 3), "PNG");
 
   const auto heads = run_cli({"patch-grid", "--model", model, "--prompt", kPrompt, "--other-prompt",
                               "Pay no attention to this dog [MASK] the window!", "--target", "the", "--heads", "--out",
@@ -215,6 +221,7 @@ TEST(CliInside, PatchGridAndLensWriteTidyFilesAndFigures) {
   EXPECT_EQ(by_head["metric"], "target_logprob");
   EXPECT_EQ(by_head["cells"].size(), 4u * 8u);
   EXPECT_EQ(by_head["cells"][9]["head"], 1);
+  EXPECT_TRUE(fs::exists(dir.file("heads/patch-grid-heads.svg")));
 
   const auto lens = run_cli({"lens", "--model", model, "--prompt", kPrompt, "--target", "the", "--top", "3", "--out",
                              dir.file("lens")});

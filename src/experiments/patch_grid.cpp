@@ -34,6 +34,7 @@ PatchGridResult run_patch_grid(const BertModel& model, const PatchGridRequest& r
                 std::to_string(result.corrupted.ids.size()) +
                 " (with [CLS] and [SEP]): patching copies position by position, so they need the same length");
   }
+  result.foil = request.foil;
   if (!request.foil.empty()) result.foil_id = MaskedPrompt::prepare(model, request.clean_prompt, request.foil).target_id;
   result.metric_name = request.foil.empty() ? "target_logprob" : "logit_diff";
   const std::vector<SiteKind> sites = request.heads ? std::vector<SiteKind>{SiteKind::AttnZ} : request.sites;

@@ -33,6 +33,7 @@ struct PatchCell {
 
 struct PatchGridResult {
   MaskedPrompt clean, corrupted;
+  std::string foil;  // empty without a foil
   int foil_id = -1;
   std::string metric_name;  // "logit_diff" or "target_logprob"
   double clean_metric = 0.0, corrupted_metric = 0.0;

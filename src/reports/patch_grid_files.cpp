@@ -1,7 +1,11 @@
 #include "reports/patch_grid_files.h"
 
+#include <cmath>
+
 #include "experiments/experiment.h"
 #include "reports/csv_table.h"
+#include "reports/figure_heatmap.h"
+#include "reports/figure_parts.h"
 
 namespace bertscope {
 
@@ -18,7 +22,6 @@ json prompt_json(const MaskedPrompt& p) {
 }  // namespace
 
 json patch_grid_json(const PatchGridResult& r, const BertModel& model, const RunContext& context) {
-  const Vocab& vocab = model.tokenizer().vocab();
   json cells = json::array();
   for (const PatchCell& c : r.cells) {
     json cell = {{"site", site_label(c.site)}, {"layer", c.layer}, {"metric", c.metric}, {"normalized", c.normalized}};
@@ -35,7 +38,7 @@ json patch_grid_json(const PatchGridResult& r, const BertModel& model, const Run
           {"clean", prompt_json(r.clean)},
           {"corrupted", prompt_json(r.corrupted)},
           {"target", {{"word", r.clean.target}, {"id", r.clean.target_id}}},
-          {"foil", r.foil_id >= 0 ? json{{"word", vocab.token(r.foil_id)}, {"id", r.foil_id}} : json(nullptr)},
+          {"foil", r.foil_id >= 0 ? json{{"word", r.foil}, {"id", r.foil_id}} : json(nullptr)},
           {"metric", r.metric_name},
           {"metric_meaning", r.foil_id >= 0 ? "logit[target] - logit[foil] at the [MASK]"
                                             : "log_softmax[target] at the [MASK]"},
@@ -60,9 +63,52 @@ std::string patch_grid_csv(const PatchGridResult& r) {
   return csv.text();
 }
 
+std::vector<PatchGridFigure> patch_grid_heatmaps(const PatchGridResult& r, int layers) {
+  std::vector<PatchGridFigure> figures;
+  size_t at = 0;
+  while (at < r.cells.size()) {
+    const PatchCell& first = r.cells[at];
+    const bool by_head = first.head >= 0;
+    size_t count = 0;
+    while (at + count < r.cells.size() && r.cells[at + count].site == first.site) ++count;
+    Heatmap map;
+    map.rows = static_cast<size_t>(layers);
+    map.columns = count / map.rows;
+    for (size_t i = 0; i < count; ++i) map.values.push_back(r.cells[at + i].normalized);
+    for (int layer = 0; layer < layers; ++layer) map.row_labels.push_back(std::to_string(layer));
+    for (size_t c = 0; c < map.columns; ++c) {
+      map.column_labels.push_back(by_head ? std::to_string(c) : r.corrupted.tokens[c]);
+    }
+    const std::string site = site_label(first.site);
+    map.title = by_head ? "Patching each head's z from the clean run, block by block"
+                        : "Patching blocks.L." + site + " at one position from the clean run";
+    map.subtitle = "clean \u201C" + shorten(r.clean.text, 60) + "\u201D into corrupted \u201C" +
+                   shorten(r.corrupted.text, 60) + "\u201D; metric " +
+                   (r.foil_id >= 0 ? "logit(" + r.clean.target + ") - logit(" + r.foil + ")" : "log p(" + r.clean.target + ")");
+    map.x_title = by_head ? "head" : "position (corrupted prompt's tokens)";
+    map.y_title = "block";
+    map.colorbar_title = "0 = corrupted, 1 = clean";
+    map.scale = Heatmap::Scale::Diverging;
+    // One scale for every grid: 1 (the clean run) is the same red in all of them.
+    map.low = -1.0;
+    map.high = 1.0;
+    if (map.rows * map.columns <= 400) map.cell_format = "%.2f";
+    std::string stem = "patch-grid-" + (by_head ? std::string("heads") : site);
+    for (char& ch : stem) ch = ch == '.' ? '-' : ch;
+    figures.push_back({stem, map.title, heatmap_figure(map, ImageFormat::Svg), heatmap_figure(map, ImageFormat::Png)});
+    at += count;
+  }
+  return figures;
+}
+
 std::vector<NamedFile> patch_grid_files(const PatchGridResult& result, const BertModel& model, const RunContext& context) {
-  return {{"patch-grid.json", patch_grid_json(result, model, context).dump(1) + "\n"},
-          {"patch-grid.csv", patch_grid_csv(result)}};
+  std::vector<NamedFile> files = {{"patch-grid.json", patch_grid_json(result, model, context).dump(1) + "\n"},
+                                  {"patch-grid.csv", patch_grid_csv(result)}};
+  for (const PatchGridFigure& f : patch_grid_heatmaps(result, model.layers())) {
+    files.emplace_back(f.stem + ".svg", f.svg);
+    files.emplace_back(f.stem + ".png", f.png);
+  }
+  return files;
 }
 
 }  // namespace bertscope
