@@ -135,7 +135,8 @@ positions = "1,x"
             "spec.toml: interventions[0].positions: --positions must be 'mask', 'all' or a list of token indices like "
             "'1,3,5', not '1,x'");
   EXPECT_EQ(spec_error("site = \"nowhere\"\n" + kMinimal),
-            "spec.toml: site 'nowhere' is not one of: out, attn.context, attn.out, ln1.out, mlp.post, mlp.out");
+            "spec.toml: site 'nowhere' is not one of: out, attn.q, attn.k, attn.v, attn.scores, attn.pattern, attn.z, "
+            "attn.context, attn.head_out, attn.out, ln1.out, mlp.post, mlp.out");
 }
 
 TEST(ExperimentSpec, WholeNumbersMustBeTomlIntegers) {
