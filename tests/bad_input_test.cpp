@@ -284,6 +284,12 @@ std::vector<BadInput> cases() {
          return args;
        }(),
        "--heads: head 4 is out of range (the model has heads 0-3)"},
+      {"MeanPromptsFileMissing", "", {}, [] {
+         auto args = sweep_with("--intervention", "mean");
+         for (const char* a : {"--mean-prompts", "{dir}/none.txt"}) args.push_back(a);
+         return args;
+       }(),
+       "{dir}/none.txt: cannot read the prompt file"},
       {"PatternEditAtAnotherSite", "", {}, sweep_with("--intervention", "uniform"),
        "uniform edits attention patterns: it needs --site attn.pattern, not out"},
       {"PatchGridOfPromptsOfDifferentLengths", "", {},

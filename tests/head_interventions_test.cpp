@@ -98,6 +98,27 @@ TEST(HeadInterventions, MeanAblationPutsTheHeadsCleanMeanOverPositionsAtEveryPos
   }
 }
 
+TEST(HeadInterventions, MeanOverAPromptFileOfThePromptItselfIsTheMeanOverItsPositions) {
+  InterventionSpec own = spec_of(InterventionKind::Mean, {3});
+  InterventionSpec file = own;
+  file.mean_prompts = {kPrompt};
+  expect_same_runs(sweep_of(own, "attn.head_out"), sweep_of(file, "attn.head_out"), 1e-5);
+  expect_same_runs(sweep_of(spec_of(InterventionKind::Mean), "mlp.out"), [] {
+    InterventionSpec s = spec_of(InterventionKind::Mean);
+    s.mean_prompts = {kPrompt};
+    return sweep_of(s, "mlp.out");
+  }(), 1e-5);
+  // Other prompts give another mean, hence other results.
+  file.mean_prompts = {kOther, "a [MASK] b"};
+  EXPECT_EQ(file.label(), "mean of 2 prompts heads 3 @all");
+  const SweepResult other = sweep_of(file, "attn.head_out"), mine = sweep_of(own, "attn.head_out");
+  double largest = 0.0;
+  for (size_t i = 0; i < other.runs.size(); ++i) {
+    largest = std::max(largest, std::fabs(other.runs[i].prediction.target_logsoftmax - mine.runs[i].prediction.target_logsoftmax));
+  }
+  EXPECT_GT(largest, 1e-5);
+}
+
 TEST(HeadInterventions, AttendToOnePositionMakesEachHeadsZThatPositionsValue) {
   const BertModel& bert = small();
   const MaskedPrompt prompt = MaskedPrompt::prepare(bert, kPrompt, "the");

@@ -62,7 +62,32 @@ struct PreparedIntervention {
   CleanRun other;
   std::vector<int> other_at;  // the other prompt's position for each of `positions`
   std::vector<int> every_position;  // mean: the positions it averages over
+  std::vector<std::vector<float>> prompts_mean;  // mean over a prompt file: per block, one row
 };
+
+// The mean row at `site` of every block over every position of `texts` (mean ablation over
+// a prompt file): [layers][width].
+std::vector<std::vector<float>> mean_over_prompts(const BertModel& model, const std::vector<std::string>& texts,
+                                                  SiteKind site) {
+  std::vector<std::vector<double>> sums;
+  size_t rows = 0;
+  for (const std::string& text : texts) {
+    const CleanRun run = run_clean(model, MaskedPrompt::prepare(model, text, "", false).ids, site);
+    const auto width = static_cast<size_t>(run.site_width);
+    sums.resize(run.site.size(), std::vector<double>(width, 0.0));
+    for (size_t layer = 0; layer < run.site.size(); ++layer) {
+      for (size_t i = 0; i < run.site[layer].size(); ++i) sums[layer][i % width] += run.site[layer][i];
+    }
+    rows += run.site.front().size() / width;
+  }
+  std::vector<std::vector<float>> means;
+  for (const auto& sum : sums) {
+    std::vector<float> mean(sum.size());
+    for (size_t i = 0; i < sum.size(); ++i) mean[i] = static_cast<float>(sum[i] / static_cast<double>(rows));
+    means.push_back(std::move(mean));
+  }
+  return means;
+}
 
 // Pointers to the values at `segments` of a clean [1, ...] site tensor.
 std::vector<const float*> segment_values(const std::vector<float>& site, int width, const std::vector<EditSegment>& segments) {
@@ -111,6 +136,7 @@ PreparedIntervention prepare_intervention(const BertModel& model, const Interven
   }
   if (spec.kind == InterventionKind::Mean) {
     for (int q = 0; q < static_cast<int>(prompt.ids.size()); ++q) p.every_position.push_back(q);
+    if (!spec.mean_prompts.empty()) p.prompts_mean = mean_over_prompts(model, spec.mean_prompts, site);
   }
   return p;
 }
@@ -164,6 +190,10 @@ struct ChunkRunner {
     if (p.spec->needs_other_prompt()) {
       other_rows = segment_values(p.other.site[static_cast<size_t>(job.layer)], p.other.site_width,
                                   edit_segments(p.other.site_shape, site, p.other_at, p.spec->heads));
+    } else if (p.spec->kind == InterventionKind::Mean && !p.prompts_mean.empty()) {
+      for (const EditSegment& segment : segments) {
+        other_rows.push_back(p.prompts_mean[static_cast<size_t>(job.layer)].data() + segment.offset);
+      }
     } else if (p.spec->kind == InterventionKind::Mean) {
       means = position_means(clean, job.layer, site, p, segments);
       for (const auto& mean : means) other_rows.push_back(mean.data());

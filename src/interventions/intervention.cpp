@@ -127,6 +127,7 @@ std::string InterventionSpec::label() const {
   }
   if (kind == InterventionKind::Scale || kind == InterventionKind::Mix) s += " " + format_number(factor);
   if (kind == InterventionKind::Attend) s += " ->" + std::to_string(attend_to);
+  if (!mean_prompts.empty()) s += " of " + std::to_string(mean_prompts.size()) + " prompts";
   if (!heads.empty()) {
     std::string list;
     for (int h : heads) list += (list.empty() ? "" : ",") + std::to_string(h);
@@ -150,6 +151,9 @@ void InterventionSpec::validate() const {
     throw Error("--other-prompt is only used by mix and patch, not by " + kind_name(kind));
   }
   if (attend_to < 0) throw Error("--attend-to must be a token position (0-based, [CLS] is 0)");
+  if (!mean_prompts.empty() && kind != InterventionKind::Mean) {
+    throw Error("--mean-prompts is only used by mean, not by " + kind_name(kind));
+  }
 }
 
 void InterventionSpec::validate_at(SiteKind site, int model_heads) const {
@@ -163,6 +167,10 @@ void InterventionSpec::validate_at(SiteKind site, int model_heads) const {
       throw Error("--heads: head " + std::to_string(h) + " is out of range (the model has heads 0-" +
                   std::to_string(model_heads - 1) + ")");
     }
+  }
+  if (!mean_prompts.empty() && (site == SiteKind::AttnScores || site == SiteKind::AttnPattern)) {
+    throw Error("--mean-prompts averages positions of prompts of any length, which attention rows (attn.scores, "
+                "attn.pattern) cannot be: use mean over the prompt itself there");
   }
   if ((kind == InterventionKind::Uniform || kind == InterventionKind::Attend) && site != SiteKind::AttnPattern) {
     throw Error(kind_name(kind) + " edits attention patterns: it needs --site attn.pattern, not " + site_name);

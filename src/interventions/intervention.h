@@ -37,6 +37,7 @@ struct InterventionSpec {
   std::string other_prompt;  // mix, patch
   std::vector<int> heads;    // at the per-head sites: the heads edited (empty: all)
   int attend_to = 0;         // attend: the key position every edited query attends to
+  std::vector<std::string> mean_prompts;  // mean: average over these prompts' positions instead
 
   // "3,5" -> {3, 5}. Throws Error on anything else.
   static std::vector<int> parse_heads(const std::string& text);

@@ -39,6 +39,7 @@ json intervention_json(const InterventionSpec& s) {
   if (s.needs_other_prompt()) j["other_prompt"] = s.other_prompt;
   if (!s.heads.empty()) j["heads"] = s.heads;
   if (s.kind == InterventionKind::Attend) j["attend_to"] = s.attend_to;
+  if (!s.mean_prompts.empty()) j["mean_prompts"] = s.mean_prompts;
   return j;
 }
 

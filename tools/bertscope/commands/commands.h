@@ -2,6 +2,7 @@
 // Each bertscope subcommand lives in its own file and registers itself on the app.
 #include <CLI/CLI.hpp>
 #include <string>
+#include <vector>
 
 #include "experiments/experiment.h"
 #include "model/bert_model.h"
@@ -27,6 +28,10 @@ bool is_demo_model(const std::string& path);
 // Loads the model, runs `spec`, writes the output folder, prints the tables and where
 // the files are. Shared by sweep, stats and run.
 void run_and_report(const ExperimentSpec& spec, const ModelOptions& options);
+
+// The non-blank lines of a prompt file (--prompts, --mean-prompts), one text each. Throws
+// Error naming the file when it cannot be read or holds no prompt.
+std::vector<std::string> read_prompt_lines(const std::string& path);
 
 // The command line as typed, for results.json.
 const std::string& command_line();

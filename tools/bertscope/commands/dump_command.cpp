@@ -3,7 +3,6 @@
 // any hook site (--sites, names or globs) as a tensor named by the site. With --prompts,
 // a padded batch: every tensor gains a leading batch dimension, and `lengths` is written.
 #include <cstdio>
-#include <fstream>
 #include <sstream>
 #include <vector>
 
@@ -40,14 +39,7 @@ std::vector<std::string> read_texts(const DumpOptions& options) {
     return {options.text};
   }
   if (!options.text.empty()) throw Error("dump takes a TEXT or --prompts FILE, not both");
-  std::ifstream in(options.prompts);
-  if (!in) throw Error(options.prompts + ": cannot read the prompt file");
-  std::vector<std::string> texts;
-  for (std::string line; std::getline(in, line);) {
-    if (line.find_first_not_of(" \t\r") != std::string::npos) texts.push_back(line);
-  }
-  if (texts.empty()) throw Error(options.prompts + ": no prompt in the file (one text per line)");
-  return texts;
+  return read_prompt_lines(options.prompts);
 }
 
 // The captured activations of one site, in the shape its view gives (batch first).

@@ -9,7 +9,7 @@ namespace {
 struct SweepOptions {
   ModelOptions model;
   std::string prompt, target, intervention, layers = "all", std_of = "vector", other_prompt, positions = "mask";
-  std::string site = "out", out, heads;
+  std::string site = "out", out, heads, mean_prompts;
   int attend_to = 0;
   int trials = 1, top = 5, max_batch_tokens = 2048;
   uint64_t seed = 0;
@@ -29,6 +29,7 @@ ExperimentSpec to_spec(const SweepOptions& o) {
   intervention.positions = Positions::parse(o.positions);
   if (!o.heads.empty()) intervention.heads = InterventionSpec::parse_heads(o.heads);
   intervention.attend_to = o.attend_to;
+  if (!o.mean_prompts.empty()) intervention.mean_prompts = read_prompt_lines(o.mean_prompts);
   ExperimentSpec spec;
   spec.name = "sweep-" + o.intervention;
   spec.prompts = {{o.prompt, o.target}};
@@ -71,6 +72,8 @@ void add_sweep_command(CLI::App& app) {
                 "Where in block L: out (block output, default), attn.q, attn.k, attn.v, attn.scores, attn.pattern, attn.z, "
                 "attn.context, attn.head_out, attn.out, ln1.out, mlp.post, mlp.out (bertscope hooks)");
   c->add_option("--heads", o->heads, "At the per-head sites (attn.q ... attn.head_out): the heads edited, like 3,5 (default all)");
+  c->add_option("--mean-prompts", o->mean_prompts,
+                "mean: average over every position of the prompts in this file (one a line) instead of the prompt's own");
   c->add_option("--attend-to", o->attend_to, "attend: the key position the edited queries attend to ([CLS] is 0)")
       ->check(CLI::Range(0, 1 << 20));
   c->add_option("--top", o->top, "Top-k tokens recorded per trial")->check(CLI::Range(1, 1000));
