@@ -86,7 +86,11 @@ attend_to = 2
 [[interventions]]
 kind = "uniform"
 heads = "1,2"
+[[interventions]]
+kind = "mean"
+mean_prompts = ["one text", "another"]
 )", "spec.toml");
+  EXPECT_EQ(spec.interventions[2].mean_prompts, (std::vector<std::string>{"one text", "another"}));
   EXPECT_EQ(spec.site, SiteKind::AttnPattern);
   EXPECT_EQ(spec.interventions[0].kind, InterventionKind::Attend);
   EXPECT_EQ(spec.interventions[0].heads, (std::vector<int>{3, 5}));

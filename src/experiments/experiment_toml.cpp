@@ -62,6 +62,19 @@ class TableReader {
     }
     fail(*node, key, "must be " + expected);
   }
+  // Reads an array of strings.
+  void read_strings(const std::string& key, std::vector<std::string>& into) {
+    seen_.insert(key);
+    const toml::node* node = table_.get(key);
+    if (!node) return;
+    const toml::array* array = node->as_array();
+    if (!array) fail(*node, key, "must be an array of strings");
+    for (const toml::node& item : *array) {
+      const auto v = item.value<std::string>();
+      if (!v) fail(item, key, "must hold strings");
+      into.push_back(*v);
+    }
+  }
   const toml::node* take(const std::string& key) {
     seen_.insert(key);
     return table_.get(key);
@@ -99,6 +112,7 @@ InterventionSpec read_intervention(const toml::table& table, const std::string& 
   std::string heads;
   r.read_list("heads", heads, "head numbers", "an array of head numbers like [3, 5]");
   r.read("attend_to", spec.attend_to);
+  r.read_strings("mean_prompts", spec.mean_prompts);
   r.reject_unknown_keys();
   if (std_of == "vector") spec.std_of = NoiseScale::Vector;
   else if (std_of == "layer") spec.std_of = NoiseScale::Layer;
