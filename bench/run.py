@@ -36,11 +36,13 @@ TARGETS = {
     "load_s": 1.5,          # load to first prediction, warm page cache
     "rss_over_file": 200e6, # peak RSS of an fp32 run minus the weights file size
     "python_overhead": 0.05,  # Python's m.sweep over the library's run_sweep, noise sweep
+    "baseline_slowdown": 0.02,  # this build against --baseline-build's, noise sweep
 }
 # bertscope-bench servers: the portable fp32 build (the reference of every ratio), bf16, and
 # with --compare-native an fp32 build with -march=native; with --compare-python the same
-# cases through the Python module (bench/python_bench.py), fp32.
-BERTSCOPE_IMPLS = ("bertscope", "bf16", "native", "python")
+# cases through the Python module (bench/python_bench.py), fp32; with --baseline-build the
+# bertscope-bench of another build (another checkout, e.g. main's), fp32.
+BERTSCOPE_IMPLS = ("bertscope", "bf16", "native", "python", "baseline")
 CASES = {
     "clean": "clean forward (1 x {seq} tokens)",
     "notebook": "notebook sweep ({layers} x 1 shuffle + {layers} x 1 noise)",
@@ -339,7 +341,8 @@ def make_report(r):
              "a": "PyTorch (a) notebook: hook + full pass per trial",
              "b": "PyTorch (b) batched, prefix reuse",
              "native": "bertscope fp32, `-DBERTSCOPE_NATIVE=ON` build",
-             "python": "bertscope fp32 from Python (`m.sweep`, `m.predict`)"}
+             "python": "bertscope fp32 from Python (`m.sweep`, `m.predict`)",
+             "baseline": "bertscope fp32, baseline build (`--baseline-build`)"}
     for case, by_impl in r["cases"].items():
         label = CASES[case].format(seq=seq, layers=cfg["layers"], trials=trials)
         for impl, m in by_impl.items():
@@ -356,6 +359,8 @@ def make_report(r):
                     speedup += " bf16 over fp32"
                 if impl == "native":
                     speedup += " portable over native"
+                if impl == "baseline":
+                    speedup += " this build over the baseline"
                 if impl == "python":  # the ratio is Python's time over the library's, not a speed-up
                     speedup = (f"{m['speedup']:.3f}x" + (f" ({lo:.3f}-{hi:.3f})" if len(m["round_speedups"]) > 1
                                                          else "") + " Python's time over the library's")
@@ -407,6 +412,13 @@ def evaluate_targets(r):
         out.append({"target": f"Python's m.sweep within {TARGETS['python_overhead']:.0%} of the library's time "
                               "(noise sweep, median of the rounds' ratios)",
                     "measured": f"{overhead:+.1%}", "verdict": verdict(overhead <= TARGETS["python_overhead"])})
+    base = r["cases"].get("noise", {}).get("baseline")
+    if base:
+        # The baseline's time over this build's: below 1 when this build is slower.
+        out.append({"target": f"noise sweep within {TARGETS['baseline_slowdown']:.0%} of the baseline build "
+                              f"({r['baseline_build']}), median of the rounds' ratios",
+                    "measured": f"{base['speedup']:.3f}x",
+                    "verdict": verdict(base["speedup"] >= 1 - TARGETS["baseline_slowdown"])})
     load = r["load_to_first_prediction"]["bertscope"]["seconds"]
     out.append({"target": f"load to first prediction < {TARGETS['load_s']} s (warm)",
                 "measured": fmt_time(load), "verdict": verdict(load < TARGETS["load_s"])})
@@ -446,6 +458,10 @@ def main():
     p.add_argument("--compare-python", action="store_true",
                    help="also build the Python module in BUILD_DIR and time the cases through it (m.sweep, "
                         "bench/python_bench.py with /usr/bin/python3), interleaved with the library's")
+    p.add_argument("--baseline-build", metavar="DIR",
+                   help="also time the bertscope-bench of another, already built Release build (DIR/bench/"
+                        "bertscope-bench, e.g. another checkout's build folder), fp32, interleaved with this one: "
+                        "whether a change kept the fast path as fast")
     p.add_argument("--out", default=os.path.join(ROOT, "bench", "results", "latest.json"))
     args = p.parse_args()
     repeats = args.repeats or (3 if args.quick else 5)
@@ -468,6 +484,12 @@ def main():
 
     bins = build(args.build_dir, native=False if args.compare_native else None, python=args.compare_python)
     native_bins = build(args.build_dir + "-native", native=True) if args.compare_native else None
+    baseline_bench = None
+    if args.baseline_build:
+        baseline_bench = os.path.join(os.path.abspath(args.baseline_build), "bench", "bertscope-bench")
+        if not os.access(baseline_bench, os.X_OK):
+            raise SystemExit(f"--baseline-build: {baseline_bench} is not an executable: build that folder with "
+                             f"-DBERTSCOPE_BENCH=ON first (cmake --build DIR --target bertscope-bench)")
     layers = 4 if args.quick else 24
     model = args.model or os.path.join(ROOT, "bench", ".cache", f"bert-large-{layers}l-f32")
     if not args.model:
@@ -527,6 +549,13 @@ def main():
             servers["native"] = Server([native_bins["bench"], "--serve", "--model", model, "--threads", str(threads),
                                         "--trials", str(args.trials), "--prompt", PROMPT, "--target", TARGET],
                                        None, "bertscope-bench (-march=native build)")
+
+        if baseline_bench:
+            log(f"loading the baseline build's bertscope-bench ({baseline_bench})")
+            servers["baseline"] = Server([baseline_bench, "--serve", "--model", model, "--threads", str(threads),
+                                          "--trials", str(args.trials), "--prompt", PROMPT, "--target", TARGET],
+                                         None, "bertscope-bench (baseline build)")
+            r["baseline_build"] = os.path.abspath(args.baseline_build)
 
         if args.compare_python:
             log("loading the Python module (bench/python_bench.py)")
@@ -608,6 +637,8 @@ def main():
             r["peak_rss"]["bertscope-bench --dtype bf16 (all cases above)"] = servers["bf16"].close()
         if "native" in servers:
             r["peak_rss"]["bertscope-bench -march=native build (all cases above)"] = servers["native"].close()
+        if "baseline" in servers:
+            r["peak_rss"]["bertscope-bench baseline build (all cases above)"] = servers["baseline"].close()
         if "python" in servers:
             r["peak_rss"]["Python module process (all cases above)"] = servers["python"].close()
         if "torch" in servers:

@@ -270,7 +270,36 @@ std::vector<BadInput> cases() {
       {"TargetOfSeveralWordPieces", "", {}, sweep_with("--target", "unbelievably"),
        "target \"unbelievably\" is not one word piece of the vocabulary (it tokenizes to: un ##bel ##ie ##va ##bly)"},
       {"UnknownIntervention", "", {}, sweep_with("--intervention", "blur"),
-       "--intervention 'blur' is not one of shuffle, noise, scale, zero, skip, mix, patch"},
+       "--intervention 'blur' is not one of shuffle, noise, scale, zero, skip, mix, patch, mean, uniform, attend"},
+      {"HeadsAtASiteWithoutHeads", "", {}, [] {
+         auto args = sweep();
+         for (const char* a : {"--heads", "1"}) args.push_back(a);
+         return args;
+       }(),
+       "--heads selects heads at the per-head sites (attn.q, attn.k, attn.v, attn.scores, attn.pattern, attn.z, "
+       "attn.head_out), not at out"},
+      {"HeadOutOfRange", "", {}, [] {
+         auto args = sweep_with("--intervention", "zero");
+         for (const char* a : {"--heads", "4", "--site", "attn.z"}) args.push_back(a);
+         return args;
+       }(),
+       "--heads: head 4 is out of range (the model has heads 0-3)"},
+      {"MeanPromptsFileMissing", "", {}, [] {
+         auto args = sweep_with("--intervention", "mean");
+         for (const char* a : {"--mean-prompts", "{dir}/none.txt"}) args.push_back(a);
+         return args;
+       }(),
+       "{dir}/none.txt: cannot read the prompt file"},
+      {"PatternEditAtAnotherSite", "", {}, sweep_with("--intervention", "uniform"),
+       "uniform edits attention patterns: it needs --site attn.pattern, not out"},
+      {"PatchGridOfPromptsOfDifferentLengths", "", {},
+       {"patch-grid", "--model", "{model}", "--prompt", kPrompt, "--other-prompt", "a [MASK] b", "--target", "behind",
+        "--out", "{out}"},
+       "the clean prompt has 12 tokens and the corrupted one 5 (with [CLS] and [SEP]): patching copies position by "
+       "position, so they need the same length"},
+      {"DumpSitePatternMatchingNothing", "", {},
+       {"dump", "--model", "{model}", "--sites", "blocks.*.attn.probs", "--out", "{out}", kPrompt},
+       "hook site pattern 'blocks.*.attn.probs' matches no site of this model, which has 2 blocks"},
       {"MixWithoutOtherPrompt", "", {}, sweep_with("--intervention", "mix"),
        "mix needs --other-prompt: the prompt whose hidden state is mixed or patched in"},
       {"LayerOutOfRange", "", {}, sweep_with("--layers", "2"),

@@ -2,6 +2,8 @@
 // Bad input of every kind is in bad_input_test.cpp.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
 
 #include "test_support.h"
@@ -87,7 +89,7 @@ TEST(Cli, DumpWritesEveryHiddenStateAndTheLogits) {
 }
 
 TEST(Cli, HelpOfEveryCommandHasAnExample) {
-  for (const char* command : {"predict", "tokenize", "dump"}) {
+  for (const char* command : {"predict", "tokenize", "dump", "patch-grid", "lens"}) {
     const auto r = run_cli({command, "--help"});
     EXPECT_EQ(r.exit_code, 0);
     EXPECT_NE(r.out.find("Example"), std::string::npos) << command;
@@ -142,6 +144,97 @@ TEST(CliSweep, StatsAndRunWriteTheirFiles) {
   const auto run = test::run_cli({"run", "--model", tiny_fp32(), "--out", dir.file("run"), "--quiet", spec});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(test::read_json(dir.file("run/results.json"))["runs"].size(), 1u);
+}
+
+// A tensor of a safetensors file as floats, with its shape.
+std::pair<std::vector<int64_t>, std::vector<float>> tensor_of(const SafetensorsFile& file, const std::string& name) {
+  const TensorInfo* info = file.find(name);
+  if (!info) return {};
+  std::vector<float> v(static_cast<size_t>(info->element_count()));
+  std::memcpy(v.data(), file.bytes(*info).data(), v.size() * 4);
+  return {info->shape, v};
+}
+
+TEST(CliInside, DumpWritesTheSitesAGlobNamesWithTheirShapes) {
+  test::TempDir dir;
+  const std::string out = dir.file("sites.safetensors");
+  const auto r = run_cli({"dump", "--model", tiny_fp32(), "--sites", "blocks.*.attn.pattern,blocks.1.attn.z", "--out", out,
+                          kPrompt});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto file = SafetensorsFile::open(out);
+  for (const char* name : {"blocks.0.attn.pattern", "blocks.1.attn.pattern"}) {
+    const auto [shape, values] = tensor_of(*file, name);
+    ASSERT_EQ(shape, (std::vector<int64_t>{4, 12, 12})) << name;  // [heads, seq_q, seq_k]
+    for (size_t row = 0; row < 4 * 12; ++row) {
+      double total = 0.0;
+      for (size_t j = 0; j < 12; ++j) total += values[row * 12 + j];
+      EXPECT_NEAR(total, 1.0, 1e-5);
+    }
+  }
+  EXPECT_EQ(tensor_of(*file, "blocks.1.attn.z").first, (std::vector<int64_t>{12, 4, 8}));
+  EXPECT_EQ(file->find("blocks.0.attn.z"), nullptr);  // not asked for
+  EXPECT_NE(file->find("hidden.2"), nullptr);          // what dump always writes is still there
+
+  // A prompt file: a padded batch, with lengths and a leading batch dimension.
+  const std::string prompts = dir.write("prompts.txt", kPrompt + "\na [MASK] b\n");
+  const auto batch = run_cli({"dump", "--model", tiny_fp32(), "--prompts", prompts, "--sites", "blocks.0.attn.scores",
+                              "--out", dir.file("batch.safetensors")});
+  ASSERT_EQ(batch.exit_code, 0) << batch.err;
+  const auto batched = SafetensorsFile::open(dir.file("batch.safetensors"));
+  EXPECT_EQ(batched->find("lengths")->shape, (std::vector<int64_t>{2}));
+  EXPECT_EQ(batched->find("hidden.0")->shape, (std::vector<int64_t>{2, 12, 32}));
+  const auto [shape, scores] = tensor_of(*batched, "blocks.0.attn.scores");
+  ASSERT_EQ(shape, (std::vector<int64_t>{2, 4, 12, 12}));
+  // The second prompt has 5 tokens: its keys 5.. are padding, masked with -10000.
+  EXPECT_LT(scores[4 * 144 + 11], -9000.0f);
+  EXPECT_GT(scores[4 * 144 + 4], -100.0f);
+}
+
+TEST(CliInside, PatchGridAndLensWriteTidyFilesAndFigures) {
+  test::TempDir dir;
+  const std::string model = test::reference_model("small-bf16");
+  const auto grid = run_cli({"patch-grid", "--model", model, "--prompt", kPrompt, "--other-prompt",
+                             "Pay no attention to this dog [MASK] the window!", "--target", "the", "--foil", "of",
+                             "--sites", "out,mlp.out", "--out", dir.file("grid")});
+  ASSERT_EQ(grid.exit_code, 0) << grid.err;
+  const auto json = test::read_json(dir.file("grid/patch-grid.json"));
+  EXPECT_EQ(json["metric"], "logit_diff");
+  EXPECT_EQ(json["cells"].size(), 2u * 4u * 12u);
+  EXPECT_EQ(json["cells"][0]["site"], "out");
+  EXPECT_EQ(json["cells"][0]["token"], "[CLS]");
+  const std::string csv = test::read_bytes(dir.file("grid/patch-grid.csv"));
+  EXPECT_EQ(csv.substr(0, csv.find('\n')), "site,layer,position,token,head,metric,normalized");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 2 * 4 * 12);
+  EXPECT_NE(grid.out.find("cells: normalized (0 = corrupted, 1 = clean)"), std::string::npos) << grid.out;
+  for (const char* figure : {"grid/patch-grid-out.svg", "grid/patch-grid-mlp-out.svg"}) {
+    const std::string svg = test::read_bytes(dir.file(figure));
+    EXPECT_NE(svg.find("<svg"), std::string::npos) << figure;
+    EXPECT_NE(svg.find("curtain"), std::string::npos) << figure;  // the tokens label the columns
+  }
+  EXPECT_EQ(test::read_bytes(dir.file("grid/patch-grid-out.png")).substr(1, 3), "PNG");
+
+  const auto heads = run_cli({"patch-grid", "--model", model, "--prompt", kPrompt, "--other-prompt",
+                              "Pay no attention to this dog [MASK] the window!", "--target", "the", "--heads", "--out",
+                              dir.file("heads")});
+  ASSERT_EQ(heads.exit_code, 0) << heads.err;
+  const auto by_head = test::read_json(dir.file("heads/patch-grid.json"));
+  EXPECT_EQ(by_head["metric"], "target_logprob");
+  EXPECT_EQ(by_head["cells"].size(), 4u * 8u);
+  EXPECT_EQ(by_head["cells"][9]["head"], 1);
+  EXPECT_TRUE(fs::exists(dir.file("heads/patch-grid-heads.svg")));
+
+  const auto lens = run_cli({"lens", "--model", model, "--prompt", kPrompt, "--target", "the", "--top", "3", "--out",
+                             dir.file("lens")});
+  ASSERT_EQ(lens.exit_code, 0) << lens.err;
+  const auto lens_json = test::read_json(dir.file("lens/lens.json"));
+  ASSERT_EQ(lens_json["states"].size(), 5u);
+  EXPECT_EQ(lens_json["states"][4]["site"], "blocks.3.out");
+  EXPECT_EQ(lens_json["states"][4]["top"].size(), 3u);
+  EXPECT_TRUE(lens_json["states"][0].contains("target_rank"));
+  const std::string lens_csv = test::read_bytes(dir.file("lens/lens.csv"));
+  EXPECT_EQ(std::count(lens_csv.begin(), lens_csv.end(), '\n'), 1 + 5 * 3);
+  EXPECT_NE(test::read_bytes(dir.file("lens/lens.svg")).find("<svg"), std::string::npos);
+  EXPECT_EQ(test::read_bytes(dir.file("lens/lens.png")).substr(1, 3), "PNG");
 }
 
 }  // namespace

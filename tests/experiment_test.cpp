@@ -73,6 +73,44 @@ bins = 10
   EXPECT_EQ(ExperimentSpec::parse_toml(kMinimal, "m.toml").interventions[0].factor, 2.0);  // noise default
 }
 
+TEST(ExperimentSpec, HeadsAndPatternEditsParseAndTheShippedExampleLoads) {
+  const ExperimentSpec spec = ExperimentSpec::parse_toml(R"(
+site = "attn.pattern"
+[[prompts]]
+text = "a [MASK] b"
+target = "the"
+[[interventions]]
+kind = "attend"
+heads = [3, 5]
+attend_to = 2
+[[interventions]]
+kind = "uniform"
+heads = "1,2"
+[[interventions]]
+kind = "mean"
+mean_prompts = ["one text", "another"]
+)", "spec.toml");
+  EXPECT_EQ(spec.interventions[2].mean_prompts, (std::vector<std::string>{"one text", "another"}));
+  EXPECT_EQ(spec.site, SiteKind::AttnPattern);
+  EXPECT_EQ(spec.interventions[0].kind, InterventionKind::Attend);
+  EXPECT_EQ(spec.interventions[0].heads, (std::vector<int>{3, 5}));
+  EXPECT_EQ(spec.interventions[0].attend_to, 2);
+  EXPECT_EQ(spec.interventions[0].label(), "attend ->2 heads 3,5");
+  EXPECT_EQ(spec.interventions[1].heads, (std::vector<int>{1, 2}));
+  try {
+    ExperimentSpec::parse_toml("[[prompts]]\ntext = \"a [MASK]\"\n[[interventions]]\nkind = \"zero\"\nheads = [\"x\"]\n", "bad.toml");
+    ADD_FAILURE() << "accepted heads = [\"x\"]";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("interventions[0].heads must hold head numbers"), std::string::npos) << e.what();
+  }
+  const ExperimentSpec example =
+      ExperimentSpec::load_toml(std::string(BERTSCOPE_TEST_DATA) + "/../../examples/heads.toml");
+  EXPECT_EQ(example.site, SiteKind::AttnZ);
+  ASSERT_EQ(example.interventions.size(), 3u);
+  EXPECT_EQ(example.interventions[1].kind, InterventionKind::Mean);
+  EXPECT_EQ(example.interventions[2].heads, (std::vector<int>{0, 1}));
+}
+
 TEST(ExperimentSpec, BadSpecsNameTheProblem) {
   EXPECT_NE(spec_error(kMinimal + "trails = 3\n").find("trails is not a known key"), std::string::npos);
   EXPECT_NE(spec_error("trials = \"many\"\n" + kMinimal).find("trials must be"), std::string::npos);
@@ -101,7 +139,8 @@ positions = "1,x"
             "spec.toml: interventions[0].positions: --positions must be 'mask', 'all' or a list of token indices like "
             "'1,3,5', not '1,x'");
   EXPECT_EQ(spec_error("site = \"nowhere\"\n" + kMinimal),
-            "spec.toml: site 'nowhere' is not one of: out, attn.context, attn.out, ln1.out, mlp.post, mlp.out");
+            "spec.toml: site 'nowhere' is not one of: out, attn.q, attn.k, attn.v, attn.scores, attn.pattern, attn.z, "
+            "attn.context, attn.head_out, attn.out, ln1.out, mlp.post, mlp.out");
 }
 
 TEST(ExperimentSpec, WholeNumbersMustBeTomlIntegers) {

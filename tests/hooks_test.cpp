@@ -3,6 +3,8 @@
 // restart from a saved block output.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "model/bert_model.h"
 #include "model/predictions.h"
 #include "test_support.h"
@@ -28,8 +30,11 @@ TEST(HookSite, NamesRoundTripAndUnknownNamesAreRejected) {
   for (const char* bad : {"", "blocks", "blocks.x.out", "blocks.-1.out", "blocks.3", "blocks.3.resid", "embed", "blocks.3.out.x"}) {
     EXPECT_FALSE(HookSite::parse(bad).has_value()) << bad;
   }
-  EXPECT_EQ(HookSite::all(2).size(), 1u + 2u * 6u);
-  EXPECT_EQ(hook_site_docs().size(), 7u);
+  EXPECT_EQ(HookSite::all(2).size(), 1u + 2u * 13u);
+  EXPECT_EQ(hook_site_docs().size(), 14u);
+  EXPECT_EQ(HookSite::parse("blocks.3.attn.pattern")->kind, SiteKind::AttnPattern);
+  EXPECT_EQ(HookSite::parse("blocks.0.attn.head_out")->name(), "blocks.0.attn.head_out");
+  EXPECT_FALSE(HookSite::parse("blocks.0.attn.probs"));
 }
 
 TEST(Hooks, EverySiteIsCalledOnceInForwardOrderWithItsWidth) {
@@ -40,8 +45,23 @@ TEST(Hooks, EverySiteIsCalledOnceInForwardOrderWithItsWidth) {
     hooks.add(site, [&](const HookSite& s, ActivationView view) {
       seen.push_back(s.name());
       EXPECT_EQ(view.batch, 1);
-      EXPECT_EQ(view.seq, 12);
-      EXPECT_EQ(view.width, s.kind == SiteKind::MlpPost ? bert.config().intermediate_size : bert.config().hidden_size);
+      // The shape each site's doc row gives, batch first.
+      const BertConfig& c = bert.config();
+      const std::map<std::string, int64_t> sizes = {{"seq", 12},        {"seq_q", 12},       {"seq_k", 12},
+                                                    {"hidden", c.hidden_size}, {"ffn", c.intermediate_size},
+                                                    {"heads", c.num_attention_heads}, {"head_dim", c.head_dim()}};
+      std::vector<int64_t> expected{1};
+      for (const HookSiteDoc& doc : hook_site_docs()) {
+        if (doc.kind != s.kind) continue;
+        std::string dims = std::string(doc.shape).substr(1, std::string(doc.shape).size() - 2);
+        for (size_t at = 0; at <= dims.size();) {
+          const size_t comma = std::min(dims.find(", ", at), dims.size());
+          expected.push_back(sizes.at(dims.substr(at, comma - at)));
+          at = comma + 2;
+        }
+      }
+      EXPECT_EQ(view.shape(), expected) << s.name();
+      EXPECT_EQ(view.size(), static_cast<size_t>(view.batch) * view.seq * view.width);
     });
   }
   const auto readable = test::read_json(test::data_path("reference/golden/tiny-fp32.json"));

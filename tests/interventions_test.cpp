@@ -46,7 +46,7 @@ TEST(Intervention, NoiseIsTheStreamsDrawTimesTheVectorsStdTimesTheFactor) {
 
   InterventionSpec spec = InterventionSpec::of_kind(InterventionKind::Noise);
   RandomStream stream(5, {1, 2, 3}), replay(5, {1, 2, 3});
-  const EditRecord record = apply_intervention(spec, view, 1, {2}, stream, {}, 0.0);
+  const EditRecord record = apply_intervention(spec, view, 1, {{2, 0, 16}}, stream, {}, 0.0);
   std::vector<float> z(16);
   replay.fill_normal(z.data(), z.size());
   for (int i = 0; i < 16; ++i) {

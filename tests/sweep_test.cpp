@@ -50,7 +50,7 @@ std::vector<float> unbatched_trial(const BertModel& bert, const SweepRequest& r,
   hooks.add(HookSite::block(r.site, trial.layer), [&](const HookSite&, ActivationView v) {
     RandomStream stream(r.seed, {static_cast<uint64_t>(spec.kind), static_cast<uint64_t>(trial.layer),
                                  static_cast<uint64_t>(trial.trial)});
-    apply_intervention(spec, v, 0, positions, stream, {},
+    apply_intervention(spec, v, 0, edit_segments(v.shape(), r.site, positions, spec.heads), stream, {},
                        unbiased_std(layer_values.data(), static_cast<long long>(layer_values.size())));
   });
   const HiddenState last = bert.forward(TokenBatch::single(result.prompt.ids), &hooks);
@@ -81,10 +81,11 @@ void expect_runs_equal(const SweepResult& a, const SweepResult& b, double tolera
 
 TEST(Sweep, BatchedPrefixReuseEqualsUnbatchedFullPasses) {
   const BertModel& bert = small();
-  for (const char* site : {"out", "mlp.out", "attn.context"}) {
+  for (const char* site : {"out", "mlp.out", "attn.context", "attn.v", "attn.head_out"}) {
     for (InterventionKind kind : {InterventionKind::Shuffle, InterventionKind::Noise}) {
       SweepRequest r = request_of(kind, 5);
       r.site = parse_edit_site(site);
+      if (is_per_head(r.site)) r.interventions[0].heads = {1, 3};  // each head's slice edited alone
       if (kind == InterventionKind::Noise) r.interventions[0].std_of = NoiseScale::Layer;
       const SweepResult result = run_sweep(bert, r);
       ASSERT_EQ(result.runs.size(), static_cast<size_t>(5 * bert.layers()));

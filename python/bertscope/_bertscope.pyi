@@ -49,12 +49,12 @@ class Model:
     @overload
     def run_with_cache(self, text: str, sites: Union[str, Sequence[str], None] = None,
                        hooks: Optional[Hooks] = None) -> Tuple[FloatArray, Dict[str, FloatArray]]:
-        """(logits [seq, vocab], {site: [seq, width]})."""
+        """(logits [seq, vocab], {site: [seq, width]}; the per-head sites are 3-d, see `bertscope hooks`)."""
     @overload
     def run_with_cache(self, text: Sequence[str], sites: Union[str, Sequence[str], None] = None,
                        hooks: Optional[Hooks] = None
                        ) -> Tuple[FloatArray, Dict[str, FloatArray], npt.NDArray[np.int64]]:
-        """(logits [batch, seq, vocab], {site: [batch, seq, width]}, lengths [batch])."""
+        """(logits [batch, seq, vocab], {site: [batch, seq, width] or [batch, ...]}, lengths [batch])."""
     @overload
     def run_with_hooks(self, text: str, hooks: Hooks) -> FloatArray:
         """logits [seq, vocab]; each hook fn(name, h) edits h in place or returns a new array."""
@@ -66,7 +66,8 @@ class Model:
               factor: Optional[float] = None, std_of: str = "vector", other_prompt: Optional[str] = None,
               positions: Union[str, Sequence[int]] = "mask", site: str = "out", top: int = 5,
               max_batch_tokens: int = 2048, out: Optional[PathLike] = None,
-              progress: Optional[Progress] = None) -> Result:
+              progress: Optional[Progress] = None, heads: Union[str, Sequence[int], None] = None,
+              attend_to: int = 0) -> Result:
         """An intervention sweep, as `bertscope sweep` with the same options."""
 
 class _RawResult:

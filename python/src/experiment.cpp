@@ -74,7 +74,7 @@ py::object sweep(const std::shared_ptr<Model>& model, const std::string& prompt,
                  const py::object& intervention, const py::object& layers, int trials, const py::object& seed,
                  const py::object& factor, const std::string& std_of, const py::object& other_prompt,
                  const py::object& positions, const std::string& site, int top, int max_batch_tokens,
-                 const py::object& out, py::object progress) {
+                 const py::object& out, py::object progress, const py::object& heads, int attend_to) {
   std::vector<std::string> kinds;
   if (py::isinstance<py::str>(intervention)) {
     kinds.push_back(intervention.cast<std::string>());
@@ -90,7 +90,7 @@ py::object sweep(const std::shared_ptr<Model>& model, const std::string& prompt,
   for (const std::string& name : kinds) {
     // The messages of `bertscope sweep` for the same options.
     const auto kind = InterventionSpec::parse_kind(name);
-    if (!kind) fail("--intervention '" + name + "' is not one of shuffle, noise, scale, zero, skip, mix, patch");
+    if (!kind) fail("--intervention '" + name + "' is not one of " + InterventionSpec::kind_list());
     InterventionSpec s = InterventionSpec::of_kind(*kind);
     if (!factor.is_none()) s.factor = factor.cast<double>();
     if (std_of == "vector") s.std_of = NoiseScale::Vector;
@@ -99,6 +99,8 @@ py::object sweep(const std::shared_ptr<Model>& model, const std::string& prompt,
     else fail("std_of '" + std_of + "' is not one of vector, layer, absolute");
     s.other_prompt = other_prompt.is_none() ? "" : other_prompt.cast<std::string>();
     s.positions = Positions::parse(positions_argument(positions));
+    if (!heads.is_none()) s.heads = InterventionSpec::parse_heads(positions_argument(heads));
+    s.attend_to = attend_to;
     spec.interventions.push_back(s);
   }
   if (kinds.size() > 1) spec.name = "sweep";
@@ -164,7 +166,7 @@ void bind_experiment(py::module_& m, py::class_<Model, std::shared_ptr<Model>>& 
           py::arg("trials") = 1, py::arg("seed") = 0, py::arg("factor") = py::none(), py::arg("std_of") = "vector",
           py::arg("other_prompt") = py::none(), py::arg("positions") = "mask", py::arg("site") = "out",
           py::arg("top") = 5, py::arg("max_batch_tokens") = 2048, py::arg("out") = py::none(),
-          py::arg("progress") = py::none(),
+          py::arg("progress") = py::none(), py::arg("heads") = py::none(), py::arg("attend_to") = 0,
           R"doc(An intervention sweep, as `bertscope sweep` with the same options.
 
 For each block L in layers and each trial, edit the activations at the site of block L
@@ -173,14 +175,18 @@ For each block L in layers and each trial, edit the activations at the site of b
 same draws on any thread count); the others run once.
 
 prompt: text with exactly one [MASK]; target: a word that is one vocabulary entry.
-intervention: shuffle, noise, scale, zero, skip, mix or patch, or a list of them (run
-    in one sweep, with the same options).
+intervention: shuffle, noise, scale, zero, skip, mix, patch, mean (the clean mean over the
+    prompt's positions), uniform or attend (attention patterns, site "attn.pattern"), or a
+    list of them (run in one sweep, with the same options).
 layers: "all", "0-5", "0,4,8-11", an int or a list of ints (0-based blocks).
 factor: noise: std multiplier (default 2); scale: factor (0.5); mix: weight of own state (0.5).
 std_of: noise std from "vector" (the edited vector's, as h.std()), "layer" or "absolute".
 other_prompt: mix and patch: the prompt whose state is mixed or patched in.
 positions: "mask", "all", "1,3" or a list of ints ([CLS] is 0).
-site: out (block output), attn.context, attn.out, ln1.out, mlp.post or mlp.out.
+site: out (block output), attn.q, attn.k, attn.v, attn.scores, attn.pattern, attn.z,
+    attn.context, attn.head_out, attn.out, ln1.out, mlp.post or mlp.out.
+heads: at the per-head sites (attn.q ... attn.head_out), the heads edited, as
+    "3,5" or a list of ints; None: all. attend_to: attend's key position.
 top: top-k tokens recorded per trial. max_batch_tokens: rows per batched pass (memory).
 out: a folder to write the CLI's files to (results.json, runs.csv, summary.csv, figures,
     report.html); None writes nothing (Result.save writes them later).

@@ -9,20 +9,25 @@
 #include "arguments.h"
 #include "arrays.h"
 #include "errors.h"
-#include "hook_sites.h"
+#include "model/site_patterns.h"
 #include "module.h"
 
 namespace bertscope::python {
 
 namespace {
 
-size_t count(const ActivationView& v) {
-  return static_cast<size_t>(v.batch) * static_cast<size_t>(v.seq) * static_cast<size_t>(v.width);
-}
+size_t count(const ActivationView& v) { return v.size(); }
 
 std::vector<py::ssize_t> shape_of(int batch, int seq, int width, bool single) {
   if (single) return {seq, width};
   return {batch, seq, width};
+}
+
+// The view's shape (hooks.h: [batch, seq, width], or the per-head sites' 4-d shapes), without
+// the batch dimension for a single text.
+std::vector<py::ssize_t> shape_of(const ActivationView& view, bool single) {
+  const std::vector<int64_t> full = view.shape();
+  return std::vector<py::ssize_t>(full.begin() + (single ? 1 : 0), full.end());
 }
 
 std::string shape_text(const std::vector<py::ssize_t>& shape) {
@@ -37,7 +42,7 @@ std::string shape_text(const std::vector<py::ssize_t>& shape) {
 // stays valid when the hook keeps it (the engine's buffer is reused by the next block).
 void call_python_hook(const py::object& fn, const HookSite& site, const ActivationView& view, bool single) {
   py::gil_scoped_acquire gil;
-  const std::vector<py::ssize_t> shape = shape_of(view.batch, view.seq, view.width, single);
+  const std::vector<py::ssize_t> shape = shape_of(view, single);
   const size_t bytes = count(view) * sizeof(float);
   py::array_t<float> h(shape);
   std::memcpy(h.mutable_data(), view.data, bytes);
@@ -141,22 +146,20 @@ py::object run_with_cache(const Model& m, const py::object& text, const py::obje
   add_python_hooks(bert, hooks, texts.single, python);
   struct Captured {
     std::vector<float> values;
-    int batch = 0, seq = 0, width = 0;
+    std::vector<py::ssize_t> shape;
   };
   std::vector<Captured> captured(chosen.size());
   for (size_t i = 0; i < chosen.size(); ++i) {
-    python.hooks.add(chosen[i], [slot = &captured[i]](const HookSite&, ActivationView view) {
+    python.hooks.add(chosen[i], [slot = &captured[i], single = texts.single](const HookSite&, ActivationView view) {
       slot->values.assign(view.data, view.data + count(view));  // the one copy: numpy takes this buffer
-      slot->batch = view.batch;
-      slot->seq = view.seq;
-      slot->width = view.width;
+      slot->shape = shape_of(view, single);
     });
   }
   std::vector<float> logits = forward_logits(m, texts, python.hooks);
   py::dict cache;
   for (size_t i = 0; i < chosen.size(); ++i) {
     Captured& c = captured[i];
-    cache[py::str(chosen[i].name())] = take_array(std::move(c.values), shape_of(c.batch, c.seq, c.width, texts.single));
+    cache[py::str(chosen[i].name())] = take_array(std::move(c.values), c.shape);
   }
   py::array_t<float> array = logits_array(m, texts, std::move(logits));
   if (texts.single) return py::make_tuple(array, cache);

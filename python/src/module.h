@@ -6,7 +6,7 @@
 //   interrupt.cpp   the progress callback that lets Ctrl-C and Python callbacks stop a sweep
 //   model.cpp       bertscope.Model: load, config, tokenize, encode, predict
 //   arguments.cpp   Python arguments: paths, one text or a list (a padded batch), layers
-//   hook_sites.cpp  site names and glob patterns -> hook sites of a model
+//   (model/site_patterns.h of the engine: site names and glob patterns -> hook sites)
 //   forward.cpp     run_with_cache and run_with_hooks
 //   experiment.cpp  Model.sweep and run_spec: experiments, their results and files
 //   module.cpp      the module definition

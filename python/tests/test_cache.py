@@ -54,8 +54,8 @@ def test_sites_by_name_and_glob_pattern_in_forward_order(demo):
     seq = len(demo.encode(PROMPT)[0])
     _, cache = demo.run_with_cache(PROMPT, sites=["blocks.*.mlp.post", "embed.out", "blocks.1.attn.*"])
     expected = ["embed.out"] + [f"blocks.{l}.mlp.post" for l in range(layers)]
-    expected.insert(expected.index("blocks.1.mlp.post"), "blocks.1.attn.context")
-    expected.insert(expected.index("blocks.1.mlp.post"), "blocks.1.attn.out")
+    for part in ("q", "k", "v", "scores", "pattern", "z", "context", "head_out", "out"):
+        expected.insert(expected.index("blocks.1.mlp.post"), f"blocks.1.attn.{part}")
     assert list(cache) == expected
     assert cache["blocks.0.mlp.post"].shape == (seq, ffn)
     assert cache["blocks.1.attn.out"].shape == (seq, hidden)
@@ -65,6 +65,49 @@ def test_sites_by_name_and_glob_pattern_in_forward_order(demo):
     _, again = demo.run_with_cache(PROMPT, sites=["blocks.1.mlp.post", "blocks.1.mlp.post"])
     assert list(again) == ["blocks.1.mlp.post"]
     np.testing.assert_array_equal(again["blocks.1.mlp.post"], everything["blocks.1.mlp.post"])
+
+
+def test_per_head_sites_have_their_shapes_and_agree_with_each_other(demo):
+    c = demo.config
+    heads, d, hidden = c["heads"], c["head_dim"], c["hidden"]
+    seq = len(demo.encode(PROMPT)[0])
+    _, cache = demo.run_with_cache(PROMPT, sites=["blocks.2.attn.*"])
+    assert cache["blocks.2.attn.q"].shape == (seq, heads, d)
+    assert cache["blocks.2.attn.pattern"].shape == (heads, seq, seq)
+    assert cache["blocks.2.attn.head_out"].shape == (seq, heads, hidden)
+    np.testing.assert_allclose(cache["blocks.2.attn.pattern"].sum(axis=-1), 1.0, atol=1e-5)
+    # z is the pattern times the values, head by head; z flattened is the context.
+    z = np.einsum("hqk,khd->qhd", cache["blocks.2.attn.pattern"], cache["blocks.2.attn.v"])
+    np.testing.assert_allclose(cache["blocks.2.attn.z"], z, atol=1e-5)
+    np.testing.assert_array_equal(cache["blocks.2.attn.z"].reshape(seq, hidden), cache["blocks.2.attn.context"])
+    # A padded batch: [batch, heads, seq, seq], the shorter text's padding keys get nothing.
+    _, batch, lengths = demo.run_with_cache([PROMPT, "a [MASK] b"], sites="blocks.0.attn.pattern")
+    pattern = batch["blocks.0.attn.pattern"]
+    assert pattern.shape == (2, heads, seq, seq)
+    assert pattern[1, :, :, lengths[1]:].max() < 1e-6
+
+
+def test_a_hook_at_a_per_head_site_edits_the_run(demo):
+    mask = demo.encode(PROMPT)[0].index("[MASK]")
+    clean = demo.run_with_hooks(PROMPT, {})
+
+    def zero_head(name, z):
+        z[:, 3, :] = 0.0
+
+    def zero_term(name, term):
+        term[:, 3, :] = 0.0
+
+    by_z = demo.run_with_hooks(PROMPT, {"blocks.1.attn.z": zero_head})
+    by_term = demo.run_with_hooks(PROMPT, {"blocks.1.attn.head_out": zero_term})
+    np.testing.assert_allclose(by_z[mask], by_term[mask], atol=1e-4)
+    assert np.abs(by_z[mask] - clean[mask]).max() > 1e-3
+
+
+def test_sweep_takes_heads(demo):
+    zero = demo.sweep(PROMPT, "the", "zero", site="attn.z", heads=[3], positions="all")
+    assert list(zero.runs["intervention"]) == ["zero"] * demo.config["layers"]
+    with pytest.raises(bertscope.Error, match="--heads selects heads at the per-head sites"):
+        demo.sweep(PROMPT, "the", "zero", heads="3")
 
 
 def test_unknown_sites_are_errors(demo):

@@ -8,7 +8,13 @@ namespace bertscope {
 
 SiteKind parse_edit_site(const std::string& name) {
   const auto site = HookSite::parse("blocks.0." + name);
-  if (!site) throw Error("site '" + name + "' is not one of: out, attn.context, attn.out, ln1.out, mlp.post, mlp.out");
+  if (!site) {
+    std::string list = "out";  // the default first, then the others in forward order
+    for (const HookSiteDoc& doc : hook_site_docs()) {
+      if (doc.kind != SiteKind::EmbedOut && doc.kind != SiteKind::BlockOut) list += ", " + edit_site_name(doc.kind);
+    }
+    throw Error("site '" + name + "' is not one of: " + list);
+  }
   return site->kind;
 }
 

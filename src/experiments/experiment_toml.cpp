@@ -43,6 +43,10 @@ class TableReader {
   }
   // Reads "layers" given as a string ("all", "0-5") or an array of block numbers.
   void read_layers(const std::string& key, std::string& into) {
+    read_list(key, into, "block numbers", "\"all\", a range like \"0-5\", or an array of block numbers");
+  }
+  // Reads a list of indices given as a string ("3,5") or an array (into "3,5").
+  void read_list(const std::string& key, std::string& into, const std::string& items, const std::string& expected) {
     seen_.insert(key);
     const toml::node* node = table_.get(key);
     if (!node) return;
@@ -51,12 +55,25 @@ class TableReader {
       into.clear();
       for (const toml::node& item : *array) {
         const auto v = item.value_exact<int64_t>();  // integers only, as above
-        if (!v) fail(item, key, "must hold block numbers");
+        if (!v) fail(item, key, "must hold " + items);
         into += (into.empty() ? "" : ",") + std::to_string(*v);
       }
       return;
     }
-    fail(*node, key, "must be \"all\", a range like \"0-5\", or an array of block numbers");
+    fail(*node, key, "must be " + expected);
+  }
+  // Reads an array of strings.
+  void read_strings(const std::string& key, std::vector<std::string>& into) {
+    seen_.insert(key);
+    const toml::node* node = table_.get(key);
+    if (!node) return;
+    const toml::array* array = node->as_array();
+    if (!array) fail(*node, key, "must be an array of strings");
+    for (const toml::node& item : *array) {
+      const auto v = item.value<std::string>();
+      if (!v) fail(item, key, "must hold strings");
+      into.push_back(*v);
+    }
   }
   const toml::node* take(const std::string& key) {
     seen_.insert(key);
@@ -85,13 +102,17 @@ InterventionSpec read_intervention(const toml::table& table, const std::string& 
   const auto parsed = InterventionSpec::parse_kind(kind);
   if (!parsed) {
     throw Error(origin + ": interventions[" + std::to_string(index) + "].kind '" + kind +
-                "' is not one of shuffle, noise, scale, zero, skip, mix, patch");
+                "' is not one of " + InterventionSpec::kind_list());
   }
   InterventionSpec spec = InterventionSpec::of_kind(*parsed);
   r.read("factor", spec.factor);
   r.read("std_of", std_of);
   r.read("positions", positions);
   r.read("other_prompt", spec.other_prompt);
+  std::string heads;
+  r.read_list("heads", heads, "head numbers", "an array of head numbers like [3, 5]");
+  r.read("attend_to", spec.attend_to);
+  r.read_strings("mean_prompts", spec.mean_prompts);
   r.reject_unknown_keys();
   if (std_of == "vector") spec.std_of = NoiseScale::Vector;
   else if (std_of == "layer") spec.std_of = NoiseScale::Layer;
@@ -101,6 +122,11 @@ InterventionSpec read_intervention(const toml::table& table, const std::string& 
     spec.positions = Positions::parse(positions);
   } catch (const Error& e) {
     throw Error(origin + ": interventions[" + std::to_string(index) + "].positions: " + e.what());
+  }
+  try {
+    if (!heads.empty()) spec.heads = InterventionSpec::parse_heads(heads);
+  } catch (const Error& e) {
+    throw Error(origin + ": interventions[" + std::to_string(index) + "].heads: " + e.what());
   }
   return spec;
 }

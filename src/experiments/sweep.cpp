@@ -19,6 +19,7 @@ struct CleanRun {
   std::vector<HiddenState> hidden;
   std::vector<std::vector<float>> site;
   int site_width = 0;
+  std::vector<int64_t> site_shape;  // of the view at the site, batch first (hooks.h)
 };
 
 CleanRun run_clean(const BertModel& model, const std::vector<int>& ids, SiteKind site) {
@@ -28,6 +29,7 @@ CleanRun run_clean(const BertModel& model, const std::vector<int>& ids, SiteKind
   for (int layer = 0; layer < model.layers(); ++layer) {
     hooks.add(HookSite::block(site, layer), [&run](const HookSite& s, ActivationView v) {
       run.site_width = v.width;
+      run.site_shape = v.shape();
       run.site[static_cast<size_t>(s.layer)].assign(v.data, v.data + static_cast<size_t>(v.seq) * static_cast<size_t>(v.width));
     });
   }
@@ -59,7 +61,63 @@ struct PreparedIntervention {
   std::vector<int> positions;
   CleanRun other;
   std::vector<int> other_at;  // the other prompt's position for each of `positions`
+  std::vector<int> every_position;  // mean: the positions it averages over
+  std::vector<std::vector<float>> prompts_mean;  // mean over a prompt file: per block, one row
 };
+
+// The mean row at `site` of every block over every position of `texts` (mean ablation over
+// a prompt file): [layers][width].
+std::vector<std::vector<float>> mean_over_prompts(const BertModel& model, const std::vector<std::string>& texts,
+                                                  SiteKind site) {
+  std::vector<std::vector<double>> sums;
+  size_t rows = 0;
+  for (const std::string& text : texts) {
+    const CleanRun run = run_clean(model, MaskedPrompt::prepare(model, text, "", false).ids, site);
+    const auto width = static_cast<size_t>(run.site_width);
+    sums.resize(run.site.size(), std::vector<double>(width, 0.0));
+    for (size_t layer = 0; layer < run.site.size(); ++layer) {
+      for (size_t i = 0; i < run.site[layer].size(); ++i) sums[layer][i % width] += run.site[layer][i];
+    }
+    rows += run.site.front().size() / width;
+  }
+  std::vector<std::vector<float>> means;
+  for (const auto& sum : sums) {
+    std::vector<float> mean(sum.size());
+    for (size_t i = 0; i < sum.size(); ++i) mean[i] = static_cast<float>(sum[i] / static_cast<double>(rows));
+    means.push_back(std::move(mean));
+  }
+  return means;
+}
+
+// Pointers to the values at `segments` of a clean [1, ...] site tensor.
+std::vector<const float*> segment_values(const std::vector<float>& site, int width, const std::vector<EditSegment>& segments) {
+  std::vector<const float*> out;
+  for (const EditSegment& s : segments) {
+    out.push_back(site.data() + static_cast<size_t>(s.row) * static_cast<size_t>(width) + static_cast<size_t>(s.offset));
+  }
+  return out;
+}
+
+// Mean ablation: for each edited segment, the mean of the clean values of the same piece
+// (the same head, at the per-head sites) over every position of the prompt.
+std::vector<std::vector<float>> position_means(const CleanRun& clean, int layer, SiteKind site, const PreparedIntervention& p,
+                                               const std::vector<EditSegment>& edited) {
+  const std::vector<EditSegment> all = edit_segments(clean.site_shape, site, p.every_position, p.spec->heads);
+  const std::vector<const float*> values = segment_values(clean.site[static_cast<size_t>(layer)], clean.site_width, all);
+  const size_t pieces = edited.size() / p.positions.size();  // heads (or 1) per position
+  std::vector<std::vector<float>> means;
+  for (size_t i = 0; i < edited.size(); ++i) {
+    std::vector<double> sum(static_cast<size_t>(edited[i].length), 0.0);
+    for (size_t q = 0; q < p.every_position.size(); ++q) {
+      const float* v = values[q * pieces + i % pieces];
+      for (size_t d = 0; d < sum.size(); ++d) sum[d] += v[d];
+    }
+    std::vector<float> mean(sum.size());
+    for (size_t d = 0; d < sum.size(); ++d) mean[d] = static_cast<float>(sum[d] / static_cast<double>(p.every_position.size()));
+    means.push_back(std::move(mean));
+  }
+  return means;
+}
 
 PreparedIntervention prepare_intervention(const BertModel& model, const InterventionSpec& spec, const MaskedPrompt& prompt,
                                           SiteKind site) {
@@ -70,6 +128,15 @@ PreparedIntervention prepare_intervention(const BertModel& model, const Interven
     const MaskedPrompt other = MaskedPrompt::prepare(model, spec.other_prompt, "");
     p.other = run_clean(model, other.ids, site);
     p.other_at = other_positions(p.positions, prompt, other);
+    if ((site == SiteKind::AttnScores || site == SiteKind::AttnPattern) && other.ids.size() != prompt.ids.size()) {
+      throw Error("the other prompt has " + std::to_string(other.ids.size()) + " tokens and this one " +
+                  std::to_string(prompt.ids.size()) + ": attention rows are patched or mixed only between prompts of "
+                  "the same length");
+    }
+  }
+  if (spec.kind == InterventionKind::Mean) {
+    for (int q = 0; q < static_cast<int>(prompt.ids.size()); ++q) p.every_position.push_back(q);
+    if (!spec.mean_prompts.empty()) p.prompts_mean = mean_over_prompts(model, spec.mean_prompts, site);
   }
   return p;
 }
@@ -116,13 +183,24 @@ struct ChunkRunner {
   EditRecord edit(const SweepJob& job, ActivationView view, int element) const {
     const PreparedIntervention& p = prepared[static_cast<size_t>(job.intervention)];
     const std::vector<float>& site_clean = clean.site[static_cast<size_t>(job.layer)];
+    const SiteKind site = job.timing == EditTiming::Hook ? request.site : SiteKind::BlockOut;
+    const std::vector<EditSegment> segments = edit_segments(view.shape(), site, p.positions, p.spec->heads);
     std::vector<const float*> other_rows;
-    for (int q : p.other_at) {
-      other_rows.push_back(p.other.site[static_cast<size_t>(job.layer)].data() + static_cast<size_t>(q) * clean.site_width);
+    std::vector<std::vector<float>> means;
+    if (p.spec->needs_other_prompt()) {
+      other_rows = segment_values(p.other.site[static_cast<size_t>(job.layer)], p.other.site_width,
+                                  edit_segments(p.other.site_shape, site, p.other_at, p.spec->heads));
+    } else if (p.spec->kind == InterventionKind::Mean && !p.prompts_mean.empty()) {
+      for (const EditSegment& segment : segments) {
+        other_rows.push_back(p.prompts_mean[static_cast<size_t>(job.layer)].data() + segment.offset);
+      }
+    } else if (p.spec->kind == InterventionKind::Mean) {
+      means = position_means(clean, job.layer, site, p, segments);
+      for (const auto& mean : means) other_rows.push_back(mean.data());
     }
     RandomStream stream(request.seed, {static_cast<uint64_t>(p.spec->kind), static_cast<uint64_t>(job.layer),
                                        static_cast<uint64_t>(job.trial)});
-    return apply_intervention(*p.spec, view, element, p.positions, stream, other_rows,
+    return apply_intervention(*p.spec, view, element, segments, stream, other_rows,
                               unbiased_std(site_clean.data(), static_cast<long long>(site_clean.size())));
   }
 
@@ -252,7 +330,10 @@ SweepResult run_sweep(const BertModel& model, const SweepRequest& request, const
   for (int l : chosen) {
     if (l < 0 || l >= layers) throw Error("layer " + std::to_string(l) + " is out of range: the model has blocks 0-" + std::to_string(layers - 1));
   }
-  for (const auto& spec : request.interventions) spec.validate();
+  for (const auto& spec : request.interventions) {
+    spec.validate();
+    spec.validate_at(request.site, model.config().num_attention_heads);
+  }
 
   const CleanRun clean = run_clean(model, prompt.ids, request.site);
   result.clean_log_probs = log_softmax(model.mlm_logits(clean.hidden.back(), 0, prompt.mask_index));

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <algorithm>
 
 #include "common/error.h"
 #include "interventions/vector_edits.h"
@@ -18,7 +19,8 @@ struct KindName {
 constexpr KindName kKinds[] = {{InterventionKind::Shuffle, "shuffle"}, {InterventionKind::Noise, "noise"},
                                {InterventionKind::Scale, "scale"},     {InterventionKind::Zero, "zero"},
                                {InterventionKind::Skip, "skip"},       {InterventionKind::Mix, "mix"},
-                               {InterventionKind::Patch, "patch"}};
+                               {InterventionKind::Patch, "patch"},     {InterventionKind::Mean, "mean"},
+                               {InterventionKind::Uniform, "uniform"}, {InterventionKind::Attend, "attend"}};
 
 std::string format_number(double x) {
   char buffer[32];
@@ -94,6 +96,29 @@ std::string InterventionSpec::kind_name(InterventionKind kind) {
   return "?";
 }
 
+std::string InterventionSpec::kind_list() {
+  std::string list;
+  for (const auto& k : kKinds) list += (list.empty() ? "" : ", ") + std::string(k.name);
+  return list;
+}
+
+std::vector<int> InterventionSpec::parse_heads(const std::string& text) {
+  std::vector<int> heads;
+  const char* at = text.data();
+  const char* end = text.data() + text.size();
+  while (at < end) {
+    int value = -1;
+    const auto [next, ec] = std::from_chars(at, end, value);
+    if (ec != std::errc() || value < 0 || (next != end && *next != ',')) {
+      throw Error("--heads must be a list of 0-based head indices like '3,5', not '" + text + "'");
+    }
+    heads.push_back(value);
+    at = next == end ? end : next + 1;
+  }
+  if (heads.empty()) throw Error("--heads list is empty");
+  return heads;
+}
+
 std::string InterventionSpec::label() const {
   std::string s = kind_name(kind);
   if (kind == InterventionKind::Noise) {
@@ -101,6 +126,13 @@ std::string InterventionSpec::label() const {
     s += " x" + format_number(factor) + " (" + scales[static_cast<int>(std_of)] + ")";
   }
   if (kind == InterventionKind::Scale || kind == InterventionKind::Mix) s += " " + format_number(factor);
+  if (kind == InterventionKind::Attend) s += " ->" + std::to_string(attend_to);
+  if (!mean_prompts.empty()) s += " of " + std::to_string(mean_prompts.size()) + " prompts";
+  if (!heads.empty()) {
+    std::string list;
+    for (int h : heads) list += (list.empty() ? "" : ",") + std::to_string(h);
+    s += " heads " + list;
+  }
   if (positions.mode != Positions::Mode::Mask) s += " @" + positions.describe();
   return s;
 }
@@ -118,17 +150,71 @@ void InterventionSpec::validate() const {
   if (!needs_other_prompt() && !other_prompt.empty()) {
     throw Error("--other-prompt is only used by mix and patch, not by " + kind_name(kind));
   }
+  if (attend_to < 0) throw Error("--attend-to must be a token position (0-based, [CLS] is 0)");
+  if (!mean_prompts.empty() && kind != InterventionKind::Mean) {
+    throw Error("--mean-prompts is only used by mean, not by " + kind_name(kind));
+  }
+}
+
+void InterventionSpec::validate_at(SiteKind site, int model_heads) const {
+  const std::string site_name = HookSite::block(site, 0).name().substr(std::string("blocks.0.").size());
+  if (!heads.empty() && !is_per_head(site)) {
+    throw Error("--heads selects heads at the per-head sites (attn.q, attn.k, attn.v, attn.scores, attn.pattern, "
+                "attn.z, attn.head_out), not at " + site_name);
+  }
+  for (int h : heads) {
+    if (h >= model_heads) {
+      throw Error("--heads: head " + std::to_string(h) + " is out of range (the model has heads 0-" +
+                  std::to_string(model_heads - 1) + ")");
+    }
+  }
+  if (!mean_prompts.empty() && (site == SiteKind::AttnScores || site == SiteKind::AttnPattern)) {
+    throw Error("--mean-prompts averages positions of prompts of any length, which attention rows (attn.scores, "
+                "attn.pattern) cannot be: use mean over the prompt itself there");
+  }
+  if ((kind == InterventionKind::Uniform || kind == InterventionKind::Attend) && site != SiteKind::AttnPattern) {
+    throw Error(kind_name(kind) + " edits attention patterns: it needs --site attn.pattern, not " + site_name);
+  }
+}
+
+std::vector<EditSegment> edit_segments(const std::vector<int64_t>& shape, SiteKind kind, const std::vector<int>& positions,
+                                       const std::vector<int>& heads) {
+  std::vector<EditSegment> segments;
+  if (!is_per_head(kind) || shape.size() != 4) {
+    const int width = static_cast<int>(shape.back());
+    for (int p : positions) segments.push_back({p, 0, width});
+    return segments;
+  }
+  const int n_heads = static_cast<int>(kind == SiteKind::AttnScores || kind == SiteKind::AttnPattern ? shape[1] : shape[2]);
+  std::vector<int> chosen = heads;
+  if (chosen.empty()) {
+    for (int h = 0; h < n_heads; ++h) chosen.push_back(h);
+  }
+  for (int p : positions) {
+    for (int h : chosen) {
+      if (kind == SiteKind::AttnScores || kind == SiteKind::AttnPattern) {
+        // [batch, heads, seq_q, seq_k]: head h's row of query p.
+        const int queries = static_cast<int>(shape[2]), keys = static_cast<int>(shape[3]);
+        segments.push_back({h * queries + p, 0, keys});
+      } else {
+        // [batch, seq, heads, d]: head h's slice of position p's row.
+        const int d = static_cast<int>(shape[3]);
+        segments.push_back({p, h * d, d});
+      }
+    }
+  }
+  return segments;
 }
 
 EditRecord apply_intervention(const InterventionSpec& spec, const ActivationView& view, int b,
-                              const std::vector<int>& positions, RandomStream& stream,
+                              const std::vector<EditSegment>& segments, RandomStream& stream,
                               const std::vector<const float*>& other, double layer_std) {
   EditRecord record;
-  const int n = view.width;
   std::vector<float> z;
-  double sum_sq = 0.0, scale_sum = 0.0;
-  for (size_t i = 0; i < positions.size(); ++i) {
-    float* h = view.row(b, positions[i]);
+  double sum_sq = 0.0, scale_sum = 0.0, values = 0.0;
+  for (size_t i = 0; i < segments.size(); ++i) {
+    float* h = view.row(b, segments[i].row) + segments[i].offset;
+    const int n = segments[i].length;
     switch (spec.kind) {
       case InterventionKind::Shuffle:
         shuffle_vector(h, n, stream.permutation(n).data());
@@ -143,18 +229,29 @@ EditRecord apply_intervention(const InterventionSpec& spec, const ActivationView
         add_noise(h, n, z.data(), scale);
         for (float v : z) sum_sq += static_cast<double>(v) * v * scale * scale;
         scale_sum += scale;
+        values += n;
         break;
       }
       case InterventionKind::Scale: scale_vector(h, n, spec.factor); break;
       case InterventionKind::Zero: zero_vector(h, n); break;
       case InterventionKind::Mix: mix_vector(h, n, other.at(i), spec.factor); break;
-      case InterventionKind::Patch: patch_vector(h, n, other.at(i)); break;
+      case InterventionKind::Patch:
+      case InterventionKind::Mean: patch_vector(h, n, other.at(i)); break;
+      case InterventionKind::Uniform: std::fill(h, h + n, 1.0f / static_cast<float>(n)); break;
+      case InterventionKind::Attend:
+        if (spec.attend_to >= n) {
+          throw Error("--attend-to " + std::to_string(spec.attend_to) + " is outside the prompt's " + std::to_string(n) +
+                      " tokens (0-based, [CLS] is 0)");
+        }
+        zero_vector(h, n);
+        h[spec.attend_to] = 1.0f;
+        break;
       case InterventionKind::Skip: break;
     }
   }
-  if (spec.kind == InterventionKind::Noise && !positions.empty()) {
-    record.noise_std = std::sqrt(sum_sq / (static_cast<double>(positions.size()) * n));
-    record.noise_scale = scale_sum / static_cast<double>(positions.size());
+  if (spec.kind == InterventionKind::Noise && !segments.empty()) {
+    record.noise_std = std::sqrt(sum_sq / values);
+    record.noise_scale = scale_sum / static_cast<double>(segments.size());
   }
   return record;
 }

@@ -11,7 +11,7 @@
 
 namespace bertscope {
 
-enum class InterventionKind { Shuffle, Noise, Scale, Zero, Skip, Mix, Patch };
+enum class InterventionKind { Shuffle, Noise, Scale, Zero, Skip, Mix, Patch, Mean, Uniform, Attend };
 
 // Where the noise std comes from: the edited vector (the notebook's h.std()), the whole
 // clean tensor at that site (all tokens x dims), or the factor itself (absolute std).
@@ -35,11 +35,19 @@ struct InterventionSpec {
   NoiseScale std_of = NoiseScale::Vector;
   Positions positions;
   std::string other_prompt;  // mix, patch
+  std::vector<int> heads;    // at the per-head sites: the heads edited (empty: all)
+  int attend_to = 0;         // attend: the key position every edited query attends to
+  std::vector<std::string> mean_prompts;  // mean: average over these prompts' positions instead
+
+  // "3,5" -> {3, 5}. Throws Error on anything else.
+  static std::vector<int> parse_heads(const std::string& text);
 
   // Defaults of each kind: noise x2 of the vector std, scale 0.5, mix 0.5.
   static InterventionSpec of_kind(InterventionKind kind);
   static std::optional<InterventionKind> parse_kind(const std::string& name);
   static std::string kind_name(InterventionKind kind);
+  // "shuffle, noise, ...": every kind, for messages.
+  static std::string kind_list();
   // A short label for tables and plots, e.g. "noise x2 (vector std)".
   std::string label() const;
   // Whether trials differ (shuffle, noise); the others give the same result every trial.
@@ -47,7 +55,24 @@ struct InterventionSpec {
   bool needs_other_prompt() const;
   // Checks options: throws Error naming the bad option.
   void validate() const;
+  // Checks the options against the site edited and the model's heads (--heads only at the
+  // per-head sites, uniform and attend only at attn.pattern).
+  void validate_at(SiteKind site, int model_heads) const;
 };
+
+// One edited piece of a view: `length` floats at `offset` of row (b, row) (hooks.h).
+struct EditSegment {
+  int row = 0;
+  int offset = 0;
+  int length = 0;
+};
+
+// The pieces of a view of `shape` (batch first, hooks.h) that an edit of `positions` at a
+// site of `kind` changes: the whole rows of those positions, or at the per-head sites each
+// chosen head's slice of them (scores and pattern: that head's row of each query position).
+// Ordered by position, then head.
+std::vector<EditSegment> edit_segments(const std::vector<int64_t>& shape, SiteKind kind, const std::vector<int>& positions,
+                                       const std::vector<int>& heads);
 
 // What one edit did, for the statistics of the noise actually injected.
 struct EditRecord {
@@ -55,12 +80,13 @@ struct EditRecord {
   double noise_scale = 0.0; // the scale the z draws were multiplied by (mean over positions)
 };
 
-// Applies `spec` to batch element `b` of `view` at `positions`. `stream` is the trial's
-// random stream. `other` holds the other prompt's activations at the same site, one row
-// per entry of `positions` (mix/patch), `layer_std` the std of the clean tensor at the
-// site (NoiseScale::Layer). Skip is not an edit of values: the sweep handles it.
+// Applies `spec` to batch element `b` of `view` at `segments`. `stream` is the trial's
+// random stream. `other` holds, per segment, the values patched or mixed in (mix/patch:
+// the other prompt's; mean: the clean mean over the prompt's positions), `layer_std` the
+// std of the clean tensor at the site (NoiseScale::Layer). Skip is not an edit of values:
+// the sweep handles it.
 EditRecord apply_intervention(const InterventionSpec& spec, const ActivationView& view, int b,
-                              const std::vector<int>& positions, RandomStream& stream,
+                              const std::vector<EditSegment>& segments, RandomStream& stream,
                               const std::vector<const float*>& other, double layer_std);
 
 }  // namespace bertscope

@@ -22,4 +22,14 @@ struct AttentionShape {
 void self_attention(const float* q, const float* k, const float* v, const int* lengths,
                     const AttentionShape& shape, float* context);
 
+// The same attention in three steps with its intermediates in memory, for hooks that read
+// or edit them (model/attention_sites.h). Each step does the arithmetic of self_attention in
+// the same order, so an unedited pass gives the same numbers.
+// scores: [batch, heads, queries, seq], q k^T / sqrt(head_dim) plus the padding mask.
+void attention_scores(const float* q, const float* k, const int* lengths, const AttentionShape& shape, float* scores);
+// Softmax of each row of `seq` floats, in place: scores -> pattern.
+void softmax_rows(float* rows_data, long long rows, int seq);
+// context: [batch * queries, hidden], each head's pattern rows times its values.
+void attention_mix(const float* pattern, const float* v, const AttentionShape& shape, float* context);
+
 }  // namespace bertscope

@@ -5,6 +5,7 @@
 
 #include "common/error.h"
 #include "kernels/attention.h"
+#include "model/attention_sites.h"
 #include "weights/model_dir.h"
 
 namespace bertscope {
@@ -120,10 +121,20 @@ void BertModel::run_block(HiddenState& state, int layer, const Hooks* hooks, con
   w.qkv.forward(x, rows, qkv);
   const AttentionShape shape{B, S, Q, config_.num_attention_heads, config_.head_dim(), 3 * H,
                              read_positions.empty() ? nullptr : read_positions.data()};
-  self_attention(qkv, qkv + H, qkv + 2 * H, state.lengths.data(), shape, context);
+  // The per-head sites exist only when hooked: the fused kernel never stores the pattern.
+  if (hooks && hooks->any_in_block(layer, is_attention_detail)) {
+    attention_with_sites(*hooks, layer, qkv, state.lengths.data(), shape, context);
+  } else {
+    self_attention(qkv, qkv + H, qkv + 2 * H, state.lengths.data(), shape, context);
+  }
   run_hooks(hooks, HookSite::block(SiteKind::AttnContext, layer), context, B, Q, H);
 
-  w.attn_out.forward(context, qrows, attn);
+  if (hooks && hooks->has(HookSite::block(SiteKind::AttnHeadOut, layer))) {
+    attention_output_by_head(*hooks, layer, w.attn_out, context, B, Q, config_.num_attention_heads, config_.head_dim(),
+                             attn);
+  } else {
+    w.attn_out.forward(context, qrows, attn);
+  }
   run_hooks(hooks, HookSite::block(SiteKind::AttnOut, layer), attn, B, Q, H);
   add_layer_norm(attn, residual, qrows, H, w.ln1, mid);
   run_hooks(hooks, HookSite::block(SiteKind::Ln1Out, layer), mid, B, Q, H);

@@ -3,7 +3,12 @@
 // One name per site, TransformerLens style; the table with HF module paths is in the README.
 //
 //   embed.out              bert.embeddings                          hidden_states[0]
+//   blocks.L.attn.q/k/v    attention.self.query/key/value           [seq, heads, head_dim]
+//   blocks.L.attn.scores   attention.self, before softmax           [heads, seq_q, seq_k]
+//   blocks.L.attn.pattern  attention.self probs (output_attentions) [heads, seq_q, seq_k]
+//   blocks.L.attn.z        attention.self, split by head            [seq, heads, head_dim]
 //   blocks.L.attn.context  encoder.layer[L].attention.self          heads concatenated
+//   blocks.L.attn.head_out one head's term of attention.output.dense [seq, heads, hidden]
 //   blocks.L.attn.out      encoder.layer[L].attention.output.dense  before residual + LayerNorm
 //   blocks.L.ln1.out       encoder.layer[L].attention.output        after its LayerNorm
 //   blocks.L.mlp.post      encoder.layer[L].intermediate            after GELU, width = ffn
@@ -16,7 +21,29 @@
 
 namespace bertscope {
 
-enum class SiteKind { EmbedOut, AttnContext, AttnOut, Ln1Out, MlpPost, MlpOut, BlockOut };
+enum class SiteKind {
+  EmbedOut,
+  AttnQ,
+  AttnK,
+  AttnV,
+  AttnScores,
+  AttnPattern,
+  AttnZ,
+  AttnContext,
+  AttnHeadOut,
+  AttnOut,
+  Ln1Out,
+  MlpPost,
+  MlpOut,
+  BlockOut
+};
+
+// Sites inside self-attention that the fast path never materializes (the per-head q, k, v,
+// scores, pattern, z and output terms): a block computes them only when one is hooked.
+bool is_attention_detail(SiteKind kind);
+// Sites whose activations are split by head (q, k, v, scores, pattern, z, head_out): the
+// ones that head interventions (--heads) apply to.
+bool is_per_head(SiteKind kind);
 
 struct HookSite {
   SiteKind kind = SiteKind::BlockOut;
@@ -41,6 +68,7 @@ struct HookSiteDoc {
   const char* hf_module;     // "bert.encoder.layer[L].attention.output.dense"
   const char* transformer_lens;  // "blocks.{L}.hook_attn_out"
   const char* meaning;
+  const char* shape;         // of one prompt: "[seq, hidden]", "[heads, seq_q, seq_k]"
 };
 const std::vector<HookSiteDoc>& hook_site_docs();
 

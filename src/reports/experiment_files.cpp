@@ -1,4 +1,5 @@
 #include "reports/experiment_files.h"
+#include "reports/file_set.h"
 
 #include <filesystem>
 #include <memory>
@@ -36,6 +37,9 @@ json intervention_json(const InterventionSpec& s) {
   if (s.kind == InterventionKind::Noise || s.kind == InterventionKind::Scale || s.kind == InterventionKind::Mix) j["factor"] = s.factor;
   if (s.kind == InterventionKind::Noise) j["std_of"] = scales[static_cast<int>(s.std_of)];
   if (s.needs_other_prompt()) j["other_prompt"] = s.other_prompt;
+  if (!s.heads.empty()) j["heads"] = s.heads;
+  if (s.kind == InterventionKind::Attend) j["attend_to"] = s.attend_to;
+  if (!s.mean_prompts.empty()) j["mean_prompts"] = s.mean_prompts;
   return j;
 }
 
@@ -59,21 +63,26 @@ std::string join_top(const MaskPrediction& p, const Vocab& vocab) {
 
 }  // namespace
 
+json model_json(const BertModel& model, const RunContext& context) {
+  const BertConfig& c = model.config();
+  return {{"path", model.dir()}, {"demo_model", context.demo_model}, {"dtype", context.dtype},
+          {"config", {{"num_hidden_layers", c.num_hidden_layers}, {"hidden_size", c.hidden_size},
+                      {"num_attention_heads", c.num_attention_heads}, {"intermediate_size", c.intermediate_size},
+                      {"vocab_size", c.vocab_size}, {"max_position_embeddings", c.max_position_embeddings}}},
+          {"do_lower_case", model.tokenizer().do_lower_case()}};
+}
+
 json experiment_json(const ExperimentResult& result, const BertModel& model, const RunContext& context) {
   const ExperimentSpec& spec = result.spec;
   const Vocab& vocab = model.tokenizer().vocab();
-  const BertConfig& c = model.config();
   json interventions = json::array();
   for (const auto& s : spec.interventions) interventions.push_back(intervention_json(s));
+  json model_entry = model_json(model, context);
+  model_entry["path"] = result.model_dir;
   json out = {
       {"bertscope_version", BERTSCOPE_VERSION},
       {"command", context.command_line},
-      {"model",
-       {{"path", result.model_dir}, {"demo_model", context.demo_model}, {"dtype", context.dtype},
-        {"config", {{"num_hidden_layers", c.num_hidden_layers}, {"hidden_size", c.hidden_size},
-                    {"num_attention_heads", c.num_attention_heads}, {"intermediate_size", c.intermediate_size},
-                    {"vocab_size", c.vocab_size}, {"max_position_embeddings", c.max_position_embeddings}}},
-        {"do_lower_case", model.tokenizer().do_lower_case()}}},
+      {"model", model_entry},
       {"options",
        {{"name", spec.name}, {"seed", spec.seed}, {"trials", spec.trials}, {"layers", spec.layers},
         {"site", edit_site_name(spec.site)}, {"top", spec.top_k}, {"interventions", interventions},
@@ -224,14 +233,9 @@ std::string histograms_csv(const ExperimentResult& result) {
 
 std::vector<std::string> write_experiment_files(const std::string& folder, const ExperimentResult& result,
                                                 const BertModel& model, const RunContext& context) {
-  std::error_code ec;
-  std::filesystem::create_directories(folder, ec);
-  if (ec || !std::filesystem::is_directory(folder)) {
-    throw Error(folder + ": cannot create the output folder (" + (ec ? ec.message() : "not a directory") + ")");
-  }
   // Everything is rendered before the first write, so a failure cannot leave a mix of
   // new and old files from one run.
-  std::vector<std::pair<std::string, std::string>> files;
+  std::vector<NamedFile> files;
   files.emplace_back("results.json", experiment_json(result, model, context).dump(1) + "\n");
   if (!result.sweeps.empty()) {
     files.emplace_back("runs.csv", runs_csv(result, model));
@@ -250,19 +254,7 @@ std::vector<std::string> write_experiment_files(const std::string& folder, const
   std::vector<std::string> names;
   for (const auto& file : files) names.push_back(file.first);
   files.emplace_back("report.html", html_report(result, model, context, figures, names));
-  // Every file goes to its temporary first; only when all are complete are they renamed
-  // into place, one right after the other. An error or Ctrl-C before that leaves the folder
-  // as it was (the temporaries are removed), never holding part of a run's files.
-  std::vector<std::unique_ptr<AtomicFileWriter>> writers;
-  std::vector<std::string> written;
-  for (const auto& [name, contents] : files) {
-    const std::string path = (std::filesystem::path(folder) / name).string();
-    writers.push_back(std::make_unique<AtomicFileWriter>(path));
-    writers.back()->write(contents);
-    written.push_back(path);
-  }
-  for (auto& writer : writers) writer->commit();
-  return written;
+  return write_files_together(folder, files);
 }
 
 }  // namespace bertscope

@@ -23,6 +23,8 @@ struct RunContext {
   std::string dtype = "f32"; // matmul precision the model was loaded with
 };
 
+// The "model" object of every results file: path, demo or not, dtype, config, lower case.
+nlohmann::json model_json(const BertModel& model, const RunContext& context);
 nlohmann::json experiment_json(const ExperimentResult& result, const BertModel& model, const RunContext& context);
 std::string runs_csv(const ExperimentResult& result, const BertModel& model);
 std::string summary_csv(const ExperimentResult& result, const BertModel& model);

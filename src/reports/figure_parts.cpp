@@ -1,6 +1,7 @@
 #include "reports/figure_parts.h"
 
 #include <array>
+#include <cmath>
 
 namespace bertscope {
 
@@ -22,6 +23,27 @@ std::string shorten(const std::string& text, size_t max_chars) {
     out += text[i];
   }
   return out + "\u2026";
+}
+
+plot_style::Color blend(plot_style::Color from, plot_style::Color to, double t) {
+  auto mix = [t](int a, int b) { return static_cast<int>(std::lround(a + t * (b - a))); };
+  return {mix(from.r, to.r), mix(from.g, to.g), mix(from.b, to.b)};
+}
+
+void draw_word_cell(PlotCanvas& canvas, const CellBox& box, const std::string& word, const std::string& note, double share,
+                    plot_style::Color color, bool outlined) {
+  const double strength = 0.12 + 0.88 * share;
+  const double right = box.left + box.width, bottom = box.top + box.height;
+  canvas.rect(box.left + 1, box.top + 1, right - 1, bottom - 1, blend(plot_style::kWhite, color, strength));
+  if (outlined) {
+    const double ox[5] = {box.left + 1.5, right - 1.5, right - 1.5, box.left + 1.5, box.left + 1.5};
+    const double oy[5] = {box.top + 1.5, box.top + 1.5, bottom - 1.5, bottom - 1.5, box.top + 1.5};
+    canvas.line(ox, oy, plot_style::kText, 2.5);
+  }
+  const plot_style::Color ink = strength > 0.6 ? plot_style::kWhite : plot_style::kText;
+  const double middle = box.top + box.height / 2;
+  canvas.text(box.left + 7, middle, "\u201C" + shorten(word, 8) + "\u201D", 0.0, ink, plot_style::kSmallSize);
+  canvas.text(right - 7, middle, note, 1.0, ink, plot_style::kSmallSize);
 }
 
 std::string prompt_line(const std::string& prompt, const std::string& target) {

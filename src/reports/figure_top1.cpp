@@ -18,36 +18,11 @@ constexpr double kPanelWidth = kLabelWidth + 3 * kCellWidth + kGap + kBarWidth;
 constexpr double kPanelGapX = 40, kRowHeight = 22, kHeaderHeight = 128;
 constexpr double kPanelTitle = 30, kColumnHeads = 26, kCleanGap = 8, kAxisHeight = 50, kPanelGapY = 24;
 constexpr int kColumns = 2;
-constexpr size_t kWordChars = 8;
-
-Color blend(Color from, Color to, double t) {
-  auto mix = [t](int a, int b) { return static_cast<int>(std::lround(a + t * (b - a))); };
-  return {mix(from.r, to.r), mix(from.g, to.g), mix(from.b, to.b)};
-}
 
 std::string percent(double share) {
   char buffer[16];
   std::snprintf(buffer, sizeof buffer, "%.0f%%", 100.0 * share);
   return buffer;
-}
-
-std::string quoted(const std::string& word) { return "\u201C" + shorten(word, kWordChars) + "\u201D"; }
-
-// One word cell: shaded by `share` (0..1) in `color`, outlined when it is the target.
-void draw_cell(PlotCanvas& canvas, double left, double top, const std::string& word, const std::string& note,
-               double share, Color color, bool is_target) {
-  const double strength = 0.12 + 0.88 * share;
-  const Color fill = blend(plot_style::kWhite, color, strength);
-  canvas.rect(left + 1, top + 1, left + kCellWidth - 1, top + kRowHeight - 1, fill);
-  if (is_target) {
-    const double ox[5] = {left + 1.5, left + kCellWidth - 1.5, left + kCellWidth - 1.5, left + 1.5, left + 1.5};
-    const double oy[5] = {top + 1.5, top + 1.5, top + kRowHeight - 1.5, top + kRowHeight - 1.5, top + 1.5};
-    canvas.line(ox, oy, plot_style::kText, 2.5);
-  }
-  const Color ink = strength > 0.6 ? plot_style::kWhite : plot_style::kText;
-  const double middle = top + kRowHeight / 2;
-  canvas.text(left + 7, middle, quoted(word), 0.0, ink, plot_style::kSmallSize);
-  canvas.text(left + kCellWidth - 7, middle, note, 1.0, ink, plot_style::kSmallSize);
 }
 
 }  // namespace
@@ -102,7 +77,8 @@ std::string top1_figure(const ExperimentSpec& spec, const SweepResult& sweep, co
     canvas.text(left + kLabelWidth - 10, table_top + kRowHeight / 2, "clean", 1.0, plot_style::kText, plot_style::kSmallSize);
     char probability[32];
     std::snprintf(probability, sizeof probability, "p %.2f", std::exp(sweep.clean.top.at(0).log_prob));
-    draw_cell(canvas, left + kLabelWidth, table_top, clean_top1, probability, 0.35, plot_style::kMuted, clean_top1 == target);
+    draw_word_cell(canvas, {left + kLabelWidth, table_top, kCellWidth, kRowHeight}, clean_top1, probability, 0.35,
+                   plot_style::kMuted, clean_top1 == target);
 
     // One row per edited block.
     std::vector<const LayerSummary*> rows;
@@ -118,8 +94,8 @@ std::string top1_figure(const ExperimentSpec& spec, const SweepResult& sweep, co
         const auto& [id, count] = l.top1_counts[c];
         const double share = static_cast<double>(count) / l.trials;
         const std::string& word = vocab.token(id);
-        draw_cell(canvas, left + kLabelWidth + static_cast<double>(c) * kCellWidth, row_top, word, percent(share), share,
-                  color, word == target);
+        draw_word_cell(canvas, {left + kLabelWidth + static_cast<double>(c) * kCellWidth, row_top, kCellWidth, kRowHeight},
+                       word, percent(share), share, color, word == target);
       }
     }
 

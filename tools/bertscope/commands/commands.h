@@ -2,6 +2,7 @@
 // Each bertscope subcommand lives in its own file and registers itself on the app.
 #include <CLI/CLI.hpp>
 #include <string>
+#include <vector>
 
 #include "experiments/experiment.h"
 #include "model/bert_model.h"
@@ -28,6 +29,10 @@ bool is_demo_model(const std::string& path);
 // the files are. Shared by sweep, stats and run.
 void run_and_report(const ExperimentSpec& spec, const ModelOptions& options);
 
+// The non-blank lines of a prompt file (--prompts, --mean-prompts), one text each. Throws
+// Error naming the file when it cannot be read or holds no prompt.
+std::vector<std::string> read_prompt_lines(const std::string& path);
+
 // The command line as typed, for results.json.
 const std::string& command_line();
 void set_command_line(int argc, char** argv);
@@ -39,5 +44,7 @@ void add_sweep_command(CLI::App& app);
 void add_stats_command(CLI::App& app);
 void add_run_command(CLI::App& app);
 void add_hooks_command(CLI::App& app);
+void add_patch_grid_command(CLI::App& app);
+void add_lens_command(CLI::App& app);
 
 }  // namespace bertscope::cli

@@ -1,10 +1,15 @@
 // bertscope dump: input ids, every hidden state and the logits of a text, as safetensors,
-// with the names and meaning of the golden reference files (hidden.0 = embeddings).
+// with the names and meaning of the golden reference files (hidden.0 = embeddings), and
+// any hook site (--sites, names or globs) as a tensor named by the site. With --prompts,
+// a padded batch: every tensor gains a leading batch dimension, and `lengths` is written.
 #include <cstdio>
+#include <sstream>
 #include <vector>
 
 #include "commands/commands.h"
+#include "common/error.h"
 #include "model/bert_model.h"
+#include "model/site_patterns.h"
 #include "weights/safetensors_writer.h"
 
 namespace bertscope::cli {
@@ -15,41 +20,109 @@ struct DumpOptions {
   ModelOptions model;
   std::string out;
   std::string text;
+  std::string prompts;  // a file of texts, one per line
+  std::string sites;    // "blocks.*.attn.pattern,embed.out"
+};
+
+std::vector<std::string> split_commas(const std::string& text) {
+  std::vector<std::string> parts;
+  std::stringstream in(text);
+  for (std::string part; std::getline(in, part, ',');) {
+    if (!part.empty()) parts.push_back(part);
+  }
+  return parts;
+}
+
+std::vector<std::string> read_texts(const DumpOptions& options) {
+  if (options.prompts.empty()) {
+    if (options.text.empty()) throw Error("dump needs a TEXT or --prompts FILE");
+    return {options.text};
+  }
+  if (!options.text.empty()) throw Error("dump takes a TEXT or --prompts FILE, not both");
+  return read_prompt_lines(options.prompts);
+}
+
+// The captured activations of one site, in the shape its view gives (batch first).
+struct Captured {
+  HookSite site;
+  std::vector<int64_t> shape;
+  std::vector<float> values;
 };
 
 void run_dump(const DumpOptions& options) {
+  const std::vector<std::string> texts = read_texts(options);
+  const bool single = options.prompts.empty();
   const BertModel bert = load_model(options.model);
-  const Encoding encoding = bert.tokenizer().encode(options.text);
-  std::vector<HiddenState> hidden;
-  const HiddenState last = bert.forward(TokenBatch::single(encoding.ids), nullptr, &hidden);
+  std::vector<std::vector<int>> sequences;
+  for (const std::string& text : texts) sequences.push_back(bert.tokenizer().encode(text).ids);
+  const TokenBatch tokens = single ? TokenBatch::single(sequences.front())
+                                   : TokenBatch::padded(sequences, bert.tokenizer().vocab().pad_id());
 
-  const int64_t seq = last.seq, width = last.width, vocab = bert.config().vocab_size;
-  std::vector<OutputTensor> tensors;
-  const std::vector<int64_t> ids(encoding.ids.begin(), encoding.ids.end());
-  tensors.push_back(OutputTensor::i64("input_ids", {seq}, ids.data()));
-  for (size_t l = 0; l < hidden.size(); ++l) {
-    tensors.push_back(OutputTensor::f32("hidden." + std::to_string(l), {seq, width}, hidden[l].values.data()));
+  const std::vector<HookSite> sites = options.sites.empty() ? std::vector<HookSite>{}
+                                                            : resolve_sites(bert, split_commas(options.sites));
+  std::vector<Captured> captured(sites.size());
+  Hooks hooks;
+  for (size_t i = 0; i < sites.size(); ++i) {
+    captured[i].site = sites[i];
+    hooks.add(sites[i], [slot = &captured[i]](const HookSite&, ActivationView view) {
+      slot->shape = view.shape();
+      slot->values.assign(view.data, view.data + view.size());
+    });
   }
-  std::vector<float> logits(static_cast<size_t>(seq * vocab));
+  std::vector<HiddenState> hidden;
+  const HiddenState last = bert.forward(tokens, &hooks, &hidden);
+
+  // One prompt: tensors without the batch dimension, as dump has always written them.
+  auto shaped = [single](std::vector<int64_t> shape) {
+    if (single) shape.erase(shape.begin());
+    return shape;
+  };
+  const int64_t batch = last.batch, seq = last.seq, width = last.width, vocab = bert.config().vocab_size;
+  std::vector<OutputTensor> tensors;
+  const std::vector<int64_t> ids(tokens.ids.begin(), tokens.ids.end());
+  tensors.push_back(OutputTensor::i64("input_ids", shaped({batch, seq}), ids.data()));
+  if (!single) {
+    const std::vector<int64_t> lengths(tokens.lengths.begin(), tokens.lengths.end());
+    tensors.push_back(OutputTensor::i64("lengths", {batch}, lengths.data()));
+  }
+  for (size_t l = 0; l < hidden.size(); ++l) {
+    tensors.push_back(OutputTensor::f32("hidden." + std::to_string(l), shaped({batch, seq, width}), hidden[l].values.data()));
+  }
+  std::vector<float> logits(static_cast<size_t>(batch * seq * vocab));
   bert.mlm_logits(last.values.data(), last.rows(), logits.data());
-  tensors.push_back(OutputTensor::f32("logits", {seq, vocab}, logits.data()));
-  write_safetensors(options.out, tensors, {{"format", "pt"}, {"text", options.text}, {"model", bert.dir()}});
-  std::printf("wrote %s: input_ids [%lld], hidden.0..%zu [%lld, %lld], logits [%lld, %lld]\n", options.out.c_str(),
+  tensors.push_back(OutputTensor::f32("logits", shaped({batch, seq, vocab}), logits.data()));
+  for (const Captured& c : captured) tensors.push_back(OutputTensor::f32(c.site.name(), shaped(c.shape), c.values.data()));
+  std::string all_texts;
+  for (const std::string& text : texts) all_texts += (all_texts.empty() ? "" : "\n") + text;
+  write_safetensors(options.out, tensors, {{"format", "pt"}, {"text", all_texts}, {"model", bert.dir()}});
+
+  std::printf("wrote %s: input_ids [%lld], hidden.0..%zu [%lld, %lld], logits [%lld, %lld]", options.out.c_str(),
               static_cast<long long>(seq), hidden.size() - 1, static_cast<long long>(seq),
               static_cast<long long>(width), static_cast<long long>(seq), static_cast<long long>(vocab));
+  if (!single) std::printf(", each with a leading batch dimension of %lld, lengths [%lld]", static_cast<long long>(batch),
+                           static_cast<long long>(batch));
+  if (!captured.empty()) std::printf(", %zu site(s) from %s to %s", captured.size(), captured.front().site.name().c_str(),
+                                     captured.back().site.name().c_str());
+  std::printf("\n");
 }
 
 }  // namespace
 
 void add_dump_command(CLI::App& app) {
   auto options = std::make_shared<DumpOptions>();
-  CLI::App* command = app.add_subcommand("dump", "Write input ids, hidden states at every layer and logits to a safetensors file");
+  CLI::App* command = app.add_subcommand("dump", "Write input ids, hidden states at every layer, logits and any hook site to a safetensors file");
   add_model_options(*command, options->model);
   command->add_option("--out", options->out, "Output file (.safetensors), written atomically")->required();
-  command->add_option("text", options->text, "Text to run")->required();
+  command->add_option("--sites", options->sites,
+                      "Hook sites to write too, as tensors named by the site: names or globs, comma-separated "
+                      "(blocks.*.attn.pattern, blocks.2.**; bertscope hooks lists them)");
+  command->add_option("--prompts", options->prompts,
+                      "A file of texts, one per line, run as one padded batch: tensors get a leading batch "
+                      "dimension and `lengths` [batch] is written");
+  command->add_option("text", options->text, "Text to run");
   command->footer("Example:\n  bertscope dump --model models/bert-mini-uncased-demo --out states.safetensors "
-                  "\"Pay no attention to that man [MASK] the curtain!\"\n"
-                  "Load in Python: safetensors.numpy.load_file('states.safetensors')['hidden.3']");
+                  "--sites 'blocks.*.attn.pattern' \"Pay no attention to that man [MASK] the curtain!\"\n"
+                  "Load in Python: safetensors.numpy.load_file('states.safetensors')['blocks.3.attn.pattern']");
   command->callback([options] { run_dump(*options); });
 }
 

@@ -7,13 +7,16 @@
 namespace bertscope::cli {
 
 void add_hooks_command(CLI::App& app) {
-  CLI::App* command = app.add_subcommand("hooks", "List the hook sites with their HuggingFace module and TransformerLens names");
+  CLI::App* command = app.add_subcommand("hooks", "List the hook sites with their shape, HuggingFace module and TransformerLens names");
   command->footer("Example:\n  bertscope hooks");
   command->callback([] {
-    std::printf("%-24s %-46s %-42s %s\n", "site", "HuggingFace module (output)", "TransformerLens", "meaning");
+    std::printf("%-25s %-23s %-64s %-42s %s\n", "site", "shape (one prompt)", "HuggingFace module (output)",
+                "TransformerLens", "meaning");
     for (const HookSiteDoc& doc : hook_site_docs()) {
-      std::printf("%-24s %-46s %-42s %s\n", doc.pattern, doc.hf_module, doc.transformer_lens, doc.meaning);
+      std::printf("%-25s %-23s %-64s %-42s %s\n", doc.pattern, doc.shape, doc.hf_module, doc.transformer_lens, doc.meaning);
     }
+    std::printf("\nThe attn.q ... attn.head_out sites split attention by head; a block computes them only when one is\n"
+                "hooked, dumped or edited, so runs without them take the fast fused path. --heads selects heads there.\n");
   });
 }
 

@@ -9,7 +9,8 @@ namespace {
 struct SweepOptions {
   ModelOptions model;
   std::string prompt, target, intervention, layers = "all", std_of = "vector", other_prompt, positions = "mask";
-  std::string site = "out", out;
+  std::string site = "out", out, heads, mean_prompts;
+  int attend_to = 0;
   int trials = 1, top = 5, max_batch_tokens = 2048;
   uint64_t seed = 0;
   double factor = 0.0;
@@ -18,7 +19,7 @@ struct SweepOptions {
 
 ExperimentSpec to_spec(const SweepOptions& o) {
   const auto kind = InterventionSpec::parse_kind(o.intervention);
-  if (!kind) throw Error("--intervention '" + o.intervention + "' is not one of shuffle, noise, scale, zero, skip, mix, patch");
+  if (!kind) throw Error("--intervention '" + o.intervention + "' is not one of " + InterventionSpec::kind_list());
   InterventionSpec intervention = InterventionSpec::of_kind(*kind);
   if (o.factor_given) intervention.factor = o.factor;
   if (o.std_of == "vector") intervention.std_of = NoiseScale::Vector;
@@ -26,6 +27,9 @@ ExperimentSpec to_spec(const SweepOptions& o) {
   else intervention.std_of = NoiseScale::Absolute;
   intervention.other_prompt = o.other_prompt;
   intervention.positions = Positions::parse(o.positions);
+  if (!o.heads.empty()) intervention.heads = InterventionSpec::parse_heads(o.heads);
+  intervention.attend_to = o.attend_to;
+  if (!o.mean_prompts.empty()) intervention.mean_prompts = read_prompt_lines(o.mean_prompts);
   ExperimentSpec spec;
   spec.name = "sweep-" + o.intervention;
   spec.prompts = {{o.prompt, o.target}};
@@ -48,7 +52,10 @@ void add_sweep_command(CLI::App& app) {
   add_model_options(*c, o->model);
   c->add_option("--prompt", o->prompt, "Text with exactly one [MASK]")->required();
   c->add_option("--target", o->target, "Word whose log-softmax at the [MASK] is tracked (one vocabulary entry)")->required();
-  c->add_option("--intervention", o->intervention, "shuffle | noise | scale | zero | skip | mix | patch")->required();
+  c->add_option("--intervention", o->intervention,
+                "shuffle | noise | scale | zero | skip | mix | patch | mean (the clean mean over the prompt's positions) | "
+                "uniform, attend (attention patterns: --site attn.pattern)")
+      ->required();
   c->add_option("--layers", o->layers, "Blocks to edit, 0-based: all, 5, 0-11, 0,4,8-11 (default all)");
   c->add_option("--trials", o->trials,
                 "Trials per layer for shuffle and noise (the others are deterministic: 1). Results stay in memory until "
@@ -61,7 +68,14 @@ void add_sweep_command(CLI::App& app) {
       ->check(CLI::IsMember({"vector", "layer", "absolute"}));
   c->add_option("--other-prompt", o->other_prompt, "mix/patch: prompt whose state is mixed or patched in (its [MASK] maps to ours)");
   c->add_option("--positions", o->positions, "Tokens to edit: mask (default), all, or indices like 1,3 ([CLS] is 0)");
-  c->add_option("--site", o->site, "Where in block L: out (block output, default), attn.context, attn.out, ln1.out, mlp.post, mlp.out");
+  c->add_option("--site", o->site,
+                "Where in block L: out (block output, default), attn.q, attn.k, attn.v, attn.scores, attn.pattern, attn.z, "
+                "attn.context, attn.head_out, attn.out, ln1.out, mlp.post, mlp.out (bertscope hooks)");
+  c->add_option("--heads", o->heads, "At the per-head sites (attn.q ... attn.head_out): the heads edited, like 3,5 (default all)");
+  c->add_option("--mean-prompts", o->mean_prompts,
+                "mean: average over every position of the prompts in this file (one a line) instead of the prompt's own");
+  c->add_option("--attend-to", o->attend_to, "attend: the key position the edited queries attend to ([CLS] is 0)")
+      ->check(CLI::Range(0, 1 << 20));
   c->add_option("--top", o->top, "Top-k tokens recorded per trial")->check(CLI::Range(1, 1000));
   c->add_option("--max-batch-tokens", o->max_batch_tokens,
                 "Upper bound on token rows (trials x prompt tokens) per batched forward pass, which bounds its working "

@@ -1,5 +1,5 @@
 #pragma once
-// Which hook sites a Python call means: names ("blocks.3.mlp.post") or glob patterns matched
+// Which hook sites a list of names means (Python's run_with_cache, `bertscope dump --sites`): names ("blocks.3.mlp.post") or glob patterns matched
 // part by part, the parts being what the dots separate: "*", "?" and "[...]" match within
 // one part, "**" any number of parts. "blocks.*.out" is every block output (not
 // blocks.3.attn.out), "blocks.1?.attn.*" both attention sites of blocks 10-19,
@@ -10,7 +10,7 @@
 #include "model/bert_model.h"
 #include "model/hook_site.h"
 
-namespace bertscope::python {
+namespace bertscope {
 
 // The sites `patterns` name, in forward order, each once. Throws Error for an unknown name,
 // a block beyond the model's last, or a pattern that matches nothing.
@@ -18,4 +18,4 @@ std::vector<HookSite> resolve_sites(const BertModel& model, const std::vector<st
 // embed.out and every block output: hidden_states[0..layers] of HuggingFace.
 std::vector<HookSite> residual_sites(const BertModel& model);
 
-}  // namespace bertscope::python
+}  // namespace bertscope

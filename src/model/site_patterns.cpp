@@ -1,17 +1,21 @@
-#include "hook_sites.h"
+#include "model/site_patterns.h"
 
 #include <fnmatch.h>
 
 #include <algorithm>
 
-#include "errors.h"
+#include "common/error.h"
 
-namespace bertscope::python {
+namespace bertscope {
 
 namespace {
 
-const char* const kSiteList = "embed.out, blocks.{L}.attn.context, blocks.{L}.attn.out, blocks.{L}.ln1.out, "
-                              "blocks.{L}.mlp.post, blocks.{L}.mlp.out, blocks.{L}.out";
+// "embed.out, blocks.{L}.attn.q, ...": every row of the engine's table.
+std::string site_list() {
+  std::string list;
+  for (const HookSiteDoc& doc : hook_site_docs()) list += (list.empty() ? "" : ", ") + std::string(doc.pattern);
+  return list;
+}
 
 std::vector<std::string> parts_of(const std::string& name) {
   std::vector<std::string> parts;
@@ -52,14 +56,14 @@ std::vector<HookSite> resolve_sites(const BertModel& model, const std::vector<st
       for (size_t i = 0; i < all.size(); ++i) {
         if (matches(pattern_parts, 0, parts_of(all[i].name()), 0)) chosen[i] = matched = true;
       }
-      if (!matched) fail("hook site pattern '" + pattern + "' matches no site of this model, which has " + blocks_of(model) +
-                         "; the sites are " + kSiteList);
+      if (!matched) throw Error("hook site pattern '" + pattern + "' matches no site of this model, which has " + blocks_of(model) +
+                         "; the sites are " + site_list());
       continue;
     }
     const auto site = HookSite::parse(pattern);
-    if (!site) fail("'" + pattern + "' is not a hook site; the sites are " + kSiteList + " (bertscope hooks explains them)");
+    if (!site) throw Error("'" + pattern + "' is not a hook site; the sites are " + site_list() + " (bertscope hooks explains them)");
     // The engine's message for a hook beyond the last block (BertModel::validate).
-    if (site->layer >= model.layers()) fail("hook site " + site->name() + " does not exist: the model has " + blocks_of(model));
+    if (site->layer >= model.layers()) throw Error("hook site " + site->name() + " does not exist: the model has " + blocks_of(model));
     chosen[static_cast<size_t>(std::find(all.begin(), all.end(), *site) - all.begin())] = true;
   }
   std::vector<HookSite> out;
@@ -75,4 +79,4 @@ std::vector<HookSite> residual_sites(const BertModel& model) {
   return sites;
 }
 
-}  // namespace bertscope::python
+}  // namespace bertscope

@@ -1,0 +1,103 @@
+#include "experiments/patch_grid.h"
+
+#include <algorithm>
+#include <map>
+
+#include "common/error.h"
+#include "experiments/mask_prediction.h"
+
+namespace bertscope {
+
+namespace {
+
+// The metric at the [MASK] row of `hidden` (the last block's output of element b).
+double metric_of(const BertModel& model, const HiddenState& last, int b, int mask, int target, int foil) {
+  const std::vector<float> logits = model.mlm_logits(last, b, mask);
+  if (foil >= 0) return static_cast<double>(logits[static_cast<size_t>(target)]) - logits[static_cast<size_t>(foil)];
+  return log_softmax(logits)[static_cast<size_t>(target)];
+}
+
+struct SiteKey {
+  SiteKind kind;
+  int layer;
+  bool operator<(const SiteKey& o) const { return kind != o.kind ? kind < o.kind : layer < o.layer; }
+};
+
+}  // namespace
+
+PatchGridResult run_patch_grid(const BertModel& model, const PatchGridRequest& request) {
+  PatchGridResult result;
+  result.clean = MaskedPrompt::prepare(model, request.clean_prompt, request.target);
+  result.corrupted = MaskedPrompt::prepare(model, request.corrupted_prompt, request.target);
+  if (result.clean.ids.size() != result.corrupted.ids.size()) {
+    throw Error("the clean prompt has " + std::to_string(result.clean.ids.size()) + " tokens and the corrupted one " +
+                std::to_string(result.corrupted.ids.size()) +
+                " (with [CLS] and [SEP]): patching copies position by position, so they need the same length");
+  }
+  result.foil = request.foil;
+  if (!request.foil.empty()) result.foil_id = MaskedPrompt::prepare(model, request.clean_prompt, request.foil).target_id;
+  result.metric_name = request.foil.empty() ? "target_logprob" : "logit_diff";
+  const std::vector<SiteKind> sites = request.heads ? std::vector<SiteKind>{SiteKind::AttnZ} : request.sites;
+  if (sites.empty()) throw Error("patch-grid needs at least one site");
+  for (SiteKind kind : sites) {
+    if (!request.heads && (kind == SiteKind::EmbedOut || is_per_head(kind))) {
+      throw Error("patch-grid patches positions at block sites of [seq, width] (out, attn.out, mlp.out, ...), not at " +
+                  HookSite::block(kind, 0).name().substr(8) + "; use --heads for heads");
+    }
+  }
+  const int layers = model.layers(), seq = static_cast<int>(result.clean.ids.size());
+  const int target = result.clean.target_id, foil = result.foil_id;
+
+  // Clean activations at every (site, layer), and the two reference metrics.
+  std::map<SiteKey, std::vector<float>> clean_values;
+  Hooks capture;
+  for (SiteKind kind : sites) {
+    for (int layer = 0; layer < layers; ++layer) {
+      capture.add(HookSite::block(kind, layer), [&clean_values](const HookSite& s, ActivationView v) {
+        clean_values[{s.kind, s.layer}].assign(v.data, v.data + v.size());
+      });
+    }
+  }
+  result.clean_metric =
+      metric_of(model, model.forward(TokenBatch::single(result.clean.ids), &capture), 0, result.clean.mask_index, target, foil);
+  std::vector<HiddenState> corrupted_hidden;  // [0] embeddings, [L + 1] block L's output
+  const HiddenState corrupted_last = model.forward(TokenBatch::single(result.corrupted.ids), nullptr, &corrupted_hidden);
+  result.corrupted_metric = metric_of(model, corrupted_last, 0, result.corrupted.mask_index, target, foil);
+  const double span = result.clean_metric - result.corrupted_metric;
+
+  // One batched run per (site, layer): element e is patched at its own cell (position e,
+  // or head e at every position), and all start from the corrupted run's input to block L.
+  const int heads = model.config().num_attention_heads, head_dim = model.config().head_dim();
+  const int elements = request.heads ? heads : seq;
+  for (SiteKind kind : sites) {
+    for (int layer = 0; layer < layers; ++layer) {
+      const std::vector<float>& clean = clean_values.at({kind, layer});
+      Hooks patch;
+      patch.add(HookSite::block(kind, layer), [&](const HookSite&, ActivationView v) {
+        for (int e = 0; e < v.batch; ++e) {
+          if (request.heads) {
+            for (int s = 0; s < v.seq; ++s) {
+              const size_t offset = static_cast<size_t>(s) * v.width + static_cast<size_t>(e) * head_dim;
+              std::copy_n(clean.data() + offset, head_dim, v.row(e, s) + static_cast<size_t>(e) * head_dim);
+            }
+          } else {
+            std::copy_n(clean.data() + static_cast<size_t>(e) * v.width, v.width, v.row(e, e));
+          }
+        }
+      });
+      const HiddenState& input = corrupted_hidden[static_cast<size_t>(layer)];
+      HiddenState last{elements, input.seq, input.width, std::vector<int>(static_cast<size_t>(elements), input.seq), {}};
+      for (int e = 0; e < elements; ++e) last.values.insert(last.values.end(), input.values.begin(), input.values.end());
+      model.run_blocks(last, layer, layers, &patch);
+      for (int e = 0; e < elements; ++e) {
+        PatchCell cell{kind, layer, request.heads ? -1 : e, request.heads ? e : -1, 0.0, 0.0};
+        cell.metric = metric_of(model, last, e, result.corrupted.mask_index, target, foil);
+        cell.normalized = span != 0.0 ? (cell.metric - result.corrupted_metric) / span : 0.0;
+        result.cells.push_back(cell);
+      }
+    }
+  }
+  return result;
+}
+
+}  // namespace bertscope

@@ -1,0 +1,47 @@
+#pragma once
+// Activation patching over a grid: run the corrupted prompt, and for every (site, layer,
+// position) put back the clean prompt's activations at that one place (or, over heads,
+// every position of one head's z at one layer), and read a metric at the [MASK]: the
+// logit difference target - foil, or the target's log-prob without a foil. Normalized so
+// that 0 is the corrupted run and 1 the clean run (TransformerLens' patching recipe).
+// The two prompts must have the same number of tokens: positions are patched one to one.
+#include <string>
+#include <vector>
+
+#include "experiments/prompt.h"
+#include "model/bert_model.h"
+
+namespace bertscope {
+
+struct PatchGridRequest {
+  std::string clean_prompt;
+  std::string corrupted_prompt;
+  std::string target;
+  std::string foil;  // empty: the metric is the target's log-prob
+  std::vector<SiteKind> sites = {SiteKind::BlockOut, SiteKind::AttnOut, SiteKind::MlpOut};
+  bool heads = false;  // (layer, head) at attn.z instead of (site, layer, position)
+};
+
+struct PatchCell {
+  SiteKind site = SiteKind::BlockOut;
+  int layer = 0;
+  int position = -1;  // -1 in the head grid: every position
+  int head = -1;      // -1 in the position grid
+  double metric = 0.0;
+  double normalized = 0.0;  // (metric - corrupted) / (clean - corrupted)
+};
+
+struct PatchGridResult {
+  MaskedPrompt clean, corrupted;
+  std::string foil;  // empty without a foil
+  int foil_id = -1;
+  std::string metric_name;  // "logit_diff" or "target_logprob"
+  double clean_metric = 0.0, corrupted_metric = 0.0;
+  std::vector<PatchCell> cells;  // ordered by site, layer, then position or head
+};
+
+// Throws Error for bad prompts, a target or foil that is not one word piece, prompts of
+// different lengths, or a site that is not a block site of [seq, width].
+PatchGridResult run_patch_grid(const BertModel& model, const PatchGridRequest& request);
+
+}  // namespace bertscope

@@ -1,0 +1,67 @@
+#include "reports/lens_files.h"
+
+#include <cmath>
+
+#include "reports/csv_table.h"
+#include "reports/figure_lens.h"
+
+namespace bertscope {
+
+using nlohmann::json;
+
+json lens_json(const LensResult& lens, const BertModel& model, const RunContext& context) {
+  const Vocab& vocab = model.tokenizer().vocab();
+  const bool has_target = lens.prompt.target_id >= 0;
+  json states = json::array();
+  for (size_t s = 0; s < lens.states.size(); ++s) {
+    const LensState& state = lens.states[s];
+    json top = json::array();
+    for (const TokenScore& t : state.prediction.top) {
+      top.push_back({{"token", vocab.token(t.id)}, {"id", t.id}, {"prob", std::exp(static_cast<double>(t.log_prob))},
+                     {"log_prob", t.log_prob}});
+    }
+    json row = {{"state", s}, {"site", state.site.name()}, {"layer", state.site.layer}, {"top", top}};
+    if (has_target) {
+      row["target_rank"] = state.prediction.target_rank;
+      row["target_logprob"] = state.prediction.target_logsoftmax;
+    }
+    states.push_back(row);
+  }
+  return {{"bertscope_version", BERTSCOPE_VERSION},
+          {"command", context.command_line},
+          {"model", model_json(model, context)},
+          {"prompt",
+           {{"text", lens.prompt.text}, {"tokens", lens.prompt.tokens}, {"ids", lens.prompt.ids},
+            {"mask_index", lens.prompt.mask_index}}},
+          {"target", has_target ? json{{"word", lens.prompt.target}, {"id", lens.prompt.target_id}} : json(nullptr)},
+          {"method", "MLM head (transform, LayerNorm, decoder) on the [MASK] row of each residual state; state 0 = "
+                     "embeddings, state L+1 = output of block L"},
+          {"states", states}};
+}
+
+std::string lens_csv(const LensResult& lens, const Vocab& vocab) {
+  CsvTable csv({"state", "site", "layer", "rank", "token", "id", "prob", "log_prob", "target_rank", "target_logprob"});
+  const bool has_target = lens.prompt.target_id >= 0;
+  for (size_t s = 0; s < lens.states.size(); ++s) {
+    const LensState& state = lens.states[s];
+    for (size_t r = 0; r < state.prediction.top.size(); ++r) {
+      const TokenScore& t = state.prediction.top[r];
+      csv.add(static_cast<long long>(s)).add(state.site.name()).add(state.site.layer).add(static_cast<long long>(r + 1));
+      csv.add(vocab.token(t.id)).add(t.id).add(std::exp(static_cast<double>(t.log_prob))).add(static_cast<double>(t.log_prob));
+      if (has_target) csv.add(state.prediction.target_rank).add(state.prediction.target_logsoftmax);
+      else csv.add(std::string()).add(std::string());
+      csv.end_row();
+    }
+  }
+  return csv.text();
+}
+
+std::vector<NamedFile> lens_files(const LensResult& lens, const BertModel& model, const RunContext& context) {
+  const Vocab& vocab = model.tokenizer().vocab();
+  return {{"lens.json", lens_json(lens, model, context).dump(1) + "\n"},
+          {"lens.csv", lens_csv(lens, vocab)},
+          {"lens.svg", lens_figure(lens, vocab, ImageFormat::Svg)},
+          {"lens.png", lens_figure(lens, vocab, ImageFormat::Png)}};
+}
+
+}  // namespace bertscope

@@ -1,0 +1,22 @@
+#pragma once
+// The files of `bertscope lens`, in its output folder:
+//   lens.json      everything: model, prompt and tokens, per state the top-k and the
+//                  target's rank and log-prob
+//   lens.csv       tidy: one row per state x rank (state, site, layer, rank, token, id,
+//                  prob, log_prob, target_rank, target_logprob)
+//   lens.svg/.png  the figure (figure_lens.h)
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "experiments/logit_lens.h"
+#include "reports/experiment_files.h"
+#include "reports/file_set.h"
+
+namespace bertscope {
+
+nlohmann::json lens_json(const LensResult& lens, const BertModel& model, const RunContext& context);
+std::string lens_csv(const LensResult& lens, const Vocab& vocab);
+std::vector<NamedFile> lens_files(const LensResult& lens, const BertModel& model, const RunContext& context);
+
+}  // namespace bertscope

@@ -1,0 +1,114 @@
+#include "reports/patch_grid_files.h"
+
+#include <cmath>
+
+#include "experiments/experiment.h"
+#include "reports/csv_table.h"
+#include "reports/figure_heatmap.h"
+#include "reports/figure_parts.h"
+
+namespace bertscope {
+
+using nlohmann::json;
+
+namespace {
+
+std::string site_label(SiteKind kind) { return edit_site_name(kind); }
+
+json prompt_json(const MaskedPrompt& p) {
+  return {{"text", p.text}, {"tokens", p.tokens}, {"ids", p.ids}, {"mask_index", p.mask_index}};
+}
+
+}  // namespace
+
+json patch_grid_json(const PatchGridResult& r, const BertModel& model, const RunContext& context) {
+  json cells = json::array();
+  for (const PatchCell& c : r.cells) {
+    json cell = {{"site", site_label(c.site)}, {"layer", c.layer}, {"metric", c.metric}, {"normalized", c.normalized}};
+    if (c.position >= 0) {
+      cell["position"] = c.position;
+      cell["token"] = r.corrupted.tokens[static_cast<size_t>(c.position)];
+    }
+    if (c.head >= 0) cell["head"] = c.head;
+    cells.push_back(cell);
+  }
+  return {{"bertscope_version", BERTSCOPE_VERSION},
+          {"command", context.command_line},
+          {"model", model_json(model, context)},
+          {"clean", prompt_json(r.clean)},
+          {"corrupted", prompt_json(r.corrupted)},
+          {"target", {{"word", r.clean.target}, {"id", r.clean.target_id}}},
+          {"foil", r.foil_id >= 0 ? json{{"word", r.foil}, {"id", r.foil_id}} : json(nullptr)},
+          {"metric", r.metric_name},
+          {"metric_meaning", r.foil_id >= 0 ? "logit[target] - logit[foil] at the [MASK]"
+                                            : "log_softmax[target] at the [MASK]"},
+          {"normalized_meaning", "(metric - corrupted) / (clean - corrupted): 0 = corrupted run, 1 = clean run"},
+          {"clean_metric", r.clean_metric},
+          {"corrupted_metric", r.corrupted_metric},
+          {"cells", cells}};
+}
+
+std::string patch_grid_csv(const PatchGridResult& r) {
+  CsvTable csv({"site", "layer", "position", "token", "head", "metric", "normalized"});
+  for (const PatchCell& c : r.cells) {
+    csv.add(site_label(c.site)).add(c.layer);
+    // The head grid patches every position of one head: position and token are empty there.
+    if (c.position >= 0) csv.add(c.position).add(r.corrupted.tokens[static_cast<size_t>(c.position)]);
+    else csv.add(std::string()).add(std::string());
+    if (c.head >= 0) csv.add(c.head);
+    else csv.add(std::string());
+    csv.add(c.metric).add(c.normalized);
+    csv.end_row();
+  }
+  return csv.text();
+}
+
+std::vector<PatchGridFigure> patch_grid_heatmaps(const PatchGridResult& r, int layers) {
+  std::vector<PatchGridFigure> figures;
+  size_t at = 0;
+  while (at < r.cells.size()) {
+    const PatchCell& first = r.cells[at];
+    const bool by_head = first.head >= 0;
+    size_t count = 0;
+    while (at + count < r.cells.size() && r.cells[at + count].site == first.site) ++count;
+    Heatmap map;
+    map.rows = static_cast<size_t>(layers);
+    map.columns = count / map.rows;
+    for (size_t i = 0; i < count; ++i) map.values.push_back(r.cells[at + i].normalized);
+    for (int layer = 0; layer < layers; ++layer) map.row_labels.push_back(std::to_string(layer));
+    for (size_t c = 0; c < map.columns; ++c) {
+      map.column_labels.push_back(by_head ? std::to_string(c) : r.corrupted.tokens[c]);
+    }
+    const std::string site = site_label(first.site);
+    map.title = by_head ? "Patching each head's z from the clean run, block by block"
+                        : "Patching blocks.L." + site + " at one position from the clean run";
+    map.subtitle = "clean \u201C" + shorten(r.clean.text, 60) + "\u201D into corrupted \u201C" +
+                   shorten(r.corrupted.text, 60) + "\u201D; metric " +
+                   (r.foil_id >= 0 ? "logit(" + r.clean.target + ") - logit(" + r.foil + ")" : "log p(" + r.clean.target + ")");
+    map.x_title = by_head ? "head" : "position (corrupted prompt's tokens)";
+    map.y_title = "block";
+    map.colorbar_title = "0 = corrupted, 1 = clean";
+    map.scale = Heatmap::Scale::Diverging;
+    // One scale for every grid: 1 (the clean run) is the same red in all of them.
+    map.low = -1.0;
+    map.high = 1.0;
+    if (map.rows * map.columns <= 400) map.cell_format = "%.2f";
+    std::string stem = "patch-grid-" + (by_head ? std::string("heads") : site);
+    for (char& ch : stem) ch = ch == '.' ? '-' : ch;
+    figures.push_back({stem, map.title, heatmap_figure(map, ImageFormat::Svg), heatmap_figure(map, ImageFormat::Png)});
+    at += count;
+  }
+  return figures;
+}
+
+std::vector<NamedFile> patch_grid_files(const PatchGridResult& result, const BertModel& model, const RunContext& context) {
+  std::vector<NamedFile> files = {{"patch-grid.json", patch_grid_json(result, model, context).dump(1) + "\n"},
+                                  {"patch-grid.csv", patch_grid_csv(result)}};
+  for (const PatchGridFigure& f : patch_grid_heatmaps(result, model.layers())) {
+    files.emplace_back(f.stem + ".svg", f.svg);
+    files.emplace_back(f.stem + ".png", f.png);
+  }
+  return files;
+}
+
+}  // namespace bertscope

@@ -1,0 +1,83 @@
+// bertscope patch-grid: activation patching of every (site, layer, position), or of every
+// (layer, head), from the clean prompt into the corrupted one; a metric at the [MASK].
+#include <cstdio>
+#include <optional>
+#include <sstream>
+
+#include "commands/commands.h"
+#include "common/error.h"
+#include "experiments/patch_grid.h"
+#include "reports/output_folder.h"
+#include "reports/patch_grid_files.h"
+#include "reports/text_format.h"
+
+namespace bertscope::cli {
+
+namespace {
+
+struct PatchGridOptions {
+  ModelOptions model;
+  std::string prompt, other_prompt, target, foil, sites = "out,attn.out,mlp.out", out;
+  bool heads = false;
+};
+
+// Per site, a layers x positions (or heads) table of the normalized metric.
+std::string grid_tables(const PatchGridResult& r, int layers) {
+  std::string out = format("clean %s %.3f, corrupted %.3f; cells: normalized (0 = corrupted, 1 = clean)\n",
+                           r.metric_name.c_str(), r.clean_metric, r.corrupted_metric);
+  size_t at = 0;
+  while (at < r.cells.size()) {
+    const PatchCell& first = r.cells[at];
+    out += "\n" + edit_site_name(first.site) + (first.head >= 0 ? " by head\n" : "\n") + format("%6s", "block");
+    const bool by_head = first.head >= 0;
+    size_t width = 0;
+    while (at + width < r.cells.size() && r.cells[at + width].layer == first.layer && r.cells[at + width].site == first.site) ++width;
+    for (size_t c = 0; c < width; ++c) {
+      out += format(" %8.8s", by_head ? ("h" + std::to_string(c)).c_str() : r.corrupted.tokens[c].c_str());
+    }
+    out += "\n";
+    for (int layer = 0; layer < layers; ++layer, at += width) {
+      out += format("%6d", layer);
+      for (size_t c = 0; c < width; ++c) out += format(" %8.2f", r.cells[at + c].normalized);
+      out += "\n";
+    }
+  }
+  return out;
+}
+
+void run_patch_grid_command(const PatchGridOptions& o) {
+  PatchGridRequest request{o.prompt, o.other_prompt, o.target, o.foil, {}, o.heads};
+  std::stringstream list(o.sites);
+  for (std::string site; std::getline(list, site, ',');) request.sites.push_back(parse_edit_site(site));
+  std::optional<OutputFolder> folder;
+  if (!o.out.empty()) folder.emplace(o.out);  // before the model loads: a bad --out fails now
+  const BertModel model = load_model(o.model);
+  const PatchGridResult result = run_patch_grid(model, request);
+  std::printf("%s", grid_tables(result, model.layers()).c_str());
+  if (folder) {
+    const RunContext context{command_line(), is_demo_model(model_path(o.model)), o.model.dtype};
+    const auto files = write_files_together(folder->path(), patch_grid_files(result, model, context));
+    folder->commit();
+    std::printf("\nwrote %zu files to %s/\n", files.size(), o.out.c_str());
+  }
+}
+
+}  // namespace
+
+void add_patch_grid_command(CLI::App& app) {
+  auto o = std::make_shared<PatchGridOptions>();
+  CLI::App* c = app.add_subcommand("patch-grid", "Patch each (site, layer, position) or (layer, head) from a clean run into a corrupted one");
+  add_model_options(*c, o->model);
+  c->add_option("--prompt", o->prompt, "The clean prompt, with one [MASK]")->required();
+  c->add_option("--other-prompt", o->other_prompt, "The corrupted prompt: as many tokens, one [MASK]")->required();
+  c->add_option("--target", o->target, "Word whose logit (or log-prob) at the [MASK] is the metric")->required();
+  c->add_option("--foil", o->foil, "Metric = logit[target] - logit[foil] (default: the target's log-prob)");
+  c->add_option("--sites", o->sites, "Block sites patched, comma-separated (default out,attn.out,mlp.out)");
+  c->add_flag("--heads", o->heads, "Patch each head's z (all positions) per layer instead: a layers x heads grid");
+  c->add_option("--out", o->out, "Output folder: patch-grid.json, patch-grid.csv, a heatmap per site (.svg, .png)");
+  c->footer("Example:\n  bertscope patch-grid --prompt \"The capital of France is [MASK].\" \\\n"
+            "    --other-prompt \"The capital of Italy is [MASK].\" --target paris --foil rome --out out/grid");
+  c->callback([o] { run_patch_grid_command(*o); });
+}
+
+}  // namespace bertscope::cli
