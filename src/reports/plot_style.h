@@ -35,17 +35,31 @@ inline Color series_color(size_t i) {
   return kPalette[i % kPalette.size()];
 }
 
+// The colour at t in [0, 1] of a scale given by evenly spaced anchors, linear between them.
+template <size_t N>
+Color interpolate(const std::array<Color, N>& anchors, double t) {
+  t = std::clamp(t, 0.0, 1.0) * static_cast<double>(N - 1);
+  const size_t i = std::min(static_cast<size_t>(t), N - 2);
+  const double f = t - static_cast<double>(i);
+  auto mix = [f](int a, int b) { return static_cast<int>(std::lround(a + f * (b - a))); };
+  return {mix(anchors[i].r, anchors[i + 1].r), mix(anchors[i].g, anchors[i + 1].g), mix(anchors[i].b, anchors[i + 1].b)};
+}
+
 // viridis at t in [0, 1], linear between nine anchors of matplotlib's table.
 inline Color viridis(double t) {
   static constexpr std::array<Color, 9> kAnchors = {{{68, 1, 84}, {71, 44, 122}, {59, 81, 139}, {44, 113, 142},
                                                      {33, 144, 141}, {39, 173, 129}, {92, 200, 99},
                                                      {170, 220, 50}, {253, 231, 37}}};
-  t = std::clamp(t, 0.0, 1.0) * static_cast<double>(kAnchors.size() - 1);
-  const size_t i = std::min(static_cast<size_t>(t), kAnchors.size() - 2);
-  const double f = t - static_cast<double>(i);
-  auto mix = [f](int a, int b) { return static_cast<int>(std::lround(a + f * (b - a))); };
-  return {mix(kAnchors[i].r, kAnchors[i + 1].r), mix(kAnchors[i].g, kAnchors[i + 1].g),
-          mix(kAnchors[i].b, kAnchors[i + 1].b)};
+  return interpolate(kAnchors, t);
+}
+
+// Blue - white - red at t in [0, 1], white at 0.5: ColorBrewer's RdBu (reversed, so that
+// positive is red), for signed values centred on 0. Linear between its eleven anchors.
+inline Color diverging(double t) {
+  static constexpr std::array<Color, 11> kAnchors = {{{5, 48, 97}, {33, 102, 172}, {67, 147, 195}, {146, 197, 222},
+                                                      {209, 229, 240}, {247, 247, 247}, {253, 219, 199},
+                                                      {244, 165, 130}, {214, 96, 77}, {178, 24, 43}, {103, 0, 31}}};
+  return interpolate(kAnchors, t);
 }
 
 // Sizes in pixels of the figure (SVG user units, PNG pixels).
