@@ -112,9 +112,12 @@ TEST(CliSweep, WritesResultsWithTheContractedKeys) {
   EXPECT_TRUE(json["clean"].contains("target_logsoftmax"));
   EXPECT_EQ(json["clean"]["top"].size(), 5u);
   ASSERT_EQ(json["runs"].size(), 8u);
-  EXPECT_EQ(json["runs"][0]["intervention"], "noise");
-  EXPECT_EQ(json["runs"][0]["layer"], 1);
-  EXPECT_EQ(json["runs"][7]["layer"], 2);
+  EXPECT_EQ(json["schema_version"], 2);
+  EXPECT_EQ(json["runs"][0]["intervention"], 0);
+  EXPECT_EQ(json["runs"][0]["kind"], "noise");
+  EXPECT_EQ(json["runs"][0]["site"], "blocks.1.out");
+  EXPECT_EQ(json["runs"][0]["block"], 1);
+  EXPECT_EQ(json["runs"][7]["block"], 2);
   EXPECT_EQ(json["runs"][7]["trial"], 3);
   EXPECT_TRUE(json["runs"][0]["top"][0].is_string());
   EXPECT_NE(json["command"].get<std::string>().find("--seed 3"), std::string::npos);

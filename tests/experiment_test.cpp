@@ -101,7 +101,9 @@ positions = "1,x"
             "spec.toml: interventions[0].positions: --positions must be 'mask', 'all' or a list of token indices like "
             "'1,3,5', not '1,x'");
   EXPECT_EQ(spec_error("site = \"nowhere\"\n" + kMinimal),
-            "spec.toml: site 'nowhere' is not one of: out, attn.context, attn.out, ln1.out, mlp.post, mlp.out");
+            "spec.toml: site 'nowhere' is not one of embed.out, blocks.{L}.attn.context, blocks.{L}.attn.out, "
+            "blocks.{L}.ln1.out, blocks.{L}.mlp.post, blocks.{L}.mlp.out, blocks.{L}.out (as `bertscope hooks` prints "
+            "them; \"out\" is short for blocks.{L}.out)");
 }
 
 TEST(ExperimentSpec, WholeNumbersMustBeTomlIntegers) {
@@ -198,8 +200,8 @@ TEST(ExperimentFiles, HoldWhatIsNeededToReplayAndOneRowPerTrial) {
   const ExperimentResult result = run_experiment(bert, spec);
   test::TempDir dir;
   const auto files = write_experiment_files(dir.file("out"), result, bert, RunContext{"bertscope run m.toml", false});
-  // 6 data files, 3 figures (target log-softmax, top-1, distributions) as SVG and PNG, report.html.
-  EXPECT_EQ(files.size(), 13u);
+  // 8 data files, 3 figures (target log-softmax, top-1, distributions) as SVG and PNG, report.html.
+  EXPECT_EQ(files.size(), 15u);
   const auto json = test::read_json(dir.file("out/results.json"));
   EXPECT_EQ(json["bertscope_version"], BERTSCOPE_VERSION);
   EXPECT_EQ(json["options"]["seed"], 0);
@@ -208,7 +210,8 @@ TEST(ExperimentFiles, HoldWhatIsNeededToReplayAndOneRowPerTrial) {
   EXPECT_NEAR(json["clean"]["target_logsoftmax"].get<double>(), result.sweeps[0].clean.target_logsoftmax, 1e-6);
   ASSERT_EQ(json["runs"].size(), 6u);  // 2 layers x 3 trials
   for (const auto& run : json["runs"]) {
-    for (const char* key : {"intervention", "layer", "trial", "target_logsoftmax", "top", "loss", "kl_from_clean"}) {
+    for (const char* key : {"intervention", "kind", "label", "site", "block", "trial", "target_logsoftmax", "top", "loss",
+                            "kl_from_clean"}) {
       EXPECT_TRUE(run.contains(key)) << key;
     }
     EXPECT_EQ(run["top"].size(), 5u);

@@ -92,6 +92,7 @@ InterventionSpec read_intervention(const toml::table& table, const std::string& 
   r.read("std_of", std_of);
   r.read("positions", positions);
   r.read("other_prompt", spec.other_prompt);
+  r.read("label", spec.label_text);
   r.reject_unknown_keys();
   if (std_of == "vector") spec.std_of = NoiseScale::Vector;
   else if (std_of == "layer") spec.std_of = NoiseScale::Layer;
@@ -124,6 +125,7 @@ ExperimentSpec ExperimentSpec::parse_toml(const std::string& text, const std::st
   r.read("site", site);
   r.read("trials", spec.trials);
   r.read("seed", spec.seed);
+  r.read("paired", spec.paired);
   r.read("top", spec.top_k);
   r.read("max_batch_tokens", spec.max_batch_tokens);
   try {

@@ -94,7 +94,7 @@ std::string InterventionSpec::kind_name(InterventionKind kind) {
   return "?";
 }
 
-std::string InterventionSpec::label() const {
+std::string InterventionSpec::default_label() const {
   std::string s = kind_name(kind);
   if (kind == InterventionKind::Noise) {
     static const char* scales[] = {"vector std", "layer std", "absolute std"};
@@ -102,6 +102,7 @@ std::string InterventionSpec::label() const {
   }
   if (kind == InterventionKind::Scale || kind == InterventionKind::Mix) s += " " + format_number(factor);
   if (positions.mode != Positions::Mode::Mask) s += " @" + positions.describe();
+  if (needs_other_prompt()) s += " with \"" + other_prompt + "\"";
   return s;
 }
 
@@ -118,6 +119,13 @@ void InterventionSpec::validate() const {
   if (!needs_other_prompt() && !other_prompt.empty()) {
     throw Error("--other-prompt is only used by mix and patch, not by " + kind_name(kind));
   }
+}
+
+RandomStream trial_stream(uint64_t seed, int intervention, bool paired, int layer, int trial) {
+  const auto l = static_cast<uint64_t>(layer), t = static_cast<uint64_t>(trial);
+  // Paths of different lengths are different streams: paired ones never equal an arm's own.
+  if (paired) return RandomStream(seed, {l, t});
+  return RandomStream(seed, {static_cast<uint64_t>(intervention), l, t});
 }
 
 EditRecord apply_intervention(const InterventionSpec& spec, const ActivationView& view, int b,

@@ -35,13 +35,18 @@ struct InterventionSpec {
   NoiseScale std_of = NoiseScale::Vector;
   Positions positions;
   std::string other_prompt;  // mix, patch
+  std::string label_text;    // the spec's `label`; empty: default_label()
 
   // Defaults of each kind: noise x2 of the vector std, scale 0.5, mix 0.5.
   static InterventionSpec of_kind(InterventionKind kind);
   static std::optional<InterventionKind> parse_kind(const std::string& name);
   static std::string kind_name(InterventionKind kind);
-  // A short label for tables and plots, e.g. "noise x2 (vector std)".
-  std::string label() const;
+  // The name of this intervention in tables and plots: the spec's `label`, else
+  // default_label(). An experiment makes its labels unique (ExperimentSpec).
+  std::string label() const { return label_text.empty() ? default_label() : label_text; }
+  // Kind and every option that tells two of a kind apart, e.g. "noise x2 (vector std)",
+  // "mix 0.5 @all with \"The capital of Italy is [MASK].\"".
+  std::string default_label() const;
   // Whether trials differ (shuffle, noise); the others give the same result every trial.
   bool is_random() const;
   bool needs_other_prompt() const;
@@ -54,6 +59,12 @@ struct EditRecord {
   double noise_std = 0.0;   // std of the added noise over all edited values
   double noise_scale = 0.0; // the scale the z draws were multiplied by (mean over positions)
 };
+
+// The random stream of one trial. It is keyed by the intervention's place in the experiment
+// (its index), so two noise arms of the same kind draw independent z. With `paired`, every
+// intervention draws the same stream at a (layer, trial): common random numbers, on purpose,
+// for comparing arms with less variance.
+RandomStream trial_stream(uint64_t seed, int intervention, bool paired, int layer, int trial);
 
 // Applies `spec` to batch element `b` of `view` at `positions`. `stream` is the trial's
 // random stream. `other` holds the other prompt's activations at the same site, one row
