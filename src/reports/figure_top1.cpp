@@ -18,7 +18,7 @@ constexpr double kPanelWidth = kLabelWidth + 3 * kCellWidth + kGap + kBarWidth;
 constexpr double kPanelGapX = 40, kRowHeight = 22, kHeaderHeight = 128;
 constexpr double kPanelTitle = 30, kColumnHeads = 26, kCleanGap = 8, kAxisHeight = 50, kPanelGapY = 24;
 constexpr int kColumns = 2;
-constexpr size_t kWordChars = 8;
+constexpr size_t kWordChars = 16;  // at most, before it is cut to fit
 
 Color blend(Color from, Color to, double t) {
   auto mix = [t](int a, int b) { return static_cast<int>(std::lround(a + t * (b - a))); };
@@ -31,7 +31,20 @@ std::string percent(double share) {
   return buffer;
 }
 
-std::string quoted(const std::string& word) { return "\u201C" + shorten(word, kWordChars) + "\u201D"; }
+// A probability with two significant digits however small: "0.31", "0.0003", never "0.00".
+std::string probability_text(double p) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, p >= 0.01 ? "p %.2f" : "p %.1g", p);
+  return buffer;
+}
+
+// The word in quotes, cut (with "…") until it fits `width` pixels at the cell's text size.
+std::string quoted(const PlotCanvas& canvas, const std::string& word, double width) {
+  for (size_t chars = kWordChars;; --chars) {
+    const std::string q = "\u201C" + shorten(word, chars) + "\u201D";
+    if (chars <= 2 || canvas.text_width(q, plot_style::kSmallSize) <= width) return q;
+  }
+}
 
 // One word cell: shaded by `share` (0..1) in `color`, outlined when it is the target.
 void draw_cell(PlotCanvas& canvas, double left, double top, const std::string& word, const std::string& note,
@@ -46,7 +59,9 @@ void draw_cell(PlotCanvas& canvas, double left, double top, const std::string& w
   }
   const Color ink = strength > 0.6 ? plot_style::kWhite : plot_style::kText;
   const double middle = top + kRowHeight / 2;
-  canvas.text(left + 7, middle, quoted(word), 0.0, ink, plot_style::kSmallSize);
+  // The word gets what the note leaves, with a gap between them.
+  const double room = kCellWidth - 14 - canvas.text_width(note, plot_style::kSmallSize) - 6;
+  canvas.text(left + 7, middle, quoted(canvas, word, room), 0.0, ink, plot_style::kSmallSize);
   canvas.text(left + kCellWidth - 7, middle, note, 1.0, ink, plot_style::kSmallSize);
 }
 
@@ -88,7 +103,7 @@ std::string top1_figure(const ExperimentSpec& spec, const SweepResult& sweep, co
 
     canvas.page();
     char title[200];
-    std::snprintf(title, sizeof title, "%s  \u00B7  %d trial%s per block", spec.interventions[i].label().c_str(), trials,
+    std::snprintf(title, sizeof title, "%s  \u00B7  %d trial%s per block", shorten(spec.interventions[i].label(), 40).c_str(), trials,
                   trials == 1 ? "" : "s");
     canvas.text(left, top + 10, title, 0.0, color, plot_style::kTitleSize);
     const double heads_y = top + kPanelTitle + kColumnHeads / 2;
@@ -100,9 +115,8 @@ std::string top1_figure(const ExperimentSpec& spec, const SweepResult& sweep, co
 
     // The clean run: one run, its top-1 word.
     canvas.text(left + kLabelWidth - 10, table_top + kRowHeight / 2, "clean", 1.0, plot_style::kText, plot_style::kSmallSize);
-    char probability[32];
-    std::snprintf(probability, sizeof probability, "p %.2f", std::exp(sweep.clean.top.at(0).log_prob));
-    draw_cell(canvas, left + kLabelWidth, table_top, clean_top1, probability, 0.35, plot_style::kMuted, clean_top1 == target);
+    draw_cell(canvas, left + kLabelWidth, table_top, clean_top1, probability_text(std::exp(sweep.clean.top.at(0).log_prob)),
+              0.35, plot_style::kMuted, clean_top1 == target);
 
     // One row per edited block.
     std::vector<const LayerSummary*> rows;
