@@ -69,7 +69,7 @@ void add_sweep_command(CLI::App& app) {
                 "(default 2048: about 115 MB for bert-large). A batch holds at least one trial")
       ->check(CLI::Range(1, 1 << 24));
   c->add_option("--out", o->out, "Output folder: results.json, runs.csv, summary.csv")->required();
-  c->add_flag("--quiet", o->model.quiet, "No progress or notes on stderr");
+  add_output_flags(*c, o->model);
   c->footer("Example (the notebook's shuffle, 100 trials per layer):\n"
             "  bertscope sweep --model ~/.cache/huggingface/hub/models--bert-large-uncased \\\n"
             "    --prompt \"Pay no attention to that man [MASK] the curtain!\" --target behind \\\n"
