@@ -97,6 +97,25 @@ TEST(Sweep, BatchedPrefixReuseEqualsUnbatchedFullPasses) {
   }
 }
 
+// embed.out is edited once, before block 0, and gives what a hook at embed.out gives in a
+// full forward pass.
+TEST(Sweep, EditsOfTheEmbeddingsEqualAHookAtEmbedOut) {
+  const BertModel& bert = small();
+  for (InterventionKind kind : {InterventionKind::Shuffle, InterventionKind::Noise, InterventionKind::Zero}) {
+    SweepRequest r = request_of(kind, 3);
+    r.site = parse_edit_site("embed.out");
+    const SweepResult result = run_sweep(bert, r);
+    const size_t trials = InterventionSpec::of_kind(kind).is_random() ? 3 : 1;
+    ASSERT_EQ(result.runs.size(), trials);
+    for (const TrialResult& trial : result.runs) {
+      EXPECT_EQ(trial.layer, -1);
+      const std::vector<float> expected = unbatched_trial(bert, r, result, trial);
+      EXPECT_TRUE(near(trial.prediction.target_logsoftmax, expected[static_cast<size_t>(result.prompt.target_id)], 1e-5));
+      EXPECT_GT(std::fabs(trial.prediction.target_logsoftmax - result.clean.target_logsoftmax), 1e-4) << "an edit";
+    }
+  }
+}
+
 TEST(Sweep, SameSeedSameResultsAcrossThreadsAndBatchSizes) {
   const BertModel& bert = small();
   SweepRequest r = request_of(InterventionKind::Noise, 12);

@@ -97,7 +97,8 @@ SweepJob make_job(const InterventionSpec& spec, int intervention, int layer, int
   if (spec.kind == InterventionKind::Skip) {
     job.timing = EditTiming::Skip;
     job.base_state = layer;
-  } else if (site != SiteKind::BlockOut) {
+  } else if (site != SiteKind::BlockOut && site != SiteKind::EmbedOut) {
+    // embed.out (layer -1) is hidden state 0, edited directly before block 0.
     job.timing = EditTiming::Hook;
     job.start_block = job.base_state = layer;
   }

@@ -101,14 +101,22 @@ std::string target_logsoftmax_figure(const ExperimentSpec& spec, const SweepResu
     canvas.panel(left, top, plot_width, kPanelHeight, x0, x1, low, high);
     canvas.axes({block_step(x1 - x0), 1, true}, {});
     const int trials = intervention.is_random() ? spec.trials : 1;
-    char title[256];
-    std::snprintf(title, sizeof title, "%s  \u00B7  %d trial%s per block  \u00B7  edit site: %s", shorten(intervention.label(), 60).c_str(),
-                  trials, trials == 1 ? "" : "s", edit_site_name(spec.site).c_str());
+    char note[96] = "";
+    if (zoomed) std::snprintf(note, sizeof note, "y axis zoomed in: it spans only %.2g nats", high - low);
+    // The title gets the width the note leaves; a long label is cut to fit.
+    const double room = plot_width - canvas.text_width(note, plot_style::kSmallSize) - 24;
+    std::string title;
+    for (size_t chars = 60; chars >= 12; chars -= 4) {
+      char buffer[256];
+      std::snprintf(buffer, sizeof buffer, "%s  \u00B7  %d trial%s per block  \u00B7  edit site: %s",
+                    shorten(intervention.label(), chars).c_str(), trials, trials == 1 ? "" : "s",
+                    edit_site_name(spec.site).c_str());
+      title = buffer;
+      if (canvas.text_width(title, plot_style::kTitleSize) <= room) break;
+    }
     canvas.panel_title(title, color);
     canvas.y_title("target log-softmax (nats)");
     if (zoomed) {
-      char note[96];
-      std::snprintf(note, sizeof note, "y axis zoomed in: it spans only %.2g nats", high - low);
       canvas.annotate(x1, high + 0.7 * plot_style::kTitleSize * canvas.y_per_pixel(), note, 1.0, plot_style::kMuted,
                       plot_style::kSmallSize);
     }
