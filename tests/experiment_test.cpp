@@ -228,3 +228,27 @@ TEST(ExperimentFiles, HoldWhatIsNeededToReplayAndOneRowPerTrial) {
 
 }  // namespace
 }  // namespace bertscope
+
+namespace bertscope {
+namespace {
+
+// Every shipped example parses, and its header says what it shows on the demo model and
+// what to look for on bert-large, so that a flat line on the demo model is expected.
+TEST(ExampleSpecs, ParseAndSayWhatToExpectOnTheDemoModelAndOnBertLarge) {
+  const fs::path folder = fs::path(BERTSCOPE_TEST_DATA) / ".." / ".." / "examples";
+  size_t examples = 0;
+  for (const auto& entry : fs::directory_iterator(folder)) {
+    if (entry.path().extension() != ".toml") continue;
+    ++examples;
+    SCOPED_TRACE(entry.path().filename().string());
+    EXPECT_NO_THROW(ExperimentSpec::load_toml(entry.path().string()));
+    const std::string text = test::read_bytes(entry.path().string());
+    const std::string header = text.substr(0, text.find("\nname = "));
+    EXPECT_NE(header.find("On the demo model"), std::string::npos);
+    EXPECT_NE(header.find("On bert-large"), std::string::npos);
+  }
+  EXPECT_GE(examples, 6u);
+}
+
+}  // namespace
+}  // namespace bertscope
