@@ -80,6 +80,11 @@ void ExperimentSpec::resolve_labels() {
   }
 }
 
+std::string ExperimentSpec::random_streams() const {
+  return paired ? "philox4x32-10, one stream per (seed, block, trial), shared by every intervention (paired)"
+                : "philox4x32-10, one stream per (seed, intervention index, block, trial)";
+}
+
 ExperimentResult run_experiment(const BertModel& model, const ExperimentSpec& spec, const ProgressFn& progress) {
   spec.validate();
   ExperimentResult result{spec, model.dir(), {}, {}};

@@ -40,6 +40,8 @@ struct ExperimentSpec {
   // Gives every intervention its label (label()): a default label that two interventions
   // share gets " #<index>" appended, so that no two rows of a table look alike.
   void resolve_labels();
+  // How the random streams are keyed, in words, for results.json and the report.
+  std::string random_streams() const;
 };
 
 struct ExperimentResult {

@@ -114,8 +114,7 @@ json experiment_json(const ExperimentResult& result, const BertModel& model, con
       {"options",
        {{"name", spec.name}, {"seed", spec.seed}, {"trials", spec.trials}, {"layers", spec.layers},
         {"site", edit_site_name(spec.site)}, {"top", spec.top_k}, {"paired", spec.paired}, {"interventions", interventions},
-        {"rng", spec.paired ? "philox4x32-10, one stream per (seed, block, trial), shared by every intervention (paired)"
-                            : "philox4x32-10, one stream per (seed, intervention index, block, trial)"}}},
+        {"rng", spec.random_streams()}}},
       {"prompts", json::array()},
       {"runs", json::array()},
       {"summary", json::array()}};
