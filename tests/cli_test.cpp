@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "reports/experiment_files.h"
 #include "test_support.h"
 
 namespace bertscope {
@@ -114,9 +115,12 @@ TEST(CliSweep, WritesResultsWithTheContractedKeys) {
   EXPECT_TRUE(json["clean"].contains("target_logsoftmax"));
   EXPECT_EQ(json["clean"]["top"].size(), 5u);
   ASSERT_EQ(json["runs"].size(), 8u);
-  EXPECT_EQ(json["runs"][0]["intervention"], "noise");
-  EXPECT_EQ(json["runs"][0]["layer"], 1);
-  EXPECT_EQ(json["runs"][7]["layer"], 2);
+  EXPECT_EQ(json["schema_version"], 2);
+  EXPECT_EQ(json["runs"][0]["intervention"], 0);
+  EXPECT_EQ(json["runs"][0]["kind"], "noise");
+  EXPECT_EQ(json["runs"][0]["site"], "blocks.1.out");
+  EXPECT_EQ(json["runs"][0]["block"], 1);
+  EXPECT_EQ(json["runs"][7]["block"], 2);
   EXPECT_EQ(json["runs"][7]["trial"], 3);
   EXPECT_TRUE(json["runs"][0]["top"][0].is_string());
   EXPECT_NE(json["command"].get<std::string>().find("--seed 3"), std::string::npos);
@@ -200,10 +204,12 @@ TEST(CliInside, PatchGridAndLensWriteTidyFilesAndFigures) {
   const auto json = test::read_json(dir.file("grid/patch-grid.json"));
   EXPECT_EQ(json["metric"], "logit_diff");
   EXPECT_EQ(json["cells"].size(), 2u * 4u * 12u);
-  EXPECT_EQ(json["cells"][0]["site"], "out");
+  EXPECT_EQ(json["cells"][0]["site"], "blocks.0.out");
+  EXPECT_EQ(json["cells"][0]["block"], 0);
+  EXPECT_EQ(json["schema_version"], kResultsSchemaVersion);
   EXPECT_EQ(json["cells"][0]["token"], "[CLS]");
   const std::string csv = test::read_bytes(dir.file("grid/patch-grid.csv"));
-  EXPECT_EQ(csv.substr(0, csv.find('\n')), "site,layer,position,token,head,metric,normalized");
+  EXPECT_EQ(csv.substr(0, csv.find('\n')), "site,block,position,token,head,metric,normalized");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 2 * 4 * 12);
   EXPECT_NE(grid.out.find("cells: normalized (0 = corrupted, 1 = clean)"), std::string::npos) << grid.out;
   for (const char* figure : {"grid/patch-grid-out.svg", "grid/patch-grid-mlp-out.svg"}) {
@@ -218,10 +224,16 @@ TEST(CliInside, PatchGridAndLensWriteTidyFilesAndFigures) {
                               dir.file("heads")});
   ASSERT_EQ(heads.exit_code, 0) << heads.err;
   const auto by_head = test::read_json(dir.file("heads/patch-grid.json"));
-  EXPECT_EQ(by_head["metric"], "target_logprob");
+  EXPECT_EQ(by_head["metric"], "target_logsoftmax");
   EXPECT_EQ(by_head["cells"].size(), 4u * 8u);
   EXPECT_EQ(by_head["cells"][9]["head"], 1);
   EXPECT_TRUE(fs::exists(dir.file("heads/patch-grid-heads.svg")));
+  // The head grid patches attn.z: a --sites it would not use is refused, not ignored.
+  const auto both = run_cli({"patch-grid", "--model", model, "--prompt", kPrompt, "--other-prompt",
+                             "Pay no attention to this dog [MASK] the window!", "--target", "the", "--heads", "--sites",
+                             "out"});
+  EXPECT_NE(both.exit_code, 0);
+  EXPECT_NE(both.err.find("--sites"), std::string::npos) << both.err;
 
   const auto lens = run_cli({"lens", "--model", model, "--prompt", kPrompt, "--target", "the", "--top", "3", "--out",
                              dir.file("lens")});
@@ -229,12 +241,100 @@ TEST(CliInside, PatchGridAndLensWriteTidyFilesAndFigures) {
   const auto lens_json = test::read_json(dir.file("lens/lens.json"));
   ASSERT_EQ(lens_json["states"].size(), 5u);
   EXPECT_EQ(lens_json["states"][4]["site"], "blocks.3.out");
+  EXPECT_EQ(lens_json["states"][4]["block"], 3);
+  EXPECT_TRUE(lens_json["states"][0]["block"].is_null());  // the embeddings
   EXPECT_EQ(lens_json["states"][4]["top"].size(), 3u);
   EXPECT_TRUE(lens_json["states"][0].contains("target_rank"));
   const std::string lens_csv = test::read_bytes(dir.file("lens/lens.csv"));
   EXPECT_EQ(std::count(lens_csv.begin(), lens_csv.end(), '\n'), 1 + 5 * 3);
   EXPECT_NE(test::read_bytes(dir.file("lens/lens.svg")).find("<svg"), std::string::npos);
   EXPECT_EQ(test::read_bytes(dir.file("lens/lens.png")).substr(1, 3), "PNG");
+}
+
+}  // namespace
+}  // namespace bertscope
+
+namespace bertscope {
+namespace {
+
+std::vector<std::string> sweep_args(const std::string& out, std::vector<std::string> more) {
+  std::vector<std::string> args = {"sweep", "--model", test::reference_model("small-bf16"), "--prompt", kPrompt,
+                                   "--target", "the", "--out", out, "--quiet"};
+  args.insert(args.end(), more.begin(), more.end());
+  return args;
+}
+
+// --site takes the names `bertscope hooks` prints, with {L} for the edited block, and the
+// embeddings; a name with a block number is refused with what to write instead.
+TEST(CliSite, TakesTheNamesHooksPrintsAndEditsTheEmbeddings) {
+  test::TempDir dir;
+  const auto full = test::run_cli(sweep_args(dir.file("full"), {"--intervention", "zero", "--site", "blocks.{L}.attn.out"}));
+  ASSERT_EQ(full.exit_code, 0) << full.err;
+  const auto part = test::run_cli(sweep_args(dir.file("part"), {"--intervention", "zero", "--site", "attn.out"}));
+  ASSERT_EQ(part.exit_code, 0) << part.err;
+  EXPECT_EQ(test::read_bytes(dir.file("full/runs.csv")), test::read_bytes(dir.file("part/runs.csv")));
+  EXPECT_NE(test::read_bytes(dir.file("full/runs.csv")).find(",blocks.3.attn.out,3,"), std::string::npos);
+
+  const auto embed = test::run_cli(sweep_args(dir.file("embed"), {"--intervention", "noise", "--trials", "3", "--site", "embed.out"}));
+  ASSERT_EQ(embed.exit_code, 0) << embed.err;
+  const auto json = test::read_json(dir.file("embed/results.json"));
+  ASSERT_EQ(json["runs"].size(), 3u) << "the embeddings are edited once, not once per block";
+  EXPECT_EQ(json["runs"][0]["site"], "embed.out");
+  EXPECT_TRUE(json["runs"][0]["block"].is_null());
+  EXPECT_NE(json["runs"][0]["target_logsoftmax"], json["clean"]["target_logsoftmax"]) << "the edit changed the output";
+  EXPECT_EQ(json["options"]["site"], "embed.out");
+
+  const auto numbered = test::run_cli(sweep_args(dir.file("numbered"), {"--intervention", "zero", "--site", "blocks.1.out"}));
+  EXPECT_EQ(numbered.exit_code, 1);
+  EXPECT_NE(numbered.err.find("site 'blocks.1.out' names block 1; write blocks.{L}.out and choose the blocks with --layers"),
+            std::string::npos)
+      << numbered.err;
+  const auto skip = test::run_cli(sweep_args(dir.file("skip"), {"--intervention", "skip", "--site", "embed.out"}));
+  EXPECT_EQ(skip.exit_code, 1);
+  EXPECT_NE(skip.err.find("skip leaves out a block; it cannot edit embed.out"), std::string::npos) << skip.err;
+}
+
+// --json everywhere a command prints a summary, --version, defaults in --help, the program
+// named bertscope, and every file written listed.
+TEST(CliOutput, JsonVersionDefaultsAndTheFilesWritten) {
+  test::TempDir dir;
+  const auto tables = test::run_cli(sweep_args(dir.file("tables"), {"--intervention", "noise", "--trials", "2", "--layers", "0"}));
+  ASSERT_EQ(tables.exit_code, 0) << tables.err;
+  for (const auto& entry : fs::directory_iterator(dir.file("tables"))) {
+    EXPECT_NE(tables.out.find(" " + entry.path().filename().string()), std::string::npos) << entry.path();
+  }
+
+  const auto json = test::run_cli(sweep_args(dir.file("json"), {"--intervention", "noise", "--trials", "2", "--layers", "0", "--json"}));
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  const auto summary = nlohmann::json::parse(json.out);
+  EXPECT_EQ(summary["out"], dir.file("json"));
+  EXPECT_EQ(summary["summary"].size(), 1u);
+  EXPECT_FALSE(summary.contains("runs"));
+  size_t files = 0;
+  for ([[maybe_unused]] const auto& entry : fs::directory_iterator(dir.file("json"))) ++files;
+  EXPECT_EQ(summary["files"].size(), files);
+
+  const auto stats = test::run_cli({"stats", "--model", test::reference_model("tiny-fp32"), "--prompt", kPrompt, "--out",
+                                    dir.file("stats"), "--quiet", "--json"});
+  ASSERT_EQ(stats.exit_code, 0) << stats.err;
+  EXPECT_EQ(nlohmann::json::parse(stats.out)["distributions"][0]["states"].size(), 3u);
+
+  const auto hooks = test::run_cli({"hooks", "--json"});
+  ASSERT_EQ(hooks.exit_code, 0);
+  const auto sites = nlohmann::json::parse(hooks.out);
+  EXPECT_EQ(sites[0]["site"], "embed.out");
+  EXPECT_EQ(sites.back()["site"], "blocks.{L}.out");
+
+  const auto version = test::run_cli({"--version"});
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_EQ(version.out, std::string("bertscope ") + BERTSCOPE_VERSION + "\n");
+
+  const auto help = test::run_cli({"sweep", "--help"});
+  EXPECT_NE(help.out.find("Usage: bertscope sweep"), std::string::npos) << "the program, not its path: " << help.out;
+  for (const char* shown : {"--top INT:INT in [1 - 1000]=5", "--seed UINT=0", "--trials INT:INT in [1 - 10000000]=1",
+                            "--layers TEXT=all", "--site TEXT=out", "--max-batch-tokens INT:INT in [1 - 16777216]=2048"}) {
+    EXPECT_NE(help.out.find(shown), std::string::npos) << shown;
+  }
 }
 
 }  // namespace

@@ -139,8 +139,11 @@ positions = "1,x"
             "spec.toml: interventions[0].positions: --positions must be 'mask', 'all' or a list of token indices like "
             "'1,3,5', not '1,x'");
   EXPECT_EQ(spec_error("site = \"nowhere\"\n" + kMinimal),
-            "spec.toml: site 'nowhere' is not one of: out, attn.q, attn.k, attn.v, attn.scores, attn.pattern, attn.z, "
-            "attn.context, attn.head_out, attn.out, ln1.out, mlp.post, mlp.out");
+            "spec.toml: site 'nowhere' is not one of embed.out, blocks.{L}.attn.q, blocks.{L}.attn.k, "
+            "blocks.{L}.attn.v, blocks.{L}.attn.scores, blocks.{L}.attn.pattern, blocks.{L}.attn.z, "
+            "blocks.{L}.attn.context, blocks.{L}.attn.head_out, blocks.{L}.attn.out, blocks.{L}.ln1.out, "
+            "blocks.{L}.mlp.post, blocks.{L}.mlp.out, blocks.{L}.out (as `bertscope hooks` prints them; \"out\" is "
+            "short for blocks.{L}.out)");
 }
 
 TEST(ExperimentSpec, WholeNumbersMustBeTomlIntegers) {
@@ -237,8 +240,8 @@ TEST(ExperimentFiles, HoldWhatIsNeededToReplayAndOneRowPerTrial) {
   const ExperimentResult result = run_experiment(bert, spec);
   test::TempDir dir;
   const auto files = write_experiment_files(dir.file("out"), result, bert, RunContext{"bertscope run m.toml", false});
-  // 6 data files, 3 figures (target log-softmax, top-1, distributions) as SVG and PNG, report.html.
-  EXPECT_EQ(files.size(), 13u);
+  // 8 data files, 3 figures (target log-softmax, top-1, distributions) as SVG and PNG, report.html.
+  EXPECT_EQ(files.size(), 15u);
   const auto json = test::read_json(dir.file("out/results.json"));
   EXPECT_EQ(json["bertscope_version"], BERTSCOPE_VERSION);
   EXPECT_EQ(json["options"]["seed"], 0);
@@ -247,7 +250,8 @@ TEST(ExperimentFiles, HoldWhatIsNeededToReplayAndOneRowPerTrial) {
   EXPECT_NEAR(json["clean"]["target_logsoftmax"].get<double>(), result.sweeps[0].clean.target_logsoftmax, 1e-6);
   ASSERT_EQ(json["runs"].size(), 6u);  // 2 layers x 3 trials
   for (const auto& run : json["runs"]) {
-    for (const char* key : {"intervention", "layer", "trial", "target_logsoftmax", "top", "loss", "kl_from_clean"}) {
+    for (const char* key : {"intervention", "kind", "label", "site", "block", "trial", "target_logsoftmax", "top", "loss",
+                            "kl_from_clean"}) {
       EXPECT_TRUE(run.contains(key)) << key;
     }
     EXPECT_EQ(run["top"].size(), 5u);
@@ -260,6 +264,30 @@ TEST(ExperimentFiles, HoldWhatIsNeededToReplayAndOneRowPerTrial) {
   for (const auto& entry : fs::directory_iterator(dir.file("out"))) {
     EXPECT_EQ(entry.path().string().find(".tmp"), std::string::npos) << "leftover " << entry.path();
   }
+}
+
+}  // namespace
+}  // namespace bertscope
+
+namespace bertscope {
+namespace {
+
+// Every shipped example parses, and its header says what it shows on the demo model and
+// what to look for on bert-large, so that a flat line on the demo model is expected.
+TEST(ExampleSpecs, ParseAndSayWhatToExpectOnTheDemoModelAndOnBertLarge) {
+  const fs::path folder = fs::path(BERTSCOPE_TEST_DATA) / ".." / ".." / "examples";
+  size_t examples = 0;
+  for (const auto& entry : fs::directory_iterator(folder)) {
+    if (entry.path().extension() != ".toml") continue;
+    ++examples;
+    SCOPED_TRACE(entry.path().filename().string());
+    EXPECT_NO_THROW(ExperimentSpec::load_toml(entry.path().string()));
+    const std::string text = test::read_bytes(entry.path().string());
+    const std::string header = text.substr(0, text.find("\nname = "));
+    EXPECT_NE(header.find("On the demo model"), std::string::npos);
+    EXPECT_NE(header.find("On bert-large"), std::string::npos);
+  }
+  EXPECT_GE(examples, 6u);
 }
 
 }  // namespace

@@ -12,6 +12,8 @@
 #include "experiments/sweep_summary.h"
 #include "figure_checks.h"
 #include "reports/experiment_files.h"
+#include "reports/experiment_figures.h"
+#include "reports/figure_grid.h"
 #include "reports/figure_logsoftmax.h"
 #include "reports/plot_canvas.h"
 #include "reports/svg_text.h"
@@ -83,7 +85,7 @@ std::string two_decimals(double v) {
 }
 
 TEST_F(Figures, EveryKindForEveryPromptAsSvgAndPng) {
-  for (const char* kind : {"target-logsoftmax", "top1", "distributions"}) {
+  for (const char* kind : {"target-logsoftmax", "top1", "grid", "distributions"}) {
     for (int p = 0; p < 2; ++p) {
       const std::string stem = std::string(kind) + "-prompt" + std::to_string(p);
       SCOPED_TRACE(stem);
@@ -92,8 +94,8 @@ TEST_F(Figures, EveryKindForEveryPromptAsSvgAndPng) {
       test::PngSize size;
       ASSERT_TRUE(test::png_size(png, size));
       const auto [w, h] = svg_size(svg);
-      EXPECT_EQ(static_cast<int>(size.width), w) << "PNG and SVG are drawn at the same size";
-      EXPECT_EQ(static_cast<int>(size.height), h);
+      EXPECT_EQ(static_cast<int>(size.width), 2 * w) << "the PNG is the SVG's drawing at twice the resolution";
+      EXPECT_EQ(static_cast<int>(size.height), 2 * h);
       EXPECT_GE(w, 1000);
       EXPECT_NE(std::find(files_.begin(), files_.end(), dir_->file("out/" + stem + ".svg")), files_.end());
     }
@@ -148,7 +150,8 @@ TEST_F(Figures, DistributionsShowDensitiesKurtosisTailsAndTheGaussian) {
   const std::string text = test::svg_visible_text(read("distributions-prompt1.svg"));
   SCOPED_TRACE(text);
   for (const char* label : {"hidden-state value", "density (1 / unit)", "excess kurtosis", "values beyond 3 std (%)",
-                            "hidden state (0 = embeddings)", "Gaussian noise, std 2 x", "[MASK] vector",
+                            "hidden state (0 = embeddings)", "Gaussian noise (exact density), std 2 x", "[MASK] vector",
+                            "The same on a log scale: the tails", "log10 density",
                             "Gaussian: excess kurtosis 0, 0.27% beyond 3 std"}) {
     EXPECT_NE(text.find(label), std::string::npos) << label;
   }
@@ -169,6 +172,67 @@ TEST_F(Figures, StatisticsOnlyRunHasOnlyTheDistributionFigure) {
   EXPECT_FALSE(fs::exists(dir.file("out/top1-prompt0.svg")));
 }
 
+// Deterministic interventions run once: their figure has no trial points or intervals in
+// its legend, and an axis zoomed in to a small span says so.
+TEST_F(Figures, LegendsShowOnlyWhatIsDrawnAndZoomedAxesSaySo) {
+  const std::string random_and_fixed = test::svg_visible_text(read("target-logsoftmax-prompt0.svg"));
+  EXPECT_NE(random_and_fixed.find("one trial"), std::string::npos);
+  EXPECT_NE(random_and_fixed.find("mean of the trials, 95% CI"), std::string::npos);
+  EXPECT_NE(random_and_fixed.find("the edited run (deterministic)"), std::string::npos);
+
+  ExperimentSpec spec = ExperimentSpec::parse_toml(
+      "layers = \"0-1\"\n[[prompts]]\ntext = \"The capital of France is [MASK].\"\ntarget = \"paris\"\n"
+      "[[interventions]]\nkind = \"scale\"\nfactor = 0.99\n",
+      "fixed.toml");
+  const ExperimentResult fixed = run_experiment(*model_, spec);
+  const SweepResult& sweep = fixed.sweeps[0];
+  const std::string text = test::svg_visible_text(
+      target_logsoftmax_figure(fixed.spec, sweep, summarize(sweep, model_->tokenizer().vocab()),
+                               model_->tokenizer().vocab(), ImageFormat::Svg));
+  EXPECT_EQ(text.find("one trial"), std::string::npos) << text;
+  EXPECT_EQ(text.find("95% CI"), std::string::npos);
+  EXPECT_NE(text.find("the edited run (deterministic)"), std::string::npos);
+  EXPECT_NE(text.find("clean run (no edit)"), std::string::npos);
+  // Scaling by 0.99 barely moves the target: the axis spans a fraction of a nat.
+  EXPECT_NE(text.find("y axis zoomed in: it spans only"), std::string::npos) << text;
+  EXPECT_EQ(random_and_fixed.find("zoomed"), std::string::npos) << "shuffle spreads over nats: not zoomed";
+}
+
+// Two interventions or more: one heatmap of intervention x block. A patching study of one
+// position per intervention is labelled by position and token, and past six interventions
+// it replaces the stack of panels.
+TEST_F(Figures, InterventionsAsAGridHeatmap) {
+  const std::string grid = read("grid-prompt0.svg");
+  EXPECT_TRUE(test::is_well_formed_svg(grid));
+  const std::string text = test::svg_visible_text(grid);
+  for (const char* label : {"mean target log-softmax - clean (nats)", "edited block (0-based)", "shuffle", "scale 0.5"}) {
+    EXPECT_NE(text.find(label), std::string::npos) << label;
+  }
+
+  std::string toml = "layers = \"0-1\"\n[[prompts]]\ntext = \"The capital of France is [MASK].\"\ntarget = \"paris\"\n";
+  for (int p = 1; p <= 7; ++p) {
+    toml += "[[interventions]]\nkind = \"patch\"\npositions = \"" + std::to_string(p) +
+            "\"\nother_prompt = \"The capital of Italy is [MASK].\"\n";
+  }
+  const ExperimentResult patching = run_experiment(*model_, ExperimentSpec::parse_toml(toml, "patch.toml"));
+  const std::vector<Figure> figures = experiment_figures(patching, model_->tokenizer().vocab());
+  std::vector<std::string> kinds;
+  for (const Figure& f : figures) kinds.push_back(f.kind);
+  EXPECT_EQ(kinds, (std::vector<std::string>{"top1", "grid"})) << "seven panels would not fit a page";
+  const std::string patch_text = test::svg_visible_text(figures[1].svg);
+  EXPECT_NE(patch_text.find("patch at position (0-based, [CLS] = 0)"), std::string::npos) << patch_text;
+  EXPECT_NE(patch_text.find("4 france"), std::string::npos) << patch_text;
+  EXPECT_NE(patch_text.find("6 [MASK]"), std::string::npos);
+  const Heatmap h = intervention_grid(patching.spec, patching.sweeps[0], summarize(patching.sweeps[0], model_->tokenizer().vocab()));
+  EXPECT_EQ(h.rows, 2u);
+  EXPECT_EQ(h.columns, 7u);
+  for (const LayerSummary& l : summarize(patching.sweeps[0], model_->tokenizer().vocab())) {
+    const size_t row = static_cast<size_t>(l.layer);
+    EXPECT_DOUBLE_EQ(h.at(row, static_cast<size_t>(l.intervention)),
+                     l.target_logsoftmax.mean - patching.sweeps[0].clean.target_logsoftmax);
+  }
+}
+
 TEST(FigureChecks, RejectBrokenFiles) {
   // The checks above can fail: a tag left open, a stray closing tag, a truncated PNG.
   EXPECT_TRUE(test::is_well_formed_svg("<svg><g><text>a</text></g></svg>"));
@@ -181,8 +245,8 @@ TEST(FigureChecks, RejectBrokenFiles) {
   }();
   test::PngSize size;
   ASSERT_TRUE(test::png_size(png, size));
-  EXPECT_EQ(size.width, 120u);
-  EXPECT_EQ(size.height, 80u);
+  EXPECT_EQ(size.width, 240u);
+  EXPECT_EQ(size.height, 160u);
   EXPECT_FALSE(test::png_size(png.substr(0, png.size() / 2), size));
   EXPECT_FALSE(test::png_size("GIF89a" + png.substr(6), size));
 }

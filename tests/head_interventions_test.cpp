@@ -218,7 +218,7 @@ TEST(PatchGrid, PatchingTheMaskRowOfTheLastBlockGivesTheCleanMetricAndCellsCover
   request.foil.clear();  // metric: the target's log-prob, which a sweep records
   const PatchGridResult heads = run_patch_grid(bert, request);
   ASSERT_EQ(heads.cells.size(), static_cast<size_t>(layers * bert.config().num_attention_heads));
-  EXPECT_EQ(heads.metric_name, "target_logprob");
+  EXPECT_EQ(heads.metric_name, "target_logsoftmax");
   SweepRequest sweep;
   sweep.prompt = kOther;
   sweep.target = "the";

@@ -138,8 +138,8 @@ TEST(RasterSurface, DrawsAPngOfTheFigureSize) {
   for (const std::string* p : {&blank, &drawn}) {
     test::PngSize size;
     ASSERT_TRUE(test::png_size(*p, size));
-    EXPECT_EQ(size.width, 320u);
-    EXPECT_EQ(size.height, 200u);
+    EXPECT_EQ(size.width, 320u * kPngScale);  // drawn at kPngScale pixels per unit
+    EXPECT_EQ(size.height, 200u * kPngScale);
   }
   // A white page compresses to almost nothing; axes, text and lines do not.
   EXPECT_GT(drawn.size(), 4 * blank.size());

@@ -76,6 +76,20 @@ TEST(Progress, TimeLeftFollowsTheRateSoFar) {
   EXPECT_EQ(r.out, "progress:  16% 1000/6000 trials, 8.0 trials/s, 10 min 25 s left\n");
 }
 
+// A sweep runs its expensive trials (edited early, the whole model after the edit) first:
+// a quarter of the trials can be half of the work. The time left follows the work done.
+TEST(Progress, TimeLeftFollowsTheMeasuredCostWhenTheCallerKnowsIt) {
+  Recorder r;
+  ProgressMeter meter = r.meter(false);
+  r.now = 10.0;
+  meter.update(25, 100, 0.5);  // half the work in 10 s: 10 s left, not the 30 s of 25 trials
+  EXPECT_EQ(r.out, "progress:  25% 25/100 trials, 2.5 trials/s, 10 s left\n");
+  r.out.clear();
+  r.now = 18.0;
+  meter.update(50, 100, 0.9);  // 0.9 in 18 s: 2 s left
+  EXPECT_EQ(r.out, "progress:  50% 50/100 trials, 2.8 trials/s, 2 s left\n");
+}
+
 TEST(Progress, TerminalBarIsRedrawnInPlaceAtMostTenTimesASecond) {
   Recorder r;
   ProgressMeter meter = r.meter(true);

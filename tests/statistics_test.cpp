@@ -50,9 +50,12 @@ TEST(Statistics, ConfidenceIntervalUsesStudentT) {
   EXPECT_NEAR(ci.ci_high, 2.0 + 4.302653 / std::sqrt(3.0), 1e-6);
   EXPECT_NEAR(student_t_975(100), 1.983972, 1e-5);
   EXPECT_NEAR(student_t_975(1000), 1.962339, 1e-5);
+  // One value: a mean, but no spread and no interval (undefined, not zero).
   const MeanInterval one = mean_interval(std::vector<double>{5.0});
-  EXPECT_EQ(one.ci_low, 5.0);
-  EXPECT_EQ(one.ci_high, 5.0);
+  EXPECT_EQ(one.mean, 5.0);
+  EXPECT_TRUE(std::isnan(one.std));
+  EXPECT_TRUE(std::isnan(one.ci_low));
+  EXPECT_TRUE(std::isnan(one.ci_high));
 }
 
 TEST(Statistics, HistogramCountsEdgesAndOutliers) {

@@ -48,8 +48,7 @@ std::vector<float> unbatched_trial(const BertModel& bert, const SweepRequest& r,
   bert.forward(TokenBatch::single(result.prompt.ids), &capture);
   Hooks hooks;
   hooks.add(HookSite::block(r.site, trial.layer), [&](const HookSite&, ActivationView v) {
-    RandomStream stream(r.seed, {static_cast<uint64_t>(spec.kind), static_cast<uint64_t>(trial.layer),
-                                 static_cast<uint64_t>(trial.trial)});
+    RandomStream stream = trial_stream(r.seed, trial.intervention, r.paired, trial.layer, trial.trial);
     apply_intervention(spec, v, 0, edit_segments(v.shape(), r.site, positions, spec.heads), stream, {},
                        unbiased_std(layer_values.data(), static_cast<long long>(layer_values.size())));
   });
@@ -99,6 +98,25 @@ TEST(Sweep, BatchedPrefixReuseEqualsUnbatchedFullPasses) {
   }
 }
 
+// embed.out is edited once, before block 0, and gives what a hook at embed.out gives in a
+// full forward pass.
+TEST(Sweep, EditsOfTheEmbeddingsEqualAHookAtEmbedOut) {
+  const BertModel& bert = small();
+  for (InterventionKind kind : {InterventionKind::Shuffle, InterventionKind::Noise, InterventionKind::Zero}) {
+    SweepRequest r = request_of(kind, 3);
+    r.site = parse_edit_site("embed.out");
+    const SweepResult result = run_sweep(bert, r);
+    const size_t trials = InterventionSpec::of_kind(kind).is_random() ? 3 : 1;
+    ASSERT_EQ(result.runs.size(), trials);
+    for (const TrialResult& trial : result.runs) {
+      EXPECT_EQ(trial.layer, -1);
+      const std::vector<float> expected = unbatched_trial(bert, r, result, trial);
+      EXPECT_TRUE(near(trial.prediction.target_logsoftmax, expected[static_cast<size_t>(result.prompt.target_id)], 1e-5));
+      EXPECT_GT(std::fabs(trial.prediction.target_logsoftmax - result.clean.target_logsoftmax), 1e-4) << "an edit";
+    }
+  }
+}
+
 TEST(Sweep, SameSeedSameResultsAcrossThreadsAndBatchSizes) {
   const BertModel& bert = small();
   SweepRequest r = request_of(InterventionKind::Noise, 12);
@@ -125,6 +143,47 @@ TEST(Sweep, SameSeedSameResultsAcrossThreadsAndBatchSizes) {
     differ += std::fabs(other_seed.runs[i].prediction.target_logsoftmax - one_thread.runs[i].prediction.target_logsoftmax) > 1e-4;
   }
   EXPECT_GT(differ, static_cast<int>(other_seed.runs.size()) / 2);
+}
+
+// Streams are keyed by the intervention's index: two noise arms (x1 and x2) draw their own
+// z, so their trials are independent. `paired` gives them the same z on purpose (common
+// random numbers): then the noise actually added by x2 is exactly twice that of x1.
+TEST(Sweep, NoiseArmsDrawIndependentStreamsUnlessPaired) {
+  const BertModel& bert = small();
+  SweepRequest r = request_of(InterventionKind::Noise, 6);
+  r.layers = {0, 1};
+  InterventionSpec x1 = InterventionSpec::of_kind(InterventionKind::Noise), x2 = x1;
+  x1.factor = 1.0;
+  x2.factor = 2.0;
+  r.interventions = {x1, x2, x2};
+  auto arm = [](const SweepResult& s, int i) {
+    std::vector<const TrialResult*> out;
+    for (const TrialResult& t : s.runs) {
+      if (t.intervention == i) out.push_back(&t);
+    }
+    return out;
+  };
+  const SweepResult independent = run_sweep(bert, r);
+  const auto a = arm(independent, 0), b = arm(independent, 1), c = arm(independent, 2);
+  ASSERT_EQ(a.size(), 12u);
+  ASSERT_EQ(b.size(), a.size());
+  int ratio_two = 0, same_as_twin = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    ratio_two += std::fabs(b[i]->noise_std / a[i]->noise_std - 2.0) < 1e-4;
+    same_as_twin += std::fabs(b[i]->prediction.target_logsoftmax - c[i]->prediction.target_logsoftmax) < 1e-6;
+  }
+  EXPECT_EQ(ratio_two, 0) << "x1 and x2 drew different z";
+  EXPECT_EQ(same_as_twin, 0) << "two identical noise arms are independent draws, not copies";
+
+  r.paired = true;
+  const SweepResult paired = run_sweep(bert, r);
+  const auto pa = arm(paired, 0), pb = arm(paired, 1), pc = arm(paired, 2);
+  for (size_t i = 0; i < pa.size(); ++i) {
+    EXPECT_NEAR(pb[i]->noise_std / pa[i]->noise_std, 2.0, 1e-5) << "the same z, scaled by 2";
+    EXPECT_TRUE(near(pb[i]->prediction.target_logsoftmax, pc[i]->prediction.target_logsoftmax, 1e-5)) << "identical arms";
+  }
+  // Different trials still draw different z.
+  EXPECT_NE(pa[0]->noise_std, pa[1]->noise_std);
 }
 
 TEST(Sweep, TrialsAreIndependentDrawsAndDeterministicKindsRunOnce) {

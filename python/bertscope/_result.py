@@ -7,25 +7,26 @@ import json
 import os
 from typing import Any, List, Optional, Union
 
-# Columns that hold text. Every other column is numeric, with "nan" for a missing value: a
-# vocabulary has tokens such as "null", "nan" and "na", which pandas would otherwise read as
-# missing values.
-_TEXT_COLUMNS = {"intervention", "label", "top1", "top", "top1_most_frequent", "name", "series"}
-
-
+# Columns that hold text. Every other column is numeric, with an empty cell for a value that
+# is undefined (docs/results.md): a vocabulary has tokens such as "null", "nan" and "na",
+# which pandas would otherwise read as missing values.
+_TEXT_COLUMNS = {"kind", "label", "site", "top1", "token", "top1_most_frequent", "series", "text", "target", "tokens",
+                 "clean_top1"}
 def _frame(text: str) -> "pandas.DataFrame":
     import pandas as pd
 
     header = text.split("\n", 1)[0].split(",")
     numeric = [c for c in header if c not in _TEXT_COLUMNS]
+    # A whole-number column with an empty cell (the embeddings' block) reads as float, as
+    # pandas reads it anyway; it still joins with the integer column of another file.
     return pd.read_csv(io.StringIO(text), keep_default_na=False,
-                       na_values={c: ["nan", "-nan"] for c in numeric},
+                       na_values={c: ["", "nan", "-nan"] for c in numeric},
                        dtype={c: str for c in header if c in _TEXT_COLUMNS})
 
 
 def read_csv(path: Union[str, "os.PathLike[str]"]) -> "pandas.DataFrame":
-    """Reads one of the CSV files bertscope writes (runs.csv, summary.csv, distributions.csv,
-    histograms.csv) into the DataFrame Result gives for it: text columns stay text (a top-1
+    """Reads one of the CSV files bertscope writes (prompts.csv, runs.csv, top.csv, summary.csv,
+    distributions.csv, histograms.csv) into the DataFrame Result gives for it: text columns stay text (a top-1
     token "null" is not a missing value), numbers are numbers."""
     with open(path, encoding="utf-8") as f:
         return _frame(f.read())
@@ -35,8 +36,11 @@ class Result:
     """The result of Model.sweep or bertscope.run_spec: what the CLI writes to its output
     folder, in memory.
 
-    runs: DataFrame, one row per prompt x intervention x layer x trial (the columns of runs.csv).
-    summary: DataFrame, one row per prompt x intervention x layer (summary.csv).
+    runs: DataFrame, one row per prompt x intervention x block x trial (the columns of runs.csv).
+    top: DataFrame, long format: the top-k tokens and log-probs of every run and clean run (top.csv).
+    summary: DataFrame, one row per prompt x intervention x block (summary.csv).
+    prompts_table: DataFrame, one row per prompt: text, target, tokens, clean prediction (prompts.csv).
+    Every column is described in docs/results.md.
     clean: the clean prediction: dict with target_logsoftmax, target_prob, target_rank, loss,
         top (tokens) and top_log_probs; a list of them, one per prompt, for several prompts.
     prompts: list of dicts: text, target, tokens, ids, mask_index, target_id, clean.
@@ -82,22 +86,33 @@ class Result:
 
     @functools.cached_property
     def runs(self) -> "pandas.DataFrame":
-        """One row per prompt x intervention x layer x trial: the columns of runs.csv."""
+        """One row per prompt x intervention x block x trial: the columns of runs.csv."""
         return _frame(self._raw.runs_csv())
 
     @functools.cached_property
+    def top(self) -> "pandas.DataFrame":
+        """Long format: prompt, intervention, block, trial, rank, token, token_id, log_prob (top.csv);
+        the clean run's rows have no intervention, block or trial."""
+        return _frame(self._raw.top_csv())
+
+    @functools.cached_property
+    def prompts_table(self) -> "pandas.DataFrame":
+        """One row per prompt: text, target, tokens, the clean prediction (prompts.csv)."""
+        return _frame(self._raw.prompts_csv())
+
+    @functools.cached_property
     def summary(self) -> "pandas.DataFrame":
-        """One row per prompt x intervention x layer: the columns of summary.csv."""
+        """One row per prompt x intervention x block: the columns of summary.csv."""
         return _frame(self._raw.summary_csv())
 
     @functools.cached_property
     def distributions(self) -> Optional["pandas.DataFrame"]:
-        """Per prompt x hidden state: moments and tails (distributions.csv), or None."""
+        """Long format, per prompt x hidden state x series: moments and tails (distributions.csv), or None."""
         return _frame(self._raw.distributions_csv()) if self._raw.has_distributions() else None
 
     @functools.cached_property
     def histograms(self) -> Optional["pandas.DataFrame"]:
-        """Long format: prompt, state, series, bin edges, count, density (histograms.csv), or None."""
+        """Long format: prompt, block, site, series, bin edges, count, density (histograms.csv), or None."""
         return _frame(self._raw.histograms_csv()) if self._raw.has_distributions() else None
 
     @property

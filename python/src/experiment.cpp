@@ -74,7 +74,7 @@ py::object sweep(const std::shared_ptr<Model>& model, const std::string& prompt,
                  const py::object& intervention, const py::object& layers, int trials, const py::object& seed,
                  const py::object& factor, const std::string& std_of, const py::object& other_prompt,
                  const py::object& positions, const std::string& site, int top, int max_batch_tokens,
-                 const py::object& out, py::object progress, const py::object& heads, int attend_to) {
+                 bool paired, const py::object& out, py::object progress, const py::object& heads, int attend_to) {
   std::vector<std::string> kinds;
   if (py::isinstance<py::str>(intervention)) {
     kinds.push_back(intervention.cast<std::string>());
@@ -116,13 +116,15 @@ py::object sweep(const std::shared_ptr<Model>& model, const std::string& prompt,
   spec.seed = static_cast<uint64_t>(seed_value);
   spec.top_k = top;
   spec.max_batch_tokens = max_batch_tokens;
+  spec.paired = paired;
   const std::string out_path = path_argument(out, "out");
   spec.out = out_path;
   std::string command = "python: Model.sweep(" + repr_of(py::str(prompt)) + ", " + repr_of(py::str(target)) + ", " +
                         repr_of(intervention) + ", layers=" + repr_of(layers) + ", trials=" + std::to_string(trials) +
                         ", seed=" + std::to_string(seed_value) + ", factor=" + repr_of(factor) + ", std_of=" +
                         repr_of(py::str(std_of)) + ", other_prompt=" + repr_of(other_prompt) + ", positions=" +
-                        repr_of(positions) + ", site=" + repr_of(py::str(site)) + ", top=" + std::to_string(top) + ")";
+                        repr_of(positions) + ", site=" + repr_of(py::str(site)) + ", top=" + std::to_string(top) +
+                        (paired ? ", paired=True" : "") + ")";
   return run(model, spec, out_path, std::move(progress), std::move(command));
 }
 
@@ -153,6 +155,8 @@ void bind_experiment(py::module_& m, py::class_<Model, std::shared_ptr<Model>>& 
   py::class_<RawResult>(m, "_RawResult", "An experiment's result as the engine holds it (use bertscope.Result)")
       .def("runs_csv", [](const RawResult& r) { return runs_csv(r.result, *r.model->bert); })
       .def("summary_csv", [](const RawResult& r) { return summary_csv(r.result, *r.model->bert); })
+      .def("top_csv", [](const RawResult& r) { return top_csv(r.result, *r.model->bert); })
+      .def("prompts_csv", [](const RawResult& r) { return prompts_csv(r.result, *r.model->bert); })
       .def("distributions_csv", [](const RawResult& r) { return distributions_csv(r.result); })
       .def("histograms_csv", [](const RawResult& r) { return histograms_csv(r.result); })
       .def("results_json", [](const RawResult& r) { return experiment_json(r.result, *r.model->bert, r.context).dump(); })
@@ -165,7 +169,7 @@ void bind_experiment(py::module_& m, py::class_<Model, std::shared_ptr<Model>>& 
   cls.def("sweep", &sweep, py::arg("prompt"), py::arg("target"), py::arg("intervention"), py::arg("layers") = "all",
           py::arg("trials") = 1, py::arg("seed") = 0, py::arg("factor") = py::none(), py::arg("std_of") = "vector",
           py::arg("other_prompt") = py::none(), py::arg("positions") = "mask", py::arg("site") = "out",
-          py::arg("top") = 5, py::arg("max_batch_tokens") = 2048, py::arg("out") = py::none(),
+          py::arg("top") = 5, py::arg("max_batch_tokens") = 2048, py::arg("paired") = false, py::arg("out") = py::none(),
           py::arg("progress") = py::none(), py::arg("heads") = py::none(), py::arg("attend_to") = 0,
           R"doc(An intervention sweep, as `bertscope sweep` with the same options.
 
@@ -188,6 +192,8 @@ site: out (block output), attn.q, attn.k, attn.v, attn.scores, attn.pattern, att
 heads: at the per-head sites (attn.q ... attn.head_out), the heads edited, as
     "3,5" or a list of ints; None: all. attend_to: attend's key position.
 top: top-k tokens recorded per trial. max_batch_tokens: rows per batched pass (memory).
+paired: every intervention of the list draws the same random numbers at a (block, trial)
+    (common random numbers); by default each draws its own stream, keyed by its index.
 out: a folder to write the CLI's files to (results.json, runs.csv, summary.csv, figures,
     report.html); None writes nothing (Result.save writes them later).
 progress: None or fn(done, total), called with the GIL between batches.

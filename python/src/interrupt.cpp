@@ -7,7 +7,7 @@ namespace py = pybind11;
 PythonProgress::PythonProgress(py::object callback, int64_t sweeps) : callback_(std::move(callback)), sweeps_(sweeps) {}
 
 ProgressFn PythonProgress::fn() {
-  return [this](int64_t done, int64_t total) { report(done, total); };
+  return [this](int64_t done, int64_t total, double) { report(done, total); };
 }
 
 void PythonProgress::report(int64_t done, int64_t total) {

@@ -75,14 +75,61 @@ def test_the_clean_prediction_is_the_models_own(demo):
     predicted = demo.predict(PROMPT, top=5)[0]
     assert clean["top"] == [t for t, _ in predicted]
     assert clean["loss"] == pytest.approx(-clean["target_logsoftmax"])
-    assert list(r.runs["layer"]) == [0] and len(r.summary) == 1
+    assert list(r.runs["block"]) == [0] and len(r.summary) == 1
 
 
 def test_several_interventions_in_one_sweep(demo):
     r = demo.sweep(PROMPT, "behind", ["shuffle", "noise"], trials=2)
     layers = demo.config["layers"]
-    assert list(r.runs["intervention"]) == ["shuffle"] * 2 * layers + ["noise"] * 2 * layers
-    assert list(r.summary["intervention"]) == ["shuffle"] * layers + ["noise"] * layers
+    assert list(r.runs["kind"]) == ["shuffle"] * 2 * layers + ["noise"] * 2 * layers
+    assert list(r.runs["intervention"]) == [0] * 2 * layers + [1] * 2 * layers
+    assert list(r.summary["kind"]) == ["shuffle"] * layers + ["noise"] * layers
+
+
+def test_two_noise_arms_are_independent_unless_paired(demo):
+    # The same kind twice: distinct labels, and their own random streams (keyed by index).
+    r = demo.sweep(PROMPT, "behind", ["noise", "noise"], trials=3, layers=1)
+    assert list(r.summary["label"]) == ["noise x2 (vector std) #0", "noise x2 (vector std) #1"]
+    arms = [r.runs[r.runs["intervention"] == i]["noise_std"].to_numpy() for i in (0, 1)]
+    assert (arms[0] != arms[1]).all()
+    paired = demo.sweep(PROMPT, "behind", ["noise", "noise"], trials=3, layers=1, paired=True)
+    arms = [paired.runs[paired.runs["intervention"] == i]["noise_std"].to_numpy() for i in (0, 1)]
+    assert (arms[0] == arms[1]).all()
+    assert paired.options["paired"] and not r.options["paired"]
+
+
+def test_runs_and_distributions_join_on_the_block_column(demo, tmp_path):
+    spec = tmp_path / "spec.toml"
+    spec.write_text('name = "join"\ntrials = 1\n[[prompts]]\ntext = "%s"\ntarget = "behind"\n'
+                    '[[interventions]]\nkind = "zero"\n[distributions]\nbins = 10\n' % PROMPT)
+    r = bertscope.run_spec(str(spec), out=tmp_path / "out", model=demo)
+    runs = bertscope.read_csv(tmp_path / "out" / "runs.csv")
+    states = bertscope.read_csv(tmp_path / "out" / "distributions.csv")
+    states = states[states["series"] == "all"]
+    joined = runs.merge(states, on=["prompt", "block"], suffixes=("", "_state"))
+    layers = demo.config["layers"]
+    assert list(joined["block"]) == list(range(layers))
+    # block L of runs.csv is the output of block L, whose hook site distributions.csv names.
+    assert list(joined["site_state"]) == [f"blocks.{b}.out" for b in range(layers)]
+    assert list(joined["site"]) == list(joined["site_state"])
+    # The embeddings are named explicitly and have no block.
+    embed = states[states["site"] == "embed.out"]
+    assert len(embed) == 1 and embed["block"].isna().all()
+    # Undefined is empty, not 0: one trial has no std or interval; zero adds no noise.
+    summary = r.summary
+    assert summary["target_logsoftmax_std"].isna().all() and summary["target_logsoftmax_ci95_low"].isna().all()
+    assert runs["noise_std"].isna().all()
+    # Floats are floats even where every value is whole.
+    assert summary["share_top1_target"].dtype.kind == "f"
+    assert pd.read_csv(tmp_path / "out" / "summary.csv")["share_top1_target"].dtype.kind == "f"
+    # The prompts table says what the rows refer to; top.csv holds the top-k with log-probs.
+    prompts = bertscope.read_csv(tmp_path / "out" / "prompts.csv")
+    assert prompts.loc[0, "text"] == PROMPT and prompts.loc[0, "target"] == "behind"
+    top = r.top
+    clean = top[top["intervention"].isna()]
+    assert list(clean["rank"]) == [1, 2, 3, 4, 5]
+    assert list(clean["token"]) == r.clean["top"]
+    assert list(clean["log_prob"]) == pytest.approx(r.clean["top_log_probs"])
 
 
 def test_run_spec_equals_bertscope_run_and_writes_the_same_files(demo, tmp_path):
@@ -91,7 +138,7 @@ def test_run_spec_equals_bertscope_run_and_writes_the_same_files(demo, tmp_path)
     run_cli("run", "--quiet", "--threads", str(demo.threads), spec, "--out", str(cli_out))
     r = bertscope.run_spec(spec, out=py_out, model=demo)
     assert sorted(os.path.basename(f) for f in r.files) == sorted(os.listdir(cli_out))
-    for name in ("runs.csv", "summary.csv", "distributions.csv", "histograms.csv"):
+    for name in ("prompts.csv", "runs.csv", "top.csv", "summary.csv", "distributions.csv", "histograms.csv"):
         assert (py_out / name).read_text() == (cli_out / name).read_text(), name
     pd.testing.assert_frame_equal(r.runs, bertscope.read_csv(cli_out / "runs.csv"))
     pd.testing.assert_frame_equal(r.distributions, bertscope.read_csv(cli_out / "distributions.csv"))
@@ -119,12 +166,14 @@ def test_run_spec_loads_the_model_itself(tmp_path):
 
 def test_read_csv_keeps_tokens_that_look_like_missing_values():
     import io
-    text = ("prompt,intervention,label,layer,trial,target_logsoftmax,target_prob,target_rank,loss,kl_from_clean,"
-            "top1,top1_is_punctuation,noise_std,top\n0,noise,noise x2,0,0,nan,0.5,1,inf,0,null,0,0,null nan na\n")
+    text = ("prompt,intervention,kind,label,site,block,trial,target_logsoftmax,target_prob,target_rank,loss,"
+            "kl_from_clean,top1,top1_is_punctuation,noise_std\n"
+            "0,0,noise,nan,blocks.0.out,0,0,,0.5,1,inf,0.0,null,0,\n")
     frame = bertscope._result._frame(text)
-    assert frame.loc[0, "top1"] == "null" and frame.loc[0, "top"] == "null nan na"
+    assert frame.loc[0, "top1"] == "null" and frame.loc[0, "label"] == "nan"
     assert pd.isna(frame.loc[0, "target_logsoftmax"]) and frame.loc[0, "loss"] == float("inf")
-    assert frame["layer"].dtype.kind == "i"
+    assert pd.isna(frame.loc[0, "noise_std"])
+    assert frame["block"].dtype.kind == "i"
     del io
 
 

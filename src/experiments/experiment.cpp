@@ -1,27 +1,41 @@
 #include "experiments/experiment.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "common/error.h"
 
 namespace bertscope {
 
-SiteKind parse_edit_site(const std::string& name) {
-  const auto site = HookSite::parse("blocks.0." + name);
-  if (!site) {
-    std::string list = "out";  // the default first, then the others in forward order
-    for (const HookSiteDoc& doc : hook_site_docs()) {
-      if (doc.kind != SiteKind::EmbedOut && doc.kind != SiteKind::BlockOut) list += ", " + edit_site_name(doc.kind);
-    }
-    throw Error("site '" + name + "' is not one of: " + list);
+namespace {
+
+// "blocks.{L}.attn.out": the pattern `bertscope hooks` prints for a kind of site.
+std::string site_pattern(SiteKind kind) {
+  for (const HookSiteDoc& doc : hook_site_docs()) {
+    if (doc.kind == kind) return doc.pattern;
   }
-  return site->kind;
+  return HookSite::block(kind, 0).name();
 }
 
-std::string edit_site_name(SiteKind kind) {
-  const std::string full = HookSite::block(kind, 0).name();
-  return full.substr(std::string("blocks.0.").size());
+}  // namespace
+
+SiteKind parse_edit_site(const std::string& name) {
+  // The names `bertscope hooks` prints, {L} standing for each edited block; the part after
+  // blocks.{L}. alone ("out", "attn.out") is short for the same.
+  constexpr std::string_view kBlocks = "blocks.{L}.";
+  if (name == HookSite::embed_out().name()) return SiteKind::EmbedOut;
+  const std::string part = name.starts_with(kBlocks) ? name.substr(kBlocks.size()) : name;
+  if (const auto site = HookSite::parse("blocks.0." + part)) return site->kind;
+  if (const auto site = HookSite::parse(name)) {
+    throw Error("site '" + name + "' names block " + std::to_string(site->layer) + "; write " + site_pattern(site->kind) +
+                " and choose the blocks with --layers (layers in a spec)");
+  }
+  std::string names;
+  for (const HookSiteDoc& doc : hook_site_docs()) names += std::string(names.empty() ? "" : ", ") + doc.pattern;
+  throw Error("site '" + name + "' is not one of " + names + " (as `bertscope hooks` prints them; \"out\" is short for blocks.{L}.out)");
 }
+
+std::string edit_site_name(SiteKind kind) { return site_pattern(kind); }
 
 void ExperimentSpec::validate() const {
   if (prompts.empty()) throw Error(name + ": no prompt given");
@@ -29,7 +43,16 @@ void ExperimentSpec::validate() const {
   if (top_k < 1 || top_k > 1000) throw Error(name + ": top must be between 1 and 1000");
   if (max_batch_tokens < 1) throw Error(name + ": max_batch_tokens must be positive");
   if (interventions.empty() && !distributions) throw Error(name + ": nothing to run: give interventions or distributions");
-  for (const auto& spec : interventions) spec.validate();
+  for (size_t i = 0; i < interventions.size(); ++i) {
+    interventions[i].validate();
+    const std::string& label = interventions[i].label_text;
+    for (size_t j = 0; j < i && !label.empty(); ++j) {
+      if (interventions[j].label_text == label) {
+        throw Error(name + ": interventions " + std::to_string(j) + " and " + std::to_string(i) + " have the same label '" +
+                    label + "'");
+      }
+    }
+  }
   if (distributions) {
     // Checked here, before a model is loaded, and not only when the statistics are computed:
     // a spec's infinities (TOML has inf and nan) would otherwise turn into NaN bin edges.
@@ -48,14 +71,29 @@ void ExperimentSpec::validate() const {
   }
 }
 
+void ExperimentSpec::resolve_labels() {
+  std::vector<std::string> labels;
+  for (const InterventionSpec& s : interventions) labels.push_back(s.label());
+  for (size_t i = 0; i < interventions.size(); ++i) {
+    const bool shared = std::count(labels.begin(), labels.end(), labels[i]) > 1;
+    interventions[i].label_text = labels[i] + (shared ? " #" + std::to_string(i) : "");
+  }
+}
+
+std::string ExperimentSpec::random_streams() const {
+  return paired ? "philox4x32-10, one stream per (seed, block, trial), shared by every intervention (paired)"
+                : "philox4x32-10, one stream per (seed, intervention index, block, trial)";
+}
+
 ExperimentResult run_experiment(const BertModel& model, const ExperimentSpec& spec, const ProgressFn& progress) {
   spec.validate();
   ExperimentResult result{spec, model.dir(), {}, {}};
+  result.spec.resolve_labels();
   const std::vector<int> layers = parse_layers(spec.layers, model.layers());
   for (const PromptSpec& prompt : spec.prompts) {
     if (!spec.interventions.empty()) {
       SweepRequest request{prompt.text, prompt.target, spec.interventions, layers, spec.site,
-                           spec.trials, spec.seed, spec.top_k, spec.max_batch_tokens};
+                           spec.trials, spec.seed, spec.paired, spec.top_k, spec.max_batch_tokens};
       result.sweeps.push_back(run_sweep(model, request, progress));
     }
     if (spec.distributions) {

@@ -26,6 +26,7 @@ struct ExperimentSpec {
   SiteKind site = SiteKind::BlockOut;
   int trials = 1;
   uint64_t seed = 0;
+  bool paired = false;  // common random numbers: every intervention draws the same streams (trial_stream())
   int top_k = 5;
   int max_batch_tokens = 2048;
   bool distributions = false;
@@ -36,6 +37,11 @@ struct ExperimentSpec {
   static ExperimentSpec load_toml(const std::string& path);
   static ExperimentSpec parse_toml(const std::string& text, const std::string& origin);
   void validate() const;
+  // Gives every intervention its label (label()): a default label that two interventions
+  // share gets " #<index>" appended, so that no two rows of a table look alike.
+  void resolve_labels();
+  // How the random streams are keyed, in words, for results.json and the report.
+  std::string random_streams() const;
 };
 
 struct ExperimentResult {
@@ -47,9 +53,12 @@ struct ExperimentResult {
 
 ExperimentResult run_experiment(const BertModel& model, const ExperimentSpec& spec, const ProgressFn& progress = {});
 
-// The block sites an edit may target: "out" (default), "attn.out", "attn.context",
-// "ln1.out", "mlp.post", "mlp.out". Throws Error for anything else.
+// The sites an edit may target, by the names `bertscope hooks` prints: embed.out (the
+// embeddings, edited once before block 0) and blocks.{L}.out, blocks.{L}.attn.out, ...
+// with {L} standing for each edited block; "out", "attn.out", ... are short for those.
+// Throws Error for anything else, and for a name with a block number (blocks.3.out).
 SiteKind parse_edit_site(const std::string& name);
+// The full name: "embed.out" or "blocks.{L}.out".
 std::string edit_site_name(SiteKind kind);
 
 }  // namespace bertscope

@@ -113,6 +113,7 @@ InterventionSpec read_intervention(const toml::table& table, const std::string& 
   r.read_list("heads", heads, "head numbers", "an array of head numbers like [3, 5]");
   r.read("attend_to", spec.attend_to);
   r.read_strings("mean_prompts", spec.mean_prompts);
+  r.read("label", spec.label_text);
   r.reject_unknown_keys();
   if (std_of == "vector") spec.std_of = NoiseScale::Vector;
   else if (std_of == "layer") spec.std_of = NoiseScale::Layer;
@@ -150,6 +151,7 @@ ExperimentSpec ExperimentSpec::parse_toml(const std::string& text, const std::st
   r.read("site", site);
   r.read("trials", spec.trials);
   r.read("seed", spec.seed);
+  r.read("paired", spec.paired);
   r.read("top", spec.top_k);
   r.read("max_batch_tokens", spec.max_batch_tokens);
   try {

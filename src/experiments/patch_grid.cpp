@@ -36,7 +36,7 @@ PatchGridResult run_patch_grid(const BertModel& model, const PatchGridRequest& r
   }
   result.foil = request.foil;
   if (!request.foil.empty()) result.foil_id = MaskedPrompt::prepare(model, request.clean_prompt, request.foil).target_id;
-  result.metric_name = request.foil.empty() ? "target_logprob" : "logit_diff";
+  result.metric_name = request.foil.empty() ? "target_logsoftmax" : "logit_diff";
   const std::vector<SiteKind> sites = request.heads ? std::vector<SiteKind>{SiteKind::AttnZ} : request.sites;
   if (sites.empty()) throw Error("patch-grid needs at least one site");
   for (SiteKind kind : sites) {

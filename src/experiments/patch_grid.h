@@ -35,7 +35,7 @@ struct PatchGridResult {
   MaskedPrompt clean, corrupted;
   std::string foil;  // empty without a foil
   int foil_id = -1;
-  std::string metric_name;  // "logit_diff" or "target_logprob"
+  std::string metric_name;  // "logit_diff" or "target_logsoftmax"
   double clean_metric = 0.0, corrupted_metric = 0.0;
   std::vector<PatchCell> cells;  // ordered by site, layer, then position or head
 };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 namespace bertscope {
@@ -63,8 +64,10 @@ double student_t_975(int64_t dof) {
 
 MeanInterval mean_interval(std::span<const double> values) {
   const Moments m = moments(values);
-  MeanInterval r{m.count, m.mean, m.std, m.mean, m.mean};
+  constexpr double kUndefined = std::numeric_limits<double>::quiet_NaN();
+  MeanInterval r{m.count, m.mean, kUndefined, kUndefined, kUndefined};
   if (m.count > 1) {
+    r.std = m.std;
     const double half = student_t_975(m.count - 1) * m.std / std::sqrt(static_cast<double>(m.count));
     r.ci_low = m.mean - half;
     r.ci_high = m.mean + half;

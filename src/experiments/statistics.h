@@ -19,7 +19,8 @@ struct Moments {
 Moments moments(std::span<const float> values);
 Moments moments(std::span<const double> values);
 
-// Mean with a two-sided 95% Student-t confidence interval (half-width 0 for one value).
+// Mean with a two-sided 95% Student-t confidence interval. With one value the std and the
+// interval are undefined: NaN, never a zero-width interval that looks like certainty.
 struct MeanInterval {
   int64_t count = 0;
   double mean = 0.0;

@@ -13,26 +13,30 @@ namespace bertscope {
 
 namespace {
 
-// Clean activations of one prompt at `site` of every block, [seq, width] each, and all
-// hidden states (hidden[0] = embeddings, hidden[L+1] = output of block L).
+// Clean activations of one prompt at `site` of every block (or at embed.out), [seq, width]
+// each, and all hidden states (hidden[0] = embeddings, hidden[L+1] = output of block L).
 struct CleanRun {
   std::vector<HiddenState> hidden;
   std::vector<std::vector<float>> site;
   int site_width = 0;
   std::vector<int64_t> site_shape;  // of the view at the site, batch first (hooks.h)
+
+  // The site's activations for an edit at `layer` (-1: embed.out, the only one kept then).
+  const std::vector<float>& at(int layer) const { return site[static_cast<size_t>(std::max(layer, 0))]; }
 };
 
 CleanRun run_clean(const BertModel& model, const std::vector<int>& ids, SiteKind site) {
   CleanRun run;
-  run.site.resize(static_cast<size_t>(model.layers()));
+  const bool embed = site == SiteKind::EmbedOut;
+  run.site.resize(embed ? 1 : static_cast<size_t>(model.layers()));
   Hooks hooks;
-  for (int layer = 0; layer < model.layers(); ++layer) {
-    hooks.add(HookSite::block(site, layer), [&run](const HookSite& s, ActivationView v) {
-      run.site_width = v.width;
-      run.site_shape = v.shape();
-      run.site[static_cast<size_t>(s.layer)].assign(v.data, v.data + static_cast<size_t>(v.seq) * static_cast<size_t>(v.width));
-    });
-  }
+  auto keep = [&run](const HookSite& s, ActivationView v) {
+    run.site_width = v.width;
+    run.site_shape = v.shape();
+    run.site[static_cast<size_t>(std::max(s.layer, 0))].assign(v.data, v.data + static_cast<size_t>(v.seq) * static_cast<size_t>(v.width));
+  };
+  if (embed) hooks.add(HookSite::embed_out(), keep);
+  for (int layer = 0; layer < model.layers() && !embed; ++layer) hooks.add(HookSite::block(site, layer), keep);
   model.forward(TokenBatch::single(ids), &hooks, &run.hidden);
   return run;
 }
@@ -103,7 +107,7 @@ std::vector<const float*> segment_values(const std::vector<float>& site, int wid
 std::vector<std::vector<float>> position_means(const CleanRun& clean, int layer, SiteKind site, const PreparedIntervention& p,
                                                const std::vector<EditSegment>& edited) {
   const std::vector<EditSegment> all = edit_segments(clean.site_shape, site, p.every_position, p.spec->heads);
-  const std::vector<const float*> values = segment_values(clean.site[static_cast<size_t>(layer)], clean.site_width, all);
+  const std::vector<const float*> values = segment_values(clean.at(layer), clean.site_width, all);
   const size_t pieces = edited.size() / p.positions.size();  // heads (or 1) per position
   std::vector<std::vector<float>> means;
   for (size_t i = 0; i < edited.size(); ++i) {
@@ -160,7 +164,8 @@ SweepJob make_job(const InterventionSpec& spec, int intervention, int layer, int
   if (spec.kind == InterventionKind::Skip) {
     job.timing = EditTiming::Skip;
     job.base_state = layer;
-  } else if (site != SiteKind::BlockOut) {
+  } else if (site != SiteKind::BlockOut && site != SiteKind::EmbedOut) {
+    // embed.out (layer -1) is hidden state 0, edited directly before block 0.
     job.timing = EditTiming::Hook;
     job.start_block = job.base_state = layer;
   }
@@ -182,24 +187,23 @@ struct ChunkRunner {
 
   EditRecord edit(const SweepJob& job, ActivationView view, int element) const {
     const PreparedIntervention& p = prepared[static_cast<size_t>(job.intervention)];
-    const std::vector<float>& site_clean = clean.site[static_cast<size_t>(job.layer)];
+    const std::vector<float>& site_clean = clean.at(job.layer);
     const SiteKind site = job.timing == EditTiming::Hook ? request.site : SiteKind::BlockOut;
     const std::vector<EditSegment> segments = edit_segments(view.shape(), site, p.positions, p.spec->heads);
     std::vector<const float*> other_rows;
     std::vector<std::vector<float>> means;
     if (p.spec->needs_other_prompt()) {
-      other_rows = segment_values(p.other.site[static_cast<size_t>(job.layer)], p.other.site_width,
+      other_rows = segment_values(p.other.at(job.layer), p.other.site_width,
                                   edit_segments(p.other.site_shape, site, p.other_at, p.spec->heads));
     } else if (p.spec->kind == InterventionKind::Mean && !p.prompts_mean.empty()) {
       for (const EditSegment& segment : segments) {
-        other_rows.push_back(p.prompts_mean[static_cast<size_t>(job.layer)].data() + segment.offset);
+        other_rows.push_back(p.prompts_mean[static_cast<size_t>(std::max(job.layer, 0))].data() + segment.offset);
       }
     } else if (p.spec->kind == InterventionKind::Mean) {
       means = position_means(clean, job.layer, site, p, segments);
       for (const auto& mean : means) other_rows.push_back(mean.data());
     }
-    RandomStream stream(request.seed, {static_cast<uint64_t>(p.spec->kind), static_cast<uint64_t>(job.layer),
-                                       static_cast<uint64_t>(job.trial)});
+    RandomStream stream = trial_stream(request.seed, job.intervention, request.paired, job.layer, job.trial);
     return apply_intervention(*p.spec, view, element, segments, stream, other_rows,
                               unbiased_std(site_clean.data(), static_cast<long long>(site_clean.size())));
   }
@@ -326,9 +330,18 @@ SweepResult run_sweep(const BertModel& model, const SweepRequest& request, const
   result.prompt = MaskedPrompt::prepare(model, request.prompt, request.target);
   const MaskedPrompt& prompt = result.prompt;
   const int layers = model.layers(), seq = static_cast<int>(prompt.ids.size());
-  const std::vector<int> chosen = request.layers.empty() ? parse_layers("all", layers) : request.layers;
+  // An edit of embed.out happens once, before block 0: its "layer" is -1, whatever --layers says.
+  const bool embed = request.site == SiteKind::EmbedOut;
+  const std::vector<int> chosen = embed                   ? std::vector<int>{-1}
+                                  : request.layers.empty() ? parse_layers("all", layers)
+                                                           : request.layers;
   for (int l : chosen) {
-    if (l < 0 || l >= layers) throw Error("layer " + std::to_string(l) + " is out of range: the model has blocks 0-" + std::to_string(layers - 1));
+    if (!embed && (l < 0 || l >= layers)) {
+      throw Error("layer " + std::to_string(l) + " is out of range: the model has blocks 0-" + std::to_string(layers - 1));
+    }
+  }
+  for (const auto& spec : request.interventions) {
+    if (embed && spec.kind == InterventionKind::Skip) throw Error("skip leaves out a block; it cannot edit embed.out");
   }
   for (const auto& spec : request.interventions) {
     spec.validate();
@@ -361,12 +374,17 @@ SweepResult run_sweep(const BertModel& model, const SweepRequest& request, const
   BlockWorkspace workspace;
   const ChunkRunner runner{model, request, prompt, clean, prepared, jobs, result, workspace};
   const auto per_chunk = static_cast<size_t>(std::max(1, request.max_batch_tokens / seq));
+  // A trial's cost: the blocks it runs after its edit (one more for the head).
+  auto cost = [&](size_t job) { return static_cast<double>(model.layers() - jobs[job].start_block + 1); };
+  double total_cost = 0, done_cost = 0;
+  for (size_t job : order) total_cost += cost(job);
   int64_t done = 0;
   for (size_t begin = 0; begin < order.size(); begin += per_chunk) {
     const size_t end = std::min(order.size(), begin + per_chunk);
     runner.run({order.begin() + static_cast<std::ptrdiff_t>(begin), order.begin() + static_cast<std::ptrdiff_t>(end)});
     done += static_cast<int64_t>(end - begin);
-    if (progress) progress(done, static_cast<int64_t>(jobs.size()));
+    for (size_t i = begin; i < end; ++i) done_cost += cost(order[i]);
+    if (progress) progress(done, static_cast<int64_t>(jobs.size()), end == order.size() ? 1.0 : done_cost / total_cost);
   }
   return result;
 }

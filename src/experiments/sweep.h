@@ -9,7 +9,7 @@
 // and every trial joins it at the block where its state first differs from the clean
 // run, so each block's weights are read once per batch, and the last block computes only
 // the [MASK] row. Each trial draws from its own counter-based stream (seed, intervention
-// kind, layer, trial): results do not depend on threads or batching.
+// index, layer, trial; trial_stream()): results do not depend on threads or batching.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -30,6 +30,7 @@ struct SweepRequest {
   SiteKind site = SiteKind::BlockOut;     // where in block L the edit happens
   int trials = 1;                         // per random intervention; deterministic ones run once
   uint64_t seed = 0;
+  bool paired = false;                    // every intervention draws the same random streams
   int top_k = 5;
   int max_batch_tokens = 2048;            // rows of one batched forward: bounds memory
 };
@@ -50,7 +51,10 @@ struct SweepResult {
   std::vector<TrialResult> runs;  // ordered by intervention, layer, trial
 };
 
-using ProgressFn = std::function<void(int64_t done, int64_t total)>;
+// `done` of `total` trials are finished, and `work` (0 to 1) of the sweep's computation:
+// trials edited at early blocks run more of the model than late ones, so the share of
+// trials done says little about the time left.
+using ProgressFn = std::function<void(int64_t done, int64_t total, double work)>;
 
 // Throws Error for a bad prompt or target, layer out of range, or bad intervention options.
 SweepResult run_sweep(const BertModel& model, const SweepRequest& request, const ProgressFn& progress = {});

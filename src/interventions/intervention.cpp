@@ -119,7 +119,7 @@ std::vector<int> InterventionSpec::parse_heads(const std::string& text) {
   return heads;
 }
 
-std::string InterventionSpec::label() const {
+std::string InterventionSpec::default_label() const {
   std::string s = kind_name(kind);
   if (kind == InterventionKind::Noise) {
     static const char* scales[] = {"vector std", "layer std", "absolute std"};
@@ -134,6 +134,7 @@ std::string InterventionSpec::label() const {
     s += " heads " + list;
   }
   if (positions.mode != Positions::Mode::Mask) s += " @" + positions.describe();
+  if (needs_other_prompt()) s += " with \"" + other_prompt + "\"";
   return s;
 }
 
@@ -204,6 +205,13 @@ std::vector<EditSegment> edit_segments(const std::vector<int64_t>& shape, SiteKi
     }
   }
   return segments;
+}
+
+RandomStream trial_stream(uint64_t seed, int intervention, bool paired, int layer, int trial) {
+  const auto l = static_cast<uint64_t>(layer), t = static_cast<uint64_t>(trial);
+  // Paths of different lengths are different streams: paired ones never equal an arm's own.
+  if (paired) return RandomStream(seed, {l, t});
+  return RandomStream(seed, {static_cast<uint64_t>(intervention), l, t});
 }
 
 EditRecord apply_intervention(const InterventionSpec& spec, const ActivationView& view, int b,

@@ -38,6 +38,7 @@ struct InterventionSpec {
   std::vector<int> heads;    // at the per-head sites: the heads edited (empty: all)
   int attend_to = 0;         // attend: the key position every edited query attends to
   std::vector<std::string> mean_prompts;  // mean: average over these prompts' positions instead
+  std::string label_text;    // the spec's `label`; empty: default_label()
 
   // "3,5" -> {3, 5}. Throws Error on anything else.
   static std::vector<int> parse_heads(const std::string& text);
@@ -48,8 +49,12 @@ struct InterventionSpec {
   static std::string kind_name(InterventionKind kind);
   // "shuffle, noise, ...": every kind, for messages.
   static std::string kind_list();
-  // A short label for tables and plots, e.g. "noise x2 (vector std)".
-  std::string label() const;
+  // The name of this intervention in tables and plots: the spec's `label`, else
+  // default_label(). An experiment makes its labels unique (ExperimentSpec).
+  std::string label() const { return label_text.empty() ? default_label() : label_text; }
+  // Kind and every option that tells two of a kind apart, e.g. "noise x2 (vector std)",
+  // "mix 0.5 @all with \"The capital of Italy is [MASK].\"".
+  std::string default_label() const;
   // Whether trials differ (shuffle, noise); the others give the same result every trial.
   bool is_random() const;
   bool needs_other_prompt() const;
@@ -79,6 +84,12 @@ struct EditRecord {
   double noise_std = 0.0;   // std of the added noise over all edited values
   double noise_scale = 0.0; // the scale the z draws were multiplied by (mean over positions)
 };
+
+// The random stream of one trial. It is keyed by the intervention's place in the experiment
+// (its index), so two noise arms of the same kind draw independent z. With `paired`, every
+// intervention draws the same stream at a (layer, trial): common random numbers, on purpose,
+// for comparing arms with less variance.
+RandomStream trial_stream(uint64_t seed, int intervention, bool paired, int layer, int trial);
 
 // Applies `spec` to batch element `b` of `view` at `segments`. `stream` is the trial's
 // random stream. `other` holds, per segment, the values patched or mixed in (mix/patch:

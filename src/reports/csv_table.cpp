@@ -29,11 +29,14 @@ CsvTable& CsvTable::add(std::string cell) {
 }
 
 CsvTable& CsvTable::add(double value) {
-  if (std::isnan(value)) return add(std::string("nan"));
+  if (std::isnan(value)) return add(std::string());
   if (std::isinf(value)) return add(std::string(value > 0 ? "inf" : "-inf"));
-  char buffer[32];
+  char buffer[40];
   std::snprintf(buffer, sizeof buffer, "%.9g", value);
-  return add(std::string(buffer));
+  std::string text = buffer;
+  // "0" or "3" would make a reader type the column as integers when every value is whole.
+  if (text.find_first_of(".e") == std::string::npos) text += ".0";
+  return add(std::move(text));
 }
 
 CsvTable& CsvTable::add(long long value) { return add(std::to_string(value)); }

@@ -9,7 +9,9 @@ class CsvTable {
  public:
   explicit CsvTable(std::vector<std::string> header);
   CsvTable& add(std::string cell);
-  CsvTable& add(double value);  // shortest round-trip form ("%.9g"); nan/inf as "nan"/"inf"
+  // "%.9g", always with a decimal point or exponent ("0.0", never "0"), so that a column of
+  // floats reads as floats; NaN (undefined) as an empty cell, infinities as "inf"/"-inf".
+  CsvTable& add(double value);
   CsvTable& add(long long value);
   CsvTable& add(int value) { return add(static_cast<long long>(value)); }
   // Ends the row; throws if it does not have as many cells as the header.

@@ -1,12 +1,15 @@
 #include "reports/experiment_files.h"
 #include "reports/file_set.h"
 
+#include <cmath>
 #include <filesystem>
+#include <limits>
 #include <memory>
 
 #include "common/atomic_file.h"
 #include "common/error.h"
 #include "experiments/sweep_summary.h"
+#include "model/hook_site.h"
 #include "reports/csv_table.h"
 #include "reports/experiment_figures.h"
 #include "reports/html_report.h"
@@ -55,10 +58,39 @@ json distribution_json(const ValueDistribution& d) {
 
 const char* top1_token(const MaskPrediction& p, const Vocab& vocab) { return vocab.token(p.top.at(0).id).c_str(); }
 
-std::string join_top(const MaskPrediction& p, const Vocab& vocab) {
-  std::string s;
-  for (const TokenScore& t : p.top) s += (s.empty() ? "" : " ") + vocab.token(t.id);
-  return s;
+constexpr double kUndefined = std::numeric_limits<double>::quiet_NaN();
+
+// The edited site of block `layer`, by the name `bertscope hooks` prints.
+std::string site_name(const ExperimentSpec& spec, int layer) { return HookSite::block(spec.site, layer).name(); }
+
+// Hidden state i (0 = embeddings, i = output of block i - 1) as a block and a site: the
+// embeddings have no block (-1 here; an empty cell in CSV, null in JSON).
+int state_block(int index) { return index - 1; }
+json block_json(int block) { return block >= 0 ? json(block) : json(nullptr); }
+
+// A whole number, or an empty cell where there is none (negative: no block, no [MASK]).
+CsvTable& add_count(CsvTable& csv, long long value) { return value >= 0 ? csv.add(value) : csv.add(std::string()); }
+std::string state_site(int index) { return index == 0 ? HookSite::embed_out().name() : HookSite::block_out(index - 1).name(); }
+
+json number_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+
+// Noise measures exist for noise only: the others have none (not 0).
+double noise_measure(const InterventionSpec& s, double value) {
+  return s.kind == InterventionKind::Noise ? value : kUndefined;
+}
+
+// The cells every row about one run or summary starts with: where, and by what.
+void add_run_key(CsvTable& csv, size_t prompt, int intervention, const ExperimentSpec& spec, int layer) {
+  const InterventionSpec& s = spec.interventions[static_cast<size_t>(intervention)];
+  csv.add(static_cast<long long>(prompt)).add(intervention).add(InterventionSpec::kind_name(s.kind)).add(s.label());
+  add_count(csv.add(site_name(spec, layer)), layer);
+}
+const std::vector<std::string> kRunKey = {"prompt", "intervention", "kind", "label", "site", "block"};
+
+std::vector<std::string> with_key(std::vector<std::string> rest) {
+  std::vector<std::string> header = kRunKey;
+  header.insert(header.end(), rest.begin(), rest.end());
+  return header;
 }
 
 }  // namespace
@@ -76,17 +108,22 @@ json experiment_json(const ExperimentResult& result, const BertModel& model, con
   const ExperimentSpec& spec = result.spec;
   const Vocab& vocab = model.tokenizer().vocab();
   json interventions = json::array();
-  for (const auto& s : spec.interventions) interventions.push_back(intervention_json(s));
+  for (size_t i = 0; i < spec.interventions.size(); ++i) {
+    json j = intervention_json(spec.interventions[i]);
+    j["index"] = i;
+    interventions.push_back(std::move(j));
+  }
   json model_entry = model_json(model, context);
   model_entry["path"] = result.model_dir;
   json out = {
+      {"schema_version", kResultsSchemaVersion},
       {"bertscope_version", BERTSCOPE_VERSION},
       {"command", context.command_line},
       {"model", model_entry},
       {"options",
        {{"name", spec.name}, {"seed", spec.seed}, {"trials", spec.trials}, {"layers", spec.layers},
-        {"site", edit_site_name(spec.site)}, {"top", spec.top_k}, {"interventions", interventions},
-        {"rng", "philox4x32-10, one stream per (seed, intervention kind, layer, trial)"}}},
+        {"site", edit_site_name(spec.site)}, {"top", spec.top_k}, {"paired", spec.paired}, {"interventions", interventions},
+        {"rng", spec.random_streams()}}},
       {"prompts", json::array()},
       {"runs", json::array()},
       {"summary", json::array()}};
@@ -101,26 +138,29 @@ json experiment_json(const ExperimentResult& result, const BertModel& model, con
       const InterventionSpec& s = spec.interventions[static_cast<size_t>(t.intervention)];
       json run = prediction_json(t.prediction, vocab);
       run["prompt"] = p;
-      run["intervention"] = InterventionSpec::kind_name(s.kind);
+      run["intervention"] = t.intervention;
+      run["kind"] = InterventionSpec::kind_name(s.kind);
       run["label"] = s.label();
-      run["layer"] = t.layer;
+      run["site"] = site_name(spec, t.layer);
+      run["block"] = block_json(t.layer);
       run["trial"] = t.trial;
       run["kl_from_clean"] = t.kl_from_clean;
       run["top1_is_punctuation"] = is_punctuation_token(top1_token(t.prediction, vocab));
-      if (s.kind == InterventionKind::Noise) run["noise_std"] = t.noise_std;
+      run["noise_std"] = number_or_null(noise_measure(s, t.noise_std));
       out["runs"].push_back(std::move(run));
     }
     for (const LayerSummary& l : summarize(sweep, vocab)) {
       const InterventionSpec& s = spec.interventions[static_cast<size_t>(l.intervention)];
       json top1 = json::array();
       for (const auto& [id, count] : l.top1_counts) top1.push_back({{"token", vocab.token(id)}, {"trials", count}});
-      json row = {{"prompt", p}, {"intervention", InterventionSpec::kind_name(s.kind)}, {"label", s.label()},
-                  {"layer", l.layer}, {"trials", l.trials}, {"target_logsoftmax", interval_json(l.target_logsoftmax)},
+      json row = {{"prompt", p}, {"intervention", l.intervention}, {"kind", InterventionSpec::kind_name(s.kind)},
+                  {"label", s.label()}, {"site", site_name(spec, l.layer)}, {"block", block_json(l.layer)}, {"trials", l.trials},
+                  {"target_logsoftmax", interval_json(l.target_logsoftmax)},
                   {"target_prob", interval_json(l.target_prob)}, {"target_rank", interval_json(l.target_rank)},
                   {"loss", interval_json(l.loss)}, {"kl_from_clean", interval_json(l.kl_from_clean)},
                   {"share_top1_target", l.share_top1_target}, {"share_top1_punctuation", l.share_top1_punctuation},
                   {"top1_tokens", top1}};
-      if (s.kind == InterventionKind::Noise) row["noise_std"] = interval_json(l.noise_std);
+      row["noise_std"] = s.kind == InterventionKind::Noise ? interval_json(l.noise_std) : json(nullptr);
       out["summary"].push_back(std::move(row));
     }
   }
@@ -129,40 +169,91 @@ json experiment_json(const ExperimentResult& result, const BertModel& model, con
   return out;
 }
 
+std::string prompts_csv(const ExperimentResult& result, const BertModel& model) {
+  const Vocab& vocab = model.tokenizer().vocab();
+  CsvTable csv({"prompt", "text", "target", "target_id", "mask_index", "tokens", "clean_target_logsoftmax",
+                "clean_target_prob", "clean_target_rank", "clean_loss", "clean_top1"});
+  auto tokens = [](const MaskedPrompt& p) {
+    std::string s;
+    for (const std::string& t : p.tokens) s += (s.empty() ? "" : " ") + t;
+    return s;
+  };
+  for (size_t p = 0; p < result.spec.prompts.size(); ++p) {
+    csv.add(static_cast<long long>(p));
+    if (p < result.sweeps.size()) {
+      const SweepResult& sweep = result.sweeps[p];
+      const MaskPrediction& clean = sweep.clean;
+      csv.add(sweep.prompt.text).add(sweep.prompt.target).add(sweep.prompt.target_id).add(sweep.prompt.mask_index);
+      csv.add(tokens(sweep.prompt)).add(clean.target_logsoftmax).add(clean.target_prob).add(clean.target_rank);
+      csv.add(clean.loss).add(top1_token(clean, vocab));
+    } else {
+      // Distributions only: no target, so nothing about it.
+      const MaskedPrompt& prompt = result.distributions.at(p).prompt;
+      csv.add(prompt.text).add(std::string()).add(std::string());
+      add_count(csv, prompt.mask_index).add(tokens(prompt));
+      csv.add(kUndefined).add(kUndefined).add(kUndefined).add(kUndefined).add(std::string());
+    }
+    csv.end_row();
+  }
+  return csv.text();
+}
+
 std::string runs_csv(const ExperimentResult& result, const BertModel& model) {
   const Vocab& vocab = model.tokenizer().vocab();
-  CsvTable csv({"prompt", "intervention", "label", "layer", "trial", "target_logsoftmax", "target_prob", "target_rank",
-                "loss", "kl_from_clean", "top1", "top1_is_punctuation", "noise_std", "top"});
+  CsvTable csv(with_key({"trial", "target_logsoftmax", "target_prob", "target_rank", "loss", "kl_from_clean", "top1",
+                         "top1_is_punctuation", "noise_std"}));
   for (size_t p = 0; p < result.sweeps.size(); ++p) {
     for (const TrialResult& t : result.sweeps[p].runs) {
       const InterventionSpec& s = result.spec.interventions[static_cast<size_t>(t.intervention)];
       const std::string top1 = top1_token(t.prediction, vocab);
-      csv.add(static_cast<long long>(p)).add(InterventionSpec::kind_name(s.kind)).add(s.label()).add(t.layer).add(t.trial);
-      csv.add(t.prediction.target_logsoftmax).add(t.prediction.target_prob).add(t.prediction.target_rank);
+      add_run_key(csv, p, t.intervention, result.spec, t.layer);
+      csv.add(t.trial).add(t.prediction.target_logsoftmax).add(t.prediction.target_prob).add(t.prediction.target_rank);
       csv.add(t.prediction.loss).add(t.kl_from_clean).add(top1).add(is_punctuation_token(top1) ? 1 : 0);
-      csv.add(t.noise_std).add(join_top(t.prediction, vocab));
+      csv.add(noise_measure(s, t.noise_std));
       csv.end_row();
     }
   }
   return csv.text();
 }
 
+std::string top_csv(const ExperimentResult& result, const BertModel& model) {
+  const Vocab& vocab = model.tokenizer().vocab();
+  CsvTable csv({"prompt", "intervention", "block", "trial", "rank", "token", "token_id", "log_prob"});
+  auto add_top = [&](size_t p, int intervention, int block, int trial, const MaskPrediction& prediction) {
+    for (size_t r = 0; r < prediction.top.size(); ++r) {
+      const TokenScore& t = prediction.top[r];
+      csv.add(static_cast<long long>(p));
+      add_count(add_count(add_count(csv, intervention), block), trial).add(static_cast<long long>(r + 1));
+      csv.add(vocab.token(t.id)).add(t.id).add(t.log_prob);
+      csv.end_row();
+    }
+  };
+  for (size_t p = 0; p < result.sweeps.size(); ++p) {
+    // The clean run: no intervention, block or trial.
+    add_top(p, -1, -1, -1, result.sweeps[p].clean);
+    for (const TrialResult& t : result.sweeps[p].runs) add_top(p, t.intervention, t.layer, t.trial, t.prediction);
+  }
+  return csv.text();
+}
+
 std::string summary_csv(const ExperimentResult& result, const BertModel& model) {
   const Vocab& vocab = model.tokenizer().vocab();
-  CsvTable csv({"prompt", "intervention", "label", "layer", "trials", "clean_target_logsoftmax", "target_logsoftmax_mean",
-                "target_logsoftmax_std", "target_logsoftmax_ci95_low", "target_logsoftmax_ci95_high", "target_prob_mean",
-                "target_rank_mean", "loss_mean", "loss_ci95_low", "loss_ci95_high", "kl_mean", "share_top1_target",
-                "share_top1_punctuation", "top1_most_frequent", "top1_most_frequent_trials", "noise_std_mean"});
+  CsvTable csv(with_key({"trials", "clean_target_logsoftmax", "target_logsoftmax_mean", "target_logsoftmax_std",
+                         "target_logsoftmax_ci95_low", "target_logsoftmax_ci95_high", "target_prob_mean",
+                         "target_rank_mean", "loss_mean", "loss_ci95_low", "loss_ci95_high", "kl_from_clean_mean",
+                         "share_top1_target", "share_top1_punctuation", "top1_most_frequent",
+                         "top1_most_frequent_trials", "noise_std_mean"}));
   for (size_t p = 0; p < result.sweeps.size(); ++p) {
     const SweepResult& sweep = result.sweeps[p];
     for (const LayerSummary& l : summarize(sweep, vocab)) {
       const InterventionSpec& s = result.spec.interventions[static_cast<size_t>(l.intervention)];
-      csv.add(static_cast<long long>(p)).add(InterventionSpec::kind_name(s.kind)).add(s.label()).add(l.layer).add(l.trials);
-      csv.add(sweep.clean.target_logsoftmax).add(l.target_logsoftmax.mean).add(l.target_logsoftmax.std);
+      add_run_key(csv, p, l.intervention, result.spec, l.layer);
+      csv.add(l.trials).add(sweep.clean.target_logsoftmax).add(l.target_logsoftmax.mean).add(l.target_logsoftmax.std);
       csv.add(l.target_logsoftmax.ci_low).add(l.target_logsoftmax.ci_high).add(l.target_prob.mean).add(l.target_rank.mean);
       csv.add(l.loss.mean).add(l.loss.ci_low).add(l.loss.ci_high).add(l.kl_from_clean.mean);
       csv.add(l.share_top1_target).add(l.share_top1_punctuation);
-      csv.add(vocab.token(l.top1_counts.front().first)).add(l.top1_counts.front().second).add(l.noise_std.mean);
+      csv.add(vocab.token(l.top1_counts.front().first)).add(l.top1_counts.front().second);
+      csv.add(noise_measure(s, l.noise_std.mean));
       csv.end_row();
     }
   }
@@ -175,8 +266,8 @@ json distributions_json(const ExperimentResult& result) {
     const DistributionReport& report = result.distributions[p];
     json states = json::array();
     for (const StateDistribution& s : report.states) {
-      json state = {{"index", s.index}, {"name", s.name}, {"all", distribution_json(s.all)},
-                    {"noise_std", s.noise_std}, {"noise", distribution_json(s.noise)}};
+      json state = {{"block", block_json(state_block(s.index))}, {"site", state_site(s.index)}, {"name", s.name},
+                    {"all", distribution_json(s.all)}, {"noise_std", s.noise_std}, {"noise", distribution_json(s.noise)}};
       if (s.mask.moments.count > 0) state["mask"] = distribution_json(s.mask);
       states.push_back(std::move(state));
     }
@@ -188,39 +279,46 @@ json distributions_json(const ExperimentResult& result) {
   return out;
 }
 
+namespace {
+
+// The series of a hidden state that have values: all, mask (when the prompt has one), noise.
+std::vector<std::pair<const char*, const ValueDistribution*>> state_series(const StateDistribution& s) {
+  std::vector<std::pair<const char*, const ValueDistribution*>> out = {{"all", &s.all}};
+  if (s.mask.moments.count > 0) out.emplace_back("mask", &s.mask);
+  out.emplace_back("noise", &s.noise);
+  return out;
+}
+
+}  // namespace
+
 std::string distributions_csv(const ExperimentResult& result) {
-  std::vector<std::string> header = {"prompt", "state", "name"};
-  for (const char* series : {"all", "mask", "noise"}) {
-    for (const char* field : {"count", "mean", "std", "skewness", "excess_kurtosis", "share_beyond_3std",
-                              "share_beyond_5std", "max_abs_over_std"}) {
-      header.push_back(std::string(series) + "_" + field);
-    }
-  }
-  CsvTable csv(header);
+  CsvTable csv({"prompt", "block", "site", "series", "count", "mean", "std", "skewness", "excess_kurtosis", "min", "max",
+                "share_beyond_3std", "share_beyond_5std", "max_abs_over_std", "share_outside_histogram"});
   for (size_t p = 0; p < result.distributions.size(); ++p) {
     for (const StateDistribution& s : result.distributions[p].states) {
-      csv.add(static_cast<long long>(p)).add(s.index).add(s.name);
-      for (const ValueDistribution* d : {&s.all, &s.mask, &s.noise}) {
-        csv.add(static_cast<long long>(d->moments.count)).add(d->moments.mean).add(d->moments.std);
-        csv.add(d->moments.skewness).add(d->moments.excess_kurtosis).add(d->tails.beyond_3std);
-        csv.add(d->tails.beyond_5std).add(d->tails.max_abs_over_std);
+      for (const auto& [series, d] : state_series(s)) {
+        const Moments& m = d->moments;
+        const Histogram& h = d->histogram;
+        add_count(csv.add(static_cast<long long>(p)), state_block(s.index)).add(state_site(s.index)).add(std::string(series));
+        csv.add(static_cast<long long>(m.count)).add(m.mean).add(m.std).add(m.skewness).add(m.excess_kurtosis);
+        csv.add(m.min).add(m.max).add(d->tails.beyond_3std).add(d->tails.beyond_5std).add(d->tails.max_abs_over_std);
+        csv.add(h.total() > 0 ? static_cast<double>(h.below + h.above) / static_cast<double>(h.total()) : kUndefined);
+        csv.end_row();
       }
-      csv.end_row();
     }
   }
   return csv.text();
 }
 
 std::string histograms_csv(const ExperimentResult& result) {
-  CsvTable csv({"prompt", "state", "name", "series", "bin_low", "bin_high", "count", "density"});
+  CsvTable csv({"prompt", "block", "site", "series", "bin_low", "bin_high", "count", "density"});
   for (size_t p = 0; p < result.distributions.size(); ++p) {
     for (const StateDistribution& s : result.distributions[p].states) {
-      for (const auto& [series, d] : {std::pair{"all", &s.all}, std::pair{"mask", &s.mask}, std::pair{"noise", &s.noise}}) {
-        if (d->moments.count == 0) continue;
+      for (const auto& [series, d] : state_series(s)) {
         const Histogram& h = d->histogram;
         const std::vector<double> density = h.density();
         for (size_t b = 0; b < h.counts.size(); ++b) {
-          csv.add(static_cast<long long>(p)).add(s.index).add(s.name).add(std::string(series));
+          add_count(csv.add(static_cast<long long>(p)), state_block(s.index)).add(state_site(s.index)).add(std::string(series));
           csv.add(h.low + static_cast<double>(b) * h.bin_width()).add(h.low + static_cast<double>(b + 1) * h.bin_width());
           csv.add(static_cast<long long>(h.counts[b])).add(density[b]);
           csv.end_row();
@@ -237,8 +335,10 @@ std::vector<std::string> write_experiment_files(const std::string& folder, const
   // new and old files from one run.
   std::vector<NamedFile> files;
   files.emplace_back("results.json", experiment_json(result, model, context).dump(1) + "\n");
+  files.emplace_back("prompts.csv", prompts_csv(result, model));
   if (!result.sweeps.empty()) {
     files.emplace_back("runs.csv", runs_csv(result, model));
+    files.emplace_back("top.csv", top_csv(result, model));
     files.emplace_back("summary.csv", summary_csv(result, model));
   }
   if (!result.distributions.empty()) {

@@ -1,11 +1,16 @@
 #pragma once
-// The files an experiment leaves in its output folder, each written atomically:
-//   results.json        everything, with what is needed to replay it
-//   runs.csv            one row per prompt x intervention x layer x trial
-//   summary.csv         one row per prompt x intervention x layer: means, 95% CIs, shares
+// The files an experiment leaves in its output folder, each written atomically. Every
+// column is described, with its unit, in docs/results.md (a test holds the two together).
+//   results.json        everything, with what is needed to replay it (schema_version)
+//   prompts.csv         one row per prompt: text, target, tokens, the clean prediction
+//   runs.csv            one row per prompt x intervention x block x trial
+//   top.csv             long format: the top-k tokens and log-probs of every run and clean run
+//   summary.csv         one row per prompt x intervention x block: means, 95% CIs, shares
 //   distributions.json  per hidden state: moments, tails, histograms (all, mask, noise)
-//   distributions.csv   the same numbers, one row per prompt x hidden state
-//   histograms.csv      long format: prompt, state, series, bin edges, count, density
+//   distributions.csv   long format: one row per prompt x hidden state x series
+//   histograms.csv      long format: prompt, block, site, series, bin edges, count, density
+// Rows name blocks in one way everywhere: `block` L is block L (0-based) and `site` its
+// hook site; the embeddings are site embed.out with an empty block.
 //   <figure>-prompt<i>.svg/.png  per prompt: target-logsoftmax, top1, distributions
 //                       (experiment_figures.h)
 //   report.html         all of it on one self-contained page (html_report.h)
@@ -25,8 +30,13 @@ struct RunContext {
 
 // The "model" object of every results file: path, demo or not, dtype, config, lower case.
 nlohmann::json model_json(const BertModel& model, const RunContext& context);
+// Raised whenever a file's columns or a results.json key change meaning or name.
+inline constexpr int kResultsSchemaVersion = 2;
+
 nlohmann::json experiment_json(const ExperimentResult& result, const BertModel& model, const RunContext& context);
+std::string prompts_csv(const ExperimentResult& result, const BertModel& model);
 std::string runs_csv(const ExperimentResult& result, const BertModel& model);
+std::string top_csv(const ExperimentResult& result, const BertModel& model);
 std::string summary_csv(const ExperimentResult& result, const BertModel& model);
 nlohmann::json distributions_json(const ExperimentResult& result);
 std::string distributions_csv(const ExperimentResult& result);

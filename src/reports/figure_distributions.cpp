@@ -1,7 +1,10 @@
 #include "reports/figure_distributions.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <limits>
+#include <numbers>
 #include <numeric>
 #include <vector>
 
@@ -13,19 +16,38 @@ namespace {
 
 using plot_style::Color;
 
-constexpr double kLeft = 95, kHeaderHeight = 120, kTopHeight = 320, kTopWidth = 740;
-constexpr double kLowerTop = kHeaderHeight + kTopHeight + 120, kLowerHeight = 220, kLowerWidth = 350, kLowerGap = 125;
+constexpr double kLeft = 95, kHeaderHeight = 120, kTopHeight = 300, kTopWidth = 740;
+// The same densities on a log scale, under the linear panel: the tails.
+constexpr double kLogTop = kHeaderHeight + kTopHeight + 90, kLogHeight = 220;
+constexpr double kLowerTop = kLogTop + kLogHeight + 120, kLowerHeight = 220, kLowerWidth = 350, kLowerGap = 125;
 constexpr double kBottom = 70;
 const Color kMaskColor = plot_style::series_color(1);
 
 std::string number(const char* pattern, double value) {
-  char buffer[64];
+  char buffer[160];
   std::snprintf(buffer, sizeof buffer, pattern, value);
   return buffer;
 }
 
 Color depth_color(size_t state, size_t states) {
   return plot_style::viridis(states > 1 ? static_cast<double>(state) / static_cast<double>(states - 1) : 0.0);
+}
+
+// The exact density of a Gaussian of mean 0 and `std`, at `points` points over [low, high].
+std::pair<std::vector<double>, std::vector<double>> gaussian_curve(double std, double low, double high, int points) {
+  std::vector<double> x, y;
+  for (int i = 0; i < points; ++i) {
+    const double v = low + (high - low) * i / (points - 1);
+    x.push_back(v);
+    y.push_back(std > 0 ? std::exp(-0.5 * v * v / (std * std)) / (std * std::sqrt(2 * std::numbers::pi)) : 0.0);
+  }
+  return {x, y};
+}
+
+// The share of that Gaussian outside [low, high].
+double gaussian_share_outside(double std, double low, double high) {
+  if (!(std > 0)) return 0.0;
+  return 0.5 * std::erfc(-low / (std * std::sqrt(2.0))) + 0.5 * std::erfc(high / (std * std::sqrt(2.0)));
 }
 
 double state_step(size_t states) { return states <= 9 ? 1.0 : states <= 17 ? 2.0 : 4.0; }
@@ -87,43 +109,65 @@ std::string distributions_figure(const DistributionReport& report, ImageFormat f
 
   draw_figure_header(canvas, "Clean hidden states against Gaussian noise", prompt_line(report.prompt.text, ""));
   const StateDistribution& reference = report.states.at(median_std_state(report));
+  const double noise_std = factor * reference.all.moments.std;
   draw_legend_row(canvas, kLeft, 86,
                   {{LegendEntry::Kind::Line, plot_style::viridis(0.5), "one hidden state (all tokens x dims), colour: depth"},
                    {LegendEntry::Kind::Dashed, plot_style::kReference,
-                    "Gaussian noise, std " + number("%g", factor) + " x " + number("%.3f", reference.all.moments.std) +
-                        " (" + reference.name + ")"}});
+                    "Gaussian noise (exact density), std " + number("%g", factor) + " x " +
+                        number("%.3f", reference.all.moments.std) + " (" + reference.name + ")"}});
 
-  // Top: densities over the histogram's range.
+  // Top: densities over the histogram's range, on a linear and on a log scale.
   const Histogram& first = report.states.front().all.histogram;
-  double top_density = 0;
+  const auto [gauss_x, gauss_y] = gaussian_curve(noise_std, first.low, first.high, 401);
+  double top_density = *std::max_element(gauss_y.begin(), gauss_y.end()), lowest_density = top_density;
   int64_t outside = 0, total = 0;
   for (const StateDistribution& s : report.states) {
-    for (double d : s.all.histogram.density()) top_density = std::max(top_density, d);
+    for (double d : s.all.histogram.density()) {
+      top_density = std::max(top_density, d);
+      if (d > 0) lowest_density = std::min(lowest_density, d);
+    }
     outside += s.all.histogram.below + s.all.histogram.above;
     total += s.all.histogram.total();
   }
-  for (double d : reference.noise.histogram.density()) top_density = std::max(top_density, d);
-  canvas.panel(kLeft, kHeaderHeight, kTopWidth, kTopHeight, first.low, first.high, 0, 1.08 * top_density);
-  canvas.axes({}, {});
-  canvas.y_title("density (1 / unit)");
-  canvas.x_title("hidden-state value");
   auto centres = [](const Histogram& h) {
     std::vector<double> x;
     for (size_t b = 0; b < h.counts.size(); ++b) x.push_back(h.low + (static_cast<double>(b) + 0.5) * h.bin_width());
     return x;
   };
+  // log10 of a density; an empty bin has none (NaN breaks the line there).
+  auto log_of = [](std::vector<double> v) {
+    for (double& d : v) d = d > 0 ? std::log10(d) : std::numeric_limits<double>::quiet_NaN();
+    return v;
+  };
+  canvas.panel(kLeft, kHeaderHeight, kTopWidth, kTopHeight, first.low, first.high, 0, 1.08 * top_density);
+  canvas.axes({}, {});
+  canvas.y_title("density (1 / unit)");
   for (size_t i = 0; i < n; ++i) {
     const Histogram& h = report.states[i].all.histogram;
     canvas.line(centres(h), h.density(), depth_color(i, n), plot_style::kLineWidth);
   }
-  canvas.line(centres(reference.noise.histogram), reference.noise.histogram.density(), plot_style::kReference, 2.0, true);
+  canvas.line(gauss_x, gauss_y, plot_style::kReference, 2.0, true);
   if (outside > 0 && total > 0) {
     canvas.text(first.high - 0.01 * (first.high - first.low), 1.02 * top_density,
-                number("%.2f%% of values outside the range, not shown", 100.0 * static_cast<double>(outside) /
-                                                                             static_cast<double>(total + outside)),
+                number("outside the range, not shown: %.2f%% of the hidden-state values, ",
+                       100.0 * static_cast<double>(outside) / static_cast<double>(total)) +
+                    number("%.2f%% of the noise", 100.0 * gaussian_share_outside(noise_std, first.low, first.high)),
                 1.0, plot_style::kMuted, plot_style::kSmallSize);
   }
   canvas.depth_colorbar(report.states.front().index, report.states.back().index, "hidden state (0 = embeddings)");
+
+  const double log_high = std::ceil(std::log10(top_density) + 0.05);
+  const double log_low = std::min(log_high - 1, std::floor(std::log10(lowest_density)));
+  canvas.panel(kLeft, kLogTop, kTopWidth, kLogHeight, first.low, first.high, log_low, log_high);
+  canvas.axes({}, {1.0, 1, true});
+  canvas.panel_title("The same on a log scale: the tails");
+  canvas.y_title("log10 density");
+  canvas.x_title("hidden-state value");
+  for (size_t i = 0; i < n; ++i) {
+    const Histogram& h = report.states[i].all.histogram;
+    canvas.line(centres(h), log_of(h.density()), depth_color(i, n), plot_style::kLineWidth);
+  }
+  canvas.line(gauss_x, log_of(gauss_y), plot_style::kReference, 2.0, true);
 
   // Bottom: excess kurtosis and tail share per state against the Gaussian's.
   const bool has_mask = report.states.front().mask.moments.count > 0;

@@ -20,7 +20,7 @@ using plot_style::Color;
 constexpr double kMargin = 24, kGridTop = 100, kYTitleBand = 24, kLabelGap = 8;
 constexpr double kBarGap = 24, kBarWidth = 18, kTick = 6, kTickGap = 4;
 // Cells: as wide as the figure allows within these bounds; rows fill about kGridHeight.
-constexpr double kMinCell = 14, kMaxCell = 72, kGridHeight = 480, kMinRow = 14, kMaxRow = 40;
+constexpr double kMinCell = 14, kMaxCell = 140, kGridHeight = 480, kMinRow = 14, kMaxRow = 40;
 // Labels closer than this (their height) would run into each other: then every k-th.
 constexpr double kLabelPitch = 15;
 constexpr int kBarSteps = 120;

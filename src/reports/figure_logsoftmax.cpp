@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "reports/figure_parts.h"
+#include "reports/nice_ticks.h"
 
 namespace bertscope {
 
@@ -16,7 +17,10 @@ namespace {
 // Means and intervals always use every trial.
 constexpr int kMaxPointsPerBlock = 200;
 
-constexpr double kLeft = 95, kRight = 95, kHeaderHeight = 125, kPanelHeight = 240, kPanelGap = 80, kBottom = 62;
+// y spans below this many nats are marked as zoomed in.
+constexpr double kZoomNote = 1.0;
+
+constexpr double kRight = 95, kHeaderHeight = 125, kPanelHeight = 240, kPanelGap = 80, kBottom = 62;
 
 std::string number(double v) {
   char buffer[32];
@@ -59,33 +63,63 @@ std::string target_logsoftmax_figure(const ExperimentSpec& spec, const SweepResu
   const double pad = high > low ? 0.08 * (high - low) : 0.5;
   low -= pad;
   high += pad;
+  // A span this small is a zoom that makes noise look like an effect: the panel says so.
+  const bool zoomed = high - low < kZoomNote;
   const double x0 = first_layer - 0.6, x1 = last_layer + 0.6;
 
   const std::string clean_top1 = vocab.token(sweep.clean.top.at(0).id);
   draw_figure_header(canvas, "Target log-softmax at the [MASK] after editing one block",
                      prompt_line(sweep.prompt.text, sweep.prompt.target) + "    clean top-1: \u201C" + clean_top1 + "\u201D");
-  const std::string trial_label =
-      spec.trials > kMaxPointsPerBlock
-          ? "one trial (the first " + std::to_string(kMaxPointsPerBlock) + " of " + std::to_string(spec.trials) + " per block)"
-          : "one trial";
-  draw_legend_row(canvas, kLeft, 80,
-                  {{LegendEntry::Kind::Marker, plot_style::kMuted.with_alpha(0.6), trial_label},
-                   {LegendEntry::Kind::MeanInterval, plot_style::kText, "mean of the trials, 95% CI"},
-                   {LegendEntry::Kind::Dashed, plot_style::kReference, "clean run (no edit): " + number(sweep.clean.target_logsoftmax)}});
+  // The legend names what the panels draw: trial points and intervals only where some
+  // intervention has several trials; a deterministic one is a single edited run.
+  bool any_random = false, any_deterministic = false;
+  for (const InterventionSpec& s : spec.interventions) {
+    (s.is_random() && spec.trials > 1 ? any_random : any_deterministic) = true;
+  }
+  std::vector<LegendEntry> legend;
+  if (any_random) {
+    const std::string trial_label =
+        spec.trials > kMaxPointsPerBlock
+            ? "one trial (the first " + std::to_string(kMaxPointsPerBlock) + " of " + std::to_string(spec.trials) + " per block)"
+            : "one trial";
+    legend.push_back({LegendEntry::Kind::Marker, plot_style::kMuted.with_alpha(0.6), trial_label});
+    legend.push_back({LegendEntry::Kind::MeanInterval, plot_style::kText, "mean of the trials, 95% CI"});
+  }
+  if (any_deterministic) legend.push_back({LegendEntry::Kind::Marker, plot_style::kText, "the edited run (deterministic)"});
+  legend.push_back({LegendEntry::Kind::Dashed, plot_style::kReference, "clean run (no edit): " + number(sweep.clean.target_logsoftmax)});
+  // Room on the left for the widest tick label and the axis title beside it.
+  double widest = 0;
+  for (const std::string& label : nice_ticks(low, high).labels) widest = std::max(widest, canvas.text_width(label));
+  const double left = std::max(95.0, std::ceil(24 + 16 + 10 + widest + 10 + plot_style::kMajorTick));
+  draw_legend_row(canvas, left, 80, legend);
 
-  const double plot_width = canvas.width() - kLeft - kRight;
+  const double plot_width = canvas.width() - left - kRight;
   for (size_t i = 0; i < panels; ++i) {
     const InterventionSpec& intervention = spec.interventions[i];
     const plot_style::Color color = plot_style::series_color(i);
     const double top = kHeaderHeight + static_cast<double>(i) * (kPanelHeight + kPanelGap);
-    canvas.panel(kLeft, top, plot_width, kPanelHeight, x0, x1, low, high);
+    canvas.panel(left, top, plot_width, kPanelHeight, x0, x1, low, high);
     canvas.axes({block_step(x1 - x0), 1, true}, {});
     const int trials = intervention.is_random() ? spec.trials : 1;
-    char title[256];
-    std::snprintf(title, sizeof title, "%s  \u00B7  %d trial%s per block  \u00B7  edit site: %s", intervention.label().c_str(),
-                  trials, trials == 1 ? "" : "s", edit_site_name(spec.site).c_str());
+    char note[96] = "";
+    if (zoomed) std::snprintf(note, sizeof note, "y axis zoomed in: it spans only %.2g nats", high - low);
+    // The title gets the width the note leaves; a long label is cut to fit.
+    const double room = plot_width - canvas.text_width(note, plot_style::kSmallSize) - 24;
+    std::string title;
+    for (size_t chars = 60; chars >= 12; chars -= 4) {
+      char buffer[256];
+      std::snprintf(buffer, sizeof buffer, "%s  \u00B7  %d trial%s per block  \u00B7  edit site: %s",
+                    shorten(intervention.label(), chars).c_str(), trials, trials == 1 ? "" : "s",
+                    edit_site_name(spec.site).c_str());
+      title = buffer;
+      if (canvas.text_width(title, plot_style::kTitleSize) <= room) break;
+    }
     canvas.panel_title(title, color);
     canvas.y_title("target log-softmax (nats)");
+    if (zoomed) {
+      canvas.annotate(x1, high + 0.7 * plot_style::kTitleSize * canvas.y_per_pixel(), note, 1.0, plot_style::kMuted,
+                      plot_style::kSmallSize);
+    }
     if (i + 1 == panels) canvas.x_title("edited block (0-based)");
 
     // Clean reference under the data, labelled in the right margin.

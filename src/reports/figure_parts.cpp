@@ -30,6 +30,25 @@ plot_style::Color blend(plot_style::Color from, plot_style::Color to, double t) 
   return {mix(from.r, to.r), mix(from.g, to.g), mix(from.b, to.b)};
 }
 
+std::string probability_text(double p) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, p >= 0.01 ? "p %.2f" : "p %.1g", p);
+  return buffer;
+}
+
+namespace {
+
+// The word in quotes, cut (with "…") until it fits `width` pixels at the cells' text size.
+std::string quoted(const PlotCanvas& canvas, const std::string& word, double width) {
+  constexpr size_t kWordChars = 16;  // at most, before it is cut to fit
+  for (size_t chars = kWordChars;; --chars) {
+    const std::string q = "\u201C" + shorten(word, chars) + "\u201D";
+    if (chars <= 2 || canvas.text_width(q, plot_style::kSmallSize) <= width) return q;
+  }
+}
+
+}  // namespace
+
 void draw_word_cell(PlotCanvas& canvas, const CellBox& box, const std::string& word, const std::string& note, double share,
                     plot_style::Color color, bool outlined) {
   const double strength = 0.12 + 0.88 * share;
@@ -42,7 +61,9 @@ void draw_word_cell(PlotCanvas& canvas, const CellBox& box, const std::string& w
   }
   const plot_style::Color ink = strength > 0.6 ? plot_style::kWhite : plot_style::kText;
   const double middle = box.top + box.height / 2;
-  canvas.text(box.left + 7, middle, "\u201C" + shorten(word, 8) + "\u201D", 0.0, ink, plot_style::kSmallSize);
+  // The word gets what the note leaves, with a gap between them.
+  const double room = box.width - 14 - canvas.text_width(note, plot_style::kSmallSize) - 6;
+  canvas.text(box.left + 7, middle, quoted(canvas, word, room), 0.0, ink, plot_style::kSmallSize);
   canvas.text(right - 7, middle, note, 1.0, ink, plot_style::kSmallSize);
 }
 

@@ -63,7 +63,7 @@ std::string top1_figure(const ExperimentSpec& spec, const SweepResult& sweep, co
 
     canvas.page();
     char title[200];
-    std::snprintf(title, sizeof title, "%s  \u00B7  %d trial%s per block", spec.interventions[i].label().c_str(), trials,
+    std::snprintf(title, sizeof title, "%s  \u00B7  %d trial%s per block", shorten(spec.interventions[i].label(), 40).c_str(), trials,
                   trials == 1 ? "" : "s");
     canvas.text(left, top + 10, title, 0.0, color, plot_style::kTitleSize);
     const double heads_y = top + kPanelTitle + kColumnHeads / 2;
@@ -75,10 +75,9 @@ std::string top1_figure(const ExperimentSpec& spec, const SweepResult& sweep, co
 
     // The clean run: one run, its top-1 word.
     canvas.text(left + kLabelWidth - 10, table_top + kRowHeight / 2, "clean", 1.0, plot_style::kText, plot_style::kSmallSize);
-    char probability[32];
-    std::snprintf(probability, sizeof probability, "p %.2f", std::exp(sweep.clean.top.at(0).log_prob));
-    draw_word_cell(canvas, {left + kLabelWidth, table_top, kCellWidth, kRowHeight}, clean_top1, probability, 0.35,
-                   plot_style::kMuted, clean_top1 == target);
+    draw_word_cell(canvas, {left + kLabelWidth, table_top, kCellWidth, kRowHeight}, clean_top1,
+                   probability_text(std::exp(sweep.clean.top.at(0).log_prob)), 0.35, plot_style::kMuted,
+                   clean_top1 == target);
 
     // One row per edited block.
     std::vector<const LayerSummary*> rows;

@@ -29,7 +29,7 @@ std::string options_table(const ExperimentSpec& spec) {
   t += row("edit site", code(edit_site_name(spec.site)) + " of each edited block");
   t += row("trials", std::to_string(spec.trials) + " per block for random interventions (shuffle, noise); 1 for the others");
   t += row("seed", std::to_string(spec.seed));
-  t += row("random numbers", "philox4x32-10, one stream per (seed, intervention kind, layer, trial)");
+  t += row("random numbers", escape(spec.random_streams()));
   t += row("top-k recorded", std::to_string(spec.top_k));
   if (spec.distributions) {
     const DistributionRequest& d = spec.distribution;
@@ -41,12 +41,12 @@ std::string options_table(const ExperimentSpec& spec) {
 
 std::string interventions_table(const ExperimentSpec& spec) {
   if (spec.interventions.empty()) return "<p>No interventions: hidden-state distributions only.</p>\n";
-  std::string t = "<table>\n<thead><tr><th class=\"n\">#</th><th>label</th><th>kind</th><th class=\"n\">factor</th><th>positions</th>"
+  std::string t = "<table>\n<thead><tr><th class=\"n\">intervention</th><th>label</th><th>kind</th><th class=\"n\">factor</th><th>positions</th>"
                   "<th>other prompt</th><th class=\"n\">trials per block</th></tr></thead>\n<tbody>\n";
   for (size_t i = 0; i < spec.interventions.size(); ++i) {
     const InterventionSpec& s = spec.interventions[i];
     const bool has_factor = s.kind == InterventionKind::Noise || s.kind == InterventionKind::Scale || s.kind == InterventionKind::Mix;
-    t += "<tr><td class=\"n\">" + std::to_string(i + 1) + "</td><td>" + escape(s.label()) + "</td><td>" +
+    t += "<tr><td class=\"n\">" + std::to_string(i) + "</td><td>" + escape(s.label()) + "</td><td>" +
          escape(InterventionSpec::kind_name(s.kind)) + "</td><td class=\"n\">" + (has_factor ? format("%g", s.factor) : "") +
          "</td><td>" + escape(s.positions.describe()) + "</td><td>" + escape(s.other_prompt) + "</td><td class=\"n\">" +
          std::to_string(s.is_random() ? spec.trials : 1) + "</td></tr>\n";

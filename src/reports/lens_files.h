@@ -2,8 +2,7 @@
 // The files of `bertscope lens`, in its output folder:
 //   lens.json      everything: model, prompt and tokens, per state the top-k and the
 //                  target's rank and log-prob
-//   lens.csv       tidy: one row per state x rank (state, site, layer, rank, token, id,
-//                  prob, log_prob, target_rank, target_logprob)
+//   lens.csv       tidy: one row per state x rank (docs/results.md has its columns)
 //   lens.svg/.png  the figure (figure_lens.h)
 #include <nlohmann/json.hpp>
 #include <string>

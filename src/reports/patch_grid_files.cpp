@@ -13,7 +13,11 @@ using nlohmann::json;
 
 namespace {
 
-std::string site_label(SiteKind kind) { return edit_site_name(kind); }
+// The site of a cell by the name `bertscope hooks` prints, e.g. blocks.3.attn.out.
+std::string site_name(const PatchCell& c) { return HookSite::block(c.site, c.layer).name(); }
+
+// "attn.out": the part of a site's name after blocks.{L}., for titles and file names.
+std::string site_part(SiteKind kind) { return HookSite::block(kind, 0).name().substr(std::string("blocks.0.").size()); }
 
 json prompt_json(const MaskedPrompt& p) {
   return {{"text", p.text}, {"tokens", p.tokens}, {"ids", p.ids}, {"mask_index", p.mask_index}};
@@ -24,7 +28,7 @@ json prompt_json(const MaskedPrompt& p) {
 json patch_grid_json(const PatchGridResult& r, const BertModel& model, const RunContext& context) {
   json cells = json::array();
   for (const PatchCell& c : r.cells) {
-    json cell = {{"site", site_label(c.site)}, {"layer", c.layer}, {"metric", c.metric}, {"normalized", c.normalized}};
+    json cell = {{"site", site_name(c)}, {"block", c.layer}, {"metric", c.metric}, {"normalized", c.normalized}};
     if (c.position >= 0) {
       cell["position"] = c.position;
       cell["token"] = r.corrupted.tokens[static_cast<size_t>(c.position)];
@@ -32,7 +36,8 @@ json patch_grid_json(const PatchGridResult& r, const BertModel& model, const Run
     if (c.head >= 0) cell["head"] = c.head;
     cells.push_back(cell);
   }
-  return {{"bertscope_version", BERTSCOPE_VERSION},
+  return {{"schema_version", kResultsSchemaVersion},
+          {"bertscope_version", BERTSCOPE_VERSION},
           {"command", context.command_line},
           {"model", model_json(model, context)},
           {"clean", prompt_json(r.clean)},
@@ -49,9 +54,9 @@ json patch_grid_json(const PatchGridResult& r, const BertModel& model, const Run
 }
 
 std::string patch_grid_csv(const PatchGridResult& r) {
-  CsvTable csv({"site", "layer", "position", "token", "head", "metric", "normalized"});
+  CsvTable csv({"site", "block", "position", "token", "head", "metric", "normalized"});
   for (const PatchCell& c : r.cells) {
-    csv.add(site_label(c.site)).add(c.layer);
+    csv.add(site_name(c)).add(c.layer);
     // The head grid patches every position of one head: position and token are empty there.
     if (c.position >= 0) csv.add(c.position).add(r.corrupted.tokens[static_cast<size_t>(c.position)]);
     else csv.add(std::string()).add(std::string());
@@ -79,7 +84,7 @@ std::vector<PatchGridFigure> patch_grid_heatmaps(const PatchGridResult& r, int l
     for (size_t c = 0; c < map.columns; ++c) {
       map.column_labels.push_back(by_head ? std::to_string(c) : r.corrupted.tokens[c]);
     }
-    const std::string site = site_label(first.site);
+    const std::string site = site_part(first.site);
     map.title = by_head ? "Patching each head's z from the clean run, block by block"
                         : "Patching blocks.L." + site + " at one position from the clean run";
     map.subtitle = "clean \u201C" + shorten(r.clean.text, 60) + "\u201D into corrupted \u201C" +

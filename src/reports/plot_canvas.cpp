@@ -40,7 +40,8 @@ const char* image_extension(ImageFormat format) { return format == ImageFormat::
 
 PlotCanvas::PlotCanvas(ImageFormat format, int width, int height)
     : width_(width), height_(height), font_(std::make_unique<FontFace>()) {
-  surface_ = format == ImageFormat::Svg ? make_svg_surface(width, height) : make_raster_surface(width, height, *font_);
+  surface_ = format == ImageFormat::Svg ? make_svg_surface(width, height)
+                                        : make_raster_surface(width, height, *font_, kPngScale);
   page();
 }
 

@@ -24,6 +24,9 @@ class FontFace;
 class PlotSurface;
 
 enum class ImageFormat { Svg, Png };
+// PNG pixels per unit of the layout: a figure laid out 1000 wide is a 2000-pixel PNG (the
+// SVG says 1000 and scales freely).
+inline constexpr int kPngScale = 2;
 const char* image_extension(ImageFormat format);
 
 struct Ticks {

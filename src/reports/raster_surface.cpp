@@ -35,11 +35,11 @@ agg::rgba8 to_agg(Color c) {
                     static_cast<unsigned>(std::clamp(c.b, 0, 255)), static_cast<unsigned>(std::lround(alpha * 255)));
 }
 
-agg::path_storage path_of(std::span<const Point> points, bool closed) {
+agg::path_storage path_of(std::span<const Point> points, bool closed, double scale) {
   agg::path_storage path;
   for (size_t i = 0; i < points.size(); ++i) {
-    if (i == 0) path.move_to(points[i].x, points[i].y);
-    else path.line_to(points[i].x, points[i].y);
+    if (i == 0) path.move_to(points[i].x * scale, points[i].y * scale);
+    else path.line_to(points[i].x * scale, points[i].y * scale);
   }
   if (closed) path.close_polygon();
   return path;
@@ -65,12 +65,13 @@ class RasterSurface final : public PlotSurface {
   using PixelFormat = agg::pixfmt_rgb24;  // opaque figures: RGB, as PNG stores them
 
  public:
-  RasterSurface(int width, int height, const FontFace& font)
+  RasterSurface(int width, int height, int scale, const FontFace& font)
       : font_(font),
-        width_(width),
-        height_(height),
-        pixels_(checked_size(width, height)),
-        buffer_(pixels_.data(), static_cast<unsigned>(width), static_cast<unsigned>(height), width * 3),
+        scale_(scale),
+        width_(width * scale),
+        height_(height * scale),
+        pixels_(checked_size(width_, height_)),
+        buffer_(pixels_.data(), static_cast<unsigned>(width_), static_cast<unsigned>(height_), width_ * 3),
         format_(buffer_),
         renderer_(format_) {
     renderer_.clear(to_agg(plot_style::kWhite));
@@ -78,25 +79,25 @@ class RasterSurface final : public PlotSurface {
   }
 
   void clip(const Box& box) override {
-    clip_ = box;
-    rasterizer_.clip_box(box.left, box.top, box.right, box.bottom);
+    clip_ = {box.left * scale_, box.top * scale_, box.right * scale_, box.bottom * scale_};
+    rasterizer_.clip_box(clip_.left, clip_.top, clip_.right, clip_.bottom);
   }
 
   void polyline(std::span<const Point> points, const Stroke& stroke) override {
     if (points.size() < 2) return;
-    agg::path_storage path = path_of(points, false);
+    agg::path_storage path = path_of(points, false, scale_);
     draw_stroke(path, stroke, agg::round_join);
   }
 
   void outline(std::span<const Point> points, const Stroke& stroke) override {
     if (points.size() < 2) return;
-    agg::path_storage path = path_of(points, true);
+    agg::path_storage path = path_of(points, true, scale_);
     draw_stroke(path, stroke, agg::miter_join);
   }
 
   void polygon(std::span<const Point> points, Color color) override {
     if (points.size() < 3) return;
-    agg::path_storage path = path_of(points, true);
+    agg::path_storage path = path_of(points, true, scale_);
     fill(path, color);
   }
 
@@ -107,7 +108,7 @@ class RasterSurface final : public PlotSurface {
 
   void discs(std::span<const Point> centres, double radius, Color color) override {
     for (const Point& c : centres) {
-      agg::ellipse disc(c.x, c.y, radius, radius);
+      agg::ellipse disc(c.x * scale_, c.y * scale_, radius * scale_, radius * scale_);
       fill(disc, color);
     }
   }
@@ -116,17 +117,18 @@ class RasterSurface final : public PlotSurface {
     if (text.empty()) return;
     const double a = style.angle * std::numbers::pi / 180.0;
     const double cos_a = std::cos(a), sin_a = std::sin(a);
+    const double size = style.size * scale_;
     const double shift = style.align == TextStyle::Align::Start    ? 0.0
-                         : style.align == TextStyle::Align::Middle ? 0.5 * font_.text_width(text, style.size)
-                                                                   : font_.text_width(text, style.size);
+                         : style.align == TextStyle::Align::Middle ? 0.5 * font_.text_width(text, size)
+                                                                   : font_.text_width(text, size);
     // Back along the text's direction (right and up on the page for angle 0 and 90).
-    double x = anchor.x - shift * cos_a, y = anchor.y + shift * sin_a;
+    double x = anchor.x * scale_ - shift * cos_a, y = anchor.y * scale_ + shift * sin_a;
     // Unrotated text is hinted against a whole-pixel baseline: crisper at 11-18 px.
     const bool hinted = style.angle == 0.0;
     if (hinted) y = std::round(y);
     agg::path_storage path;
     PathSink sink(path);
-    font_.outlines(text, style.size, hinted, sink);
+    font_.outlines(text, size, hinted, sink);
     // Glyph space has y up: turn by the angle, then flip y onto the page.
     agg::trans_affine place(cos_a, -sin_a, -sin_a, -cos_a, x, y);
     agg::conv_curve<agg::path_storage> curves(path);
@@ -153,7 +155,7 @@ class RasterSurface final : public PlotSurface {
 
   void draw_stroke(agg::path_storage& path, const Stroke& stroke, agg::line_join_e join) {
     auto set_up = [&](auto& outline) {
-      outline.width(stroke.width);
+      outline.width(stroke.width * scale_);
       outline.line_join(join);
       outline.line_cap(agg::butt_cap);
     };
@@ -163,10 +165,10 @@ class RasterSurface final : public PlotSurface {
       // first, widened by the line width so that no dash inside changes.
       using Clipped = agg::conv_clip_polyline<agg::path_storage>;
       Clipped clipped(path);
-      const double margin = stroke.width + 1;
+      const double margin = stroke.width * scale_ + 1;
       clipped.clip_box(clip_.left - margin, clip_.top - margin, clip_.right + margin, clip_.bottom + margin);
       agg::conv_dash<Clipped> dashes(clipped);
-      dashes.add_dash(Stroke::kDash, Stroke::kGap);
+      dashes.add_dash(Stroke::kDash * scale_, Stroke::kGap * scale_);
       agg::conv_stroke<agg::conv_dash<Clipped>> outline(dashes);
       set_up(outline);
       fill(outline, stroke.color);
@@ -178,6 +180,7 @@ class RasterSurface final : public PlotSurface {
   }
 
   const FontFace& font_;
+  double scale_;  // pixels per unit of the layout
   int width_, height_;
   Box clip_;
   std::vector<agg::int8u> pixels_;
@@ -192,8 +195,8 @@ class RasterSurface final : public PlotSurface {
 
 }  // namespace
 
-std::unique_ptr<PlotSurface> make_raster_surface(int width, int height, const FontFace& font) {
-  return std::make_unique<RasterSurface>(width, height, font);
+std::unique_ptr<PlotSurface> make_raster_surface(int width, int height, const FontFace& font, int scale) {
+  return std::make_unique<RasterSurface>(width, height, scale, font);
 }
 
 }  // namespace bertscope

@@ -9,8 +9,9 @@
 
 namespace bertscope {
 
-// A `width` x `height` pixel figure with a white background; finish() returns a PNG.
-// `font` must outlive the surface.
-std::unique_ptr<PlotSurface> make_raster_surface(int width, int height, const FontFace& font);
+// A figure laid out on `width` x `height` units with a white background, drawn at `scale`
+// pixels per unit (2: a 2000-pixel-wide PNG of a 1000-unit figure, sharp on high-density
+// screens and in print); finish() returns a PNG. `font` must outlive the surface.
+std::unique_ptr<PlotSurface> make_raster_surface(int width, int height, const FontFace& font, int scale = 1);
 
 }  // namespace bertscope

@@ -25,7 +25,10 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);
 
-  CLI::App app{"bertscope: causal interventions on the hidden states of BERT masked language models"};
+  // Named here, so that usage lines say "bertscope", not the path it was started by.
+  CLI::App app{"bertscope: causal interventions on the hidden states of BERT masked language models", "bertscope"};
+  // Every option's default shows in --help ("[5]"): subcommands inherit this.
+  app.option_defaults()->always_capture_default();
   app.set_version_flag("--version", std::string("bertscope ") + BERTSCOPE_VERSION);
   app.require_subcommand(1);
   app.footer("Run 'bertscope COMMAND --help' for a command's options and an example.");

@@ -38,12 +38,20 @@ std::string ProgressMeter::status(int64_t done, int64_t total, double elapsed) c
     std::snprintf(buffer, sizeof buffer, "%3d%% %lld/%lld %s in %s, %.1f %s/s", percent, static_cast<long long>(done),
                   static_cast<long long>(total), unit_.c_str(), format_duration(elapsed).c_str(), rate, unit_.c_str());
   } else {
-    // Time left at the mean rate so far: the trials of one sweep cost about the same.
-    const std::string left = rate > 0 ? format_duration(static_cast<double>(total - done) / rate) : "?";
+    const double seconds = seconds_left(elapsed);
+    const std::string left = seconds >= 0 ? format_duration(seconds) : "?";
     std::snprintf(buffer, sizeof buffer, "%3d%% %lld/%lld %s, %.1f %s/s, %s left", percent, static_cast<long long>(done),
                   static_cast<long long>(total), unit_.c_str(), rate, unit_.c_str(), left.c_str());
   }
   return buffer;
+}
+
+// The time left at the pace measured so far, per unit of cost where the caller knows the
+// cost (a sweep's early trials run more blocks than its late ones), else per unit done.
+double ProgressMeter::seconds_left(double elapsed) const {
+  const double share = work_ >= 0 ? work_ : total_ > 0 ? static_cast<double>(done_) / static_cast<double>(total_) : 0.0;
+  if (!(share > 0) || !(elapsed > 0)) return -1.0;
+  return elapsed * (1.0 - std::min(share, 1.0)) / share;
 }
 
 void ProgressMeter::draw_bar(int64_t done, int64_t total, double elapsed) {
@@ -56,10 +64,11 @@ void ProgressMeter::draw_bar(int64_t done, int64_t total, double elapsed) {
   shown_ = true;
 }
 
-void ProgressMeter::update(int64_t done, int64_t total) {
+void ProgressMeter::update(int64_t done, int64_t total, double work) {
   if (finished_) return;
   done_ = done;
   total_ = total;
+  work_ = work;
   const double elapsed = clock_() - start_;
   if (elapsed < kQuietSeconds || done >= total) return;  // the end is reported by finish()
   if (terminal_) {

@@ -18,8 +18,10 @@ class ProgressMeter {
   // `unit`: what is counted ("trials"). The clock is read once here, as the start.
   ProgressMeter(Sink sink, bool terminal, std::string unit = "trials", Clock clock = steady_seconds);
 
-  // `done` of `total` are finished. Cheap when nothing is printed; call it freely.
-  void update(int64_t done, int64_t total);
+  // `done` of `total` are finished. `work`, when known (0 to 1), is the share of the cost
+  // done, from which the time left is estimated; without it, from the share of `done`.
+  // Cheap when nothing is printed; call it freely.
+  void update(int64_t done, int64_t total, double work = -1.0);
   // The run is over: ends the terminal line, or prints the closing plain line, if
   // anything was shown. Idempotent.
   void finish();
@@ -28,6 +30,7 @@ class ProgressMeter {
 
  private:
   std::string status(int64_t done, int64_t total, double elapsed) const;
+  double seconds_left(double elapsed) const;
   void draw_bar(int64_t done, int64_t total, double elapsed);
 
   Sink sink_;
@@ -38,6 +41,7 @@ class ProgressMeter {
   double last_draw_ = -1.0;
   int last_tenth_ = -1;
   int64_t done_ = 0, total_ = 0;
+  double work_ = -1.0;
   bool shown_ = false;
   bool finished_ = false;
 };

@@ -27,9 +27,9 @@ std::string sweep_tables(const ExperimentResult& result, const BertModel& model)
       if (l.intervention != current) {
         current = l.intervention;
         const InterventionSpec& s = result.spec.interventions[static_cast<size_t>(current)];
-        out += format("\n%s at blocks.L.%s, %d trial%s per layer\n", s.label().c_str(), edit_site_name(result.spec.site).c_str(),
+        out += format("\n%s at %s, %d trial%s per block\n", s.label().c_str(), edit_site_name(result.spec.site).c_str(),
                       l.trials, l.trials == 1 ? "" : "s");
-        out += format("%5s  %-22s %-30s %8s  %12s  %11s\n", "layer", "top-1 (share)", "target log-softmax [95% CI]",
+        out += format("%5s  %-22s %-30s %8s  %12s  %11s\n", "block", "top-1 (share)", "target log-softmax [95% CI]",
                       "loss", "top-1=target", "top-1 punct");
       }
       const auto& [top_id, top_count] = l.top1_counts.front();

@@ -15,6 +15,7 @@ struct ModelOptions {
   std::string dtype = "f32";
   int threads = 0;
   bool quiet = false;
+  bool json = false;  // the command's summary on stdout as JSON instead of tables
 };
 void add_model_options(CLI::App& command, ModelOptions& options);
 // The model folder to load: --model, else `fallback` (a spec's model), else
@@ -25,8 +26,12 @@ BertModel load_model(const ModelOptions& options, const std::string& fallback = 
 // Whether `path` is the small demo model that ships with bertscope (not a real BERT).
 bool is_demo_model(const std::string& path);
 
-// Loads the model, runs `spec`, writes the output folder, prints the tables and where
-// the files are. Shared by sweep, stats and run.
+// Adds --json (the summary on stdout as one JSON document) and --quiet to a command that
+// runs an experiment.
+void add_output_flags(CLI::App& command, ModelOptions& options);
+
+// Loads the model, runs `spec`, writes the output folder, prints the tables (or, with
+// --json, one JSON document) and every file written. Shared by sweep, stats and run.
 void run_and_report(const ExperimentSpec& spec, const ModelOptions& options);
 
 // The non-blank lines of a prompt file (--prompts, --mean-prompts), one text each. Throws

@@ -12,8 +12,9 @@ void add_model_options(CLI::App& command, ModelOptions& options) {
                      "HuggingFace BERT model folder (config.json, vocab.txt, model.safetensors) or hub cache folder "
                      "(e.g. ~/.cache/huggingface/hub/models--bert-large-uncased). Default: $BERTSCOPE_MODEL, else "
                      "the small demo model shipped in models/bert-mini-uncased-demo");
-  command.add_option("--threads", options.threads, "Threads for all computation (default: all cores)")
-      ->check(CLI::Range(1, 1024));
+  command.add_option("--threads", options.threads, "Threads for all computation")
+      ->check(CLI::Range(1, 1024))
+      ->default_str("all cores");
   command.add_option("--dtype", options.dtype,
                      "Matmul precision: f32 (default, exact to HF within 1e-4) or bf16 (bfloat16 weights and matmul "
                      "inputs, float32 accumulation, layer norms and softmax; faster, logits within ~1e-2)")

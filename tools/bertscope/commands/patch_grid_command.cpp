@@ -72,8 +72,9 @@ void add_patch_grid_command(CLI::App& app) {
   c->add_option("--other-prompt", o->other_prompt, "The corrupted prompt: as many tokens, one [MASK]")->required();
   c->add_option("--target", o->target, "Word whose logit (or log-prob) at the [MASK] is the metric")->required();
   c->add_option("--foil", o->foil, "Metric = logit[target] - logit[foil] (default: the target's log-prob)");
-  c->add_option("--sites", o->sites, "Block sites patched, comma-separated (default out,attn.out,mlp.out)");
-  c->add_flag("--heads", o->heads, "Patch each head's z (all positions) per layer instead: a layers x heads grid");
+  CLI::Option* sites = c->add_option("--sites", o->sites, "Block sites patched, comma-separated");
+  c->add_flag("--heads", o->heads, "Patch each head's z (all positions) per layer instead: a layers x heads grid")
+      ->excludes(sites);
   c->add_option("--out", o->out, "Output folder: patch-grid.json, patch-grid.csv, a heatmap per site (.svg, .png)");
   c->footer("Example:\n  bertscope patch-grid --prompt \"The capital of France is [MASK].\" \\\n"
             "    --other-prompt \"The capital of Italy is [MASK].\" --target paris --foil rome --out out/grid");

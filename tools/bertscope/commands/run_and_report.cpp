@@ -1,4 +1,5 @@
 #include <cstdio>
+#include <filesystem>
 #include <unistd.h>
 
 #include "commands/commands.h"
@@ -28,17 +29,41 @@ void run_and_report(const ExperimentSpec& spec, const ModelOptions& options) {
   int64_t finished_sweeps = 0;
   ProgressFn progress;
   if (!options.quiet) {
-    progress = [&meter, &finished_sweeps, prompts = static_cast<int64_t>(spec.prompts.size())](int64_t done, int64_t total) {
-      meter.update(finished_sweeps + done, total * prompts);
+    progress = [&meter, &finished_sweeps, prompts = static_cast<int64_t>(spec.prompts.size())](int64_t done, int64_t total,
+                                                                                              double work) {
+      // Every prompt's sweep costs the same: the run's share of work is that of the sweeps.
+      const double sweeps_done = total > 0 ? static_cast<double>(finished_sweeps / total) : 0.0;
+      meter.update(finished_sweeps + done, total * prompts, (sweeps_done + work) / static_cast<double>(prompts));
       if (done == total) finished_sweeps += total;
     };
   }
   const ExperimentResult result = run_experiment(model, spec, progress);
   meter.finish();
-  const auto files = write_experiment_files(out.path(), result, model, RunContext{command_line(), demo, options.dtype});
+  const RunContext context{command_line(), demo, options.dtype};
+  const auto files = write_experiment_files(out.path(), result, model, context);
   out.commit();
+  std::vector<std::string> names;
+  for (const std::string& f : files) names.push_back(std::filesystem::path(f).filename().string());
+  if (options.json) {
+    // What the tables show, as results.json has it (without the per-trial runs), and the files.
+    nlohmann::json summary = experiment_json(result, model, context);
+    summary.erase("runs");
+    summary["out"] = spec.out;
+    summary["files"] = names;
+    std::printf("%s\n", summary.dump(1).c_str());
+    return;
+  }
   std::printf("%s%s", sweep_tables(result, model).c_str(), distribution_tables(result).c_str());
-  std::printf("\nwrote %zu files to %s/\n", files.size(), spec.out.c_str());
+  std::printf("\nwrote %zu files to %s/:", files.size(), spec.out.c_str());
+  for (const std::string& name : names) std::printf(" %s", name.c_str());
+  std::printf("\n");
+}
+
+void add_output_flags(CLI::App& command, ModelOptions& options) {
+  command.add_flag("--json", options.json,
+                   "Print the summary as JSON on stdout (results.json without the per-trial runs, plus the output folder "
+                   "and the files written) instead of the tables");
+  command.add_flag("--quiet", options.quiet, "No progress or notes on stderr");
 }
 
 }  // namespace bertscope::cli

@@ -11,7 +11,7 @@ void add_run_command(CLI::App& app) {
   add_model_options(*c, *options);
   c->add_option("spec", *spec_path, "Experiment spec, e.g. examples/noisy-and-shuffled.toml")->required();
   c->add_option("--out", *out, "Output folder (default: the spec's 'out', else out/<name>)");
-  c->add_flag("--quiet", options->quiet, "No progress or notes on stderr");
+  add_output_flags(*c, *options);
   c->footer("Example:\n  bertscope run examples/noisy-and-shuffled.toml\n"
             "  bertscope run --model ~/.cache/huggingface/hub/models--bert-large-uncased examples/noisy-and-shuffled.toml");
   c->callback([=] {

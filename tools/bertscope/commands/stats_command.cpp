@@ -15,8 +15,11 @@ void add_stats_command(CLI::App& app) {
   c->add_option("--low", spec->distribution.histogram_low, "Histogram lower edge (default -4)");
   c->add_option("--high", spec->distribution.histogram_high, "Histogram upper edge (default 4)");
   c->add_option("--seed", spec->seed, "Seed of the Gaussian reference sample");
-  c->add_option("--out", spec->out, "Output folder: distributions.json, distributions.csv, histograms.csv")->required();
-  c->add_flag("--quiet", options->quiet, "No notes on stderr");
+  c->add_option("--out", spec->out,
+                "Output folder: results.json, prompts.csv, distributions.json, distributions.csv, histograms.csv, the "
+                "figure (SVG, PNG), report.html")
+      ->required();
+  add_output_flags(*c, *options);
   c->footer("Example:\n  bertscope stats --prompt \"Pay no attention to that man [MASK] the curtain!\" --out out/stats");
   c->callback([=] {
     spec->name = "stats";

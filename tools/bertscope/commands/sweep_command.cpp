@@ -63,14 +63,18 @@ void add_sweep_command(CLI::App& app) {
       ->check(CLI::Range(1, 10000000));
   c->add_option("--seed", o->seed, "Seed of the counter-based RNG (same seed, same draws, any thread count)");
   c->add_option("--factor", o->factor, "noise: std multiplier (default 2); scale: factor (0.5); mix: weight of own state (0.5)")
-      ->each([o](const std::string&) { o->factor_given = true; });
+      ->each([o](const std::string&) { o->factor_given = true; })
+      ->default_str("per kind");
   c->add_option("--std-of", o->std_of, "noise std from: vector (the edited vector, default), layer (whole clean tensor), absolute")
       ->check(CLI::IsMember({"vector", "layer", "absolute"}));
   c->add_option("--other-prompt", o->other_prompt, "mix/patch: prompt whose state is mixed or patched in (its [MASK] maps to ours)");
   c->add_option("--positions", o->positions, "Tokens to edit: mask (default), all, or indices like 1,3 ([CLS] is 0)");
   c->add_option("--site", o->site,
-                "Where in block L: out (block output, default), attn.q, attn.k, attn.v, attn.scores, attn.pattern, attn.z, "
-                "attn.context, attn.head_out, attn.out, ln1.out, mlp.post, mlp.out (bertscope hooks)");
+                "Where to edit, by the names 'bertscope hooks' prints, {L} standing for each edited block: blocks.{L}.out "
+                "(block output, default), any other blocks.{L}.* site (attn.q, attn.k, attn.v, attn.scores, "
+                "attn.pattern, attn.z, attn.context, attn.head_out, attn.out, ln1.out, mlp.post, mlp.out), or embed.out "
+                "(the embeddings, edited once; --layers is then ignored). The part after blocks.{L}. alone is short for "
+                "the same");
   c->add_option("--heads", o->heads, "At the per-head sites (attn.q ... attn.head_out): the heads edited, like 3,5 (default all)");
   c->add_option("--mean-prompts", o->mean_prompts,
                 "mean: average over every position of the prompts in this file (one a line) instead of the prompt's own");
@@ -82,8 +86,11 @@ void add_sweep_command(CLI::App& app) {
                 "memory: about rows x (7 x hidden + ffn) x 4 bytes plus trials x vocab x 4 bytes for the logits "
                 "(default 2048: about 115 MB for bert-large). A batch holds at least one trial")
       ->check(CLI::Range(1, 1 << 24));
-  c->add_option("--out", o->out, "Output folder: results.json, runs.csv, summary.csv")->required();
-  c->add_flag("--quiet", o->model.quiet, "No progress or notes on stderr");
+  c->add_option("--out", o->out,
+                "Output folder: results.json, prompts.csv, runs.csv, top.csv, summary.csv, figures (SVG, PNG), "
+                "report.html (docs/results.md describes every column)")
+      ->required();
+  add_output_flags(*c, o->model);
   c->footer("Example (the notebook's shuffle, 100 trials per layer):\n"
             "  bertscope sweep --model ~/.cache/huggingface/hub/models--bert-large-uncased \\\n"
             "    --prompt \"Pay no attention to that man [MASK] the curtain!\" --target behind \\\n"

@@ -1,0 +1,93 @@
+// docs/results.md describes every column of every CSV file an experiment, patch-grid and
+// lens write: each
+// column documented is in the file written, and each column written is documented, in
+// the same order. results.json carries the schema version the document names.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <regex>
+#include <sstream>
+
+#include "experiments/experiment.h"
+#include "experiments/logit_lens.h"
+#include "experiments/patch_grid.h"
+#include "reports/experiment_files.h"
+#include "reports/lens_files.h"
+#include "reports/patch_grid_files.h"
+#include "test_support.h"
+
+namespace bertscope {
+namespace {
+
+// A prompt with and one without a target's interventions, a random and a deterministic
+// intervention, and distributions: every file and every kind of row.
+const std::string kSpec = R"(
+name = "columns"
+layers = "0-1"
+trials = 2
+[[prompts]]
+text = "Pay no attention to that man [MASK] the curtain!"
+target = "behind"
+[[interventions]]
+kind = "noise"
+[[interventions]]
+kind = "zero"
+[distributions]
+bins = 8
+)";
+
+// "## name.csv" sections and the first cell (`column`) of each table row under them.
+std::map<std::string, std::vector<std::string>> documented_columns(const std::string& markdown) {
+  std::map<std::string, std::vector<std::string>> out;
+  std::istringstream lines(markdown);
+  std::string line, file;
+  const std::regex section(R"(^## (\S+\.csv)\s*$)"), row(R"(^\| `([a-z0-9_]+)` \|)");
+  std::smatch m;
+  while (std::getline(lines, line)) {
+    if (line.rfind("## ", 0) == 0) file = std::regex_match(line, m, section) ? m[1].str() : "";
+    else if (!file.empty() && std::regex_search(line, m, row)) out[file].push_back(m[1]);
+  }
+  return out;
+}
+
+std::vector<std::string> header_of(const std::string& csv) {
+  std::vector<std::string> columns;
+  std::istringstream first(csv.substr(0, csv.find('\n')));
+  for (std::string cell; std::getline(first, cell, ',');) columns.push_back(cell);
+  return columns;
+}
+
+TEST(ResultsDoc, EveryColumnWrittenIsDocumentedAndEveryDocumentedColumnIsWritten) {
+  const std::string doc = test::read_bytes(std::string(BERTSCOPE_TEST_DATA) + "/../../docs/results.md");
+  const auto documented = documented_columns(doc);
+  const BertModel model = BertModel::load(test::reference_model("tiny-fp32"));
+  const ExperimentResult result = run_experiment(model, ExperimentSpec::parse_toml(kSpec, "columns.toml"));
+  test::TempDir dir;
+  const RunContext context{"test", false};
+  std::vector<NamedFile> written;
+  for (const std::string& path : write_experiment_files(dir.file("out"), result, model, context)) {
+    written.emplace_back(path.substr(path.find_last_of('/') + 1), test::read_bytes(path));
+  }
+  const std::string prompt = "Pay no attention to that man [MASK] the curtain!";
+  const PatchGridRequest grid{prompt, "Pay no attention to this dog [MASK] the window!", "behind", "", {SiteKind::BlockOut}};
+  for (NamedFile& f : patch_grid_files(run_patch_grid(model, grid), model, context)) written.push_back(std::move(f));
+  for (NamedFile& f : lens_files(run_logit_lens(model, prompt, "behind", 3), model, context)) written.push_back(std::move(f));
+
+  size_t csv_files = 0;
+  for (const auto& [name, text] : written) {
+    if (name.size() < 4 || name.substr(name.size() - 4) != ".csv") continue;
+    ++csv_files;
+    SCOPED_TRACE(name);
+    ASSERT_TRUE(documented.count(name)) << name << " has no section in docs/results.md";
+    EXPECT_EQ(header_of(text), documented.at(name));
+  }
+  EXPECT_EQ(csv_files, documented.size()) << "a file documented but not written";
+  EXPECT_EQ(csv_files, 8u);
+
+  const nlohmann::json json = test::read_json(dir.file("out/results.json"));
+  EXPECT_EQ(json["schema_version"], kResultsSchemaVersion);
+  EXPECT_NE(doc.find("`schema_version` (" + std::to_string(kResultsSchemaVersion) + ";"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace bertscope
