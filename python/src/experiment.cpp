@@ -40,9 +40,10 @@ struct RawResult {
     std::vector<std::string> written;
     {
       py::gil_scoped_release release;
-      written = write_experiment_files(out.path(), result, *model->bert, context);
+      written = write_experiment_files(out.staging(), result, *model->bert, context);
     }
     out.commit();
+    for (std::string& path : written) path = out.published(path);
     return written;
   }
 };
@@ -64,9 +65,12 @@ py::object run(const std::shared_ptr<const Model>& model, const ExperimentSpec& 
     py::gil_scoped_release release;
     model->use_threads();
     raw->result = run_experiment(*model->bert, spec, meter.fn());
-    if (folder) raw->files = write_experiment_files(folder->path(), raw->result, *model->bert, raw->context);
+    if (folder) raw->files = write_experiment_files(folder->staging(), raw->result, *model->bert, raw->context);
   }
-  if (folder) folder->commit();
+  if (folder) {
+    folder->commit();
+    for (std::string& path : raw->files) path = folder->published(path);
+  }
   return py::module_::import("bertscope._result").attr("Result")(py::cast(std::move(raw)));
 }
 

@@ -17,7 +17,7 @@ namespace bertscope {
 namespace {
 
 // Temporaries being written, for remove_pending_files() in a signal handler.
-PendingPaths<32> g_pending;
+PendingPaths g_pending;
 
 std::atomic<unsigned long> g_counter{0};
 
@@ -37,8 +37,8 @@ AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)) {
   fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
   if (fd_ < 0) {
     const int err = errno;
-    g_pending.untrack(slot_);  // nothing of ours to remove (O_EXCL: an existing file is not ours)
-    slot_ = -1;
+    PendingPaths::untrack(slot_);  // nothing of ours to remove (O_EXCL: an existing file is not ours)
+    slot_ = nullptr;
     throw Error(path_ + ": cannot create temporary file '" + temp_ + "': " + errno_text(err));
   }
 }
@@ -51,8 +51,8 @@ void AtomicFileWriter::abandon() noexcept {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   if (!temp_.empty()) ::unlink(temp_.c_str());
-  g_pending.untrack(slot_);
-  slot_ = -1;
+  PendingPaths::untrack(slot_);
+  slot_ = nullptr;
 }
 
 void AtomicFileWriter::write(std::string_view bytes) {
@@ -93,8 +93,8 @@ void AtomicFileWriter::commit() {
     throw Error(path_ + ": cannot rename '" + temp_ + "' into place: " + errno_text(err));
   }
   committed_ = true;
-  g_pending.untrack(slot_);
-  slot_ = -1;
+  PendingPaths::untrack(slot_);
+  slot_ = nullptr;
   // Make the rename itself durable; best effort (some file systems refuse fsync on a folder).
   const std::filesystem::path parent = std::filesystem::path(path_).parent_path();
   const int dfd = ::open(parent.empty() ? "." : parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

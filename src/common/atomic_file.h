@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/pending_paths.h"
+
 namespace bertscope {
 
 // Writes `contents` to `path` atomically. Throws Error naming the path on failure.
@@ -31,12 +33,12 @@ class AtomicFileWriter {
   std::string path_;
   std::string temp_;
   int fd_ = -1;
-  int slot_ = -1;  // index in the pending-file table, -1 when not tracked
+  PendingPaths::Node* slot_ = nullptr;  // entry in the signal handler's list, null when not tracked
   bool committed_ = false;
 };
 
-// Removes every temporary file that is being written right now. Async-signal-safe
-// enough for a SIGINT handler (only unlink on a fixed table of paths).
+// Removes every temporary file that is being written right now. Async-signal-safe, for
+// the CLI's signal handler (only unlink on a list that needs no allocation to walk).
 void remove_pending_files();
 
 }  // namespace bertscope

@@ -19,11 +19,20 @@ extern "C" void on_interrupt(int signal_number) {
   _exit(128 + signal_number);
 }
 
+// Every signal that ends a run from outside: Ctrl-C, kill, a closed terminal (SIGHUP), a
+// reader that went away (SIGPIPE: `bertscope ... | head -1`), Ctrl-\ (SIGQUIT).
+void handle_ending_signals() {
+  struct sigaction action {};
+  action.sa_handler = on_interrupt;
+  sigemptyset(&action.sa_mask);
+  for (int signal_number : {SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT}) sigaddset(&action.sa_mask, signal_number);
+  for (int signal_number : {SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT}) sigaction(signal_number, &action, nullptr);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::signal(SIGINT, on_interrupt);
-  std::signal(SIGTERM, on_interrupt);
+  handle_ending_signals();
 
   CLI::App app{"bertscope: causal interventions on the hidden states of BERT masked language models"};
   app.set_version_flag("--version", std::string("bertscope ") + BERTSCOPE_VERSION);

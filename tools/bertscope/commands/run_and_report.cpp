@@ -35,7 +35,7 @@ void run_and_report(const ExperimentSpec& spec, const ModelOptions& options) {
   }
   const ExperimentResult result = run_experiment(model, spec, progress);
   meter.finish();
-  const auto files = write_experiment_files(out.path(), result, model, RunContext{command_line(), demo, options.dtype});
+  const auto files = write_experiment_files(out.staging(), result, model, RunContext{command_line(), demo, options.dtype});
   out.commit();
   std::printf("%s%s", sweep_tables(result, model).c_str(), distribution_tables(result).c_str());
   std::printf("\nwrote %zu files to %s/\n", files.size(), spec.out.c_str());
