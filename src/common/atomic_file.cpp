@@ -29,7 +29,22 @@ void remove_pending_files() {
   g_pending.remove_all([](const char* path) { ::unlink(path); });
 }
 
+void check_output_file(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return;  // created new
+    throw Error(path + ": cannot write: " + errno_text(errno));
+  }
+  if (S_ISREG(st.st_mode)) return;
+  const char* what = S_ISLNK(st.st_mode) ? "a symbolic link" : S_ISDIR(st.st_mode) ? "a folder"
+                     : S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                     : S_ISSOCK(st.st_mode) ? "a socket" : "not a regular file";
+  throw Error(path + ": is " + std::string(what) +
+              "; bertscope writes only regular files it creates or replaces (choose another path)");
+}
+
 AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)) {
+  check_output_file(path_);
   // Same folder as the target, so the final rename() never crosses file systems; pid and
   // a counter keep concurrent writers (threads or processes) off each other's temporaries.
   temp_ = path_ + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(g_counter.fetch_add(1));

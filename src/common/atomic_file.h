@@ -9,6 +9,12 @@
 
 namespace bertscope {
 
+// Outputs are only ever regular files that bertscope creates or replaces: renaming over a
+// device node, a FIFO or a symlink would replace it (as root, --out /dev/stdout replaced the
+// system's /dev/stdout). Throws Error naming `path` when it exists and is anything else.
+// The writer checks this itself; commands call it before their work, to fail at once.
+void check_output_file(const std::string& path);
+
 // Writes `contents` to `path` atomically. Throws Error naming the path on failure.
 void write_file_atomic(const std::string& path, std::string_view contents);
 

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "commands/commands.h"
+#include "common/atomic_file.h"
 #include "model/bert_model.h"
 #include "weights/safetensors_writer.h"
 
@@ -18,6 +19,7 @@ struct DumpOptions {
 };
 
 void run_dump(const DumpOptions& options) {
+  check_output_file(options.out);  // a device, FIFO or symlink is refused before the model loads
   const BertModel bert = load_model(options.model);
   const Encoding encoding = bert.tokenizer().encode(options.text);
   std::vector<HiddenState> hidden;
