@@ -6,6 +6,7 @@
 #include "common/error.h"
 #include "common/read_file.h"
 #include "experiments/experiment.h"
+#include "experiments/toml_nesting.h"
 
 namespace bertscope {
 
@@ -108,6 +109,7 @@ InterventionSpec read_intervention(const toml::table& table, const std::string& 
 }  // namespace
 
 ExperimentSpec ExperimentSpec::parse_toml(const std::string& text, const std::string& origin) {
+  check_toml_nesting(text, origin);  // before toml++, which recurses per level
   toml::table root;
   try {
     root = toml::parse(text, origin);
