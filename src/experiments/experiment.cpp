@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "experiments/run_memory.h"
 
 namespace bertscope {
 
@@ -44,6 +45,7 @@ void ExperimentSpec::validate() const {
 
 ExperimentResult run_experiment(const BertModel& model, const ExperimentSpec& spec, const ProgressFn& progress) {
   spec.validate();
+  check_run_memory(model, spec);  // before any work: what cannot fit is refused now
   ExperimentResult result{spec, model.dir(), {}, {}};
   const std::vector<int> layers = parse_layers(spec.layers, model.layers());
   for (const PromptSpec& prompt : spec.prompts) {

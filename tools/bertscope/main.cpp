@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
+#include <new>
 #include <unistd.h>
 
 #include "commands/commands.h"
@@ -55,6 +56,12 @@ int main(int argc, char** argv) {
     // Messages quote file contents and prompts: escaped, they stay one line and cannot
     // send control sequences to the terminal.
     std::fprintf(stderr, "bertscope: error: %s\n", bertscope::printable(e.what()).c_str());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    // Runs are estimated and refused before they start (experiments/run_memory.h); this is
+    // the backstop for what the estimate does not cover, and still the user's resources.
+    std::fprintf(stderr, "bertscope: error: out of memory: this machine or its limits (ulimit -v, the cgroup's "
+                         "memory.max) give the run less memory than it needs; use fewer trials, layers or tokens\n");
     return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bertscope: internal error: %s\n", bertscope::printable(e.what()).c_str());
