@@ -30,6 +30,24 @@ void handle_ending_signals() {
   for (int signal_number : {SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT}) sigaction(signal_number, &action, nullptr);
 }
 
+// CLI11 answers an unknown command with "A subcommand is required": name it instead.
+void check_command(CLI::App& app, int argc, char** argv) {
+  if (argc < 2 || argv[1][0] == '-') return;
+  std::string commands;
+  for (const CLI::App* command : app.get_subcommands([](CLI::App*) { return true; })) {
+    if (command->get_name() == argv[1]) return;
+    commands += (commands.empty() ? "" : ", ") + command->get_name();
+  }
+  throw bertscope::Error(std::string("unknown command '") + argv[1] + "'; the commands are " + commands);
+}
+
+int fail(const char* message) {
+  // Messages quote file contents and prompts: escaped, they stay one line and cannot
+  // send control sequences to the terminal.
+  std::fprintf(stderr, "bertscope: error: %s\n", bertscope::printable(message).c_str());
+  return 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -49,20 +67,24 @@ int main(int argc, char** argv) {
   bertscope::cli::set_command_line(argc, argv);
 
   try {
+    check_command(app, argc, argv);
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // CLI11 prints two lines and exits 104-114; a usage error is an error like the others.
+    return fail(e.what());
   } catch (const bertscope::Error& e) {
-    // Messages quote file contents and prompts: escaped, they stay one line and cannot
-    // send control sequences to the terminal.
-    std::fprintf(stderr, "bertscope: error: %s\n", bertscope::printable(e.what()).c_str());
-    return 1;
+    return fail(e.what());
   } catch (const std::bad_alloc&) {
     // Runs are estimated and refused before they start (experiments/run_memory.h); this is
     // the backstop for what the estimate does not cover, and still the user's resources.
-    std::fprintf(stderr, "bertscope: error: out of memory: this machine or its limits (ulimit -v, the cgroup's "
-                         "memory.max) give the run less memory than it needs; use fewer trials, layers or tokens\n");
-    return 1;
+    return fail("out of memory: this machine or its limits (ulimit -v, the cgroup's memory.max) give the run less "
+                "memory than it needs; use fewer trials, layers or tokens");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bertscope: internal error: %s\n", bertscope::printable(e.what()).c_str());
     return 2;

@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "model/bert_model.h"
 #include "model/predictions.h"
+#include "strict_numbers.h"
 
 namespace bertscope::cli {
 
@@ -53,7 +54,7 @@ void add_predict_command(CLI::App& app) {
   auto options = std::make_shared<PredictOptions>();
   CLI::App* command = app.add_subcommand("predict", "Top-k predictions at every [MASK] of TEXT");
   add_model_options(*command, options->model);
-  command->add_option("--top", options->top, "How many tokens to show per [MASK]")->check(CLI::Range(1, 1000000));
+  command->add_option("--top", options->top, "How many tokens to show per [MASK]")->check(whole_number(1, 1000000));
   command->add_flag("--json", options->json, "Print JSON: {text, tokens, masks: [{position, top: [{token, id, prob, log_prob}]}]}");
   command->add_option("text", options->text, "Text with one or more [MASK] tokens")->required();
   command->footer("Example:\n  bertscope predict --model models/bert-mini-uncased-demo --top 5 "

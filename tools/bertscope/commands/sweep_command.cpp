@@ -1,6 +1,7 @@
 // bertscope sweep: one prompt, one intervention, chosen layers, N seeded trials.
 #include "commands/commands.h"
 #include "common/error.h"
+#include "strict_numbers.h"
 
 namespace bertscope::cli {
 
@@ -53,21 +54,23 @@ void add_sweep_command(CLI::App& app) {
   c->add_option("--trials", o->trials,
                 "Trials per layer for shuffle and noise (the others are deterministic: 1). Results stay in memory until "
                 "written: about 3 KB per trial and layer")
-      ->check(CLI::Range(1, 10000000));
-  c->add_option("--seed", o->seed, "Seed of the counter-based RNG (same seed, same draws, any thread count)");
+      ->check(whole_number(1, 10000000));
+  c->add_option("--seed", o->seed, "Seed of the counter-based RNG (same seed, same draws, any thread count)")
+      ->check(unsigned_64());
   c->add_option("--factor", o->factor, "noise: std multiplier (default 2); scale: factor (0.5); mix: weight of own state (0.5)")
+      ->check(finite_number())
       ->each([o](const std::string&) { o->factor_given = true; });
   c->add_option("--std-of", o->std_of, "noise std from: vector (the edited vector, default), layer (whole clean tensor), absolute")
       ->check(CLI::IsMember({"vector", "layer", "absolute"}));
   c->add_option("--other-prompt", o->other_prompt, "mix/patch: prompt whose state is mixed or patched in (its [MASK] maps to ours)");
   c->add_option("--positions", o->positions, "Tokens to edit: mask (default), all, or indices like 1,3 ([CLS] is 0)");
   c->add_option("--site", o->site, "Where in block L: out (block output, default), attn.context, attn.out, ln1.out, mlp.post, mlp.out");
-  c->add_option("--top", o->top, "Top-k tokens recorded per trial")->check(CLI::Range(1, 1000));
+  c->add_option("--top", o->top, "Top-k tokens recorded per trial")->check(whole_number(1, 1000));
   c->add_option("--max-batch-tokens", o->max_batch_tokens,
                 "Upper bound on token rows (trials x prompt tokens) per batched forward pass, which bounds its working "
                 "memory: about rows x (7 x hidden + ffn) x 4 bytes plus trials x vocab x 4 bytes for the logits "
                 "(default 2048: about 115 MB for bert-large). A batch holds at least one trial")
-      ->check(CLI::Range(1, 1 << 24));
+      ->check(whole_number(1, 1 << 24));
   c->add_option("--out", o->out, "Output folder: results.json, runs.csv, summary.csv")->required();
   c->add_flag("--quiet", o->model.quiet, "No progress or notes on stderr");
   c->footer("Example (the notebook's shuffle, 100 trials per layer):\n"
