@@ -24,7 +24,12 @@ void ExperimentSpec::validate() const {
   if (top_k < 1 || top_k > 1000) throw Error(name + ": top must be between 1 and 1000");
   if (max_batch_tokens < 1) throw Error(name + ": max_batch_tokens must be positive");
   if (interventions.empty() && !distributions) throw Error(name + ": nothing to run: give interventions or distributions");
-  for (const auto& spec : interventions) spec.validate();
+  for (const auto& spec : interventions) {
+    spec.validate();
+    if (spec.kind == InterventionKind::Skip && site != SiteKind::BlockOut) {
+      throw Error(name + ": --site is not used by skip: it skips whole blocks (run skip without --site, or on its own)");
+    }
+  }
   if (distributions) {
     // Checked here, before a model is loaded, and not only when the statistics are computed:
     // a spec's infinities (TOML has inf and nan) would otherwise turn into NaN bin edges.

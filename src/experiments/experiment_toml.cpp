@@ -89,6 +89,10 @@ InterventionSpec read_intervention(const toml::table& table, const std::string& 
                 "' is not one of shuffle, noise, scale, zero, skip, mix, patch");
   }
   InterventionSpec spec = InterventionSpec::of_kind(*parsed);
+  if (table.contains("factor") && !spec.uses_factor()) {
+    throw Error(origin + ": interventions[" + std::to_string(index) + "].factor is only used by noise, scale and mix, not by " +
+                kind);
+  }
   r.read("factor", spec.factor);
   r.read("std_of", std_of);
   r.read("positions", positions);

@@ -21,6 +21,9 @@ ExperimentSpec to_spec(const SweepOptions& o) {
   const auto kind = InterventionSpec::parse_kind(o.intervention);
   if (!kind) throw Error("--intervention '" + o.intervention + "' is not one of shuffle, noise, scale, zero, skip, mix, patch");
   InterventionSpec intervention = InterventionSpec::of_kind(*kind);
+  if (o.factor_given && !intervention.uses_factor()) {
+    throw Error("--factor is only used by noise, scale and mix, not by " + o.intervention);
+  }
   if (o.factor_given) intervention.factor = o.factor;
   if (o.std_of == "vector") intervention.std_of = NoiseScale::Vector;
   else if (o.std_of == "layer") intervention.std_of = NoiseScale::Layer;
