@@ -2,7 +2,9 @@
 // one line "bertscope: error: ..." and a non-zero exit; no output file is left half-written.
 #include <CLI/CLI.hpp>
 #include <csignal>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <new>
 #include <unistd.h>
 
@@ -28,6 +30,14 @@ void handle_ending_signals() {
   sigemptyset(&action.sa_mask);
   for (int signal_number : {SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT}) sigaddset(&action.sa_mask, signal_number);
   for (int signal_number : {SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT}) sigaction(signal_number, &action, nullptr);
+}
+
+// A failed write to stdout (a full disk, `> /dev/full`) is an error like any other; stdio
+// only remembers it, so it is checked before exiting.
+void check_stdout() {
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    throw bertscope::Error(std::string("cannot write to standard output: ") + std::strerror(errno));
+  }
 }
 
 // CLI11 answers an unknown command with "A subcommand is required": name it instead.
@@ -69,6 +79,7 @@ int main(int argc, char** argv) {
   try {
     check_command(app, argc, argv);
     app.parse(argc, argv);
+    check_stdout();
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
