@@ -5,6 +5,7 @@
 
 #include "commands/commands.h"
 #include "common/atomic_file.h"
+#include "common/printable.h"
 #include "model/bert_model.h"
 #include "weights/safetensors_writer.h"
 
@@ -36,7 +37,7 @@ void run_dump(const DumpOptions& options) {
   bert.mlm_logits(last.values.data(), last.rows(), logits.data());
   tensors.push_back(OutputTensor::f32("logits", {seq, vocab}, logits.data()));
   write_safetensors(options.out, tensors, {{"format", "pt"}, {"text", options.text}, {"model", bert.dir()}});
-  std::printf("wrote %s: input_ids [%lld], hidden.0..%zu [%lld, %lld], logits [%lld, %lld]\n", options.out.c_str(),
+  std::printf("wrote %s: input_ids [%lld], hidden.0..%zu [%lld, %lld], logits [%lld, %lld]\n", printable(options.out).c_str(),
               static_cast<long long>(seq), hidden.size() - 1, static_cast<long long>(seq),
               static_cast<long long>(width), static_cast<long long>(seq), static_cast<long long>(vocab));
 }

@@ -5,6 +5,7 @@
 
 #include "commands/commands.h"
 #include "common/error.h"
+#include "common/printable.h"
 #include "model/bert_model.h"
 #include "model/predictions.h"
 #include "strict_numbers.h"
@@ -41,7 +42,7 @@ void run_predict(const PredictOptions& options) {
       const std::string& token = tokenizer.vocab().token(t.id);
       const double prob = std::exp(static_cast<double>(t.log_prob));
       top.push_back({{"token", token}, {"id", t.id}, {"prob", prob}, {"log_prob", t.log_prob}});
-      if (!options.json) std::printf("  %2d  %-20s %.4f\n", rank++, token.c_str(), prob);
+      if (!options.json) std::printf("  %2d  %-20s %.4f\n", rank++, printable(token).c_str(), prob);
     }
     out["masks"].push_back({{"position", position}, {"top", top}});
   }

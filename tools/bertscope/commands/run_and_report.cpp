@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include "commands/commands.h"
+#include "common/printable.h"
 #include "model/bert_model.h"
 #include "reports/experiment_files.h"
 #include "reports/output_folder.h"
@@ -19,7 +20,7 @@ void run_and_report(const ExperimentSpec& spec, const ModelOptions& options) {
   const bool demo = is_demo_model(path);
   if (demo && !options.quiet) {
     std::fprintf(stderr, "note: using the small demo model (%s), not bert-large; its numbers say nothing about real BERT\n",
-                 model.dir().c_str());
+                 printable(model.dir()).c_str());
   }
   ProgressMeter meter([](std::string_view text) { std::fwrite(text.data(), 1, text.size(), stderr); },
                       isatty(STDERR_FILENO) == 1);
@@ -38,7 +39,7 @@ void run_and_report(const ExperimentSpec& spec, const ModelOptions& options) {
   const auto files = write_experiment_files(out.staging(), result, model, RunContext{command_line(), demo, options.dtype});
   out.commit();
   std::printf("%s%s", sweep_tables(result, model).c_str(), distribution_tables(result).c_str());
-  std::printf("\nwrote %zu files to %s/\n", files.size(), spec.out.c_str());
+  std::printf("\nwrote %zu files to %s/\n", files.size(), printable(spec.out).c_str());
 }
 
 }  // namespace bertscope::cli

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands/commands.h"
+#include "common/printable.h"
 #include "tokenizer/tokenizer.h"
 #include "weights/model_dir.h"
 
@@ -25,7 +26,7 @@ void run_tokenize(const TokenizeOptions& options) {
     std::printf("%s\n", nlohmann::json{{"tokens", encoding.tokens}, {"ids", encoding.ids}}.dump().c_str());
     return;
   }
-  for (size_t i = 0; i < encoding.ids.size(); ++i) std::printf("%6d  %s\n", encoding.ids[i], encoding.tokens[i].c_str());
+  for (size_t i = 0; i < encoding.ids.size(); ++i) std::printf("%6d  %s\n", encoding.ids[i], printable(encoding.tokens[i]).c_str());
 }
 
 }  // namespace
