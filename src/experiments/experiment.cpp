@@ -1,6 +1,8 @@
 #include "experiments/experiment.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "common/error.h"
 #include "experiments/run_memory.h"
@@ -37,6 +39,15 @@ void ExperimentSpec::validate() const {
     if (!(std::isfinite(d.histogram_low) && std::isfinite(d.histogram_high) && d.histogram_low < d.histogram_high &&
           std::isfinite(d.histogram_high - d.histogram_low)))
       throw Error(name + ": distributions low and high must be finite numbers with low < high");
+    // A range at the resolution of a double has no ticks, bins or figure to draw (a range
+    // of 4e-16 around 2 made the axis code spin).
+    const double magnitude = std::max({1.0, std::fabs(d.histogram_low), std::fabs(d.histogram_high)});
+    if (d.histogram_high - d.histogram_low < 1e-6 * magnitude) {
+      char span[32];
+      std::snprintf(span, sizeof span, "%.3g", d.histogram_high - d.histogram_low);
+      throw Error(name + ": distributions high - low is " + span +
+                  ", too narrow: it must be at least 1e-6 x the largest of 1, abs(low) and abs(high)");
+    }
     if (d.bins < 1 || d.bins > 100000) throw Error(name + ": distributions bins must be between 1 and 100000");
     if (!(std::isfinite(d.noise_factor) && d.noise_factor >= 0.0))
       throw Error(name + ": distributions noise_factor must be a finite number >= 0");
