@@ -4,6 +4,7 @@
 #include <pybind11/stl.h>
 
 #include "arguments.h"
+#include "common/json_text.h"
 #include "demo_model.h"
 #include "errors.h"
 #include "experiments/experiment.h"
@@ -32,7 +33,7 @@ struct RawResult {
     nlohmann::json json = experiment_json(header, *model->bert, context);
     json.erase("runs");
     json.erase("summary");
-    return json.dump();
+    return json_text(json);
   }
 
   std::vector<std::string> save(const std::string& folder) const {
@@ -157,7 +158,7 @@ void bind_experiment(py::module_& m, py::class_<Model, std::shared_ptr<Model>>& 
       .def("summary_csv", [](const RawResult& r) { return summary_csv(r.result, *r.model->bert); })
       .def("distributions_csv", [](const RawResult& r) { return distributions_csv(r.result); })
       .def("histograms_csv", [](const RawResult& r) { return histograms_csv(r.result); })
-      .def("results_json", [](const RawResult& r) { return experiment_json(r.result, *r.model->bert, r.context).dump(); })
+      .def("results_json", [](const RawResult& r) { return json_text(experiment_json(r.result, *r.model->bert, r.context)); })
       .def("header_json", &RawResult::header_json)
       .def("has_sweeps", [](const RawResult& r) { return !r.result.sweeps.empty(); })
       .def("has_distributions", [](const RawResult& r) { return !r.result.distributions.empty(); })

@@ -5,6 +5,7 @@
 
 #include "commands/commands.h"
 #include "common/error.h"
+#include "common/json_text.h"
 #include "common/printable.h"
 #include "model/bert_model.h"
 #include "model/predictions.h"
@@ -46,7 +47,7 @@ void run_predict(const PredictOptions& options) {
     }
     out["masks"].push_back({{"position", position}, {"top", top}});
   }
-  if (options.json) std::printf("%s\n", out.dump(2).c_str());
+  if (options.json) std::printf("%s\n", json_text(out, 2).c_str());
 }
 
 }  // namespace
