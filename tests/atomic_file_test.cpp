@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <memory>
+#include <vector>
 
 #include "test_util.h"
 
@@ -53,10 +55,13 @@ TEST(AtomicFile, UnwritableFolderThrowsNamingPath) {
 
 TEST(AtomicFile, FailedRenameRemovesTemporary) {
   TempDir dir;
-  // The target is a non-empty folder: everything succeeds up to rename(), which fails.
-  fs::create_directories(dir.path() / "target" / "inside");
+  // The target becomes a non-empty folder after the writer checked it: everything succeeds
+  // up to rename(), which fails.
   const std::string path = dir.file("target");
-  expect_error([&] { write_file_atomic(path, "data"); }, {path + ": cannot rename"});
+  AtomicFileWriter writer(path);
+  writer.write("data");
+  fs::create_directories(dir.path() / "target" / "inside");
+  expect_error([&] { writer.commit(); }, {path + ": cannot rename"});
   EXPECT_EQ(entries(dir.path()), 1u);  // just the folder
   EXPECT_TRUE(fs::is_directory(path));
 }
@@ -96,4 +101,34 @@ TEST(AtomicFile, RemovePendingFilesUnlinksTemporaries) {
   EXPECT_EQ(entries(dir.path()), 2u);
   remove_pending_files();  // what the SIGINT handler calls
   EXPECT_EQ(entries(dir.path()), 0u);
+}
+
+// The signal handler's list has no fixed size: it used to hold 32 temporaries, and a run
+// writing more left the rest behind on Ctrl-C.
+TEST(AtomicFile, RemovePendingFilesHasNoLimit) {
+  TempDir dir;
+  std::vector<std::unique_ptr<AtomicFileWriter>> writers;
+  for (int i = 0; i < 200; ++i) writers.push_back(std::make_unique<AtomicFileWriter>(dir.file("f" + std::to_string(i))));
+  EXPECT_EQ(entries(dir.path()), 200u);
+  remove_pending_files();
+  EXPECT_EQ(entries(dir.path()), 0u);
+}
+
+// Outputs are only regular files: a FIFO, a device or a symlink at the path is refused, not
+// replaced (as root, --out /dev/stdout replaced the system's /dev/stdout).
+TEST(AtomicFile, RefusesToReplaceAnythingButARegularFile) {
+  TempDir dir;
+  ASSERT_EQ(::mkfifo(dir.file("fifo").c_str(), 0600), 0);
+  fs::create_symlink(dir.write("target", "keep"), dir.file("link"));
+  expect_error([&] { AtomicFileWriter w(dir.file("fifo")); }, {dir.file("fifo") + ": is a FIFO; bertscope writes only"});
+  expect_error([&] { AtomicFileWriter w(dir.file("link")); }, {dir.file("link") + ": is a symbolic link;"});
+  // Only the check: should it ever pass a device, nothing is written (as root, a write here
+  // would replace the system's /dev/null).
+  expect_error([&] { check_output_file("/dev/null"); }, {"/dev/null: is a device;"});
+  expect_error([&] { check_output_file(dir.path().string()); }, {": is a folder;"});
+  EXPECT_TRUE(fs::is_fifo(dir.file("fifo")));
+  EXPECT_TRUE(fs::is_symlink(dir.file("link")));
+  EXPECT_EQ(read_bytes(dir.file("target")), "keep");
+  write_file_atomic(dir.file("target"), "replaced");  // a regular file is replaced
+  EXPECT_EQ(read_bytes(dir.file("target")), "replaced");
 }

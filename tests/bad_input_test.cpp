@@ -5,6 +5,8 @@
 // temporary. The README's Troubleshooting section lists the same rows with what to do about each.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <csignal>
 #include <cstring>
 #include <filesystem>
@@ -108,6 +110,23 @@ std::vector<std::string> sweep_with(const std::string& option, const std::string
   return args;
 }
 
+// The sweep above with more options, and with intervention `kind`.
+std::vector<std::string> sweep_plus(const std::vector<std::string>& extra, const std::string& kind = "zero") {
+  std::vector<std::string> args = sweep_with("--intervention", kind);
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+// A FIFO at `path`: reading one blocks until a writer comes, writing one until a reader does.
+void make_fifo(const fs::path& path) {
+  fs::remove(path);
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0) << path;
+}
+
+std::vector<std::string> stats(const std::string& low, const std::string& high) {
+  return {"stats", "--model", "{model}", "--prompt", kPrompt, "--low", low, "--high", high, "--out", "{out}", "--quiet"};
+}
+
 const std::string kWord = "bert.embeddings.word_embeddings.weight";
 
 std::vector<BadInput> cases() {
@@ -192,6 +211,8 @@ std::vector<BadInput> cases() {
       {"InfInF16Weights", "tiny-legacy-f16",
        [](const fs::path& m) { poke(m / "model.safetensors", "bert.embeddings.LayerNorm.gamma", 7, uint16_t{0xFC00}); },
        sweep(), st + ": tensor 'bert.embeddings.LayerNorm.gamma' holds -inf at element 7 of [48]"},
+      {"SafetensorsIsAFifo", "tiny-fp32", [](const fs::path& m) { make_fifo(m / "model.safetensors"); }, sweep(),
+       st + ": cannot read: not a regular file (a FIFO)"},
       {"ShardOutsideTheModelFolder", "tiny-fp32",
        [](const fs::path& m) {
          fs::rename(m / "model.safetensors", m / "model-00001-of-00001.safetensors");
@@ -310,6 +331,46 @@ std::vector<BadInput> cases() {
          return words;
        }()),
        "input has 73 tokens with [CLS] and [SEP], the model's maximum is 64 (max_position_embeddings)"},
+      {"RepeatedPositions", "", {}, sweep_plus({"--positions", "7,7"}, "scale"),
+       "--positions '7,7' lists token 7 twice; each position is edited once"},
+      {"RepeatedHeads", "", {}, sweep_plus({"--site", "attn.z", "--heads", "1,1"}, "scale"),
+       "--heads '1,1' lists head 1 twice; each head is edited once"},
+      {"AttendToForAnotherKind", "", {}, sweep_plus({"--attend-to", "2"}),
+       "--attend-to is only used by attend, not by zero"},
+      {"LayersAtTheEmbeddings", "", {},
+       [] {
+         std::vector<std::string> args = sweep_with("--layers", "3");
+         args.insert(args.end(), {"--site", "embed.out"});
+         return args;
+       }(),
+       "--layers is not used at embed.out: the embeddings are edited once, before block 0"},
+      {"FactorThatTheKindIgnores", "", {}, sweep_plus({"--factor", "3"}),
+       "--factor is only used by noise, scale and mix, not by zero"},
+      {"PositionsForSkip", "", {}, sweep_plus({"--positions", "1"}, "skip"),
+       "--positions is not used by skip: it skips whole blocks, every position"},
+      {"SiteForSkip", "", {}, sweep_plus({"--site", "attn.out"}, "skip"),
+       "--site is not used by skip: it skips whole blocks"},
+      {"StdOfForScale", "", {}, sweep_plus({"--std-of", "layer"}, "scale"),
+       "--std-of is only used by noise, not by scale"},
+      {"FactorGivingNaNLogits", "", {}, sweep_plus({"--factor", "1e38"}, "scale"),
+       "scale 1e+38 at block 0 (trial 0): the logits are NaN or infinite"},
+      {"HistogramRangeAtDoubleResolution", "", {}, stats("2", "2.0000000000000004"),
+       "stats: distributions high - low is 4.44e-16, too narrow: it must be at least 1e-6 x the largest of 1, abs(low) "
+       "and abs(high)"},
+      // -------- the command line
+      {"UnknownOption", "", {}, sweep_plus({"--bogus"}), "The following argument was not expected: --bogus"},
+      {"UnknownCommand", "", {}, {"frobnicate"},
+       "unknown command 'frobnicate'; the commands are predict, tokenize, dump, sweep, stats, run, patch-grid, lens, hooks"},
+      {"MissingOptionValue", "", {}, sweep_plus({"--trials"}), "--trials: 1 required INT:INT in [1 - 10000000] missing"},
+      {"MissingRequiredOption", "", {}, {"sweep", "--model", "{model}", "--prompt", kPrompt, "--out", "{out}"},
+       "--target is required"},
+      {"NegativeSeed", "", {}, sweep_plus({"--seed", "-1"}),
+       "'-1' is not a whole number from 0 to 18446744073709551615"},
+      {"SeedBeyond64Bits", "", {}, sweep_plus({"--seed", "18446744073709551616"}),
+       "'18446744073709551616' is not a whole number from 0 to 18446744073709551615"},
+      {"EmptySeed", "", {}, sweep_plus({"--seed", ""}), "'' is not a whole number from 0 to 18446744073709551615"},
+      {"FractionalTrials", "", {}, sweep_plus({"--trials", "1.5"}), "'1.5' is not a whole number from 1 to 10000000"},
+      {"NaNFactor", "", {}, sweep_plus({"--factor", "nan"}, "scale"), "'nan' is not a finite decimal number"},
       {"PredictWithoutMask", "", {}, {"predict", "--model", "{model}", "no mask here"},
        "the text has no [MASK] token: nothing to predict"},
       {"MissingModelFolder", "", {}, {"predict", "--model", "{dir}/no-such-model", kPrompt},
@@ -319,9 +380,35 @@ std::vector<BadInput> cases() {
        sweep_with("--out", "{dir}/file/out"),
        "{dir}/file/out: cannot create the output folder ({dir}/file exists and is not a folder)"},
       {"OutUnderProc", "", {}, sweep_with("--out", "/proc/bertscope-test-out"),
-       "/proc/bertscope-test-out: cannot create the output folder (No such file or directory)"},
+       "/proc/bertscope-test-out: cannot create the output folder (cannot create a file beside it: No such file or "
+       "directory)"},
       {"DumpIntoMissingFolder", "", {}, {"dump", "--model", "{model}", "--out", "{dir}/missing/out.safetensors", kPrompt},
        "{dir}/missing/out.safetensors: cannot create temporary file"},
+      {"DumpOutIsAFifo", "", [](const fs::path& m) { make_fifo(m.parent_path() / "fifo"); },
+       {"dump", "--model", "{model}", "--out", "{dir}/fifo", kPrompt},
+       "{dir}/fifo: is a FIFO; bertscope writes only regular files it creates or replaces (choose another path)"},
+      {"DumpOutIsASymlink", "",
+       [](const fs::path& m) {
+         test::write_bytes((m.parent_path() / "precious").string(), "keep me");
+         fs::create_symlink(m.parent_path() / "precious", m.parent_path() / "link");
+       },
+       {"dump", "--model", "{model}", "--out", "{dir}/link", kPrompt}, "{dir}/link: is a symbolic link; bertscope writes"},
+      // A device node goes the same way (AtomicFile.RefusesToReplaceAnythingButARegularFile); it
+      // has no row here because a binary without the check, run as root, replaces /dev/null.
+      {"OutIsASymlink", "",
+       [](const fs::path& m) {
+         fs::create_directory(m.parent_path() / "real");
+         fs::create_directory_symlink(m.parent_path() / "real", m.parent_path() / "out");
+       },
+       sweep(), "{out}: cannot create the output folder (it is a symbolic link; give the folder it points to)"},
+      {"OutHoldsOtherFiles", "",
+       [](const fs::path& m) {
+         fs::create_directory(m.parent_path() / "out");
+         test::write_bytes((m.parent_path() / "out" / "thesis.tex").string(), "years of work");
+       },
+       sweep(),
+       "{out}: cannot create the output folder (it exists and is not an earlier bertscope output folder (no "
+       "results.json, patch-grid.json or lens.json); choose a new or empty folder)"},
       // -------- experiment specs
       {"SpecWithUnknownKey", "",
        [](const fs::path& m) {
@@ -339,6 +426,17 @@ std::vector<BadInput> cases() {
        },
        {"run", "--model", "{model}", "--out", "{out}", "{dir}/bad.toml"},
        "{dir}/bad.toml: experiment: trials must be between 1 and 10000000"},
+      {"SpecIsAFifo", "", [](const fs::path& m) { make_fifo(m.parent_path() / "spec.toml"); },
+       {"run", "--model", "{model}", "--out", "{out}", "{dir}/spec.toml"},
+       "{dir}/spec.toml: cannot read: not a regular file (a FIFO)"},
+      {"SpecNestedTooDeep", "",
+       [](const fs::path& m) {
+         std::string key = "a";
+         for (int i = 0; i < 20000; ++i) key += ".a";  // 40 KB: overflowed toml++'s stack (exit 139)
+         test::write_bytes((m.parent_path() / "spec.toml").string(), key + " = 1\n");
+       },
+       {"run", "--model", "{model}", "--out", "{out}", "{dir}/spec.toml"},
+       "{dir}/spec.toml:1: nesting deeper than 32 levels (dotted keys, tables, arrays); an experiment spec needs 3"},
       {"SpecNotFound", "", {}, {"run", "--model", "{model}", "{dir}/absent.toml"},
        "{dir}/absent.toml: cannot read: No such file or directory"},
       {"SpecWithInfiniteHistogramRange", "",
@@ -358,13 +456,14 @@ std::string fill(std::string text, const std::string& model, const std::string& 
   return text;
 }
 
-// Files under `root` that a failed run must not leave: its output, temporaries, probes.
-std::vector<std::string> leftovers(const fs::path& root, const fs::path& out) {
+// Files under `root` that a failed run must not leave: its output (unless it was there
+// before), temporaries, staging folders, lock files.
+std::vector<std::string> leftovers(const fs::path& root, const fs::path& out, bool out_existed) {
   std::vector<std::string> found;
-  if (fs::exists(out)) found.push_back(out.string());
+  if (!out_existed && fs::exists(fs::symlink_status(out))) found.push_back(out.string());
   for (const auto& entry : fs::recursive_directory_iterator(root)) {
     const std::string name = entry.path().filename().string();
-    if (name.find(".tmp-") != std::string::npos || name.find(".bertscope-write-test") != std::string::npos)
+    if (name.find(".tmp-") != std::string::npos || name.find(".bertscope-") != std::string::npos)
       found.push_back(entry.path().string());
   }
   return found;
@@ -382,6 +481,7 @@ TEST_P(BadInputTable, OneLineNamingTheProblemAndNothingWritten) {
   if (c.model.empty()) fs::copy(test::reference_model("tiny-fp32"), model);  // untouched
   if (c.damage) c.damage(model);
   const std::string out = (dir.path() / "out").string();
+  const bool out_existed = fs::exists(fs::symlink_status(out));
 
   std::vector<std::string> args;
   for (const auto& a : c.args) args.push_back(fill(a, model.string(), out, dir.path().string()));
@@ -395,7 +495,7 @@ TEST_P(BadInputTable, OneLineNamingTheProblemAndNothingWritten) {
   EXPECT_EQ(r.err.rfind("bertscope: error: ", 0), 0u) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   EXPECT_NE(r.err.find(expected), std::string::npos) << "expected: " << expected << "\nstderr:   " << r.err;
-  EXPECT_EQ(leftovers(dir.path(), out), std::vector<std::string>{});
+  EXPECT_EQ(leftovers(dir.path(), out, out_existed), std::vector<std::string>{});
   EXPECT_FALSE(fs::exists(dir.path() / "missing"));  // dump's --out folder is not created either
 }
 
@@ -446,16 +546,32 @@ TEST(BadInputAccepted, EmbeddingRowsBeyondTheVocabularyHaveNames) {
   EXPECT_NE(test::read_bytes(dir.file("out/runs.csv")).find("[id "), std::string::npos);
 }
 
+// Command-line text is bytes, not always valid UTF-8; JSON output replaces each invalid byte
+// with U+FFFD (as the tokenizer reads it) instead of ending in "internal error: invalid
+// UTF-8 byte", exit 2.
+TEST(BadInputAccepted, InvalidUtf8InTheTextGivesValidJson) {
+  test::TempDir dir;
+  const std::string text = "caf\xff [MASK].";
+  const auto predict = test::run_cli({"predict", "--model", test::reference_model("tiny-fp32"), "--json", text});
+  ASSERT_EQ(predict.exit_code, 0) << predict.err;
+  EXPECT_EQ(json::parse(predict.out)["text"], "caf\xef\xbf\xbd [MASK].");
+  const auto sweep = test::run_cli({"sweep", "--model", test::reference_model("tiny-fp32"), "--prompt", text, "--target",
+                                    "the", "--intervention", "zero", "--layers", "0", "--out", dir.file("out"), "--quiet"});
+  ASSERT_EQ(sweep.exit_code, 0) << sweep.err;
+  EXPECT_EQ(test::read_json(dir.file("out/results.json"))["prompts"][0]["text"], "caf\xef\xbf\xbd [MASK].");
+}
+
 // ------------------------------------------------------------------ interrupted runs
 
-// Starts a long sweep into `out`, sends it SIGINT after a second; its exit code (-1 when the
-// shell reported nothing).
-int interrupted_sweep_exit_code(const std::string& out) {
-  const std::string command = test::shell_quote(BERTSCOPE_CLI) + " sweep --model " +
-                              test::shell_quote(test::reference_model("tiny-fp32")) + " --prompt " +
-                              test::shell_quote(kPrompt) +
-                              " --target the --intervention noise --trials 200000 --quiet --out " + test::shell_quote(out) +
-                              " >/dev/null 2>&1 & pid=$!; sleep 1; kill -INT $pid; wait $pid; echo $?";
+// The shell command of a long sweep into `out` (200 000 noise trials), in the background.
+std::string long_sweep(const std::string& out) {
+  return test::shell_quote(BERTSCOPE_CLI) + " sweep --model " + test::shell_quote(test::reference_model("tiny-fp32")) +
+         " --prompt " + test::shell_quote(kPrompt) + " --target the --intervention noise --trials 200000 --quiet --out " +
+         test::shell_quote(out) + " >/dev/null 2>&1 & pid=$!; ";
+}
+
+// The first line `command` prints, as a number (-1 when it printed nothing).
+int shell_number(const std::string& command) {
   FILE* pipe = popen(command.c_str(), "r");
   if (!pipe) return -1;
   char buffer[64] = {0};
@@ -464,28 +580,120 @@ int interrupted_sweep_exit_code(const std::string& out) {
   return answered ? std::atoi(buffer) : -1;
 }
 
-// SIGINT in the middle of a long sweep: the process ends with 128 + SIGINT, and the output
-// folder, which the run created before loading the model, is gone again: no half-written
-// results, no temporaries, no empty folder.
-TEST(BadInputInterrupt, InterruptedSweepLeavesNothing) {
+// Starts a long sweep into `out`, sends it `signal_name` after a second; its exit code.
+int interrupted_sweep_exit_code(const std::string& out, const std::string& signal_name = "INT") {
+  return shell_number(long_sweep(out) + "sleep 1; kill -" + signal_name + " $pid; wait $pid; echo $?");
+}
+
+struct EndingSignal {
+  const char* name;
+  int number;
+};
+
+class BadInputInterrupt : public ::testing::TestWithParam<EndingSignal> {};
+
+// A signal in the middle of a long sweep: the process ends with 128 + the signal, and the
+// output folder, which the run created before loading the model, is gone again: no
+// half-written results, no temporaries, no staging folder, no lock file, no empty folder.
+// SIGINT and SIGTERM always were; SIGHUP (a closed terminal), SIGPIPE (`| head -1`) and
+// SIGQUIT left the folder behind.
+TEST_P(BadInputInterrupt, InterruptedSweepLeavesNothing) {
   test::TempDir dir;
-  const std::string out = dir.file("out");
-  EXPECT_EQ(interrupted_sweep_exit_code(out), 128 + SIGINT);
-  EXPECT_FALSE(fs::exists(out));
+  const std::string out = dir.file("a/b/out");
+  EXPECT_EQ(interrupted_sweep_exit_code(out, GetParam().name), 128 + GetParam().number);
   EXPECT_TRUE(fs::is_empty(dir.path()));
 }
 
 // Into an existing folder with earlier results: those stay whole and nothing is added.
-TEST(BadInputInterrupt, InterruptedSweepKeepsEarlierResults) {
+TEST_P(BadInputInterrupt, InterruptedSweepKeepsEarlierResults) {
   test::TempDir dir;
   const std::string out = dir.file("out");
   fs::create_directory(out);
   test::write_bytes(dir.file("out/results.json"), "{\"earlier\": true}\n");
-  EXPECT_EQ(interrupted_sweep_exit_code(out), 128 + SIGINT);
+  EXPECT_EQ(interrupted_sweep_exit_code(out, GetParam().name), 128 + GetParam().number);
   std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir.path())) names.push_back(entry.path().filename().string());
+  EXPECT_EQ(names, std::vector<std::string>{"out"});  // no staging folder, no lock file beside it
+  names.clear();
   for (const auto& entry : fs::directory_iterator(out)) names.push_back(entry.path().filename().string());
   EXPECT_EQ(names, std::vector<std::string>{"results.json"});
   EXPECT_EQ(test::read_bytes(dir.file("out/results.json")), "{\"earlier\": true}\n");
+}
+
+INSTANTIATE_TEST_SUITE_P(Signals, BadInputInterrupt,
+                         ::testing::Values(EndingSignal{"INT", SIGINT}, EndingSignal{"TERM", SIGTERM},
+                                           EndingSignal{"HUP", SIGHUP}, EndingSignal{"PIPE", SIGPIPE},
+                                           EndingSignal{"QUIT", SIGQUIT}),
+                         [](const ::testing::TestParamInfo<EndingSignal>& s) { return std::string(s.param.name); });
+
+// A run into a folder that another run is writing fails at once (both used to exit 0 with
+// their files interleaved), and the first run is not disturbed.
+TEST(BadInputConcurrency, SecondRunIntoTheSameFolderFailsAtOnce) {
+  test::TempDir dir;
+  const std::string out = dir.file("out");
+  const std::string second = test::shell_quote(BERTSCOPE_CLI) + " sweep --model " +
+                             test::shell_quote(test::reference_model("tiny-fp32")) + " --prompt " +
+                             test::shell_quote(kPrompt) + " --target the --intervention zero --quiet --out " +
+                             test::shell_quote(out) + " 2>" + test::shell_quote(dir.file("err")) + " >/dev/null";
+  const int code = shell_number(long_sweep(out) + "sleep 1; " + second + "; echo $?; kill -INT $pid; wait $pid");
+  EXPECT_EQ(code, 1);
+  const std::string err = test::read_bytes(dir.file("err"));
+  EXPECT_EQ(err.rfind("bertscope: error: " + out + ": another bertscope run is writing this output folder", 0), 0u) << err;
+  fs::remove(dir.file("err"));
+  EXPECT_TRUE(fs::is_empty(dir.path()));  // the first run, interrupted, left nothing either
+}
+
+// Options that are legal but need more memory than the process may have are refused before
+// the run, naming the estimate and the limit (they used to end in "internal error:
+// std::bad_alloc", exit 2, after seconds of work).
+TEST(BadInputMemory, RunThatCannotFitIsRefusedBeforeItStarts) {
+  test::TempDir dir;
+  const std::string command = "ulimit -v 4000000; " + test::shell_quote(BERTSCOPE_CLI) + " sweep --model " +
+                              test::shell_quote(test::reference_model("tiny-fp32")) + " --prompt " +
+                              test::shell_quote(kPrompt) + " --target the --intervention noise --trials 10000000 " +
+                              "--quiet --out " + test::shell_quote(dir.file("out")) + " 2>" +
+                              test::shell_quote(dir.file("err")) + " >/dev/null; echo $?";
+  EXPECT_EQ(shell_number(command), 1);
+  const std::string err = test::read_bytes(dir.file("err"));
+  EXPECT_EQ(err.rfind("bertscope: error: this run (", 0), 0u) << err;
+  EXPECT_NE(err.find(" GB of results, "), std::string::npos) << err;
+  EXPECT_NE(err.find(" available (ulimit -v (RLIMIT_AS)); use fewer trials or layers"), std::string::npos) << err;
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+}
+
+// A failed write to stdout is an error (`predict > /dev/full` exited 0).
+TEST(BadInputOutput, FailedWriteToStdoutIsAnError) {
+  test::TempDir dir;
+  for (const std::string& args : {" predict --model " + test::shell_quote(test::reference_model("tiny-fp32")) + " " +
+                                     test::shell_quote(kPrompt),
+                                 std::string(" hooks")}) {
+    const std::string command = test::shell_quote(BERTSCOPE_CLI) + args + " >/dev/full 2>" +
+                                test::shell_quote(dir.file("err")) + "; echo $?";
+    EXPECT_EQ(shell_number(command), 1) << args;
+    EXPECT_EQ(test::read_bytes(dir.file("err")),
+              "bertscope: error: cannot write to standard output: No space left on device\n");
+  }
+}
+
+// Vocabulary lines and prompts reach the terminal escaped, as error messages do: a crafted
+// vocab.txt printed an escape sequence that retitled and cleared the terminal.
+TEST(BadInputOutput, FileAndCommandLineTextIsPrintedEscaped) {
+  test::TempDir dir;
+  const fs::path model = copy_model(dir.path(), "tiny-fp32");
+  const std::string hostile = "\x1b]0;owned\x07\x1b[2J";
+  edit_vocab(model, [&](auto& lines) {
+    for (size_t i = 1000; i < lines.size(); i += 7) lines[i] = hostile + std::to_string(i);
+  });
+  const auto predict = test::run_cli({"predict", "--model", model.string(), "--top", "30522", kPrompt});
+  ASSERT_EQ(predict.exit_code, 0) << predict.err;
+  EXPECT_EQ(predict.out.find('\x1b'), std::string::npos);
+  EXPECT_NE(predict.out.find("\\x1B]0;owned\\x07\\x1B[2J1000"), std::string::npos);
+  const auto sweep = test::run_cli({"sweep", "--model", model.string(), "--prompt", "tab\there \x1b[2J [MASK].",
+                                    "--target", "the", "--intervention", "zero", "--layers", "0", "--top", "1000",
+                                    "--out", dir.file("out"), "--quiet"});
+  ASSERT_EQ(sweep.exit_code, 0) << sweep.err;
+  EXPECT_EQ(sweep.out.find('\x1b'), std::string::npos) << sweep.out;
+  EXPECT_NE(sweep.out.find("prompt: tab\\there \\x1B[2J [MASK]."), std::string::npos) << sweep.out;
 }
 
 }  // namespace

@@ -60,6 +60,32 @@ TEST(Cli, TokenizeJsonMatchesTheReference) {
   EXPECT_EQ(checked, 5);
 }
 
+// tokenizer_config.json's strip_accents and tokenize_chinese_chars change tokenization as in
+// BertTokenizerFast (they used to be ignored), and lower case goes character by character:
+// the final capital sigma of ΟΔΟΣ becomes σ (the 2019 Python tokenizer gave ς).
+TEST(Cli, TokenizeHonoursTokenizerConfigAsBertTokenizerFast) {
+  test::TempDir dir;
+  const fs::path model = dir.path() / "model";
+  fs::copy(tiny_fp32(), model);
+  fs::permissions(model, fs::perms::owner_all);
+  const std::string text = "Cr\u00e8me \u039f\u0394\u039f\u03a3 \u4e2d\u6587 na\u00efve";
+  const auto tokens = [&](const std::string& config) {
+    if (!config.empty()) test::write_bytes((model / "tokenizer_config.json").string(), config);
+    const auto r = run_cli({"tokenize", "--model", model.string(), "--json", text});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return nlohmann::json::parse(r.out)["tokens"].get<std::vector<std::string>>();
+  };
+  using Tokens = std::vector<std::string>;
+  const std::string sigma = "##\u03c3";
+  EXPECT_EQ(tokens(""), (Tokens{"cr", "##eme", "\u03bf", "##\u03b4", "##\u03bf", sigma, "\u4e2d", "\u6587", "naive"}));
+  // Accents kept (crème and naïve are not in the uncased vocabulary), CJK not split.
+  EXPECT_EQ(tokens(R"({"do_lower_case": true, "strip_accents": false, "tokenize_chinese_chars": false})"),
+            (Tokens{"[UNK]", "\u03bf", "##\u03b4", "##\u03bf", sigma, "\u4e2d", "##\u6587", "[UNK]"}));
+  // Cased, accents stripped: Creme and ΟΔΟΣ are not in the uncased vocabulary, naive is.
+  EXPECT_EQ(tokens(R"({"do_lower_case": false, "strip_accents": true})"),
+            (Tokens{"[UNK]", "[UNK]", "\u4e2d", "\u6587", "naive"}));
+}
+
 TEST(Cli, DumpWritesEveryHiddenStateAndTheLogits) {
   test::TempDir dir;
   const std::string out = dir.file("states.safetensors");
@@ -249,6 +275,10 @@ TEST(CliInside, PatchGridAndLensWriteTidyFilesAndFigures) {
   EXPECT_EQ(std::count(lens_csv.begin(), lens_csv.end(), '\n'), 1 + 5 * 3);
   EXPECT_NE(test::read_bytes(dir.file("lens/lens.svg")).find("<svg"), std::string::npos);
   EXPECT_EQ(test::read_bytes(dir.file("lens/lens.png")).substr(1, 3), "PNG");
+  // An earlier lens folder is an earlier bertscope output: a second run replaces it.
+  const auto again = run_cli({"lens", "--model", model, "--prompt", kPrompt, "--top", "2", "--out", dir.file("lens")});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(test::read_json(dir.file("lens/lens.json"))["target"], nullptr);
 }
 
 }  // namespace
@@ -291,7 +321,7 @@ TEST(CliSite, TakesTheNamesHooksPrintsAndEditsTheEmbeddings) {
       << numbered.err;
   const auto skip = test::run_cli(sweep_args(dir.file("skip"), {"--intervention", "skip", "--site", "embed.out"}));
   EXPECT_EQ(skip.exit_code, 1);
-  EXPECT_NE(skip.err.find("skip leaves out a block; it cannot edit embed.out"), std::string::npos) << skip.err;
+  EXPECT_NE(skip.err.find("--site is not used by skip: it skips whole blocks"), std::string::npos) << skip.err;
 }
 
 // --json everywhere a command prints a summary, --version, defaults in --help, the program

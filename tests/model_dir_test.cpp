@@ -148,3 +148,28 @@ TEST(ModelDir, DoLowerCaseFromTokenizerConfig) {
   write_bytes(m + "/tokenizer_config.json", R"({"do_lower_case": )");
   expect_error([&] { read_do_lower_case(files); }, {files.tokenizer_config + ": not valid JSON"});
 }
+
+TEST(ModelDir, StripAccentsAndChineseCharsFromTokenizerConfig) {
+  TempDir tmp;
+  const std::string m = tmp.path().string();
+  write_bytes(m + "/config.json", "{}");
+  write_bytes(m + "/vocab.txt", "[PAD]\n");
+  auto files = resolve_model_dir(m);
+  TokenizerConfig c = read_tokenizer_config(files);  // no file: HuggingFace's defaults
+  EXPECT_TRUE(c.do_lower_case);
+  EXPECT_FALSE(c.strip_accents.has_value());
+  EXPECT_TRUE(c.tokenize_chinese_chars);
+  write_bytes(m + "/tokenizer_config.json",
+              R"({"do_lower_case": true, "strip_accents": false, "tokenize_chinese_chars": false})");
+  files = resolve_model_dir(m);
+  c = read_tokenizer_config(files);
+  EXPECT_EQ(c.strip_accents, std::optional<bool>(false));
+  EXPECT_FALSE(c.tokenize_chinese_chars);
+  write_bytes(m + "/tokenizer_config.json", R"({"strip_accents": null, "tokenize_chinese_chars": null})");
+  c = read_tokenizer_config(files);
+  EXPECT_FALSE(c.strip_accents.has_value());
+  EXPECT_TRUE(c.tokenize_chinese_chars);
+  write_bytes(m + "/tokenizer_config.json", R"({"strip_accents": "yes"})");
+  expect_error([&] { read_tokenizer_config(files); },
+               {files.tokenizer_config + ": field 'strip_accents' must be true or false, got \"yes\""});
+}

@@ -412,8 +412,8 @@ TEST_F(BadSafetensors, MetadataMustBeStrings) {
 
 TEST_F(BadSafetensors, MissingFileAndDirectory) {
   const std::string missing = dir_.file("nope.safetensors");
-  expect_error([&] { SafetensorsFile::open(missing); }, {missing + ": cannot open: No such file or directory"});
-  expect_error([&] { SafetensorsFile::open(dir_.path().string()); }, {dir_.path().string() + ": not a regular file"});
+  expect_error([&] { SafetensorsFile::open(missing); }, {missing + ": cannot read: No such file or directory"});
+  expect_error([&] { SafetensorsFile::open(dir_.path().string()); }, {dir_.path().string() + ": cannot read: not a regular file (a folder)"});
 }
 
 TEST(Safetensors, AcceptsEdgeCasesOfValidFiles) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "tokenizer/basic_tokenizer.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/unicode_text.h"
 #include "tokenizer/vocab.h"
@@ -23,6 +24,8 @@ namespace fs = std::filesystem;
 using bertscope::Encoding;
 using bertscope::Tokenizer;
 using bertscope::Vocab;
+using bertscope::TokenizerOptions;
+using bertscope::basic_tokenize;
 
 namespace {
 
@@ -161,16 +164,31 @@ TEST(Utf8, DecodeReplacesEachMaximalSubpart) {
   }
 }
 
-TEST(Unicode, PythonLowerSpecialCases) {
+TEST(Unicode, LowerCaseCharacterByCharacterAsBertTokenizerFast) {
   using bertscope::unicode::to_lower;
-  // Values as CPython's str.lower() gives them.
+  // Values as Rust's char::to_lowercase gives them, which today's BertTokenizerFast uses.
   EXPECT_EQ(to_lower(U"\u0130"), U"i\u0307");
-  EXPECT_EQ(to_lower(U"\u039f\u0394\u039f\u03a3"), U"\u03bf\u03b4\u03bf\u03c2");  // final sigma
-  EXPECT_EQ(to_lower(U"\u03a3\u0391"), U"\u03c3\u03b1");                          // initial
-  EXPECT_EQ(to_lower(U"\u03a3"), U"\u03c3");                                      // alone
-  EXPECT_EQ(to_lower(U"\u0391\u03a3.\u0391"), U"\u03b1\u03c3.\u03b1");            // "." is case-ignorable
-  EXPECT_EQ(to_lower(U"\u0391\u03a3."), U"\u03b1\u03c2.");
+  // A final capital sigma becomes σ, not ς: there is no Final_Sigma context rule (Python's
+  // str.lower(), which the 2019 BertTokenizer used, gave "οδος").
+  EXPECT_EQ(to_lower(U"\u039f\u0394\u039f\u03a3"), U"\u03bf\u03b4\u03bf\u03c3");
+  EXPECT_EQ(to_lower(U"\u03a3\u0391"), U"\u03c3\u03b1");
+  EXPECT_EQ(to_lower(U"\u0391\u03a3."), U"\u03b1\u03c3.");
   EXPECT_EQ(to_lower(U"\u01c5"), U"\u01c6");
+}
+
+// tokenizer_config.json's strip_accents and tokenize_chinese_chars, as BertNormalizer applies
+// them: accents stripped (strip_accents, or do_lower_case when it is null), then lower case;
+// CJK ideographs split into words of their own only with tokenize_chinese_chars.
+TEST(BasicTokenizer, HonoursStripAccentsAndTokenizeChineseChars) {
+  const std::u32string text = U"Cr\u00e8me \u039f\u0394\u039f\u03a3 \u4e2d\u6587";
+  const auto words = [&](TokenizerOptions options) { return basic_tokenize(text, options, {}); };
+  using Words = std::vector<std::u32string>;
+  EXPECT_EQ(words({true, true, true}), (Words{U"creme", U"\u03bf\u03b4\u03bf\u03c3", U"\u4e2d", U"\u6587"}));
+  EXPECT_EQ(words({true, false, true}), (Words{U"cr\u00e8me", U"\u03bf\u03b4\u03bf\u03c3", U"\u4e2d", U"\u6587"}));
+  EXPECT_EQ(words({false, true, true}), (Words{U"Creme", U"\u039f\u0394\u039f\u03a3", U"\u4e2d", U"\u6587"}));
+  EXPECT_EQ(words({false, false, false}), (Words{U"Cr\u00e8me", U"\u039f\u0394\u039f\u03a3", U"\u4e2d\u6587"}));
+  EXPECT_EQ(words(TokenizerOptions::for_lower_case(true)), words({true, true, true}));
+  EXPECT_EQ(words(TokenizerOptions::for_lower_case(false)), words({false, false, true}));
 }
 
 TEST(Vocab, LoadsReferenceVocabulary) {

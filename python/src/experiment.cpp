@@ -4,6 +4,7 @@
 #include <pybind11/stl.h>
 
 #include "arguments.h"
+#include "common/json_text.h"
 #include "demo_model.h"
 #include "errors.h"
 #include "experiments/experiment.h"
@@ -32,7 +33,7 @@ struct RawResult {
     nlohmann::json json = experiment_json(header, *model->bert, context);
     json.erase("runs");
     json.erase("summary");
-    return json.dump();
+    return json_text(json);
   }
 
   std::vector<std::string> save(const std::string& folder) const {
@@ -40,9 +41,10 @@ struct RawResult {
     std::vector<std::string> written;
     {
       py::gil_scoped_release release;
-      written = write_experiment_files(out.path(), result, *model->bert, context);
+      written = write_experiment_files(out.staging(), result, *model->bert, context);
     }
     out.commit();
+    for (std::string& path : written) path = out.published(path);
     return written;
   }
 };
@@ -64,9 +66,12 @@ py::object run(const std::shared_ptr<const Model>& model, const ExperimentSpec& 
     py::gil_scoped_release release;
     model->use_threads();
     raw->result = run_experiment(*model->bert, spec, meter.fn());
-    if (folder) raw->files = write_experiment_files(folder->path(), raw->result, *model->bert, raw->context);
+    if (folder) raw->files = write_experiment_files(folder->staging(), raw->result, *model->bert, raw->context);
   }
-  if (folder) folder->commit();
+  if (folder) {
+    folder->commit();
+    for (std::string& path : raw->files) path = folder->published(path);
+  }
   return py::module_::import("bertscope._result").attr("Result")(py::cast(std::move(raw)));
 }
 
@@ -159,7 +164,7 @@ void bind_experiment(py::module_& m, py::class_<Model, std::shared_ptr<Model>>& 
       .def("prompts_csv", [](const RawResult& r) { return prompts_csv(r.result, *r.model->bert); })
       .def("distributions_csv", [](const RawResult& r) { return distributions_csv(r.result); })
       .def("histograms_csv", [](const RawResult& r) { return histograms_csv(r.result); })
-      .def("results_json", [](const RawResult& r) { return experiment_json(r.result, *r.model->bert, r.context).dump(); })
+      .def("results_json", [](const RawResult& r) { return json_text(experiment_json(r.result, *r.model->bert, r.context)); })
       .def("header_json", &RawResult::header_json)
       .def("has_sweeps", [](const RawResult& r) { return !r.result.sweeps.empty(); })
       .def("has_distributions", [](const RawResult& r) { return !r.result.distributions.empty(); })

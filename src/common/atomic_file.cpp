@@ -17,7 +17,7 @@ namespace bertscope {
 namespace {
 
 // Temporaries being written, for remove_pending_files() in a signal handler.
-PendingPaths<32> g_pending;
+PendingPaths g_pending;
 
 std::atomic<unsigned long> g_counter{0};
 
@@ -29,7 +29,22 @@ void remove_pending_files() {
   g_pending.remove_all([](const char* path) { ::unlink(path); });
 }
 
+void check_output_file(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return;  // created new
+    throw Error(path + ": cannot write: " + errno_text(errno));
+  }
+  if (S_ISREG(st.st_mode)) return;
+  const char* what = S_ISLNK(st.st_mode) ? "a symbolic link" : S_ISDIR(st.st_mode) ? "a folder"
+                     : S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                     : S_ISSOCK(st.st_mode) ? "a socket" : "not a regular file";
+  throw Error(path + ": is " + std::string(what) +
+              "; bertscope writes only regular files it creates or replaces (choose another path)");
+}
+
 AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)) {
+  check_output_file(path_);
   // Same folder as the target, so the final rename() never crosses file systems; pid and
   // a counter keep concurrent writers (threads or processes) off each other's temporaries.
   temp_ = path_ + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(g_counter.fetch_add(1));
@@ -37,8 +52,8 @@ AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)) {
   fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
   if (fd_ < 0) {
     const int err = errno;
-    g_pending.untrack(slot_);  // nothing of ours to remove (O_EXCL: an existing file is not ours)
-    slot_ = -1;
+    PendingPaths::untrack(slot_);  // nothing of ours to remove (O_EXCL: an existing file is not ours)
+    slot_ = nullptr;
     throw Error(path_ + ": cannot create temporary file '" + temp_ + "': " + errno_text(err));
   }
 }
@@ -51,8 +66,8 @@ void AtomicFileWriter::abandon() noexcept {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   if (!temp_.empty()) ::unlink(temp_.c_str());
-  g_pending.untrack(slot_);
-  slot_ = -1;
+  PendingPaths::untrack(slot_);
+  slot_ = nullptr;
 }
 
 void AtomicFileWriter::write(std::string_view bytes) {
@@ -93,8 +108,8 @@ void AtomicFileWriter::commit() {
     throw Error(path_ + ": cannot rename '" + temp_ + "' into place: " + errno_text(err));
   }
   committed_ = true;
-  g_pending.untrack(slot_);
-  slot_ = -1;
+  PendingPaths::untrack(slot_);
+  slot_ = nullptr;
   // Make the rename itself durable; best effort (some file systems refuse fsync on a folder).
   const std::filesystem::path parent = std::filesystem::path(path_).parent_path();
   const int dfd = ::open(parent.empty() ? "." : parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

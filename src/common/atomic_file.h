@@ -5,7 +5,15 @@
 #include <string>
 #include <string_view>
 
+#include "common/pending_paths.h"
+
 namespace bertscope {
+
+// Outputs are only ever regular files that bertscope creates or replaces: renaming over a
+// device node, a FIFO or a symlink would replace it (as root, --out /dev/stdout replaced the
+// system's /dev/stdout). Throws Error naming `path` when it exists and is anything else.
+// The writer checks this itself; commands call it before their work, to fail at once.
+void check_output_file(const std::string& path);
 
 // Writes `contents` to `path` atomically. Throws Error naming the path on failure.
 void write_file_atomic(const std::string& path, std::string_view contents);
@@ -31,12 +39,12 @@ class AtomicFileWriter {
   std::string path_;
   std::string temp_;
   int fd_ = -1;
-  int slot_ = -1;  // index in the pending-file table, -1 when not tracked
+  PendingPaths::Node* slot_ = nullptr;  // entry in the signal handler's list, null when not tracked
   bool committed_ = false;
 };
 
-// Removes every temporary file that is being written right now. Async-signal-safe
-// enough for a SIGINT handler (only unlink on a fixed table of paths).
+// Removes every temporary file that is being written right now. Async-signal-safe, for
+// the CLI's signal handler (only unlink on a list that needs no allocation to walk).
 void remove_pending_files();
 
 }  // namespace bertscope

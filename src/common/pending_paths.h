@@ -1,8 +1,9 @@
 #pragma once
-// Paths that a signal handler may have to remove (temporaries being written, folders a run
-// created): a fixed table, with no allocation and no locks, so that the SIGINT handler can
-// walk it safely. Slots are claimed with a compare-exchange; state 0 free, 1 being filled
-// in, 2 holds a path.
+// Paths that a signal handler may have to remove (temporaries being written, staging
+// folders of runs in progress): a list the handler can walk without allocating or
+// locking. It has no fixed size: a node is allocated (outside the handler) when no free
+// one is large enough, and nodes are reused, never freed, so a walk in a handler never
+// meets freed memory. A node's state is 0 free, 1 being filled in, 2 holding a path.
 #include <atomic>
 #include <cstddef>
 #include <cstring>
@@ -10,43 +11,52 @@
 
 namespace bertscope {
 
-template <int Slots>
 class PendingPaths {
  public:
-  // The slot holding `path`, or -1 when the path is too long or every slot is taken: the
-  // path is then untracked, and only a signal at the wrong moment could leave it behind.
-  int track(const std::string& path) {
-    if (path.size() >= kMaxPath) return -1;
-    for (int i = 0; i < Slots; ++i) {
+  struct Node {
+    std::atomic<int> state{0};
+    char* path = nullptr;
+    size_t capacity = 0;
+    Node* next = nullptr;  // set once, before the node is published
+  };
+
+  // The node now holding `path`; pass it to untrack() when the path no longer needs removing.
+  Node* track(const std::string& path) {
+    for (Node* n = head_.load(std::memory_order_acquire); n; n = n->next) {
       int expected = 0;
-      if (slots_[i].state.compare_exchange_strong(expected, 1)) {
-        std::memcpy(slots_[i].path, path.c_str(), path.size() + 1);
-        slots_[i].state.store(2, std::memory_order_release);
-        return i;
+      if (n->capacity > path.size() && n->state.compare_exchange_strong(expected, 1)) {
+        fill(n, path);
+        return n;
       }
     }
-    return -1;
+    Node* n = new Node;
+    n->state.store(1, std::memory_order_relaxed);
+    n->capacity = path.size() + 1;
+    n->path = new char[n->capacity];
+    fill(n, path);
+    n->next = head_.load(std::memory_order_relaxed);
+    while (!head_.compare_exchange_weak(n->next, n, std::memory_order_release)) {
+    }
+    return n;
   }
 
-  void untrack(int slot) {
-    if (slot >= 0) slots_[slot].state.store(0, std::memory_order_release);
+  static void untrack(Node* node) {
+    if (node) node->state.store(0, std::memory_order_release);
   }
 
-  // Async-signal-safe as long as `remove` is (unlink, rmdir). Newest slot first: nested
-  // folders are tracked outermost first, so they are removed innermost first.
+  // Async-signal-safe as long as `remove` is (unlink, rmdir, a walk with openat/unlinkat).
   template <typename Remove>
   void remove_all(Remove remove) {
-    for (int i = Slots - 1; i >= 0; --i)
-      if (slots_[i].state.load(std::memory_order_acquire) == 2) remove(slots_[i].path);
+    for (Node* n = head_.load(std::memory_order_acquire); n; n = n->next)
+      if (n->state.load(std::memory_order_acquire) == 2) remove(n->path);
   }
 
  private:
-  static constexpr size_t kMaxPath = 4096;
-  struct Slot {
-    std::atomic<int> state{0};
-    char path[kMaxPath];
-  };
-  Slot slots_[Slots];
+  static void fill(Node* n, const std::string& path) {
+    std::memcpy(n->path, path.c_str(), path.size() + 1);
+    n->state.store(2, std::memory_order_release);
+  }
+  std::atomic<Node*> head_{nullptr};
 };
 
 }  // namespace bertscope

@@ -11,14 +11,23 @@
 
 namespace bertscope {
 
-std::string read_small_file(const std::string& path, std::uintmax_t max_bytes) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+int open_regular_file(const std::string& path, struct stat& st) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) throw Error(path + ": cannot read: " + std::strerror(errno));
-  struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    const bool fifo = S_ISFIFO(st.st_mode), device = S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode);
     ::close(fd);
-    throw Error(path + ": cannot read: not a regular file");
+    throw Error(path + ": cannot read: not a regular file" +
+                std::string(fifo ? " (a FIFO)" : device ? " (a device)" : S_ISDIR(st.st_mode) ? " (a folder)" : ""));
   }
+  // Back to blocking reads: for a regular file the flag changes nothing, but be plain.
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  return fd;
+}
+
+std::string read_small_file(const std::string& path, std::uintmax_t max_bytes) {
+  struct stat st {};
+  const int fd = open_regular_file(path, st);
   const std::string limit = std::to_string(max_bytes);
   if (static_cast<std::uintmax_t>(st.st_size) > max_bytes) {
     ::close(fd);

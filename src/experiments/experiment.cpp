@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "common/error.h"
+#include "experiments/run_memory.h"
 
 namespace bertscope {
 
@@ -43,8 +45,14 @@ void ExperimentSpec::validate() const {
   if (top_k < 1 || top_k > 1000) throw Error(name + ": top must be between 1 and 1000");
   if (max_batch_tokens < 1) throw Error(name + ": max_batch_tokens must be positive");
   if (interventions.empty() && !distributions) throw Error(name + ": nothing to run: give interventions or distributions");
+  if (site == SiteKind::EmbedOut && layers != "all") {
+    throw Error(name + ": --layers is not used at embed.out: the embeddings are edited once, before block 0");
+  }
   for (size_t i = 0; i < interventions.size(); ++i) {
     interventions[i].validate();
+    if (interventions[i].kind == InterventionKind::Skip && site != SiteKind::BlockOut) {
+      throw Error(name + ": --site is not used by skip: it skips whole blocks (run skip without --site, or on its own)");
+    }
     const std::string& label = interventions[i].label_text;
     for (size_t j = 0; j < i && !label.empty(); ++j) {
       if (interventions[j].label_text == label) {
@@ -60,6 +68,15 @@ void ExperimentSpec::validate() const {
     if (!(std::isfinite(d.histogram_low) && std::isfinite(d.histogram_high) && d.histogram_low < d.histogram_high &&
           std::isfinite(d.histogram_high - d.histogram_low)))
       throw Error(name + ": distributions low and high must be finite numbers with low < high");
+    // A range at the resolution of a double has no ticks, bins or figure to draw (a range
+    // of 4e-16 around 2 made the axis code spin).
+    const double magnitude = std::max({1.0, std::fabs(d.histogram_low), std::fabs(d.histogram_high)});
+    if (d.histogram_high - d.histogram_low < 1e-6 * magnitude) {
+      char span[32];
+      std::snprintf(span, sizeof span, "%.3g", d.histogram_high - d.histogram_low);
+      throw Error(name + ": distributions high - low is " + span +
+                  ", too narrow: it must be at least 1e-6 x the largest of 1, abs(low) and abs(high)");
+    }
     if (d.bins < 1 || d.bins > 100000) throw Error(name + ": distributions bins must be between 1 and 100000");
     if (!(std::isfinite(d.noise_factor) && d.noise_factor >= 0.0))
       throw Error(name + ": distributions noise_factor must be a finite number >= 0");
@@ -87,6 +104,7 @@ std::string ExperimentSpec::random_streams() const {
 
 ExperimentResult run_experiment(const BertModel& model, const ExperimentSpec& spec, const ProgressFn& progress) {
   spec.validate();
+  check_run_memory(model, spec);  // before any work: what cannot fit is refused now
   ExperimentResult result{spec, model.dir(), {}, {}};
   result.spec.resolve_labels();
   const std::vector<int> layers = parse_layers(spec.layers, model.layers());

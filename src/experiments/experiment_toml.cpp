@@ -6,6 +6,7 @@
 #include "common/error.h"
 #include "common/read_file.h"
 #include "experiments/experiment.h"
+#include "experiments/toml_nesting.h"
 
 namespace bertscope {
 
@@ -105,6 +106,10 @@ InterventionSpec read_intervention(const toml::table& table, const std::string& 
                 "' is not one of " + InterventionSpec::kind_list());
   }
   InterventionSpec spec = InterventionSpec::of_kind(*parsed);
+  if (table.contains("factor") && !spec.uses_factor()) {
+    throw Error(origin + ": interventions[" + std::to_string(index) + "].factor is only used by noise, scale and mix, not by " +
+                kind);
+  }
   r.read("factor", spec.factor);
   r.read("std_of", std_of);
   r.read("positions", positions);
@@ -135,6 +140,7 @@ InterventionSpec read_intervention(const toml::table& table, const std::string& 
 }  // namespace
 
 ExperimentSpec ExperimentSpec::parse_toml(const std::string& text, const std::string& origin) {
+  check_toml_nesting(text, origin);  // before toml++, which recurses per level
   toml::table root;
   try {
     root = toml::parse(text, origin);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <numeric>
 #include <span>
 #include <set>
@@ -274,6 +275,7 @@ struct ChunkRunner {
     // Each trial's readout (log-softmax, top-k and KL over the whole vocabulary) is
     // independent of the others and writes only its own result.
     const auto count = static_cast<std::ptrdiff_t>(members.size());
+    std::vector<char> finite(members.size(), 1);
 #pragma omp parallel for schedule(dynamic)
     for (std::ptrdiff_t i = 0; i < count; ++i) {
       const auto e = static_cast<size_t>(i);
@@ -287,6 +289,17 @@ struct ChunkRunner {
       trial.prediction = MaskPrediction::from_log_probs(log_probs, prompt.target_id, request.top_k);
       trial.kl_from_clean = kl_divergence(result.clean_log_probs, log_probs);
       trial.noise_std = records[members[e]].noise_std;
+      finite[e] = std::all_of(log_probs.begin(), log_probs.end(), [](float v) { return std::isfinite(v); });
+    }
+    // A NaN never passes as a result: its top-k would be an arbitrary token at "rank 1".
+    // Thrown here, outside the parallel loop, which an exception may not leave.
+    for (size_t e = 0; e < members.size(); ++e) {
+      if (finite[e]) continue;
+      const SweepJob& job = jobs[members[e]];
+      throw Error(request.interventions[static_cast<size_t>(job.intervention)].label() + " at block " +
+                  std::to_string(job.layer) + " (trial " + std::to_string(job.trial) +
+                  "): the logits are NaN or infinite, the edit drove the hidden state beyond float32; "
+                  "use a smaller --factor");
     }
   }
 };

@@ -42,6 +42,10 @@ Positions Positions::parse(const std::string& text) {
     if (ec != std::errc() || value < 0 || (next != end && *next != ',')) {
       throw Error("--positions must be 'mask', 'all' or a list of token indices like '1,3,5', not '" + text + "'");
     }
+    // A position listed twice would be edited twice (scale 3 at "7,7" is scale 9).
+    if (std::find(p.list.begin(), p.list.end(), value) != p.list.end()) {
+      throw Error("--positions '" + text + "' lists token " + std::to_string(value) + " twice; each position is edited once");
+    }
     p.list.push_back(value);
     at = next == end ? end : next + 1;
   }
@@ -112,6 +116,10 @@ std::vector<int> InterventionSpec::parse_heads(const std::string& text) {
     if (ec != std::errc() || value < 0 || (next != end && *next != ',')) {
       throw Error("--heads must be a list of 0-based head indices like '3,5', not '" + text + "'");
     }
+    // A head listed twice would be edited twice (scale 3 at "5,5" is scale 9).
+    if (std::find(heads.begin(), heads.end(), value) != heads.end()) {
+      throw Error("--heads '" + text + "' lists head " + std::to_string(value) + " twice; each head is edited once");
+    }
     heads.push_back(value);
     at = next == end ? end : next + 1;
   }
@@ -142,8 +150,25 @@ bool InterventionSpec::is_random() const { return kind == InterventionKind::Shuf
 
 bool InterventionSpec::needs_other_prompt() const { return kind == InterventionKind::Mix || kind == InterventionKind::Patch; }
 
+bool InterventionSpec::uses_factor() const {
+  return kind == InterventionKind::Noise || kind == InterventionKind::Scale || kind == InterventionKind::Mix;
+}
+
 void InterventionSpec::validate() const {
   if (!std::isfinite(factor)) throw Error("--factor must be a finite number");
+  // Options a kind does not use are errors, not silently recorded as if they had an effect.
+  if (!uses_factor() && factor != 0.0) {
+    throw Error("--factor is only used by noise, scale and mix, not by " + kind_name(kind));
+  }
+  if (kind != InterventionKind::Noise && std_of != NoiseScale::Vector) {
+    throw Error("--std-of is only used by noise, not by " + kind_name(kind));
+  }
+  if (kind == InterventionKind::Skip && positions.mode != Positions::Mode::Mask) {
+    throw Error("--positions is not used by skip: it skips whole blocks, every position");
+  }
+  if (kind != InterventionKind::Attend && attend_to != 0) {
+    throw Error("--attend-to is only used by attend, not by " + kind_name(kind));
+  }
   if (kind == InterventionKind::Noise && factor < 0) throw Error("--factor for noise must be >= 0 (it scales a std)");
   if (needs_other_prompt() && other_prompt.empty()) {
     throw Error(kind_name(kind) + " needs --other-prompt: the prompt whose hidden state is mixed or patched in");

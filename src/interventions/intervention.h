@@ -58,6 +58,8 @@ struct InterventionSpec {
   // Whether trials differ (shuffle, noise); the others give the same result every trial.
   bool is_random() const;
   bool needs_other_prompt() const;
+  // Noise, scale and mix read `factor`; for the others it must stay 0.
+  bool uses_factor() const;
   // Checks options: throws Error naming the bad option.
   void validate() const;
   // Checks the options against the site edited and the model's heads (--heads only at the

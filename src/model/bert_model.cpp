@@ -27,6 +27,10 @@ float* at_least(std::vector<float>& buffer, size_t n) {
 
 }  // namespace
 
+TokenizerOptions tokenizer_options_of(const TokenizerConfig& config) {
+  return {config.do_lower_case, config.strip_accents.value_or(config.do_lower_case), config.tokenize_chinese_chars};
+}
+
 BertModel BertModel::load(const std::string& path, MatmulPrecision precision) {
   const ModelFiles files = resolve_model_dir(path);
   BertConfig config = BertConfig::load(files.config);
@@ -35,13 +39,13 @@ BertModel BertModel::load(const std::string& path, MatmulPrecision precision) {
     throw Error(files.vocab + ": " + std::to_string(vocab.size()) + " tokens, but config.json vocab_size is " +
                 std::to_string(config.vocab_size));
   }
-  const bool lower_case = read_do_lower_case(files);
+  const TokenizerOptions tokenizer_options = tokenizer_options_of(read_tokenizer_config(files));
   auto weights = BertWeights::load(TensorStore::open_dir(files.dir), config, precision);
   // Embedding rows beyond vocab.txt (a checkpoint padded to a multiple of 8 or 64) are outputs
   // too: they need names. Only now, once the weights have matched vocab_size: before, a hostile
   // config.json could make us name millions of rows that the file does not have.
   vocab.name_extra_rows(config.vocab_size);
-  Tokenizer tokenizer(std::move(vocab), lower_case);
+  Tokenizer tokenizer(std::move(vocab), tokenizer_options);
   return BertModel(std::move(config), std::move(tokenizer), std::move(weights), files.dir);
 }
 

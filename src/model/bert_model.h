@@ -11,6 +11,7 @@
 #include "model/token_batch.h"
 #include "tokenizer/tokenizer.h"
 #include "weights/bert_config.h"
+#include "weights/model_dir.h"
 
 namespace bertscope {
 
@@ -37,6 +38,9 @@ struct HiddenState {
 struct BlockWorkspace {
   std::vector<float> qkv, context, attn, mid, ffn, residual;
 };
+
+// tokenizer_config.json's fields resolved as HuggingFace does (strip_accents null: as do_lower_case).
+TokenizerOptions tokenizer_options_of(const TokenizerConfig& config);
 
 class BertModel {
  public:

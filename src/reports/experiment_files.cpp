@@ -8,6 +8,7 @@
 
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "common/json_text.h"
 #include "experiments/sweep_summary.h"
 #include "model/hook_site.h"
 #include "reports/csv_table.h"
@@ -334,7 +335,7 @@ std::vector<std::string> write_experiment_files(const std::string& folder, const
   // Everything is rendered before the first write, so a failure cannot leave a mix of
   // new and old files from one run.
   std::vector<NamedFile> files;
-  files.emplace_back("results.json", experiment_json(result, model, context).dump(1) + "\n");
+  files.emplace_back("results.json", json_text(experiment_json(result, model, context), 1) + "\n");
   files.emplace_back("prompts.csv", prompts_csv(result, model));
   if (!result.sweeps.empty()) {
     files.emplace_back("runs.csv", runs_csv(result, model));
@@ -342,7 +343,7 @@ std::vector<std::string> write_experiment_files(const std::string& folder, const
     files.emplace_back("summary.csv", summary_csv(result, model));
   }
   if (!result.distributions.empty()) {
-    files.emplace_back("distributions.json", distributions_json(result).dump(1) + "\n");
+    files.emplace_back("distributions.json", json_text(distributions_json(result), 1) + "\n");
     files.emplace_back("distributions.csv", distributions_csv(result));
     files.emplace_back("histograms.csv", histograms_csv(result));
   }

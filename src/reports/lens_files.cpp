@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "common/json_text.h"
 #include "reports/csv_table.h"
 #include "reports/figure_lens.h"
 
@@ -69,7 +70,7 @@ std::string lens_csv(const LensResult& lens, const Vocab& vocab) {
 
 std::vector<NamedFile> lens_files(const LensResult& lens, const BertModel& model, const RunContext& context) {
   const Vocab& vocab = model.tokenizer().vocab();
-  return {{"lens.json", lens_json(lens, model, context).dump(1) + "\n"},
+  return {{"lens.json", json_text(lens_json(lens, model, context), 1) + "\n"},
           {"lens.csv", lens_csv(lens, vocab)},
           {"lens.svg", lens_figure(lens, vocab, ImageFormat::Svg)},
           {"lens.png", lens_figure(lens, vocab, ImageFormat::Png)}};

@@ -1,37 +1,59 @@
 #pragma once
-// The output folder of an experiment, made ready before any work starts: a path that cannot
-// be a writable folder (a regular file on the way, /proc, a read-only mount) fails in the
-// first second, not after an hour of sweeping. The folders it had to create are removed
-// again when the run ends without commit() (an error, or Ctrl-C through
-// remove_pending_folders()), so a failed run leaves nothing behind.
+// The output folder of a run, all or nothing. Before any work starts it checks the path,
+// creates the missing folders above it, takes a lock beside it and creates a staging
+// folder beside it; the run writes into staging(). commit() swaps the staging folder in
+// for the target in one rename (renameat2 RENAME_EXCHANGE, or a plain rename when there
+// was none) and then removes the earlier contents. So the target holds either all of its
+// earlier contents or all of the new run's files, never a mix, and nothing of the earlier
+// run survives a successful one. A run that ends without commit() (an error, a signal
+// through remove_pending_folders()) removes its staging folder, the folders it created and
+// its lock file, and leaves an existing target untouched.
+//
+// Layout beside the target `dir/out`:
+//   dir/.out.bertscope-lock          the lock (flock); a second run into dir/out fails at once
+//   dir/.out.bertscope-staging-PID   the new files until commit(); then the old ones, removed
 #include <string>
 #include <vector>
+
+#include "common/pending_paths.h"
 
 namespace bertscope {
 
 class OutputFolder {
  public:
-  // Creates the missing folders of `path` and checks that a file can be created in it.
-  // Throws Error naming `path` and the reason.
+  // Throws Error naming `path` and the reason: a non-folder or symlink on the way, an
+  // existing folder that is not an earlier bertscope output (so `--out ~` cannot wipe a
+  // home folder), a folder beside which nothing can be created, or another run holding it.
   explicit OutputFolder(std::string path);
   ~OutputFolder();
   OutputFolder(const OutputFolder&) = delete;
   OutputFolder& operator=(const OutputFolder&) = delete;
 
-  // The results are written: keep the folders.
-  void commit();
+  // Where the run writes its files until commit().
+  const std::string& staging() const { return staging_; }
+  // The target, as given.
   const std::string& path() const { return path_; }
+  // `staged` (a path under staging()) as it is named once committed.
+  std::string published(const std::string& staged) const;
+
+  // Swaps the staging folder in for the target and removes the earlier contents.
+  void commit();
 
  private:
-  void remove_created() noexcept;
-  std::string path_;
-  std::vector<std::string> created_;  // outermost first
-  std::vector<int> slots_;            // their entries in the signal handler's table
+  void lock();
+  void abandon() noexcept;
+  std::string path_;      // as given, for messages
+  std::string target_;    // absolute, normalised
+  std::string staging_;
+  std::string lock_path_;
+  std::vector<std::string> created_;  // folders above the target this run created, outermost first
+  std::vector<PendingPaths::Node*> nodes_;  // their entries, and staging's and the lock's, in the handler's lists
+  int lock_fd_ = -1;
   bool committed_ = false;
 };
 
-// Removes (rmdir: only when still empty) every folder an uncommitted OutputFolder created.
-// Async-signal-safe, for the CLI's SIGINT handler, after remove_pending_files().
+// Removes the staging folder, the created folders (rmdir: only when empty) and the lock
+// file of every uncommitted OutputFolder. Async-signal-safe, for the CLI's signal handler.
 void remove_pending_folders();
 
 }  // namespace bertscope

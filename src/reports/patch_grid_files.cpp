@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "experiments/experiment.h"
+#include "common/json_text.h"
 #include "reports/csv_table.h"
 #include "reports/figure_heatmap.h"
 #include "reports/figure_parts.h"
@@ -107,7 +108,7 @@ std::vector<PatchGridFigure> patch_grid_heatmaps(const PatchGridResult& r, int l
 }
 
 std::vector<NamedFile> patch_grid_files(const PatchGridResult& result, const BertModel& model, const RunContext& context) {
-  std::vector<NamedFile> files = {{"patch-grid.json", patch_grid_json(result, model, context).dump(1) + "\n"},
+  std::vector<NamedFile> files = {{"patch-grid.json", json_text(patch_grid_json(result, model, context), 1) + "\n"},
                                   {"patch-grid.csv", patch_grid_csv(result)}};
   for (const PatchGridFigure& f : patch_grid_heatmaps(result, model.layers())) {
     files.emplace_back(f.stem + ".svg", f.svg);

@@ -9,14 +9,14 @@ namespace bertscope {
 namespace {
 
 // HF `_clean_text` and `_tokenize_chinese_chars`, in one pass.
-std::u32string clean_and_space_cjk(std::u32string_view text) {
+std::u32string clean_and_space_cjk(std::u32string_view text, bool split_cjk) {
   std::u32string out;
   out.reserve(text.size());
   for (char32_t cp : text) {
     if (cp == 0 || cp == unicode::kReplacement || unicode::is_bert_control(cp)) continue;
     if (unicode::is_bert_whitespace(cp)) {
       out.push_back(U' ');
-    } else if (unicode::is_cjk_ideograph(cp)) {
+    } else if (split_cjk && unicode::is_cjk_ideograph(cp)) {
       out.push_back(U' ');
       out.push_back(cp);
       out.push_back(U' ');
@@ -56,23 +56,21 @@ void split_on_punctuation(std::u32string_view word, std::vector<std::u32string>&
 
 }  // namespace
 
-std::vector<std::u32string> basic_tokenize(std::u32string_view text, bool do_lower_case,
+std::vector<std::u32string> basic_tokenize(std::u32string_view text, const TokenizerOptions& options,
                                            std::span<const std::u32string_view> never_split) {
-  const std::u32string cleaned = clean_and_space_cjk(text);
+  const std::u32string cleaned = clean_and_space_cjk(text, options.split_cjk);
   std::vector<std::u32string> out;
   for (std::u32string_view word : split_whitespace(cleaned)) {
     if (std::find(never_split.begin(), never_split.end(), word) != never_split.end()) {
       out.emplace_back(word);
       continue;
     }
-    if (do_lower_case) {
-      // Per word, as HF does: Python's final-sigma rule looks only within the word.
-      // Accent stripping may leave nothing (a lone combining mark); that word vanishes.
-      const std::u32string folded = unicode::strip_accents(unicode::to_lower(word));
-      split_on_punctuation(folded, out);
-    } else {
-      split_on_punctuation(word, out);
-    }
+    // BertNormalizer's order: accents stripped, then lower case (character by character).
+    // Stripping may leave nothing (a lone combining mark); that word vanishes.
+    std::u32string folded(word);
+    if (options.strip_accents) folded = unicode::strip_accents(folded);
+    if (options.lower_case) folded = unicode::to_lower(folded);
+    split_on_punctuation(folded, out);
   }
   return out;
 }

@@ -28,15 +28,15 @@ void append_word(const Vocab& vocab, std::u32string_view word, Encoding& out) {
   wordpiece(vocab, word, out);
 }
 
-void append_segment(const Vocab& vocab, bool do_lower_case, std::u32string_view segment, Encoding& out) {
-  for (const std::u32string& word : basic_tokenize(segment, do_lower_case, kSpecialTokens)) {
+void append_segment(const Vocab& vocab, const TokenizerOptions& options, std::u32string_view segment, Encoding& out) {
+  for (const std::u32string& word : basic_tokenize(segment, options, kSpecialTokens)) {
     append_word(vocab, word, out);
   }
 }
 
 }  // namespace
 
-Tokenizer::Tokenizer(Vocab vocab, bool do_lower_case) : vocab_(std::move(vocab)), do_lower_case_(do_lower_case) {}
+Tokenizer::Tokenizer(Vocab vocab, TokenizerOptions options) : vocab_(std::move(vocab)), options_(options) {}
 
 Encoding Tokenizer::tokenize(std::string_view text) const {
   const std::u32string chars = unicode::decode_utf8(text);
@@ -61,12 +61,12 @@ Encoding Tokenizer::tokenize(std::string_view text) const {
       ++i;
       continue;
     }
-    append_segment(vocab_, do_lower_case_, view.substr(segment_start, i - segment_start), out);
+    append_segment(vocab_, options_, view.substr(segment_start, i - segment_start), out);
     append_word(vocab_, matched, out);
     i += matched.size();
     segment_start = i;
   }
-  append_segment(vocab_, do_lower_case_, view.substr(segment_start), out);
+  append_segment(vocab_, options_, view.substr(segment_start), out);
   return out;
 }
 

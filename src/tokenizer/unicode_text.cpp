@@ -17,57 +17,6 @@ utf8proc_category_t category(char32_t cp) {
   return utf8proc_category(static_cast<utf8proc_int32_t>(cp));
 }
 
-// Python's Final_Sigma rule needs the Case_Ignorable and Cased derived properties,
-// which utf8proc does not expose; they are rebuilt here from categories.
-bool is_case_ignorable(char32_t cp) {
-  switch (category(cp)) {
-    case UTF8PROC_CATEGORY_MN:
-    case UTF8PROC_CATEGORY_ME:
-    case UTF8PROC_CATEGORY_CF:
-    case UTF8PROC_CATEGORY_LM:
-    case UTF8PROC_CATEGORY_SK:
-      return true;
-    default:
-      break;
-  }
-  // Word_Break = MidLetter, MidNumLet or Single_Quote.
-  switch (cp) {
-    case 0x0027: case 0x002E: case 0x003A: case 0x00B7: case 0x0387: case 0x055F:
-    case 0x05F4: case 0x2018: case 0x2019: case 0x2024: case 0x2027: case 0xFE13:
-    case 0xFE52: case 0xFE55: case 0xFF07: case 0xFF0E: case 0xFF1A:
-      return true;
-    default:
-      return false;
-  }
-}
-
-// Only ever asked about characters that are not case-ignorable, so the many
-// Other_Lowercase modifier letters (Lm, hence ignorable) need not be listed.
-bool is_cased(char32_t cp) {
-  switch (category(cp)) {
-    case UTF8PROC_CATEGORY_LU:
-    case UTF8PROC_CATEGORY_LL:
-    case UTF8PROC_CATEGORY_LT:
-      return true;
-    default:
-      break;
-  }
-  return cp == 0x00AA || cp == 0x00BA || (cp >= 0x2160 && cp <= 0x217F) ||
-         (cp >= 0x24B6 && cp <= 0x24E9) || (cp >= 0x1F130 && cp <= 0x1F149) ||
-         (cp >= 0x1F150 && cp <= 0x1F169) || (cp >= 0x1F170 && cp <= 0x1F189);
-}
-
-// CPython's handle_capital_sigma: final when preceded by a cased letter and not
-// followed by one, skipping case-ignorable characters on both sides.
-bool is_final_sigma(std::u32string_view text, size_t i) {
-  size_t j = i;
-  while (j > 0 && is_case_ignorable(text[j - 1])) --j;
-  if (j == 0 || !is_cased(text[j - 1])) return false;
-  j = i + 1;
-  while (j < text.size() && is_case_ignorable(text[j])) ++j;
-  return j == text.size() || !is_cased(text[j]);
-}
-
 bool is_continuation(unsigned char b, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
   return b >= lo && b <= hi;
 }
@@ -220,14 +169,11 @@ bool is_python_space(char32_t cp) {
 std::u32string to_lower(std::u32string_view text) {
   std::u32string out;
   out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char32_t cp = text[i];
+  for (const char32_t cp : text) {
     if (cp == 0x0130) {
       // The one unconditional multi-character lowercase mapping (SpecialCasing.txt).
       out.push_back(U'i');
       out.push_back(0x0307);
-    } else if (cp == 0x03A3) {
-      out.push_back(is_final_sigma(text, i) ? char32_t{0x03C2} : char32_t{0x03C3});
     } else if (cp > kMaxCodePoint) {
       out.push_back(cp);
     } else {

@@ -30,8 +30,9 @@ bool is_cjk_ideograph(char32_t cp);
 // Python `str.isspace()`, which is what `str.split()` splits on.
 bool is_python_space(char32_t cp);
 
-// Python `str.lower()`: full lowercase mapping (U+0130 becomes "i" U+0307) and the
-// Final_Sigma context rule for U+03A3, evaluated within `text`.
+// Lower case as BertTokenizerFast (the Rust `tokenizers` BertNormalizer, char::to_lowercase)
+// does it: character by character, with the full mapping (U+0130 becomes "i" U+0307). So a
+// final capital sigma becomes σ, where Python's str.lower() of the 2019 BertTokenizer gave ς.
 std::u32string to_lower(std::u32string_view text);
 
 // HF `_run_strip_accents`: NFD, then drop every nonspacing mark (category Mn).

@@ -97,8 +97,9 @@ ModelFiles resolve_model_dir(const std::string& path) {
   return files;
 }
 
-bool read_do_lower_case(const ModelFiles& files) {
-  if (files.tokenizer_config.empty()) return true;
+TokenizerConfig read_tokenizer_config(const ModelFiles& files) {
+  TokenizerConfig config;
+  if (files.tokenizer_config.empty()) return config;
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(read_text(files.tokenizer_config));
@@ -106,11 +107,21 @@ bool read_do_lower_case(const ModelFiles& files) {
     throw Error(files.tokenizer_config + ": not valid JSON (" + e.what() + ")");
   }
   if (!j.is_object()) throw Error(files.tokenizer_config + ": expected a JSON object");
-  const auto it = j.find("do_lower_case");
-  if (it == j.end() || it->is_null()) return true;
-  if (!it->is_boolean())
-    throw Error(files.tokenizer_config + ": field 'do_lower_case' must be true or false, got " + json_preview(*it));
-  return it->get<bool>();
+  // A field that is absent or null keeps its default; anything but true or false is an error.
+  const auto flag = [&](const char* name) -> std::optional<bool> {
+    const auto it = j.find(name);
+    if (it == j.end() || it->is_null()) return std::nullopt;
+    if (!it->is_boolean()) {
+      throw Error(files.tokenizer_config + ": field '" + name + "' must be true or false, got " + json_preview(*it));
+    }
+    return it->get<bool>();
+  };
+  config.do_lower_case = flag("do_lower_case").value_or(true);
+  config.strip_accents = flag("strip_accents");
+  config.tokenize_chinese_chars = flag("tokenize_chinese_chars").value_or(true);
+  return config;
 }
+
+bool read_do_lower_case(const ModelFiles& files) { return read_tokenizer_config(files).do_lower_case; }
 
 }  // namespace bertscope

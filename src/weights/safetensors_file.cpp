@@ -11,6 +11,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "common/read_file.h"
 #include "common/error.h"
 #include "common/json_preview.h"
 
@@ -113,18 +114,8 @@ std::shared_ptr<const SafetensorsFile> SafetensorsFile::open(const std::string& 
   std::shared_ptr<SafetensorsFile> file(new SafetensorsFile());
   file->path_ = path;
 
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw Error(path + ": cannot open: " + std::strerror(errno));
   struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    const int err = errno;
-    ::close(fd);
-    throw Error(path + ": cannot stat: " + std::strerror(err));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    throw Error(path + ": not a regular file");
-  }
+  const int fd = open_regular_file(path, st);  // a FIFO would block forever in open()
   const auto size = static_cast<uint64_t>(st.st_size);
   if (size < 8) {
     ::close(fd);

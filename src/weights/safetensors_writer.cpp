@@ -6,6 +6,7 @@
 
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "common/json_text.h"
 #include "weights/safetensors_file.h"
 
 namespace bertscope {
@@ -75,7 +76,7 @@ void write_safetensors(const std::string& path, const std::vector<OutputTensor>&
 
   std::string text;
   try {
-    text = header.dump();
+    text = json_text(header);  // the metadata holds the text as given, not always UTF-8
   } catch (const json::exception& e) {  // a name or metadata string that is not UTF-8
     throw Error(path + ": cannot encode the header (" + e.what() + ")");
   }

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "common/printable.h"
 #include "experiments/sweep_summary.h"
 #include "reports/text_format.h"
 
@@ -9,7 +10,9 @@ namespace bertscope {
 
 namespace {
 
-std::string quoted(const std::string& token) { return "\"" + token + "\""; }
+// Prompts and vocabulary lines come from the command line and files: printed escaped, a
+// crafted vocab.txt cannot retitle or clear the terminal.
+std::string quoted(const std::string& token) { return "\"" + printable(token) + "\""; }
 
 }  // namespace
 
@@ -19,7 +22,7 @@ std::string sweep_tables(const ExperimentResult& result, const BertModel& model)
   for (const SweepResult& sweep : result.sweeps) {
     const MaskPrediction& clean = sweep.clean;
     out += format("\nprompt: %s\ntarget: %s   clean top-1: %s   clean target log-softmax: %.3f (rank %d)\n",
-                  sweep.prompt.text.c_str(), quoted(sweep.prompt.target).c_str(),
+                  printable(sweep.prompt.text).c_str(), quoted(sweep.prompt.target).c_str(),
                   quoted(vocab.token(clean.top.at(0).id)).c_str(), clean.target_logsoftmax, clean.target_rank);
     const std::vector<LayerSummary> summaries = summarize(sweep, vocab);
     int current = -1;
@@ -47,7 +50,7 @@ std::string sweep_tables(const ExperimentResult& result, const BertModel& model)
 std::string distribution_tables(const ExperimentResult& result) {
   std::string out;
   for (const DistributionReport& report : result.distributions) {
-    out += format("\nhidden-state distributions: %s\n", report.prompt.text.c_str());
+    out += format("\nhidden-state distributions: %s\n", printable(report.prompt.text).c_str());
     out += format("Gaussian reference: excess kurtosis 0, beyond 3 std %.2f%%, beyond 5 std %.5f%%; noise = %g x std\n",
                   100.0 * gaussian_share_beyond(3.0), 100.0 * gaussian_share_beyond(5.0), report.request.noise_factor);
     out += format("%-11s %8s %8s %9s %8s %8s %9s  %9s %9s\n", "state", "std", "skew", "ex.kurt", ">3std%", ">5std%",

@@ -33,6 +33,8 @@ void add_output_flags(CLI::App& command, ModelOptions& options);
 // Loads the model, runs `spec`, writes the output folder, prints the tables (or, with
 // --json, one JSON document) and every file written. Shared by sweep, stats and run.
 void run_and_report(const ExperimentSpec& spec, const ModelOptions& options);
+// "wrote 4 files to out/: a.json b.csv ...": the closing line of every command with --out.
+void print_files_written(const std::vector<std::string>& files, const std::string& out);
 
 // The non-blank lines of a prompt file (--prompts, --mean-prompts), one text each. Throws
 // Error naming the file when it cannot be read or holds no prompt.

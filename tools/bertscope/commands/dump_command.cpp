@@ -7,7 +7,9 @@
 #include <vector>
 
 #include "commands/commands.h"
+#include "common/atomic_file.h"
 #include "common/error.h"
+#include "common/printable.h"
 #include "model/bert_model.h"
 #include "model/site_patterns.h"
 #include "weights/safetensors_writer.h"
@@ -50,6 +52,7 @@ struct Captured {
 };
 
 void run_dump(const DumpOptions& options) {
+  check_output_file(options.out);  // a device, FIFO or symlink is refused before the model loads
   const std::vector<std::string> texts = read_texts(options);
   const bool single = options.prompts.empty();
   const BertModel bert = load_model(options.model);
@@ -96,7 +99,7 @@ void run_dump(const DumpOptions& options) {
   for (const std::string& text : texts) all_texts += (all_texts.empty() ? "" : "\n") + text;
   write_safetensors(options.out, tensors, {{"format", "pt"}, {"text", all_texts}, {"model", bert.dir()}});
 
-  std::printf("wrote %s: input_ids [%lld], hidden.0..%zu [%lld, %lld], logits [%lld, %lld]", options.out.c_str(),
+  std::printf("wrote %s: input_ids [%lld], hidden.0..%zu [%lld, %lld], logits [%lld, %lld]", printable(options.out).c_str(),
               static_cast<long long>(seq), hidden.size() - 1, static_cast<long long>(seq),
               static_cast<long long>(width), static_cast<long long>(seq), static_cast<long long>(vocab));
   if (!single) std::printf(", each with a leading batch dimension of %lld, lengths [%lld]", static_cast<long long>(batch),

@@ -43,9 +43,9 @@ void run_lens_command(const LensOptions& o) {
   }
   if (folder) {
     const RunContext context{command_line(), is_demo_model(model_path(o.model)), o.model.dtype};
-    const auto files = write_files_together(folder->path(), lens_files(lens, model, context));
+    const auto files = write_files_together(folder->staging(), lens_files(lens, model, context));
     folder->commit();
-    std::printf("\nwrote %zu files to %s/\n", files.size(), o.out.c_str());
+    print_files_written(files, o.out);
   }
 }
 

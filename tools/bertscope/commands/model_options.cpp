@@ -4,6 +4,7 @@
 #include "commands/commands.h"
 #include "common/threads.h"
 #include "default_model.h"
+#include "strict_numbers.h"
 
 namespace bertscope::cli {
 
@@ -13,7 +14,7 @@ void add_model_options(CLI::App& command, ModelOptions& options) {
                      "(e.g. ~/.cache/huggingface/hub/models--bert-large-uncased). Default: $BERTSCOPE_MODEL, else "
                      "the small demo model shipped in models/bert-mini-uncased-demo");
   command.add_option("--threads", options.threads, "Threads for all computation")
-      ->check(CLI::Range(1, 1024))
+      ->check(whole_number(1, 1024))
       ->default_str("all cores");
   command.add_option("--dtype", options.dtype,
                      "Matmul precision: f32 (default, exact to HF within 1e-4) or bf16 (bfloat16 weights and matmul "

@@ -5,8 +5,11 @@
 
 #include "commands/commands.h"
 #include "common/error.h"
+#include "common/json_text.h"
+#include "common/printable.h"
 #include "model/bert_model.h"
 #include "model/predictions.h"
+#include "strict_numbers.h"
 
 namespace bertscope::cli {
 
@@ -40,11 +43,11 @@ void run_predict(const PredictOptions& options) {
       const std::string& token = tokenizer.vocab().token(t.id);
       const double prob = std::exp(static_cast<double>(t.log_prob));
       top.push_back({{"token", token}, {"id", t.id}, {"prob", prob}, {"log_prob", t.log_prob}});
-      if (!options.json) std::printf("  %2d  %-20s %.4f\n", rank++, token.c_str(), prob);
+      if (!options.json) std::printf("  %2d  %-20s %.4f\n", rank++, printable(token).c_str(), prob);
     }
     out["masks"].push_back({{"position", position}, {"top", top}});
   }
-  if (options.json) std::printf("%s\n", out.dump(2).c_str());
+  if (options.json) std::printf("%s\n", json_text(out, 2).c_str());
 }
 
 }  // namespace
@@ -53,7 +56,7 @@ void add_predict_command(CLI::App& app) {
   auto options = std::make_shared<PredictOptions>();
   CLI::App* command = app.add_subcommand("predict", "Top-k predictions at every [MASK] of TEXT");
   add_model_options(*command, options->model);
-  command->add_option("--top", options->top, "How many tokens to show per [MASK]")->check(CLI::Range(1, 1000000));
+  command->add_option("--top", options->top, "How many tokens to show per [MASK]")->check(whole_number(1, 1000000));
   command->add_flag("--json", options->json, "Print JSON: {text, tokens, masks: [{position, top: [{token, id, prob, log_prob}]}]}");
   command->add_option("text", options->text, "Text with one or more [MASK] tokens")->required();
   command->footer("Example:\n  bertscope predict --model models/bert-mini-uncased-demo --top 5 "

@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include "commands/commands.h"
+#include "common/json_text.h"
+#include "common/printable.h"
 #include "model/bert_model.h"
 #include "reports/experiment_files.h"
 #include "reports/output_folder.h"
@@ -20,7 +22,7 @@ void run_and_report(const ExperimentSpec& spec, const ModelOptions& options) {
   const bool demo = is_demo_model(path);
   if (demo && !options.quiet) {
     std::fprintf(stderr, "note: using the small demo model (%s), not bert-large; its numbers say nothing about real BERT\n",
-                 model.dir().c_str());
+                 printable(model.dir()).c_str());
   }
   ProgressMeter meter([](std::string_view text) { std::fwrite(text.data(), 1, text.size(), stderr); },
                       isatty(STDERR_FILENO) == 1);
@@ -40,7 +42,7 @@ void run_and_report(const ExperimentSpec& spec, const ModelOptions& options) {
   const ExperimentResult result = run_experiment(model, spec, progress);
   meter.finish();
   const RunContext context{command_line(), demo, options.dtype};
-  const auto files = write_experiment_files(out.path(), result, model, context);
+  const auto files = write_experiment_files(out.staging(), result, model, context);
   out.commit();
   std::vector<std::string> names;
   for (const std::string& f : files) names.push_back(std::filesystem::path(f).filename().string());
@@ -50,12 +52,16 @@ void run_and_report(const ExperimentSpec& spec, const ModelOptions& options) {
     summary.erase("runs");
     summary["out"] = spec.out;
     summary["files"] = names;
-    std::printf("%s\n", summary.dump(1).c_str());
+    std::printf("%s\n", json_text(summary, 1).c_str());
     return;
   }
   std::printf("%s%s", sweep_tables(result, model).c_str(), distribution_tables(result).c_str());
-  std::printf("\nwrote %zu files to %s/:", files.size(), spec.out.c_str());
-  for (const std::string& name : names) std::printf(" %s", name.c_str());
+  print_files_written(files, spec.out);
+}
+
+void print_files_written(const std::vector<std::string>& files, const std::string& out) {
+  std::printf("\nwrote %zu files to %s/:", files.size(), printable(out).c_str());
+  for (const std::string& f : files) std::printf(" %s", printable(std::filesystem::path(f).filename().string()).c_str());
   std::printf("\n");
 }
 

@@ -1,5 +1,6 @@
 // bertscope stats: the distribution of the clean hidden states against a Gaussian.
 #include "commands/commands.h"
+#include "strict_numbers.h"
 
 namespace bertscope::cli {
 
@@ -10,11 +11,12 @@ void add_stats_command(CLI::App& app) {
   CLI::App* c = app.add_subcommand("stats", "Histograms, std, skewness, kurtosis and tails of every hidden state vs a Gaussian");
   add_model_options(*c, *options);
   c->add_option("--prompt", *prompt, "Text to run (a [MASK] adds the statistics of the [MASK] vector alone)")->required();
-  c->add_option("--noise-factor", spec->distribution.noise_factor, "Gaussian reference std = factor x the state's std (default 2)");
-  c->add_option("--bins", spec->distribution.bins, "Histogram bins (default 80)")->check(CLI::Range(1, 100000));
-  c->add_option("--low", spec->distribution.histogram_low, "Histogram lower edge (default -4)");
-  c->add_option("--high", spec->distribution.histogram_high, "Histogram upper edge (default 4)");
-  c->add_option("--seed", spec->seed, "Seed of the Gaussian reference sample");
+  c->add_option("--noise-factor", spec->distribution.noise_factor, "Gaussian reference std = factor x the state's std (default 2)")
+      ->check(finite_number());
+  c->add_option("--bins", spec->distribution.bins, "Histogram bins (default 80)")->check(whole_number(1, 100000));
+  c->add_option("--low", spec->distribution.histogram_low, "Histogram lower edge (default -4)")->check(finite_number());
+  c->add_option("--high", spec->distribution.histogram_high, "Histogram upper edge (default 4)")->check(finite_number());
+  c->add_option("--seed", spec->seed, "Seed of the Gaussian reference sample")->check(unsigned_64());
   c->add_option("--out", spec->out,
                 "Output folder: results.json, prompts.csv, distributions.json, distributions.csv, histograms.csv, the "
                 "figure (SVG, PNG), report.html")

@@ -1,6 +1,7 @@
 // bertscope sweep: one prompt, one intervention, chosen layers, N seeded trials.
 #include "commands/commands.h"
 #include "common/error.h"
+#include "strict_numbers.h"
 
 namespace bertscope::cli {
 
@@ -21,6 +22,9 @@ ExperimentSpec to_spec(const SweepOptions& o) {
   const auto kind = InterventionSpec::parse_kind(o.intervention);
   if (!kind) throw Error("--intervention '" + o.intervention + "' is not one of " + InterventionSpec::kind_list());
   InterventionSpec intervention = InterventionSpec::of_kind(*kind);
+  if (o.factor_given && !intervention.uses_factor()) {
+    throw Error("--factor is only used by noise, scale and mix, not by " + o.intervention);
+  }
   if (o.factor_given) intervention.factor = o.factor;
   if (o.std_of == "vector") intervention.std_of = NoiseScale::Vector;
   else if (o.std_of == "layer") intervention.std_of = NoiseScale::Layer;
@@ -60,9 +64,11 @@ void add_sweep_command(CLI::App& app) {
   c->add_option("--trials", o->trials,
                 "Trials per layer for shuffle and noise (the others are deterministic: 1). Results stay in memory until "
                 "written: about 3 KB per trial and layer")
-      ->check(CLI::Range(1, 10000000));
-  c->add_option("--seed", o->seed, "Seed of the counter-based RNG (same seed, same draws, any thread count)");
+      ->check(whole_number(1, 10000000));
+  c->add_option("--seed", o->seed, "Seed of the counter-based RNG (same seed, same draws, any thread count)")
+      ->check(unsigned_64());
   c->add_option("--factor", o->factor, "noise: std multiplier (default 2); scale: factor (0.5); mix: weight of own state (0.5)")
+      ->check(finite_number())
       ->each([o](const std::string&) { o->factor_given = true; })
       ->default_str("per kind");
   c->add_option("--std-of", o->std_of, "noise std from: vector (the edited vector, default), layer (whole clean tensor), absolute")
@@ -73,19 +79,19 @@ void add_sweep_command(CLI::App& app) {
                 "Where to edit, by the names 'bertscope hooks' prints, {L} standing for each edited block: blocks.{L}.out "
                 "(block output, default), any other blocks.{L}.* site (attn.q, attn.k, attn.v, attn.scores, "
                 "attn.pattern, attn.z, attn.context, attn.head_out, attn.out, ln1.out, mlp.post, mlp.out), or embed.out "
-                "(the embeddings, edited once; --layers is then ignored). The part after blocks.{L}. alone is short for "
+                "(the embeddings, edited once before block 0: no --layers then). The part after blocks.{L}. alone is short for "
                 "the same");
   c->add_option("--heads", o->heads, "At the per-head sites (attn.q ... attn.head_out): the heads edited, like 3,5 (default all)");
   c->add_option("--mean-prompts", o->mean_prompts,
                 "mean: average over every position of the prompts in this file (one a line) instead of the prompt's own");
   c->add_option("--attend-to", o->attend_to, "attend: the key position the edited queries attend to ([CLS] is 0)")
-      ->check(CLI::Range(0, 1 << 20));
-  c->add_option("--top", o->top, "Top-k tokens recorded per trial")->check(CLI::Range(1, 1000));
+      ->check(whole_number(0, 1 << 20));
+  c->add_option("--top", o->top, "Top-k tokens recorded per trial")->check(whole_number(1, 1000));
   c->add_option("--max-batch-tokens", o->max_batch_tokens,
                 "Upper bound on token rows (trials x prompt tokens) per batched forward pass, which bounds its working "
                 "memory: about rows x (7 x hidden + ffn) x 4 bytes plus trials x vocab x 4 bytes for the logits "
                 "(default 2048: about 115 MB for bert-large). A batch holds at least one trial")
-      ->check(CLI::Range(1, 1 << 24));
+      ->check(whole_number(1, 1 << 24));
   c->add_option("--out", o->out,
                 "Output folder: results.json, prompts.csv, runs.csv, top.csv, summary.csv, figures (SVG, PNG), "
                 "report.html (docs/results.md describes every column)")

@@ -3,6 +3,9 @@
 #include <nlohmann/json.hpp>
 
 #include "commands/commands.h"
+#include "common/json_text.h"
+#include "common/printable.h"
+#include "model/bert_model.h"
 #include "tokenizer/tokenizer.h"
 #include "weights/model_dir.h"
 
@@ -19,13 +22,13 @@ struct TokenizeOptions {
 void run_tokenize(const TokenizeOptions& options) {
   // Only the vocabulary and tokenizer settings are read: no weights are loaded.
   const ModelFiles files = resolve_model_dir(model_path(options.model));
-  const Tokenizer tokenizer(Vocab::load(files.vocab), read_do_lower_case(files));
+  const Tokenizer tokenizer(Vocab::load(files.vocab), tokenizer_options_of(read_tokenizer_config(files)));
   const Encoding encoding = tokenizer.tokenize(options.text);
   if (options.json) {
-    std::printf("%s\n", nlohmann::json{{"tokens", encoding.tokens}, {"ids", encoding.ids}}.dump().c_str());
+    std::printf("%s\n", json_text(nlohmann::json{{"tokens", encoding.tokens}, {"ids", encoding.ids}}).c_str());
     return;
   }
-  for (size_t i = 0; i < encoding.ids.size(); ++i) std::printf("%6d  %s\n", encoding.ids[i], encoding.tokens[i].c_str());
+  for (size_t i = 0; i < encoding.ids.size(); ++i) std::printf("%6d  %s\n", encoding.ids[i], printable(encoding.tokens[i]).c_str());
 }
 
 }  // namespace

@@ -1,0 +1,49 @@
+#include "experiments/run_memory.h"
+
+#include <algorithm>
+
+#include "common/memory_limit.h"
+#include "experiments/sweep.h"
+
+namespace bertscope {
+
+namespace {
+
+constexpr std::uint64_t kBytesPerTrial = 3000;
+constexpr std::uint64_t kBytesPerTopEntry = 150;
+
+}  // namespace
+
+RunMemory estimate_run_memory(const BertModel& model, const ExperimentSpec& spec) {
+  RunMemory memory;
+  const BertConfig& c = model.config();
+  const auto layers = static_cast<std::uint64_t>(parse_layers(spec.layers, model.layers()).size());
+  const std::uint64_t per_trial = kBytesPerTrial + kBytesPerTopEntry * static_cast<std::uint64_t>(spec.top_k);
+  std::uint64_t jobs_per_prompt = 0;
+  for (const InterventionSpec& intervention : spec.interventions) {
+    jobs_per_prompt += (intervention.is_random() ? static_cast<std::uint64_t>(spec.trials) : 1) * layers;
+  }
+  memory.results = jobs_per_prompt * spec.prompts.size() * per_trial;
+  if (jobs_per_prompt > 0) {
+    // The shortest prompt packs the most trials into a batch: that bounds the logits.
+    std::uint64_t shortest = UINT64_MAX;
+    for (const PromptSpec& p : spec.prompts) {
+      shortest = std::min<std::uint64_t>(shortest, model.tokenizer().encode(p.text).ids.size());
+    }
+    const auto rows = static_cast<std::uint64_t>(spec.max_batch_tokens);
+    const std::uint64_t trials_per_batch = std::min(jobs_per_prompt, std::max<std::uint64_t>(1, rows / std::max<std::uint64_t>(1, shortest)));
+    const auto width = static_cast<std::uint64_t>(7 * c.hidden_size + c.intermediate_size);
+    memory.working = std::max(rows, shortest) * width * 4 + 2 * trials_per_batch * static_cast<std::uint64_t>(c.vocab_size) * 4;
+  }
+  return memory;
+}
+
+void check_run_memory(const BertModel& model, const ExperimentSpec& spec) {
+  const RunMemory memory = estimate_run_memory(model, spec);
+  check_memory(memory.total(),
+               "this run (" + format_bytes(memory.results) + " of results, " + format_bytes(memory.working) +
+                   " of working memory)",
+               "use fewer trials or layers (split the run with --layers), or a smaller --max-batch-tokens");
+}
+
+}  // namespace bertscope

@@ -1,0 +1,26 @@
+#pragma once
+// What a run will hold in memory, estimated before it starts, so that options that cannot
+// fit are refused with the estimate and the limit (see common/memory_limit.h) instead of
+// ending in std::bad_alloc after seconds of work.
+#include <cstdint>
+
+#include "experiments/experiment.h"
+
+namespace bertscope {
+
+struct RunMemory {
+  std::uint64_t results = 0;  // every trial's result, and its rows in results.json / runs.csv
+  std::uint64_t working = 0;  // the largest batched forward pass and its logits
+  std::uint64_t total() const { return results + working; }
+};
+
+// The estimate for `spec` on `model` (the weights are already loaded, so not counted).
+// Per trial and layer: its result and its share of the written files, about 3 KB at top 5
+// (measured on bert-large: 7 GB for 24 layers x 100 000 trials), plus ~150 bytes per top-k
+// entry. Per batch: rows x (7 x hidden + ffn) x 4 bytes plus 2 x trials x vocab x 4 bytes.
+RunMemory estimate_run_memory(const BertModel& model, const ExperimentSpec& spec);
+
+// Throws Error naming the estimate and the limit when the run cannot fit.
+void check_run_memory(const BertModel& model, const ExperimentSpec& spec);
+
+}  // namespace bertscope
