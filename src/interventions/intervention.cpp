@@ -28,29 +28,38 @@ std::string format_number(double x) {
   return buffer;
 }
 
-}  // namespace
-
-Positions Positions::parse(const std::string& text) {
-  if (text == "mask") return {};
-  if (text == "all") return {Mode::All, {}};
-  Positions p{Mode::List, {}};
+// "1,3,5" -> {1, 3, 5}: 0-based indices, comma-separated, for `option`. Anything else throws
+// "`option` `malformed`, not '...'". An index listed twice is an error too: it would be
+// edited twice (scale 3 at "7,7" is scale 9).
+std::vector<int> parse_index_list(const std::string& text, const std::string& option, const std::string& malformed,
+                                  const std::string& noun, const std::string& unit) {
+  std::vector<int> list;
   const char* at = text.data();
   const char* end = text.data() + text.size();
   while (at < end) {
     int value = -1;
     const auto [next, ec] = std::from_chars(at, end, value);
     if (ec != std::errc() || value < 0 || (next != end && *next != ',')) {
-      throw Error("--positions must be 'mask', 'all' or a list of token indices like '1,3,5', not '" + text + "'");
+      throw Error(option + " " + malformed + ", not '" + text + "'");
     }
-    // A position listed twice would be edited twice (scale 3 at "7,7" is scale 9).
-    if (std::find(p.list.begin(), p.list.end(), value) != p.list.end()) {
-      throw Error("--positions '" + text + "' lists token " + std::to_string(value) + " twice; each position is edited once");
+    if (std::find(list.begin(), list.end(), value) != list.end()) {
+      throw Error(option + " '" + text + "' lists " + noun + " " + std::to_string(value) + " twice; each " + unit +
+                  " is edited once");
     }
-    p.list.push_back(value);
+    list.push_back(value);
     at = next == end ? end : next + 1;
   }
-  if (p.list.empty()) throw Error("--positions list is empty");
-  return p;
+  if (list.empty()) throw Error(option + " list is empty");
+  return list;
+}
+
+}  // namespace
+
+Positions Positions::parse(const std::string& text) {
+  if (text == "mask") return {};
+  if (text == "all") return {Mode::All, {}};
+  return {Mode::List, parse_index_list(text, "--positions", "must be 'mask', 'all' or a list of token indices like '1,3,5'",
+                                       "token", "position")};
 }
 
 std::string Positions::describe() const {
@@ -107,24 +116,7 @@ std::string InterventionSpec::kind_list() {
 }
 
 std::vector<int> InterventionSpec::parse_heads(const std::string& text) {
-  std::vector<int> heads;
-  const char* at = text.data();
-  const char* end = text.data() + text.size();
-  while (at < end) {
-    int value = -1;
-    const auto [next, ec] = std::from_chars(at, end, value);
-    if (ec != std::errc() || value < 0 || (next != end && *next != ',')) {
-      throw Error("--heads must be a list of 0-based head indices like '3,5', not '" + text + "'");
-    }
-    // A head listed twice would be edited twice (scale 3 at "5,5" is scale 9).
-    if (std::find(heads.begin(), heads.end(), value) != heads.end()) {
-      throw Error("--heads '" + text + "' lists head " + std::to_string(value) + " twice; each head is edited once");
-    }
-    heads.push_back(value);
-    at = next == end ? end : next + 1;
-  }
-  if (heads.empty()) throw Error("--heads list is empty");
-  return heads;
+  return parse_index_list(text, "--heads", "must be a list of 0-based head indices like '3,5'", "head", "head");
 }
 
 std::string InterventionSpec::default_label() const {
