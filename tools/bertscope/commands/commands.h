@@ -6,6 +6,8 @@
 
 #include "experiments/experiment.h"
 #include "model/bert_model.h"
+#include "reports/file_set.h"
+#include "reports/output_folder.h"
 
 namespace bertscope::cli {
 
@@ -35,6 +37,8 @@ void add_output_flags(CLI::App& command, ModelOptions& options);
 void run_and_report(const ExperimentSpec& spec, const ModelOptions& options);
 // "wrote 4 files to out/: a.json b.csv ...": the closing line of every command with --out.
 void print_files_written(const std::vector<std::string>& files, const std::string& out);
+// Writes `files` into the folder's staging area, swaps it in whole and prints that line.
+void publish_files(OutputFolder& folder, const std::vector<NamedFile>& files);
 
 // The non-blank lines of a prompt file (--prompts, --mean-prompts), one text each. Throws
 // Error naming the file when it cannot be read or holds no prompt.

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "commands/commands.h"
+#include "strict_numbers.h"
 #include "experiments/logit_lens.h"
 #include "reports/lens_files.h"
 #include "reports/output_folder.h"
@@ -43,9 +44,7 @@ void run_lens_command(const LensOptions& o) {
   }
   if (folder) {
     const RunContext context{command_line(), is_demo_model(model_path(o.model)), o.model.dtype};
-    const auto files = write_files_together(folder->staging(), lens_files(lens, model, context));
-    folder->commit();
-    print_files_written(files, o.out);
+    publish_files(*folder, lens_files(lens, model, context));
   }
 }
 
@@ -57,7 +56,7 @@ void add_lens_command(CLI::App& app) {
   add_model_options(*c, o->model);
   c->add_option("--prompt", o->prompt, "Text with exactly one [MASK]")->required();
   c->add_option("--target", o->target, "Word whose rank and log-prob are shown per block (one vocabulary entry)");
-  c->add_option("--top", o->top, "Top-k words per state (default 5)")->check(CLI::Range(1, 100));
+  c->add_option("--top", o->top, "Top-k words per state (default 5)")->check(whole_number(1, 100));
   c->add_option("--out", o->out, "Output folder: lens.json, lens.csv, lens.svg, lens.png");
   c->footer("Example:\n  bertscope lens --prompt \"Pay no attention to that man [MASK] the curtain!\" --target behind --out out/lens");
   c->callback([o] { run_lens_command(*o); });

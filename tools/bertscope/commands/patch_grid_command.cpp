@@ -56,9 +56,7 @@ void run_patch_grid_command(const PatchGridOptions& o) {
   std::printf("%s", grid_tables(result, model.layers()).c_str());
   if (folder) {
     const RunContext context{command_line(), is_demo_model(model_path(o.model)), o.model.dtype};
-    const auto files = write_files_together(folder->staging(), patch_grid_files(result, model, context));
-    folder->commit();
-    print_files_written(files, o.out);
+    publish_files(*folder, patch_grid_files(result, model, context));
   }
 }
 

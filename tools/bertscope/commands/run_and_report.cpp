@@ -59,6 +59,12 @@ void run_and_report(const ExperimentSpec& spec, const ModelOptions& options) {
   print_files_written(files, spec.out);
 }
 
+void publish_files(OutputFolder& folder, const std::vector<NamedFile>& files) {
+  const std::vector<std::string> written = write_files_together(folder.staging(), files);
+  folder.commit();
+  print_files_written(written, folder.path());
+}
+
 void print_files_written(const std::vector<std::string>& files, const std::string& out) {
   std::printf("\nwrote %zu files to %s/:", files.size(), printable(out).c_str());
   for (const std::string& f : files) std::printf(" %s", printable(std::filesystem::path(f).filename().string()).c_str());
