@@ -117,6 +117,17 @@ std::vector<std::string> sweep_plus(const std::vector<std::string>& extra, const
   return args;
 }
 
+// The sweep above over the prompt file {dir}/`file` instead of --prompt and --target.
+std::vector<std::string> sweep_over(const std::string& file, const std::string& kind = "zero") {
+  return {"sweep", "--model", "{model}", "--prompts", "{dir}/" + file, "--intervention", kind, "--layers", "0", "--out", "{out}",
+          "--quiet"};
+}
+
+// Writes `text` to {dir}/`name` (the damage of the rows about prompt files and specs).
+std::function<void(const fs::path&)> writes(const std::string& name, const std::string& text) {
+  return [=](const fs::path& m) { test::write_bytes((m.parent_path() / name).string(), text); };
+}
+
 // A FIFO at `path`: reading one blocks until a writer comes, writing one until a reader does.
 void make_fifo(const fs::path& path) {
   fs::remove(path);
@@ -310,7 +321,7 @@ std::vector<BadInput> cases() {
          for (const char* a : {"--mean-prompts", "{dir}/none.txt"}) args.push_back(a);
          return args;
        }(),
-       "{dir}/none.txt: cannot read the prompt file"},
+       "{dir}/none.txt: cannot read: No such file or directory"},
       {"PatternEditAtAnotherSite", "", {}, sweep_with("--intervention", "uniform"),
        "uniform edits attention patterns: it needs --site attn.pattern, not out"},
       {"PatchGridOfPromptsOfDifferentLengths", "", {},
@@ -357,13 +368,75 @@ std::vector<BadInput> cases() {
       {"HistogramRangeAtDoubleResolution", "", {}, stats("2", "2.0000000000000004"),
        "stats: distributions high - low is 4.44e-16, too narrow: it must be at least 1e-6 x the largest of 1, abs(low) "
        "and abs(high)"},
+      // -------- prompt files
+      {"PromptFileUnknownKey", "", writes("p.jsonl", "{\"text\": \"a [MASK]\", \"target\": \"the\"}\n{\"txt\": \"b\"}\n"),
+       sweep_over("p.jsonl"), "{dir}/p.jsonl:2: unknown key \"txt\" (the keys are text, target, other_prompt, id)"},
+      {"PromptFileNotJson", "", writes("p.jsonl", "\n{\"text\": \"a [MASK]\"\n"), sweep_over("p.jsonl"),
+       "{dir}/p.jsonl:2: not valid JSON (column 20: syntax error while parsing object"},
+      {"PromptFileValueNotAString", "", writes("p.ndjson", "{\"text\": \"a [MASK]\", \"id\": 7}\n"), sweep_over("p.ndjson"),
+       "{dir}/p.ndjson:1: \"id\" must be a string, not number 7"},
+      {"PromptFileDuplicateId", "",
+       writes("p.jsonl", "{\"text\": \"a [MASK]\", \"target\": \"the\", \"id\": \"x\"}\n\n"
+                         "{\"text\": \"b [MASK]\", \"target\": \"the\", \"id\": \"x\"}\n"),
+       sweep_over("p.jsonl"), "{dir}/p.jsonl:3: duplicate id \"x\" (first at {dir}/p.jsonl:1)"},
+      {"PromptFileCsvFieldCount", "", writes("p.csv", "text,target\n\"a, [MASK]\",the\nb [MASK],the,c\n"), sweep_over("p.csv"),
+       "{dir}/p.csv:3: 3 field(s), but the header has 2"},
+      {"PromptFileCsvUnknownColumn", "", writes("p.csv", "text,prompt\na [MASK],b\n"), sweep_over("p.csv"),
+       "{dir}/p.csv:1: unknown column \"prompt\" in the header"},
+      {"PromptFileCsvWithoutText", "", writes("p.csv", "target\nthe\n"), sweep_over("p.csv"),
+       "{dir}/p.csv:1: the header has no text column"},
+      {"PromptFileCsvQuoteNotClosed", "", writes("p.csv", "text\n\"a [MASK]\n"), sweep_over("p.csv"),
+       "{dir}/p.csv:2: a quoted field is not closed"},
+      {"PromptFileRowWithoutText", "", writes("p.jsonl", "{\"target\": \"the\"}\n"), sweep_over("p.jsonl"),
+       "{dir}/p.jsonl:1: the text is empty or missing (every prompt needs a text)"},
+      {"PromptFileEmpty", "", writes("p.jsonl", "\n"), sweep_over("p.jsonl"), "{dir}/p.jsonl: no prompt in the file"},
+      {"PromptFileUnknownExtension", "", writes("p.tsv", "text\n"), sweep_over("p.tsv"),
+       "{dir}/p.tsv: cannot tell the prompt file's format from its name: name it .jsonl or .ndjson (JSON Lines), .csv "
+       "(CSV with a header) or .txt (one text per line)"},
+      {"PromptFileRowWithoutMask", "",
+       writes("p.jsonl", "{\"text\": \"a [MASK]\", \"target\": \"the\"}\n{\"text\": \"a b\", \"target\": \"the\", \"id\": \"q7\"}\n"),
+       sweep_over("p.jsonl"), "prompt \"q7\": prompt has no [MASK] token: \"a b\""},
+      {"PromptFileSomeRowsWithoutOtherPrompt", "",
+       writes("p.jsonl", "{\"text\": \"a [MASK]\", \"target\": \"the\", \"other_prompt\": \"b [MASK]\"}\n"
+                         "{\"text\": \"c [MASK]\", \"target\": \"the\"}\n"),
+       sweep_over("p.jsonl", "patch"),
+       "prompt \"2\" has no other_prompt for patch, and the intervention has none of its own: give every prompt one, or the "
+       "intervention one"},
+      {"PromptAndPromptsFile", "", writes("p.jsonl", "{\"text\": \"a [MASK]\"}\n"),
+       [] {
+         auto args = sweep_plus({"--prompts", "{dir}/p.jsonl"});
+         args.erase(std::find(args.begin(), args.end(), "--target"), std::find(args.begin(), args.end(), "--target") + 2);
+         return args;
+       }(),
+       "give --prompt TEXT or --prompts FILE, not both"},
+      {"TargetWithPromptsFile", "", writes("p.jsonl", "{\"text\": \"a [MASK]\"}\n"),
+       [] {
+         auto args = sweep_over("p.jsonl");
+         args.insert(args.end(), {"--target", "the"});
+         return args;
+       }(),
+       "--target goes with --prompt; with --prompts each row gives its target"},
+      {"SpecWithPromptsAndPromptsFile", "",
+       writes("spec.toml", "prompts_file = \"p.jsonl\"\n[[prompts]]\ntext = \"a [MASK]\"\n[distributions]\n"),
+       {"run", "--model", "{model}", "--out", "{out}", "{dir}/spec.toml"},
+       "{dir}/spec.toml: give [[prompts]] or prompts_file, not both"},
+      {"SpecPromptsFileBadRowNamesTheFileBesideTheSpec", "",
+       [](const fs::path& m) {
+         fs::create_directory(m.parent_path() / "specs");
+         test::write_bytes((m.parent_path() / "specs" / "spec.toml").string(), "prompts_file = \"p.csv\"\n[distributions]\n");
+         test::write_bytes((m.parent_path() / "specs" / "p.csv").string(), "text\nok [MASK]\nsay \"hi\"\n");
+       },
+       {"run", "--model", "{model}", "--out", "{out}", "{dir}/specs/spec.toml"},
+       "{dir}/specs/p.csv:3: a quote inside an unquoted field; quote the whole field and write the quote as \"\""},
       // -------- the command line
       {"UnknownOption", "", {}, sweep_plus({"--bogus"}), "The following argument was not expected: --bogus"},
       {"UnknownCommand", "", {}, {"frobnicate"},
        "unknown command 'frobnicate'; the commands are predict, tokenize, dump, sweep, stats, run, patch-grid, lens, hooks"},
       {"MissingOptionValue", "", {}, sweep_plus({"--trials"}), "--trials: 1 required INT:INT in [1 - 10000000] missing"},
       {"MissingRequiredOption", "", {}, {"sweep", "--model", "{model}", "--prompt", kPrompt, "--out", "{out}"},
-       "--target is required"},
+       "--intervention is required"},
+      {"MissingTarget", "", {}, {"sweep", "--model", "{model}", "--prompt", kPrompt, "--intervention", "zero", "--out", "{out}"},
+       "--target is required with --prompt"},
       {"NegativeSeed", "", {}, sweep_plus({"--seed", "-1"}),
        "'-1' is not a whole number from 0 to 18446744073709551615"},
       {"SeedBeyond64Bits", "", {}, sweep_plus({"--seed", "18446744073709551616"}),

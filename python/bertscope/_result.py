@@ -10,8 +10,9 @@ from typing import Any, List, Optional, Union
 # Columns that hold text. Every other column is numeric, with an empty cell for a value that
 # is undefined (docs/results.md): a vocabulary has tokens such as "null", "nan" and "na",
 # which pandas would otherwise read as missing values.
-_TEXT_COLUMNS = {"kind", "label", "site", "top1", "token", "top1_most_frequent", "series", "text", "target", "tokens",
-                 "clean_top1"}
+# prompt_id is text even when every id is a default number ("1", "2"): ids from a file may be any string.
+_TEXT_COLUMNS = {"prompt_id", "kind", "label", "site", "top1", "token", "top1_most_frequent", "series", "text", "target",
+                 "tokens", "clean_top1"}
 def _frame(text: str) -> "pandas.DataFrame":
     import pandas as pd
 
@@ -39,11 +40,12 @@ class Result:
     runs: DataFrame, one row per prompt x intervention x block x trial (the columns of runs.csv).
     top: DataFrame, long format: the top-k tokens and log-probs of every run and clean run (top.csv).
     summary: DataFrame, one row per prompt x intervention x block (summary.csv).
-    prompts_table: DataFrame, one row per prompt: text, target, tokens, clean prediction (prompts.csv).
+    prompts_table: DataFrame, one row per prompt: id, text, target, tokens, clean prediction (prompts.csv).
     Every column is described in docs/results.md.
     clean: the clean prediction: dict with target_logsoftmax, target_prob, target_rank, loss,
         top (tokens) and top_log_probs; a list of them, one per prompt, for several prompts.
-    prompts: list of dicts: text, target, tokens, ids, mask_index, target_id, clean.
+    prompts: list of dicts: index, id (the prompt's id, as prompt_id in the tables), text, target,
+        other_prompt (when given), tokens, ids (token ids), mask_index, target_id, clean.
     results: everything, as results.json holds it.
     distributions, histograms: DataFrames of distributions.csv and histograms.csv when the
         experiment measured hidden-state distributions, else None.

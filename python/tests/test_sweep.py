@@ -55,7 +55,8 @@ def test_sweep_equals_the_cli_runs_and_summary(demo, cli_sweeps, case):
         # And the columns and numbers pandas' plain read_csv gives for the CLI's file.
         plain = pd.read_csv(path)
         assert list(frame.columns) == list(plain.columns)
-        numeric = plain.select_dtypes("number").columns
+        # prompt_id is text in our frame, though plain pandas reads the default ids "1" as numbers.
+        numeric = [c for c in plain.select_dtypes("number").columns if c != "prompt_id"]
         pd.testing.assert_frame_equal(frame[numeric], plain[numeric], check_dtype=False)
     with open(folder / "results.json") as f:
         cli = json.load(f)
@@ -96,6 +97,21 @@ def test_two_noise_arms_are_independent_unless_paired(demo):
     arms = [paired.runs[paired.runs["intervention"] == i]["noise_std"].to_numpy() for i in (0, 1)]
     assert (arms[0] == arms[1]).all()
     assert paired.options["paired"] and not r.options["paired"]
+
+
+def test_a_prompt_files_ids_name_every_row(demo, tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "p.jsonl").write_text(
+        '{"text": "%s", "target": "behind", "id": "007"}\n{"text": "The capital of France is [MASK].", "target": "paris"}\n'
+        % PROMPT)
+    spec = tmp_path / "spec.toml"
+    spec.write_text('name = "ids"\nlayers = "0"\nprompts_file = "data/p.jsonl"\n[[interventions]]\nkind = "zero"\n')
+    r = bertscope.run_spec(str(spec), model=demo)
+    assert [p["id"] for p in r.prompts] == ["007", "2"]
+    # Ids are text: "007" keeps its zeros, and the default "2" is a string too.
+    assert list(r.prompts_table["prompt_id"]) == ["007", "2"]
+    assert list(r.runs["prompt_id"]) == ["007", "2"]
+    assert list(r.summary[["prompt", "prompt_id"]].itertuples(index=False, name=None)) == [(0, "007"), (1, "2")]
 
 
 def test_runs_and_distributions_join_on_the_block_column(demo, tmp_path):

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "common/error.h"
+#include "experiments/prompt_file.h"
 #include "experiments/run_memory.h"
 
 namespace bertscope {
@@ -17,6 +18,24 @@ std::string site_pattern(SiteKind kind) {
     if (doc.kind == kind) return doc.pattern;
   }
   return HookSite::block(kind, 0).name();
+}
+
+// Tokenizes every prompt (and every other prompt) and checks it against the model before
+// any work: in a dataset, a bad row must stop the run now, not after the rows before it
+// have run for an hour. With several prompts the message names the prompt by its id.
+void check_prompts(const BertModel& model, const ExperimentSpec& spec) {
+  for (const PromptSpec& prompt : spec.prompts) {
+    try {
+      MaskedPrompt::prepare(model, prompt.text, prompt.target, !spec.interventions.empty());
+      for (size_t i = 0; i < spec.interventions.size(); ++i) {
+        const InterventionSpec s = spec.intervention_for(i, prompt);
+        if (s.needs_other_prompt()) MaskedPrompt::prepare(model, s.other_prompt, "");
+      }
+    } catch (const Error& e) {
+      if (spec.prompts.size() == 1) throw;
+      throw Error("prompt \"" + prompt.id + "\": " + e.what());
+    }
+  }
 }
 
 }  // namespace
@@ -49,7 +68,18 @@ void ExperimentSpec::validate() const {
     throw Error(name + ": --layers is not used at embed.out: the embeddings are edited once, before block 0");
   }
   for (size_t i = 0; i < interventions.size(); ++i) {
-    interventions[i].validate();
+    const InterventionSpec& s = interventions[i];
+    const bool some_have_other = std::any_of(prompts.begin(), prompts.end(), [](const PromptSpec& p) { return !p.other_prompt.empty(); });
+    if (s.needs_other_prompt() && s.other_prompt.empty() && some_have_other) {
+      for (size_t p = 0; p < prompts.size(); ++p) {
+        if (prompts[p].other_prompt.empty()) {
+          throw Error(name + ": prompt " + (prompts[p].id.empty() ? std::to_string(p + 1) : "\"" + prompts[p].id + "\"") +
+                      " has no other_prompt for " + InterventionSpec::kind_name(s.kind) +
+                      ", and the intervention has none of its own: give every prompt one, or the intervention one");
+        }
+      }
+    }
+    intervention_for(i, prompts.front()).validate();
     if (interventions[i].kind == InterventionKind::Skip && site != SiteKind::BlockOut) {
       throw Error(name + ": --site is not used by skip: it skips whole blocks (run skip without --site, or on its own)");
     }
@@ -88,6 +118,12 @@ void ExperimentSpec::validate() const {
   }
 }
 
+InterventionSpec ExperimentSpec::intervention_for(size_t i, const PromptSpec& prompt) const {
+  InterventionSpec s = interventions.at(i);
+  if (s.needs_other_prompt() && s.other_prompt.empty()) s.other_prompt = prompt.other_prompt;
+  return s;
+}
+
 void ExperimentSpec::resolve_labels() {
   std::vector<std::string> labels;
   for (const InterventionSpec& s : interventions) labels.push_back(s.label());
@@ -107,10 +143,15 @@ ExperimentResult run_experiment(const BertModel& model, const ExperimentSpec& sp
   check_run_memory(model, spec);  // before any work: what cannot fit is refused now
   ExperimentResult result{spec, model.dir(), {}, {}};
   result.spec.resolve_labels();
+  // Prompts built in code may have no ids: they get their numbers, as in a prompt file.
+  assign_prompt_ids(result.spec.prompts, [&](size_t p) { return spec.name + ": prompts[" + std::to_string(p) + "]"; });
+  check_prompts(model, result.spec);
   const std::vector<int> layers = parse_layers(spec.layers, model.layers());
-  for (const PromptSpec& prompt : spec.prompts) {
+  for (const PromptSpec& prompt : result.spec.prompts) {
     if (!spec.interventions.empty()) {
-      SweepRequest request{prompt.text, prompt.target, spec.interventions, layers, spec.site,
+      std::vector<InterventionSpec> interventions;
+      for (size_t i = 0; i < spec.interventions.size(); ++i) interventions.push_back(spec.intervention_for(i, prompt));
+      SweepRequest request{prompt.text, prompt.target, interventions, layers, spec.site,
                            spec.trials, spec.seed, spec.paired, spec.top_k, spec.max_batch_tokens};
       result.sweeps.push_back(run_sweep(model, request, progress));
     }

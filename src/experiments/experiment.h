@@ -7,19 +7,16 @@
 #include <vector>
 
 #include "experiments/distributions.h"
+#include "experiments/prompt_spec.h"
 #include "experiments/sweep.h"
 
 namespace bertscope {
-
-struct PromptSpec {
-  std::string text;
-  std::string target;
-};
 
 struct ExperimentSpec {
   std::string name = "experiment";
   std::string model;  // folder; empty = the caller's default
   std::string out;    // output folder; empty = out/<name>
+  std::string prompts_file;  // where `prompts` were read from, when from a file (see prompt_file.h)
   std::vector<PromptSpec> prompts;
   std::vector<InterventionSpec> interventions;  // may be empty: distributions only
   std::string layers = "all";
@@ -34,12 +31,18 @@ struct ExperimentSpec {
 
   // Reads a TOML spec (see examples/*.toml). Throws Error naming the file, the key and
   // what is wrong, for unknown keys too (a typo must not silently change an experiment).
+  // The relative paths a spec holds (model, out, prompts_file) are relative to the spec's
+  // folder, so that a spec and its data move together: parse_toml() resolves them against
+  // `folder` ("" = the working directory), load_toml() against the folder of `path`.
   static ExperimentSpec load_toml(const std::string& path);
-  static ExperimentSpec parse_toml(const std::string& text, const std::string& origin);
+  static ExperimentSpec parse_toml(const std::string& text, const std::string& origin, const std::string& folder = "");
   void validate() const;
   // Gives every intervention its label (label()): a default label that two interventions
   // share gets " #<index>" appended, so that no two rows of a table look alike.
   void resolve_labels();
+  // Intervention i as it runs on `prompt`: a mix or patch without an other_prompt of its own
+  // takes the prompt's (the intervention's own wins when both have one).
+  InterventionSpec intervention_for(size_t i, const PromptSpec& prompt) const;
   // How the random streams are keyed, in words, for results.json and the report.
   std::string random_streams() const;
 };

@@ -1,11 +1,13 @@
 // Reading an ExperimentSpec from TOML (toml++). Every key is checked: unknown keys and
 // wrong types are errors that name the file, the line and the key.
+#include <filesystem>
 #include <set>
 #include <toml++/toml.h>
 
 #include "common/error.h"
 #include "common/read_file.h"
 #include "experiments/experiment.h"
+#include "experiments/prompt_file.h"
 #include "experiments/toml_nesting.h"
 
 namespace bertscope {
@@ -137,9 +139,15 @@ InterventionSpec read_intervention(const toml::table& table, const std::string& 
   return spec;
 }
 
+// A path written in a spec, relative to the spec's folder (absolute ones stay as they are).
+void resolve_against(const std::string& folder, std::string& path) {
+  if (path.empty() || folder.empty() || path == "-" || std::filesystem::path(path).is_absolute()) return;
+  path = (std::filesystem::path(folder) / path).lexically_normal().string();
+}
+
 }  // namespace
 
-ExperimentSpec ExperimentSpec::parse_toml(const std::string& text, const std::string& origin) {
+ExperimentSpec ExperimentSpec::parse_toml(const std::string& text, const std::string& origin, const std::string& folder) {
   check_toml_nesting(text, origin);  // before toml++, which recurses per level
   toml::table root;
   try {
@@ -153,6 +161,7 @@ ExperimentSpec ExperimentSpec::parse_toml(const std::string& text, const std::st
   r.read("name", spec.name);
   r.read("model", spec.model);
   r.read("out", spec.out);
+  r.read("prompts_file", spec.prompts_file);
   r.read_layers("layers", spec.layers);
   r.read("site", site);
   r.read("trials", spec.trials);
@@ -174,10 +183,13 @@ ExperimentSpec ExperimentSpec::parse_toml(const std::string& text, const std::st
       PromptSpec prompt;
       p.read("text", prompt.text);
       p.read("target", prompt.target);
+      p.read("other_prompt", prompt.other_prompt);
+      p.read("id", prompt.id);
       p.reject_unknown_keys();
       if (prompt.text.empty()) throw Error(origin + ": prompts[" + std::to_string(i) + "].text is missing");
       spec.prompts.push_back(prompt);
     }
+    assign_prompt_ids(spec.prompts, [&](size_t i) { return origin + ": prompts[" + std::to_string(i) + "]"; });
   }
   if (const toml::node* interventions = r.take("interventions")) {
     const toml::array* array = interventions->as_array();
@@ -196,6 +208,12 @@ ExperimentSpec ExperimentSpec::parse_toml(const std::string& text, const std::st
     d.reject_unknown_keys();
   }
   r.reject_unknown_keys();
+  for (std::string* path : {&spec.model, &spec.out, &spec.prompts_file}) resolve_against(folder, *path);
+  if (!spec.prompts_file.empty()) {
+    // One source of prompts: ids numbered from 1 in two places would collide.
+    if (!spec.prompts.empty()) throw Error(origin + ": give [[prompts]] or prompts_file, not both");
+    spec.prompts = read_prompt_file(spec.prompts_file);
+  }
   if (spec.out.empty()) spec.out = "out/" + spec.name;
   try {
     spec.validate();
@@ -207,7 +225,8 @@ ExperimentSpec ExperimentSpec::parse_toml(const std::string& text, const std::st
 
 ExperimentSpec ExperimentSpec::load_toml(const std::string& path) {
   // Specs are written by hand: kilobytes. The cap keeps a wrong path from being slurped.
-  return parse_toml(read_small_file(path, 16u << 20), path);
+  // "spec.toml" in the working directory has the folder "": paths in it stay as written.
+  return parse_toml(read_small_file(path, 16u << 20), path, std::filesystem::path(path).parent_path().string());
 }
 
 }  // namespace bertscope

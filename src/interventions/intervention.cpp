@@ -134,7 +134,7 @@ std::string InterventionSpec::default_label() const {
     s += " heads " + list;
   }
   if (positions.mode != Positions::Mode::Mask) s += " @" + positions.describe();
-  if (needs_other_prompt()) s += " with \"" + other_prompt + "\"";
+  if (needs_other_prompt() && !other_prompt.empty()) s += " with \"" + other_prompt + "\"";
   return s;
 }
 

@@ -80,13 +80,18 @@ double noise_measure(const InterventionSpec& s, double value) {
   return s.kind == InterventionKind::Noise ? value : kUndefined;
 }
 
+// The prompt's cells of every row: its index in the experiment and its id.
+CsvTable& add_prompt(CsvTable& csv, const ExperimentSpec& spec, size_t prompt) {
+  return csv.add(static_cast<long long>(prompt)).add(spec.prompts.at(prompt).id);
+}
+
 // The cells every row about one run or summary starts with: where, and by what.
 void add_run_key(CsvTable& csv, size_t prompt, int intervention, const ExperimentSpec& spec, int layer) {
   const InterventionSpec& s = spec.interventions[static_cast<size_t>(intervention)];
-  csv.add(static_cast<long long>(prompt)).add(intervention).add(InterventionSpec::kind_name(s.kind)).add(s.label());
+  add_prompt(csv, spec, prompt).add(intervention).add(InterventionSpec::kind_name(s.kind)).add(s.label());
   add_count(csv.add(site_name(spec, layer)), layer);
 }
-const std::vector<std::string> kRunKey = {"prompt", "intervention", "kind", "label", "site", "block"};
+const std::vector<std::string> kRunKey = {"prompt", "prompt_id", "intervention", "kind", "label", "site", "block"};
 
 std::vector<std::string> with_key(std::vector<std::string> rest) {
   std::vector<std::string> header = kRunKey;
@@ -132,13 +137,17 @@ json experiment_json(const ExperimentResult& result, const BertModel& model, con
   for (size_t p = 0; p < result.sweeps.size(); ++p) {
     const SweepResult& sweep = result.sweeps[p];
     const MaskedPrompt& prompt = sweep.prompt;
-    out["prompts"].push_back({{"index", p}, {"text", prompt.text}, {"target", prompt.target}, {"tokens", prompt.tokens},
-                              {"ids", prompt.ids}, {"mask_index", prompt.mask_index}, {"target_id", prompt.target_id},
-                              {"clean", prediction_json(sweep.clean, vocab)}});
+    const PromptSpec& given = spec.prompts.at(p);
+    json entry = {{"index", p}, {"id", given.id}, {"text", prompt.text}, {"target", prompt.target}, {"tokens", prompt.tokens},
+                  {"ids", prompt.ids}, {"mask_index", prompt.mask_index}, {"target_id", prompt.target_id},
+                  {"clean", prediction_json(sweep.clean, vocab)}};
+    if (!given.other_prompt.empty()) entry["other_prompt"] = given.other_prompt;
+    out["prompts"].push_back(std::move(entry));
     for (const TrialResult& t : sweep.runs) {
       const InterventionSpec& s = spec.interventions[static_cast<size_t>(t.intervention)];
       json run = prediction_json(t.prediction, vocab);
       run["prompt"] = p;
+      run["prompt_id"] = given.id;
       run["intervention"] = t.intervention;
       run["kind"] = InterventionSpec::kind_name(s.kind);
       run["label"] = s.label();
@@ -154,7 +163,7 @@ json experiment_json(const ExperimentResult& result, const BertModel& model, con
       const InterventionSpec& s = spec.interventions[static_cast<size_t>(l.intervention)];
       json top1 = json::array();
       for (const auto& [id, count] : l.top1_counts) top1.push_back({{"token", vocab.token(id)}, {"trials", count}});
-      json row = {{"prompt", p}, {"intervention", l.intervention}, {"kind", InterventionSpec::kind_name(s.kind)},
+      json row = {{"prompt", p}, {"prompt_id", given.id}, {"intervention", l.intervention}, {"kind", InterventionSpec::kind_name(s.kind)},
                   {"label", s.label()}, {"site", site_name(spec, l.layer)}, {"block", block_json(l.layer)}, {"trials", l.trials},
                   {"target_logsoftmax", interval_json(l.target_logsoftmax)},
                   {"target_prob", interval_json(l.target_prob)}, {"target_rank", interval_json(l.target_rank)},
@@ -172,7 +181,7 @@ json experiment_json(const ExperimentResult& result, const BertModel& model, con
 
 std::string prompts_csv(const ExperimentResult& result, const BertModel& model) {
   const Vocab& vocab = model.tokenizer().vocab();
-  CsvTable csv({"prompt", "text", "target", "target_id", "mask_index", "tokens", "clean_target_logsoftmax",
+  CsvTable csv({"prompt", "prompt_id", "text", "target", "target_id", "mask_index", "tokens", "clean_target_logsoftmax",
                 "clean_target_prob", "clean_target_rank", "clean_loss", "clean_top1"});
   auto tokens = [](const MaskedPrompt& p) {
     std::string s;
@@ -180,7 +189,7 @@ std::string prompts_csv(const ExperimentResult& result, const BertModel& model) 
     return s;
   };
   for (size_t p = 0; p < result.spec.prompts.size(); ++p) {
-    csv.add(static_cast<long long>(p));
+    add_prompt(csv, result.spec, p);
     if (p < result.sweeps.size()) {
       const SweepResult& sweep = result.sweeps[p];
       const MaskPrediction& clean = sweep.clean;
@@ -219,11 +228,11 @@ std::string runs_csv(const ExperimentResult& result, const BertModel& model) {
 
 std::string top_csv(const ExperimentResult& result, const BertModel& model) {
   const Vocab& vocab = model.tokenizer().vocab();
-  CsvTable csv({"prompt", "intervention", "block", "trial", "rank", "token", "token_id", "log_prob"});
+  CsvTable csv({"prompt", "prompt_id", "intervention", "block", "trial", "rank", "token", "token_id", "log_prob"});
   auto add_top = [&](size_t p, int intervention, int block, int trial, const MaskPrediction& prediction) {
     for (size_t r = 0; r < prediction.top.size(); ++r) {
       const TokenScore& t = prediction.top[r];
-      csv.add(static_cast<long long>(p));
+      add_prompt(csv, result.spec, p);
       add_count(add_count(add_count(csv, intervention), block), trial).add(static_cast<long long>(r + 1));
       csv.add(vocab.token(t.id)).add(t.id).add(t.log_prob);
       csv.end_row();
@@ -272,7 +281,7 @@ json distributions_json(const ExperimentResult& result) {
       if (s.mask.moments.count > 0) state["mask"] = distribution_json(s.mask);
       states.push_back(std::move(state));
     }
-    out.push_back({{"prompt", p}, {"text", report.prompt.text}, {"tokens", report.prompt.tokens},
+    out.push_back({{"prompt", p}, {"prompt_id", result.spec.prompts.at(p).id}, {"text", report.prompt.text}, {"tokens", report.prompt.tokens},
                    {"mask_index", report.prompt.mask_index}, {"noise_factor", report.request.noise_factor},
                    {"gaussian_share_beyond_3std", gaussian_share_beyond(3.0)},
                    {"gaussian_share_beyond_5std", gaussian_share_beyond(5.0)}, {"states", states}});
@@ -293,14 +302,14 @@ std::vector<std::pair<const char*, const ValueDistribution*>> state_series(const
 }  // namespace
 
 std::string distributions_csv(const ExperimentResult& result) {
-  CsvTable csv({"prompt", "block", "site", "series", "count", "mean", "std", "skewness", "excess_kurtosis", "min", "max",
+  CsvTable csv({"prompt", "prompt_id", "block", "site", "series", "count", "mean", "std", "skewness", "excess_kurtosis", "min", "max",
                 "share_beyond_3std", "share_beyond_5std", "max_abs_over_std", "share_outside_histogram"});
   for (size_t p = 0; p < result.distributions.size(); ++p) {
     for (const StateDistribution& s : result.distributions[p].states) {
       for (const auto& [series, d] : state_series(s)) {
         const Moments& m = d->moments;
         const Histogram& h = d->histogram;
-        add_count(csv.add(static_cast<long long>(p)), state_block(s.index)).add(state_site(s.index)).add(std::string(series));
+        add_count(add_prompt(csv, result.spec, p), state_block(s.index)).add(state_site(s.index)).add(std::string(series));
         csv.add(static_cast<long long>(m.count)).add(m.mean).add(m.std).add(m.skewness).add(m.excess_kurtosis);
         csv.add(m.min).add(m.max).add(d->tails.beyond_3std).add(d->tails.beyond_5std).add(d->tails.max_abs_over_std);
         csv.add(h.total() > 0 ? static_cast<double>(h.below + h.above) / static_cast<double>(h.total()) : kUndefined);
@@ -312,14 +321,14 @@ std::string distributions_csv(const ExperimentResult& result) {
 }
 
 std::string histograms_csv(const ExperimentResult& result) {
-  CsvTable csv({"prompt", "block", "site", "series", "bin_low", "bin_high", "count", "density"});
+  CsvTable csv({"prompt", "prompt_id", "block", "site", "series", "bin_low", "bin_high", "count", "density"});
   for (size_t p = 0; p < result.distributions.size(); ++p) {
     for (const StateDistribution& s : result.distributions[p].states) {
       for (const auto& [series, d] : state_series(s)) {
         const Histogram& h = d->histogram;
         const std::vector<double> density = h.density();
         for (size_t b = 0; b < h.counts.size(); ++b) {
-          add_count(csv.add(static_cast<long long>(p)), state_block(s.index)).add(state_site(s.index)).add(std::string(series));
+          add_count(add_prompt(csv, result.spec, p), state_block(s.index)).add(state_site(s.index)).add(std::string(series));
           csv.add(h.low + static_cast<double>(b) * h.bin_width()).add(h.low + static_cast<double>(b + 1) * h.bin_width());
           csv.add(static_cast<long long>(h.counts[b])).add(density[b]);
           csv.end_row();

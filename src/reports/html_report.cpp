@@ -120,7 +120,9 @@ std::string html_report(const ExperimentResult& result, const BertModel& model, 
   // Prompts are numbered from 0, as in the file names, results.json and the CSV files.
   for (size_t p = 0; p < spec.prompts.size(); ++p) {
     h += "<section id=\"prompt-" + std::to_string(p) + "\" class=\"prompt\">\n<h2>Prompt " + std::to_string(p) + "</h2>\n";
+    h += "<p>Id: <code>" + escape(spec.prompts[p].id) + "</code></p>\n";
     h += "<p class=\"prompt-text\">" + escape(spec.prompts[p].text) + "</p>\n";
+    if (!spec.prompts[p].other_prompt.empty()) h += "<p>Other prompt: " + escape(spec.prompts[p].other_prompt) + "</p>\n";
     if (!spec.prompts[p].target.empty()) h += "<p>Target word: <span class=\"word\">" + escape(spec.prompts[p].target) + "</span></p>\n";
     const MaskedPrompt* tokens = p < result.sweeps.size() ? &result.sweeps[p].prompt
                                  : p < result.distributions.size() ? &result.distributions[p].prompt : nullptr;

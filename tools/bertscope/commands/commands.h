@@ -40,9 +40,14 @@ void print_files_written(const std::vector<std::string>& files, const std::strin
 // Writes `files` into the folder's staging area, swaps it in whole and prints that line.
 void publish_files(OutputFolder& folder, const std::vector<NamedFile>& files);
 
-// The non-blank lines of a prompt file (--prompts, --mean-prompts), one text each. Throws
-// Error naming the file when it cannot be read or holds no prompt.
-std::vector<std::string> read_prompt_lines(const std::string& path);
+// The prompts of --prompts FILE (experiments/prompt_file.h: JSON Lines, CSV, text; "-" is
+// stdin), or the one prompt `text` (id "1") given instead. Throws Error when both or neither
+// are given, naming `text_option` ("--prompt TEXT").
+std::vector<PromptSpec> prompts_from(const std::string& text, const std::string& file, const std::string& text_option);
+// Adds --prompts FILE, its help naming the formats and then `use`, what the command does with it.
+void add_prompts_option(CLI::App& command, std::string& into, const std::string& use);
+// The texts of a prompt file (--mean-prompts, dump --prompts), in any format read_prompt_file() reads.
+std::vector<std::string> read_prompt_texts(const std::string& path);
 
 // The command line as typed, for results.json.
 const std::string& command_line();

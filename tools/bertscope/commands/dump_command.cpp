@@ -22,7 +22,7 @@ struct DumpOptions {
   ModelOptions model;
   std::string out;
   std::string text;
-  std::string prompts;  // a file of texts, one per line
+  std::string prompts;  // a prompt file (its texts; targets and ids are not used here)
   std::string sites;    // "blocks.*.attn.pattern,embed.out"
 };
 
@@ -36,12 +36,9 @@ std::vector<std::string> split_commas(const std::string& text) {
 }
 
 std::vector<std::string> read_texts(const DumpOptions& options) {
-  if (options.prompts.empty()) {
-    if (options.text.empty()) throw Error("dump needs a TEXT or --prompts FILE");
-    return {options.text};
-  }
-  if (!options.text.empty()) throw Error("dump takes a TEXT or --prompts FILE, not both");
-  return read_prompt_lines(options.prompts);
+  std::vector<std::string> texts;
+  for (const PromptSpec& p : prompts_from(options.text, options.prompts, "a TEXT")) texts.push_back(p.text);
+  return texts;
 }
 
 // The captured activations of one site, in the shape its view gives (batch first).
@@ -119,9 +116,9 @@ void add_dump_command(CLI::App& app) {
   command->add_option("--sites", options->sites,
                       "Hook sites to write too, as tensors named by the site: names or globs, comma-separated "
                       "(blocks.*.attn.pattern, blocks.2.**; bertscope hooks lists them)");
-  command->add_option("--prompts", options->prompts,
-                      "A file of texts, one per line, run as one padded batch: tensors get a leading batch "
-                      "dimension and `lengths` [batch] is written");
+  add_prompts_option(*command, options->prompts,
+                     "Instead of TEXT: its texts run as one padded batch; tensors get a leading batch dimension and "
+                     "`lengths` [batch] is written");
   command->add_option("text", options->text, "Text to run");
   command->footer("Example:\n  bertscope dump --model models/bert-mini-uncased-demo --out states.safetensors "
                   "--sites 'blocks.*.attn.pattern' \"Pay no attention to that man [MASK] the curtain!\"\n"

@@ -20,12 +20,13 @@ struct PredictOptions {
   int top = 5;
   bool json = false;
   std::string text;
+  std::string prompts;  // a prompt file: every text is predicted, shown with its id
 };
 
-void run_predict(const PredictOptions& options) {
-  const BertModel bert = load_model(options.model);
+// {text, tokens, masks: [{position, top}]} for one text.
+nlohmann::json predict_one(const BertModel& bert, const std::string& text, const PredictOptions& options) {
   const Tokenizer& tokenizer = bert.tokenizer();
-  const Encoding encoding = tokenizer.encode(options.text);
+  const Encoding encoding = tokenizer.encode(text);
   std::vector<int> masks;
   for (size_t i = 0; i < encoding.ids.size(); ++i) {
     if (encoding.ids[i] == tokenizer.vocab().mask_id()) masks.push_back(static_cast<int>(i));
@@ -33,21 +34,58 @@ void run_predict(const PredictOptions& options) {
   if (masks.empty()) throw Error("the text has no [MASK] token: nothing to predict (write [MASK] where a word should go)");
 
   const HiddenState last = bert.forward(TokenBatch::single(encoding.ids));
-  nlohmann::json out{{"text", options.text}, {"tokens", encoding.tokens}, {"masks", nlohmann::json::array()}};
+  nlohmann::json out{{"text", text}, {"tokens", encoding.tokens}, {"masks", nlohmann::json::array()}};
   for (int position : masks) {
     const std::vector<float> log_probs = log_softmax(bert.mlm_logits(last, 0, position));
     nlohmann::json top = nlohmann::json::array();
-    if (!options.json) std::printf("[MASK] at token %d:\n", position);
-    int rank = 1;
     for (const TokenScore& t : top_k(log_probs, options.top)) {
       const std::string& token = tokenizer.vocab().token(t.id);
       const double prob = std::exp(static_cast<double>(t.log_prob));
       top.push_back({{"token", token}, {"id", t.id}, {"prob", prob}, {"log_prob", t.log_prob}});
-      if (!options.json) std::printf("  %2d  %-20s %.4f\n", rank++, printable(token).c_str(), prob);
     }
     out["masks"].push_back({{"position", position}, {"top", top}});
   }
-  if (options.json) std::printf("%s\n", json_text(out, 2).c_str());
+  return out;
+}
+
+void print_table(const nlohmann::json& prediction) {
+  for (const auto& mask : prediction["masks"]) {
+    std::printf("[MASK] at token %d:\n", mask["position"].get<int>());
+    int rank = 1;
+    for (const auto& t : mask["top"]) {
+      std::printf("  %2d  %-20s %.4f\n", rank++, printable(t["token"].get<std::string>()).c_str(), t["prob"].get<double>());
+    }
+  }
+}
+
+void run_predict(const PredictOptions& options) {
+  const std::vector<PromptSpec> prompts = prompts_from(options.text, options.prompts, "a TEXT");
+  const BertModel bert = load_model(options.model);
+  if (options.prompts.empty()) {
+    const nlohmann::json out = predict_one(bert, options.text, options);
+    if (options.json) std::printf("%s\n", json_text(out, 2).c_str());
+    else print_table(out);
+    return;
+  }
+  // A prompt file: one block per prompt, headed by its id; with --json an array of the
+  // single-text objects, each with its "id". All are computed before anything is printed,
+  // so that a bad prompt leaves stdout empty.
+  nlohmann::json all = nlohmann::json::array();
+  for (size_t p = 0; p < prompts.size(); ++p) {
+    nlohmann::json one;
+    try {
+      one = predict_one(bert, prompts[p].text, options);
+    } catch (const Error& e) {
+      throw Error("prompt \"" + prompts[p].id + "\": " + e.what());
+    }
+    one["id"] = prompts[p].id;
+    all.push_back(std::move(one));
+  }
+  if (options.json) return void(std::printf("%s\n", json_text(all, 2).c_str()));
+  for (size_t p = 0; p < prompts.size(); ++p) {
+    std::printf("%sprompt %s: %s\n", p ? "\n" : "", printable(prompts[p].id).c_str(), printable(prompts[p].text).c_str());
+    print_table(all[p]);
+  }
 }
 
 }  // namespace
@@ -57,8 +95,11 @@ void add_predict_command(CLI::App& app) {
   CLI::App* command = app.add_subcommand("predict", "Top-k predictions at every [MASK] of TEXT");
   add_model_options(*command, options->model);
   command->add_option("--top", options->top, "How many tokens to show per [MASK]")->check(whole_number(1, 1000000));
-  command->add_flag("--json", options->json, "Print JSON: {text, tokens, masks: [{position, top: [{token, id, prob, log_prob}]}]}");
-  command->add_option("text", options->text, "Text with one or more [MASK] tokens")->required();
+  command->add_flag("--json", options->json,
+                    "Print JSON: {text, tokens, masks: [{position, top: [{token, id, prob, log_prob}]}]}; with --prompts "
+                    "an array of those, each with the prompt's \"id\"");
+  add_prompts_option(*command, options->prompts, "Instead of TEXT: each text is predicted and shown with its id");
+  command->add_option("text", options->text, "Text with one or more [MASK] tokens (or --prompts)");
   command->footer("Example:\n  bertscope predict --model models/bert-mini-uncased-demo --top 5 "
                   "\"Pay no attention to that man [MASK] the curtain!\"");
   command->callback([options] { run_predict(*options); });

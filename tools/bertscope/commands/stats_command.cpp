@@ -8,9 +8,11 @@ void add_stats_command(CLI::App& app) {
   auto options = std::make_shared<ModelOptions>();
   auto spec = std::make_shared<ExperimentSpec>();
   auto prompt = std::make_shared<std::string>();
+  auto prompts = std::make_shared<std::string>();
   CLI::App* c = app.add_subcommand("stats", "Histograms, std, skewness, kurtosis and tails of every hidden state vs a Gaussian");
   add_model_options(*c, *options);
-  c->add_option("--prompt", *prompt, "Text to run (a [MASK] adds the statistics of the [MASK] vector alone)")->required();
+  c->add_option("--prompt", *prompt, "Text to run (a [MASK] adds the statistics of the [MASK] vector alone)");
+  add_prompts_option(*c, *prompts, "Instead of --prompt: each prompt's statistics, named by its id");
   c->add_option("--noise-factor", spec->distribution.noise_factor, "Gaussian reference std = factor x the state's std (default 2)")
       ->check(finite_number());
   c->add_option("--bins", spec->distribution.bins, "Histogram bins (default 80)")->check(whole_number(1, 100000));
@@ -25,7 +27,8 @@ void add_stats_command(CLI::App& app) {
   c->footer("Example:\n  bertscope stats --prompt \"Pay no attention to that man [MASK] the curtain!\" --out out/stats");
   c->callback([=] {
     spec->name = "stats";
-    spec->prompts = {{*prompt, ""}};
+    spec->prompts = prompts_from(*prompt, *prompts, "--prompt TEXT");
+    spec->prompts_file = *prompts;
     spec->distributions = true;
     run_and_report(*spec, *options);
   });

@@ -1,4 +1,4 @@
-// bertscope sweep: one prompt, one intervention, chosen layers, N seeded trials.
+// bertscope sweep: one prompt (or a prompt file), one intervention, chosen layers, N seeded trials.
 #include "commands/commands.h"
 #include "common/error.h"
 #include "strict_numbers.h"
@@ -10,7 +10,7 @@ namespace {
 struct SweepOptions {
   ModelOptions model;
   std::string prompt, target, intervention, layers = "all", std_of = "vector", other_prompt, positions = "mask";
-  std::string site = "out", out, heads, mean_prompts;
+  std::string site = "out", out, heads, mean_prompts, prompts;
   int attend_to = 0;
   int trials = 1, top = 5, max_batch_tokens = 2048;
   uint64_t seed = 0;
@@ -33,10 +33,15 @@ ExperimentSpec to_spec(const SweepOptions& o) {
   intervention.positions = Positions::parse(o.positions);
   if (!o.heads.empty()) intervention.heads = InterventionSpec::parse_heads(o.heads);
   intervention.attend_to = o.attend_to;
-  if (!o.mean_prompts.empty()) intervention.mean_prompts = read_prompt_lines(o.mean_prompts);
+  if (!o.mean_prompts.empty()) intervention.mean_prompts = read_prompt_texts(o.mean_prompts);
   ExperimentSpec spec;
   spec.name = "sweep-" + o.intervention;
-  spec.prompts = {{o.prompt, o.target}};
+  spec.prompts = prompts_from(o.prompt, o.prompts, "--prompt TEXT");
+  // A prompt file gives each prompt its target; --target goes with --prompt.
+  if (!o.prompts.empty() && !o.target.empty()) throw Error("--target goes with --prompt; with --prompts each row gives its target");
+  if (o.prompts.empty() && o.target.empty()) throw Error("--target is required with --prompt");
+  spec.prompts_file = o.prompts;
+  if (o.prompts.empty()) spec.prompts.front().target = o.target;
   spec.interventions = {intervention};
   spec.layers = o.layers;
   spec.site = parse_edit_site(o.site);
@@ -54,8 +59,11 @@ void add_sweep_command(CLI::App& app) {
   auto o = std::make_shared<SweepOptions>();
   CLI::App* c = app.add_subcommand("sweep", "Edit one layer's hidden state at a time and record the [MASK] prediction");
   add_model_options(*c, o->model);
-  c->add_option("--prompt", o->prompt, "Text with exactly one [MASK]")->required();
-  c->add_option("--target", o->target, "Word whose log-softmax at the [MASK] is tracked (one vocabulary entry)")->required();
+  c->add_option("--prompt", o->prompt, "Text with exactly one [MASK] (or --prompts)");
+  add_prompts_option(*c, o->prompts,
+                     "Instead of --prompt and --target: every prompt with its target; its id names it in every result row "
+                     "(default: its number from 1)");
+  c->add_option("--target", o->target, "With --prompt: the word whose log-softmax at the [MASK] is tracked (one vocabulary entry)");
   c->add_option("--intervention", o->intervention,
                 "shuffle | noise | scale | zero | skip | mix | patch | mean (the clean mean over the prompt's positions) | "
                 "uniform, attend (attention patterns: --site attn.pattern)")
@@ -73,7 +81,9 @@ void add_sweep_command(CLI::App& app) {
       ->default_str("per kind");
   c->add_option("--std-of", o->std_of, "noise std from: vector (the edited vector, default), layer (whole clean tensor), absolute")
       ->check(CLI::IsMember({"vector", "layer", "absolute"}));
-  c->add_option("--other-prompt", o->other_prompt, "mix/patch: prompt whose state is mixed or patched in (its [MASK] maps to ours)");
+  c->add_option("--other-prompt", o->other_prompt,
+                "mix/patch: prompt whose state is mixed or patched in (its [MASK] maps to ours); with --prompts, rows "
+                "may give their own other_prompt, used when this option is not given");
   c->add_option("--positions", o->positions, "Tokens to edit: mask (default), all, or indices like 1,3 ([CLS] is 0)");
   c->add_option("--site", o->site,
                 "Where to edit, by the names 'bertscope hooks' prints, {L} standing for each edited block: blocks.{L}.out "
@@ -83,7 +93,8 @@ void add_sweep_command(CLI::App& app) {
                 "the same");
   c->add_option("--heads", o->heads, "At the per-head sites (attn.q ... attn.head_out): the heads edited, like 3,5 (default all)");
   c->add_option("--mean-prompts", o->mean_prompts,
-                "mean: average over every position of the prompts in this file (one a line) instead of the prompt's own");
+                "mean: average over every position of the prompts in this file (a prompt file as --prompts: .txt "
+                "one a line, .jsonl, .csv) instead of the prompt's own");
   c->add_option("--attend-to", o->attend_to, "attend: the key position the edited queries attend to ([CLS] is 0)")
       ->check(whole_number(0, 1 << 20));
   c->add_option("--top", o->top, "Top-k tokens recorded per trial")->check(whole_number(1, 1000));
