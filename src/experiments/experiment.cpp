@@ -108,12 +108,16 @@ ExperimentResult run_experiment(const BertModel& model, const ExperimentSpec& sp
   ExperimentResult result{spec, model.dir(), {}, {}};
   result.spec.resolve_labels();
   const std::vector<int> layers = parse_layers(spec.layers, model.layers());
+  if (!spec.interventions.empty()) {
+    // The trials of every prompt are batched together: a dataset of short prompts runs in
+    // batches as large as one long prompt's sweep.
+    SweepRequest request{"", "", spec.interventions, layers, spec.site, spec.trials, spec.seed,
+                         spec.paired, spec.top_k, spec.max_batch_tokens, {}, {}};
+    std::vector<SweepPrompt> prompts;
+    for (const PromptSpec& prompt : spec.prompts) prompts.push_back({prompt.text, prompt.target});
+    result.sweeps = run_sweeps(model, prompts, request, progress);
+  }
   for (const PromptSpec& prompt : spec.prompts) {
-    if (!spec.interventions.empty()) {
-      SweepRequest request{prompt.text, prompt.target, spec.interventions, layers, spec.site,
-                           spec.trials, spec.seed, spec.paired, spec.top_k, spec.max_batch_tokens};
-      result.sweeps.push_back(run_sweep(model, request, progress));
-    }
     if (spec.distributions) {
       DistributionRequest request = spec.distribution;
       request.prompt = prompt.text;

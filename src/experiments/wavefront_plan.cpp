@@ -1,0 +1,45 @@
+#include "experiments/wavefront_plan.h"
+
+#include <algorithm>
+#include <numeric>
+#include <tuple>
+
+namespace bertscope {
+
+std::vector<WavefrontBatch> plan_wavefront(const std::vector<WavefrontTrial>& trials, int max_batch_tokens,
+                                           bool same_length) {
+  std::vector<size_t> order(trials.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  // Same length only: one length after another, each its own wavefront. Otherwise by start
+  // block, and by length within it, ascending in even start blocks and descending in odd.
+  auto key = [&](size_t i) {
+    const WavefrontTrial& t = trials[i];
+    if (same_length) return std::make_tuple(t.length, t.start_block, i);
+    return std::make_tuple(t.start_block, t.start_block % 2 == 0 ? t.length : -t.length, i);
+  };
+  std::sort(order.begin(), order.end(), [&](size_t x, size_t y) { return key(x) < key(y); });
+
+  std::vector<WavefrontBatch> batches;
+  WavefrontBatch batch;
+  for (size_t i : order) {
+    const int length = trials[i].length;
+    const int seq = std::max(batch.seq, length);
+    const bool full = static_cast<long long>(batch.trials.size() + 1) * seq > max_batch_tokens;
+    const bool other_length = same_length && !batch.trials.empty() && length != batch.seq;
+    if (!batch.trials.empty() && (full || other_length)) {
+      batches.push_back(std::move(batch));
+      batch = {};
+    }
+    batch.trials.push_back(i);
+    batch.seq = std::max(batch.seq, length);
+  }
+  if (!batch.trials.empty()) batches.push_back(std::move(batch));
+  // Joining order: by start block (the length order of a straddling batch aside).
+  for (WavefrontBatch& b : batches) {
+    std::stable_sort(b.trials.begin(), b.trials.end(),
+                     [&](size_t x, size_t y) { return trials[x].start_block < trials[y].start_block; });
+  }
+  return batches;
+}
+
+}  // namespace bertscope
