@@ -5,10 +5,12 @@
 // it at its own, so each block's weights are read once per batch. Trials of different
 // prompts share a batch, right-padded to its longest prompt.
 //
-// The plan keeps padding small: trials are ordered by start block and, within one, by
-// length, ascending and descending in turn, so that the few batches that straddle two
-// start blocks join long prompts with long ones. A batch holds at most max_batch_tokens
-// rows (trials x padded length; one trial if it alone is longer), which bounds memory.
+// The plan keeps padding small while batches stay large: trials are ordered by windows of a
+// few start blocks and by length within a window (ascending and descending in turn, so that
+// a batch straddling two windows joins long prompts with long ones), so a batch holds
+// prompts of about one length, from a few start blocks. A batch holds at most
+// max_batch_tokens rows (trials x padded length; one trial if it alone is longer), which
+// bounds memory.
 #include <cstddef>
 #include <vector>
 
