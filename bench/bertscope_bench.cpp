@@ -3,6 +3,10 @@
 //   clean     one forward pass of the prompt + MLM head at the [MASK] + log-softmax
 //   notebook  the notebook's sweep: every block x 1 shuffle, then every block x 1 noise
 //   noise     every block x N noise trials (N = --trials, 100 by default)
+//   dataset   every prompt of --dataset x every block x --dataset-trials noise trials, the
+//             prompts' trials batched together (run_sweeps, what `bertscope run` does)
+//   dataset_serial  the same work one prompt at a time (run_sweep per prompt): the path
+//             before batching across prompts, to show what that batching buys
 // A sweep case runs what `bertscope sweep` runs (run_sweep: the clean pass, the batched
 // trials, log-softmax, top-k and KL of every trial), with a different seed each run.
 // --serve keeps the model loaded and runs cases on request (bench/run.py interleaves them
@@ -15,6 +19,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -51,8 +56,23 @@ struct Options {
   std::string model, prompt = "Pay no attention to that man [MASK] the curtain!", target = "behind";
   std::string cases = "clean,notebook,noise";
   std::string dtype = "f32";
-  int threads = 0, repeats = 5, long_repeats = 3, trials = 100, max_batch_tokens = 2048;
+  std::string dataset;  // file of "text<TAB>target" lines: the dataset case's prompts
+  int threads = 0, repeats = 5, long_repeats = 3, trials = 100, dataset_trials = 10, max_batch_tokens = 2048;
 };
+
+// The prompts of --dataset: one "text<TAB>target" per line.
+std::vector<bertscope::SweepPrompt> read_dataset(const std::string& path) {
+  std::vector<bertscope::SweepPrompt> prompts;
+  if (path.empty()) return prompts;
+  std::ifstream in(path);
+  if (!in) throw bertscope::Error("cannot open --dataset " + path);
+  for (std::string line; std::getline(in, line);) {
+    const size_t tab = line.find('\t');
+    if (tab == std::string::npos) throw bertscope::Error(path + ": expected text<TAB>target, got: " + line);
+    prompts.push_back({line.substr(0, tab), line.substr(tab + 1)});
+  }
+  return prompts;
+}
 
 // The model and prompt of a session, and one run of each case.
 class Cases {
@@ -60,7 +80,8 @@ class Cases {
   explicit Cases(const Options& o)
       : o_(o),
         model_(load_timed(o.model, precision(o.dtype), &load_s_)),
-        prompt_(bertscope::MaskedPrompt::prepare(model_, o.prompt, o.target)) {
+        prompt_(bertscope::MaskedPrompt::prepare(model_, o.prompt, o.target)),
+        dataset_(read_dataset(o.dataset)) {
     // Warm-up, untimed: touches every weight page of the mmapped file and every allocation
     // path once, as the first call of a session would.
     run("clean", 0);
@@ -78,8 +99,19 @@ class Cases {
       sweep({InterventionKind::Shuffle, InterventionKind::Noise}, 1, seed);
     } else if (name == "noise") {
       sweep({InterventionKind::Noise}, o_.trials, seed);
+    } else if ((name == "dataset" || name == "dataset_serial") && !dataset_.empty()) {
+      bertscope::SweepRequest request = dataset_request(seed);
+      if (name == "dataset") {
+        bertscope::run_sweeps(model_, dataset_, request);
+      } else {
+        for (const auto& p : dataset_) {
+          request.prompt = p.text;
+          request.target = p.target;
+          bertscope::run_sweep(model_, request);
+        }
+      }
     } else {
-      throw bertscope::Error("unknown case '" + name + "' (clean, notebook, noise)");
+      throw bertscope::Error("unknown case '" + name + "' (clean, notebook, noise; dataset, dataset_serial with --dataset)");
     }
     return seconds_since(start);
   }
@@ -102,7 +134,19 @@ class Cases {
             {"trials", o_.trials},
             {"max_batch_tokens", o_.max_batch_tokens},
             {"load_s", load_s_},
-            {"clean_target_logsoftmax", check.clean.target_logsoftmax}};
+            {"clean_target_logsoftmax", check.clean.target_logsoftmax},
+            {"dataset", dataset_info()}};
+  }
+
+  // Each dataset prompt as the model sees it: ids, [MASK] index, target id (the PyTorch
+  // baseline runs the same work from these).
+  nlohmann::json dataset_info() const {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& p : dataset_) {
+      const auto prepared = bertscope::MaskedPrompt::prepare(model_, p.text, p.target);
+      out.push_back({{"text", p.text}, {"ids", prepared.ids}, {"mask", prepared.mask_index}, {"target_id", prepared.target_id}});
+    }
+    return out;
   }
 
  private:
@@ -128,10 +172,20 @@ class Cases {
     return bertscope::run_sweep(model_, request);
   }
 
+  bertscope::SweepRequest dataset_request(int seed) const {
+    bertscope::SweepRequest request;
+    request.interventions = {InterventionSpec::of_kind(InterventionKind::Noise)};
+    request.trials = o_.dataset_trials;
+    request.seed = static_cast<uint64_t>(seed);
+    request.max_batch_tokens = o_.max_batch_tokens;
+    return request;
+  }
+
   const Options& o_;
   double load_s_ = 0.0;
   BertModel model_;
   bertscope::MaskedPrompt prompt_;
+  std::vector<bertscope::SweepPrompt> dataset_;
 };
 
 // The error of --dtype bf16 against float32 on the same model: the clean logits at the
@@ -191,7 +245,7 @@ nlohmann::json run_all(const Options& o) {
   nlohmann::json out = cases.info();
   std::istringstream list(o.cases);
   for (std::string name; std::getline(list, name, ',');) {
-    const int repeats = name == "noise" ? o.long_repeats : o.repeats;
+    const int repeats = name == "noise" || name.starts_with("dataset") ? o.long_repeats : o.repeats;
     std::vector<double> times;
     for (int r = 0; r < repeats; ++r) times.push_back(cases.run(name, r));
     out["cases"][name] = {{"times_s", times}, {"median_s", median(times)}, {"repeats", repeats}};
@@ -236,7 +290,10 @@ int main(int argc, char** argv) {
   app.add_option("--model", o.model, "Model folder")->required();
   app.add_option("--prompt", o.prompt, "Prompt with one [MASK]");
   app.add_option("--target", o.target, "Target word of the sweeps");
-  app.add_option("--cases", o.cases, "Comma-separated: clean, notebook, noise");
+  app.add_option("--cases", o.cases, "Comma-separated: clean, notebook, noise, dataset, dataset_serial");
+  app.add_option("--dataset", o.dataset, "Prompts of the dataset cases: one 'text<TAB>target' per line");
+  app.add_option("--dataset-trials", o.dataset_trials, "Noise trials per block and prompt of the dataset cases")
+      ->check(CLI::Range(1, 100000));
   app.add_option("--dtype", o.dtype, "Matmul precision of the timed cases, as bertscope --dtype")
       ->check(CLI::IsMember({"f32", "bf16"}));
   app.add_option("--threads", o.threads, "Threads (default: all cores)")->check(CLI::Range(1, 1024));

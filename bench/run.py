@@ -37,6 +37,8 @@ TARGETS = {
     "rss_over_file": 200e6, # peak RSS of an fp32 run minus the weights file size
     "python_overhead": 0.05,  # Python's m.sweep over the library's run_sweep, noise sweep
     "baseline_slowdown": 0.02,  # this build against --baseline-build's, noise sweep
+    "dataset_peak_share": 0.70,  # dataset case fp32: share of measured FMA peak
+    "dataset_vs_b": 5.0,    # dataset case: bertscope over (b) run one prompt at a time
 }
 # bertscope-bench servers: the portable fp32 build (the reference of every ratio), bf16, and
 # with --compare-native an fp32 build with -march=native; with --compare-python the same
@@ -47,7 +49,44 @@ CASES = {
     "clean": "clean forward (1 x {seq} tokens)",
     "notebook": "notebook sweep ({layers} x 1 shuffle + {layers} x 1 noise)",
     "noise": "noise sweep ({layers} x {trials})",
+    "dataset": "dataset ({prompts} prompts of {shortest}-{longest} tokens x {layers} x {dataset_trials} noise)",
 }
+# The dataset case's sentences: each base sentence (one [MASK], its target word) grows by
+# the clauses in turn until it reaches its share of 8-40 tokens (with [CLS] and [SEP]).
+DATASET_BASES = [
+    ("the man went to the [MASK]", "store"),
+    ("paris is the [MASK] of france", "capital"),
+    ("she opened the [MASK] very slowly", "window"),
+    ("the children played in the [MASK]", "park"),
+    ("he drank a cup of [MASK]", "coffee"),
+    ("the doctor sent her to [MASK]", "bed"),
+    ("we took the [MASK] to town", "train"),
+    ("my brother plays the [MASK] well", "guitar"),
+]
+DATASET_CLAUSES = [
+    "on a cold morning", "because it was late", "while the rain kept falling outside",
+    "and nobody in the house said a word about it", "although his friends had warned him many times",
+    "just as the old clock on the wall struck nine", "after a long and difficult week at the office",
+    "before anyone else in the family woke up",
+]
+
+
+def dataset_prompts(count=48, shortest=8, longest=40):
+    """`count` masked sentences whose lengths (words + [CLS], [SEP] and the full stop: the
+    tokens, for these common words) spread evenly over shortest..longest: a base sentence
+    with one [MASK] (and its target word) grown by the clauses that fit, in turn.
+    Deterministic. Returns (text, target) pairs."""
+    prompts = []
+    for k in range(count):
+        want = shortest + (longest - shortest) * k // max(1, count - 1)
+        text, target = DATASET_BASES[k % len(DATASET_BASES)]
+        words = text.split()
+        for c in range(len(DATASET_CLAUSES)):
+            clause = DATASET_CLAUSES[(k + c) % len(DATASET_CLAUSES)].split()
+            if len(words) + 3 + len(clause) <= want:
+                words += clause
+        prompts.append((" ".join(words) + ".", target))
+    return prompts
 
 
 def log(message):
@@ -248,6 +287,12 @@ def count_flops(cfg, seq, case, impl, trials):
     return clean_pass + kinds * per_layer * (suffix + n * head_row)
 
 
+def dataset_flops(cfg, dataset, impl, trials):
+    """The dataset case's FLOPs: the noise sweep's of every prompt at its own length (real
+    tokens only: the padding bertscope's batches carry is not credited)."""
+    return sum(count_flops(cfg, len(p["ids"]), "noise", impl, trials) for p in dataset)
+
+
 # -------------------------------------------------------------------------- reporting
 
 def fmt_time(s):
@@ -342,14 +387,19 @@ def make_report(r):
              "b": "PyTorch (b) batched, prefix reuse",
              "native": "bertscope fp32, `-DBERTSCOPE_NATIVE=ON` build",
              "python": "bertscope fp32 from Python (`m.sweep`, `m.predict`)",
-             "baseline": "bertscope fp32, baseline build (`--baseline-build`)"}
+             "baseline": "bertscope fp32, baseline build (`--baseline-build`)",
+             "serial": "bertscope fp32, one prompt at a time (run_sweep per prompt)"}
+    lengths = [len(p["ids"]) for p in r.get("dataset", [])] or [0]
     for case, by_impl in r["cases"].items():
-        label = CASES[case].format(seq=seq, layers=cfg["layers"], trials=trials)
+        label = CASES[case].format(seq=seq, layers=cfg["layers"], trials=trials, prompts=len(r.get("dataset", [])),
+                                   shortest=min(lengths), longest=max(lengths), dataset_trials=r.get("dataset_trials"))
         for impl, m in by_impl.items():
             gflop = m["flops"] / 1e9
             rate = gflop / m["median_s"]
             runs = str(len(m["times_s"]))
-            if m.get("extrapolated"):
+            if m.get("extrapolated") and case == "dataset":
+                runs += f", {m['prompts_run']} of {len(r['dataset'])} prompts, x{m['scale']:.2f} (FLOPs)"
+            elif m.get("extrapolated"):
                 runs += f" of {m['trials_run']} trials/layer, x{m['scale']:.2f}"
             speedup = ""
             if impl != "bertscope":
@@ -406,6 +456,16 @@ def evaluate_targets(r):
                 s = c[impl]["speedup"]
                 out.append({"target": f"{CASES[case].split(' (')[0]}: bertscope >= {TARGETS[key]:g}x faster than "
                                       f"({impl})", "measured": f"{s:.2f}x", "verdict": verdict(s >= TARGETS[key])})
+    ds = r["cases"].get("dataset", {})
+    if "bertscope" in ds:
+        share = ds["bertscope"]["flops"] / ds["bertscope"]["median_s"] / 1e9 / peak
+        out.append({"target": f"dataset fp32 >= {TARGETS['dataset_peak_share']:.0%} of measured FMA peak",
+                    "measured": f"{share:.1%}", "verdict": verdict(share >= TARGETS["dataset_peak_share"])})
+    for impl, key in (("b", "dataset_vs_b"), ):
+        if impl in ds:
+            s = ds[impl]["speedup"]
+            out.append({"target": f"dataset: bertscope >= {TARGETS[key]:g}x faster than ({impl}) one prompt at a time",
+                        "measured": f"{s:.2f}x", "verdict": verdict(s >= TARGETS[key])})
     py = r["cases"].get("noise", {}).get("python")
     if py:
         overhead = py["speedup"] - 1  # median over the rounds of Python's time / the library's
@@ -444,7 +504,12 @@ def main():
     p.add_argument("--trials", type=int, default=100, help="noise trials per layer of the long case")
     p.add_argument("--a-trials", type=int, help="trials per layer baseline (a) really runs in the long case, "
                    "scaled to --trials (default 10; quick 2; = --trials for no scaling)")
-    p.add_argument("--cases", default="clean,notebook,noise", help="comma-separated subset of clean,notebook,noise")
+    p.add_argument("--cases", default="clean,notebook,noise,dataset",
+                   help="comma-separated subset of clean,notebook,noise,dataset")
+    p.add_argument("--dataset-trials", type=int, default=10, help="noise trials per layer and prompt, dataset case")
+    p.add_argument("--b-dataset-prompts", type=int,
+                   help="prompts baseline (b) really runs in the dataset case (every k-th, spread over the lengths), "
+                        "scaled by FLOPs to all 48 (default 12; quick 48 = no scaling)")
     p.add_argument("--skip-torch", action="store_true", help="bertscope rows only")
     p.add_argument("--openblas-coretype", default="auto",
                    help="OpenBLAS kernel for PyTorch: auto (fastest probed), none (OpenBLAS's own choice), or a name")
@@ -467,6 +532,7 @@ def main():
     repeats = args.repeats or (3 if args.quick else 5)
     long_repeats = args.long_repeats or (1 if args.quick else 3)
     a_trials = args.a_trials or (2 if args.quick else 10)
+    b_dataset_prompts = args.b_dataset_prompts or (48 if args.quick else 12)
     dtypes = [d.strip().lower() for d in args.dtype.split(",") if d.strip()]
     cases = [c for c in args.cases.split(",") if c]
     if not set(dtypes) <= {"f32", "bf16"}:
@@ -532,12 +598,20 @@ def main():
              TARGET, "--intervention", "zero", "--out", os.path.join(tmp, "zero"), "--quiet"],
             stdout=subprocess.DEVNULL)
 
+        dataset_file = os.path.join(tmp, "dataset.tsv")
+        with open(dataset_file, "w") as f:
+            f.writelines(f"{text}\t{target}\n" for text, target in dataset_prompts())
         log("loading bertscope-bench")
         servers = {"bertscope": Server([bins["bench"], "--serve", "--model", model, "--threads", str(threads),
-                                        "--trials", str(args.trials), "--prompt", PROMPT, "--target", TARGET],
+                                        "--trials", str(args.trials), "--prompt", PROMPT, "--target", TARGET,
+                                        "--dataset", dataset_file, "--dataset-trials", str(args.dataset_trials)],
                                        None, "bertscope-bench")}
         info = servers["bertscope"].info
         r["bertscope"], r["config"], r["seq"] = info, info["config"], info["seq"]
+        r["dataset"], r["dataset_trials"] = info["dataset"], args.dataset_trials
+        dataset_json = os.path.join(tmp, "dataset.json")
+        with open(dataset_json, "w") as f:
+            json.dump(info["dataset"], f)
         if "bf16" in dtypes:
             log("loading bertscope-bench --dtype bf16")
             servers["bf16"] = Server([bins["bench"], "--serve", "--dtype", "bf16", "--model", model, "--threads",
@@ -586,6 +660,8 @@ def main():
             try:
                 servers["torch"] = Server([TORCH_PYTHON, script, "serve"] + common + [
                     "--trials", str(args.trials), "--a-trials", str(a_trials), "--dump", dump,
+                    "--dataset", dataset_json, "--dataset-trials", str(args.dataset_trials),
+                    "--dataset-prompts", str(b_dataset_prompts),
                     "--zero-csv", os.path.join(tmp, "zero", "runs.csv")], env, "torch baseline")
                 r["torch"]["info"] = servers["torch"].info
             except RuntimeError as e:  # the check failed: no timing of a model that is not the same
@@ -597,20 +673,31 @@ def main():
         impls = [i for i in BERTSCOPE_IMPLS if i in servers] + (["a", "b"] if "torch" in servers else [])
         r["cases"] = {}
         for case in cases:
-            n = long_repeats if case == "noise" else repeats
-            times = {impl: [] for impl in impls}
+            n = long_repeats if case in ("noise", "dataset") else repeats
+            # The dataset case: fp32 batched across prompts, fp32 one prompt at a time, and (b).
+            case_impls = impls if case != "dataset" else ["bertscope", "serial"] + (["b"] if "b" in impls else [])
+            times = {impl: [] for impl in case_impls}
             for k in range(n):
-                for impl in impls[k % len(impls):] + impls[:k % len(impls)]:
-                    if impl in BERTSCOPE_IMPLS:
+                for impl in case_impls[k % len(case_impls):] + case_impls[:k % len(case_impls)]:
+                    if impl == "serial":
+                        seconds = servers["bertscope"].ask(f"dataset_serial {k}")["seconds"]
+                    elif impl in BERTSCOPE_IMPLS:
                         seconds = servers[impl].ask(f"{case} {k}")["seconds"]
                     else:
                         seconds = servers["torch"].ask(f"{impl} {case} {k}")["seconds"]
                     times[impl].append(seconds)
                     log(f"{case}: {impl} run {k + 1}/{n}: {fmt_time(seconds)}")
             r["cases"][case] = {}
-            for impl in impls:
-                m = {"times_s": times[impl], "median_s": statistics.median(times[impl]),
-                     "flops": count_flops(r["config"], r["seq"], case, impl, args.trials)}
+            for impl in case_impls:
+                flops = dataset_flops(r["config"], r["dataset"], impl, args.dataset_trials) if case == "dataset" \
+                    else count_flops(r["config"], r["seq"], case, impl, args.trials)
+                m = {"times_s": times[impl], "median_s": statistics.median(times[impl]), "flops": flops}
+                if impl == "b" and case == "dataset":
+                    run_idx = servers["torch"].info["b_dataset_prompts_run"]
+                    scale = flops / dataset_flops(r["config"], [r["dataset"][i] for i in run_idx], impl,
+                                                  args.dataset_trials)
+                    m.update(measured_median_s=m["median_s"], median_s=m["median_s"] * scale, scale=scale,
+                             prompts_run=len(run_idx), extrapolated=scale != 1.0)
                 if impl == "a" and case == "noise":
                     scale = servers["torch"].info["a_noise_scale"]
                     m.update(measured_median_s=m["median_s"], median_s=m["median_s"] * scale, scale=scale,
@@ -618,7 +705,7 @@ def main():
                 r["cases"][case][impl] = m
             # Speed-up of bertscope over a baseline: the median over rounds of the ratio within
             # the round (paired: both ran minutes apart at most, under similar load).
-            for impl in impls[1:]:
+            for impl in case_impls[1:]:
                 m = r["cases"][case][impl]
                 scale = m.get("scale", 1.0)
                 m["round_speedups"] = [t * scale / b for t, b in zip(m["times_s"], times["bertscope"])]
@@ -632,6 +719,10 @@ def main():
                     m["target"] = f">= {TARGETS['bf16_speedup']:g}x over fp32"
                 if case in ("notebook", "noise") and impl in ("a", "b"):
                     m["target"] = f">= {TARGETS['vs_' + impl]:g}x"
+                if case == "dataset" and impl == "bertscope":
+                    m["target"] = f">= {TARGETS['dataset_peak_share']:.0%} of peak"
+                if case == "dataset" and impl == "b":
+                    m["target"] = f">= {TARGETS['dataset_vs_b']:g}x"
         r["peak_rss"]["bertscope-bench (fp32, all cases above)"] = servers["bertscope"].close()
         if "bf16" in servers:
             r["peak_rss"]["bertscope-bench --dtype bf16 (all cases above)"] = servers["bf16"].close()

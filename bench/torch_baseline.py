@@ -414,7 +414,7 @@ def run_checks(model, notebook, batched, args, ids):
     a = notebook.sweep(["zero"], layers, 1)
     b = batched.sweep(["zero"], layers, 1)
     with open(args.zero_csv) as f:
-        ours = {int(row["layer"]): float(row["target_logsoftmax"]) for row in csv.DictReader(f)}
+        ours = {int(row["block"]): float(row["target_logsoftmax"]) for row in csv.DictReader(f)}
     checks["zero_sweep_a_vs_bertscope_max_abs_diff"] = max(abs(a[l] - ours[l]) for l in layers)
     checks["zero_sweep_b_vs_bertscope_max_abs_diff"] = max(abs(b[l] - ours[l]) for l in layers)
     checks["tolerance"] = args.tolerance
@@ -438,6 +438,14 @@ class Session:
         if self.checks["passed"] is False:
             print(json.dumps({"checks": self.checks}), file=sys.stderr)
             raise SystemExit("torch baseline disagrees with bertscope: not timing a wrong model")
+        # The dataset case: (b) one prompt at a time, as a PyTorch user would run a dataset
+        # with bertscope's algorithm; --dataset-prompts of them when the full run is too long.
+        self.dataset = []
+        if args.dataset:
+            with open(args.dataset) as f:
+                prompts = json.load(f)
+            self.dataset = [Batched(self.model, torch.tensor([p["ids"]], dtype=torch.long), p["mask"], p["target_id"],
+                                    args.max_batch_tokens) for p in prompts]
         # Warm-up, untimed, as on bertscope's side.
         self.notebook.clean()
         self.batched.sweep(["shuffle"], self.layers, 1)
@@ -458,9 +466,18 @@ class Session:
             runner.sweep(["shuffle", "noise"], self.layers, 1)
         elif case == "noise":
             runner.sweep(["noise"], self.layers, self.a_trials() if impl == "a" else self.args.trials)
+        elif case == "dataset" and impl == "b":
+            for prompt in self.dataset_run():
+                prompt.sweep(["noise"], self.layers, self.args.dataset_trials)
         else:
             raise ValueError(f"unknown case {case!r}")
         return time.perf_counter() - start
+
+    def dataset_run(self):
+        """The dataset prompts (b) runs: every k-th of them for --dataset-prompts of N, spread
+        over the lengths; bench/run.py scales the time by the FLOPs of all over these."""
+        n = min(self.args.dataset_prompts or len(self.dataset), len(self.dataset))
+        return [self.dataset[i * len(self.dataset) // n] for i in range(n)] if n else []
 
     def a_trials(self):
         return min(self.args.a_trials, self.args.trials)
@@ -473,6 +490,7 @@ class Session:
             "blas": blas_library(), "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
             "load_s": self.load_s, "checks": self.checks, "trials": self.args.trials,
             "a_noise_trials_run": self.a_trials(), "a_noise_scale": passes_full / passes_run,
+            "b_dataset_prompts_run": [self.dataset.index(p) for p in self.dataset_run()],
         }
 
 
@@ -546,6 +564,9 @@ def main():
     p.add_argument("--trials", type=int, default=100)
     p.add_argument("--a-trials", type=int, default=10, help="trials per block actually run for (a)'s long case")
     p.add_argument("--max-batch-tokens", type=int, default=4096)
+    p.add_argument("--dataset", help="JSON list of {ids, mask, target_id}: the dataset case's prompts")
+    p.add_argument("--dataset-trials", type=int, default=10, help="noise trials per block and prompt, dataset case")
+    p.add_argument("--dataset-prompts", type=int, default=0, help="prompts (b) runs of the dataset case (0: all)")
     p.add_argument("--dump", help="`bertscope dump` of the prompt: clean logits to check against")
     p.add_argument("--zero-csv", help="runs.csv of `bertscope sweep --intervention zero --layers all`")
     p.add_argument("--tolerance", type=float, default=1e-3)

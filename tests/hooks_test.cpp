@@ -177,7 +177,7 @@ TEST(Hooks, LastBlockOnReadPositionsOnlyEqualsTheFullPassRows) {
   const HiddenState full = bert.forward(tokens);
   HiddenState partial = bert.embed(tokens);
   const std::vector<int> read = {0, 5, 3};
-  bert.run_blocks(partial, 0, bert.layers(), nullptr, read);
+  bert.run_blocks(partial, 0, bert.layers(), nullptr, {read});
   ASSERT_EQ(partial.seq, 3);
   for (int b = 0; b < tokens.batch; ++b) {
     for (size_t i = 0; i < read.size(); ++i) {
@@ -186,7 +186,28 @@ TEST(Hooks, LastBlockOnReadPositionsOnlyEqualsTheFullPassRows) {
     }
   }
   HiddenState state = bert.embed(tokens);
-  EXPECT_THROW(bert.run_blocks(state, 0, bert.layers(), nullptr, {tokens.seq}), Error);
+  EXPECT_THROW(bert.run_blocks(state, 0, bert.layers(), nullptr, {{tokens.seq}}), Error);
+
+  // One list per sequence: each reads its own positions (a batch of prompts, each its [MASK]).
+  std::vector<std::vector<int>> own;
+  for (int b = 0; b < tokens.batch; ++b) own.push_back({tokens.lengths[static_cast<size_t>(b)] - 1 - b % 2, b % 2});
+  HiddenState each = bert.embed(tokens);
+  bert.run_blocks(each, 0, bert.layers(), nullptr, own);
+  ASSERT_EQ(each.seq, 2);
+  for (int b = 0; b < tokens.batch; ++b) {
+    for (int i = 0; i < 2; ++i) {
+      const int position = own[static_cast<size_t>(b)][static_cast<size_t>(i)];
+      EXPECT_TRUE(all_close(each.row(b, i), full.row(b, position), static_cast<size_t>(full.width), 1e-6, 1e-6))
+          << "batch " << b << " position " << position;
+    }
+  }
+  HiddenState uneven = bert.embed(tokens);
+  own.back().pop_back();
+  EXPECT_THROW(bert.run_blocks(uneven, 0, bert.layers(), nullptr, own), Error) << "lists of different sizes";
+  own.pop_back();
+  if (tokens.batch > 2) {
+    EXPECT_THROW(bert.run_blocks(uneven, 0, bert.layers(), nullptr, own), Error) << "a list missing";
+  }
 }
 
 }  // namespace

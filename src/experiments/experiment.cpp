@@ -147,14 +147,16 @@ ExperimentResult run_experiment(const BertModel& model, const ExperimentSpec& sp
   assign_prompt_ids(result.spec.prompts, [&](size_t p) { return spec.name + ": prompts[" + std::to_string(p) + "]"; });
   check_prompts(model, result.spec);
   const std::vector<int> layers = parse_layers(spec.layers, model.layers());
+  if (!spec.interventions.empty()) {
+    // The trials of every prompt are batched together: a dataset of short prompts runs in
+    // batches as large as one long prompt's sweep.
+    SweepRequest request{"", "", spec.interventions, layers, spec.site, spec.trials, spec.seed,
+                         spec.paired, spec.top_k, spec.max_batch_tokens, {}, {}};
+    std::vector<SweepPrompt> prompts;
+    for (const PromptSpec& prompt : result.spec.prompts) prompts.push_back({prompt.text, prompt.target, prompt.other_prompt});
+    result.sweeps = run_sweeps(model, prompts, request, progress);
+  }
   for (const PromptSpec& prompt : result.spec.prompts) {
-    if (!spec.interventions.empty()) {
-      std::vector<InterventionSpec> interventions;
-      for (size_t i = 0; i < spec.interventions.size(); ++i) interventions.push_back(spec.intervention_for(i, prompt));
-      SweepRequest request{prompt.text, prompt.target, interventions, layers, spec.site,
-                           spec.trials, spec.seed, spec.paired, spec.top_k, spec.max_batch_tokens};
-      result.sweeps.push_back(run_sweep(model, request, progress));
-    }
     if (spec.distributions) {
       DistributionRequest request = spec.distribution;
       request.prompt = prompt.text;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/memory_limit.h"
+#include "experiments/prompt_groups.h"
 #include "experiments/sweep.h"
 
 namespace bertscope {
@@ -27,13 +28,16 @@ RunMemory estimate_run_memory(const BertModel& model, const ExperimentSpec& spec
   if (jobs_per_prompt > 0) {
     // The shortest prompt packs the most trials into a batch: that bounds the logits.
     std::uint64_t shortest = UINT64_MAX;
+    std::vector<int> lengths;
     for (const PromptSpec& p : spec.prompts) {
-      shortest = std::min<std::uint64_t>(shortest, model.tokenizer().encode(p.text).ids.size());
+      lengths.push_back(static_cast<int>(model.tokenizer().encode(p.text).ids.size()));
+      shortest = std::min<std::uint64_t>(shortest, static_cast<std::uint64_t>(lengths.back()));
     }
     const auto rows = static_cast<std::uint64_t>(spec.max_batch_tokens);
     const std::uint64_t trials_per_batch = std::min(jobs_per_prompt, std::max<std::uint64_t>(1, rows / std::max<std::uint64_t>(1, shortest)));
     const auto width = static_cast<std::uint64_t>(7 * c.hidden_size + c.intermediate_size);
-    memory.working = std::max(rows, shortest) * width * 4 + 2 * trials_per_batch * static_cast<std::uint64_t>(c.vocab_size) * 4;
+    memory.working = std::max(rows, shortest) * width * 4 + 2 * trials_per_batch * static_cast<std::uint64_t>(c.vocab_size) * 4 +
+                     largest_group_bytes(model, lengths, spec.site);  // the clean states of the prompts batched together
   }
   return memory;
 }

@@ -1,6 +1,7 @@
 #include "experiments/sweep.h"
 
 #include <algorithm>
+#include <map>
 #include <charconv>
 #include <cmath>
 #include <numeric>
@@ -8,6 +9,8 @@
 #include <set>
 
 #include "common/error.h"
+#include "experiments/prompt_groups.h"
+#include "experiments/wavefront_plan.h"
 #include "interventions/vector_edits.h"
 
 namespace bertscope {
@@ -59,17 +62,6 @@ std::vector<int> other_positions(const std::vector<int>& positions, const Masked
 }
 
 
-// One intervention, resolved against the prompt: positions, and the other prompt's clean
-// activations at the site (mix, patch).
-struct PreparedIntervention {
-  const InterventionSpec* spec = nullptr;
-  std::vector<int> positions;
-  CleanRun other;
-  std::vector<int> other_at;  // the other prompt's position for each of `positions`
-  std::vector<int> every_position;  // mean: the positions it averages over
-  std::vector<std::vector<float>> prompts_mean;  // mean over a prompt file: per block, one row
-};
-
 // The mean row at `site` of every block over every position of `texts` (mean ablation over
 // a prompt file): [layers][width].
 std::vector<std::vector<float>> mean_over_prompts(const BertModel& model, const std::vector<std::string>& texts,
@@ -93,6 +85,39 @@ std::vector<std::vector<float>> mean_over_prompts(const BertModel& model, const 
   }
   return means;
 }
+
+// What an intervention needs whatever the prompt, made once for every prompt: the other
+// prompt's clean activations at the site (mix, patch), the mean over a prompt file (mean).
+struct SharedIntervention {
+  const InterventionSpec* spec = nullptr;
+  MaskedPrompt other_prompt;
+  CleanRun other;
+  std::vector<std::vector<float>> prompts_mean;  // per block, one row
+};
+
+// `other_text`: the other prompt of mix and patch (the intervention's own, or the prompt's).
+SharedIntervention share_intervention(const BertModel& model, const InterventionSpec& spec, const std::string& other_text,
+                                      SiteKind site) {
+  SharedIntervention shared;
+  shared.spec = &spec;
+  if (spec.needs_other_prompt()) {
+    shared.other_prompt = MaskedPrompt::prepare(model, other_text, "");
+    shared.other = run_clean(model, shared.other_prompt.ids, site);
+  }
+  if (spec.kind == InterventionKind::Mean && !spec.mean_prompts.empty()) {
+    shared.prompts_mean = mean_over_prompts(model, spec.mean_prompts, site);
+  }
+  return shared;
+}
+
+// One intervention, resolved against one prompt: its positions there.
+struct PreparedIntervention {
+  const InterventionSpec* spec = nullptr;
+  const SharedIntervention* shared = nullptr;
+  std::vector<int> positions;
+  std::vector<int> other_at;        // the other prompt's position for each of `positions`
+  std::vector<int> every_position;  // mean: the positions it averages over
+};
 
 // Pointers to the values at `segments` of a clean [1, ...] site tensor.
 std::vector<const float*> segment_values(const std::vector<float>& site, int width, const std::vector<EditSegment>& segments) {
@@ -124,14 +149,14 @@ std::vector<std::vector<float>> position_means(const CleanRun& clean, int layer,
   return means;
 }
 
-PreparedIntervention prepare_intervention(const BertModel& model, const InterventionSpec& spec, const MaskedPrompt& prompt,
-                                          SiteKind site) {
+PreparedIntervention prepare_intervention(const SharedIntervention& shared, const MaskedPrompt& prompt, SiteKind site) {
+  const InterventionSpec& spec = *shared.spec;
   PreparedIntervention p;
   p.spec = &spec;
+  p.shared = &shared;
   p.positions = spec.positions.resolve(prompt.mask_index, static_cast<int>(prompt.ids.size()));
   if (spec.needs_other_prompt()) {
-    const MaskedPrompt other = MaskedPrompt::prepare(model, spec.other_prompt, "");
-    p.other = run_clean(model, other.ids, site);
+    const MaskedPrompt& other = shared.other_prompt;
     p.other_at = other_positions(p.positions, prompt, other);
     if ((site == SiteKind::AttnScores || site == SiteKind::AttnPattern) && other.ids.size() != prompt.ids.size()) {
       throw Error("the other prompt has " + std::to_string(other.ids.size()) + " tokens and this one " +
@@ -141,10 +166,17 @@ PreparedIntervention prepare_intervention(const BertModel& model, const Interven
   }
   if (spec.kind == InterventionKind::Mean) {
     for (int q = 0; q < static_cast<int>(prompt.ids.size()); ++q) p.every_position.push_back(q);
-    if (!spec.mean_prompts.empty()) p.prompts_mean = mean_over_prompts(model, spec.mean_prompts, site);
   }
   return p;
 }
+
+// One prompt of the sweep: tokenized, its clean run, its interventions resolved.
+struct PromptRun {
+  MaskedPrompt prompt;
+  CleanRun clean;
+  std::vector<PreparedIntervention> prepared;
+  int length() const { return static_cast<int>(prompt.ids.size()); }
+};
 
 // How a trial's state is made: an edit of block L's output applied before block L+1
 // (Direct), an edit inside block L by a hook while block L runs (Hook), or block L left
@@ -152,78 +184,83 @@ PreparedIntervention prepare_intervention(const BertModel& model, const Interven
 enum class EditTiming { Direct, Hook, Skip };
 
 struct SweepJob {
-  int intervention = 0;
-  int layer = 0;
-  int trial = 0;
+  WorkItem item;
   EditTiming timing = EditTiming::Direct;
   int start_block = 0;  // first block to run; == layers when only the head remains
   int base_state = 0;   // index into the clean hidden states it starts from
+  size_t slot = 0;      // index of its result in its prompt's SweepResult::runs
 };
 
-SweepJob make_job(const InterventionSpec& spec, int intervention, int layer, int trial, SiteKind site) {
-  SweepJob job{intervention, layer, trial, EditTiming::Direct, layer + 1, layer + 1};
+SweepJob make_job(const InterventionSpec& spec, const WorkItem& item, SiteKind site) {
+  SweepJob job{item, EditTiming::Direct, item.layer + 1, item.layer + 1, 0};
   if (spec.kind == InterventionKind::Skip) {
     job.timing = EditTiming::Skip;
-    job.base_state = layer;
+    job.base_state = item.layer;
   } else if (site != SiteKind::BlockOut && site != SiteKind::EmbedOut) {
     // embed.out (layer -1) is hidden state 0, edited directly before block 0.
     job.timing = EditTiming::Hook;
-    job.start_block = job.base_state = layer;
+    job.start_block = job.base_state = item.layer;
   }
   return job;
 }
 
-// Runs a chunk of jobs as one wavefront: the batch starts at the earliest start block and
+// Runs one batch of jobs as a wavefront: the batch starts at the earliest start block and
 // every later job joins it at its own start block, so each block's weights are read once
-// per chunk, however many layers the chunk's trials were edited at.
+// per batch, however many layers its trials were edited at. The jobs may belong to
+// different prompts: each element holds its prompt's rows, right-padded to `seq`.
 struct ChunkRunner {
   const BertModel& model;
   const SweepRequest& request;
-  const MaskedPrompt& prompt;
-  const CleanRun& clean;
-  const std::vector<PreparedIntervention>& prepared;
+  const std::vector<PromptRun>& prompts;
   const std::vector<SweepJob>& jobs;
-  SweepResult& result;
-  BlockWorkspace& workspace;  // shared by every block of every chunk
+  const std::vector<SweepResult>& results;  // the clean predictions
+  BlockWorkspace& workspace;                // shared by every block of every batch
 
   EditRecord edit(const SweepJob& job, ActivationView view, int element) const {
-    const PreparedIntervention& p = prepared[static_cast<size_t>(job.intervention)];
-    const std::vector<float>& site_clean = clean.at(job.layer);
+    const PromptRun& run = prompts[static_cast<size_t>(job.item.prompt)];
+    const PreparedIntervention& p = run.prepared[static_cast<size_t>(job.item.intervention)];
+    const int layer = job.item.layer;
+    const std::vector<float>& site_clean = run.clean.at(layer);
     const SiteKind site = job.timing == EditTiming::Hook ? request.site : SiteKind::BlockOut;
     const std::vector<EditSegment> segments = edit_segments(view.shape(), site, p.positions, p.spec->heads);
     std::vector<const float*> other_rows;
     std::vector<std::vector<float>> means;
+    const SharedIntervention& shared = *p.shared;
     if (p.spec->needs_other_prompt()) {
-      other_rows = segment_values(p.other.at(job.layer), p.other.site_width,
-                                  edit_segments(p.other.site_shape, site, p.other_at, p.spec->heads));
-    } else if (p.spec->kind == InterventionKind::Mean && !p.prompts_mean.empty()) {
+      other_rows = segment_values(shared.other.at(layer), shared.other.site_width,
+                                  edit_segments(shared.other.site_shape, site, p.other_at, p.spec->heads));
+    } else if (p.spec->kind == InterventionKind::Mean && !shared.prompts_mean.empty()) {
       for (const EditSegment& segment : segments) {
-        other_rows.push_back(p.prompts_mean[static_cast<size_t>(std::max(job.layer, 0))].data() + segment.offset);
+        other_rows.push_back(shared.prompts_mean[static_cast<size_t>(std::max(layer, 0))].data() + segment.offset);
       }
     } else if (p.spec->kind == InterventionKind::Mean) {
-      means = position_means(clean, job.layer, site, p, segments);
+      means = position_means(run.clean, layer, site, p, segments);
       for (const auto& mean : means) other_rows.push_back(mean.data());
     }
-    RandomStream stream = trial_stream(request.seed, job.intervention, request.paired, job.layer, job.trial);
+    RandomStream stream = trial_stream(request.seed, job.item.intervention, request.paired, layer, job.item.trial);
     return apply_intervention(*p.spec, view, element, segments, stream, other_rows,
                               unbiased_std(site_clean.data(), static_cast<long long>(site_clean.size())));
   }
 
-  void run(std::span<const size_t> chunk) const {
+  // Runs the batch and hands each trial's result, with its job's index, to `deliver`.
+  void run(const WavefrontBatch& batch, const std::function<void(size_t, const TrialResult&)>& deliver) const {
     const int layers = model.layers(), H = model.config().hidden_size;
-    const HiddenState& any = clean.hidden.front();
-    HiddenState active{0, any.seq, any.width, {}, {}};
+    HiddenState active{0, batch.seq, H, {}, {}};
     std::vector<size_t> members;  // job of each batch element, in joining order
-    std::vector<EditRecord> records(jobs.size());
+    std::vector<EditRecord> records(batch.trials.size());
+    auto prompt_of = [&](size_t job) -> const PromptRun& { return prompts[static_cast<size_t>(jobs[job].item.prompt)]; };
     auto join = [&](size_t job) {
-      const HiddenState& base = clean.hidden[static_cast<size_t>(jobs[job].base_state)];
+      const HiddenState& base = prompt_of(job).clean.hidden[static_cast<size_t>(jobs[job].base_state)];
       active.values.insert(active.values.end(), base.values.begin(), base.values.end());
+      // Padding rows are zeros: attention leaves padded keys out, so they never reach a real row.
+      active.values.resize(active.values.size() + static_cast<size_t>(batch.seq - base.seq) * static_cast<size_t>(H), 0.0f);
       active.lengths.push_back(base.seq);
       ++active.batch;
       members.push_back(job);
       return active.batch - 1;
     };
 
+    const std::vector<size_t>& chunk = batch.trials;
     size_t next = 0;
     bool mask_only = false;
     for (int block = jobs[chunk.front()].start_block; block < layers; ++block) {
@@ -231,76 +268,85 @@ struct ChunkRunner {
       for (; next < chunk.size() && jobs[chunk[next]].start_block == block; ++next) {
         const size_t job = chunk[next];
         const int element = join(job);
-        if (jobs[job].timing == EditTiming::Direct) records[job] = edit(jobs[job], active.view(), element);
+        if (jobs[job].timing == EditTiming::Direct) records[static_cast<size_t>(element)] = edit(jobs[job], active.view(), element);
         if (jobs[job].timing == EditTiming::Hook) edit_inside.push_back(element);
       }
       Hooks hooks;
       if (!edit_inside.empty()) {
         hooks.add(HookSite::block(request.site, block), [&](const HookSite&, ActivationView view) {
           for (int element : edit_inside) {
-            const size_t job = members[static_cast<size_t>(element)];
-            records[job] = edit(jobs[job], view, element);
+            records[static_cast<size_t>(element)] = edit(jobs[members[static_cast<size_t>(element)]], view, element);
           }
         });
       }
-      // Only the [MASK] row of the last block is read: that block computes just it, unless
-      // an edit inside the last block needs every row.
+      // Only the [MASK] rows of the last block are read: that block computes just them (each
+      // element its own prompt's), unless an edit inside the last block needs every row.
       mask_only = block == layers - 1 && edit_inside.empty();
-      model.run_blocks(active, block, block + 1, &hooks,
-                       mask_only ? std::vector<int>{prompt.mask_index} : std::vector<int>{}, &workspace);
+      std::vector<std::vector<int>> reads;
+      for (size_t job : members) {
+        if (mask_only) reads.push_back({prompt_of(job).prompt.mask_index});
+      }
+      model.run_blocks(active, block, block + 1, &hooks, reads, &workspace);
     }
 
     // Edits of the last block's output run no block: only the head remains.
     std::vector<float> mask_rows;
     for (int element = 0; element < active.batch; ++element) {
-      const float* row = active.row(element, mask_only ? 0 : prompt.mask_index);
+      const size_t job = members[static_cast<size_t>(element)];
+      const float* row = active.row(element, mask_only ? 0 : prompt_of(job).prompt.mask_index);
       mask_rows.insert(mask_rows.end(), row, row + H);
     }
     for (; next < chunk.size(); ++next) {
       const size_t job = chunk[next];
-      HiddenState alone = clean.hidden[static_cast<size_t>(jobs[job].base_state)];
-      records[job] = edit(jobs[job], alone.view(), 0);
-      const float* row = alone.row(0, prompt.mask_index);
+      HiddenState alone = prompt_of(job).clean.hidden[static_cast<size_t>(jobs[job].base_state)];
+      records[members.size()] = edit(jobs[job], alone.view(), 0);
+      const float* row = alone.row(0, prompt_of(job).prompt.mask_index);
       mask_rows.insert(mask_rows.end(), row, row + H);
       members.push_back(job);
     }
-    read_predictions(mask_rows, members, records);
+    read_predictions(mask_rows, members, records, deliver);
   }
 
   void read_predictions(const std::vector<float>& mask_rows, const std::vector<size_t>& members,
-                        const std::vector<EditRecord>& records) const {
+                        const std::vector<EditRecord>& records,
+                        const std::function<void(size_t, const TrialResult&)>& deliver) const {
     const int V = model.config().vocab_size;
     std::vector<float> logits(members.size() * static_cast<size_t>(V));
     model.mlm_logits(mask_rows.data(), static_cast<int>(members.size()), logits.data());
     // Each trial's readout (log-softmax, top-k and KL over the whole vocabulary) is
     // independent of the others and writes only its own result.
     const auto count = static_cast<std::ptrdiff_t>(members.size());
+    std::vector<TrialResult> out(members.size());
     std::vector<char> finite(members.size(), 1);
 #pragma omp parallel for schedule(dynamic)
     for (std::ptrdiff_t i = 0; i < count; ++i) {
       const auto e = static_cast<size_t>(i);
       const SweepJob& job = jobs[members[e]];
+      const SweepResult& clean = results[static_cast<size_t>(job.item.prompt)];
       const std::vector<float> log_probs =
           log_softmax(std::span<const float>(logits.data() + e * static_cast<size_t>(V), static_cast<size_t>(V)));
-      TrialResult& trial = result.runs[members[e]];
-      trial.intervention = job.intervention;
-      trial.layer = job.layer;
-      trial.trial = job.trial;
-      trial.prediction = MaskPrediction::from_log_probs(log_probs, prompt.target_id, request.top_k);
-      trial.kl_from_clean = kl_divergence(result.clean_log_probs, log_probs);
-      trial.noise_std = records[members[e]].noise_std;
+      TrialResult& trial = out[e];
+      trial.prompt = job.item.prompt;
+      trial.intervention = job.item.intervention;
+      trial.layer = job.item.layer;
+      trial.trial = job.item.trial;
+      trial.prediction = MaskPrediction::from_log_probs(log_probs, clean.prompt.target_id, request.top_k);
+      trial.kl_from_clean = kl_divergence(clean.clean_log_probs, log_probs);
+      trial.noise_std = records[e].noise_std;
       finite[e] = std::all_of(log_probs.begin(), log_probs.end(), [](float v) { return std::isfinite(v); });
     }
     // A NaN never passes as a result: its top-k would be an arbitrary token at "rank 1".
     // Thrown here, outside the parallel loop, which an exception may not leave.
     for (size_t e = 0; e < members.size(); ++e) {
       if (finite[e]) continue;
-      const SweepJob& job = jobs[members[e]];
-      throw Error(request.interventions[static_cast<size_t>(job.intervention)].label() + " at block " +
-                  std::to_string(job.layer) + " (trial " + std::to_string(job.trial) +
+      const WorkItem& item = jobs[members[e]].item;
+      const std::string where = prompts.size() > 1 ? "prompt " + std::to_string(item.prompt) + ", " : "";
+      throw Error(request.interventions[static_cast<size_t>(item.intervention)].label() + " at block " +
+                  std::to_string(item.layer) + " (" + where + "trial " + std::to_string(item.trial) +
                   "): the logits are NaN or infinite, the edit drove the hidden state beyond float32; "
                   "use a smaller --factor");
     }
+    for (size_t e = 0; e < members.size(); ++e) deliver(members[e], out[e]);
   }
 };
 
@@ -336,13 +382,19 @@ std::vector<int> parse_layers(const std::string& text, int layers) {
 }
 
 SweepResult run_sweep(const BertModel& model, const SweepRequest& request, const ProgressFn& progress) {
+  std::vector<SweepResult> results = run_sweeps(model, {{request.prompt, request.target}}, request, progress);
+  return std::move(results.front());
+}
+
+std::vector<SweepResult> run_sweeps(const BertModel& model, const std::vector<SweepPrompt>& texts,
+                                    const SweepRequest& request, const ProgressFn& progress) {
   if (request.trials < 1) throw Error("--trials must be at least 1");
   if (request.interventions.empty()) throw Error("no intervention to run");
-  if (request.target.empty()) throw Error("a sweep needs --target: the word whose log-probability is tracked");
-  SweepResult result;
-  result.prompt = MaskedPrompt::prepare(model, request.prompt, request.target);
-  const MaskedPrompt& prompt = result.prompt;
-  const int layers = model.layers(), seq = static_cast<int>(prompt.ids.size());
+  if (texts.empty()) throw Error("no prompt to sweep");
+  for (const SweepPrompt& p : texts) {
+    if (p.target.empty()) throw Error("a sweep needs --target: the word whose log-probability is tracked");
+  }
+  const int layers = model.layers();
   // An edit of embed.out happens once, before block 0: its "layer" is -1, whatever --layers says.
   const bool embed = request.site == SiteKind::EmbedOut;
   const std::vector<int> chosen = embed                   ? std::vector<int>{-1}
@@ -361,45 +413,95 @@ SweepResult run_sweep(const BertModel& model, const SweepRequest& request, const
     spec.validate_at(request.site, model.config().num_attention_heads);
   }
 
-  const CleanRun clean = run_clean(model, prompt.ids, request.site);
-  result.clean_log_probs = log_softmax(model.mlm_logits(clean.hidden.back(), 0, prompt.mask_index));
-  result.clean = MaskPrediction::from_log_probs(result.clean_log_probs, prompt.target_id, request.top_k);
-
-  // Every (intervention, layer, trial) is a job that joins the batch at the block where its
-  // edited state first differs from the clean run.
-  std::vector<PreparedIntervention> prepared;
-  for (const InterventionSpec& spec : request.interventions) {
-    prepared.push_back(prepare_intervention(model, spec, prompt, request.site));
+  // Every prompt is checked before any work; what interventions need whatever the prompt
+  // is prepared once.
+  std::vector<PromptRun> prompts(texts.size());
+  std::vector<SweepResult> results(texts.size());
+  for (size_t p = 0; p < texts.size(); ++p) {
+    prompts[p].prompt = results[p].prompt = MaskedPrompt::prepare(model, texts[p].text, texts[p].target);
   }
-  std::vector<SweepJob> jobs;
-  for (size_t i = 0; i < prepared.size(); ++i) {
-    const InterventionSpec& spec = *prepared[i].spec;
-    const int trials = spec.is_random() ? request.trials : 1;
-    for (int layer : chosen) {
-      for (int t = 0; t < trials; ++t) jobs.push_back(make_job(spec, static_cast<int>(i), layer, t, request.site));
+  // A mix or patch without an other prompt of its own takes each prompt's: prepared once per
+  // distinct text (std::map: the prepared interventions point into it).
+  std::map<std::pair<size_t, std::string>, SharedIntervention> shared;
+  for (size_t p = 0; p < prompts.size(); ++p) {
+    for (size_t i = 0; i < request.interventions.size(); ++i) {
+      const InterventionSpec& spec = request.interventions[i];
+      const std::string& other = spec.other_prompt.empty() ? texts[p].other_prompt : spec.other_prompt;
+      const std::pair<size_t, std::string> key{i, spec.needs_other_prompt() ? other : std::string()};
+      auto at = shared.find(key);
+      if (at == shared.end()) at = shared.emplace(key, share_intervention(model, spec, other, request.site)).first;
+      prompts[p].prepared.push_back(prepare_intervention(at->second, prompts[p].prompt, request.site));
     }
   }
-  result.runs.resize(jobs.size());
-  std::vector<size_t> order(jobs.size());
-  std::iota(order.begin(), order.end(), size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return jobs[x].start_block < jobs[y].start_block; });
 
-  BlockWorkspace workspace;
-  const ChunkRunner runner{model, request, prompt, clean, prepared, jobs, result, workspace};
-  const auto per_chunk = static_cast<size_t>(std::max(1, request.max_batch_tokens / seq));
-  // A trial's cost: the blocks it runs after its edit (one more for the head).
-  auto cost = [&](size_t job) { return static_cast<double>(model.layers() - jobs[job].start_block + 1); };
-  double total_cost = 0, done_cost = 0;
-  for (size_t job : order) total_cost += cost(job);
-  int64_t done = 0;
-  for (size_t begin = 0; begin < order.size(); begin += per_chunk) {
-    const size_t end = std::min(order.size(), begin + per_chunk);
-    runner.run({order.begin() + static_cast<std::ptrdiff_t>(begin), order.begin() + static_cast<std::ptrdiff_t>(end)});
-    done += static_cast<int64_t>(end - begin);
-    for (size_t i = begin; i < end; ++i) done_cost += cost(order[i]);
-    if (progress) progress(done, static_cast<int64_t>(jobs.size()), end == order.size() ? 1.0 : done_cost / total_cost);
+  // Every included (prompt, intervention, layer, trial), in the canonical order, is a job
+  // that joins a batch at the block where its edited state first differs from the clean run.
+  std::vector<SweepJob> jobs;
+  for (size_t p = 0; p < prompts.size(); ++p) {
+    size_t slots = 0;
+    for (size_t i = 0; i < request.interventions.size(); ++i) {
+      const InterventionSpec& spec = request.interventions[i];
+      const int trials = spec.is_random() ? request.trials : 1;
+      for (int layer : chosen) {
+        for (int t = 0; t < trials; ++t) {
+          const WorkItem item{static_cast<int>(p), static_cast<int>(i), layer, t};
+          if (request.include && !request.include(item)) continue;
+          jobs.push_back(make_job(spec, item, request.site));
+          jobs.back().slot = slots++;
+        }
+      }
+    }
+    if (!request.sink) results[p].runs.resize(slots);
   }
-  return result;
+  // A finished trial goes to the sink, or to its place in its prompt's runs.
+  auto deliver = [&](const TrialResult& trial, const SweepJob& job) {
+    if (request.sink) {
+      request.sink(trial);
+    } else {
+      results[static_cast<size_t>(trial.prompt)].runs[job.slot] = trial;
+    }
+  };
+
+  // A trial's cost: the blocks it runs after its edit (one more for the head).
+  auto cost = [&](const SweepJob& job) { return static_cast<double>(layers - job.start_block + 1); };
+  double total_cost = 0, done_cost = 0;
+  for (const SweepJob& job : jobs) total_cost += cost(job);
+  int64_t done = 0;
+  const auto total = static_cast<int64_t>(jobs.size());
+  // Prompts run in groups whose clean states fit in memory (prompt_groups.h); the trials of
+  // a group are batched together.
+  BlockWorkspace workspace;
+  const bool same_length = request.site == SiteKind::AttnScores || request.site == SiteKind::AttnPattern;
+  std::vector<int> lengths;
+  for (const PromptRun& run : prompts) lengths.push_back(run.length());
+  size_t first_job = 0;
+  for (const auto& [first, end] : group_prompts(model, lengths, request.site)) {
+    for (size_t p = first; p < end; ++p) {
+      PromptRun& run = prompts[p];
+      run.clean = run_clean(model, run.prompt.ids, request.site);
+      results[p].clean_log_probs = log_softmax(model.mlm_logits(run.clean.hidden.back(), 0, run.prompt.mask_index));
+      results[p].clean = MaskPrediction::from_log_probs(results[p].clean_log_probs, run.prompt.target_id, request.top_k);
+    }
+    size_t end_job = first_job;
+    while (end_job < jobs.size() && static_cast<size_t>(jobs[end_job].item.prompt) < end) ++end_job;
+    std::vector<WavefrontTrial> trials;
+    for (size_t j = first_job; j < end_job; ++j) {
+      trials.push_back({jobs[j].start_block, prompts[static_cast<size_t>(jobs[j].item.prompt)].length()});
+    }
+    const ChunkRunner runner{model, request, prompts, jobs, results, workspace};
+    for (WavefrontBatch& batch : plan_wavefront(trials, request.max_batch_tokens, same_length)) {
+      for (size_t& t : batch.trials) t += first_job;
+      runner.run(batch, [&](size_t job, const TrialResult& trial) {
+        deliver(trial, jobs[job]);
+        done_cost += cost(jobs[job]);
+        ++done;
+      });
+      if (progress) progress(done, total, done == total ? 1.0 : done_cost / total_cost);
+    }
+    for (size_t p = first; p < end; ++p) prompts[p].clean = {};  // the group's memory is given back
+    first_job = end_job;
+  }
+  return results;
 }
 
 }  // namespace bertscope

@@ -3,13 +3,17 @@
 // the activations at one hook site of block L, run the rest of the model, and read the
 // prediction at the [MASK].
 //
-// The clean pass runs once and keeps every block's output. A trial edited at block L
-// then starts from that saved state and runs only what follows the edit. Trials are run
-// as a wavefront: a batch (bounded by max_batch_tokens rows) starts at the earliest block
-// and every trial joins it at the block where its state first differs from the clean
-// run, so each block's weights are read once per batch, and the last block computes only
-// the [MASK] row. Each trial draws from its own counter-based stream (seed, intervention
-// index, layer, trial; trial_stream()): results do not depend on threads or batching.
+// The clean pass runs once per prompt and keeps every block's output. A trial edited at
+// block L then starts from that saved state and runs only what follows the edit. Trials are
+// run as a wavefront (wavefront_plan.h): a batch (bounded by max_batch_tokens rows) starts
+// at the earliest block and every trial joins it at the block where its state first
+// differs from the clean run, so each block's weights are read once per batch, and the last
+// block computes only each trial's [MASK] row. run_sweeps batches the trials of several
+// prompts together (right-padded, with the attention mask), so that a dataset of short
+// prompts runs in batches as large as one long sweep. Each trial draws from its own
+// counter-based stream (seed, intervention index, layer, trial; trial_stream()), and
+// padded keys are left out of attention: a trial's numbers are the same bits whatever else
+// shares its batch (work_item.h).
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -17,10 +21,21 @@
 
 #include "experiments/mask_prediction.h"
 #include "experiments/prompt.h"
+#include "experiments/work_item.h"
 #include "interventions/intervention.h"
 #include "model/bert_model.h"
 
 namespace bertscope {
+
+struct TrialResult {
+  int prompt = 0;        // index of the prompt (run_sweeps: into its prompts)
+  int intervention = 0;  // index into SweepRequest::interventions
+  int layer = 0;
+  int trial = 0;
+  MaskPrediction prediction;
+  double kl_from_clean = 0.0;
+  double noise_std = 0.0;  // std of the noise actually added (noise only)
+};
 
 struct SweepRequest {
   std::string prompt;
@@ -33,22 +48,28 @@ struct SweepRequest {
   bool paired = false;                    // every intervention draws the same random streams
   int top_k = 5;
   int max_batch_tokens = 2048;            // rows of one batched forward: bounds memory
+  // Which work items to run (a shard of the work); empty = every one. Items left out are
+  // not run and have no result.
+  std::function<bool(const WorkItem&)> include;
+  // Empty: results are kept in SweepResult::runs. Set: each finished trial is handed to it,
+  // from the calling thread, as its batch finishes, and not kept (memory does not grow with
+  // trials).
+  std::function<void(const TrialResult&)> sink;
 };
 
-struct TrialResult {
-  int intervention = 0;  // index into SweepRequest::interventions
-  int layer = 0;
-  int trial = 0;
-  MaskPrediction prediction;
-  double kl_from_clean = 0.0;
-  double noise_std = 0.0;  // std of the noise actually added (noise only)
+// One prompt of run_sweeps.
+struct SweepPrompt {
+  std::string text;
+  std::string target;
+  std::string other_prompt = {};  // for mix and patch without an other prompt of their own
 };
+
 
 struct SweepResult {
   MaskedPrompt prompt;
   MaskPrediction clean;
   std::vector<float> clean_log_probs;
-  std::vector<TrialResult> runs;  // ordered by intervention, layer, trial
+  std::vector<TrialResult> runs;  // ordered by intervention, layer, trial (empty with a sink)
 };
 
 // `done` of `total` trials are finished, and `work` (0 to 1) of the sweep's computation:
@@ -58,6 +79,12 @@ using ProgressFn = std::function<void(int64_t done, int64_t total, double work)>
 
 // Throws Error for a bad prompt or target, layer out of range, or bad intervention options.
 SweepResult run_sweep(const BertModel& model, const SweepRequest& request, const ProgressFn& progress = {});
+// The sweep of `request` on every prompt of `prompts` (request.prompt and target are not
+// used), with the trials of all prompts batched together: one SweepResult per prompt, in
+// order; each TrialResult::prompt indexes `prompts`. Each trial gives the same bits as
+// when its prompt runs alone.
+std::vector<SweepResult> run_sweeps(const BertModel& model, const std::vector<SweepPrompt>& prompts,
+                                    const SweepRequest& request, const ProgressFn& progress = {});
 
 // "all", "3", "0-5", "0,2,4-6" -> sorted unique blocks, each checked against `layers`.
 std::vector<int> parse_layers(const std::string& text, int layers);

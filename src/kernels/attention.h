@@ -11,14 +11,17 @@ struct AttentionShape {
   int heads = 0;
   int head_dim = 0;
   int stride = 0;   // floats from one row of q, k, v to the next (hidden, or 3 x hidden when fused)
-  const int* query_positions = nullptr;  // [queries] positions of the query rows; null: 0..seq-1
+  // [batch * queries]: sequence b's query rows are at positions query_positions[b * queries ...];
+  // null: 0..seq-1 for every sequence.
+  const int* query_positions = nullptr;
   int hidden() const { return heads * head_dim; }
 };
 
 // q, k, v: [batch * seq] rows of `stride` floats, each row's first `hidden` used;
 // context: [batch * queries, hidden], for the query positions chosen. `lengths[b]` is the
-// number of real tokens of sequence b; keys at positions >= lengths[b] are padding and
-// get the additive mask -10000 that HF BERT uses (so padded rows equal HF's too).
+// number of real tokens of sequence b; keys at positions >= lengths[b] are padding and get
+// weight 0 (HF BERT adds -10000 to their scores, whose exp is 0 in float32 too): they are left
+// out of the softmax and of P V, so a row's numbers do not depend on the padding of its batch.
 void self_attention(const float* q, const float* k, const float* v, const int* lengths,
                     const AttentionShape& shape, float* context);
 
@@ -27,9 +30,10 @@ void self_attention(const float* q, const float* k, const float* v, const int* l
 // the same order, so an unedited pass gives the same numbers.
 // scores: [batch, heads, queries, seq], q k^T / sqrt(head_dim) plus the padding mask.
 void attention_scores(const float* q, const float* k, const int* lengths, const AttentionShape& shape, float* scores);
-// Softmax of each row of `seq` floats, in place: scores -> pattern.
-void softmax_rows(float* rows_data, long long rows, int seq);
-// context: [batch * queries, hidden], each head's pattern rows times its values.
-void attention_mix(const float* pattern, const float* v, const AttentionShape& shape, float* context);
+// Softmax over the real keys of each row of `scores` ([batch, heads, queries, seq]), in
+// place: scores -> pattern; the padded keys' weights are set to 0.
+void attention_softmax(float* scores, const int* lengths, const AttentionShape& shape);
+// context: [batch * queries, hidden], each head's pattern rows times its values (real keys).
+void attention_mix(const float* pattern, const float* v, const int* lengths, const AttentionShape& shape, float* context);
 
 }  // namespace bertscope

@@ -48,9 +48,9 @@ void attention_with_sites(const Hooks& hooks, int layer, float* qkv, const int* 
   const ActivationView grid = four_d(scores.data(), shape.batch, shape.heads, shape.queries, shape.seq,
                                      shape.heads * shape.queries);
   hooks.run(HookSite::block(SiteKind::AttnScores, layer), grid);
-  softmax_rows(scores.data(), rows, shape.seq);
+  attention_softmax(scores.data(), lengths, shape);
   hooks.run(HookSite::block(SiteKind::AttnPattern, layer), grid);
-  attention_mix(scores.data(), qkv + 2 * hidden, shape, context);
+  attention_mix(scores.data(), qkv + 2 * hidden, lengths, shape, context);
   hooks.run(HookSite::block(SiteKind::AttnZ, layer),
             four_d(context, shape.batch, shape.queries, shape.heads, shape.head_dim, shape.queries));
 }
@@ -78,13 +78,15 @@ void attention_output_by_head(const Hooks& hooks, int layer, const Linear& outpu
   const std::vector<float> before(projected.begin(), projected.begin() + static_cast<std::ptrdiff_t>(terms * hidden));
   hooks.run(HookSite::block(SiteKind::AttnHeadOut, layer),
             four_d(projected.data(), batch, queries, heads, static_cast<int>(hidden), queries));
-  // A hook that only read the terms leaves the run as it was without it: the output
-  // projection as one matmul, bit for bit. Edited terms are summed.
-  if (std::equal(before.begin(), before.end(), projected.begin())) {
-    output.forward(context, static_cast<int>(rows), attn);
-    return;
-  }
+  // A row whose terms a hook only read stays as it was without the hook: the output
+  // projection as one matmul, bit for bit. Rows with edited terms are their terms summed.
+  // Decided row by row, so that a row's numbers do not depend on whether another row of
+  // its batch was edited (a trial gives the same bits in any batch).
+  output.forward(context, static_cast<int>(rows), attn);
+  const size_t row_terms = static_cast<size_t>(heads) * hidden;
   for (size_t r = 0; r < rows; ++r) {
+    const auto first = static_cast<std::ptrdiff_t>(r * row_terms), last = first + static_cast<std::ptrdiff_t>(row_terms);
+    if (std::equal(before.begin() + first, before.begin() + last, projected.begin() + first)) continue;
     float* out = attn + r * hidden;
     std::copy_n(bias, hidden, out);
     for (size_t h = 0; h < static_cast<size_t>(heads); ++h) {

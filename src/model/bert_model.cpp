@@ -101,7 +101,7 @@ void BertModel::run_block(HiddenState& state, int layer, const Hooks* hooks, con
   const int B = state.batch, S = state.seq, rows = state.rows();
   // Query-side rows: every position, or only those the caller will read. Keys and values
   // always cover every position, so the rows computed are exactly the full pass's rows.
-  const int Q = read_positions.empty() ? S : static_cast<int>(read_positions.size());
+  const int Q = read_positions.empty() ? S : static_cast<int>(read_positions.size()) / B;
   const int qrows = B * Q;
   float* qkv = at_least(s.qkv, elements(rows, 3 * H));
   float* context = at_least(s.context, elements(qrows, H));
@@ -114,7 +114,7 @@ void BertModel::run_block(HiddenState& state, int layer, const Hooks* hooks, con
     float* chosen = at_least(s.residual, elements(qrows, H));
     for (int b = 0; b < B; ++b) {
       for (int i = 0; i < Q; ++i) {
-        std::copy_n(state.row(b, read_positions[static_cast<size_t>(i)]), H, chosen + elements(b * Q + i, H));
+        std::copy_n(state.row(b, read_positions[static_cast<size_t>(b * Q + i)]), H, chosen + elements(b * Q + i, H));
       }
     }
     residual = chosen;
@@ -156,19 +156,35 @@ void BertModel::run_block(HiddenState& state, int layer, const Hooks* hooks, con
 }
 
 void BertModel::run_blocks(HiddenState& state, int first, int end, const Hooks* hooks,
-                           const std::vector<int>& read_positions, BlockWorkspace* workspace) const {
+                           const std::vector<std::vector<int>>& read_positions, BlockWorkspace* workspace) const {
   if (first < 0 || end > layers() || first > end) {
     throw Error("block range [" + std::to_string(first) + ", " + std::to_string(end) + ") is outside the model's " +
                 std::to_string(layers()) + " blocks");
   }
-  for (int p : read_positions) {
-    if (p < 0 || p >= state.seq) throw Error("read position " + std::to_string(p) + " is outside the sequence");
+  // Flattened to [batch * Q], sequence b's positions from b * Q, as run_block reads them.
+  std::vector<int> reads;
+  if (!read_positions.empty()) {
+    const bool shared = read_positions.size() == 1;
+    if (!shared && read_positions.size() != static_cast<size_t>(state.batch)) {
+      throw Error("read positions: " + std::to_string(read_positions.size()) + " lists for a batch of " +
+                  std::to_string(state.batch) + " sequences (give one list, or one per sequence)");
+    }
+    for (int b = 0; b < state.batch; ++b) {
+      const std::vector<int>& own = read_positions[shared ? 0 : static_cast<size_t>(b)];
+      if (own.empty() || own.size() != read_positions.front().size()) {
+        throw Error("read positions: every sequence must read the same, non-zero number of positions");
+      }
+      for (int p : own) {
+        if (p < 0 || p >= state.seq) throw Error("read position " + std::to_string(p) + " is outside the sequence");
+      }
+      reads.insert(reads.end(), own.begin(), own.end());
+    }
   }
   validate(hooks);
   BlockWorkspace own;
   BlockWorkspace& scratch = workspace ? *workspace : own;
   for (int layer = first; layer < end; ++layer) {
-    run_block(state, layer, hooks, layer == end - 1 ? read_positions : std::vector<int>{}, scratch);
+    run_block(state, layer, hooks, layer == end - 1 ? reads : std::vector<int>{}, scratch);
   }
 }
 

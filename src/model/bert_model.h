@@ -66,10 +66,13 @@ class BertModel {
   // Runs blocks [first, end) on `state` in place, with their hooks. With `read_positions`,
   // the caller reads only those positions of the last block's output: that block computes
   // queries, FFN and output only for them (keys and values still cover every token), and
-  // `state` leaves it with seq = read_positions.size(). That block's hooks then see those
-  // rows only, so pass no read_positions when a hook must see the last block whole.
+  // `state` leaves it with seq = the number of positions read per sequence. One list reads
+  // the same positions of every sequence; one list per sequence (all of the same size) reads
+  // each sequence's own (a batch of different prompts: each its own [MASK]). That block's
+  // hooks then see those rows only, so pass no read_positions when a hook must see the last
+  // block whole.
   void run_blocks(HiddenState& state, int first, int end, const Hooks* hooks = nullptr,
-                  const std::vector<int>& read_positions = {}, BlockWorkspace* workspace = nullptr) const;
+                  const std::vector<std::vector<int>>& read_positions = {}, BlockWorkspace* workspace = nullptr) const;
   // MLM head on `rows` hidden vectors [rows, hidden] -> logits [rows, vocab].
   void mlm_logits(const float* hidden, int rows, float* logits) const;
   std::vector<float> mlm_logits(const HiddenState& state, int b, int s) const;
@@ -79,6 +82,7 @@ class BertModel {
                       std::vector<HiddenState>* all_hidden = nullptr) const;
 
  private:
+  // `read_positions`: empty, or [batch * Q] positions, sequence b's from b * Q.
   void run_block(HiddenState& state, int layer, const Hooks* hooks, const std::vector<int>& read_positions,
                  BlockWorkspace& workspace) const;
 
