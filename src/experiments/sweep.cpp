@@ -409,7 +409,13 @@ std::vector<SweepResult> run_sweeps(const BertModel& model, const std::vector<Sw
     if (embed && spec.kind == InterventionKind::Skip) throw Error("skip leaves out a block; it cannot edit embed.out");
   }
   for (const auto& spec : request.interventions) {
-    spec.validate();
+    // A mix or patch without an other prompt of its own takes each prompt's.
+    const bool per_prompt = spec.needs_other_prompt() && spec.other_prompt.empty();
+    for (size_t p = 0; p < (per_prompt ? texts.size() : 1); ++p) {
+      InterventionSpec resolved = spec;
+      if (per_prompt) resolved.other_prompt = texts[p].other_prompt;
+      resolved.validate();
+    }
     spec.validate_at(request.site, model.config().num_attention_heads);
   }
 
