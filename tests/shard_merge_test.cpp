@@ -186,7 +186,9 @@ TEST(WorkPlan, NumbersEveryItemOnceAndSplitsThemByCost) {
   for (uint64_t r = 0; r < plan.size(); ++r) {
     const WorkItem item = plan.item(r);
     EXPECT_EQ(plan.rank(item), r);
-    if (r > 0) EXPECT_LT(plan.item(r - 1), item);  // canonical order
+    if (r > 0) {
+      EXPECT_LT(plan.item(r - 1), item);  // canonical order
+    }
     max_cost = std::max(max_cost, plan.cost(item));
     total += plan.cost(item);
   }
