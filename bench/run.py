@@ -483,8 +483,8 @@ def main():
     p.add_argument("--cases", default="clean,notebook,noise",
                    help="comma-separated subset of clean,notebook,noise,rss (rss: peak RSS of bertscope sweep with "
                         "N and 10 x N trials; alone, it runs nothing else)")
-    p.add_argument("--rss-trials", type=int, default=500, help="N of the rss case: noise trials per layer")
-    p.add_argument("--rss-layers", type=int, default=2, help="last blocks the rss case edits")
+    p.add_argument("--rss-trials", type=int, default=5000, help="N of the rss case: noise trials per layer")
+    p.add_argument("--rss-layers", type=int, default=1, help="last blocks the rss case edits")
     p.add_argument("--skip-torch", action="store_true", help="bertscope rows only")
     p.add_argument("--openblas-coretype", default="auto",
                    help="OpenBLAS kernel for PyTorch: auto (fastest probed), none (OpenBLAS's own choice), or a name")
