@@ -431,7 +431,7 @@ std::vector<BadInput> cases() {
       // -------- the command line
       {"UnknownOption", "", {}, sweep_plus({"--bogus"}), "The following argument was not expected: --bogus"},
       {"UnknownCommand", "", {}, {"frobnicate"},
-       "unknown command 'frobnicate'; the commands are predict, tokenize, dump, sweep, stats, run, patch-grid, lens, hooks"},
+       "unknown command 'frobnicate'; the commands are predict, tokenize, dump, sweep, stats, run, merge, patch-grid, lens, hooks"},
       {"MissingOptionValue", "", {}, sweep_plus({"--trials"}), "--trials: 1 required INT:INT in [1 - 10000000] missing"},
       {"MissingRequiredOption", "", {}, {"sweep", "--model", "{model}", "--prompt", kPrompt, "--out", "{out}"},
        "--intervention is required"},
@@ -443,6 +443,16 @@ std::vector<BadInput> cases() {
        "'18446744073709551616' is not a whole number from 0 to 18446744073709551615"},
       {"EmptySeed", "", {}, sweep_plus({"--seed", ""}), "'' is not a whole number from 0 to 18446744073709551615"},
       {"FractionalTrials", "", {}, sweep_plus({"--trials", "1.5"}), "'1.5' is not a whole number from 1 to 10000000"},
+      {"ShardNoneOfNone", "", {}, {"run", "--model", "{model}", "--shard", "0/0", "--out", "{out}", "{dir}/spec.toml"},
+       "'0/0' is not K/N with 0 <= K < N <= 1000000 (shards are numbered from 0, as $SLURM_ARRAY_TASK_ID: 0/4 to 3/4)"},
+      {"ShardBeyondTheLast", "", {}, {"run", "--model", "{model}", "--shard", "3/3", "--out", "{out}", "{dir}/spec.toml"},
+       "'3/3' is not K/N with 0 <= K < N <= 1000000 (shards are numbered from 0, as $SLURM_ARRAY_TASK_ID: 0/4 to 3/4)"},
+      {"NegativeShard", "", {}, {"run", "--model", "{model}", "--shard", "-1/2", "--out", "{out}", "{dir}/spec.toml"},
+       "'-1/2' is not K/N with 0 <= K < N <= 1000000 (shards are numbered from 0, as $SLURM_ARRAY_TASK_ID: 0/4 to 3/4)"},
+      {"ShardOfZero", "", {}, {"run", "--model", "{model}", "--shard", "1/0", "--out", "{out}", "{dir}/spec.toml"},
+       "'1/0' is not K/N with 0 <= K < N <= 1000000 (shards are numbered from 0, as $SLURM_ARRAY_TASK_ID: 0/4 to 3/4)"},
+      {"ShardNotANumber", "", {}, {"run", "--model", "{model}", "--shard", "text", "--out", "{out}", "{dir}/spec.toml"},
+       "'text' is not K/N with 0 <= K < N <= 1000000 (shards are numbered from 0, as $SLURM_ARRAY_TASK_ID: 0/4 to 3/4)"},
       {"NaNFactor", "", {}, sweep_plus({"--factor", "nan"}, "scale"), "'nan' is not a finite decimal number"},
       {"PredictWithoutMask", "", {}, {"predict", "--model", "{model}", "no mask here"},
        "the text has no [MASK] token: nothing to predict"},
@@ -481,7 +491,7 @@ std::vector<BadInput> cases() {
        },
        sweep(),
        "{out}: cannot create the output folder (it exists and is not an earlier bertscope output folder (no "
-       "results.json, patch-grid.json or lens.json); choose a new or empty folder)"},
+       "results.json, patch-grid.json, lens.json or shard.json); choose a new or empty folder)"},
       // -------- experiment specs
       {"SpecWithUnknownKey", "",
        [](const fs::path& m) {
@@ -726,7 +736,8 @@ TEST(BadInputMemory, RunThatCannotFitIsRefusedBeforeItStarts) {
   GTEST_SKIP() << "ulimit -v and AddressSanitizer's shadow memory do not mix";
 #endif
   test::TempDir dir;
-  const std::string command = "ulimit -v 4000000; " + test::shell_quote(BERTSCOPE_CLI) + " sweep --model " +
+  // Streamed, 2 x 10^7 trials hold 64 bytes each (1.3 GB): refused under 1 GB.
+  const std::string command = "ulimit -v 1000000; " + test::shell_quote(BERTSCOPE_CLI) + " sweep --model " +
                               test::shell_quote(test::reference_model("tiny-fp32")) + " --prompt " +
                               test::shell_quote(kPrompt) + " --target the --intervention noise --trials 10000000 " +
                               "--quiet --out " + test::shell_quote(dir.file("out")) + " 2>" +

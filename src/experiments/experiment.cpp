@@ -138,10 +138,11 @@ std::string ExperimentSpec::random_streams() const {
                 : "philox4x32-10, one stream per (seed, intervention index, block, trial)";
 }
 
-ExperimentResult run_experiment(const BertModel& model, const ExperimentSpec& spec, const ProgressFn& progress) {
+ExperimentResult run_experiment(const BertModel& model, const ExperimentSpec& spec, const ProgressFn& progress,
+                                const TrialStream& stream) {
   spec.validate();
-  check_run_memory(model, spec);  // before any work: what cannot fit is refused now
-  ExperimentResult result{spec, model.dir(), {}, {}};
+  check_run_memory(model, spec, !stream.sink);  // before any work: what cannot fit is refused now
+  ExperimentResult result{spec, model.dir(), {}, {}, {}};
   result.spec.resolve_labels();
   // Prompts built in code may have no ids: they get their numbers, as in a prompt file.
   assign_prompt_ids(result.spec.prompts, [&](size_t p) { return spec.name + ": prompts[" + std::to_string(p) + "]"; });
@@ -151,10 +152,13 @@ ExperimentResult run_experiment(const BertModel& model, const ExperimentSpec& sp
     // The trials of every prompt are batched together: a dataset of short prompts runs in
     // batches as large as one long prompt's sweep.
     SweepRequest request{"", "", spec.interventions, layers, spec.site, spec.trials, spec.seed,
-                         spec.paired, spec.top_k, spec.max_batch_tokens, {}, {}};
+                         spec.paired, spec.top_k, spec.max_batch_tokens, stream.include, stream.sink};
     std::vector<SweepPrompt> prompts;
     for (const PromptSpec& prompt : result.spec.prompts) prompts.push_back({prompt.text, prompt.target, prompt.other_prompt});
     result.sweeps = run_sweeps(model, prompts, request, progress);
+    if (!stream.sink) {
+      for (const SweepResult& sweep : result.sweeps) result.summaries.push_back(summarize(sweep, model.tokenizer().vocab()));
+    }
   }
   for (const PromptSpec& prompt : result.spec.prompts) {
     if (spec.distributions) {

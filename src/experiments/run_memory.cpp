@@ -11,15 +11,19 @@ namespace bertscope {
 namespace {
 
 constexpr std::uint64_t kBytesPerTrial = 3000;
+// Streamed to disk, a trial still holds its job in the sweep (32 bytes) and its entry in
+// the index that reads the records back in order (12 bytes): 64 with room.
+constexpr std::uint64_t kBytesPerStreamedTrial = 64;
 constexpr std::uint64_t kBytesPerTopEntry = 150;
 
 }  // namespace
 
-RunMemory estimate_run_memory(const BertModel& model, const ExperimentSpec& spec) {
+RunMemory estimate_run_memory(const BertModel& model, const ExperimentSpec& spec, bool keeps_results) {
   RunMemory memory;
   const BertConfig& c = model.config();
   const auto layers = static_cast<std::uint64_t>(parse_layers(spec.layers, model.layers()).size());
-  const std::uint64_t per_trial = kBytesPerTrial + kBytesPerTopEntry * static_cast<std::uint64_t>(spec.top_k);
+  const std::uint64_t per_trial =
+      keeps_results ? kBytesPerTrial + kBytesPerTopEntry * static_cast<std::uint64_t>(spec.top_k) : kBytesPerStreamedTrial;
   std::uint64_t jobs_per_prompt = 0;
   for (const InterventionSpec& intervention : spec.interventions) {
     jobs_per_prompt += (intervention.is_random() ? static_cast<std::uint64_t>(spec.trials) : 1) * layers;
@@ -42,8 +46,8 @@ RunMemory estimate_run_memory(const BertModel& model, const ExperimentSpec& spec
   return memory;
 }
 
-void check_run_memory(const BertModel& model, const ExperimentSpec& spec) {
-  const RunMemory memory = estimate_run_memory(model, spec);
+void check_run_memory(const BertModel& model, const ExperimentSpec& spec, bool keeps_results) {
+  const RunMemory memory = estimate_run_memory(model, spec, keeps_results);
   check_memory(memory.total(),
                "this run (" + format_bytes(memory.results) + " of results, " + format_bytes(memory.working) +
                    " of working memory)",

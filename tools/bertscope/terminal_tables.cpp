@@ -27,7 +27,7 @@ std::string sweep_tables(const ExperimentResult& result, const BertModel& model)
     out += format("\nprompt: %s\ntarget: %s   clean top-1: %s   clean target log-softmax: %.3f (rank %d)\n",
                   printable(sweep.prompt.text).c_str(), quoted(sweep.prompt.target).c_str(),
                   quoted(vocab.token(clean.top.at(0).id)).c_str(), clean.target_logsoftmax, clean.target_rank);
-    const std::vector<LayerSummary> summaries = summarize(sweep, vocab);
+    const std::vector<LayerSummary>& summaries = result.summaries.at(p);
     int current = -1;
     for (const LayerSummary& l : summaries) {
       if (l.intervention != current) {
