@@ -23,8 +23,11 @@ for tool in jq cmp diff; do
   command -v "$tool" >/dev/null || missing="${missing:+$missing; }not installed: $tool"
 done
 if [ -n "$missing" ]; then
+  if [ "${BERTSCOPE_SLURM_REQUIRED:-0}" = 1 ]; then
+    echo "slurm test: cannot run, and BERTSCOPE_SLURM_REQUIRED=1: $missing" >&2
+    exit 1
+  fi
   echo "slurm test skipped: $missing"
-  [ "${BERTSCOPE_SLURM_REQUIRED:-0}" = 1 ] && exit 1
   exit 77
 fi
 
