@@ -360,7 +360,7 @@ std::vector<BadInput> cases() {
       // -------- the command line
       {"UnknownOption", "", {}, sweep_plus({"--bogus"}), "The following argument was not expected: --bogus"},
       {"UnknownCommand", "", {}, {"frobnicate"},
-       "unknown command 'frobnicate'; the commands are predict, tokenize, dump, sweep, stats, run, patch-grid, lens, hooks"},
+       "unknown command 'frobnicate'; the commands are predict, tokenize, dump, sweep, stats, run, merge, patch-grid, lens, hooks"},
       {"MissingOptionValue", "", {}, sweep_plus({"--trials"}), "--trials: 1 required INT:INT in [1 - 10000000] missing"},
       {"MissingRequiredOption", "", {}, {"sweep", "--model", "{model}", "--prompt", kPrompt, "--out", "{out}"},
        "--target is required"},
@@ -408,7 +408,7 @@ std::vector<BadInput> cases() {
        },
        sweep(),
        "{out}: cannot create the output folder (it exists and is not an earlier bertscope output folder (no "
-       "results.json, patch-grid.json or lens.json); choose a new or empty folder)"},
+       "results.json, patch-grid.json, lens.json or shard.json); choose a new or empty folder)"},
       // -------- experiment specs
       {"SpecWithUnknownKey", "",
        [](const fs::path& m) {

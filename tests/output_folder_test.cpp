@@ -75,7 +75,7 @@ TEST(OutputFolder, RefusesToReplaceAFolderThatIsNotAnEarlierRun) {
   test::write_bytes(dir.file("notes/thesis.tex"), "years of work");
   test::expect_error([&] { OutputFolder f(dir.file("notes")); },
                      {dir.file("notes") + ": cannot create the output folder (it exists and is not an earlier bertscope "
-                                          "output folder (no results.json, patch-grid.json or lens.json); choose a new or "
+                                          "output folder (no results.json, patch-grid.json, lens.json or shard.json); choose a new or "
                                           "empty folder)"});
   fs::create_directory(dir.file("run"));
   test::write_bytes(dir.file("run/results.json"), "{}");

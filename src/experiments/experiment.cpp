@@ -102,17 +102,36 @@ std::string ExperimentSpec::random_streams() const {
                 : "philox4x32-10, one stream per (seed, intervention index, block, trial)";
 }
 
-ExperimentResult run_experiment(const BertModel& model, const ExperimentSpec& spec, const ProgressFn& progress) {
+ExperimentResult run_experiment(const BertModel& model, const ExperimentSpec& spec, const ProgressFn& progress,
+                                const TrialStream& stream) {
   spec.validate();
-  check_run_memory(model, spec);  // before any work: what cannot fit is refused now
+  check_run_memory(model, spec, !stream.sink);  // before any work: what cannot fit is refused now
   ExperimentResult result{spec, model.dir(), {}, {}};
   result.spec.resolve_labels();
   const std::vector<int> layers = parse_layers(spec.layers, model.layers());
-  for (const PromptSpec& prompt : spec.prompts) {
+  for (size_t p = 0; p < spec.prompts.size(); ++p) {
+    const PromptSpec& prompt = spec.prompts[p];
     if (!spec.interventions.empty()) {
       SweepRequest request{prompt.text, prompt.target, spec.interventions, layers, spec.site,
-                           spec.trials, spec.seed, spec.paired, spec.top_k, spec.max_batch_tokens};
+                           spec.trials, spec.seed, spec.paired, spec.top_k, spec.max_batch_tokens, {}, {}};
+      // A request holds one prompt: its items and trials get this prompt's index here.
+      const int index = static_cast<int>(p);
+      if (stream.include) {
+        request.include = [&stream, index](const WorkItem& item) {
+          WorkItem in_experiment = item;
+          in_experiment.prompt = index;
+          return stream.include(in_experiment);
+        };
+      }
+      if (stream.sink) {
+        request.sink = [&stream, index](const TrialResult& trial) {
+          TrialResult in_experiment = trial;
+          in_experiment.prompt = index;
+          stream.sink(in_experiment);
+        };
+      }
       result.sweeps.push_back(run_sweep(model, request, progress));
+      for (TrialResult& trial : result.sweeps.back().runs) trial.prompt = index;
     }
     if (spec.distributions) {
       DistributionRequest request = spec.distribution;

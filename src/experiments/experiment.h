@@ -37,6 +37,10 @@ struct ExperimentSpec {
   static ExperimentSpec load_toml(const std::string& path);
   static ExperimentSpec parse_toml(const std::string& text, const std::string& origin);
   void validate() const;
+  // The spec as TOML that parse_toml reads back to the same spec: every key written out,
+  // numbers exactly, in one fixed order; without `model` and `out`, which say where, not
+  // what. Two runs with the same canonical form run the same experiment.
+  std::string canonical_toml() const;
   // Gives every intervention its label (label()): a default label that two interventions
   // share gets " #<index>" appended, so that no two rows of a table look alike.
   void resolve_labels();
@@ -51,7 +55,15 @@ struct ExperimentResult {
   std::vector<DistributionReport> distributions;  // one per prompt, when asked
 };
 
-ExperimentResult run_experiment(const BertModel& model, const ExperimentSpec& spec, const ProgressFn& progress = {});
+// A part of the experiment's trials and where they go (SweepRequest::include and sink for
+// every prompt, with the prompt's index in each item): a shard's share, streamed to disk.
+struct TrialStream {
+  std::function<bool(const WorkItem&)> include;  // empty: every trial
+  std::function<void(const TrialResult&)> sink;  // empty: kept in SweepResult::runs
+};
+
+ExperimentResult run_experiment(const BertModel& model, const ExperimentSpec& spec, const ProgressFn& progress = {},
+                                const TrialStream& stream = {});
 
 // The sites an edit may target, by the names `bertscope hooks` prints: embed.out (the
 // embeddings, edited once before block 0) and blocks.{L}.out, blocks.{L}.attn.out, ...

@@ -1,5 +1,7 @@
 // Reading an ExperimentSpec from TOML (toml++). Every key is checked: unknown keys and
 // wrong types are errors that name the file, the line and the key.
+#include <charconv>
+#include <cmath>
 #include <set>
 #include <toml++/toml.h>
 
@@ -203,6 +205,72 @@ ExperimentSpec ExperimentSpec::parse_toml(const std::string& text, const std::st
     throw Error(origin + ": " + e.what());
   }
   return spec;
+}
+
+namespace {
+
+// A TOML basic string: quotes, backslashes and control characters escaped.
+std::string toml_string(const std::string& text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (byte < 0x20 || byte == 0x7f) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\u%04X", byte);
+      out += escaped;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+// The shortest text that reads back as the same double, always a TOML float.
+std::string toml_float(double value) {
+  if (std::isnan(value)) return "nan";
+  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  char buffer[64];
+  const auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
+  std::string text(buffer, end);
+  if (text.find_first_of(".e") == std::string::npos) text += ".0";
+  return text;
+}
+
+std::string toml_strings(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + toml_string(items[i]);
+  return out + "]";
+}
+
+}  // namespace
+
+std::string ExperimentSpec::canonical_toml() const {
+  static const char* scales[] = {"vector", "layer", "absolute"};
+  std::string toml = "name = " + toml_string(name) + "\nlayers = " + toml_string(layers) + "\nsite = " +
+                    toml_string(edit_site_name(site)) + "\ntrials = " + std::to_string(trials) +
+                    "\nseed = " + std::to_string(seed) + "\npaired = " + (paired ? "true" : "false") +
+                    "\ntop = " + std::to_string(top_k) + "\nmax_batch_tokens = " + std::to_string(max_batch_tokens) + "\n";
+  for (const PromptSpec& p : prompts) {
+    toml += "\n[[prompts]]\ntext = " + toml_string(p.text) + "\ntarget = " + toml_string(p.target) + "\n";
+  }
+  for (const InterventionSpec& i : interventions) {
+    toml += "\n[[interventions]]\nkind = " + toml_string(InterventionSpec::kind_name(i.kind)) + "\n";
+    if (i.uses_factor()) toml += "factor = " + toml_float(i.factor) + "\n";
+    toml += "std_of = " + toml_string(scales[static_cast<int>(i.std_of)]) + "\npositions = " +
+           toml_string(i.positions.describe()) + "\nother_prompt = " + toml_string(i.other_prompt) + "\nheads = [";
+    for (size_t h = 0; h < i.heads.size(); ++h) toml += (h ? ", " : "") + std::to_string(i.heads[h]);
+    toml += "]\nattend_to = " + std::to_string(i.attend_to) + "\nmean_prompts = " + toml_strings(i.mean_prompts) +
+           "\nlabel = " + toml_string(i.label_text) + "\n";
+  }
+  if (distributions) {
+    toml += "\n[distributions]\nnoise_factor = " + toml_float(distribution.noise_factor) +
+           "\nbins = " + std::to_string(distribution.bins) + "\nlow = " + toml_float(distribution.histogram_low) +
+           "\nhigh = " + toml_float(distribution.histogram_high) + "\n";
+  }
+  return toml;
 }
 
 ExperimentSpec ExperimentSpec::load_toml(const std::string& path) {

@@ -14,7 +14,7 @@ constexpr std::uint64_t kBytesPerTopEntry = 150;
 
 }  // namespace
 
-RunMemory estimate_run_memory(const BertModel& model, const ExperimentSpec& spec) {
+RunMemory estimate_run_memory(const BertModel& model, const ExperimentSpec& spec, bool keeps_results) {
   RunMemory memory;
   const BertConfig& c = model.config();
   const auto layers = static_cast<std::uint64_t>(parse_layers(spec.layers, model.layers()).size());
@@ -23,7 +23,7 @@ RunMemory estimate_run_memory(const BertModel& model, const ExperimentSpec& spec
   for (const InterventionSpec& intervention : spec.interventions) {
     jobs_per_prompt += (intervention.is_random() ? static_cast<std::uint64_t>(spec.trials) : 1) * layers;
   }
-  memory.results = jobs_per_prompt * spec.prompts.size() * per_trial;
+  memory.results = keeps_results ? jobs_per_prompt * spec.prompts.size() * per_trial : 0;
   if (jobs_per_prompt > 0) {
     // The shortest prompt packs the most trials into a batch: that bounds the logits.
     std::uint64_t shortest = UINT64_MAX;
@@ -38,8 +38,8 @@ RunMemory estimate_run_memory(const BertModel& model, const ExperimentSpec& spec
   return memory;
 }
 
-void check_run_memory(const BertModel& model, const ExperimentSpec& spec) {
-  const RunMemory memory = estimate_run_memory(model, spec);
+void check_run_memory(const BertModel& model, const ExperimentSpec& spec, bool keeps_results) {
+  const RunMemory memory = estimate_run_memory(model, spec, keeps_results);
   check_memory(memory.total(),
                "this run (" + format_bytes(memory.results) + " of results, " + format_bytes(memory.working) +
                    " of working memory)",

@@ -282,7 +282,9 @@ struct ChunkRunner {
       const SweepJob& job = jobs[members[e]];
       const std::vector<float> log_probs =
           log_softmax(std::span<const float>(logits.data() + e * static_cast<size_t>(V), static_cast<size_t>(V)));
-      TrialResult& trial = result.runs[members[e]];
+      // With a sink the chunk's trials fill the first slots, in chunk order (members[e]
+      // is the chunk's e-th job); else each job has its own slot.
+      TrialResult& trial = result.runs[request.sink ? e : members[e]];
       trial.intervention = job.intervention;
       trial.layer = job.layer;
       trial.trial = job.trial;
@@ -376,17 +378,22 @@ SweepResult run_sweep(const BertModel& model, const SweepRequest& request, const
     const InterventionSpec& spec = *prepared[i].spec;
     const int trials = spec.is_random() ? request.trials : 1;
     for (int layer : chosen) {
-      for (int t = 0; t < trials; ++t) jobs.push_back(make_job(spec, static_cast<int>(i), layer, t, request.site));
+      for (int t = 0; t < trials; ++t) {
+        if (request.include && !request.include(WorkItem{0, static_cast<int>(i), layer, t})) continue;
+        jobs.push_back(make_job(spec, static_cast<int>(i), layer, t, request.site));
+      }
     }
   }
-  result.runs.resize(jobs.size());
+  if (jobs.empty()) return result;
+  // With a sink each chunk's trials are handed over and dropped; the slots are reused.
+  const auto per_chunk = static_cast<size_t>(std::max(1, request.max_batch_tokens / seq));
+  result.runs.resize(request.sink ? std::min(jobs.size(), per_chunk) : jobs.size());
   std::vector<size_t> order(jobs.size());
   std::iota(order.begin(), order.end(), size_t{0});
   std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return jobs[x].start_block < jobs[y].start_block; });
 
   BlockWorkspace workspace;
   const ChunkRunner runner{model, request, prompt, clean, prepared, jobs, result, workspace};
-  const auto per_chunk = static_cast<size_t>(std::max(1, request.max_batch_tokens / seq));
   // A trial's cost: the blocks it runs after its edit (one more for the head).
   auto cost = [&](size_t job) { return static_cast<double>(model.layers() - jobs[job].start_block + 1); };
   double total_cost = 0, done_cost = 0;
@@ -395,10 +402,14 @@ SweepResult run_sweep(const BertModel& model, const SweepRequest& request, const
   for (size_t begin = 0; begin < order.size(); begin += per_chunk) {
     const size_t end = std::min(order.size(), begin + per_chunk);
     runner.run({order.begin() + static_cast<std::ptrdiff_t>(begin), order.begin() + static_cast<std::ptrdiff_t>(end)});
+    if (request.sink) {
+      for (size_t i = 0; i < end - begin; ++i) request.sink(result.runs[i]);
+    }
     done += static_cast<int64_t>(end - begin);
     for (size_t i = begin; i < end; ++i) done_cost += cost(order[i]);
     if (progress) progress(done, static_cast<int64_t>(jobs.size()), end == order.size() ? 1.0 : done_cost / total_cost);
   }
+  if (request.sink) result.runs.clear();
   return result;
 }
 

@@ -17,10 +17,13 @@
 
 #include "experiments/mask_prediction.h"
 #include "experiments/prompt.h"
+#include "experiments/work_item.h"
 #include "interventions/intervention.h"
 #include "model/bert_model.h"
 
 namespace bertscope {
+
+struct TrialResult;
 
 struct SweepRequest {
   std::string prompt;
@@ -33,9 +36,16 @@ struct SweepRequest {
   bool paired = false;                    // every intervention draws the same random streams
   int top_k = 5;
   int max_batch_tokens = 2048;            // rows of one batched forward: bounds memory
+  // Which trials to run (a shard's share); empty = every one. Called with prompt 0: a
+  // request holds one prompt.
+  std::function<bool(const WorkItem&)> include;
+  // Set: each finished trial is handed to it, from the calling thread, as its chunk ends,
+  // and not kept in SweepResult::runs, so memory does not grow with trials.
+  std::function<void(const TrialResult&)> sink;
 };
 
 struct TrialResult {
+  int prompt = 0;        // index of the prompt in the experiment
   int intervention = 0;  // index into SweepRequest::interventions
   int layer = 0;
   int trial = 0;
@@ -48,7 +58,7 @@ struct SweepResult {
   MaskedPrompt prompt;
   MaskPrediction clean;
   std::vector<float> clean_log_probs;
-  std::vector<TrialResult> runs;  // ordered by intervention, layer, trial
+  std::vector<TrialResult> runs;  // ordered by intervention, layer, trial; empty with a sink
 };
 
 // `done` of `total` trials are finished, and `work` (0 to 1) of the sweep's computation:

@@ -34,9 +34,9 @@ constexpr const char* kStagingSuffix = ".bertscope-staging-";
 
 std::string errno_text() { return std::strerror(errno); }
 
-// The main file of each kind of run (run, sweep and stats; patch-grid; lens): a folder
-// holding one of them is an earlier bertscope output.
-constexpr const char* kMainResultFiles[] = {"results.json", "patch-grid.json", "lens.json"};
+// The main file of each kind of run (run, sweep and stats; patch-grid; lens; a shard of a
+// run): a folder holding one of them is an earlier bertscope output.
+constexpr const char* kMainResultFiles[] = {"results.json", "patch-grid.json", "lens.json", "shard.json"};
 
 // An existing target is replaced as a whole, so it must be what a run left: only files,
 // among them a main result file. Anything else (a home folder, a project) is refused.
@@ -53,8 +53,8 @@ void check_replaceable(const std::string& path, const fs::path& target) {
   }
   if (ec) cannot_create(path, ec.message());
   if (!empty && !has_results) {
-    cannot_create(path, "it exists and is not an earlier bertscope output folder (no results.json, patch-grid.json "
-                        "or lens.json); choose a new or empty folder");
+    cannot_create(path, "it exists and is not an earlier bertscope output folder (no results.json, patch-grid.json, "
+                        "lens.json or shard.json); choose a new or empty folder");
   }
 }
 

@@ -76,6 +76,7 @@ int main(int argc, char** argv) {
   bertscope::cli::add_sweep_command(app);
   bertscope::cli::add_stats_command(app);
   bertscope::cli::add_run_command(app);
+  bertscope::cli::add_merge_command(app);
   bertscope::cli::add_patch_grid_command(app);
   bertscope::cli::add_lens_command(app);
   bertscope::cli::add_hooks_command(app);

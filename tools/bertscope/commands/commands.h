@@ -1,6 +1,7 @@
 #pragma once
 // Each bertscope subcommand lives in its own file and registers itself on the app.
 #include <CLI/CLI.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -8,6 +9,7 @@
 #include "model/bert_model.h"
 #include "reports/file_set.h"
 #include "reports/output_folder.h"
+#include "shard_choice.h"
 
 namespace bertscope::cli {
 
@@ -34,7 +36,9 @@ void add_output_flags(CLI::App& command, ModelOptions& options);
 
 // Loads the model, runs `spec`, writes the output folder, prints the tables (or, with
 // --json, one JSON document) and every file written. Shared by sweep, stats and run.
-void run_and_report(const ExperimentSpec& spec, const ModelOptions& options);
+// With `shard`, runs only shard K of N's work items and writes a shard folder instead
+// (reports/shard_manifest.h), for `bertscope merge`.
+void run_and_report(const ExperimentSpec& spec, const ModelOptions& options, const std::optional<ShardChoice>& shard = {});
 // "wrote 4 files to out/: a.json b.csv ...": the closing line of every command with --out.
 void print_files_written(const std::vector<std::string>& files, const std::string& out);
 // Writes `files` into the folder's staging area, swaps it in whole and prints that line.
@@ -57,5 +61,6 @@ void add_run_command(CLI::App& app);
 void add_hooks_command(CLI::App& app);
 void add_patch_grid_command(CLI::App& app);
 void add_lens_command(CLI::App& app);
+void add_merge_command(CLI::App& app);
 
 }  // namespace bertscope::cli

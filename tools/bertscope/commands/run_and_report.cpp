@@ -1,19 +1,74 @@
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <unistd.h>
 
 #include "commands/commands.h"
+#include "commands/finish_run.h"
+#include "common/error.h"
 #include "common/json_text.h"
 #include "common/printable.h"
+#include "experiments/work_plan.h"
 #include "model/bert_model.h"
 #include "reports/experiment_files.h"
 #include "reports/output_folder.h"
+#include "reports/shard_manifest.h"
+#include "reports/trial_records.h"
 #include "progress.h"
 #include "terminal_tables.h"
+#include "weights/model_fingerprint.h"
 
 namespace bertscope::cli {
 
-void run_and_report(const ExperimentSpec& spec, const ModelOptions& options) {
+namespace {
+
+// The trials a run (or its shard) writes as they finish, before the result files exist.
+constexpr const char* kPartialRecords = "trials.partial.jsonl";
+
+// Trials report per prompt (done of that prompt's total); the meter shows the whole run:
+// `all` trials, prompts' shares weighted by their trials.
+ProgressFn run_progress(ProgressMeter& meter, int64_t& finished, int64_t all) {
+  return [&meter, &finished, all](int64_t done, int64_t total, double work) {
+    const double share = all > 0 ? (static_cast<double>(finished) + work * static_cast<double>(total)) / static_cast<double>(all) : 1.0;
+    meter.update(finished + done, all, share);
+    if (done == total) finished += total;
+  };
+}
+
+// Writes a shard's manifest beside its records and publishes the folder.
+void publish_shard(OutputFolder& out, const ExperimentSpec& spec, const BertModel& model, const std::string& path,
+                   const ModelOptions& options, const ShardChoice& shard, uint64_t items, uint64_t total) {
+  ShardManifest manifest;
+  manifest.fingerprint.spec = spec.canonical_toml();
+  manifest.fingerprint.model = model_fingerprint(path);
+  manifest.fingerprint.seed = spec.seed;
+  manifest.fingerprint.dtype = options.dtype;
+  manifest.fingerprint.shards = shard.n;
+  manifest.shard = shard.k;
+  manifest.items = items;
+  manifest.total_items = total;
+  manifest.model_path = model.dir();
+  manifest.command = command_line();
+  const nlohmann::json manifest_json = shard_manifest_json(manifest);
+  std::filesystem::rename(std::filesystem::path(out.staging()) / kPartialRecords,
+                          std::filesystem::path(out.staging()) / kShardRecordsFile);
+  write_files_together(out.staging(), {{kShardManifestFile, json_text(manifest_json, 1) + "\n"}});
+  out.commit();
+  if (options.json) {
+    nlohmann::json summary = manifest_json;
+    summary["out"] = out.path();
+    summary["files"] = {kShardManifestFile, kShardRecordsFile};
+    std::printf("%s\n", json_text(summary, 1).c_str());
+    return;
+  }
+  std::printf("shard %d/%d: %llu of %llu work items\n", shard.k, shard.n, static_cast<unsigned long long>(items),
+              static_cast<unsigned long long>(total));
+  print_files_written({kShardManifestFile, kShardRecordsFile}, out.path());
+}
+
+}  // namespace
+
+void run_and_report(const ExperimentSpec& spec, const ModelOptions& options, const std::optional<ShardChoice>& shard) {
   spec.validate();
   // Before the model loads and the sweep runs: an unusable --out fails now, not in an hour.
   OutputFolder out(spec.out);
@@ -24,39 +79,36 @@ void run_and_report(const ExperimentSpec& spec, const ModelOptions& options) {
     std::fprintf(stderr, "note: using the small demo model (%s), not bert-large; its numbers say nothing about real BERT\n",
                  printable(model.dir()).c_str());
   }
+  const WorkPlan plan(model, spec);
+  const std::vector<bool> mine = shard ? plan.shard(shard->k, shard->n) : std::vector<bool>{};
+  const auto items = static_cast<int64_t>(shard ? std::count(mine.begin(), mine.end(), true) : static_cast<std::ptrdiff_t>(plan.size()));
+
   ProgressMeter meter([](std::string_view text) { std::fwrite(text.data(), 1, text.size(), stderr); },
                       isatty(STDERR_FILENO) == 1);
-  // The sweep reports per prompt; every prompt runs the same trials, so the whole run has
-  // prompts x that many, and a finished sweep adds its total to what came before.
-  int64_t finished_sweeps = 0;
-  ProgressFn progress;
-  if (!options.quiet) {
-    progress = [&meter, &finished_sweeps, prompts = static_cast<int64_t>(spec.prompts.size())](int64_t done, int64_t total,
-                                                                                              double work) {
-      // Every prompt's sweep costs the same: the run's share of work is that of the sweeps.
-      const double sweeps_done = total > 0 ? static_cast<double>(finished_sweeps / total) : 0.0;
-      meter.update(finished_sweeps + done, total * prompts, (sweeps_done + work) / static_cast<double>(prompts));
-      if (done == total) finished_sweeps += total;
-    };
-  }
-  const ExperimentResult result = run_experiment(model, spec, progress);
+  int64_t finished = 0;
+  const ProgressFn progress = options.quiet ? ProgressFn{} : run_progress(meter, finished, items);
+  // Every trial goes to disk as it finishes; the result files are written from there.
+  const std::string partial = (std::filesystem::path(out.staging()) / kPartialRecords).string();
+  TrialRecordWriter records(partial);
+  TrialStream stream;
+  stream.sink = [&records](const TrialResult& trial) { records.write(trial); };
+  if (shard) stream.include = [&](const WorkItem& item) { return static_cast<bool>(mine[plan.rank(item)]); };
+  // A shard runs trials only; the merge computes the clean runs and distributions once.
+  ExperimentSpec trials_spec = spec;
+  if (shard) trials_spec.distributions = false;
+  ExperimentResult base;
+  if (!trials_spec.interventions.empty() || trials_spec.distributions) base = run_experiment(model, trials_spec, progress, stream);
   meter.finish();
-  const RunContext context{command_line(), demo, options.dtype};
-  const auto files = write_experiment_files(out.staging(), result, model, context);
-  out.commit();
-  std::vector<std::string> names;
-  for (const std::string& f : files) names.push_back(std::filesystem::path(f).filename().string());
-  if (options.json) {
-    // What the tables show, as results.json has it (without the per-trial runs), and the files.
-    nlohmann::json summary = experiment_json(result, model, context);
-    summary.erase("runs");
-    summary["out"] = spec.out;
-    summary["files"] = names;
-    std::printf("%s\n", json_text(summary, 1).c_str());
-    return;
+  records.close();
+  if (static_cast<int64_t>(records.count()) != items) {
+    throw Error("internal: " + std::to_string(records.count()) + " trials written, " + std::to_string(items) + " expected");
   }
-  std::printf("%s%s", sweep_tables(result, model).c_str(), distribution_tables(result).c_str());
-  print_files_written(files, spec.out);
+  if (shard) return publish_shard(out, spec, model, path, options, *shard, static_cast<uint64_t>(items), plan.size());
+
+  RecordIndex index(plan);
+  index.add_file(partial, "this run");
+  const RunContext context{command_line(), demo, options.dtype};
+  finish_run(out, std::move(base), model, context, index, partial, options);
 }
 
 void publish_files(OutputFolder& folder, const std::vector<NamedFile>& files) {
