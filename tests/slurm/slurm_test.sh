@@ -111,7 +111,7 @@ diff <(cd "$whole" && find . -type f | sort) <(cd "$merged" && find . -type f | 
 # The command line, in results.json and in the report's header, may differ; nothing else.
 without_command() {
   case "$1" in
-    *.json) jq -S 'del(.command, .shard)' "$1" ;;
+    *.json) jq -S 'del(.command)' "$1" ;;
     *.html) sed 's|^\(<p class="meta">.*\)<code>[^<]*</code></p>$|\1<code>COMMAND</code></p>|' "$1" ;;
   esac
 }
