@@ -77,6 +77,11 @@ MinJobAge=600
 NodeName=bertscope-node NodeAddr=127.0.0.1 NodeHostname=$(uname -n) CPUs=$(nproc) RealMemory=$(($(awk '/^MemTotal:/ {print $2}' /proc/meminfo) / 1024 * 9 / 10)) State=UNKNOWN
 PartitionName=test Nodes=bertscope-node Default=YES MaxTime=INFINITE State=UP
 EOF
+  # slurmd 22.05 loads a cgroup plugin even when nothing uses cgroups (linuxproc, task/none)
+  # and fails where no cgroup file system is mounted (a chroot, some containers): point it at
+  # an empty folder of its own, so it needs none and leaves the machine's alone.
+  mkdir -p "$dir/cgroup"
+  printf 'CgroupPlugin=cgroup/v1\nCgroupMountpoint=%s\n' "$dir/cgroup" >"$dir/cgroup.conf"
 }
 
 # Waits up to $2 seconds for the command "$3..." to succeed.
