@@ -3,6 +3,7 @@
 # every file under the folder. Nothing of the machine's Slurm or munge set-up (/etc/slurm,
 # /etc/munge, services) is read or touched.
 #
+# shellcheck shell=bash
 # Sourced, not run:
 #   source tests/slurm/one-node-cluster.sh
 #   cluster_start DIR     # starts munged, slurmctld, slurmd; waits for the node; exports SLURM_CONF
@@ -74,7 +75,7 @@ ReturnToService=2
 SlurmdTimeout=30
 InactiveLimit=0
 MinJobAge=600
-NodeName=bertscope-node NodeAddr=127.0.0.1 NodeHostname=$(uname -n) CPUs=$(nproc) RealMemory=$(($(awk '/^MemTotal:/ {print $2}' /proc/meminfo) / 1024 * 9 / 10)) State=UNKNOWN
+NodeName=bertscope-node NodeAddr=127.0.0.1 NodeHostname=$(uname -n) CPUs=$(nproc) RealMemory=$(($(awk '/^MemTotal:/ {print $2}' /proc/meminfo) * 9 / 10240)) State=UNKNOWN
 PartitionName=test Nodes=bertscope-node Default=YES MaxTime=INFINITE State=UP
 EOF
   # slurmd 22.05 loads a cgroup plugin even when nothing uses cgroups (linuxproc, task/none)
@@ -132,28 +133,30 @@ cluster_show_logs() {
   done
 }
 
-# The ids of the processes that carry this cluster's marker in their environment.
+# The ids of the processes that carry this cluster's marker in their environment (one grep
+# over every /proc/PID/environ, whose entries end in NUL bytes: -z).
 cluster_processes() {
-  local dir="$1" environ pid
-  for environ in /proc/[0-9]*/environ; do
-    pid="${environ#/proc/}"
-    pid="${pid%/environ}"
-    [ "$pid" = "$$" ] && continue
-    if { tr '\0' '\n' <"$environ"; } 2>/dev/null | grep -qxF "BERTSCOPE_SLURM_CLUSTER=$dir"; then
-      echo "$pid"
-    fi
+  local file
+  grep -lzxF "BERTSCOPE_SLURM_CLUSTER=$1" /proc/[0-9]*/environ 2>/dev/null | while IFS= read -r file; do
+    file="${file#/proc/}"
+    echo "${file%/environ}"
   done
 }
 
 cluster_stop() {
-  local dir="$1" pids
+  local dir="$1" signal pids deadline
   trap '' INT TERM HUP  # a second signal must not cut the clean-up short
-  [ -f "$dir/slurm.conf" ] && SLURM_CONF="$dir/slurm.conf" timeout 5 scancel --full --quiet --user="$(id -un)" 2>/dev/null
-  pids=$(cluster_processes "$dir")
-  [ -n "$pids" ] && kill -TERM $pids 2>/dev/null
-  local deadline=$((SECONDS + 10))
-  while [ -n "$(cluster_processes "$dir")" ] && [ $SECONDS -lt "$deadline" ]; do sleep 0.2; done
-  pids=$(cluster_processes "$dir")
-  [ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+  # Every step may fail (a daemon that never started, one that died): none stops the rest,
+  # whether or not the caller runs under set -e.
+  if [ -f "$dir/slurm.conf" ]; then
+    SLURM_CONF="$dir/slurm.conf" timeout 5 scancel --full --quiet --user="$(id -un)" 2>/dev/null || true
+  fi
+  for signal in TERM KILL; do
+    mapfile -t pids < <(cluster_processes "$dir")
+    [ ${#pids[@]} -eq 0 ] && return 0
+    kill -s "$signal" "${pids[@]}" 2>/dev/null || true
+    deadline=$((SECONDS + 10))
+    while [ -n "$(cluster_processes "$dir")" ] && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
+  done
   return 0
 }

@@ -16,18 +16,18 @@ bertscope="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
 shards=3
 budget_s=240  # well under ctest's TIMEOUT, so the clean-up below always gets to run
 
-# shellcheck source=one-node-cluster.sh
+# shellcheck source=tests/slurm/one-node-cluster.sh
 source "$here/one-node-cluster.sh"
-missing="$(cluster_missing)"
+why_not="$(cluster_missing)"
 for tool in jq cmp diff; do
-  command -v "$tool" >/dev/null || missing="${missing:+$missing; }not installed: $tool"
+  command -v "$tool" >/dev/null || why_not="${why_not:+$why_not; }not installed: $tool"
 done
-if [ -n "$missing" ]; then
+if [ -n "$why_not" ]; then
   if [ "${BERTSCOPE_SLURM_REQUIRED:-0}" = 1 ]; then
-    echo "slurm test: cannot run, and BERTSCOPE_SLURM_REQUIRED=1: $missing" >&2
+    echo "slurm test: cannot run, and BERTSCOPE_SLURM_REQUIRED=1: $why_not" >&2
     exit 1
   fi
-  echo "slurm test skipped: $missing"
+  echo "slurm test skipped: $why_not"
   exit 77
 fi
 
@@ -39,6 +39,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 # The watcher: once this shell is gone (even by SIGKILL), stop whatever the cluster left.
+# shellcheck disable=SC2016 # expanded by the watcher's shell, from its arguments
 setsid bash -c 'source "$1"; while kill -0 "$2" 2>/dev/null; do sleep 1; done; cluster_stop "$3/cluster"; rm -rf "$3"' \
   watcher "$here/one-node-cluster.sh" $$ "$work" </dev/null >/dev/null 2>&1 &
 
@@ -86,9 +87,12 @@ array_job=$(sed -n 1p <<<"$ids")
 merge_job=$(sed -n 2p <<<"$ids")
 echo "slurm test: submitted array job $array_job ($shards tasks) and merge job $merge_job"
 
-# The unsharded run, on this machine, while the cluster works.
-timeout 120 "$bertscope" run "$work/spec.toml" --out "$work/whole" >"$work/whole.log" 2>&1 ||
-  { cat "$work/whole.log" >&2; fail "the unsharded run failed"; }
+# The unsharded run, on this machine, while the cluster works. In the background, so that a
+# signal is handled at once (bash runs traps only between foreground commands), and marked,
+# so that the clean-up stops it too.
+env BERTSCOPE_SLURM_CLUSTER="$work/cluster" timeout 120 \
+  "$bertscope" run "$work/spec.toml" --out "$work/whole" >"$work/whole.log" 2>&1 &
+unsharded=$!
 
 deadline=$((started + budget_s))
 while [ -n "$(squeue -h -j "$array_job,$merge_job" 2>/dev/null)" ]; do
@@ -103,6 +107,7 @@ for job in "$array_job" "$merge_job"; do
   fi
 done
 echo "slurm test: jobs done $((SECONDS - started)) s after start"
+wait "$unsharded" || { cat "$work/whole.log" >&2; fail "the unsharded run failed"; }
 
 # The merged folder is the unsharded run's folder.
 whole="$work/whole" merged="$work/out/merged"
