@@ -28,8 +28,9 @@ struct RawResult {
   // results.json without its runs and summary: model, options, prompts and their clean
   // predictions, cheap to read whatever the number of trials.
   std::string header_json() const {
-    ExperimentResult header{result.spec, result.model_dir, {}, {}};
+    ExperimentResult header{result.spec, result.model_dir, {}, {}, {}};
     for (const SweepResult& sweep : result.sweeps) header.sweeps.push_back({sweep.prompt, sweep.clean, {}, {}});
+    header.summaries.resize(header.sweeps.size());
     nlohmann::json json = experiment_json(header, *model->bert, context);
     json.erase("runs");
     json.erase("summary");

@@ -106,7 +106,7 @@ ExperimentResult run_experiment(const BertModel& model, const ExperimentSpec& sp
                                 const TrialStream& stream) {
   spec.validate();
   check_run_memory(model, spec, !stream.sink);  // before any work: what cannot fit is refused now
-  ExperimentResult result{spec, model.dir(), {}, {}};
+  ExperimentResult result{spec, model.dir(), {}, {}, {}};
   result.spec.resolve_labels();
   const std::vector<int> layers = parse_layers(spec.layers, model.layers());
   for (size_t p = 0; p < spec.prompts.size(); ++p) {
@@ -132,6 +132,7 @@ ExperimentResult run_experiment(const BertModel& model, const ExperimentSpec& sp
       }
       result.sweeps.push_back(run_sweep(model, request, progress));
       for (TrialResult& trial : result.sweeps.back().runs) trial.prompt = index;
+      if (!stream.sink) result.summaries.push_back(summarize(result.sweeps.back(), model.tokenizer().vocab()));
     }
     if (spec.distributions) {
       DistributionRequest request = spec.distribution;

@@ -8,6 +8,7 @@
 
 #include "experiments/distributions.h"
 #include "experiments/sweep.h"
+#include "experiments/sweep_summary.h"
 
 namespace bertscope {
 
@@ -52,6 +53,9 @@ struct ExperimentResult {
   ExperimentSpec spec;
   std::string model_dir;
   std::vector<SweepResult> sweeps;               // one per prompt, when there are interventions
+  // Per prompt with a sweep, what every report shows: filled by run_experiment when it keeps
+  // the trials, else by whoever reads the streamed trials back (SummaryAccumulator).
+  std::vector<std::vector<LayerSummary>> summaries;
   std::vector<DistributionReport> distributions;  // one per prompt, when asked
 };
 

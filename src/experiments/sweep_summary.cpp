@@ -15,48 +15,57 @@ bool is_punctuation_token(const std::string& token) {
   return std::all_of(code_points.begin(), code_points.end(), unicode::is_bert_punctuation);
 }
 
-std::vector<LayerSummary> summarize(const SweepResult& result, const Vocab& vocab) {
-  std::vector<LayerSummary> out;
-  size_t begin = 0;
-  while (begin < result.runs.size()) {
-    size_t end = begin;
-    const TrialResult& first = result.runs[begin];
-    while (end < result.runs.size() && result.runs[end].intervention == first.intervention &&
-           result.runs[end].layer == first.layer) {
-      ++end;
-    }
-    LayerSummary s;
-    s.intervention = first.intervention;
-    s.layer = first.layer;
-    s.trials = static_cast<int>(end - begin);
-    auto interval = [&](auto measure) {
-      std::vector<double> values;
-      for (size_t i = begin; i < end; ++i) values.push_back(measure(result.runs[i]));
-      return mean_interval(values);
-    };
-    s.target_logsoftmax = interval([](const TrialResult& t) { return t.prediction.target_logsoftmax; });
-    s.target_prob = interval([](const TrialResult& t) { return t.prediction.target_prob; });
-    s.target_rank = interval([](const TrialResult& t) { return static_cast<double>(t.prediction.target_rank); });
-    s.loss = interval([](const TrialResult& t) { return t.prediction.loss; });
-    s.kl_from_clean = interval([](const TrialResult& t) { return t.kl_from_clean; });
-    s.noise_std = interval([](const TrialResult& t) { return t.noise_std; });
-    std::map<int, int> counts;
-    int target_hits = 0, punctuation = 0;
-    for (size_t i = begin; i < end; ++i) {
-      const int top1 = result.runs[i].prediction.top.at(0).id;
-      ++counts[top1];
-      target_hits += top1 == result.prompt.target_id;
-      punctuation += is_punctuation_token(vocab.token(top1));
-    }
-    s.share_top1_target = static_cast<double>(target_hits) / s.trials;
-    s.share_top1_punctuation = static_cast<double>(punctuation) / s.trials;
-    s.top1_counts.assign(counts.begin(), counts.end());
-    std::stable_sort(s.top1_counts.begin(), s.top1_counts.end(),
-                     [](const auto& a, const auto& b) { return a.second > b.second; });
-    out.push_back(std::move(s));
-    begin = end;
+void SummaryAccumulator::add(const TrialResult& t) {
+  if (open_ && (t.intervention != group_.intervention || t.layer != group_.layer)) close_group();
+  if (!open_) {
+    group_ = LayerSummary{};
+    group_.intervention = t.intervention;
+    group_.layer = t.layer;
+    group_.min_target_logsoftmax = group_.max_target_logsoftmax = t.prediction.target_logsoftmax;
+    open_ = true;
   }
-  return out;
+  const double values[6] = {t.prediction.target_logsoftmax, t.prediction.target_prob,
+                            static_cast<double>(t.prediction.target_rank), t.prediction.loss, t.kl_from_clean, t.noise_std};
+  for (int m = 0; m < 6; ++m) measures_[m].push_back(values[m]);
+  ++group_.trials;
+  if (group_.first_target_logsoftmax.size() < static_cast<size_t>(kTrialPointsKept)) {
+    group_.first_target_logsoftmax.push_back(t.prediction.target_logsoftmax);
+  }
+  group_.min_target_logsoftmax = std::min(group_.min_target_logsoftmax, t.prediction.target_logsoftmax);
+  group_.max_target_logsoftmax = std::max(group_.max_target_logsoftmax, t.prediction.target_logsoftmax);
+  const int top1 = t.prediction.top.at(0).id;
+  ++counts_[top1];
+  target_hits_ += top1 == target_id_;
+  punctuation_ += is_punctuation_token(vocab_.token(top1));
+}
+
+void SummaryAccumulator::close_group() {
+  LayerSummary& s = group_;
+  MeanInterval* intervals[6] = {&s.target_logsoftmax, &s.target_prob, &s.target_rank, &s.loss, &s.kl_from_clean, &s.noise_std};
+  for (int m = 0; m < 6; ++m) {
+    *intervals[m] = mean_interval(measures_[m]);
+    measures_[m].clear();
+  }
+  s.share_top1_target = static_cast<double>(target_hits_) / s.trials;
+  s.share_top1_punctuation = static_cast<double>(punctuation_) / s.trials;
+  s.top1_counts.assign(counts_.begin(), counts_.end());
+  std::stable_sort(s.top1_counts.begin(), s.top1_counts.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  done_.push_back(std::move(s));
+  counts_.clear();
+  target_hits_ = punctuation_ = 0;
+  open_ = false;
+}
+
+std::vector<LayerSummary> SummaryAccumulator::finish() {
+  if (open_) close_group();
+  return std::move(done_);
+}
+
+std::vector<LayerSummary> summarize(const SweepResult& result, const Vocab& vocab) {
+  SummaryAccumulator summaries(vocab, result.prompt.target_id);
+  for (const TrialResult& t : result.runs) summaries.add(t);
+  return summaries.finish();
 }
 
 }  // namespace bertscope

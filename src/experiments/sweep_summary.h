@@ -1,6 +1,7 @@
 #pragma once
 // Per intervention and layer: mean, std and 95% CI of each trial measure, the share of
 // trials that still predict the target or fall into punctuation, and the top-1 tokens.
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,6 +20,35 @@ struct LayerSummary {
   double share_top1_target = 0.0;
   double share_top1_punctuation = 0.0;
   std::vector<std::pair<int, int>> top1_counts;  // (token id, trials), most frequent first
+  // For figures, which draw trials without holding them: the target log-softmax of the
+  // first kTrialPointsKept trials (trial 0 first), and its range over every trial.
+  std::vector<double> first_target_logsoftmax;
+  double min_target_logsoftmax = 0.0, max_target_logsoftmax = 0.0;
+};
+
+// Trials a summary keeps for figures, per intervention and layer.
+inline constexpr int kTrialPointsKept = 200;
+
+// The summaries of one prompt's trials, fed in canonical order (intervention, layer,
+// trial), as they are read back from disk: each (intervention, layer) is summarized when
+// its last trial has come, so only that group's measures (6 numbers a trial) are held.
+class SummaryAccumulator {
+ public:
+  SummaryAccumulator(const Vocab& vocab, int target_id) : vocab_(vocab), target_id_(target_id) {}
+  void add(const TrialResult& trial);
+  // Ends the last group and hands every summary over.
+  std::vector<LayerSummary> finish();
+
+ private:
+  void close_group();
+  const Vocab& vocab_;
+  int target_id_;
+  std::vector<LayerSummary> done_;
+  bool open_ = false;
+  LayerSummary group_;
+  std::vector<double> measures_[6];  // target log-softmax, prob, rank, loss, KL, noise std
+  std::map<int, int> counts_;
+  int target_hits_ = 0, punctuation_ = 0;
 };
 
 std::vector<LayerSummary> summarize(const SweepResult& result, const Vocab& vocab);

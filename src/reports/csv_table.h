@@ -1,6 +1,7 @@
 #pragma once
 // A CSV table (RFC 4180 quoting) built row by row, for pandas / R / spreadsheets.
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace bertscope {
@@ -17,6 +18,8 @@ class CsvTable {
   // Ends the row; throws if it does not have as many cells as the header.
   void end_row();
   const std::string& text() const { return text_; }
+  // The text so far, which the table forgets: rows written out as a table grows.
+  std::string take_text() { return std::exchange(text_, std::string()); }
 
  private:
   size_t columns_;

@@ -23,7 +23,7 @@ std::vector<Figure> experiment_figures(const ExperimentResult& result, const Voc
   for (size_t p = 0; p < result.spec.prompts.size(); ++p) {
     if (p < result.sweeps.size()) {
       const SweepResult& sweep = result.sweeps[p];
-      const std::vector<LayerSummary> summaries = summarize(sweep, vocab);
+      const std::vector<LayerSummary>& summaries = result.summaries.at(p);
       const size_t interventions = result.spec.interventions.size();
       if (interventions <= kMaxPanels) {
         add("target-logsoftmax", p, "Target log-softmax against the edited block: each trial, the mean with its 95% CI, and the clean run",

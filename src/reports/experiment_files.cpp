@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <limits>
 #include <memory>
+#include <optional>
 
 #include "common/atomic_file.h"
 #include "common/error.h"
@@ -105,7 +106,42 @@ json model_json(const BertModel& model, const RunContext& context) {
           {"do_lower_case", model.tokenizer().do_lower_case()}};
 }
 
+json run_json(size_t prompt, const TrialResult& t, const ExperimentSpec& spec, const Vocab& vocab) {
+  const InterventionSpec& s = spec.interventions[static_cast<size_t>(t.intervention)];
+  json run = prediction_json(t.prediction, vocab);
+  run["prompt"] = prompt;
+  run["intervention"] = t.intervention;
+  run["kind"] = InterventionSpec::kind_name(s.kind);
+  run["label"] = s.label();
+  run["site"] = site_name(spec, t.layer);
+  run["block"] = block_json(t.layer);
+  run["trial"] = t.trial;
+  run["kl_from_clean"] = t.kl_from_clean;
+  run["top1_is_punctuation"] = is_punctuation_token(top1_token(t.prediction, vocab));
+  run["noise_std"] = number_or_null(noise_measure(s, t.noise_std));
+  return run;
+}
+
+namespace {
+
+json runs_json(const ExperimentResult& result, const BertModel& model) {
+  uint64_t count = 0;
+  for (const SweepResult& sweep : result.sweeps) count += sweep.runs.size();
+  if (count > kRunsInResultsJson) return nullptr;
+  json runs = json::array();
+  for (size_t p = 0; p < result.sweeps.size(); ++p) {
+    for (const TrialResult& t : result.sweeps[p].runs) runs.push_back(run_json(p, t, result.spec, model.tokenizer().vocab()));
+  }
+  return runs;
+}
+
+}  // namespace
+
 json experiment_json(const ExperimentResult& result, const BertModel& model, const RunContext& context) {
+  return experiment_json(result, model, context, runs_json(result, model));
+}
+
+json experiment_json(const ExperimentResult& result, const BertModel& model, const RunContext& context, json runs) {
   const ExperimentSpec& spec = result.spec;
   const Vocab& vocab = model.tokenizer().vocab();
   json interventions = json::array();
@@ -128,6 +164,16 @@ json experiment_json(const ExperimentResult& result, const BertModel& model, con
       {"prompts", json::array()},
       {"runs", json::array()},
       {"summary", json::array()}};
+  if (runs.is_null()) {
+    // Too many to read in one document: they are in runs.jsonl, one a line.
+    uint64_t count = 0;
+    for (const auto& summaries : result.summaries) {
+      for (const LayerSummary& l : summaries) count += static_cast<uint64_t>(l.trials);
+    }
+    out["runs_file"] = "runs.jsonl";
+    out["run_count"] = count;
+  }
+  out["runs"] = std::move(runs);
 
   for (size_t p = 0; p < result.sweeps.size(); ++p) {
     const SweepResult& sweep = result.sweeps[p];
@@ -135,22 +181,7 @@ json experiment_json(const ExperimentResult& result, const BertModel& model, con
     out["prompts"].push_back({{"index", p}, {"text", prompt.text}, {"target", prompt.target}, {"tokens", prompt.tokens},
                               {"ids", prompt.ids}, {"mask_index", prompt.mask_index}, {"target_id", prompt.target_id},
                               {"clean", prediction_json(sweep.clean, vocab)}});
-    for (const TrialResult& t : sweep.runs) {
-      const InterventionSpec& s = spec.interventions[static_cast<size_t>(t.intervention)];
-      json run = prediction_json(t.prediction, vocab);
-      run["prompt"] = p;
-      run["intervention"] = t.intervention;
-      run["kind"] = InterventionSpec::kind_name(s.kind);
-      run["label"] = s.label();
-      run["site"] = site_name(spec, t.layer);
-      run["block"] = block_json(t.layer);
-      run["trial"] = t.trial;
-      run["kl_from_clean"] = t.kl_from_clean;
-      run["top1_is_punctuation"] = is_punctuation_token(top1_token(t.prediction, vocab));
-      run["noise_std"] = number_or_null(noise_measure(s, t.noise_std));
-      out["runs"].push_back(std::move(run));
-    }
-    for (const LayerSummary& l : summarize(sweep, vocab)) {
+    for (const LayerSummary& l : result.summaries.at(p)) {
       const InterventionSpec& s = spec.interventions[static_cast<size_t>(l.intervention)];
       json top1 = json::array();
       for (const auto& [id, count] : l.top1_counts) top1.push_back({{"token", vocab.token(id)}, {"trials", count}});
@@ -199,42 +230,109 @@ std::string prompts_csv(const ExperimentResult& result, const BertModel& model) 
   return csv.text();
 }
 
+namespace {
+
+const std::vector<std::string> kRunsColumns = with_key({"trial", "target_logsoftmax", "target_prob", "target_rank", "loss",
+                                                        "kl_from_clean", "top1", "top1_is_punctuation", "noise_std"});
+const std::vector<std::string> kTopColumns = {"prompt", "intervention", "block", "trial", "rank", "token", "token_id", "log_prob"};
+
+void add_run_row(CsvTable& csv, size_t p, const TrialResult& t, const ExperimentSpec& spec, const Vocab& vocab) {
+  const InterventionSpec& s = spec.interventions[static_cast<size_t>(t.intervention)];
+  const std::string top1 = top1_token(t.prediction, vocab);
+  add_run_key(csv, p, t.intervention, spec, t.layer);
+  csv.add(t.trial).add(t.prediction.target_logsoftmax).add(t.prediction.target_prob).add(t.prediction.target_rank);
+  csv.add(t.prediction.loss).add(t.kl_from_clean).add(top1).add(is_punctuation_token(top1) ? 1 : 0);
+  csv.add(noise_measure(s, t.noise_std));
+  csv.end_row();
+}
+
+// The top-k rows of one prediction; the clean run has no intervention, block or trial (-1).
+void add_top_rows(CsvTable& csv, size_t p, int intervention, int block, int trial, const MaskPrediction& prediction,
+                  const Vocab& vocab) {
+  for (size_t r = 0; r < prediction.top.size(); ++r) {
+    const TokenScore& t = prediction.top[r];
+    csv.add(static_cast<long long>(p));
+    add_count(add_count(add_count(csv, intervention), block), trial).add(static_cast<long long>(r + 1));
+    csv.add(vocab.token(t.id)).add(t.id).add(t.log_prob);
+    csv.end_row();
+  }
+}
+
+}  // namespace
+
 std::string runs_csv(const ExperimentResult& result, const BertModel& model) {
-  const Vocab& vocab = model.tokenizer().vocab();
-  CsvTable csv(with_key({"trial", "target_logsoftmax", "target_prob", "target_rank", "loss", "kl_from_clean", "top1",
-                         "top1_is_punctuation", "noise_std"}));
+  CsvTable csv(kRunsColumns);
   for (size_t p = 0; p < result.sweeps.size(); ++p) {
-    for (const TrialResult& t : result.sweeps[p].runs) {
-      const InterventionSpec& s = result.spec.interventions[static_cast<size_t>(t.intervention)];
-      const std::string top1 = top1_token(t.prediction, vocab);
-      add_run_key(csv, p, t.intervention, result.spec, t.layer);
-      csv.add(t.trial).add(t.prediction.target_logsoftmax).add(t.prediction.target_prob).add(t.prediction.target_rank);
-      csv.add(t.prediction.loss).add(t.kl_from_clean).add(top1).add(is_punctuation_token(top1) ? 1 : 0);
-      csv.add(noise_measure(s, t.noise_std));
-      csv.end_row();
-    }
+    for (const TrialResult& t : result.sweeps[p].runs) add_run_row(csv, p, t, result.spec, model.tokenizer().vocab());
   }
   return csv.text();
 }
 
 std::string top_csv(const ExperimentResult& result, const BertModel& model) {
   const Vocab& vocab = model.tokenizer().vocab();
-  CsvTable csv({"prompt", "intervention", "block", "trial", "rank", "token", "token_id", "log_prob"});
-  auto add_top = [&](size_t p, int intervention, int block, int trial, const MaskPrediction& prediction) {
-    for (size_t r = 0; r < prediction.top.size(); ++r) {
-      const TokenScore& t = prediction.top[r];
-      csv.add(static_cast<long long>(p));
-      add_count(add_count(add_count(csv, intervention), block), trial).add(static_cast<long long>(r + 1));
-      csv.add(vocab.token(t.id)).add(t.id).add(t.log_prob);
-      csv.end_row();
-    }
-  };
+  CsvTable csv(kTopColumns);
   for (size_t p = 0; p < result.sweeps.size(); ++p) {
-    // The clean run: no intervention, block or trial.
-    add_top(p, -1, -1, -1, result.sweeps[p].clean);
-    for (const TrialResult& t : result.sweeps[p].runs) add_top(p, t.intervention, t.layer, t.trial, t.prediction);
+    add_top_rows(csv, p, -1, -1, -1, result.sweeps[p].clean, vocab);
+    for (const TrialResult& t : result.sweeps[p].runs) add_top_rows(csv, p, t.intervention, t.layer, t.trial, t.prediction, vocab);
   }
   return csv.text();
+}
+
+TrialFiles::TrialFiles(const std::string& folder, const ExperimentResult& result, const BertModel& model)
+    : result_(result),
+      vocab_(model.tokenizer().vocab()),
+      runs_csv_((std::filesystem::path(folder) / "runs.csv").string()),
+      top_csv_((std::filesystem::path(folder) / "top.csv").string()),
+      runs_jsonl_((std::filesystem::path(folder) / "runs.jsonl").string()),
+      runs_(CsvTable(kRunsColumns)),
+      top_(CsvTable(kTopColumns)),
+      runs_json_(json::array()) {}
+
+void TrialFiles::add_clean_rows_up_to(size_t prompt) {
+  for (; clean_rows_done_ < prompt; ++clean_rows_done_) {
+    add_top_rows(top_, clean_rows_done_, -1, -1, -1, result_.sweeps.at(clean_rows_done_).clean, vocab_);
+  }
+}
+
+void TrialFiles::add(const TrialResult& t) {
+  const auto p = static_cast<size_t>(t.prompt);
+  if (!summaries_ || p != prompt_) {
+    if (summaries_) summaries_done_.push_back(summaries_->finish());
+    // Prompts without trials (none, with interventions) have no summary rows.
+    while (summaries_done_.size() < p) summaries_done_.emplace_back();
+    summaries_.emplace(vocab_, result_.sweeps.at(p).prompt.target_id);
+    prompt_ = p;
+  }
+  summaries_->add(t);
+  add_run_row(runs_, p, t, result_.spec, vocab_);
+  add_clean_rows_up_to(p + 1);
+  add_top_rows(top_, p, t.intervention, t.layer, t.trial, t.prediction, vocab_);
+  json run = run_json(p, t, result_.spec, vocab_);
+  runs_jsonl_.write(run.dump() + "\n");
+  if (++count_ <= kRunsInResultsJson) runs_json_.push_back(std::move(run));
+  else runs_json_ = nullptr;
+  // Rows leave memory in blocks of about a megabyte.
+  if (runs_.text().size() + top_.text().size() > (1u << 20)) flush();
+}
+
+void TrialFiles::flush() {
+  runs_csv_.write(runs_.take_text());
+  top_csv_.write(top_.take_text());
+}
+
+std::vector<std::vector<LayerSummary>> TrialFiles::finish() {
+  if (summaries_) summaries_done_.push_back(summaries_->finish());
+  summaries_.reset();
+  while (summaries_done_.size() < result_.sweeps.size()) summaries_done_.emplace_back();
+  add_clean_rows_up_to(result_.sweeps.size());
+  flush();
+  return std::move(summaries_done_);
+}
+
+void TrialFiles::commit() {
+  runs_csv_.commit();
+  top_csv_.commit();
+  runs_jsonl_.commit();
 }
 
 std::string summary_csv(const ExperimentResult& result, const BertModel& model) {
@@ -246,7 +344,7 @@ std::string summary_csv(const ExperimentResult& result, const BertModel& model) 
                          "top1_most_frequent_trials", "noise_std_mean"}));
   for (size_t p = 0; p < result.sweeps.size(); ++p) {
     const SweepResult& sweep = result.sweeps[p];
-    for (const LayerSummary& l : summarize(sweep, vocab)) {
+    for (const LayerSummary& l : result.summaries.at(p)) {
       const InterventionSpec& s = result.spec.interventions[static_cast<size_t>(l.intervention)];
       add_run_key(csv, p, l.intervention, result.spec, l.layer);
       csv.add(l.trials).add(sweep.clean.target_logsoftmax).add(l.target_logsoftmax.mean).add(l.target_logsoftmax.std);
@@ -332,16 +430,42 @@ std::string histograms_csv(const ExperimentResult& result) {
 
 std::vector<std::string> write_experiment_files(const std::string& folder, const ExperimentResult& result,
                                                 const BertModel& model, const RunContext& context) {
-  // Everything is rendered before the first write, so a failure cannot leave a mix of
-  // new and old files from one run.
-  std::vector<NamedFile> files;
-  files.emplace_back("results.json", json_text(experiment_json(result, model, context), 1) + "\n");
-  files.emplace_back("prompts.csv", prompts_csv(result, model));
-  if (!result.sweeps.empty()) {
-    files.emplace_back("runs.csv", runs_csv(result, model));
-    files.emplace_back("top.csv", top_csv(result, model));
-    files.emplace_back("summary.csv", summary_csv(result, model));
+  // The trials in memory go the way streamed trials go: the files are the same either way.
+  ExperimentResult header{result.spec, result.model_dir, {}, {}, result.distributions};
+  for (const SweepResult& sweep : result.sweeps) header.sweeps.push_back({sweep.prompt, sweep.clean, {}, {}});
+  return write_experiment_files(folder, header, model, context, [&](const TrialSink& sink) {
+    for (size_t p = 0; p < result.sweeps.size(); ++p) {
+      for (TrialResult t : result.sweeps[p].runs) {
+        t.prompt = static_cast<int>(p);
+        sink(t);
+      }
+    }
+  });
+}
+
+std::vector<std::string> write_experiment_files(const std::string& folder, ExperimentResult& header, const BertModel& model,
+                                                const RunContext& context, const TrialSource& trials) {
+  std::error_code ec;
+  std::filesystem::create_directories(folder, ec);
+  if (ec || !std::filesystem::is_directory(folder)) {
+    throw Error(folder + ": cannot create the output folder (" + (ec ? ec.message() : "not a directory") + ")");
   }
+  std::vector<NamedFile> files;
+  std::vector<std::string> streamed;
+  std::optional<TrialFiles> trial_files;
+  json runs = json::array();
+  if (!header.sweeps.empty()) {
+    trial_files.emplace(folder, header, model);
+    trials([&](const TrialResult& t) { trial_files->add(t); });
+    header.summaries = trial_files->finish();
+    runs = trial_files->results_runs();
+  }
+  // The rest is rendered before the first of it is written, so that a failure cannot leave
+  // a mix of new and old files from one run.
+  files.emplace_back("results.json", json_text(experiment_json(header, model, context, std::move(runs)), 1) + "\n");
+  files.emplace_back("prompts.csv", prompts_csv(header, model));
+  if (!header.sweeps.empty()) files.emplace_back("summary.csv", summary_csv(header, model));
+  const ExperimentResult& result = header;
   if (!result.distributions.empty()) {
     files.emplace_back("distributions.json", json_text(distributions_json(result), 1) + "\n");
     files.emplace_back("distributions.csv", distributions_csv(result));
@@ -354,8 +478,16 @@ std::vector<std::string> write_experiment_files(const std::string& folder, const
   }
   std::vector<std::string> names;
   for (const auto& file : files) names.push_back(file.first);
+  for (const char* name : {"runs.jsonl", "top.csv", "runs.csv"}) {
+    if (trial_files) names.insert(names.begin() + 2, name);
+  }
   files.emplace_back("report.html", html_report(result, model, context, figures, names));
-  return write_files_together(folder, files);
+  std::vector<std::string> written = write_files_together(folder, files);
+  if (trial_files) {
+    trial_files->commit();
+    for (const char* name : {"runs.jsonl", "top.csv", "runs.csv"}) written.insert(written.begin() + 2, (std::filesystem::path(folder) / name).string());
+  }
+  return written;
 }
 
 }  // namespace bertscope

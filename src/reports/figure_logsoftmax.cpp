@@ -15,7 +15,7 @@ namespace {
 // Trials drawn as points per block and intervention. Trials are independent draws, so the
 // first ones are a fair sample; beyond this, points only pile up while the SVG grows.
 // Means and intervals always use every trial.
-constexpr int kMaxPointsPerBlock = 200;
+constexpr int kMaxPointsPerBlock = kTrialPointsKept;  // the trials a summary keeps
 
 // y spans below this many nats are marked as zoomed in.
 constexpr double kZoomNote = 1.0;
@@ -50,11 +50,11 @@ std::string target_logsoftmax_figure(const ExperimentSpec& spec, const SweepResu
   // Shared axes: blocks edited and every value shown, the clean run included.
   int first_layer = std::numeric_limits<int>::max(), last_layer = std::numeric_limits<int>::min();
   double low = sweep.clean.target_logsoftmax, high = low;
-  for (const TrialResult& t : sweep.runs) {
-    first_layer = std::min(first_layer, t.layer);
-    last_layer = std::max(last_layer, t.layer);
-    low = std::min(low, t.prediction.target_logsoftmax);
-    high = std::max(high, t.prediction.target_logsoftmax);
+  for (const LayerSummary& l : summaries) {
+    first_layer = std::min(first_layer, l.layer);
+    last_layer = std::max(last_layer, l.layer);
+    low = std::min(low, l.min_target_logsoftmax);
+    high = std::max(high, l.max_target_logsoftmax);
   }
   for (const LayerSummary& l : summaries) {
     low = std::min(low, l.target_logsoftmax.ci_low);
@@ -131,10 +131,12 @@ std::string target_logsoftmax_figure(const ExperimentSpec& spec, const SweepResu
     // Trials: spread over at most +-12 px or a quarter block, whichever is less.
     const double spread = std::min(0.5, 24 * canvas.x_per_pixel());
     std::vector<double> tx, ty;
-    for (const TrialResult& t : sweep.runs) {
-      if (t.intervention != static_cast<int>(i) || t.trial >= kMaxPointsPerBlock) continue;
-      tx.push_back(t.layer + (trials > 1 ? spread * trial_jitter(t.trial) : 0.0));
-      ty.push_back(t.prediction.target_logsoftmax);
+    for (const LayerSummary& l : summaries) {
+      if (l.intervention != static_cast<int>(i)) continue;
+      for (size_t t = 0; t < l.first_target_logsoftmax.size(); ++t) {
+        tx.push_back(l.layer + (trials > 1 ? spread * trial_jitter(static_cast<int>(t)) : 0.0));
+        ty.push_back(l.first_target_logsoftmax[t]);
+      }
     }
     canvas.markers(tx, ty, 2.2, color.with_alpha(trials >= 30 ? 0.28 : 0.5));
 

@@ -137,7 +137,7 @@ std::string html_report(const ExperimentResult& result, const BertModel& model, 
       h += "<h3>Target log-softmax after each edit</h3>\n" + figure_of("target-logsoftmax");
       h += "<h3>Top-1 words after each edit</h3>\n" + figure_of("top1");
       h += "<h3 id=\"summary-" + std::to_string(p) + "\">Per-block summary</h3>\n" +
-           html::summary_tables(spec, summarize(sweep, vocab), vocab);
+           html::summary_tables(spec, result.summaries.at(p), vocab);
     }
     if (p < result.distributions.size()) {
       h += "<h3 id=\"distributions-" + std::to_string(p) + "\">Hidden-state distributions</h3>\n" + figure_of("distributions") +

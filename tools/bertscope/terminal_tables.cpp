@@ -19,12 +19,13 @@ std::string quoted(const std::string& token) { return "\"" + printable(token) + 
 std::string sweep_tables(const ExperimentResult& result, const BertModel& model) {
   const Vocab& vocab = model.tokenizer().vocab();
   std::string out;
-  for (const SweepResult& sweep : result.sweeps) {
+  for (size_t p = 0; p < result.sweeps.size(); ++p) {
+    const SweepResult& sweep = result.sweeps[p];
     const MaskPrediction& clean = sweep.clean;
     out += format("\nprompt: %s\ntarget: %s   clean top-1: %s   clean target log-softmax: %.3f (rank %d)\n",
                   printable(sweep.prompt.text).c_str(), quoted(sweep.prompt.target).c_str(),
                   quoted(vocab.token(clean.top.at(0).id)).c_str(), clean.target_logsoftmax, clean.target_rank);
-    const std::vector<LayerSummary> summaries = summarize(sweep, vocab);
+    const std::vector<LayerSummary>& summaries = result.summaries.at(p);
     int current = -1;
     for (const LayerSummary& l : summaries) {
       if (l.intervention != current) {

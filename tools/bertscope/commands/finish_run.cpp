@@ -11,8 +11,8 @@ namespace bertscope::cli {
 void finish_run(OutputFolder& out, ExperimentResult base, const BertModel& model, const RunContext& context,
                 const RecordIndex& index, const std::string& partial, const ModelOptions& options) {
   index.check_complete();
-  index.for_each([&base](const TrialResult& trial) { base.sweeps.at(static_cast<size_t>(trial.prompt)).runs.push_back(trial); });
-  const auto files = write_experiment_files(out.staging(), base, model, context);
+  const auto files = write_experiment_files(out.staging(), base, model, context,
+                                            [&index](const TrialSink& sink) { index.for_each(sink); });
   if (!partial.empty()) std::filesystem::remove(partial);
   out.commit();
   std::vector<std::string> names;

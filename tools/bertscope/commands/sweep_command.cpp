@@ -62,8 +62,8 @@ void add_sweep_command(CLI::App& app) {
       ->required();
   c->add_option("--layers", o->layers, "Blocks to edit, 0-based: all, 5, 0-11, 0,4,8-11 (default all)");
   c->add_option("--trials", o->trials,
-                "Trials per layer for shuffle and noise (the others are deterministic: 1). Results stay in memory until "
-                "written: about 3 KB per trial and layer")
+                "Trials per layer for shuffle and noise (the others are deterministic: 1). Each trial is written to disk "
+                "as it finishes: memory does not grow with trials")
       ->check(whole_number(1, 10000000));
   c->add_option("--seed", o->seed, "Seed of the counter-based RNG (same seed, same draws, any thread count)")
       ->check(unsigned_64());
