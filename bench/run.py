@@ -37,6 +37,7 @@ TARGETS = {
     "rss_over_file": 200e6, # peak RSS of an fp32 run minus the weights file size
     "python_overhead": 0.05,  # Python's m.sweep over the library's run_sweep, noise sweep
     "baseline_slowdown": 0.02,  # this build against --baseline-build's, noise sweep
+    "rss_growth": 0.10,     # peak RSS of a streamed sweep with 10 x N trials over N trials, minus 1
 }
 # bertscope-bench servers: the portable fp32 build (the reference of every ratio), bf16, and
 # with --compare-native an fp32 build with -march=native; with --compare-python the same
@@ -48,6 +49,8 @@ CASES = {
     "notebook": "notebook sweep ({layers} x 1 shuffle + {layers} x 1 noise)",
     "noise": "noise sweep ({layers} x {trials})",
 }
+# Measured on whole `bertscope sweep` processes, not on the servers: --cases rss.
+PROCESS_CASES = {"rss": "peak RSS of `bertscope sweep`, N and 10 x N noise trials (results streamed to disk)"}
 
 
 def log(message):
@@ -290,6 +293,39 @@ def process_rows(r):
         rows.append(("", "fp32 top-1 margin (log-prob over top-2)",
                      f"median {err['median_fp32_top1_margin']:.3g}; every changed top-1 had at most "
                      f"{err['changed_top1_widest_fp32_margin']:.3g}", "", ""))
+    if "rss" in r:
+        rows += rss_rows(r["rss"])
+    return rows
+
+
+def measure_rss(bins, model, threads, trials, layers):
+    """Peak RSS of `bertscope sweep` with `trials` and 10 x `trials` noise trials per layer
+    at the last `layers` blocks (the cheapest trials: the measure is memory, not speed).
+    Results go to disk as trials finish, so the two should be within TARGETS['rss_growth']."""
+    out = {}
+    with tempfile.TemporaryDirectory(prefix="bertscope-rss-") as tmp:
+        for n in (trials, 10 * trials):
+            log(f"rss: bertscope sweep, {n} noise trials x {layers} layers")
+            cfg = json.load(open(os.path.join(model, "config.json")))
+            last = cfg["num_hidden_layers"] - 1
+            m = timed_process([bins["bertscope"], "sweep", "--model", model, "--threads", str(threads), "--prompt", PROMPT,
+                               "--target", TARGET, "--intervention", "noise", "--layers", f"{last - layers + 1}-{last}",
+                               "--trials", str(n), "--out", os.path.join(tmp, f"rss{n}"), "--quiet"])
+            out[str(n)] = {"trials": n * layers, "seconds": m["seconds"], "peak_rss_bytes": m["peak_rss_bytes"]}
+    small, large = out[str(trials)], out[str(10 * trials)]
+    out["growth"] = large["peak_rss_bytes"] / small["peak_rss_bytes"] - 1
+    return out
+
+
+def rss_rows(rss):
+    rows = []
+    runs = [v for k, v in rss.items() if k != "growth"]
+    for i, m in enumerate(runs):
+        rows.append(("peak RSS, streamed sweep" if i == 0 else "", f"`bertscope sweep`, {m['trials']} noise trials",
+                     fmt_bytes(m["peak_rss_bytes"]), fmt_time(m["seconds"]),
+                     f"10x trials within +{TARGETS['rss_growth']:.0%}" if i == 0 else ""))
+    rows.append(("", "growth from N to 10 x N trials", f"{rss['growth']:+.1%}", "",
+                 verdict(rss["growth"] <= TARGETS["rss_growth"])))
     return rows
 
 
@@ -444,7 +480,11 @@ def main():
     p.add_argument("--trials", type=int, default=100, help="noise trials per layer of the long case")
     p.add_argument("--a-trials", type=int, help="trials per layer baseline (a) really runs in the long case, "
                    "scaled to --trials (default 10; quick 2; = --trials for no scaling)")
-    p.add_argument("--cases", default="clean,notebook,noise", help="comma-separated subset of clean,notebook,noise")
+    p.add_argument("--cases", default="clean,notebook,noise",
+                   help="comma-separated subset of clean,notebook,noise,rss (rss: peak RSS of bertscope sweep with "
+                        "N and 10 x N trials; alone, it runs nothing else)")
+    p.add_argument("--rss-trials", type=int, default=5000, help="N of the rss case: noise trials per layer")
+    p.add_argument("--rss-layers", type=int, default=1, help="last blocks the rss case edits")
     p.add_argument("--skip-torch", action="store_true", help="bertscope rows only")
     p.add_argument("--openblas-coretype", default="auto",
                    help="OpenBLAS kernel for PyTorch: auto (fastest probed), none (OpenBLAS's own choice), or a name")
@@ -471,8 +511,10 @@ def main():
     cases = [c for c in args.cases.split(",") if c]
     if not set(dtypes) <= {"f32", "bf16"}:
         raise SystemExit("--dtype takes f32 and/or bf16")
-    if not set(cases) <= set(CASES) or not cases:
-        raise SystemExit(f"--cases takes a subset of {','.join(CASES)}")
+    if not set(cases) <= set(CASES) | set(PROCESS_CASES) or not cases:
+        raise SystemExit(f"--cases takes a subset of {','.join(list(CASES) + list(PROCESS_CASES))}")
+    rss_case = "rss" in cases
+    cases = [c for c in cases if c in CASES]
     threads = args.threads
     if args.omp_wait_policy != "inherit":
         os.environ["OMP_WAIT_POLICY"] = args.omp_wait_policy.upper()  # inherited by every child
@@ -508,6 +550,18 @@ def main():
     def fma_peak():
         return json.loads(run([bins["fma_peak"], "--threads", str(threads), "--seconds", "2", "--json"],
                               capture_output=True).stdout)
+
+    if rss_case:
+        r["rss"] = measure_rss(bins, model, threads, args.rss_trials, args.rss_layers)
+        if not cases:  # the rss case alone: its table, nothing else
+            rows = rss_rows(r["rss"])
+            os.makedirs(os.path.dirname(args.out), exist_ok=True)
+            with open(args.out, "w") as f:
+                json.dump(r, f, indent=1)
+            print("| what | run | measured | time | target |\n|---|---|---|---|---|")
+            for row in rows:
+                print("| " + " | ".join(row) + " |")
+            return 0 if r["rss"]["growth"] <= TARGETS["rss_growth"] else 1
 
     log("measuring the FMA peak")
     r["fma_peak"] = fma_peak()

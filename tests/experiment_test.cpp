@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "experiments/experiment.h"
 #include "reports/experiment_files.h"
@@ -240,8 +241,8 @@ TEST(ExperimentFiles, HoldWhatIsNeededToReplayAndOneRowPerTrial) {
   const ExperimentResult result = run_experiment(bert, spec);
   test::TempDir dir;
   const auto files = write_experiment_files(dir.file("out"), result, bert, RunContext{"bertscope run m.toml", false});
-  // 8 data files, 3 figures (target log-softmax, top-1, distributions) as SVG and PNG, report.html.
-  EXPECT_EQ(files.size(), 15u);
+  // 9 data files, 3 figures (target log-softmax, top-1, distributions) as SVG and PNG, report.html.
+  EXPECT_EQ(files.size(), 16u);
   const auto json = test::read_json(dir.file("out/results.json"));
   EXPECT_EQ(json["bertscope_version"], BERTSCOPE_VERSION);
   EXPECT_EQ(json["options"]["seed"], 0);
@@ -257,6 +258,13 @@ TEST(ExperimentFiles, HoldWhatIsNeededToReplayAndOneRowPerTrial) {
     EXPECT_EQ(run["top"].size(), 5u);
   }
   EXPECT_EQ(json["summary"].size(), 2u);
+  // runs.jsonl: the same objects, one a line.
+  std::ifstream lines(dir.file("out/runs.jsonl"));
+  std::string line;
+  size_t n = 0;
+  for (; std::getline(lines, line); ++n) ASSERT_EQ(nlohmann::json::parse(line), json["runs"][n]);
+  EXPECT_EQ(n, 6u);
+  EXPECT_FALSE(json.contains("runs_file"));
   const std::string runs = test::read_bytes(dir.file("out/runs.csv"));
   EXPECT_EQ(std::count(runs.begin(), runs.end(), '\n'), 7);  // header + 6
   const std::string hist = test::read_bytes(dir.file("out/histograms.csv"));
@@ -264,6 +272,23 @@ TEST(ExperimentFiles, HoldWhatIsNeededToReplayAndOneRowPerTrial) {
   for (const auto& entry : fs::directory_iterator(dir.file("out"))) {
     EXPECT_EQ(entry.path().string().find(".tmp"), std::string::npos) << "leftover " << entry.path();
   }
+}
+
+// Past kRunsInResultsJson runs, results.json points to runs.jsonl instead of listing them.
+TEST(ExperimentFiles, ManyRunsAreInRunsJsonlOnly) {
+  const BertModel bert = BertModel::load(test::reference_model("tiny-fp32"));
+  const auto trials = static_cast<int>(kRunsInResultsJson / 2 + 1);
+  ExperimentSpec spec = ExperimentSpec::parse_toml("trials = " + std::to_string(trials) + "\nlayers = \"0-1\"\n" + kMinimal, "m.toml");
+  const ExperimentResult result = run_experiment(bert, spec);
+  test::TempDir dir;
+  write_experiment_files(dir.file("out"), result, bert, RunContext{"bertscope run m.toml", false});
+  const auto json = test::read_json(dir.file("out/results.json"));
+  EXPECT_TRUE(json["runs"].is_null());
+  EXPECT_EQ(json["runs_file"], "runs.jsonl");
+  EXPECT_EQ(json["run_count"], 2 * trials);
+  EXPECT_EQ(json["summary"][1]["trials"], trials);
+  const std::string runs = test::read_bytes(dir.file("out/runs.jsonl"));
+  EXPECT_EQ(std::count(runs.begin(), runs.end(), '\n'), 2 * trials);
 }
 
 }  // namespace

@@ -10,6 +10,9 @@ namespace bertscope {
 namespace {
 
 constexpr std::uint64_t kBytesPerTrial = 3000;
+// Streamed to disk, a trial still holds its job in the sweep (32 bytes) and its entry in
+// the index that reads the records back in order (12 bytes): 64 with room.
+constexpr std::uint64_t kBytesPerStreamedTrial = 64;
 constexpr std::uint64_t kBytesPerTopEntry = 150;
 
 }  // namespace
@@ -18,12 +21,13 @@ RunMemory estimate_run_memory(const BertModel& model, const ExperimentSpec& spec
   RunMemory memory;
   const BertConfig& c = model.config();
   const auto layers = static_cast<std::uint64_t>(parse_layers(spec.layers, model.layers()).size());
-  const std::uint64_t per_trial = kBytesPerTrial + kBytesPerTopEntry * static_cast<std::uint64_t>(spec.top_k);
+  const std::uint64_t per_trial =
+      keeps_results ? kBytesPerTrial + kBytesPerTopEntry * static_cast<std::uint64_t>(spec.top_k) : kBytesPerStreamedTrial;
   std::uint64_t jobs_per_prompt = 0;
   for (const InterventionSpec& intervention : spec.interventions) {
     jobs_per_prompt += (intervention.is_random() ? static_cast<std::uint64_t>(spec.trials) : 1) * layers;
   }
-  memory.results = keeps_results ? jobs_per_prompt * spec.prompts.size() * per_trial : 0;
+  memory.results = jobs_per_prompt * spec.prompts.size() * per_trial;
   if (jobs_per_prompt > 0) {
     // The shortest prompt packs the most trials into a batch: that bounds the logits.
     std::uint64_t shortest = UINT64_MAX;

@@ -213,8 +213,8 @@ struct ChunkRunner {
     const int layers = model.layers(), H = model.config().hidden_size;
     const HiddenState& any = clean.hidden.front();
     HiddenState active{0, any.seq, any.width, {}, {}};
-    std::vector<size_t> members;  // job of each batch element, in joining order
-    std::vector<EditRecord> records(jobs.size());
+    std::vector<size_t> members;  // job of each batch element, in joining order (= chunk order)
+    std::vector<EditRecord> records(chunk.size());  // by batch element: memory per chunk, not per sweep
     auto join = [&](size_t job) {
       const HiddenState& base = clean.hidden[static_cast<size_t>(jobs[job].base_state)];
       active.values.insert(active.values.end(), base.values.begin(), base.values.end());
@@ -231,7 +231,7 @@ struct ChunkRunner {
       for (; next < chunk.size() && jobs[chunk[next]].start_block == block; ++next) {
         const size_t job = chunk[next];
         const int element = join(job);
-        if (jobs[job].timing == EditTiming::Direct) records[job] = edit(jobs[job], active.view(), element);
+        if (jobs[job].timing == EditTiming::Direct) records[static_cast<size_t>(element)] = edit(jobs[job], active.view(), element);
         if (jobs[job].timing == EditTiming::Hook) edit_inside.push_back(element);
       }
       Hooks hooks;
@@ -239,7 +239,7 @@ struct ChunkRunner {
         hooks.add(HookSite::block(request.site, block), [&](const HookSite&, ActivationView view) {
           for (int element : edit_inside) {
             const size_t job = members[static_cast<size_t>(element)];
-            records[job] = edit(jobs[job], view, element);
+            records[static_cast<size_t>(element)] = edit(jobs[job], view, element);
           }
         });
       }
@@ -259,7 +259,7 @@ struct ChunkRunner {
     for (; next < chunk.size(); ++next) {
       const size_t job = chunk[next];
       HiddenState alone = clean.hidden[static_cast<size_t>(jobs[job].base_state)];
-      records[job] = edit(jobs[job], alone.view(), 0);
+      records[members.size()] = edit(jobs[job], alone.view(), 0);
       const float* row = alone.row(0, prompt.mask_index);
       mask_rows.insert(mask_rows.end(), row, row + H);
       members.push_back(job);
@@ -290,7 +290,7 @@ struct ChunkRunner {
       trial.trial = job.trial;
       trial.prediction = MaskPrediction::from_log_probs(log_probs, prompt.target_id, request.top_k);
       trial.kl_from_clean = kl_divergence(result.clean_log_probs, log_probs);
-      trial.noise_std = records[members[e]].noise_std;
+      trial.noise_std = records[e].noise_std;
       finite[e] = std::all_of(log_probs.begin(), log_probs.end(), [](float v) { return std::isfinite(v); });
     }
     // A NaN never passes as a result: its top-k would be an arbitrary token at "rank 1".
