@@ -12,7 +12,8 @@
 # --no-install-recommends` in a fresh chroot (../shared/tools/fresh-debian-check):
 #   compiler and CMake 340 MB, build's libraries +58 MB, tests +656 MB (chromium), fuzz +281 MB.
 #   python +144 MB, python-tests about +500 MB more (matplotlib, the Jupyter kernel; measured
-#   with apt-get install --assume-no in the same chroot).
+#   with apt-get install --assume-no in the same chroot). slurm +16 MB (19 packages: the
+#   daemons, munge, jq and their libraries).
 set -euo pipefail
 
 build=(
