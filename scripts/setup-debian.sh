@@ -7,7 +7,7 @@
 #   scripts/setup-debian.sh python     build + the Python module (-DBERTSCOPE_PYTHON=ON, scripts/demo.sh)
 #   scripts/setup-debian.sh python-tests   its tests and the example notebook's (scripts/test.sh)
 #   scripts/setup-debian.sh slurm      build + the Slurm test (ctest -L slurm: a private one-node
-#                                      cluster, tests/slurm/); no service is configured or started
+#                                      cluster, tests/slurm/, with daemons of its own)
 # Installed size on a minimal Debian 12, measured with `apt-get install -s
 # --no-install-recommends` in a fresh chroot (../shared/tools/fresh-debian-check):
 #   compiler and CMake 340 MB, build's libraries +58 MB, tests +656 MB (chromium), fuzz +281 MB.
