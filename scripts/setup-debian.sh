@@ -6,11 +6,14 @@
 #   scripts/setup-debian.sh fuzz       build + the fuzz targets (fuzz/run.sh)
 #   scripts/setup-debian.sh python     build + the Python module (-DBERTSCOPE_PYTHON=ON, scripts/demo.sh)
 #   scripts/setup-debian.sh python-tests   its tests and the example notebook's (scripts/test.sh)
+#   scripts/setup-debian.sh slurm      build + the Slurm test (ctest -L slurm: a private one-node
+#                                      cluster, tests/slurm/, with daemons of its own)
 # Installed size on a minimal Debian 12, measured with `apt-get install -s
 # --no-install-recommends` in a fresh chroot (../shared/tools/fresh-debian-check):
 #   compiler and CMake 340 MB, build's libraries +58 MB, tests +656 MB (chromium), fuzz +281 MB.
 #   python +144 MB, python-tests about +500 MB more (matplotlib, the Jupyter kernel; measured
-#   with apt-get install --assume-no in the same chroot).
+#   with apt-get install --assume-no in the same chroot). slurm +16 MB (19 packages: the
+#   daemons, munge, jq and their libraries).
 set -euo pipefail
 
 build=(
@@ -43,6 +46,15 @@ python_tests=(
   python3-ipykernel          # the notebook's kernel
   python3-matplotlib         # the notebook's figures
 )
+# The daemons' packages do not start them without /etc/slurm/slurm.conf (their init scripts
+# exit 0, their systemd units need the file); munge's starts the system munged, which the
+# test does not use: it runs its own, with its own key and socket.
+slurm=(
+  slurmctld slurmd           # the controller and node daemons
+  slurm-client               # sbatch, squeue, scontrol, scancel
+  munge                      # Slurm's authentication daemon
+  jq                         # the test compares results.json without the fields naming the command
+)
 fuzz=(
   clang                      # libFuzzer targets (clang 14); the sanitizer build uses gcc's ASan
   libclang-rt-14-dev         # libFuzzer and clang's ASan/UBSan runtimes
@@ -56,7 +68,8 @@ for group in "$@"; do
     fuzz) packages+=("${fuzz[@]}") ;;
     python) packages+=("${python[@]}") ;;
     python-tests) packages+=("${python[@]}" "${python_tests[@]}") ;;
-    *) echo "setup-debian.sh: unknown group '$group' (tests, fuzz, python, python-tests)" >&2; exit 1 ;;
+    slurm) packages+=("${slurm[@]}") ;;
+    *) echo "setup-debian.sh: unknown group '$group' (tests, fuzz, python, python-tests, slurm)" >&2; exit 1 ;;
   esac
 done
 
