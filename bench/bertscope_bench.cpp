@@ -3,8 +3,12 @@
 //   clean     one forward pass of the prompt + MLM head at the [MASK] + log-softmax
 //   notebook  the notebook's sweep: every block x 1 shuffle, then every block x 1 noise
 //   noise     every block x N noise trials (N = --trials, 100 by default)
+//   throughput  one forward of the --batch file's sequences (e.g. 32 x 128 tokens, equal
+//             lengths) + MLM head and log-softmax at each sequence's [MASK] row: raw encoder
+//             speed, beside the PyTorch and ONNX Runtime baselines of bench/run.sh
 // A sweep case runs what `bertscope sweep` runs (run_sweep: the clean pass, the batched
 // trials, log-softmax, top-k and KL of every trial), with a different seed each run.
+// --profile-block times each stage of one block (and the head) alone: where the time goes.
 // --serve keeps the model loaded and runs cases on request (bench/run.py interleaves them
 // with the PyTorch baselines'); without it every case runs in a row and one JSON is printed.
 #include <sys/resource.h>
@@ -14,10 +18,12 @@
 #include <cmath>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "block_profile.h"
 #include "common/error.h"
 #include "common/threads.h"
 #include "experiments/prompt.h"
@@ -51,8 +57,21 @@ struct Options {
   std::string model, prompt = "Pay no attention to that man [MASK] the curtain!", target = "behind";
   std::string cases = "clean,notebook,noise";
   std::string dtype = "f32";
+  std::string batch_file;  // the throughput case's sequences (JSON: ids, mask_positions)
   int threads = 0, repeats = 5, long_repeats = 3, trials = 100, max_batch_tokens = 2048;
+  int profile_batch = 32, profile_seq = 128;
 };
+
+// profile_block on the model's shape (its config; the weights are random: timing only).
+nlohmann::json profile(const Options& o) {
+  bertscope::set_thread_count(o.threads);
+  const BertModel model = BertModel::load(o.model);
+  const auto& c = model.config();
+  const bertscope_bench::BlockShape shape{o.profile_batch, o.profile_seq, c.hidden_size, c.intermediate_size,
+                                          c.num_attention_heads, c.vocab_size, c.num_hidden_layers};
+  return bertscope_bench::profile_block(
+      shape, o.dtype == "bf16" ? bertscope::MatmulPrecision::BF16 : bertscope::MatmulPrecision::F32, o.repeats);
+}
 
 // The model and prompt of a session, and one run of each case.
 class Cases {
@@ -61,10 +80,13 @@ class Cases {
       : o_(o),
         model_(load_timed(o.model, precision(o.dtype), &load_s_)),
         prompt_(bertscope::MaskedPrompt::prepare(model_, o.prompt, o.target)) {
+    if (!o.batch_file.empty()) read_batch(o.batch_file);
     // Warm-up, untimed: touches every weight page of the mmapped file and every allocation
     // path once, as the first call of a session would.
     run("clean", 0);
     sweep({InterventionKind::Shuffle}, 1, 999);
+    // Not the throughput case: its 4096-token buffers would count in the peak RSS of the
+    // other cases. bench/run.py reads the peak RSS ("rss"), then warms it up before its rounds.
   }
 
   // Runs case `name` once with seed `seed`; returns the seconds it took.
@@ -78,8 +100,10 @@ class Cases {
       sweep({InterventionKind::Shuffle, InterventionKind::Noise}, 1, seed);
     } else if (name == "noise") {
       sweep({InterventionKind::Noise}, o_.trials, seed);
+    } else if (name == "throughput") {
+      throughput();
     } else {
-      throw bertscope::Error("unknown case '" + name + "' (clean, notebook, noise)");
+      throw bertscope::Error("unknown case '" + name + "' (clean, notebook, noise, throughput)");
     }
     return seconds_since(start);
   }
@@ -117,6 +141,40 @@ class Cases {
     return model;
   }
 
+  // {"ids": [[...], ...], "mask_positions": [...]}: equal-length sequences (no padding).
+  void read_batch(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw bertscope::Error("cannot read --batch file " + path);
+    const auto doc = nlohmann::json::parse(in);
+    const auto sequences = doc.at("ids").get<std::vector<std::vector<int>>>();
+    batch_masks_ = doc.at("mask_positions").get<std::vector<int>>();
+    if (sequences.empty() || sequences.size() != batch_masks_.size())
+      throw bertscope::Error(path + ": ids and mask_positions must be non-empty and of the same length");
+    batch_ = bertscope::TokenBatch::padded(sequences, 0);
+    model_.validate(batch_);
+    for (size_t b = 0; b < sequences.size(); ++b) {
+      if (sequences[b].size() != static_cast<size_t>(batch_.seq) || batch_masks_[b] < 0 || batch_masks_[b] >= batch_.seq)
+        throw bertscope::Error(path + ": sequence " + std::to_string(b) + " is shorter or its mask is out of range");
+    }
+  }
+
+  // One forward of the batch, the MLM head on the [MASK] rows in one matmul, log-softmax.
+  void throughput() const {
+    if (batch_.batch == 0) throw bertscope::Error("the throughput case needs --batch");
+    const auto last = model_.forward(batch_);
+    const int hidden = last.width, vocab = model_.config().vocab_size;
+    std::vector<float> rows(static_cast<size_t>(batch_.batch) * static_cast<size_t>(hidden));
+    for (int b = 0; b < batch_.batch; ++b)
+      std::copy_n(last.row(b, batch_masks_[static_cast<size_t>(b)]), hidden, rows.begin() + static_cast<std::ptrdiff_t>(b) * hidden);
+    std::vector<float> logits(static_cast<size_t>(batch_.batch) * static_cast<size_t>(vocab));
+    model_.mlm_logits(rows.data(), batch_.batch, logits.data());
+    for (int b = 0; b < batch_.batch; ++b) {
+      const auto log_probs = bertscope::log_softmax(
+          std::span<const float>(logits).subspan(static_cast<size_t>(b) * static_cast<size_t>(vocab), static_cast<size_t>(vocab)));
+      if (log_probs.empty()) throw bertscope::Error("no logits");
+    }
+  }
+
   bertscope::SweepResult sweep(std::vector<InterventionKind> kinds, int trials, int seed) const {
     bertscope::SweepRequest request;
     request.prompt = o_.prompt;
@@ -132,6 +190,8 @@ class Cases {
   double load_s_ = 0.0;
   BertModel model_;
   bertscope::MaskedPrompt prompt_;
+  bertscope::TokenBatch batch_;
+  std::vector<int> batch_masks_;
 };
 
 // The error of --dtype bf16 against float32 on the same model: the clean logits at the
@@ -192,6 +252,7 @@ nlohmann::json run_all(const Options& o) {
   std::istringstream list(o.cases);
   for (std::string name; std::getline(list, name, ',');) {
     const int repeats = name == "noise" ? o.long_repeats : o.repeats;
+    if (name == "throughput") cases.run(name, -1);  // warm-up, untimed (see the constructor)
     std::vector<double> times;
     for (int r = 0; r < repeats; ++r) times.push_back(cases.run(name, r));
     out["cases"][name] = {{"times_s", times}, {"median_s", median(times)}, {"repeats", repeats}};
@@ -203,7 +264,8 @@ nlohmann::json run_all(const Options& o) {
 // Server for bench/run.py, which interleaves the runs of bertscope and the baselines so
 // that a burst of load from other processes hits all of them alike. Protocol, one JSON
 // line per reply: "ready" line with info() first; then per input line "CASE SEED" ->
-// {"seconds": s}; input "quit" or end of input -> {"peak_rss_bytes": n}, exit.
+// {"seconds": s}, "rss" -> {"peak_rss_bytes": n} (so far); input "quit" or end of input ->
+// {"peak_rss_bytes": n}, exit.
 void serve(const Options& o) {
   bertscope::set_thread_count(o.threads);
   const Cases cases(o);
@@ -212,6 +274,11 @@ void serve(const Options& o) {
   std::printf("%s\n", ready.dump().c_str());
   std::fflush(stdout);
   for (std::string line; std::getline(std::cin, line) && line != "quit";) {
+    if (line == "rss") {  // the peak RSS so far, and keep serving
+      std::printf("%s\n", nlohmann::json{{"peak_rss_bytes", peak_rss_bytes()}}.dump().c_str());
+      std::fflush(stdout);
+      continue;
+    }
     std::istringstream words(line);
     std::string name;
     int seed = 0;
@@ -236,7 +303,8 @@ int main(int argc, char** argv) {
   app.add_option("--model", o.model, "Model folder")->required();
   app.add_option("--prompt", o.prompt, "Prompt with one [MASK]");
   app.add_option("--target", o.target, "Target word of the sweeps");
-  app.add_option("--cases", o.cases, "Comma-separated: clean, notebook, noise");
+  app.add_option("--cases", o.cases, "Comma-separated: clean, notebook, noise, throughput (needs --batch)");
+  app.add_option("--batch", o.batch_file, "The throughput case's sequences: JSON {\"ids\": [[...]], \"mask_positions\": [...]}");
   app.add_option("--dtype", o.dtype, "Matmul precision of the timed cases, as bertscope --dtype")
       ->check(CLI::IsMember({"f32", "bf16"}));
   app.add_option("--threads", o.threads, "Threads (default: all cores)")->check(CLI::Range(1, 1024));
@@ -245,12 +313,17 @@ int main(int argc, char** argv) {
   app.add_option("--trials", o.trials, "Noise trials per block of the long case")->check(CLI::Range(1, 100000));
   app.add_option("--max-batch-tokens", o.max_batch_tokens, "As bertscope sweep --max-batch-tokens")
       ->check(CLI::Range(1, 1 << 24));
-  bool serve_mode = false, compare = false;
+  app.add_option("--profile-batch", o.profile_batch, "--profile-block: sequences")->check(CLI::Range(1, 4096));
+  app.add_option("--profile-seq", o.profile_seq, "--profile-block: tokens per sequence")->check(CLI::Range(1, 512));
+  bool serve_mode = false, compare = false, profile_mode = false;
+  app.add_flag("--profile-block", profile_mode, "Time each stage of one block and the head alone (random weights of the model's shape); JSON");
   app.add_flag("--compare-bf16", compare, "Print the error of --dtype bf16 against float32 (clean logits, top-1 of every noise trial)");
   app.add_flag("--serve", serve_mode, "Read 'CASE SEED' lines on stdin, answer JSON lines (bench/run.py uses this)");
   CLI11_PARSE(app, argc, argv);
   try {
-    if (compare) {
+    if (profile_mode) {
+      std::printf("%s\n", profile(o).dump(1).c_str());
+    } else if (compare) {
       std::printf("%s\n", compare_bf16(o).dump(1).c_str());
     } else if (serve_mode) {
       serve(o);
