@@ -434,7 +434,8 @@ def run_checks(model, notebook, batched, args, ids):
     a = notebook.sweep(["zero"], layers, 1)
     b = batched.sweep(["zero"], layers, 1)
     with open(args.zero_csv) as f:
-        ours = {int(row["layer"]): float(row["target_logsoftmax"]) for row in csv.DictReader(f)}
+        # runs.csv names the edited block "block" (older versions: "layer").
+        ours = {int(row.get("block", row.get("layer"))): float(row["target_logsoftmax"]) for row in csv.DictReader(f)}
     checks["zero_sweep_a_vs_bertscope_max_abs_diff"] = max(abs(a[l] - ours[l]) for l in layers)
     checks["zero_sweep_b_vs_bertscope_max_abs_diff"] = max(abs(b[l] - ours[l]) for l in layers)
     checks["tolerance"] = args.tolerance
@@ -463,9 +464,7 @@ class Session:
         self.rows_lm = MaskedRowsLM(self.model)
         # Warm-up, untimed, as on bertscope's side.
         self.notebook.clean()
-        self.batched.sweep(["shuffle"], self.layers, 1)
-        if self.throughput:
-            self.forward_rows(*self.throughput)
+        self.batched.sweep(["shuffle"], self.layers, 1)  # (the throughput case: bench/run.py warms it up)
 
     @torch.inference_mode()
     def forward_rows(self, ids, attention_mask, positions):
