@@ -7,8 +7,12 @@
 //             prompts' trials batched together (run_sweeps, what `bertscope run` does)
 //   dataset_serial  the same work one prompt at a time (run_sweep per prompt): the path
 //             before batching across prompts, to show what that batching buys
+//   throughput  one forward of the --batch file's sequences (e.g. 32 x 128 tokens, equal
+//             lengths) + MLM head and log-softmax at each sequence's [MASK] row: raw encoder
+//             speed, beside the PyTorch and ONNX Runtime baselines of bench/run.sh
 // A sweep case runs what `bertscope sweep` runs (run_sweep: the clean pass, the batched
 // trials, log-softmax, top-k and KL of every trial), with a different seed each run.
+// --profile-block times each stage of one block (and the head) alone: where the time goes.
 // --serve keeps the model loaded and runs cases on request (bench/run.py interleaves them
 // with the PyTorch baselines'); without it every case runs in a row and one JSON is printed.
 #include <sys/resource.h>
@@ -18,11 +22,12 @@
 #include <cmath>
 #include <chrono>
 #include <cstdio>
-#include <iostream>
 #include <fstream>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "block_profile.h"
 #include "common/error.h"
 #include "common/threads.h"
 #include "experiments/prompt.h"
@@ -56,8 +61,10 @@ struct Options {
   std::string model, prompt = "Pay no attention to that man [MASK] the curtain!", target = "behind";
   std::string cases = "clean,notebook,noise";
   std::string dtype = "f32";
-  std::string dataset;  // file of "text<TAB>target" lines: the dataset case's prompts
+  std::string dataset;     // file of "text<TAB>target" lines: the dataset case's prompts
+  std::string batch_file;  // the throughput case's sequences (JSON: ids, mask_positions)
   int threads = 0, repeats = 5, long_repeats = 3, trials = 100, dataset_trials = 10, max_batch_tokens = 2048;
+  int profile_batch = 32, profile_seq = 128;
 };
 
 // The prompts of --dataset: one "text<TAB>target" per line.
@@ -74,6 +81,17 @@ std::vector<bertscope::SweepPrompt> read_dataset(const std::string& path) {
   return prompts;
 }
 
+// profile_block on the model's shape (its config; the weights are random: timing only).
+nlohmann::json profile(const Options& o) {
+  bertscope::set_thread_count(o.threads);
+  const BertModel model = BertModel::load(o.model);
+  const auto& c = model.config();
+  const bertscope_bench::BlockShape shape{o.profile_batch, o.profile_seq, c.hidden_size, c.intermediate_size,
+                                          c.num_attention_heads, c.vocab_size, c.num_hidden_layers};
+  return bertscope_bench::profile_block(
+      shape, o.dtype == "bf16" ? bertscope::MatmulPrecision::BF16 : bertscope::MatmulPrecision::F32, o.repeats);
+}
+
 // The model and prompt of a session, and one run of each case.
 class Cases {
  public:
@@ -82,10 +100,13 @@ class Cases {
         model_(load_timed(o.model, precision(o.dtype), &load_s_)),
         prompt_(bertscope::MaskedPrompt::prepare(model_, o.prompt, o.target)),
         dataset_(read_dataset(o.dataset)) {
+    if (!o.batch_file.empty()) read_batch(o.batch_file);
     // Warm-up, untimed: touches every weight page of the mmapped file and every allocation
     // path once, as the first call of a session would.
     run("clean", 0);
     sweep({InterventionKind::Shuffle}, 1, 999);
+    // Not the throughput case: its 4096-token buffers would count in the peak RSS of the
+    // other cases. bench/run.py reads the peak RSS ("rss"), then warms it up before its rounds.
   }
 
   // Runs case `name` once with seed `seed`; returns the seconds it took.
@@ -110,8 +131,11 @@ class Cases {
           bertscope::run_sweep(model_, request);
         }
       }
+    } else if (name == "throughput") {
+      throughput();
     } else {
-      throw bertscope::Error("unknown case '" + name + "' (clean, notebook, noise; dataset, dataset_serial with --dataset)");
+      throw bertscope::Error("unknown case '" + name +
+                             "' (clean, notebook, noise; dataset, dataset_serial with --dataset; throughput with --batch)");
     }
     return seconds_since(start);
   }
@@ -161,6 +185,40 @@ class Cases {
     return model;
   }
 
+  // {"ids": [[...], ...], "mask_positions": [...]}: equal-length sequences (no padding).
+  void read_batch(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw bertscope::Error("cannot read --batch file " + path);
+    const auto doc = nlohmann::json::parse(in);
+    const auto sequences = doc.at("ids").get<std::vector<std::vector<int>>>();
+    batch_masks_ = doc.at("mask_positions").get<std::vector<int>>();
+    if (sequences.empty() || sequences.size() != batch_masks_.size())
+      throw bertscope::Error(path + ": ids and mask_positions must be non-empty and of the same length");
+    batch_ = bertscope::TokenBatch::padded(sequences, 0);
+    model_.validate(batch_);
+    for (size_t b = 0; b < sequences.size(); ++b) {
+      if (sequences[b].size() != static_cast<size_t>(batch_.seq) || batch_masks_[b] < 0 || batch_masks_[b] >= batch_.seq)
+        throw bertscope::Error(path + ": sequence " + std::to_string(b) + " is shorter or its mask is out of range");
+    }
+  }
+
+  // One forward of the batch, the MLM head on the [MASK] rows in one matmul, log-softmax.
+  void throughput() const {
+    if (batch_.batch == 0) throw bertscope::Error("the throughput case needs --batch");
+    const auto last = model_.forward(batch_);
+    const int hidden = last.width, vocab = model_.config().vocab_size;
+    std::vector<float> rows(static_cast<size_t>(batch_.batch) * static_cast<size_t>(hidden));
+    for (int b = 0; b < batch_.batch; ++b)
+      std::copy_n(last.row(b, batch_masks_[static_cast<size_t>(b)]), hidden, rows.begin() + static_cast<std::ptrdiff_t>(b) * hidden);
+    std::vector<float> logits(static_cast<size_t>(batch_.batch) * static_cast<size_t>(vocab));
+    model_.mlm_logits(rows.data(), batch_.batch, logits.data());
+    for (int b = 0; b < batch_.batch; ++b) {
+      const auto log_probs = bertscope::log_softmax(
+          std::span<const float>(logits).subspan(static_cast<size_t>(b) * static_cast<size_t>(vocab), static_cast<size_t>(vocab)));
+      if (log_probs.empty()) throw bertscope::Error("no logits");
+    }
+  }
+
   bertscope::SweepResult sweep(std::vector<InterventionKind> kinds, int trials, int seed) const {
     bertscope::SweepRequest request;
     request.prompt = o_.prompt;
@@ -186,6 +244,8 @@ class Cases {
   BertModel model_;
   bertscope::MaskedPrompt prompt_;
   std::vector<bertscope::SweepPrompt> dataset_;
+  bertscope::TokenBatch batch_;
+  std::vector<int> batch_masks_;
 };
 
 // The error of --dtype bf16 against float32 on the same model: the clean logits at the
@@ -246,6 +306,7 @@ nlohmann::json run_all(const Options& o) {
   std::istringstream list(o.cases);
   for (std::string name; std::getline(list, name, ',');) {
     const int repeats = name == "noise" || name.starts_with("dataset") ? o.long_repeats : o.repeats;
+    if (name == "throughput") cases.run(name, -1);  // warm-up, untimed (see the constructor)
     std::vector<double> times;
     for (int r = 0; r < repeats; ++r) times.push_back(cases.run(name, r));
     out["cases"][name] = {{"times_s", times}, {"median_s", median(times)}, {"repeats", repeats}};
@@ -257,7 +318,8 @@ nlohmann::json run_all(const Options& o) {
 // Server for bench/run.py, which interleaves the runs of bertscope and the baselines so
 // that a burst of load from other processes hits all of them alike. Protocol, one JSON
 // line per reply: "ready" line with info() first; then per input line "CASE SEED" ->
-// {"seconds": s}; input "quit" or end of input -> {"peak_rss_bytes": n}, exit.
+// {"seconds": s}, "rss" -> {"peak_rss_bytes": n} (so far); input "quit" or end of input ->
+// {"peak_rss_bytes": n}, exit.
 void serve(const Options& o) {
   bertscope::set_thread_count(o.threads);
   const Cases cases(o);
@@ -266,6 +328,11 @@ void serve(const Options& o) {
   std::printf("%s\n", ready.dump().c_str());
   std::fflush(stdout);
   for (std::string line; std::getline(std::cin, line) && line != "quit";) {
+    if (line == "rss") {  // the peak RSS so far, and keep serving
+      std::printf("%s\n", nlohmann::json{{"peak_rss_bytes", peak_rss_bytes()}}.dump().c_str());
+      std::fflush(stdout);
+      continue;
+    }
     std::istringstream words(line);
     std::string name;
     int seed = 0;
@@ -290,10 +357,12 @@ int main(int argc, char** argv) {
   app.add_option("--model", o.model, "Model folder")->required();
   app.add_option("--prompt", o.prompt, "Prompt with one [MASK]");
   app.add_option("--target", o.target, "Target word of the sweeps");
-  app.add_option("--cases", o.cases, "Comma-separated: clean, notebook, noise, dataset, dataset_serial");
+  app.add_option("--cases", o.cases,
+                 "Comma-separated: clean, notebook, noise, dataset, dataset_serial (need --dataset), throughput (needs --batch)");
   app.add_option("--dataset", o.dataset, "Prompts of the dataset cases: one 'text<TAB>target' per line");
   app.add_option("--dataset-trials", o.dataset_trials, "Noise trials per block and prompt of the dataset cases")
       ->check(CLI::Range(1, 100000));
+  app.add_option("--batch", o.batch_file, "The throughput case's sequences: JSON {\"ids\": [[...]], \"mask_positions\": [...]}");
   app.add_option("--dtype", o.dtype, "Matmul precision of the timed cases, as bertscope --dtype")
       ->check(CLI::IsMember({"f32", "bf16"}));
   app.add_option("--threads", o.threads, "Threads (default: all cores)")->check(CLI::Range(1, 1024));
@@ -302,12 +371,17 @@ int main(int argc, char** argv) {
   app.add_option("--trials", o.trials, "Noise trials per block of the long case")->check(CLI::Range(1, 100000));
   app.add_option("--max-batch-tokens", o.max_batch_tokens, "As bertscope sweep --max-batch-tokens")
       ->check(CLI::Range(1, 1 << 24));
-  bool serve_mode = false, compare = false;
+  app.add_option("--profile-batch", o.profile_batch, "--profile-block: sequences")->check(CLI::Range(1, 4096));
+  app.add_option("--profile-seq", o.profile_seq, "--profile-block: tokens per sequence")->check(CLI::Range(1, 512));
+  bool serve_mode = false, compare = false, profile_mode = false;
+  app.add_flag("--profile-block", profile_mode, "Time each stage of one block and the head alone (random weights of the model's shape); JSON");
   app.add_flag("--compare-bf16", compare, "Print the error of --dtype bf16 against float32 (clean logits, top-1 of every noise trial)");
   app.add_flag("--serve", serve_mode, "Read 'CASE SEED' lines on stdin, answer JSON lines (bench/run.py uses this)");
   CLI11_PARSE(app, argc, argv);
   try {
-    if (compare) {
+    if (profile_mode) {
+      std::printf("%s\n", profile(o).dump(1).c_str());
+    } else if (compare) {
       std::printf("%s\n", compare_bf16(o).dump(1).c_str());
     } else if (serve_mode) {
       serve(o);

@@ -14,6 +14,8 @@ import datetime
 import json
 import os
 import platform
+import random
+import shutil
 import statistics
 import struct
 import subprocess
@@ -51,7 +53,30 @@ CASES = {
     "notebook": "notebook sweep ({layers} x 1 shuffle + {layers} x 1 noise)",
     "noise": "noise sweep ({layers} x {trials})",
     "dataset": "dataset ({prompts} prompts of {shortest}-{longest} tokens x {layers} x {dataset_trials} noise)",
+    "throughput": "batched throughput ({batch} x {tokens} tokens: one forward, head at each [MASK])",
 }
+# The throughput case: sequences x tokens in one forward (equal lengths, no padding).
+THROUGHPUT_SHAPE = (32, 128)
+# Which implementations run which case (bertscope's servers run them all, except the
+# Python module and --baseline-build, which predate the throughput case).
+CASE_IMPLS = {
+    "clean": BERTSCOPE_IMPLS + ("a", "b", "onnx"),
+    "notebook": BERTSCOPE_IMPLS + ("a", "b"),
+    "noise": BERTSCOPE_IMPLS + ("a", "b"),
+    "throughput": ("bertscope", "bf16", "native", "torch", "onnx"),
+    # batched across prompts, one prompt at a time (the same server), and (b)
+    "dataset": ("bertscope", "serial", "b"),
+}
+
+def rss_label(impl, scope):
+    """The peak-RSS row of a bertscope-bench server; `scope`: which cases it covers."""
+    return {"bertscope": f"bertscope-bench (fp32, {scope})", "bf16": f"bertscope-bench --dtype bf16 ({scope})",
+            "native": f"bertscope-bench -march=native build ({scope})"}[impl]
+
+
+ORT_VERSION = "1.23.2"  # onnxruntime-node, installed on demand into bench/.cache/onnxruntime
+ORT_DIR = os.path.join(ROOT, "bench", ".cache", "onnxruntime")
+ONNX_DIR = os.path.join(ROOT, "bench", ".cache", "onnx")
 # The dataset case's sentences: each base sentence (one [MASK], its target word) grows by
 # the clauses in turn until it reaches its share of 8-40 tokens (with [CLS] and [SEP]).
 DATASET_BASES = [
@@ -263,6 +288,84 @@ def pick_openblas_kernel(threads, flags, requested):
     return (None if best == "(unset)" else best), probes
 
 
+# ------------------------------------------------------------------------ ONNX Runtime
+
+def ensure_onnxruntime():
+    """onnxruntime-node ORT_VERSION in ORT_DIR, installed with npm the first time.
+    Returns (folder, None) or (None, why not). --ignore-scripts: the package's postinstall
+    only fetches GPU (CUDA, TensorRT) provider libraries; the CPU library ships in it."""
+    if not shutil.which("node"):
+        return None, "no node on PATH (apt-get install nodejs npm)"
+    installed = os.path.join(ORT_DIR, "node_modules", "onnxruntime-node", "package.json")
+    if os.path.exists(installed):
+        with open(installed) as f:
+            if json.load(f).get("version") == ORT_VERSION:
+                return ORT_DIR, None
+    if not shutil.which("npm"):
+        return None, "no npm on PATH to install onnxruntime-node (apt-get install npm)"
+    log(f"installing onnxruntime-node {ORT_VERSION} into {ORT_DIR} (npm, once)")
+    os.makedirs(ORT_DIR, exist_ok=True)
+    with open(os.path.join(ORT_DIR, "package.json"), "w") as f:
+        json.dump({"private": True, "description": "bench/run.sh's ONNX Runtime baseline"}, f)
+    done = subprocess.run(["npm", "install", "--prefix", ORT_DIR, "--ignore-scripts", "--no-audit", "--no-fund",
+                           "--omit=dev", f"onnxruntime-node@{ORT_VERSION}"], capture_output=True, text=True)
+    if done.returncode != 0:
+        return None, f"npm install onnxruntime-node@{ORT_VERSION} failed: {done.stderr.strip()[-500:]}"
+    return ORT_DIR, None
+
+
+def export_onnx(model, ids, mask, env):
+    """The model as ONNX (torch_baseline.py export-onnx), cached in ONNX_DIR and written
+    again when the weights file changes (the stamp beside it records which one it is)."""
+    weights = os.path.join(model, "model.safetensors")
+    st = os.stat(weights)
+    stamp = {"weights": os.path.realpath(weights), "bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
+    path = os.path.join(ONNX_DIR, os.path.basename(os.path.normpath(model)) + ".onnx")
+    try:
+        with open(path + ".json") as f:
+            if json.load(f) == stamp and os.path.exists(path):
+                return path
+    except (OSError, ValueError):
+        pass
+    log(f"exporting the model to ONNX ({path}, once per weights file)")
+    os.makedirs(ONNX_DIR, exist_ok=True)
+    run([TORCH_PYTHON, os.path.join(ROOT, "bench", "torch_baseline.py"), "export-onnx", "--model", model,
+         "--ids", ",".join(map(str, ids)), "--mask", str(mask), "--out", path], capture_output=True, env=env)
+    with open(path + ".json", "w") as f:
+        json.dump(stamp, f)
+    return path
+
+
+def mask_token_id(model):
+    """The id of [MASK] in the model's vocabulary (vocab.txt, or tokenizer.json's)."""
+    vocab_txt = os.path.join(model, "vocab.txt")
+    if os.path.exists(vocab_txt):
+        with open(vocab_txt, encoding="utf-8") as f:
+            return [line.rstrip("\n") for line in f].index("[MASK]")
+    with open(os.path.join(model, "tokenizer.json"), encoding="utf-8") as f:
+        return json.load(f)["model"]["vocab"]["[MASK]"]
+
+
+def write_throughput_batch(path, ids, mask_index, vocab):
+    """The throughput case's batch, the same for every implementation: THROUGHPUT_SHAPE
+    sequences of [CLS] + random ids + [SEP] (ids of the prompt's tokens), one [MASK] each
+    at a random position; fixed seed."""
+    count, length = THROUGHPUT_SHAPE
+    rng = random.Random(0)
+    cls, sep, mask = ids[0], ids[-1], ids[mask_index]
+    special = {cls, sep, mask}
+    words = [i for i in range(1000, vocab) if i not in special]
+    sequences, positions = [], []
+    for _ in range(count):
+        seq = [cls] + [rng.choice(words) for _ in range(length - 2)] + [sep]
+        positions.append(rng.randrange(1, length - 1))
+        seq[positions[-1]] = mask
+        sequences.append(seq)
+    with open(path, "w") as f:
+        json.dump({"ids": sequences, "mask_positions": positions}, f)
+    return path
+
+
 # ---------------------------------------------------------------------- FLOP counting
 
 def count_flops(cfg, seq, case, impl, trials):
@@ -273,7 +376,9 @@ def count_flops(cfg, seq, case, impl, trials):
     Baseline (a) runs a full pass per trial, head on every token (as HF's BertForMaskedLM);
     bertscope and (b) run one clean pass, then blocks L+1.. per trial, the last of them for
     the [MASK] row only (keys and values of every row; bertscope's fused QKV matmul also
-    computes every row's query there), and the head on the mask row."""
+    computes every row's query there), and the head on the mask row. ONNX Runtime's clean
+    forward is bertscope's (the exported graph runs the head at the rows asked for); the
+    throughput case is the same work for every implementation."""
     H, F, V, n = cfg["hidden"], cfg["ffn"], cfg["vocab"], cfg["layers"]
     block = seq * (2 * (4 * H * H + 2 * H * F) + 4 * seq * H)  # one block, one sequence
     query_rows = seq if impl in BERTSCOPE_IMPLS else 1
@@ -283,6 +388,9 @@ def count_flops(cfg, seq, case, impl, trials):
     clean_pass = n * block + head_row
     if case == "clean":
         return full_pass if impl == "a" else clean_pass
+    if case == "throughput":  # every implementation: the encoder on every token, the head on the [MASK] rows
+        count, length = THROUGHPUT_SHAPE
+        return count * (n * length * (2 * (4 * H * H + 2 * H * F) + 4 * length * H) + head_row)
     kinds, per_layer = (2, 1) if case == "notebook" else (1, trials)
     if impl == "a":
         return (1 + kinds * n * per_layer) * full_pass
@@ -410,6 +518,18 @@ def make_report(r):
             f"**{'PASS' if c['passed'] else 'FAIL'}** (tolerance {c['tolerance']:g})")
     else:
         add(f"- PyTorch baselines: skipped ({t.get('skipped')})")
+    o = r.get("onnx", {})
+    if o.get("info"):
+        i, c = o["info"], o["info"]["checks"]
+        add(f"- ONNX Runtime {i['ort_version']} (npm onnxruntime-node, node {i['node_version']}), {i['threads']} "
+            f"intra-op threads (spinning {'on' if i['spin'] else 'off'}), graph optimizations all, sequential; "
+            f"model exported by torch.onnx.export (opset 14): encoder + MLM head at the rows asked for; "
+            f"correctness check: clean logits vs `bertscope dump`, max |diff| "
+            f"{c['clean_logits_max_abs_diff_all_tokens']:.1e} (all tokens), "
+            f"{c['clean_logits_max_abs_diff_mask_row']:.1e} ([MASK] row) -> "
+            f"**{'PASS' if c['passed'] else 'FAIL'}** (tolerance {c['tolerance']:g})")
+    elif "onnx" in r:
+        add(f"- ONNX Runtime baseline: skipped ({o.get('skipped')})")
     add("- a shared, noisy machine: read the ratios within one run, not the absolute times. The runs of all "
         "implementations are interleaved, so a burst of load hits them alike")
     add("- GFLOP: matmul FLOPs each implementation executes (see count_flops: per token per block "
@@ -422,6 +542,8 @@ def make_report(r):
     names = {"bertscope": "bertscope fp32", "bf16": "bertscope `--dtype bf16`",
              "a": "PyTorch (a) notebook: hook + full pass per trial",
              "b": "PyTorch (b) batched, prefix reuse",
+             "torch": "PyTorch, one batched forward (inference_mode)",
+             "onnx": "ONNX Runtime (onnxruntime-node)",
              "native": "bertscope fp32, `-DBERTSCOPE_NATIVE=ON` build",
              "python": "bertscope fp32 from Python (`m.sweep`, `m.predict`)",
              "baseline": "bertscope fp32, baseline build (`--baseline-build`)",
@@ -429,7 +551,8 @@ def make_report(r):
     lengths = [len(p["ids"]) for p in r.get("dataset", [])] or [0]
     for case, by_impl in r["cases"].items():
         label = CASES[case].format(seq=seq, layers=cfg["layers"], trials=trials, prompts=len(r.get("dataset", [])),
-                                   shortest=min(lengths), longest=max(lengths), dataset_trials=r.get("dataset_trials"))
+                                   shortest=min(lengths), longest=max(lengths), dataset_trials=r.get("dataset_trials"),
+                                   batch=THROUGHPUT_SHAPE[0], tokens=THROUGHPUT_SHAPE[1])
         for impl, m in by_impl.items():
             gflop = m["flops"] / 1e9
             rate = gflop / m["median_s"]
@@ -457,6 +580,7 @@ def make_report(r):
     for case, impl, value, runs, target in process_rows(r):
         add(f"| {case} | {impl} | {value} | {runs} | | | | | {target} |")
     add("")
+    lines.extend(profile_lines(r))
     add("### Targets")
     add("")
     add("| target | measured | verdict |")
@@ -464,6 +588,32 @@ def make_report(r):
     for tgt in r["targets"]:
         add(f"| {tgt['target']} | {tgt['measured']} | {tgt['verdict']} |")
     return "\n".join(lines)
+
+
+def profile_lines(r):
+    """Where the throughput forward's time goes: bertscope's block stages (each timed alone,
+    x layers) beside ONNX Runtime's profile by operator type (inside its timed runs)."""
+    p = r.get("throughput_profile")
+    if not p:
+        return []
+    b, o = p["bertscope"], p["onnx"]
+    layers, total_b, total_o = b["layers"], b["forward_seconds_estimate"], o["model_run_s"]
+    out = ["### Where the throughput forward's time goes", "",
+           f"Each process alone, after the interleaved runs. bertscope: each stage of a block timed alone on "
+           f"{b['rows']} rows (random weights of the model's shape), x {layers} blocks: sum {fmt_time(total_b)} "
+           f"per forward. ONNX Runtime: its profiler's kernel times by operator type, per forward "
+           f"(model_run {fmt_time(total_o)}).", "",
+           "| bertscope stage | time per forward | share | GFLOP/s |", "|---|---|---|---|"]
+    for st in b["stages"]:
+        t = st["seconds"] * (layers if st["per_block"] else 1)
+        rate = f"{st['gflops_per_s']:,.0f}" if st["gflops_per_s"] else ""
+        out.append(f"| {st['stage']} | {fmt_time(t)} | {t / total_b:.0%} | {rate} |")
+    out += ["", "| ONNX Runtime operator | time per forward | share |", "|---|---|---|"]
+    for op, t in sorted(o["op_seconds"].items(), key=lambda kv: -kv[1]):
+        if t >= 0.005 * total_o:
+            out.append(f"| {op} | {fmt_time(t)} | {t / total_o:.0%} |")
+    out.append("")
+    return out
 
 
 def evaluate_targets(r):
@@ -541,8 +691,8 @@ def main():
     p.add_argument("--trials", type=int, default=100, help="noise trials per layer of the long case")
     p.add_argument("--a-trials", type=int, help="trials per layer baseline (a) really runs in the long case, "
                    "scaled to --trials (default 10; quick 2; = --trials for no scaling)")
-    p.add_argument("--cases", default="clean,notebook,noise,dataset",
-                   help="comma-separated subset of clean,notebook,noise,dataset,rss (rss: peak RSS of bertscope "
+    p.add_argument("--cases", default="clean,notebook,noise,dataset,throughput",
+                   help="comma-separated subset of clean,notebook,noise,dataset,throughput,rss (rss: peak RSS of bertscope "
                         "sweep with N and 10 x N trials; alone, it runs nothing else)")
     p.add_argument("--dataset-trials", type=int, default=10, help="noise trials per layer and prompt, dataset case")
     p.add_argument("--b-dataset-prompts", type=int,
@@ -551,6 +701,10 @@ def main():
     p.add_argument("--rss-trials", type=int, default=5000, help="N of the rss case: noise trials per layer")
     p.add_argument("--rss-layers", type=int, default=1, help="last blocks the rss case edits")
     p.add_argument("--skip-torch", action="store_true", help="bertscope rows only")
+    p.add_argument("--no-profile", action="store_true", help="skip the throughput case's profile (where the "
+                   "time goes, bertscope's block stages beside ONNX Runtime's operators)")
+    p.add_argument("--skip-onnx", action="store_true", help="no ONNX Runtime rows (they need node, npm once, "
+                   "and python3-torch for the export)")
     p.add_argument("--openblas-coretype", default="auto",
                    help="OpenBLAS kernel for PyTorch: auto (fastest probed), none (OpenBLAS's own choice), or a name")
     p.add_argument("--omp-wait-policy", choices=["inherit", "passive", "active"], default="inherit",
@@ -609,7 +763,7 @@ def main():
         "weights_bytes": weights_bytes, "trials": args.trials, "repeats": repeats, "long_repeats": long_repeats,
         "machine": {"cpu": cpu, "cores": os.cpu_count(), "load_before": os.getloadavg(),
                     "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "")},
-        "load_to_first_prediction": {}, "peak_rss": {}, "torch": {},
+        "load_to_first_prediction": {}, "peak_rss": {}, "torch": {}, "onnx": {},
     }
     failed = False
 
@@ -648,6 +802,12 @@ def main():
         run([bins["bertscope"], "dump", "--model", model, "--threads", str(threads), "--out", dump, PROMPT],
             stdout=subprocess.DEVNULL)
         ids = read_safetensors_ids(dump)
+        batch_args = []  # the throughput case's sequences, for every server that runs it
+        if "throughput" in cases:
+            with open(os.path.join(model, "config.json")) as f:
+                vocab_size = json.load(f)["vocab_size"]
+            batch_args = ["--batch", write_throughput_batch(os.path.join(tmp, "batch.json"), ids,
+                                                            ids.index(mask_token_id(model)), vocab_size)]
         run([bins["bertscope"], "sweep", "--model", model, "--threads", str(threads), "--prompt", PROMPT, "--target",
              TARGET, "--intervention", "zero", "--out", os.path.join(tmp, "zero"), "--quiet"],
             stdout=subprocess.DEVNULL)
@@ -658,7 +818,8 @@ def main():
         log("loading bertscope-bench")
         servers = {"bertscope": Server([bins["bench"], "--serve", "--model", model, "--threads", str(threads),
                                         "--trials", str(args.trials), "--prompt", PROMPT, "--target", TARGET,
-                                        "--dataset", dataset_file, "--dataset-trials", str(args.dataset_trials)],
+                                        "--dataset", dataset_file, "--dataset-trials", str(args.dataset_trials)]
+                                       + batch_args,
                                        None, "bertscope-bench")}
         info = servers["bertscope"].info
         r["bertscope"], r["config"], r["seq"] = info, info["config"], info["seq"]
@@ -670,13 +831,13 @@ def main():
             log("loading bertscope-bench --dtype bf16")
             servers["bf16"] = Server([bins["bench"], "--serve", "--dtype", "bf16", "--model", model, "--threads",
                                       str(threads), "--trials", str(args.trials), "--prompt", PROMPT, "--target",
-                                      TARGET], None, "bertscope-bench --dtype bf16")
+                                      TARGET] + batch_args, None, "bertscope-bench --dtype bf16")
 
         if native_bins:
             log("loading bertscope-bench built with -march=native")
             servers["native"] = Server([native_bins["bench"], "--serve", "--model", model, "--threads", str(threads),
-                                        "--trials", str(args.trials), "--prompt", PROMPT, "--target", TARGET],
-                                       None, "bertscope-bench (-march=native build)")
+                                        "--trials", str(args.trials), "--prompt", PROMPT, "--target", TARGET]
+                                       + batch_args, None, "bertscope-bench (-march=native build)")
 
         if baseline_bench:
             log(f"loading the baseline build's bertscope-bench ({baseline_bench})")
@@ -716,26 +877,65 @@ def main():
                     "--trials", str(args.trials), "--a-trials", str(a_trials), "--dump", dump,
                     "--dataset", dataset_json, "--dataset-trials", str(args.dataset_trials),
                     "--dataset-prompts", str(b_dataset_prompts),
-                    "--zero-csv", os.path.join(tmp, "zero", "runs.csv")], env, "torch baseline")
+                    "--zero-csv", os.path.join(tmp, "zero", "runs.csv")] + batch_args, env, "torch baseline")
                 r["torch"]["info"] = servers["torch"].info
             except RuntimeError as e:  # the check failed: no timing of a model that is not the same
                 r["torch"]["skipped"] = f"FAILED to load or check: {e}"
                 failed = True
 
+        # ONNX Runtime: the same weights exported by torch.onnx.export, run by onnxruntime-node
+        # (both optional: without them the table says why the rows are missing).
+        onnx_cases = [c for c in cases if "onnx" in CASE_IMPLS[c]]
+        if args.skip_onnx:
+            r["onnx"]["skipped"] = "--skip-onnx"
+        elif not onnx_cases:
+            r["onnx"]["skipped"] = "no case it runs in --cases (clean, throughput)"
+        elif not torch_available():
+            r["onnx"]["skipped"] = f"the ONNX export needs python3-torch for {TORCH_PYTHON}"
+        else:
+            ort_dir, why = ensure_onnxruntime()
+            if not ort_dir:
+                r["onnx"]["skipped"] = why
+            else:
+                try:
+                    onnx_path = export_onnx(model, ids, info["mask_index"], torch_env(threads, None))
+                    r["onnx"]["model"] = onnx_path
+                    log("loading ONNX Runtime (bench/onnx_baseline.mjs) and checking it against bertscope")
+                    servers["onnx"] = Server(
+                        ["node", os.path.join(ROOT, "bench", "onnx_baseline.mjs"), "--onnx", onnx_path,
+                         "--ort-dir", ort_dir, "--threads", str(threads), "--ids", ",".join(map(str, ids)),
+                         "--mask", str(info["mask_index"]), "--dump", dump] + batch_args
+                        + (["--no-spin"] if os.environ.get("OMP_WAIT_POLICY", "").upper() == "PASSIVE" else []),
+                        None, "ONNX Runtime baseline")
+                    r["onnx"]["info"] = servers["onnx"].info
+                except (RuntimeError, subprocess.CalledProcessError) as e:
+                    detail = getattr(e, "stderr", None) or str(e)
+                    r["onnx"]["skipped"] = f"FAILED to export, load or check: {detail.strip()[-1000:]}"
+                    failed = True
+
         # Interleaved runs: round k runs every implementation once, starting from a
         # different one each round, so slow spells of a shared machine spread evenly.
-        impls = [i for i in BERTSCOPE_IMPLS if i in servers] + (["a", "b"] if "torch" in servers else [])
+        all_impls = [i for i in BERTSCOPE_IMPLS if i in servers] + (["a", "b", "torch"] if "torch" in servers else []) \
+            + (["onnx"] if "onnx" in servers else [])
         r["cases"] = {}
-        for case in cases:
-            n = long_repeats if case in ("noise", "dataset") else repeats
-            # The dataset case: fp32 batched across prompts, fp32 one prompt at a time, and (b).
-            case_impls = impls if case != "dataset" else ["bertscope", "serial"] + (["b"] if "b" in impls else [])
+        for case in sorted(cases, key=lambda c: c == "throughput"):  # throughput last: see below
+            # "serial": the dataset case one prompt at a time, on the fp32 server.
+            case_impls = [i for i in all_impls + ["serial"] if i in CASE_IMPLS[case]]
+            n = long_repeats if case in ("noise", "dataset", "throughput") else repeats
             times = {impl: [] for impl in case_impls}
+            if case == "throughput":
+                # Its 4096-token activations raise bertscope-bench's peak RSS above the other
+                # cases': read that first, then warm the case up everywhere (untimed).
+                for impl in case_impls:
+                    if impl in BERTSCOPE_IMPLS:
+                        r["peak_rss"][rss_label(impl, "all cases above but throughput")] = \
+                            servers[impl].ask("rss")["peak_rss_bytes"]
+                    servers[impl].ask(f"{case} 999") if impl != "torch" else servers["torch"].ask(f"torch {case} 999")
             for k in range(n):
                 for impl in case_impls[k % len(case_impls):] + case_impls[:k % len(case_impls)]:
                     if impl == "serial":
                         seconds = servers["bertscope"].ask(f"dataset_serial {k}")["seconds"]
-                    elif impl in BERTSCOPE_IMPLS:
+                    elif impl in BERTSCOPE_IMPLS or impl == "onnx":
                         seconds = servers[impl].ask(f"{case} {k}")["seconds"]
                     else:
                         seconds = servers["torch"].ask(f"{impl} {case} {k}")["seconds"]
@@ -777,17 +977,34 @@ def main():
                     m["target"] = f">= {TARGETS['dataset_peak_share']:.0%} of peak"
                 if case == "dataset" and impl == "b":
                     m["target"] = f">= {TARGETS['dataset_vs_b']:g}x"
-        r["peak_rss"]["bertscope-bench (fp32, all cases above)"] = servers["bertscope"].close()
-        if "bf16" in servers:
-            r["peak_rss"]["bertscope-bench --dtype bf16 (all cases above)"] = servers["bf16"].close()
-        if "native" in servers:
-            r["peak_rss"]["bertscope-bench -march=native build (all cases above)"] = servers["native"].close()
+        # With the throughput case, the peak RSS at the end is the 4096-token batch's: labelled
+        # so that the RSS target (rows starting with "bertscope") reads the one before it.
+        for impl in ("bertscope", "bf16", "native"):
+            if impl in servers:
+                label = rss_label(impl, "all cases above")
+                if "throughput" in cases:
+                    label = f"with the {THROUGHPUT_SHAPE[0]} x {THROUGHPUT_SHAPE[1]} batch: " + rss_label(impl, "all cases")
+                r["peak_rss"][label] = servers[impl].close()
         if "baseline" in servers:
             r["peak_rss"]["bertscope-bench baseline build (all cases above)"] = servers["baseline"].close()
         if "python" in servers:
             r["peak_rss"]["Python module process (all cases above)"] = servers["python"].close()
         if "torch" in servers:
             r["peak_rss"]["PyTorch baselines process (all cases above)"] = servers["torch"].close()
+        if "onnx" in servers:
+            r["peak_rss"]["ONNX Runtime process (node, all cases above)"] = servers["onnx"].close()
+            if "throughput" in cases and not args.no_profile:
+                # Where the time goes: ONNX Runtime's profiler by operator, and bertscope's block
+                # stages timed alone (each process alone, after the interleaved runs).
+                log("profiling the throughput forward (ONNX Runtime's profiler, bertscope-bench --profile-block)")
+                profile_dir = os.path.join(tmp, "ort-profile")
+                os.makedirs(profile_dir)
+                ort = run(servers["onnx"].proc.args + ["--profile-out", profile_dir, "--profile-runs", "2"],
+                          capture_output=True)
+                block = run([bins["bench"], "--profile-block", "--model", model, "--threads", str(threads),
+                             "--profile-batch", str(THROUGHPUT_SHAPE[0]), "--profile-seq", str(THROUGHPUT_SHAPE[1]),
+                             "--repeats", "3"], capture_output=True)
+                r["throughput_profile"] = {"onnx": json.loads(ort.stdout), "bertscope": json.loads(block.stdout)}
 
         # bf16's error against fp32 on the same noise draws (seed 0): clean logits and the
         # top-1 token of every trial.

@@ -24,6 +24,8 @@ Modes:
            with bertscope's so that load from other processes hits both alike).
   predict  load + one prediction, like `bertscope predict`, for load time and peak RSS.
   probe    GFLOP/s of one large matmul (bench/run.py picks OpenBLAS's kernel with it).
+  export-onnx  the same model as ONNX (torch.onnx.export) for the ONNX Runtime baseline:
+           MaskedRowsLM below, the graph bench/onnx_baseline.mjs runs.
 """
 import argparse
 import csv
@@ -275,6 +277,24 @@ def load_model(model_dir):
     return model, config
 
 
+class MaskedRowsLM(nn.Module):
+    """The throughput case's computation, and the graph exported to ONNX: the encoder on
+    every token of a batch (with HF's attention mask), then the MLM head only at the rows
+    `positions` [B, P] names (bertscope's clean forward and throughput case compute the
+    head at the [MASK] rows only; HF's BertForMaskedLM would compute it at every token).
+    Returns logits [B, P, V]."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.bert, self.cls = model.bert, model.cls
+
+    def forward(self, input_ids, attention_mask, positions):
+        extended = (1.0 - attention_mask.to(torch.float32)[:, None, None, :]) * torch.finfo(torch.float32).min
+        hidden = self.bert.encoder(self.bert.embeddings(input_ids), extended)
+        rows = torch.gather(hidden, 1, positions.unsqueeze(-1).expand(-1, -1, hidden.shape[-1]))
+        return self.cls(rows)
+
+
 # ----------------------------------------------------------------------- interventions
 
 def edit_vector(kind, v):
@@ -446,9 +466,17 @@ class Session:
                 prompts = json.load(f)
             self.dataset = [Batched(self.model, torch.tensor([p["ids"]], dtype=torch.long), p["mask"], p["target_id"],
                                     args.max_batch_tokens) for p in prompts]
+        # The throughput case's batch (bench/run.py writes it: the same ids for every implementation).
+        self.throughput = read_batch(args.batch) if args.batch else None
+        self.rows_lm = MaskedRowsLM(self.model)
         # Warm-up, untimed, as on bertscope's side.
         self.notebook.clean()
-        self.batched.sweep(["shuffle"], self.layers, 1)
+        self.batched.sweep(["shuffle"], self.layers, 1)  # (the throughput case: bench/run.py warms it up)
+
+    @torch.inference_mode()
+    def forward_rows(self, ids, attention_mask, positions):
+        """The throughput case: one batched forward, log-softmax at the [MASK] rows."""
+        return torch.log_softmax(self.rows_lm(ids, attention_mask, positions), dim=-1)
 
     def run(self, impl, case, seed):
         """Seconds of one run of `case` by baseline `impl` ("a" or "b").
@@ -469,6 +497,10 @@ class Session:
         elif case == "dataset" and impl == "b":
             for prompt in self.dataset_run():
                 prompt.sweep(["noise"], self.layers, self.args.dataset_trials)
+        elif case == "throughput":  # one batched forward: the same for every impl
+            if not self.throughput:
+                raise ValueError("the throughput case needs --batch")
+            self.forward_rows(*self.throughput)
         else:
             raise ValueError(f"unknown case {case!r}")
         return time.perf_counter() - start
@@ -536,6 +568,35 @@ def mode_predict(args):
     return {"top_ids": top.indices.tolist(), "top_log_probs": top.values.tolist()}
 
 
+def read_batch(path):
+    """The throughput case's batch: {"ids": [[...], ...], "mask_positions": [...]} (equal
+    lengths, no padding) -> input_ids [B, S], attention_mask [B, S], positions [B, 1]."""
+    with open(path) as f:
+        batch = json.load(f)
+    ids = torch.tensor(batch["ids"], dtype=torch.long)
+    return ids, torch.ones_like(ids), torch.tensor(batch["mask_positions"], dtype=torch.long)[:, None]
+
+
+def mode_export_onnx(args):
+    """MaskedRowsLM of the model as ONNX (opset 14), batch, sequence and row counts dynamic.
+    Written to a temporary name and renamed, so a stopped export leaves no half file."""
+    model, _ = load_model(args.model)
+    ids = torch.tensor([args.ids, args.ids], dtype=torch.long)  # batch 2: nothing batch-1 specific is traced
+    positions = torch.tensor([[args.mask], [args.mask]], dtype=torch.long)
+    start = time.perf_counter()
+    tmp = args.out + ".tmp"
+    with torch.no_grad():
+        torch.onnx.export(MaskedRowsLM(model), (ids, torch.ones_like(ids), positions), tmp,
+                          input_names=["input_ids", "attention_mask", "positions"], output_names=["logits"],
+                          dynamic_axes={"input_ids": {0: "batch", 1: "sequence"},
+                                        "attention_mask": {0: "batch", 1: "sequence"},
+                                        "positions": {0: "batch", 1: "rows"}, "logits": {0: "batch", 1: "rows"}},
+                          opset_version=14, do_constant_folding=True)
+    os.replace(tmp, args.out)
+    return {"path": args.out, "bytes": os.path.getsize(args.out), "seconds": time.perf_counter() - start,
+            "torch_version": torch.__version__, "opset": 14}
+
+
 def mode_probe(args):
     """GFLOP/s of the sweep's biggest matmul shape ([1200, 1024] x [1024, 4096])."""
     x, w = torch.randn(1200, 1024), torch.randn(4096, 1024)
@@ -552,7 +613,7 @@ def mode_probe(args):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("mode", choices=["bench", "serve", "predict", "probe"])
+    p.add_argument("mode", choices=["bench", "serve", "predict", "probe", "export-onnx"])
     p.add_argument("--model", help="model folder (config.json, model.safetensors)")
     p.add_argument("--ids", type=lambda s: [int(x) for x in s.split(",")], help="token ids, comma-separated")
     p.add_argument("--mask", type=int, help="index of the [MASK] token")
@@ -570,9 +631,12 @@ def main():
     p.add_argument("--dump", help="`bertscope dump` of the prompt: clean logits to check against")
     p.add_argument("--zero-csv", help="runs.csv of `bertscope sweep --intervention zero --layers all`")
     p.add_argument("--tolerance", type=float, default=1e-3)
+    p.add_argument("--batch", help="the throughput case's batch (JSON: ids, mask_positions)")
+    p.add_argument("--out", help="export-onnx: the .onnx file to write")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
-    modes = {"bench": mode_bench, "serve": mode_serve, "predict": mode_predict, "probe": mode_probe}
+    modes = {"bench": mode_bench, "serve": mode_serve, "predict": mode_predict, "probe": mode_probe,
+             "export-onnx": mode_export_onnx}
     result = modes[args.mode](args)
     print(json.dumps(result, indent=None if args.mode == "serve" else 1))
 
