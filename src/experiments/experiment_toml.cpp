@@ -214,7 +214,13 @@ ExperimentSpec ExperimentSpec::parse_toml(const std::string& text, const std::st
   if (!spec.prompts_file.empty()) {
     // One source of prompts: ids numbered from 1 in two places would collide.
     if (!spec.prompts.empty()) throw Error(origin + ": give [[prompts]] or prompts_file, not both");
-    spec.prompts = read_prompt_file(spec.prompts_file);
+    // The spec is named first, as in every error about a spec: the file it points to may
+    // be the one that is missing.
+    try {
+      spec.prompts = read_prompt_file(spec.prompts_file);
+    } catch (const Error& e) {
+      throw Error(origin + ": prompts_file: " + e.what());
+    }
   }
   if (spec.out.empty()) spec.out = "out/" + spec.name;
   try {
