@@ -64,8 +64,9 @@ CASE_IMPLS = {
     "notebook": BERTSCOPE_IMPLS + ("a", "b"),
     "noise": BERTSCOPE_IMPLS + ("a", "b"),
     "throughput": ("bertscope", "bf16", "native", "torch", "onnx"),
-    # batched across prompts, one prompt at a time (the same server), and (b)
-    "dataset": ("bertscope", "serial", "b"),
+    # batched across prompts (fp32, bf16), one prompt at a time (the fp32 server), and (b)
+    # one prompt at a time in fp32 and in bf16 ("b16")
+    "dataset": ("bertscope", "bf16", "serial", "b", "b16"),
 }
 
 def rss_label(impl, scope):
@@ -516,6 +517,10 @@ def make_report(r):
             f"log-prob vs `bertscope sweep`: (a) {c['zero_sweep_a_vs_bertscope_max_abs_diff']:.1e}, "
             f"(b) {c['zero_sweep_b_vs_bertscope_max_abs_diff']:.1e} -> "
             f"**{'PASS' if c['passed'] else 'FAIL'}** (tolerance {c['tolerance']:g})")
+        if "b16_vs_f32_clean_log_probs_max_error" in c:
+            add(f"- (b) in bf16 (\"b16\", `model.to(torch.bfloat16)`, dataset case): its clean log-probs at the "
+                f"[MASK] differ from fp32's by up to {c['b16_vs_f32_clean_log_probs_max_error']:.2g} "
+                "(reported, not checked: bf16 is not exact)")
     else:
         add(f"- PyTorch baselines: skipped ({t.get('skipped')})")
     o = r.get("onnx", {})
@@ -542,6 +547,7 @@ def make_report(r):
     names = {"bertscope": "bertscope fp32", "bf16": "bertscope `--dtype bf16`",
              "a": "PyTorch (a) notebook: hook + full pass per trial",
              "b": "PyTorch (b) batched, prefix reuse",
+             "b16": "PyTorch (b) in bf16 (`model.to(torch.bfloat16)`)",
              "torch": "PyTorch, one batched forward (inference_mode)",
              "onnx": "ONNX Runtime (onnxruntime-node)",
              "native": "bertscope fp32, `-DBERTSCOPE_NATIVE=ON` build",
@@ -567,6 +573,10 @@ def make_report(r):
                 speedup = f"{m['speedup']:.2f}x" + (f" ({lo:.2f}-{hi:.2f})" if len(m["round_speedups"]) > 1 else "")
                 if impl == "bf16":
                     speedup += " bf16 over fp32"
+                if impl == "b16":
+                    speedup += " (bertscope bf16 over it)"
+                if "bf16_speedup" in m:
+                    speedup += f"; bertscope bf16 over it: {m['bf16_speedup']:.2f}x"
                 if impl == "native":
                     speedup += " portable over native"
                 if impl == "baseline":
@@ -648,11 +658,16 @@ def evaluate_targets(r):
         share = ds["bertscope"]["flops"] / ds["bertscope"]["median_s"] / 1e9 / peak
         out.append({"target": f"dataset fp32 >= {TARGETS['dataset_peak_share']:.0%} of measured FMA peak",
                     "measured": f"{share:.1%}", "verdict": verdict(share >= TARGETS["dataset_peak_share"])})
-    for impl, key in (("b", "dataset_vs_b"), ):
-        if impl in ds:
-            s = ds[impl]["speedup"]
-            out.append({"target": f"dataset: bertscope >= {TARGETS[key]:g}x faster than ({impl}) one prompt at a time",
-                        "measured": f"{s:.2f}x", "verdict": verdict(s >= TARGETS[key])})
+    # 5x over (b) one prompt at a time: fp32 against fp32, bf16 against PyTorch's own bf16, and
+    # bf16 against fp32 (b) (what a PyTorch user runs by default).
+    goal = TARGETS["dataset_vs_b"]
+    for ours, impl, s in (("fp32", "b", ds.get("b", {}).get("speedup")),
+                          ("bf16", "b16", ds.get("b16", {}).get("speedup")),
+                          ("bf16", "b", ds.get("b", {}).get("bf16_speedup"))):
+        if s is not None:
+            theirs = "(b) in bf16" if impl == "b16" else "(b) fp32"
+            out.append({"target": f"dataset: bertscope {ours} >= {goal:g}x faster than {theirs} one prompt at a time",
+                        "measured": f"{s:.2f}x", "verdict": verdict(s >= goal)})
     py = r["cases"].get("noise", {}).get("python")
     if py:
         overhead = py["speedup"] - 1  # median over the rounds of Python's time / the library's
@@ -831,7 +846,8 @@ def main():
             log("loading bertscope-bench --dtype bf16")
             servers["bf16"] = Server([bins["bench"], "--serve", "--dtype", "bf16", "--model", model, "--threads",
                                       str(threads), "--trials", str(args.trials), "--prompt", PROMPT, "--target",
-                                      TARGET] + batch_args, None, "bertscope-bench --dtype bf16")
+                                      TARGET, "--dataset", dataset_file, "--dataset-trials", str(args.dataset_trials)]
+                                     + batch_args, None, "bertscope-bench --dtype bf16")
 
         if native_bins:
             log("loading bertscope-bench built with -march=native")
@@ -876,7 +892,8 @@ def main():
                 servers["torch"] = Server([TORCH_PYTHON, script, "serve"] + common + [
                     "--trials", str(args.trials), "--a-trials", str(a_trials), "--dump", dump,
                     "--dataset", dataset_json, "--dataset-trials", str(args.dataset_trials),
-                    "--dataset-prompts", str(b_dataset_prompts),
+                    "--dataset-prompts", str(b_dataset_prompts)]
+                    + (["--bf16"] if "bf16" in dtypes and "dataset" in cases else []) + [
                     "--zero-csv", os.path.join(tmp, "zero", "runs.csv")] + batch_args, env, "torch baseline")
                 r["torch"]["info"] = servers["torch"].info
             except RuntimeError as e:  # the check failed: no timing of a model that is not the same
@@ -916,6 +933,7 @@ def main():
         # Interleaved runs: round k runs every implementation once, starting from a
         # different one each round, so slow spells of a shared machine spread evenly.
         all_impls = [i for i in BERTSCOPE_IMPLS if i in servers] + (["a", "b", "torch"] if "torch" in servers else []) \
+            + (["b16"] if "torch" in servers and servers["torch"].info.get("b16") else []) \
             + (["onnx"] if "onnx" in servers else [])
         r["cases"] = {}
         for case in sorted(cases, key=lambda c: c == "throughput"):  # throughput last: see below
@@ -946,7 +964,7 @@ def main():
                 flops = dataset_flops(r["config"], r["dataset"], impl, args.dataset_trials) if case == "dataset" \
                     else count_flops(r["config"], r["seq"], case, impl, args.trials)
                 m = {"times_s": times[impl], "median_s": statistics.median(times[impl]), "flops": flops}
-                if impl == "b" and case == "dataset":
+                if impl in ("b", "b16") and case == "dataset":
                     run_idx = servers["torch"].info["b_dataset_prompts_run"]
                     scale = flops / dataset_flops(r["config"], [r["dataset"][i] for i in run_idx], impl,
                                                   args.dataset_trials)
@@ -965,6 +983,10 @@ def main():
                 m["round_speedups"] = [t * scale / b for t, b in zip(m["times_s"], times["bertscope"])]
                 if impl == "bf16":  # bf16's speed-up over fp32, the other way round
                     m["round_speedups"] = [f / t for t, f in zip(m["times_s"], times["bertscope"])]
+                if impl == "b16":  # PyTorch in bf16 against bertscope in bf16
+                    m["round_speedups"] = [t * scale / b for t, b in zip(m["times_s"], times["bf16"])]
+                elif impl == "b" and case == "dataset" and "bf16" in times:  # and bertscope bf16 over fp32 (b)
+                    m["bf16_speedup"] = statistics.median(t * scale / b for t, b in zip(m["times_s"], times["bf16"]))
                 m["speedup"] = statistics.median(m["round_speedups"])
             for impl, m in r["cases"][case].items():
                 if case == "noise" and impl == "bertscope":
@@ -975,7 +997,7 @@ def main():
                     m["target"] = f">= {TARGETS['vs_' + impl]:g}x"
                 if case == "dataset" and impl == "bertscope":
                     m["target"] = f">= {TARGETS['dataset_peak_share']:.0%} of peak"
-                if case == "dataset" and impl == "b":
+                if case == "dataset" and impl in ("b", "b16"):
                     m["target"] = f">= {TARGETS['dataset_vs_b']:g}x"
         # With the throughput case, the peak RSS at the end is the 4096-token batch's: labelled
         # so that the RSS target (rows starting with "bertscope") reads the one before it.

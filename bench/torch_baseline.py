@@ -28,6 +28,7 @@ Modes:
            MaskedRowsLM below, the graph bench/onnx_baseline.mjs runs.
 """
 import argparse
+import copy
 import csv
 import json
 import math
@@ -322,7 +323,7 @@ def edit_rows(kind, rows):
 
 def read_off(logits, target_id, clean_log_probs):
     """What bertscope records per trial: target log-prob, top-5, KL(clean || edited)."""
-    log_probs = torch.log_softmax(logits, dim=-1)
+    log_probs = torch.log_softmax(logits.float(), dim=-1)
     top = torch.topk(log_probs, 5, dim=-1)
     kl = None
     if clean_log_probs is not None:
@@ -460,18 +461,35 @@ class Session:
             raise SystemExit("torch baseline disagrees with bertscope: not timing a wrong model")
         # The dataset case: (b) one prompt at a time, as a PyTorch user would run a dataset
         # with bertscope's algorithm; --dataset-prompts of them when the full run is too long.
-        self.dataset = []
+        # With --bf16 also (b) in bfloat16 ("b16"), as a PyTorch user would speed it up:
+        # a copy of the model cast with .to(torch.bfloat16) (weights and activations in bf16;
+        # on CPUs with AVX512-BF16 PyTorch runs its matmuls through oneDNN's bf16 kernels).
+        self.model_bf16 = copy.deepcopy(self.model).to(torch.bfloat16) if args.bf16 else None
+        self.dataset, self.dataset_bf16 = [], []
         if args.dataset:
             with open(args.dataset) as f:
                 prompts = json.load(f)
-            self.dataset = [Batched(self.model, torch.tensor([p["ids"]], dtype=torch.long), p["mask"], p["target_id"],
-                                    args.max_batch_tokens) for p in prompts]
+            self.dataset = self.dataset_prompts(self.model, prompts)
+            if self.model_bf16 is not None:
+                self.dataset_bf16 = self.dataset_prompts(self.model_bf16, prompts)
+                self.checks["b16_vs_f32_clean_log_probs_max_error"] = self.bf16_clean_error()
+                self.dataset_bf16[0].sweep(["shuffle"], self.layers, 1)  # warm-up, untimed
         # The throughput case's batch (bench/run.py writes it: the same ids for every implementation).
         self.throughput = read_batch(args.batch) if args.batch else None
         self.rows_lm = MaskedRowsLM(self.model)
         # Warm-up, untimed, as on bertscope's side.
         self.notebook.clean()
         self.batched.sweep(["shuffle"], self.layers, 1)  # (the throughput case: bench/run.py warms it up)
+
+    def dataset_prompts(self, model, prompts):
+        return [Batched(model, torch.tensor([p["ids"]], dtype=torch.long), p["mask"], p["target_id"],
+                        self.args.max_batch_tokens) for p in prompts]
+
+    def bf16_clean_error(self):
+        """How far "b16" is from float32: the largest |log-prob difference| at the [MASK] of
+        any dataset prompt's clean pass (reported, not checked: bf16 is not exact)."""
+        return max(float((b.clean()[1][3] - f.clean()[1][3]).abs().max())
+                   for f, b in zip(self.dataset, self.dataset_bf16))
 
     @torch.inference_mode()
     def forward_rows(self, ids, attention_mask, positions):
@@ -494,8 +512,10 @@ class Session:
             runner.sweep(["shuffle", "noise"], self.layers, 1)
         elif case == "noise":
             runner.sweep(["noise"], self.layers, self.a_trials() if impl == "a" else self.args.trials)
-        elif case == "dataset" and impl == "b":
-            for prompt in self.dataset_run():
+        elif case == "dataset" and impl in ("b", "b16"):
+            if impl == "b16" and not self.dataset_bf16:
+                raise ValueError("b16 needs --bf16 and --dataset")
+            for prompt in self.dataset_run(self.dataset_bf16 if impl == "b16" else self.dataset):
                 prompt.sweep(["noise"], self.layers, self.args.dataset_trials)
         elif case == "throughput":  # one batched forward: the same for every impl
             if not self.throughput:
@@ -505,11 +525,11 @@ class Session:
             raise ValueError(f"unknown case {case!r}")
         return time.perf_counter() - start
 
-    def dataset_run(self):
+    def dataset_run(self, prompts):
         """The dataset prompts (b) runs: every k-th of them for --dataset-prompts of N, spread
         over the lengths; bench/run.py scales the time by the FLOPs of all over these."""
-        n = min(self.args.dataset_prompts or len(self.dataset), len(self.dataset))
-        return [self.dataset[i * len(self.dataset) // n] for i in range(n)] if n else []
+        n = min(self.args.dataset_prompts or len(prompts), len(prompts))
+        return [prompts[i * len(prompts) // n] for i in range(n)] if n else []
 
     def a_trials(self):
         return min(self.args.a_trials, self.args.trials)
@@ -522,7 +542,8 @@ class Session:
             "blas": blas_library(), "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
             "load_s": self.load_s, "checks": self.checks, "trials": self.args.trials,
             "a_noise_trials_run": self.a_trials(), "a_noise_scale": passes_full / passes_run,
-            "b_dataset_prompts_run": [self.dataset.index(p) for p in self.dataset_run()],
+            "b_dataset_prompts_run": [self.dataset.index(p) for p in self.dataset_run(self.dataset)],
+            "b16": self.model_bf16 is not None,
         }
 
 
@@ -627,6 +648,7 @@ def main():
     p.add_argument("--max-batch-tokens", type=int, default=4096)
     p.add_argument("--dataset", help="JSON list of {ids, mask, target_id}: the dataset case's prompts")
     p.add_argument("--dataset-trials", type=int, default=10, help="noise trials per block and prompt, dataset case")
+    p.add_argument("--bf16", action="store_true", help="also (b) on a bfloat16 copy of the model (\"b16\"): dataset case")
     p.add_argument("--dataset-prompts", type=int, default=0, help="prompts (b) runs of the dataset case (0: all)")
     p.add_argument("--dump", help="`bertscope dump` of the prompt: clean logits to check against")
     p.add_argument("--zero-csv", help="runs.csv of `bertscope sweep --intervention zero --layers all`")
