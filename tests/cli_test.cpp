@@ -141,7 +141,7 @@ TEST(CliSweep, WritesResultsWithTheContractedKeys) {
   EXPECT_TRUE(json["clean"].contains("target_logsoftmax"));
   EXPECT_EQ(json["clean"]["top"].size(), 5u);
   ASSERT_EQ(json["runs"].size(), 8u);
-  EXPECT_EQ(json["schema_version"], 2);
+  EXPECT_EQ(json["schema_version"], 3);
   EXPECT_EQ(json["runs"][0]["intervention"], 0);
   EXPECT_EQ(json["runs"][0]["kind"], "noise");
   EXPECT_EQ(json["runs"][0]["site"], "blocks.1.out");
