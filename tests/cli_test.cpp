@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <map>
 
 #include "reports/experiment_files.h"
 #include "test_support.h"
@@ -218,6 +219,22 @@ TEST(CliInside, DumpWritesTheSitesAGlobNamesWithTheirShapes) {
   // The second prompt has 5 tokens: its keys 5.. are padding, masked with -10000.
   EXPECT_LT(scores[4 * 144 + 11], -9000.0f);
   EXPECT_GT(scores[4 * 144 + 4], -100.0f);
+  // The metadata names the batch's texts and ids as JSON arrays, so a text with a line break
+  // (JSON Lines and CSV allow one) reads back as it was given.
+  auto metadata = [](const SafetensorsFile& f) {
+    std::map<std::string, std::string> m(f.metadata().begin(), f.metadata().end());
+    return m;
+  };
+  EXPECT_EQ(metadata(*batched).count("text"), 0u);
+  EXPECT_EQ(nlohmann::json::parse(metadata(*batched).at("texts")), nlohmann::json({kPrompt, "a [MASK] b"}));
+  EXPECT_EQ(nlohmann::json::parse(metadata(*batched).at("prompt_ids")), nlohmann::json({"1", "2"}));
+  const std::string lines = dir.write("prompts.jsonl", R"({"text": "one\ntwo [MASK].", "id": "q7"})" "\n"
+                                                       R"({"text": "three [MASK]."})" "\n");
+  ASSERT_EQ(run_cli({"dump", "--model", tiny_fp32(), "--prompts", lines, "--out", dir.file("lines.safetensors")}).exit_code, 0);
+  const auto with_break = metadata(*SafetensorsFile::open(dir.file("lines.safetensors")));
+  EXPECT_EQ(nlohmann::json::parse(with_break.at("texts")), nlohmann::json({"one\ntwo [MASK].", "three [MASK]."}));
+  EXPECT_EQ(nlohmann::json::parse(with_break.at("prompt_ids")), nlohmann::json({"q7", "2"}));
+  EXPECT_EQ(metadata(*file).at("text"), kPrompt);  // one prompt: its text, as always
 }
 
 TEST(CliInside, PatchGridAndLensWriteTidyFilesAndFigures) {

@@ -1,7 +1,9 @@
 // bertscope dump: input ids, every hidden state and the logits of a text, as safetensors,
 // with the names and meaning of the golden reference files (hidden.0 = embeddings), and
 // any hook site (--sites, names or globs) as a tensor named by the site. With --prompts,
-// a padded batch: every tensor gains a leading batch dimension, and `lengths` is written.
+// a padded batch: every tensor gains a leading batch dimension, and `lengths` is written;
+// the metadata names the batch's texts and prompt ids as JSON arrays (a text may hold a
+// line break, so no separator would do).
 #include <cstdio>
 #include <sstream>
 #include <vector>
@@ -9,6 +11,7 @@
 #include "commands/commands.h"
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "common/json_text.h"
 #include "common/printable.h"
 #include "model/bert_model.h"
 #include "model/site_patterns.h"
@@ -22,7 +25,7 @@ struct DumpOptions {
   ModelOptions model;
   std::string out;
   std::string text;
-  std::string prompts;  // a prompt file (its texts; targets and ids are not used here)
+  std::string prompts;  // a prompt file (its texts and ids; targets are not used here)
   std::string sites;    // "blocks.*.attn.pattern,embed.out"
 };
 
@@ -35,10 +38,23 @@ std::vector<std::string> split_commas(const std::string& text) {
   return parts;
 }
 
-std::vector<std::string> read_texts(const DumpOptions& options) {
-  std::vector<std::string> texts;
-  for (const PromptSpec& p : prompts_from(options.text, options.prompts, "a TEXT")) texts.push_back(p.text);
-  return texts;
+// The safetensors metadata: the text of one prompt, or the texts and ids of a batch.
+std::vector<std::pair<std::string, std::string>> dump_metadata(const std::vector<PromptSpec>& prompts, bool single,
+                                                               const std::string& model_dir) {
+  std::vector<std::pair<std::string, std::string>> metadata{{"format", "pt"}};
+  if (single) {
+    metadata.emplace_back("text", prompts.front().text);
+  } else {
+    nlohmann::json texts = nlohmann::json::array(), ids = nlohmann::json::array();
+    for (const PromptSpec& p : prompts) {
+      texts.push_back(p.text);
+      ids.push_back(p.id);
+    }
+    metadata.emplace_back("texts", json_text(texts));
+    metadata.emplace_back("prompt_ids", json_text(ids));
+  }
+  metadata.emplace_back("model", model_dir);
+  return metadata;
 }
 
 // The captured activations of one site, in the shape its view gives (batch first).
@@ -50,11 +66,11 @@ struct Captured {
 
 void run_dump(const DumpOptions& options) {
   check_output_file(options.out);  // a device, FIFO or symlink is refused before the model loads
-  const std::vector<std::string> texts = read_texts(options);
+  const std::vector<PromptSpec> prompts = prompts_from(options.text, options.prompts, "a TEXT");
   const bool single = options.prompts.empty();
   const BertModel bert = load_model(options.model);
   std::vector<std::vector<int>> sequences;
-  for (const std::string& text : texts) sequences.push_back(bert.tokenizer().encode(text).ids);
+  for (const PromptSpec& p : prompts) sequences.push_back(bert.tokenizer().encode(p.text).ids);
   const TokenBatch tokens = single ? TokenBatch::single(sequences.front())
                                    : TokenBatch::padded(sequences, bert.tokenizer().vocab().pad_id());
 
@@ -92,9 +108,7 @@ void run_dump(const DumpOptions& options) {
   bert.mlm_logits(last.values.data(), last.rows(), logits.data());
   tensors.push_back(OutputTensor::f32("logits", shaped({batch, seq, vocab}), logits.data()));
   for (const Captured& c : captured) tensors.push_back(OutputTensor::f32(c.site.name(), shaped(c.shape), c.values.data()));
-  std::string all_texts;
-  for (const std::string& text : texts) all_texts += (all_texts.empty() ? "" : "\n") + text;
-  write_safetensors(options.out, tensors, {{"format", "pt"}, {"text", all_texts}, {"model", bert.dir()}});
+  write_safetensors(options.out, tensors, dump_metadata(prompts, single, bert.dir()));
 
   std::printf("wrote %s: input_ids [%lld], hidden.0..%zu [%lld, %lld], logits [%lld, %lld]", printable(options.out).c_str(),
               static_cast<long long>(seq), hidden.size() - 1, static_cast<long long>(seq),
