@@ -144,19 +144,19 @@ void mix_rows(const float* const* p, const float* vc, int dim, int length, float
   }
 }
 
-// op folded over x[0..length) as kLanes partial results, x[j] into lane j % kLanes, then
-// the lanes in a fixed tree: the same order for any vector width, a function of `length`
-// only.
-template <typename Op>
-BERTSCOPE_ALWAYS_INLINE float fold_in_lanes(const float* x, int length, float init, Op op) {
+// op folded over map(x[j]) for j < length as kLanes partial results, x[j] into lane
+// j % kLanes, then the lanes in a fixed tree: the same order for any vector width, a
+// function of `length` only. map may also rewrite x[j].
+template <typename Op, typename Map>
+BERTSCOPE_ALWAYS_INLINE float fold_in_lanes(float* x, int length, float init, Op op, Map map) {
   float lanes[kLanes];
   std::fill_n(lanes, kLanes, init);
   int j0 = 0;
   for (; j0 + kLanes <= length; j0 += kLanes) {
 #pragma omp simd
-    for (int l = 0; l < kLanes; ++l) lanes[l] = op(lanes[l], x[j0 + l]);
+    for (int l = 0; l < kLanes; ++l) lanes[l] = op(lanes[l], map(x[j0 + l]));
   }
-  for (int l = 0; j0 + l < length; ++l) lanes[l] = op(lanes[l], x[j0 + l]);
+  for (int l = 0; j0 + l < length; ++l) lanes[l] = op(lanes[l], map(x[j0 + l]));
   for (int width = kLanes / 2; width > 0; width /= 2) {
     for (int l = 0; l < width; ++l) lanes[l] = op(lanes[l], lanes[l + width]);
   }
@@ -167,10 +167,10 @@ BERTSCOPE_ALWAYS_INLINE float fold_in_lanes(const float* x, int length, float in
 // the split path run the very same code.
 BERTSCOPE_VECTOR_CLONES __attribute__((noinline))
 void softmax_row(float* x, int length) {
-  const float max_score = fold_in_lanes(x, length, -INFINITY, [](float a, float b) { return b > a ? b : a; });
-#pragma omp simd
-  for (int j = 0; j < length; ++j) x[j] = fast_exp(x[j] - max_score);
-  const float total = fold_in_lanes(x, length, 0.0f, [](float a, float b) { return a + b; });
+  const float max_score = fold_in_lanes(x, length, -INFINITY, [](float a, float b) { return b > a ? b : a; },
+                                         [](float& xj) { return xj; });
+  const float total = fold_in_lanes(x, length, 0.0f, [](float a, float b) { return a + b; },
+                                    [max_score](float& xj) { return xj = fast_exp(xj - max_score); });
   // Times the reciprocal (within an ulp of dividing, and much cheaper in a vector).
   const float inverse = 1.0f / total;
 #pragma omp simd
