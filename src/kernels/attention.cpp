@@ -8,17 +8,18 @@
 #include "common/vector_dispatch.h"
 #include "kernels/fast_exp.h"
 
-// How the work is laid out. Per (sequence, head), the head's keys are copied transposed into
-// thread-local scratch, kt[d * ld + j], zero-padded to a multiple of kKeys keys: the scores
-// of a query row against kKeys keys are then kKeys-wide vector FMAs over d, no horizontal
-// sums. kRows query rows share each pass over the keys and over the values.
+// How the work is laid out. Per (sequence, head), the head's keys are copied into thread-local
+// scratch transposed, in panels of kKeys keys (transpose_keys), and its values packed row
+// after row: the scores of a query row against kKeys keys are then kKeys-wide vector FMAs
+// over d, no horizontal sums, and kRows query rows share each pass over the keys and over
+// the values, their sums held in registers.
 //
 // Bits. A query row's numbers must depend only on its own sequence's q, k, v and length (a
 // trial gives the same bits alone or in a padded batch), and the fused path (self_attention)
 // and the split one (scores -> softmax -> mix, for hooks) must give the same bits. So:
-// - each score is one chain of FMAs over d in order, whatever the key's lane or the row's
-//   place in its block; a block short of kRows rows repeats its last row (results dropped),
-//   so every row goes through the same code;
+// - each score is one chain of multiply-adds over d in order, whatever the key's lane or
+//   the row's place in its block; a block short of kRows rows repeats its last row (results
+//   dropped), so every row goes through the same code;
 // - the softmax of a row is one function (softmax_row) used by both paths, whose sum runs
 //   in a fixed lane layout that depends on the row's length only;
 // - P V sums each output over the real keys in order, by the same function in both paths.
@@ -32,7 +33,7 @@ namespace {
 constexpr int kRows = 4;    // query rows per block
 constexpr int kKeys = 64;   // keys per score block (four AVX-512 vectors)
 constexpr int kDims = 64;   // output columns per P V block
-constexpr int kLanes = 16;  // partial sums of the softmax total
+constexpr int kLanes = 16;  // partial results of the softmax's max and total
 
 int round_up(int n, int to) { return (n + to - 1) / to * to; }
 
