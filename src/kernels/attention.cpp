@@ -94,7 +94,7 @@ void transpose_keys(const HeadView& head, int keys, float* packed, float* kt) {
 
 // out[r][j] = (q[r] . k[j]) * scale for j < keys, kRows rows at once; kt as transpose_keys
 // wrote it.
-BERTSCOPE_VECTOR_CLONES __attribute__((noinline))
+BERTSCOPE_VECTOR_KERNEL
 void score_rows(const float* const* q, const float* kt, int keys, int dim, float scale, float* const* out) {
   for (int j0 = 0; j0 < keys; j0 += kKeys) {
     const float* panel = kt + static_cast<size_t>(j0) * static_cast<size_t>(dim);
@@ -117,7 +117,7 @@ void score_rows(const float* const* q, const float* kt, int keys, int dim, float
 
 // context rows out[r][d] = sum over j < length of p[r][j] v[j][d], kRows rows at once; vc
 // as pack_rows wrote it.
-BERTSCOPE_VECTOR_CLONES __attribute__((noinline))
+BERTSCOPE_VECTOR_KERNEL
 void mix_rows(const float* const* p, const float* vc, int dim, int length, float* const* out) {
   for (int d0 = 0; d0 < dim; d0 += kDims) {
     const int width = std::min(kDims, dim - d0);
@@ -166,7 +166,7 @@ BERTSCOPE_ALWAYS_INLINE float fold_in_lanes(float* x, int length, float init, Op
 
 // Softmax over x[0..length) in place. Its own (not inlined) function so that the fused and
 // the split path run the very same code.
-BERTSCOPE_VECTOR_CLONES __attribute__((noinline))
+BERTSCOPE_VECTOR_KERNEL
 void softmax_row(float* x, int length) {
   const float max_score = fold_in_lanes(x, length, -INFINITY, [](float a, float b) { return b > a ? b : a; },
                                          [](float& xj) { return xj; });
