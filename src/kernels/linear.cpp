@@ -77,9 +77,12 @@ Linear::Linear(const float* weight, const float* bias, int in_features, int out_
   k->in = in_features;
   k->out = out_features;
   k->src_type = precision == MatmulPrecision::BF16 ? dt::bf16 : dt::f32;
-  if (activation == Activation::Gelu) {
+  if (activation != Activation::None) {
+    const dnnl::algorithm algorithm = activation == Activation::Gelu       ? dnnl::algorithm::eltwise_gelu_erf
+                                      : activation == Activation::GeluTanh ? dnnl::algorithm::eltwise_gelu_tanh
+                                                                           : dnnl::algorithm::eltwise_relu;
     dnnl::post_ops ops;
-    ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_erf, 0.0f, 0.0f);
+    ops.append_eltwise(1.0f, algorithm, 0.0f, 0.0f);
     k->attr.set_post_ops(ops);
   }
   try {

@@ -5,7 +5,9 @@
 
 namespace bertscope {
 
-enum class Activation { None, Gelu };  // Gelu is the exact erf form, as HF "gelu"
+// The activations fused into the matmul, by HuggingFace's names (ACT2FN): Gelu is the exact
+// erf form ("gelu"), GeluTanh the tanh approximation ("gelu_new", "gelu_pytorch_tanh").
+enum class Activation { None, Gelu, GeluTanh, Relu };
 
 // F32: float32 weights and math. BF16: weights stored as bfloat16 and inputs rounded to
 // bfloat16 for the matmul, accumulating in float32 (output, bias and everything outside
