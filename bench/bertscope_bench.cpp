@@ -32,12 +32,12 @@
 #include "common/threads.h"
 #include "experiments/prompt.h"
 #include "experiments/sweep.h"
-#include "model/bert_model.h"
+#include "model/encoder.h"
 #include "model/predictions.h"
 
 namespace {
 
-using bertscope::BertModel;
+using bertscope::Encoder;
 using bertscope::InterventionKind;
 using bertscope::InterventionSpec;
 using Clock = std::chrono::steady_clock;
@@ -84,7 +84,7 @@ std::vector<bertscope::SweepPrompt> read_dataset(const std::string& path) {
 // profile_block on the model's shape (its config; the weights are random: timing only).
 nlohmann::json profile(const Options& o) {
   bertscope::set_thread_count(o.threads);
-  const BertModel model = BertModel::load(o.model);
+  const Encoder model = Encoder::load(o.model);
   const auto& c = model.config();
   const bertscope_bench::BlockShape shape{o.profile_batch, o.profile_seq, c.hidden_size, c.intermediate_size,
                                           c.num_attention_heads, c.vocab_size, c.num_hidden_layers};
@@ -178,9 +178,9 @@ class Cases {
     return dtype == "bf16" ? bertscope::MatmulPrecision::BF16 : bertscope::MatmulPrecision::F32;
   }
 
-  static BertModel load_timed(const std::string& path, bertscope::MatmulPrecision matmuls, double* seconds) {
+  static Encoder load_timed(const std::string& path, bertscope::MatmulPrecision matmuls, double* seconds) {
     const auto start = Clock::now();
-    BertModel model = BertModel::load(path, matmuls);
+    Encoder model = Encoder::load(path, matmuls);
     *seconds = seconds_since(start);
     return model;
   }
@@ -241,7 +241,7 @@ class Cases {
 
   const Options& o_;
   double load_s_ = 0.0;
-  BertModel model_;
+  Encoder model_;
   bertscope::MaskedPrompt prompt_;
   std::vector<bertscope::SweepPrompt> dataset_;
   bertscope::TokenBatch batch_;
@@ -253,8 +253,8 @@ class Cases {
 // same noise draws in both).
 nlohmann::json compare_bf16(const Options& o) {
   bertscope::set_thread_count(o.threads);
-  const BertModel f32 = BertModel::load(o.model);
-  const BertModel bf16 = BertModel::load(o.model, bertscope::MatmulPrecision::BF16);
+  const Encoder f32 = Encoder::load(o.model);
+  const Encoder bf16 = Encoder::load(o.model, bertscope::MatmulPrecision::BF16);
   const auto prompt = bertscope::MaskedPrompt::prepare(f32, o.prompt, o.target);
   const auto tokens = bertscope::TokenBatch::single(prompt.ids);
   const auto exact = f32.mlm_logits(f32.forward(tokens), 0, prompt.mask_index);

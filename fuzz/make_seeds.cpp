@@ -68,7 +68,7 @@ OutputTensor tensor(const std::string& name, DType dtype, std::vector<int64_t> s
 
 // A complete BertForMaskedLM checkpoint in the shape of fuzz::tiny_config().
 std::vector<OutputTensor> tiny_model(DType dtype, bool legacy_names, bool tied, std::mt19937& rng) {
-  const BertConfig c = fuzz::tiny_config();
+  const ModelConfig c = fuzz::tiny_config();
   const int64_t H = c.hidden_size, I = c.intermediate_size, V = c.vocab_size;
   std::vector<OutputTensor> t;
   auto linear = [&](const std::string& p, int64_t in, int64_t out) {

@@ -1,12 +1,12 @@
 #pragma once
-// The small fixed BertConfig that weights_fuzzer binds its input to, and that make_seeds
+// The small fixed ModelConfig that weights_fuzzer binds its input to, and that make_seeds
 // writes its seed models in.
-#include "weights/bert_config.h"
+#include "model/model_config.h"
 
 namespace bertscope::fuzz {
 
-inline BertConfig tiny_config() {
-  BertConfig c;
+inline ModelConfig tiny_config() {
+  ModelConfig c;
   c.vocab_size = 16;
   c.hidden_size = 8;
   c.num_hidden_layers = 1;

@@ -2,7 +2,7 @@
 // bertscope's engine in one include, for programs that use it as a library:
 //   #include <bertscope/bertscope.h>     with   target_link_libraries(app PRIVATE bertscope::engine)
 // Each header below says what its part does; the layers are listed in src/CMakeLists.txt.
-#include "model/bert_model.h"       // load a checkpoint, forward passes, MLM logits
+#include "model/encoder.h"          // load a checkpoint of any family, forward passes, MLM logits
 #include "model/hook_site.h"        // the named hook sites ("blocks.3.out", ...)
 #include "model/hooks.h"            // read or edit activations during a forward pass
 #include "model/predictions.h"      // log-softmax, top-k, rank

@@ -8,7 +8,7 @@
 #include <cmath>
 #include <map>
 
-#include "model/bert_model.h"
+#include "model/encoder.h"
 #include "model/predictions.h"
 #include "test_support.h"
 #include "weights/model_dir.h"
@@ -19,10 +19,10 @@ namespace {
 
 using test::all_close;
 
-const BertModel& model(const std::string& name) {
-  static std::map<std::string, std::unique_ptr<BertModel>> cache;
+const Encoder& model(const std::string& name) {
+  static std::map<std::string, std::unique_ptr<Encoder>> cache;
   auto& slot = cache[name];
-  if (!slot) slot = std::make_unique<BertModel>(BertModel::load(test::reference_model(name)));
+  if (!slot) slot = std::make_unique<Encoder>(Encoder::load(test::reference_model(name)));
   return *slot;
 }
 
@@ -51,7 +51,7 @@ std::vector<double> linear(const std::vector<float>& x, int rows, const std::vec
 }
 
 Reference reference(const std::string& name, const std::vector<float>& x, int S, int layer) {
-  const BertConfig& c = model(name).config();
+  const ModelConfig& c = model(name).config();
   const TensorStore store = TensorStore::open_dir(resolve_model_dir(test::reference_model(name)).dir);
   Reference r;
   r.S = S;
@@ -114,7 +114,7 @@ class AttentionSites : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(AttentionSites, EveryPerHeadSiteMatchesHuggingFaceMathInFloat64) {
   const std::string name = GetParam();
-  const BertModel& bert = model(name);
+  const Encoder& bert = model(name);
   const test::GoldenTensors golden(name);
   const std::vector<SiteKind> kinds = {SiteKind::AttnQ, SiteKind::AttnK, SiteKind::AttnV, SiteKind::AttnScores,
                                        SiteKind::AttnPattern, SiteKind::AttnZ, SiteKind::AttnHeadOut, SiteKind::AttnOut};
@@ -156,14 +156,14 @@ TEST_P(AttentionSites, EveryPerHeadSiteMatchesHuggingFaceMathInFloat64) {
 INSTANTIATE_TEST_SUITE_P(Golden, AttentionSites, ::testing::ValuesIn(test::reference_cases()), test::case_name);
 
 // Two prompts of different lengths as one padded batch.
-TokenBatch padded_batch(const BertModel& bert) {
+TokenBatch padded_batch(const Encoder& bert) {
   const Tokenizer& t = bert.tokenizer();
   return TokenBatch::padded({t.encode("Pay no attention to that man [MASK] the curtain!").ids, t.encode("a [MASK] b").ids},
                             t.vocab().pad_id());
 }
 
 TEST(AttentionSites, PatternRowsSumToOneOverTheUnmaskedKeysAndPaddingGetsNothing) {
-  const BertModel& bert = model("small-bf16");
+  const Encoder& bert = model("small-bf16");
   const TokenBatch tokens = padded_batch(bert);
   int checked = 0;
   Hooks hooks;
@@ -186,7 +186,7 @@ TEST(AttentionSites, PatternRowsSumToOneOverTheUnmaskedKeysAndPaddingGetsNothing
 }
 
 TEST(AttentionSites, HeadOutputsSummedOverHeadsPlusTheBiasAreTheFastPathsAttnOut) {
-  const BertModel& bert = model("small-bf16");
+  const Encoder& bert = model("small-bf16");
   const TokenBatch tokens = padded_batch(bert);
   const int H = bert.config().hidden_size, heads = bert.config().num_attention_heads;
   const TensorStore store = TensorStore::open_dir(resolve_model_dir(test::reference_model("small-bf16")).dir);
@@ -216,7 +216,7 @@ TEST(AttentionSites, HeadOutputsSummedOverHeadsPlusTheBiasAreTheFastPathsAttnOut
 }
 
 TEST(AttentionSites, HookingEveryPerHeadSiteWithoutEditingChangesNoLogit) {
-  const BertModel& bert = model("tiny-legacy-f16");
+  const Encoder& bert = model("tiny-legacy-f16");
   const TokenBatch tokens = padded_batch(bert);
   Hooks readers;
   int calls = 0;
@@ -231,7 +231,7 @@ TEST(AttentionSites, HookingEveryPerHeadSiteWithoutEditingChangesNoLogit) {
 }
 
 TEST(AttentionSites, EditsAtThePerHeadSitesTakeEffect) {
-  const BertModel& bert = model("tiny-fp32");
+  const Encoder& bert = model("tiny-fp32");
   const TokenBatch tokens = padded_batch(bert);
   const int heads = bert.config().num_attention_heads, d = bert.config().head_dim();
   auto logits_with = [&](SiteKind kind, const std::function<void(ActivationView)>& edit) {

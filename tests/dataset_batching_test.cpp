@@ -9,7 +9,7 @@
 #include "experiments/experiment.h"
 #include "experiments/sweep.h"
 #include "experiments/wavefront_plan.h"
-#include "model/bert_model.h"
+#include "model/encoder.h"
 #include "test_support.h"
 
 namespace bertscope {
@@ -66,7 +66,7 @@ ExperimentSpec spec_of(SiteKind site, std::vector<InterventionSpec> intervention
 
 // The experiment on all prompts, with two max_batch_tokens (one batch of everything, and
 // small batches that split and pad differently), against each prompt run alone.
-void expect_dataset_equals_prompts_alone(const BertModel& model, const ExperimentSpec& spec, const std::string& name) {
+void expect_dataset_equals_prompts_alone(const Encoder& model, const ExperimentSpec& spec, const std::string& name) {
   ExperimentSpec all = spec;
   all.max_batch_tokens = 1 << 20;
   ExperimentSpec small = spec;
@@ -100,10 +100,10 @@ void expect_dataset_equals_prompts_alone(const BertModel& model, const Experimen
 
 class DatasetBatching : public ::testing::TestWithParam<std::string> {
  protected:
-  const BertModel& model() {
-    static std::map<std::string, BertModel> models;
+  const Encoder& model() {
+    static std::map<std::string, Encoder> models;
     auto found = models.find(GetParam());
-    if (found == models.end()) found = models.emplace(GetParam(), BertModel::load(test::reference_model(GetParam()))).first;
+    if (found == models.end()) found = models.emplace(GetParam(), Encoder::load(test::reference_model(GetParam()))).first;
     return found->second;
   }
 };
@@ -158,7 +158,7 @@ TEST_P(DatasetBatching, AttentionPatternEditsGiveTheSameBitsAloneOrInADataset) {
 INSTANTIATE_TEST_SUITE_P(ReferenceModels, DatasetBatching, ::testing::Values("tiny-fp32", "small-bf16"), test::case_name);
 
 TEST(DatasetBatching, IncludeRunsOnlyItsItemsAndTheSinkGetsEachOnceInsteadOfStoring) {
-  const BertModel model = BertModel::load(test::reference_model("tiny-fp32"));
+  const Encoder model = Encoder::load(test::reference_model("tiny-fp32"));
   std::vector<SweepPrompt> prompts;
   for (const PromptSpec& p : kPrompts) prompts.push_back({p.text, p.target});
   SweepRequest request;

@@ -174,7 +174,7 @@ TEST(ExperimentSpec, DistributionOptionsMustBeFinite) {
 }
 
 TEST(ExperimentSpec, EveryShippedExampleParsesAndRunsOnAReferenceModel) {
-  const BertModel bert = BertModel::load(test::reference_model("tiny-fp32"));
+  const Encoder bert = Encoder::load(test::reference_model("tiny-fp32"));
   int examples = 0;
   for (const auto& entry : fs::directory_iterator(examples_dir())) {
     if (entry.path().extension() != ".toml") continue;
@@ -190,7 +190,7 @@ TEST(ExperimentSpec, EveryShippedExampleParsesAndRunsOnAReferenceModel) {
 }
 
 TEST(Distributions, MatchStatisticsComputedFromTheGoldenHiddenStates) {
-  const BertModel bert = BertModel::load(test::reference_model("small-bf16"));
+  const Encoder bert = Encoder::load(test::reference_model("small-bf16"));
   const test::GoldenTensors golden("small-bf16");
   const auto readable = test::read_json(test::data_path("reference/golden/small-bf16.json"));
   DistributionRequest request;
@@ -234,7 +234,7 @@ TEST(Distributions, MatchStatisticsComputedFromTheGoldenHiddenStates) {
 }
 
 TEST(ExperimentFiles, HoldWhatIsNeededToReplayAndOneRowPerTrial) {
-  const BertModel bert = BertModel::load(test::reference_model("tiny-fp32"));
+  const Encoder bert = Encoder::load(test::reference_model("tiny-fp32"));
   ExperimentSpec spec = ExperimentSpec::parse_toml("trials = 3\nlayers = \"0-1\"\n" + kMinimal + "[distributions]\n", "m.toml");
   spec.prompts[0].text = "Pay no attention to that man [MASK] the curtain!";
   spec.prompts[0].target = "behind";
@@ -276,7 +276,7 @@ TEST(ExperimentFiles, HoldWhatIsNeededToReplayAndOneRowPerTrial) {
 
 // Past kRunsInResultsJson runs, results.json points to runs.jsonl instead of listing them.
 TEST(ExperimentFiles, ManyRunsAreInRunsJsonlOnly) {
-  const BertModel bert = BertModel::load(test::reference_model("tiny-fp32"));
+  const Encoder bert = Encoder::load(test::reference_model("tiny-fp32"));
   const auto trials = static_cast<int>(kRunsInResultsJson / 2 + 1);
   ExperimentSpec spec = ExperimentSpec::parse_toml("trials = " + std::to_string(trials) + "\nlayers = \"0-1\"\n" + kMinimal, "m.toml");
   const ExperimentResult result = run_experiment(bert, spec);

@@ -48,7 +48,7 @@ bins = 40
 class Figures : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    model_ = new BertModel(BertModel::load(test::reference_model("tiny-fp32")));
+    model_ = new Encoder(Encoder::load(test::reference_model("tiny-fp32")));
     result_ = new ExperimentResult(run_experiment(*model_, ExperimentSpec::parse_toml(kSpec, "figures.toml")));
     dir_ = new test::TempDir();
     files_ = write_experiment_files(dir_->file("out"), *result_, *model_, RunContext{"bertscope run figures.toml", false});
@@ -60,12 +60,12 @@ class Figures : public ::testing::Test {
   }
   static std::string read(const std::string& name) { return test::read_bytes(dir_->file("out/" + name)); }
 
-  static BertModel* model_;
+  static Encoder* model_;
   static ExperimentResult* result_;
   static test::TempDir* dir_;
   static std::vector<std::string> files_;
 };
-BertModel* Figures::model_ = nullptr;
+Encoder* Figures::model_ = nullptr;
 ExperimentResult* Figures::result_ = nullptr;
 test::TempDir* Figures::dir_ = nullptr;
 std::vector<std::string> Figures::files_;

@@ -3,7 +3,7 @@
 // a 4000-word vocabulary), and the clean top-5 and target log-softmax at the mask.
 #include <gtest/gtest.h>
 
-#include "model/bert_model.h"
+#include "model/encoder.h"
 #include "model/predictions.h"
 #include "test_support.h"
 
@@ -14,17 +14,17 @@ using test::all_close;
 
 class GoldenModel : public ::testing::TestWithParam<std::string> {
  protected:
-  static const BertModel& model(const std::string& name) {
-    static std::map<std::string, std::unique_ptr<BertModel>> cache;
+  static const Encoder& model(const std::string& name) {
+    static std::map<std::string, std::unique_ptr<Encoder>> cache;
     auto& slot = cache[name];
-    if (!slot) slot = std::make_unique<BertModel>(BertModel::load(test::reference_model(name)));
+    if (!slot) slot = std::make_unique<Encoder>(Encoder::load(test::reference_model(name)));
     return *slot;
   }
 };
 
 TEST_P(GoldenModel, HiddenStatesLogitsAndTopFiveMatchHuggingFace) {
   const std::string name = GetParam();
-  const BertModel& bert = model(name);
+  const Encoder& bert = model(name);
   const auto readable = test::read_json(test::data_path("reference/golden/" + name + ".json"));
   const test::GoldenTensors golden(name);
   ASSERT_EQ(bert.layers(), readable["case"]["L"].get<int>());
@@ -72,7 +72,7 @@ TEST_P(GoldenModel, HiddenStatesLogitsAndTopFiveMatchHuggingFace) {
 TEST_P(GoldenModel, BatchedPaddedForwardEqualsOneByOne) {
   // Sequences of different lengths in one padded batch must give each sequence's own
   // states at its real positions: the attention mask keeps padding out.
-  const BertModel& bert = model(GetParam());
+  const Encoder& bert = model(GetParam());
   const auto readable = test::read_json(test::data_path("reference/golden/" + GetParam() + ".json"));
   std::vector<std::vector<int>> sequences;
   for (const auto& prompt : readable["prompts"]) sequences.push_back(prompt["ids"].get<std::vector<int>>());

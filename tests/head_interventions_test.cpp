@@ -8,7 +8,7 @@
 #include "experiments/logit_lens.h"
 #include "experiments/patch_grid.h"
 #include "experiments/sweep.h"
-#include "model/bert_model.h"
+#include "model/encoder.h"
 #include "model/predictions.h"
 #include "test_support.h"
 
@@ -18,8 +18,8 @@ namespace {
 const std::string kPrompt = "Pay no attention to that man [MASK] the curtain!";
 const std::string kOther = "Pay no attention to this dog [MASK] the window!";  // as many tokens
 
-const BertModel& small() {
-  static const BertModel model = BertModel::load(test::reference_model("small-bf16"));
+const Encoder& small() {
+  static const Encoder model = Encoder::load(test::reference_model("small-bf16"));
   return model;
 }
 
@@ -69,7 +69,7 @@ TEST(HeadInterventions, ZeroingAHeadsZEqualsZeroingItsOutputTerm) {
 }
 
 TEST(HeadInterventions, MeanAblationPutsTheHeadsCleanMeanOverPositionsAtEveryPosition) {
-  const BertModel& bert = small();
+  const Encoder& bert = small();
   const SweepResult result = sweep_of(spec_of(InterventionKind::Mean, {3}), "attn.head_out");
   const MaskedPrompt prompt = MaskedPrompt::prepare(bert, kPrompt, "the");
   for (int layer = 0; layer < bert.layers(); ++layer) {
@@ -120,7 +120,7 @@ TEST(HeadInterventions, MeanOverAPromptFileOfThePromptItselfIsTheMeanOverItsPosi
 }
 
 TEST(HeadInterventions, AttendToOnePositionMakesEachHeadsZThatPositionsValue) {
-  const BertModel& bert = small();
+  const Encoder& bert = small();
   const MaskedPrompt prompt = MaskedPrompt::prepare(bert, kPrompt, "the");
   InterventionSpec spec = spec_of(InterventionKind::Attend, {1, 6});
   spec.attend_to = 4;
@@ -193,7 +193,7 @@ TEST(HeadInterventions, BadOptionsAreRefusedWithTheirName) {
 }
 
 TEST(PatchGrid, PatchingTheMaskRowOfTheLastBlockGivesTheCleanMetricAndCellsCoverTheGrid) {
-  const BertModel& bert = small();
+  const Encoder& bert = small();
   PatchGridRequest request{kPrompt, kOther, "the", "of", {SiteKind::BlockOut, SiteKind::AttnOut}, false};
   const PatchGridResult r = run_patch_grid(bert, request);
   const int seq = static_cast<int>(r.clean.ids.size()), layers = bert.layers();
@@ -237,7 +237,7 @@ TEST(PatchGrid, PatchingTheMaskRowOfTheLastBlockGivesTheCleanMetricAndCellsCover
 }
 
 TEST(LogitLens, TheLastStateIsTheModelsPredictionAndEveryStateIsRead) {
-  const BertModel& bert = small();
+  const Encoder& bert = small();
   const LensResult lens = run_logit_lens(bert, kPrompt, "the", 4);
   ASSERT_EQ(lens.states.size(), static_cast<size_t>(bert.layers() + 1));
   EXPECT_EQ(lens.states.front().site.name(), "embed.out");

@@ -5,7 +5,7 @@
 
 #include <map>
 
-#include "model/bert_model.h"
+#include "model/encoder.h"
 #include "model/predictions.h"
 #include "test_support.h"
 
@@ -14,8 +14,8 @@ namespace {
 
 using test::all_close;
 
-const BertModel& tiny() {
-  static const BertModel model = BertModel::load(test::reference_model("tiny-fp32"));
+const Encoder& tiny() {
+  static const Encoder model = Encoder::load(test::reference_model("tiny-fp32"));
   return model;
 }
 
@@ -38,7 +38,7 @@ TEST(HookSite, NamesRoundTripAndUnknownNamesAreRejected) {
 }
 
 TEST(Hooks, EverySiteIsCalledOnceInForwardOrderWithItsWidth) {
-  const BertModel& bert = tiny();
+  const Encoder& bert = tiny();
   Hooks hooks;
   std::vector<std::string> seen;
   for (const HookSite& site : HookSite::all(bert.layers())) {
@@ -46,7 +46,7 @@ TEST(Hooks, EverySiteIsCalledOnceInForwardOrderWithItsWidth) {
       seen.push_back(s.name());
       EXPECT_EQ(view.batch, 1);
       // The shape each site's doc row gives, batch first.
-      const BertConfig& c = bert.config();
+      const ModelConfig& c = bert.config();
       const std::map<std::string, int64_t> sizes = {{"seq", 12},        {"seq_q", 12},       {"seq_k", 12},
                                                     {"hidden", c.hidden_size}, {"ffn", c.intermediate_size},
                                                     {"heads", c.num_attention_heads}, {"head_dim", c.head_dim()}};
@@ -72,7 +72,7 @@ TEST(Hooks, EverySiteIsCalledOnceInForwardOrderWithItsWidth) {
 }
 
 TEST(Hooks, ReadingBlockOutputsGivesHuggingFaceHiddenStates) {
-  const BertModel& bert = tiny();
+  const Encoder& bert = tiny();
   const test::GoldenTensors golden("tiny-fp32");
   const auto ids64 = golden.i64("p1.input_ids");
   Hooks hooks;
@@ -92,7 +92,7 @@ TEST(Hooks, ReadingBlockOutputsGivesHuggingFaceHiddenStates) {
 
 TEST(Hooks, WritingTheMaskRowGivesHuggingFaceEditedLogits) {
   // The reference edits the [MASK] row of block L's output: h = 0.5 h, h = 0, and h[perm].
-  const BertModel& bert = tiny();
+  const Encoder& bert = tiny();
   const test::GoldenTensors golden("tiny-fp32");
   const auto readable = test::read_json(test::data_path("reference/golden/tiny-fp32.json"));
   for (size_t p = 0; p < readable["prompts"].size(); ++p) {
@@ -128,7 +128,7 @@ TEST(Hooks, WritingTheMaskRowGivesHuggingFaceEditedLogits) {
 }
 
 TEST(Hooks, RestartingFromASavedBlockOutputEqualsTheFullPass) {
-  const BertModel& bert = tiny();
+  const Encoder& bert = tiny();
   const auto readable = test::read_json(test::data_path("reference/golden/tiny-fp32.json"));
   const TokenBatch tokens = TokenBatch::single(readable["prompts"][2]["ids"].get<std::vector<int>>());
   const HiddenState full = bert.forward(tokens);
@@ -143,7 +143,7 @@ TEST(Hooks, RestartingFromASavedBlockOutputEqualsTheFullPass) {
 TEST(Hooks, ASiteBeyondTheLastBlockIsAnErrorNotANoOp) {
   // A hook at blocks.L with L past the last block would never run: the edit it stands for
   // would silently not happen.
-  const BertModel& bert = tiny();
+  const Encoder& bert = tiny();
   const TokenBatch tokens = TokenBatch::single(bert.tokenizer().encode("a [MASK] b").ids);
   int calls = 0;
   Hooks hooks;
@@ -169,7 +169,7 @@ TEST(Hooks, ASiteBeyondTheLastBlockIsAnErrorNotANoOp) {
 TEST(Hooks, LastBlockOnReadPositionsOnlyEqualsTheFullPassRows) {
   // Computing only the rows that are read in the last block (queries, FFN, output) must
   // give exactly those rows of the full pass, for a padded batch too.
-  const BertModel& bert = tiny();
+  const Encoder& bert = tiny();
   const auto readable = test::read_json(test::data_path("reference/golden/tiny-fp32.json"));
   std::vector<std::vector<int>> sequences;
   for (const auto& prompt : readable["prompts"]) sequences.push_back(prompt["ids"].get<std::vector<int>>());

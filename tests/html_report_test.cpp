@@ -17,7 +17,7 @@ size_t count(const std::string& text, const std::string& piece) {
 }
 
 TEST(HtmlReport, EscapesPromptsAndShowsTheBannerOnlyForTheDemoModel) {
-  const BertModel bert = BertModel::load(test::reference_model("tiny-fp32"));
+  const Encoder bert = Encoder::load(test::reference_model("tiny-fp32"));
   ExperimentSpec spec = ExperimentSpec::parse_toml(R"(
 name = "a<b>"
 layers = "0"

@@ -7,7 +7,7 @@
 #include "experiments/sweep.h"
 #include "interventions/intervention.h"
 #include "interventions/vector_edits.h"
-#include "model/bert_model.h"
+#include "model/encoder.h"
 #include "model/predictions.h"
 #include "test_support.h"
 
@@ -85,7 +85,7 @@ class GoldenInterventions : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(GoldenInterventions, EditsOfBlockOutputsGiveHuggingFaceMaskLogits) {
   const std::string name = GetParam();
-  const BertModel bert = BertModel::load(test::reference_model(name));
+  const Encoder bert = Encoder::load(test::reference_model(name));
   const test::GoldenTensors golden(name);
   const auto readable = test::read_json(test::data_path("reference/golden/" + name + ".json"));
   const int H = bert.config().hidden_size;
@@ -131,7 +131,7 @@ TEST_P(GoldenInterventions, DeterministicSweepsGiveHuggingFaceTargetLogSoftmaxAn
   // The whole sweep path (prompt preparation, batching, head, read-out) for the
   // deterministic edits, against the golden JSON.
   const std::string name = GetParam();
-  const BertModel bert = BertModel::load(test::reference_model(name));
+  const Encoder bert = Encoder::load(test::reference_model(name));
   const auto readable = test::read_json(test::data_path("reference/golden/" + name + ".json"));
   const std::map<std::string, InterventionKind> kinds = {
       {"scale0.5", InterventionKind::Scale}, {"zero", InterventionKind::Zero}, {"skip", InterventionKind::Skip}};

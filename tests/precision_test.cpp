@@ -2,7 +2,7 @@
 // the same top-1 token wherever float32's margin exceeds the rounding error. (Its speed is measured by bench/, not here.)
 #include <gtest/gtest.h>
 
-#include "model/bert_model.h"
+#include "model/encoder.h"
 #include "model/predictions.h"
 #include "test_support.h"
 
@@ -12,8 +12,8 @@ namespace {
 TEST(Bf16Matmuls, StayCloseToFloat32AndKeepTheTopTokenUnlessNearTied) {
   int compared = 0;
   for (const std::string& name : test::reference_cases()) {
-    const BertModel f32 = BertModel::load(test::reference_model(name));
-    const BertModel bf16 = BertModel::load(test::reference_model(name), MatmulPrecision::BF16);
+    const Encoder f32 = Encoder::load(test::reference_model(name));
+    const Encoder bf16 = Encoder::load(test::reference_model(name), MatmulPrecision::BF16);
     const auto readable = test::read_json(test::data_path("reference/golden/" + name + ".json"));
     for (const auto& prompt : readable["prompts"]) {
       SCOPED_TRACE(name + ": " + prompt["text"].get<std::string>());

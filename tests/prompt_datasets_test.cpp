@@ -98,7 +98,7 @@ TEST(PromptsFileSpec, RunFromAnotherWorkingDirectoryFindsTheModelDataAndOut) {
 }
 
 TEST(PromptOtherPrompt, UsedByPatchWithoutItsOwnAndTheInterventionsOwnWins) {
-  const BertModel bert = BertModel::load(tiny_fp32());
+  const Encoder bert = Encoder::load(tiny_fp32());
   const std::string other = "The capital of France is [MASK].", unused = "Some other text [MASK] here.";
   ExperimentSpec own;
   own.layers = "0-1";

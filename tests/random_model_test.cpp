@@ -2,7 +2,7 @@
 // and a model of any shape runs end to end through the CLI.
 #include <gtest/gtest.h>
 
-#include "model/bert_model.h"
+#include "model/encoder.h"
 #include "test_support.h"
 
 namespace bertscope {
@@ -18,7 +18,7 @@ TEST(RandomModel, EveryVariantLoadsAndPredicts) {
     args.insert(args.end(), variant.begin(), variant.end());
     const auto made = test::run_command(BERTSCOPE_MAKE_RANDOM_MODEL, args);
     ASSERT_EQ(made.exit_code, 0) << made.err;
-    const BertModel bert = BertModel::load(dir.file("m"));
+    const Encoder bert = Encoder::load(dir.file("m"));
     EXPECT_EQ(bert.layers(), 2);
     EXPECT_EQ(bert.config().intermediate_size, 128);
     const auto r = test::run_cli({"predict", "--model", dir.file("m"), "--json", "a b [MASK] c"});

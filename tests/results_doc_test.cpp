@@ -60,7 +60,7 @@ std::vector<std::string> header_of(const std::string& csv) {
 TEST(ResultsDoc, EveryColumnWrittenIsDocumentedAndEveryDocumentedColumnIsWritten) {
   const std::string doc = test::read_bytes(std::string(BERTSCOPE_TEST_DATA) + "/../../docs/results.md");
   const auto documented = documented_columns(doc);
-  const BertModel model = BertModel::load(test::reference_model("tiny-fp32"));
+  const Encoder model = Encoder::load(test::reference_model("tiny-fp32"));
   const ExperimentResult result = run_experiment(model, ExperimentSpec::parse_toml(kSpec, "columns.toml"));
   test::TempDir dir;
   const RunContext context{"test", false};

@@ -172,14 +172,14 @@ TEST_F(ShardMerge, RefusesAFolderThatIsNotAShard) {
 
 // The streamed run writes what the in-memory run wrote before trials went to disk.
 TEST_F(ShardMerge, StreamedRunEqualsTheInMemoryRun) {
-  const BertModel bert = BertModel::load(model());
+  const Encoder bert = Encoder::load(model());
   const ExperimentResult result = run_experiment(bert, ExperimentSpec::parse_toml(kSpec, "spec.toml"));
   write_experiment_files(dir_->file("in-memory"), result, bert, RunContext{"bertscope run spec.toml", false});
   expect_same_outputs(dir_->file("in-memory"), dir_->file("whole"));
 }
 
 TEST(WorkPlan, NumbersEveryItemOnceAndSplitsThemByCost) {
-  const BertModel bert = BertModel::load(model());
+  const Encoder bert = Encoder::load(model());
   const WorkPlan plan(bert, ExperimentSpec::parse_toml(kSpec, "spec.toml"));
   ASSERT_EQ(plan.size(), 28u);
   uint64_t max_cost = 0, total = 0;

@@ -10,7 +10,7 @@
 #include "experiments/sweep.h"
 #include "interventions/vector_edits.h"
 #include "experiments/sweep_summary.h"
-#include "model/bert_model.h"
+#include "model/encoder.h"
 #include "model/predictions.h"
 #include "test_support.h"
 
@@ -19,8 +19,8 @@ namespace {
 
 const std::string kPrompt = "Pay no attention to that man [MASK] the curtain!";
 
-const BertModel& small() {
-  static const BertModel model = BertModel::load(test::reference_model("small-bf16"));
+const Encoder& small() {
+  static const Encoder model = Encoder::load(test::reference_model("small-bf16"));
   return model;
 }
 
@@ -36,7 +36,7 @@ SweepRequest request_of(InterventionKind kind, int trials) {
 
 // The same trial computed the slow, obvious way: a full forward pass of one sequence
 // with a hook at the site that applies the trial's edit from the trial's own stream.
-std::vector<float> unbatched_trial(const BertModel& bert, const SweepRequest& r, const SweepResult& result,
+std::vector<float> unbatched_trial(const Encoder& bert, const SweepRequest& r, const SweepResult& result,
                                    const TrialResult& trial) {
   const InterventionSpec& spec = r.interventions[static_cast<size_t>(trial.intervention)];
   const std::vector<int> positions = spec.positions.resolve(result.prompt.mask_index, static_cast<int>(result.prompt.ids.size()));
@@ -79,7 +79,7 @@ void expect_runs_equal(const SweepResult& a, const SweepResult& b, double tolera
 }
 
 TEST(Sweep, BatchedPrefixReuseEqualsUnbatchedFullPasses) {
-  const BertModel& bert = small();
+  const Encoder& bert = small();
   for (const char* site : {"out", "mlp.out", "attn.context", "attn.v", "attn.head_out"}) {
     for (InterventionKind kind : {InterventionKind::Shuffle, InterventionKind::Noise}) {
       SweepRequest r = request_of(kind, 5);
@@ -101,7 +101,7 @@ TEST(Sweep, BatchedPrefixReuseEqualsUnbatchedFullPasses) {
 // embed.out is edited once, before block 0, and gives what a hook at embed.out gives in a
 // full forward pass.
 TEST(Sweep, EditsOfTheEmbeddingsEqualAHookAtEmbedOut) {
-  const BertModel& bert = small();
+  const Encoder& bert = small();
   for (InterventionKind kind : {InterventionKind::Shuffle, InterventionKind::Noise, InterventionKind::Zero}) {
     SweepRequest r = request_of(kind, 3);
     r.site = parse_edit_site("embed.out");
@@ -118,7 +118,7 @@ TEST(Sweep, EditsOfTheEmbeddingsEqualAHookAtEmbedOut) {
 }
 
 TEST(Sweep, SameSeedSameResultsAcrossThreadsAndBatchSizes) {
-  const BertModel& bert = small();
+  const Encoder& bert = small();
   SweepRequest r = request_of(InterventionKind::Noise, 12);
   const int threads = omp_get_max_threads();
   set_thread_count(1);
@@ -149,7 +149,7 @@ TEST(Sweep, SameSeedSameResultsAcrossThreadsAndBatchSizes) {
 // z, so their trials are independent. `paired` gives them the same z on purpose (common
 // random numbers): then the noise actually added by x2 is exactly twice that of x1.
 TEST(Sweep, NoiseArmsDrawIndependentStreamsUnlessPaired) {
-  const BertModel& bert = small();
+  const Encoder& bert = small();
   SweepRequest r = request_of(InterventionKind::Noise, 6);
   r.layers = {0, 1};
   InterventionSpec x1 = InterventionSpec::of_kind(InterventionKind::Noise), x2 = x1;
@@ -187,7 +187,7 @@ TEST(Sweep, NoiseArmsDrawIndependentStreamsUnlessPaired) {
 }
 
 TEST(Sweep, TrialsAreIndependentDrawsAndDeterministicKindsRunOnce) {
-  const BertModel& bert = small();
+  const Encoder& bert = small();
   const SweepResult shuffled = run_sweep(bert, request_of(InterventionKind::Shuffle, 4));
   EXPECT_NE(shuffled.runs[0].prediction.target_logsoftmax, shuffled.runs[1].prediction.target_logsoftmax);
   const SweepResult scaled = run_sweep(bert, request_of(InterventionKind::Scale, 4));
@@ -197,7 +197,7 @@ TEST(Sweep, TrialsAreIndependentDrawsAndDeterministicKindsRunOnce) {
 }
 
 TEST(Sweep, MixAndPatchUseTheOtherPromptsState) {
-  const BertModel& bert = small();
+  const Encoder& bert = small();
   SweepRequest same = request_of(InterventionKind::Patch, 1);
   same.interventions[0].other_prompt = kPrompt;  // patching a prompt into itself changes nothing
   InterventionSpec keep = InterventionSpec::of_kind(InterventionKind::Mix);
@@ -223,7 +223,7 @@ TEST(Sweep, MixAndPatchUseTheOtherPromptsState) {
 }
 
 TEST(Sweep, SummaryAgreesWithTheRuns) {
-  const BertModel& bert = small();
+  const Encoder& bert = small();
   const SweepResult result = run_sweep(bert, request_of(InterventionKind::Shuffle, 6));
   const auto summaries = summarize(result, bert.tokenizer().vocab());
   ASSERT_EQ(summaries.size(), static_cast<size_t>(bert.layers()));
@@ -254,7 +254,7 @@ TEST(Sweep, PunctuationTokens) {
 }
 
 TEST(Sweep, BadRequestsAreRefusedWithClearErrors) {
-  const BertModel& bert = small();
+  const Encoder& bert = small();
   auto message = [&](SweepRequest r) {
     try {
       run_sweep(bert, r);

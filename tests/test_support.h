@@ -44,6 +44,8 @@ class GoldenTensors {
  public:
   explicit GoldenTensors(const std::string& case_name)
       : file_(SafetensorsFile::open(data_path("reference/golden/" + case_name + ".safetensors"))) {}
+  // The golden tensors of a file elsewhere (the families' goldens).
+  static GoldenTensors at(const std::string& path) { return GoldenTensors(SafetensorsFile::open(path)); }
 
   bool has(const std::string& name) const { return file_->find(name) != nullptr; }
   std::vector<float> f32(const std::string& name) const {
@@ -67,6 +69,7 @@ class GoldenTensors {
     if (dtype && info->dtype != *dtype) throw std::runtime_error("golden tensor has another dtype: " + name);
     return info;
   }
+  explicit GoldenTensors(std::shared_ptr<const SafetensorsFile> file) : file_(std::move(file)) {}
   std::shared_ptr<const SafetensorsFile> file_;
 };
 

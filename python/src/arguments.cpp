@@ -17,7 +17,7 @@ std::string path_argument(py::handle value, const char* name) {
   return path.attr("expanduser")(py::module_::import("os").attr("fspath")(value)).cast<std::string>();
 }
 
-Texts encode_texts(const BertModel& model, py::handle texts) {
+Texts encode_texts(const Encoder& model, py::handle texts) {
   Texts out;
   std::vector<std::vector<int>> sequences;
   const Tokenizer& tokenizer = model.tokenizer();

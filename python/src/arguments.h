@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "model/bert_model.h"
+#include "model/encoder.h"
 
 namespace bertscope::python {
 
@@ -19,7 +19,7 @@ struct Texts {
 };
 // A str, or a non-empty list (or tuple) of str: tokenized with [CLS] and [SEP], right-padded
 // with [PAD] to the longest, and checked against the model (length, vocabulary).
-Texts encode_texts(const BertModel& model, pybind11::handle texts);
+Texts encode_texts(const Encoder& model, pybind11::handle texts);
 
 // "all", "3", "0-5,8", an int, or a list of ints -> the text form the engine parses.
 std::string layers_argument(pybind11::handle value);

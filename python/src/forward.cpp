@@ -74,7 +74,7 @@ struct PythonHooks {
 
 // {"blocks.3.out": fn, "blocks.*.mlp.post": fn2} or [("blocks.3.out", fn), ...] (several
 // hooks may share a site: they run in the order given).
-void add_python_hooks(const BertModel& model, py::handle spec, bool single, PythonHooks& out) {
+void add_python_hooks(const Encoder& model, py::handle spec, bool single, PythonHooks& out) {
   if (spec.is_none()) return;
   std::vector<std::pair<py::object, py::object>> entries;
   if (py::isinstance<py::dict>(spec)) {
@@ -109,7 +109,7 @@ void add_python_hooks(const BertModel& model, py::handle spec, bool single, Pyth
 std::vector<float> forward_logits(const Model& m, const Texts& texts, const Hooks& hooks) {
   py::gil_scoped_release release;
   m.use_threads();
-  const BertModel& bert = *m.bert;
+  const Encoder& bert = *m.bert;
   const HiddenState last = bert.forward(texts.tokens, hooks.empty() ? nullptr : &hooks);
   std::vector<float> logits(static_cast<size_t>(last.rows()) * static_cast<size_t>(bert.config().vocab_size));
   bert.mlm_logits(last.values.data(), last.rows(), logits.data());
@@ -126,7 +126,7 @@ py::array_t<long long> lengths_array(const Texts& texts) {
 }
 
 py::object run_with_cache(const Model& m, const py::object& text, const py::object& sites, const py::object& hooks) {
-  const BertModel& bert = *m.bert;
+  const Encoder& bert = *m.bert;
   const Texts texts = encode_texts(bert, text);
   std::vector<HookSite> chosen;
   if (sites.is_none()) {

@@ -34,16 +34,18 @@ std::shared_ptr<Model> load(const py::object& path_arg, const std::string& dtype
   {
     py::gil_scoped_release release;
     model->use_threads();
-    model->bert = std::make_shared<const BertModel>(
-        BertModel::load(model->path, dtype == "bf16" ? MatmulPrecision::BF16 : MatmulPrecision::F32));
+    model->bert = std::make_shared<const Encoder>(
+        Encoder::load(model->path, dtype == "bf16" ? MatmulPrecision::BF16 : MatmulPrecision::F32));
   }
   return model;
 }
 
 py::dict config(const Model& m) {
-  const BertConfig& c = m.bert->config();
+  const ModelConfig& c = m.bert->config();
   py::dict d;
   // Short names first (TransformerLens users look for these), then config.json's own.
+  d["family"] = c.family;
+  d["architecture"] = c.architecture;
   d["layers"] = c.num_hidden_layers;
   d["hidden"] = c.hidden_size;
   d["heads"] = c.num_attention_heads;
@@ -58,6 +60,7 @@ py::dict config(const Model& m) {
   d["vocab_size"] = c.vocab_size;
   d["max_position_embeddings"] = c.max_position_embeddings;
   d["type_vocab_size"] = c.type_vocab_size;
+  d["embedding_size"] = c.embedding_size;
   d["layer_norm_eps"] = c.layer_norm_eps;
   d["hidden_act"] = c.hidden_act;
   d["do_lower_case"] = m.bert->tokenizer().do_lower_case();
@@ -68,7 +71,7 @@ py::tuple pieces(const Encoding& e) { return py::make_tuple(py::cast(e.tokens), 
 
 py::list predict(const Model& m, const std::string& text, int top) {
   if (top < 1 || top > 1000000) fail("top must be between 1 and 1000000");
-  const BertModel& bert = *m.bert;
+  const Encoder& bert = *m.bert;
   const Encoding encoding = bert.tokenizer().encode(text);
   std::vector<int> masks;
   for (size_t i = 0; i < encoding.ids.size(); ++i) {
@@ -97,7 +100,7 @@ py::list predict(const Model& m, const std::string& text, int top) {
 }
 
 std::string repr(const Model& m) {
-  const BertConfig& c = m.bert->config();
+  const ModelConfig& c = m.bert->config();
   return "<bertscope.Model " + m.bert->dir() + (m.demo ? " (the small demo model, not a real BERT)" : "") + ": " +
          std::to_string(c.num_hidden_layers) + " layers, hidden " + std::to_string(c.hidden_size) + ", " + m.dtype + ">";
 }

@@ -15,7 +15,7 @@
 #include <memory>
 #include <string>
 
-#include "model/bert_model.h"
+#include "model/encoder.h"
 
 namespace bertscope::python {
 
@@ -23,7 +23,7 @@ namespace py = pybind11;
 
 // A loaded model as Python holds it: shared, so that a Result keeps it alive.
 struct Model {
-  std::shared_ptr<const BertModel> bert;
+  std::shared_ptr<const Encoder> bert;
   std::string path;   // as resolved: the folder given, $BERTSCOPE_MODEL or the demo model
   std::string dtype;  // "f32" or "bf16"
   int threads = 0;    // 0: OpenMP's default (OMP_NUM_THREADS or all cores)

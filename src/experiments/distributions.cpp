@@ -20,7 +20,7 @@ ValueDistribution describe(std::span<const float> values, const DistributionRequ
 
 }  // namespace
 
-DistributionReport hidden_state_distributions(const BertModel& model, const DistributionRequest& request) {
+DistributionReport hidden_state_distributions(const Encoder& model, const DistributionRequest& request) {
   // Infinite edges would make the bin of a value NaN (inf x 0), and casting that to an index is
   // undefined behaviour; an infinite factor would fill the reference sample with inf and NaN.
   if (!(std::isfinite(request.histogram_low) && std::isfinite(request.histogram_high) &&

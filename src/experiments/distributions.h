@@ -9,7 +9,7 @@
 
 #include "experiments/prompt.h"
 #include "experiments/statistics.h"
-#include "model/bert_model.h"
+#include "model/encoder.h"
 
 namespace bertscope {
 
@@ -43,6 +43,6 @@ struct DistributionReport {
   std::vector<StateDistribution> states;
 };
 
-DistributionReport hidden_state_distributions(const BertModel& model, const DistributionRequest& request);
+DistributionReport hidden_state_distributions(const Encoder& model, const DistributionRequest& request);
 
 }  // namespace bertscope

@@ -23,7 +23,7 @@ std::string site_pattern(SiteKind kind) {
 // Tokenizes every prompt (and every other prompt) and checks it against the model before
 // any work: in a dataset, a bad row must stop the run now, not after the rows before it
 // have run for an hour. With several prompts the message names the prompt by its id.
-void check_prompts(const BertModel& model, const ExperimentSpec& spec) {
+void check_prompts(const Encoder& model, const ExperimentSpec& spec) {
   for (const PromptSpec& prompt : spec.prompts) {
     try {
       MaskedPrompt::prepare(model, prompt.text, prompt.target, !spec.interventions.empty());
@@ -138,7 +138,7 @@ std::string ExperimentSpec::random_streams() const {
                 : "philox4x32-10, one stream per (seed, intervention index, block, trial)";
 }
 
-ExperimentResult run_experiment(const BertModel& model, const ExperimentSpec& spec, const ProgressFn& progress,
+ExperimentResult run_experiment(const Encoder& model, const ExperimentSpec& spec, const ProgressFn& progress,
                                 const TrialStream& stream) {
   spec.validate();
   check_run_memory(model, spec, !stream.sink);  // before any work: what cannot fit is refused now

@@ -69,7 +69,7 @@ struct TrialStream {
   std::function<void(const TrialResult&)> sink;  // empty: kept in SweepResult::runs
 };
 
-ExperimentResult run_experiment(const BertModel& model, const ExperimentSpec& spec, const ProgressFn& progress = {},
+ExperimentResult run_experiment(const Encoder& model, const ExperimentSpec& spec, const ProgressFn& progress = {},
                                 const TrialStream& stream = {});
 
 // The sites an edit may target, by the names `bertscope hooks` prints: embed.out (the

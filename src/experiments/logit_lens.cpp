@@ -2,7 +2,7 @@
 
 namespace bertscope {
 
-LensResult run_logit_lens(const BertModel& model, const std::string& prompt, const std::string& target, int top_k) {
+LensResult run_logit_lens(const Encoder& model, const std::string& prompt, const std::string& target, int top_k) {
   LensResult result;
   result.prompt = MaskedPrompt::prepare(model, prompt, target);
   std::vector<HiddenState> hidden;

@@ -8,7 +8,7 @@
 
 #include "experiments/mask_prediction.h"
 #include "experiments/prompt.h"
-#include "model/bert_model.h"
+#include "model/encoder.h"
 
 namespace bertscope {
 
@@ -23,6 +23,6 @@ struct LensResult {
 };
 
 // `target` may be empty (no rank or log-prob then). Throws Error for a bad prompt or target.
-LensResult run_logit_lens(const BertModel& model, const std::string& prompt, const std::string& target, int top_k);
+LensResult run_logit_lens(const Encoder& model, const std::string& prompt, const std::string& target, int top_k);
 
 }  // namespace bertscope

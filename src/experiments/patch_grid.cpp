@@ -11,7 +11,7 @@ namespace bertscope {
 namespace {
 
 // The metric at the [MASK] row of `hidden` (the last block's output of element b).
-double metric_of(const BertModel& model, const HiddenState& last, int b, int mask, int target, int foil) {
+double metric_of(const Encoder& model, const HiddenState& last, int b, int mask, int target, int foil) {
   const std::vector<float> logits = model.mlm_logits(last, b, mask);
   if (foil >= 0) return static_cast<double>(logits[static_cast<size_t>(target)]) - logits[static_cast<size_t>(foil)];
   return log_softmax(logits)[static_cast<size_t>(target)];
@@ -25,7 +25,7 @@ struct SiteKey {
 
 }  // namespace
 
-PatchGridResult run_patch_grid(const BertModel& model, const PatchGridRequest& request) {
+PatchGridResult run_patch_grid(const Encoder& model, const PatchGridRequest& request) {
   PatchGridResult result;
   result.clean = MaskedPrompt::prepare(model, request.clean_prompt, request.target);
   result.corrupted = MaskedPrompt::prepare(model, request.corrupted_prompt, request.target);

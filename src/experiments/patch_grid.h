@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "experiments/prompt.h"
-#include "model/bert_model.h"
+#include "model/encoder.h"
 
 namespace bertscope {
 
@@ -42,6 +42,6 @@ struct PatchGridResult {
 
 // Throws Error for bad prompts, a target or foil that is not one word piece, prompts of
 // different lengths, or a site that is not a block site of [seq, width].
-PatchGridResult run_patch_grid(const BertModel& model, const PatchGridRequest& request);
+PatchGridResult run_patch_grid(const Encoder& model, const PatchGridRequest& request);
 
 }  // namespace bertscope

@@ -4,7 +4,7 @@
 
 namespace bertscope {
 
-MaskedPrompt MaskedPrompt::prepare(const BertModel& model, const std::string& text, const std::string& target,
+MaskedPrompt MaskedPrompt::prepare(const Encoder& model, const std::string& text, const std::string& target,
                                    bool require_mask) {
   const Tokenizer& tokenizer = model.tokenizer();
   const Encoding encoding = tokenizer.encode(text);

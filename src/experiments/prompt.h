@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "model/bert_model.h"
+#include "model/encoder.h"
 
 namespace bertscope {
 
@@ -17,7 +17,7 @@ struct MaskedPrompt {
 
   // Throws Error when the text has several [MASK]s, or none while `require_mask`, when the
   // target is not a single word piece of the vocabulary, or when the text is too long.
-  static MaskedPrompt prepare(const BertModel& model, const std::string& text, const std::string& target,
+  static MaskedPrompt prepare(const Encoder& model, const std::string& text, const std::string& target,
                               bool require_mask = true);
 };
 

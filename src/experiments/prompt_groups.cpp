@@ -4,23 +4,17 @@
 
 namespace bertscope {
 
-std::uint64_t clean_state_bytes(const BertModel& model, int length, SiteKind site) {
-  const BertConfig& c = model.config();
+std::uint64_t clean_state_bytes(const Encoder& model, int length, SiteKind site) {
   const auto layers = static_cast<std::uint64_t>(model.layers()), seq = static_cast<std::uint64_t>(length);
-  std::uint64_t site_width = 0;  // floats per position at the site: none kept at a block output
-  if (site == SiteKind::MlpPost) {
-    site_width = static_cast<std::uint64_t>(c.intermediate_size);
-  } else if (site == SiteKind::AttnScores || site == SiteKind::AttnPattern) {
-    site_width = static_cast<std::uint64_t>(c.num_attention_heads) * seq;
-  } else if (site == SiteKind::AttnHeadOut) {
-    site_width = static_cast<std::uint64_t>(c.num_attention_heads) * static_cast<std::uint64_t>(c.hidden_size);
-  } else if (site != SiteKind::BlockOut && site != SiteKind::EmbedOut) {
-    site_width = static_cast<std::uint64_t>(c.hidden_size);
-  }
-  return sizeof(float) * seq * ((layers + 1) * static_cast<std::uint64_t>(c.hidden_size) + layers * site_width);
+  // Floats per position kept at the site of each block: none at a block output or the
+  // embeddings, whose states are the residual stream kept anyway.
+  const std::uint64_t site_width =
+      site == SiteKind::BlockOut || site == SiteKind::EmbedOut ? 0 : static_cast<std::uint64_t>(model.site_width(site, length));
+  const auto hidden = static_cast<std::uint64_t>(model.site_width(SiteKind::BlockOut, length));
+  return sizeof(float) * seq * ((layers + 1) * hidden + layers * site_width);
 }
 
-std::vector<std::pair<size_t, size_t>> group_prompts(const BertModel& model, const std::vector<int>& lengths, SiteKind site) {
+std::vector<std::pair<size_t, size_t>> group_prompts(const Encoder& model, const std::vector<int>& lengths, SiteKind site) {
   std::vector<std::pair<size_t, size_t>> groups;
   for (size_t begin = 0; begin < lengths.size();) {
     size_t end = begin;
@@ -37,7 +31,7 @@ std::vector<std::pair<size_t, size_t>> group_prompts(const BertModel& model, con
   return groups;
 }
 
-std::uint64_t largest_group_bytes(const BertModel& model, const std::vector<int>& lengths, SiteKind site) {
+std::uint64_t largest_group_bytes(const Encoder& model, const std::vector<int>& lengths, SiteKind site) {
   std::uint64_t largest = 0;
   for (const auto& [begin, end] : group_prompts(model, lengths, site)) {
     std::uint64_t bytes = 0;

@@ -8,20 +8,20 @@
 #include <utility>
 #include <vector>
 
-#include "model/bert_model.h"
+#include "model/encoder.h"
 
 namespace bertscope {
 
 constexpr std::uint64_t kCleanStateBudget = std::uint64_t{512} << 20;
 
 // Bytes of one prompt's clean state, about (the site's width is estimated per kind).
-std::uint64_t clean_state_bytes(const BertModel& model, int length, SiteKind site);
+std::uint64_t clean_state_bytes(const Encoder& model, int length, SiteKind site);
 
 // [begin, end) of each group of consecutive prompts, in order; a prompt over the budget
 // alone is a group of its own.
-std::vector<std::pair<size_t, size_t>> group_prompts(const BertModel& model, const std::vector<int>& lengths, SiteKind site);
+std::vector<std::pair<size_t, size_t>> group_prompts(const Encoder& model, const std::vector<int>& lengths, SiteKind site);
 
 // The most bytes of clean states that the groups of these prompts hold at once.
-std::uint64_t largest_group_bytes(const BertModel& model, const std::vector<int>& lengths, SiteKind site);
+std::uint64_t largest_group_bytes(const Encoder& model, const std::vector<int>& lengths, SiteKind site);
 
 }  // namespace bertscope

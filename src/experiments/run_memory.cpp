@@ -18,9 +18,9 @@ constexpr std::uint64_t kBytesPerTopEntry = 150;
 
 }  // namespace
 
-RunMemory estimate_run_memory(const BertModel& model, const ExperimentSpec& spec, bool keeps_results) {
+RunMemory estimate_run_memory(const Encoder& model, const ExperimentSpec& spec, bool keeps_results) {
   RunMemory memory;
-  const BertConfig& c = model.config();
+  const ModelConfig& c = model.config();
   const auto layers = static_cast<std::uint64_t>(parse_layers(spec.layers, model.layers()).size());
   const std::uint64_t per_trial =
       keeps_results ? kBytesPerTrial + kBytesPerTopEntry * static_cast<std::uint64_t>(spec.top_k) : kBytesPerStreamedTrial;
@@ -46,7 +46,7 @@ RunMemory estimate_run_memory(const BertModel& model, const ExperimentSpec& spec
   return memory;
 }
 
-void check_run_memory(const BertModel& model, const ExperimentSpec& spec, bool keeps_results) {
+void check_run_memory(const Encoder& model, const ExperimentSpec& spec, bool keeps_results) {
   const RunMemory memory = estimate_run_memory(model, spec, keeps_results);
   check_memory(memory.total(),
                "this run (" + format_bytes(memory.results) + " of results, " + format_bytes(memory.working) +

@@ -20,9 +20,9 @@ struct RunMemory {
 // entry. Per batch: rows x (7 x hidden + ffn) x 4 bytes plus 2 x trials x vocab x 4 bytes.
 // `keeps_results` false: the trials are streamed to disk as they finish (TrialStream), and
 // each holds only its job and index entry, 64 bytes.
-RunMemory estimate_run_memory(const BertModel& model, const ExperimentSpec& spec, bool keeps_results = true);
+RunMemory estimate_run_memory(const Encoder& model, const ExperimentSpec& spec, bool keeps_results = true);
 
 // Throws Error naming the estimate and the limit when the run cannot fit.
-void check_run_memory(const BertModel& model, const ExperimentSpec& spec, bool keeps_results = true);
+void check_run_memory(const Encoder& model, const ExperimentSpec& spec, bool keeps_results = true);
 
 }  // namespace bertscope

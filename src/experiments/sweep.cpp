@@ -29,7 +29,7 @@ struct CleanRun {
   const std::vector<float>& at(int layer) const { return site[static_cast<size_t>(std::max(layer, 0))]; }
 };
 
-CleanRun run_clean(const BertModel& model, const std::vector<int>& ids, SiteKind site) {
+CleanRun run_clean(const Encoder& model, const std::vector<int>& ids, SiteKind site) {
   CleanRun run;
   const bool embed = site == SiteKind::EmbedOut;
   run.site.resize(embed ? 1 : static_cast<size_t>(model.layers()));
@@ -64,7 +64,7 @@ std::vector<int> other_positions(const std::vector<int>& positions, const Masked
 
 // The mean row at `site` of every block over every position of `texts` (mean ablation over
 // a prompt file): [layers][width].
-std::vector<std::vector<float>> mean_over_prompts(const BertModel& model, const std::vector<std::string>& texts,
+std::vector<std::vector<float>> mean_over_prompts(const Encoder& model, const std::vector<std::string>& texts,
                                                   SiteKind site) {
   std::vector<std::vector<double>> sums;
   size_t rows = 0;
@@ -96,7 +96,7 @@ struct SharedIntervention {
 };
 
 // `other_text`: the other prompt of mix and patch (the intervention's own, or the prompt's).
-SharedIntervention share_intervention(const BertModel& model, const InterventionSpec& spec, const std::string& other_text,
+SharedIntervention share_intervention(const Encoder& model, const InterventionSpec& spec, const std::string& other_text,
                                       SiteKind site) {
   SharedIntervention shared;
   shared.spec = &spec;
@@ -209,7 +209,7 @@ SweepJob make_job(const InterventionSpec& spec, const WorkItem& item, SiteKind s
 // per batch, however many layers its trials were edited at. The jobs may belong to
 // different prompts: each element holds its prompt's rows, right-padded to `seq`.
 struct ChunkRunner {
-  const BertModel& model;
+  const Encoder& model;
   const SweepRequest& request;
   const std::vector<PromptRun>& prompts;
   const std::vector<SweepJob>& jobs;
@@ -381,12 +381,12 @@ std::vector<int> parse_layers(const std::string& text, int layers) {
   return {chosen.begin(), chosen.end()};
 }
 
-SweepResult run_sweep(const BertModel& model, const SweepRequest& request, const ProgressFn& progress) {
+SweepResult run_sweep(const Encoder& model, const SweepRequest& request, const ProgressFn& progress) {
   std::vector<SweepResult> results = run_sweeps(model, {{request.prompt, request.target}}, request, progress);
   return std::move(results.front());
 }
 
-std::vector<SweepResult> run_sweeps(const BertModel& model, const std::vector<SweepPrompt>& texts,
+std::vector<SweepResult> run_sweeps(const Encoder& model, const std::vector<SweepPrompt>& texts,
                                     const SweepRequest& request, const ProgressFn& progress) {
   if (request.trials < 1) throw Error("--trials must be at least 1");
   if (request.interventions.empty()) throw Error("no intervention to run");

@@ -23,7 +23,7 @@
 #include "experiments/prompt.h"
 #include "experiments/work_item.h"
 #include "interventions/intervention.h"
-#include "model/bert_model.h"
+#include "model/encoder.h"
 
 namespace bertscope {
 
@@ -78,12 +78,12 @@ struct SweepResult {
 using ProgressFn = std::function<void(int64_t done, int64_t total, double work)>;
 
 // Throws Error for a bad prompt or target, layer out of range, or bad intervention options.
-SweepResult run_sweep(const BertModel& model, const SweepRequest& request, const ProgressFn& progress = {});
+SweepResult run_sweep(const Encoder& model, const SweepRequest& request, const ProgressFn& progress = {});
 // The sweep of `request` on every prompt of `prompts` (request.prompt and target are not
 // used), with the trials of all prompts batched together: one SweepResult per prompt, in
 // order; each TrialResult::prompt indexes `prompts`. Each trial gives the same bits as
 // when its prompt runs alone.
-std::vector<SweepResult> run_sweeps(const BertModel& model, const std::vector<SweepPrompt>& prompts,
+std::vector<SweepResult> run_sweeps(const Encoder& model, const std::vector<SweepPrompt>& prompts,
                                     const SweepRequest& request, const ProgressFn& progress = {});
 
 // "all", "3", "0-5", "0,2,4-6" -> sorted unique blocks, each checked against `layers`.

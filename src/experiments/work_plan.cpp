@@ -7,7 +7,7 @@
 
 namespace bertscope {
 
-WorkPlan::WorkPlan(const BertModel& model, const ExperimentSpec& spec) : blocks_(model.layers()) {
+WorkPlan::WorkPlan(const Encoder& model, const ExperimentSpec& spec) : blocks_(model.layers()) {
   // As run_sweep: an edit of embed.out is one "layer", -1, before block 0.
   layers_ = spec.site == SiteKind::EmbedOut ? std::vector<int>{-1} : parse_layers(spec.layers, model.layers());
   for (const InterventionSpec& intervention : spec.interventions) {

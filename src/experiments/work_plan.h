@@ -13,7 +13,7 @@ class WorkPlan {
  public:
   // `spec` as run on `model` (its layers and prompts' lengths); throws Error like
   // run_experiment for layers out of range.
-  WorkPlan(const BertModel& model, const ExperimentSpec& spec);
+  WorkPlan(const Encoder& model, const ExperimentSpec& spec);
 
   uint64_t size() const { return per_prompt_ * tokens_.size(); }
   // The item's position in canonical order, or size() when the experiment has no such item.

@@ -37,6 +37,7 @@ enum class SiteKind {
   MlpOut,
   BlockOut
 };
+inline constexpr int kSiteKinds = static_cast<int>(SiteKind::BlockOut) + 1;
 
 // Sites inside self-attention that the fast path never materializes (the per-head q, k, v,
 // scores, pattern, z and output terms): a block computes them only when one is hooked.

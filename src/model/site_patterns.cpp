@@ -40,13 +40,13 @@ bool matches(const std::vector<std::string>& pattern, size_t p, const std::vecto
   return n < name.size() && fnmatch(pattern[p].c_str(), name[n].c_str(), 0) == 0 && matches(pattern, p + 1, name, n + 1);
 }
 
-std::string blocks_of(const BertModel& model) {
+std::string blocks_of(const Encoder& model) {
   return std::to_string(model.layers()) + " blocks (blocks.0 to blocks." + std::to_string(model.layers() - 1) + ")";
 }
 
 }  // namespace
 
-std::vector<HookSite> resolve_sites(const BertModel& model, const std::vector<std::string>& patterns) {
+std::vector<HookSite> resolve_sites(const Encoder& model, const std::vector<std::string>& patterns) {
   const std::vector<HookSite> all = HookSite::all(model.layers());
   std::vector<bool> chosen(all.size(), false);
   for (const std::string& pattern : patterns) {
@@ -62,7 +62,7 @@ std::vector<HookSite> resolve_sites(const BertModel& model, const std::vector<st
     }
     const auto site = HookSite::parse(pattern);
     if (!site) throw Error("'" + pattern + "' is not a hook site; the sites are " + site_list() + " (bertscope hooks explains them)");
-    // The engine's message for a hook beyond the last block (BertModel::validate).
+    // The engine's message for a hook beyond the last block (Encoder::validate).
     if (site->layer >= model.layers()) throw Error("hook site " + site->name() + " does not exist: the model has " + blocks_of(model));
     chosen[static_cast<size_t>(std::find(all.begin(), all.end(), *site) - all.begin())] = true;
   }
@@ -73,7 +73,7 @@ std::vector<HookSite> resolve_sites(const BertModel& model, const std::vector<st
   return out;
 }
 
-std::vector<HookSite> residual_sites(const BertModel& model) {
+std::vector<HookSite> residual_sites(const Encoder& model) {
   std::vector<HookSite> sites{HookSite::embed_out()};
   for (int layer = 0; layer < model.layers(); ++layer) sites.push_back(HookSite::block_out(layer));
   return sites;

@@ -7,15 +7,15 @@
 #include <string>
 #include <vector>
 
-#include "model/bert_model.h"
+#include "model/encoder.h"
 #include "model/hook_site.h"
 
 namespace bertscope {
 
 // The sites `patterns` name, in forward order, each once. Throws Error for an unknown name,
 // a block beyond the model's last, or a pattern that matches nothing.
-std::vector<HookSite> resolve_sites(const BertModel& model, const std::vector<std::string>& patterns);
+std::vector<HookSite> resolve_sites(const Encoder& model, const std::vector<std::string>& patterns);
 // embed.out and every block output: hidden_states[0..layers] of HuggingFace.
-std::vector<HookSite> residual_sites(const BertModel& model);
+std::vector<HookSite> residual_sites(const Encoder& model);
 
 }  // namespace bertscope

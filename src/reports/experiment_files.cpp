@@ -102,9 +102,10 @@ std::vector<std::string> with_key(std::vector<std::string> rest) {
 
 }  // namespace
 
-json model_json(const BertModel& model, const RunContext& context) {
-  const BertConfig& c = model.config();
+json model_json(const Encoder& model, const RunContext& context) {
+  const ModelConfig& c = model.config();
   return {{"path", model.dir()}, {"demo_model", context.demo_model}, {"dtype", context.dtype},
+          {"family", c.family}, {"architecture", c.architecture},
           {"config", {{"num_hidden_layers", c.num_hidden_layers}, {"hidden_size", c.hidden_size},
                       {"num_attention_heads", c.num_attention_heads}, {"intermediate_size", c.intermediate_size},
                       {"vocab_size", c.vocab_size}, {"max_position_embeddings", c.max_position_embeddings}}},
@@ -130,7 +131,7 @@ json run_json(size_t prompt, const TrialResult& t, const ExperimentSpec& spec, c
 
 namespace {
 
-json runs_json(const ExperimentResult& result, const BertModel& model) {
+json runs_json(const ExperimentResult& result, const Encoder& model) {
   uint64_t count = 0;
   for (const SweepResult& sweep : result.sweeps) count += sweep.runs.size();
   if (count > kRunsInResultsJson) return nullptr;
@@ -143,11 +144,11 @@ json runs_json(const ExperimentResult& result, const BertModel& model) {
 
 }  // namespace
 
-json experiment_json(const ExperimentResult& result, const BertModel& model, const RunContext& context) {
+json experiment_json(const ExperimentResult& result, const Encoder& model, const RunContext& context) {
   return experiment_json(result, model, context, runs_json(result, model));
 }
 
-json experiment_json(const ExperimentResult& result, const BertModel& model, const RunContext& context, json runs) {
+json experiment_json(const ExperimentResult& result, const Encoder& model, const RunContext& context, json runs) {
   const ExperimentSpec& spec = result.spec;
   const Vocab& vocab = model.tokenizer().vocab();
   json interventions = json::array();
@@ -210,7 +211,7 @@ json experiment_json(const ExperimentResult& result, const BertModel& model, con
   return out;
 }
 
-std::string prompts_csv(const ExperimentResult& result, const BertModel& model) {
+std::string prompts_csv(const ExperimentResult& result, const Encoder& model) {
   const Vocab& vocab = model.tokenizer().vocab();
   CsvTable csv({"prompt", "prompt_id", "text", "target", "target_id", "mask_index", "tokens", "clean_target_logsoftmax",
                 "clean_target_prob", "clean_target_rank", "clean_loss", "clean_top1"});
@@ -269,7 +270,7 @@ void add_top_rows(CsvTable& csv, const ExperimentSpec& spec, size_t p, int inter
 
 }  // namespace
 
-std::string runs_csv(const ExperimentResult& result, const BertModel& model) {
+std::string runs_csv(const ExperimentResult& result, const Encoder& model) {
   CsvTable csv(kRunsColumns);
   for (size_t p = 0; p < result.sweeps.size(); ++p) {
     for (const TrialResult& t : result.sweeps[p].runs) add_run_row(csv, p, t, result.spec, model.tokenizer().vocab());
@@ -277,7 +278,7 @@ std::string runs_csv(const ExperimentResult& result, const BertModel& model) {
   return csv.text();
 }
 
-std::string top_csv(const ExperimentResult& result, const BertModel& model) {
+std::string top_csv(const ExperimentResult& result, const Encoder& model) {
   const Vocab& vocab = model.tokenizer().vocab();
   CsvTable csv(kTopColumns);
   for (size_t p = 0; p < result.sweeps.size(); ++p) {
@@ -287,7 +288,7 @@ std::string top_csv(const ExperimentResult& result, const BertModel& model) {
   return csv.text();
 }
 
-TrialFiles::TrialFiles(const std::string& folder, const ExperimentResult& result, const BertModel& model)
+TrialFiles::TrialFiles(const std::string& folder, const ExperimentResult& result, const Encoder& model)
     : result_(result),
       vocab_(model.tokenizer().vocab()),
       runs_csv_((std::filesystem::path(folder) / "runs.csv").string()),
@@ -344,7 +345,7 @@ void TrialFiles::commit() {
   runs_jsonl_.commit();
 }
 
-std::string summary_csv(const ExperimentResult& result, const BertModel& model) {
+std::string summary_csv(const ExperimentResult& result, const Encoder& model) {
   const Vocab& vocab = model.tokenizer().vocab();
   CsvTable csv(with_key({"trials", "clean_target_logsoftmax", "target_logsoftmax_mean", "target_logsoftmax_std",
                          "target_logsoftmax_ci95_low", "target_logsoftmax_ci95_high", "target_prob_mean",
@@ -438,7 +439,7 @@ std::string histograms_csv(const ExperimentResult& result) {
 }
 
 std::vector<std::string> write_experiment_files(const std::string& folder, const ExperimentResult& result,
-                                                const BertModel& model, const RunContext& context) {
+                                                const Encoder& model, const RunContext& context) {
   // The trials in memory go the way streamed trials go: the files are the same either way.
   ExperimentResult header{result.spec, result.model_dir, {}, {}, result.distributions};
   for (const SweepResult& sweep : result.sweeps) header.sweeps.push_back({sweep.prompt, sweep.clean, {}, {}});
@@ -452,7 +453,7 @@ std::vector<std::string> write_experiment_files(const std::string& folder, const
   });
 }
 
-std::vector<std::string> write_experiment_files(const std::string& folder, ExperimentResult& header, const BertModel& model,
+std::vector<std::string> write_experiment_files(const std::string& folder, ExperimentResult& header, const Encoder& model,
                                                 const RunContext& context, const TrialSource& trials) {
   std::error_code ec;
   std::filesystem::create_directories(folder, ec);

@@ -35,7 +35,7 @@ struct RunContext {
 };
 
 // The "model" object of every results file: path, demo or not, dtype, config, lower case.
-nlohmann::json model_json(const BertModel& model, const RunContext& context);
+nlohmann::json model_json(const Encoder& model, const RunContext& context);
 // Raised whenever a file's columns or a results.json key change meaning or name.
 inline constexpr int kResultsSchemaVersion = 3;
 
@@ -44,16 +44,16 @@ inline constexpr int kResultsSchemaVersion = 3;
 // results.json stays small enough to read in one piece (about 1 KB a run).
 inline constexpr uint64_t kRunsInResultsJson = 10000;
 
-nlohmann::json experiment_json(const ExperimentResult& result, const BertModel& model, const RunContext& context);
+nlohmann::json experiment_json(const ExperimentResult& result, const Encoder& model, const RunContext& context);
 // With `runs` (a JSON array, or null past kRunsInResultsJson) in place of result.sweeps' runs.
-nlohmann::json experiment_json(const ExperimentResult& result, const BertModel& model, const RunContext& context,
+nlohmann::json experiment_json(const ExperimentResult& result, const Encoder& model, const RunContext& context,
                                nlohmann::json runs);
 // One run as results.json and runs.jsonl have it.
 nlohmann::json run_json(size_t prompt, const TrialResult& trial, const ExperimentSpec& spec, const Vocab& vocab);
-std::string prompts_csv(const ExperimentResult& result, const BertModel& model);
-std::string runs_csv(const ExperimentResult& result, const BertModel& model);
-std::string top_csv(const ExperimentResult& result, const BertModel& model);
-std::string summary_csv(const ExperimentResult& result, const BertModel& model);
+std::string prompts_csv(const ExperimentResult& result, const Encoder& model);
+std::string runs_csv(const ExperimentResult& result, const Encoder& model);
+std::string top_csv(const ExperimentResult& result, const Encoder& model);
+std::string summary_csv(const ExperimentResult& result, const Encoder& model);
 nlohmann::json distributions_json(const ExperimentResult& result);
 std::string distributions_csv(const ExperimentResult& result);
 std::string histograms_csv(const ExperimentResult& result);
@@ -61,7 +61,7 @@ std::string histograms_csv(const ExperimentResult& result);
 // Creates `folder` if needed and writes every file above that has content. Returns the
 // paths written. Throws Error naming the folder when it cannot be created or written.
 std::vector<std::string> write_experiment_files(const std::string& folder, const ExperimentResult& result,
-                                                const BertModel& model, const RunContext& context);
+                                                const Encoder& model, const RunContext& context);
 
 // The same files from trials that are not in memory: `header` holds the clean runs and
 // distributions (its sweeps' runs are not read), and `trials` hands every trial to the
@@ -71,14 +71,14 @@ std::vector<std::string> write_experiment_files(const std::string& folder, const
 using TrialSink = std::function<void(const TrialResult&)>;
 using TrialSource = std::function<void(const TrialSink&)>;
 // Fills header.summaries.
-std::vector<std::string> write_experiment_files(const std::string& folder, ExperimentResult& header, const BertModel& model,
+std::vector<std::string> write_experiment_files(const std::string& folder, ExperimentResult& header, const Encoder& model,
                                                 const RunContext& context, const TrialSource& trials);
 
 // runs.csv, top.csv and runs.jsonl written as trials come (in canonical order), with each
 // prompt's summaries. Files are complete on commit(); until then they are temporaries.
 class TrialFiles {
  public:
-  TrialFiles(const std::string& folder, const ExperimentResult& header, const BertModel& model);
+  TrialFiles(const std::string& folder, const ExperimentResult& header, const Encoder& model);
   void add(const TrialResult& trial);
   // Ends the rows; the summaries per prompt of header.sweeps.
   std::vector<std::vector<LayerSummary>> finish();

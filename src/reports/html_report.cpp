@@ -62,7 +62,7 @@ std::string figure_html(const Figure& f, size_t index) {
          ", <a href=\"" + escape(f.stem()) + ".png\">png</a>)</figcaption>\n</figure>\n";
 }
 
-std::string demo_banner(const ExperimentResult& result, const BertConfig& c) {
+std::string demo_banner(const ExperimentResult& result, const ModelConfig& c) {
   const std::filesystem::path card = std::filesystem::path(result.model_dir) / "MODEL_CARD.md";
   std::error_code ec;
   const std::string absolute = std::filesystem::absolute(card, ec).lexically_normal().string();
@@ -95,7 +95,7 @@ std::string file_url(const std::string& path) {
   return url;
 }
 
-std::string html_report(const ExperimentResult& result, const BertModel& model, const RunContext& context,
+std::string html_report(const ExperimentResult& result, const Encoder& model, const RunContext& context,
                         const std::vector<Figure>& figures, const std::vector<std::string>& files) {
   const ExperimentSpec& spec = result.spec;
   const Vocab& vocab = model.tokenizer().vocab();

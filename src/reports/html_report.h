@@ -12,7 +12,7 @@
 namespace bertscope {
 
 // `files`: names of the other files written beside report.html, linked at the end.
-std::string html_report(const ExperimentResult& result, const BertModel& model, const RunContext& context,
+std::string html_report(const ExperimentResult& result, const Encoder& model, const RunContext& context,
                         const std::vector<Figure>& figures, const std::vector<std::string>& files);
 
 // A file:// URL of an absolute path, percent-encoding what a URL cannot hold.

@@ -54,10 +54,11 @@ std::string interventions_table(const ExperimentSpec& spec) {
   return t + "</tbody></table>\n";
 }
 
-std::string model_table(const std::string& model_dir, const BertModel& model) {
-  const BertConfig& c = model.config();
+std::string model_table(const std::string& model_dir, const Encoder& model) {
+  const ModelConfig& c = model.config();
   std::string t = "<table class=\"keys\">\n";
   t += row("path", code(model_dir));
+  t += row("family", escape(model.family().display_name) + " (" + code(c.architecture) + ")");
   t += row("layers / hidden / heads / FFN",
            format("%d / %d / %d / %d", c.num_hidden_layers, c.hidden_size, c.num_attention_heads, c.intermediate_size));
   t += row("vocabulary", format("%d word pieces, %s", c.vocab_size, model.tokenizer().do_lower_case() ? "lower-cased" : "cased"));

@@ -7,13 +7,13 @@
 
 #include "experiments/experiment.h"
 #include "experiments/sweep_summary.h"
-#include "model/bert_model.h"
+#include "model/encoder.h"
 
 namespace bertscope::html {
 
 std::string options_table(const ExperimentSpec& spec);
 std::string interventions_table(const ExperimentSpec& spec);
-std::string model_table(const std::string& model_dir, const BertModel& model);
+std::string model_table(const std::string& model_dir, const Encoder& model);
 // Tokens as chips, the [MASK] marked.
 std::string prompt_tokens(const MaskedPrompt& prompt);
 std::string clean_top_table(const SweepResult& sweep, const Vocab& vocab);

@@ -17,7 +17,7 @@ json block_json(const HookSite& site) { return site.kind == SiteKind::EmbedOut ?
 
 }  // namespace
 
-json lens_json(const LensResult& lens, const BertModel& model, const RunContext& context) {
+json lens_json(const LensResult& lens, const Encoder& model, const RunContext& context) {
   const Vocab& vocab = model.tokenizer().vocab();
   const bool has_target = lens.prompt.target_id >= 0;
   json states = json::array();
@@ -68,7 +68,7 @@ std::string lens_csv(const LensResult& lens, const Vocab& vocab) {
   return csv.text();
 }
 
-std::vector<NamedFile> lens_files(const LensResult& lens, const BertModel& model, const RunContext& context) {
+std::vector<NamedFile> lens_files(const LensResult& lens, const Encoder& model, const RunContext& context) {
   const Vocab& vocab = model.tokenizer().vocab();
   return {{"lens.json", json_text(lens_json(lens, model, context), 1) + "\n"},
           {"lens.csv", lens_csv(lens, vocab)},

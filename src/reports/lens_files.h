@@ -14,8 +14,8 @@
 
 namespace bertscope {
 
-nlohmann::json lens_json(const LensResult& lens, const BertModel& model, const RunContext& context);
+nlohmann::json lens_json(const LensResult& lens, const Encoder& model, const RunContext& context);
 std::string lens_csv(const LensResult& lens, const Vocab& vocab);
-std::vector<NamedFile> lens_files(const LensResult& lens, const BertModel& model, const RunContext& context);
+std::vector<NamedFile> lens_files(const LensResult& lens, const Encoder& model, const RunContext& context);
 
 }  // namespace bertscope

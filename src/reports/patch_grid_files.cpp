@@ -26,7 +26,7 @@ json prompt_json(const MaskedPrompt& p) {
 
 }  // namespace
 
-json patch_grid_json(const PatchGridResult& r, const BertModel& model, const RunContext& context) {
+json patch_grid_json(const PatchGridResult& r, const Encoder& model, const RunContext& context) {
   json cells = json::array();
   for (const PatchCell& c : r.cells) {
     json cell = {{"site", site_name(c)}, {"block", c.layer}, {"metric", c.metric}, {"normalized", c.normalized}};
@@ -107,7 +107,7 @@ std::vector<PatchGridFigure> patch_grid_heatmaps(const PatchGridResult& r, int l
   return figures;
 }
 
-std::vector<NamedFile> patch_grid_files(const PatchGridResult& result, const BertModel& model, const RunContext& context) {
+std::vector<NamedFile> patch_grid_files(const PatchGridResult& result, const Encoder& model, const RunContext& context) {
   std::vector<NamedFile> files = {{"patch-grid.json", json_text(patch_grid_json(result, model, context), 1) + "\n"},
                                   {"patch-grid.csv", patch_grid_csv(result)}};
   for (const PatchGridFigure& f : patch_grid_heatmaps(result, model.layers())) {

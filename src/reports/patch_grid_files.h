@@ -17,7 +17,7 @@
 
 namespace bertscope {
 
-nlohmann::json patch_grid_json(const PatchGridResult& result, const BertModel& model, const RunContext& context);
+nlohmann::json patch_grid_json(const PatchGridResult& result, const Encoder& model, const RunContext& context);
 std::string patch_grid_csv(const PatchGridResult& result);
 
 struct PatchGridFigure {
@@ -27,6 +27,6 @@ struct PatchGridFigure {
 };
 std::vector<PatchGridFigure> patch_grid_heatmaps(const PatchGridResult& result, int layers);
 // Every file above, rendered (not yet written).
-std::vector<NamedFile> patch_grid_files(const PatchGridResult& result, const BertModel& model, const RunContext& context);
+std::vector<NamedFile> patch_grid_files(const PatchGridResult& result, const Encoder& model, const RunContext& context);
 
 }  // namespace bertscope

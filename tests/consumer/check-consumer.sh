@@ -16,7 +16,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 case $mode in
   installed)
     cmake --install "$build" --prefix "$work/prefix" >/dev/null
-    for f in bin/bertscope include/bertscope/bertscope.h include/bertscope/model/bert_model.h \
+    for f in bin/bertscope include/bertscope/bertscope.h include/bertscope/model/encoder.h include/bertscope/model/families/common.h \
              share/bertscope/models/bert-mini-uncased-demo/model.safetensors; do
       [ -e "$work/prefix/$f" ] || fail "the install lacks $f"
     done

@@ -9,7 +9,7 @@
 int main(int argc, char** argv) {
   if (argc != 2) return std::fprintf(stderr, "usage: example MODEL_DIR\n"), 1;
   using namespace bertscope;
-  const BertModel bert = BertModel::load(argv[1]);
+  const Encoder bert = Encoder::load(argv[1]);
   const Vocab& vocab = bert.tokenizer().vocab();
   const Encoding input = bert.tokenizer().encode("Pay no attention to that man [MASK] the curtain!");
   const auto mask = static_cast<int>(std::find(input.ids.begin(), input.ids.end(), vocab.mask_id()) - input.ids.begin());

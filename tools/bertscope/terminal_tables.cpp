@@ -16,7 +16,7 @@ std::string quoted(const std::string& token) { return "\"" + printable(token) + 
 
 }  // namespace
 
-std::string sweep_tables(const ExperimentResult& result, const BertModel& model) {
+std::string sweep_tables(const ExperimentResult& result, const Encoder& model) {
   const Vocab& vocab = model.tokenizer().vocab();
   std::string out;
   for (size_t p = 0; p < result.sweeps.size(); ++p) {

@@ -8,7 +8,7 @@
 
 namespace bertscope {
 
-std::string sweep_tables(const ExperimentResult& result, const BertModel& model);
+std::string sweep_tables(const ExperimentResult& result, const Encoder& model);
 std::string distribution_tables(const ExperimentResult& result);
 
 }  // namespace bertscope

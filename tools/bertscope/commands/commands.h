@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "experiments/experiment.h"
-#include "model/bert_model.h"
+#include "model/encoder.h"
 #include "reports/file_set.h"
 #include "reports/output_folder.h"
 #include "shard_choice.h"
@@ -26,7 +26,7 @@ void add_model_options(CLI::App& command, ModelOptions& options);
 // $BERTSCOPE_MODEL, else the shipped demo model.
 std::string model_path(const ModelOptions& options, const std::string& fallback = "");
 // Applies --threads and loads the model at `model_path(options, fallback)` with --dtype.
-BertModel load_model(const ModelOptions& options, const std::string& fallback = "");
+Encoder load_model(const ModelOptions& options, const std::string& fallback = "");
 // Whether `path` is the small demo model that ships with bertscope (not a real BERT).
 bool is_demo_model(const std::string& path);
 

@@ -13,7 +13,7 @@
 #include "common/error.h"
 #include "common/json_text.h"
 #include "common/printable.h"
-#include "model/bert_model.h"
+#include "model/encoder.h"
 #include "model/site_patterns.h"
 #include "weights/safetensors_writer.h"
 
@@ -68,7 +68,7 @@ void run_dump(const DumpOptions& options) {
   check_output_file(options.out);  // a device, FIFO or symlink is refused before the model loads
   const std::vector<PromptSpec> prompts = prompts_from(options.text, options.prompts, "a TEXT");
   const bool single = options.prompts.empty();
-  const BertModel bert = load_model(options.model);
+  const Encoder bert = load_model(options.model);
   std::vector<std::vector<int>> sequences;
   for (const PromptSpec& p : prompts) sequences.push_back(bert.tokenizer().encode(p.text).ids);
   const TokenBatch tokens = single ? TokenBatch::single(sequences.front())

@@ -8,7 +8,7 @@
 
 namespace bertscope::cli {
 
-void finish_run(OutputFolder& out, ExperimentResult base, const BertModel& model, const RunContext& context,
+void finish_run(OutputFolder& out, ExperimentResult base, const Encoder& model, const RunContext& context,
                 const RecordIndex& index, const std::string& partial, const ModelOptions& options) {
   index.check_complete();
   const auto files = write_experiment_files(out.staging(), base, model, context,

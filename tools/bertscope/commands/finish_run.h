@@ -14,7 +14,7 @@ namespace bertscope::cli {
 // Writes the files into `out`'s staging folder, the trials streamed from `index` (memory
 // does not grow with them), removes `partial` (the run's own records,
 // "" for none) from it, commits, and prints the tables (or --json) and the files written.
-void finish_run(OutputFolder& out, ExperimentResult base, const BertModel& model, const RunContext& context,
+void finish_run(OutputFolder& out, ExperimentResult base, const Encoder& model, const RunContext& context,
                 const RecordIndex& index, const std::string& partial, const ModelOptions& options);
 
 }  // namespace bertscope::cli

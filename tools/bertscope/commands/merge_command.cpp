@@ -66,7 +66,7 @@ void merge(const MergeOptions& o) {
   if (model_fingerprint(path) != first.fingerprint.model) {
     throw Error("model " + path + ": its files differ from those the shards ran with (give the same model with --model)");
   }
-  const BertModel model = load_model(options, first.model_path);
+  const Encoder model = load_model(options, first.model_path);
   const WorkPlan plan(model, spec);
   RecordIndex index(plan);
   for (size_t k = 0; k < shards.size(); ++k) {

@@ -29,9 +29,9 @@ std::string model_path(const ModelOptions& options, const std::string& fallback)
   return shipped_demo_model();
 }
 
-BertModel load_model(const ModelOptions& options, const std::string& fallback) {
+Encoder load_model(const ModelOptions& options, const std::string& fallback) {
   set_thread_count(options.threads);
-  return BertModel::load(model_path(options, fallback),
+  return Encoder::load(model_path(options, fallback),
                          options.dtype == "bf16" ? MatmulPrecision::BF16 : MatmulPrecision::F32);
 }
 

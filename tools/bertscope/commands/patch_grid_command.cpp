@@ -51,7 +51,7 @@ void run_patch_grid_command(const PatchGridOptions& o) {
   for (std::string site; std::getline(list, site, ',');) request.sites.push_back(parse_edit_site(site));
   std::optional<OutputFolder> folder;
   if (!o.out.empty()) folder.emplace(o.out);  // before the model loads: a bad --out fails now
-  const BertModel model = load_model(o.model);
+  const Encoder model = load_model(o.model);
   const PatchGridResult result = run_patch_grid(model, request);
   std::printf("%s", grid_tables(result, model.layers()).c_str());
   if (folder) {

@@ -7,7 +7,7 @@
 #include "common/error.h"
 #include "common/json_text.h"
 #include "common/printable.h"
-#include "model/bert_model.h"
+#include "model/encoder.h"
 #include "model/predictions.h"
 #include "strict_numbers.h"
 
@@ -24,7 +24,7 @@ struct PredictOptions {
 };
 
 // {text, tokens, masks: [{position, top}]} for one text.
-nlohmann::json predict_one(const BertModel& bert, const std::string& text, const PredictOptions& options) {
+nlohmann::json predict_one(const Encoder& bert, const std::string& text, const PredictOptions& options) {
   const Tokenizer& tokenizer = bert.tokenizer();
   const Encoding encoding = tokenizer.encode(text);
   std::vector<int> masks;
@@ -60,7 +60,7 @@ void print_table(const nlohmann::json& prediction) {
 
 void run_predict(const PredictOptions& options) {
   const std::vector<PromptSpec> prompts = prompts_from(options.text, options.prompts, "a TEXT");
-  const BertModel bert = load_model(options.model);
+  const Encoder bert = load_model(options.model);
   if (options.prompts.empty()) {
     const nlohmann::json out = predict_one(bert, options.text, options);
     if (options.json) std::printf("%s\n", json_text(out, 2).c_str());

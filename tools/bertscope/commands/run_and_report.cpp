@@ -9,7 +9,7 @@
 #include "common/json_text.h"
 #include "common/printable.h"
 #include "experiments/work_plan.h"
-#include "model/bert_model.h"
+#include "model/encoder.h"
 #include "reports/experiment_files.h"
 #include "reports/output_folder.h"
 #include "reports/shard_manifest.h"
@@ -36,7 +36,7 @@ ProgressFn run_progress(ProgressMeter& meter, int64_t& finished, int64_t all) {
 }
 
 // Writes a shard's manifest beside its records and publishes the folder.
-void publish_shard(OutputFolder& out, const ExperimentSpec& spec, const BertModel& model, const std::string& path,
+void publish_shard(OutputFolder& out, const ExperimentSpec& spec, const Encoder& model, const std::string& path,
                    const ModelOptions& options, const ShardChoice& shard, uint64_t items, uint64_t total) {
   ShardManifest manifest;
   manifest.fingerprint.spec = spec.canonical_toml();
@@ -73,7 +73,7 @@ void run_and_report(const ExperimentSpec& spec, const ModelOptions& options, con
   // Before the model loads and the sweep runs: an unusable --out fails now, not in an hour.
   OutputFolder out(spec.out);
   const std::string path = model_path(options, spec.model);
-  const BertModel model = load_model(options, spec.model);
+  const Encoder model = load_model(options, spec.model);
   const bool demo = is_demo_model(path);
   if (demo && !options.quiet) {
     std::fprintf(stderr, "note: using the small demo model (%s), not bert-large; its numbers say nothing about real BERT\n",

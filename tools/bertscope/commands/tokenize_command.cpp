@@ -5,7 +5,7 @@
 #include "commands/commands.h"
 #include "common/json_text.h"
 #include "common/printable.h"
-#include "model/bert_model.h"
+#include "model/encoder.h"
 #include "tokenizer/tokenizer.h"
 #include "weights/model_dir.h"
 

@@ -1,16 +1,20 @@
 #pragma once
-// HuggingFace BertForMaskedLM, float32, with hook sites (hook_site.h). The forward pass is
-// split into its stages so an experiment can run the embeddings once, keep a block's
-// output, and restart from any block with an edited state.
+// The model as every layer above sees it: a masked-language encoder of any supported family
+// (BERT, RoBERTa, XLM-RoBERTa, DistilBERT, ALBERT, ELECTRA; model/family.h), float32, with
+// hook sites (hook_site.h) that mean the same in every family. The forward pass is split
+// into its stages so an experiment can run the embeddings once, keep a block's output, and
+// restart from any block with an edited state. Experiments, reports, tools and Python name
+// this type and its ModelConfig only, never a family.
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "model/bert_weights.h"
+#include "model/encoder_weights.h"
+#include "model/family.h"
 #include "model/hooks.h"
+#include "model/model_config.h"
 #include "model/token_batch.h"
 #include "tokenizer/tokenizer.h"
-#include "weights/bert_config.h"
 #include "weights/model_dir.h"
 
 namespace bertscope {
@@ -42,18 +46,27 @@ struct BlockWorkspace {
 // tokenizer_config.json's fields resolved as HuggingFace does (strip_accents null: as do_lower_case).
 TokenizerOptions tokenizer_options_of(const TokenizerConfig& config);
 
-class BertModel {
+class Encoder {
  public:
-  // `path`: a model directory or a HuggingFace hub cache folder (model_dir.h).
-  // `precision`: of the matmuls (bf16 is opt-in: faster, ~1e-2 relative error in logits).
-  static BertModel load(const std::string& path, MatmulPrecision precision = MatmulPrecision::F32);
-  BertModel(BertConfig config, Tokenizer tokenizer, std::shared_ptr<const BertWeights> weights,
-            std::string dir);
+  // `path`: a model directory or a HuggingFace hub cache folder (model_dir.h); config.json's
+  // model_type picks the family. `precision`: of the matmuls (bf16 is opt-in: faster, ~1e-2
+  // relative error in logits).
+  static Encoder load(const std::string& path, MatmulPrecision precision = MatmulPrecision::F32);
+  Encoder(ModelConfig config, Tokenizer tokenizer, std::shared_ptr<const EncoderWeights> weights, std::string dir);
 
-  const BertConfig& config() const { return config_; }
+  const ModelConfig& config() const { return config_; }
+  const Family& family() const { return *family_; }
   const Tokenizer& tokenizer() const { return tokenizer_; }
   const std::string& dir() const { return dir_; }
   int layers() const { return config_.num_hidden_layers; }
+
+  // The family's site table: every site's name pattern, HuggingFace module, TransformerLens
+  // name, meaning and shape (bertscope hooks --model DIR prints it).
+  std::vector<HookSiteDoc> site_docs() const { return family_site_docs(*family_); }
+  // Floats per position at a site of a sequence of `seq` tokens (the last dimensions of its
+  // shape flattened): hidden for the residual sites, ffn for mlp.post, heads x seq for the
+  // scores and pattern, heads x hidden for head_out.
+  int64_t site_width(SiteKind kind, int seq) const;
 
   // Checks ids and lengths against the vocabulary and max positions (Error otherwise).
   void validate(const TokenBatch& tokens) const;
@@ -61,7 +74,8 @@ class BertModel {
   // beyond its last): such a hook would never run, and an edit silently not made is worse
   // than none. embed(), run_blocks() and forward() check their hooks with it.
   void validate(const Hooks* hooks) const;
-  // Embeddings + LayerNorm (token type 0) = hidden_states[0]; runs the embed.out hooks.
+  // Embeddings + LayerNorm (token type 0), projected to hidden_size where the family
+  // factorizes them = hidden_states[0]; runs the embed.out hooks.
   HiddenState embed(const TokenBatch& tokens, const Hooks* hooks = nullptr) const;
   // Runs blocks [first, end) on `state` in place, with their hooks. With `read_positions`,
   // the caller reads only those positions of the last block's output: that block computes
@@ -73,7 +87,7 @@ class BertModel {
   // block whole.
   void run_blocks(HiddenState& state, int first, int end, const Hooks* hooks = nullptr,
                   const std::vector<std::vector<int>>& read_positions = {}, BlockWorkspace* workspace = nullptr) const;
-  // MLM head on `rows` hidden vectors [rows, hidden] -> logits [rows, vocab].
+  // The family's MLM head on `rows` hidden vectors [rows, hidden] -> logits [rows, vocab].
   void mlm_logits(const float* hidden, int rows, float* logits) const;
   std::vector<float> mlm_logits(const HiddenState& state, int b, int s) const;
 
@@ -82,13 +96,16 @@ class BertModel {
                       std::vector<HiddenState>* all_hidden = nullptr) const;
 
  private:
+  // The position id of every token (HuggingFace's position_ids for this family).
+  std::vector<int> position_ids(const TokenBatch& tokens) const;
   // `read_positions`: empty, or [batch * Q] positions, sequence b's from b * Q.
   void run_block(HiddenState& state, int layer, const Hooks* hooks, const std::vector<int>& read_positions,
                  BlockWorkspace& workspace) const;
 
-  BertConfig config_;
+  ModelConfig config_;
+  const Family* family_;
   Tokenizer tokenizer_;
-  std::shared_ptr<const BertWeights> weights_;
+  std::shared_ptr<const EncoderWeights> weights_;
   std::string dir_;
 };
 

@@ -1,4 +1,4 @@
-#include "model/bert_model.h"
+#include "model/encoder.h"
 
 #include <algorithm>
 #include <cstddef>
@@ -31,32 +31,72 @@ TokenizerOptions tokenizer_options_of(const TokenizerConfig& config) {
   return {config.do_lower_case, config.strip_accents.value_or(config.do_lower_case), config.tokenize_chinese_chars};
 }
 
-BertModel BertModel::load(const std::string& path, MatmulPrecision precision) {
+Encoder Encoder::load(const std::string& path, MatmulPrecision precision) {
   const ModelFiles files = resolve_model_dir(path);
-  BertConfig config = BertConfig::load(files.config);
+  ModelConfig config = ModelConfig::load(files.config);
   Vocab vocab = Vocab::load(files.vocab);
   if (vocab.size() > config.vocab_size) {
     throw Error(files.vocab + ": " + std::to_string(vocab.size()) + " tokens, but config.json vocab_size is " +
                 std::to_string(config.vocab_size));
   }
   const TokenizerOptions tokenizer_options = tokenizer_options_of(read_tokenizer_config(files));
-  auto weights = BertWeights::load(TensorStore::open_dir(files.dir), config, precision);
+  const Family& family = family_of(config.family, files.config);
+  auto weights = EncoderWeights::load(TensorStore::open_dir(files.dir), config, family.tensor_names(config), precision);
   // Embedding rows beyond vocab.txt (a checkpoint padded to a multiple of 8 or 64) are outputs
   // too: they need names. Only now, once the weights have matched vocab_size: before, a hostile
   // config.json could make us name millions of rows that the file does not have.
   vocab.name_extra_rows(config.vocab_size);
   Tokenizer tokenizer(std::move(vocab), tokenizer_options);
-  return BertModel(std::move(config), std::move(tokenizer), std::move(weights), files.dir);
+  return Encoder(std::move(config), std::move(tokenizer), std::move(weights), files.dir);
 }
 
-BertModel::BertModel(BertConfig config, Tokenizer tokenizer, std::shared_ptr<const BertWeights> weights,
-                     std::string dir)
-    : config_(std::move(config)), tokenizer_(std::move(tokenizer)), weights_(std::move(weights)), dir_(std::move(dir)) {}
+Encoder::Encoder(ModelConfig config, Tokenizer tokenizer, std::shared_ptr<const EncoderWeights> weights, std::string dir)
+    : config_(std::move(config)),
+      family_(&family_of(config_.family, "config")),
+      tokenizer_(std::move(tokenizer)),
+      weights_(std::move(weights)),
+      dir_(std::move(dir)) {}
 
-void BertModel::validate(const TokenBatch& tokens) const {
-  if (tokens.seq > config_.max_position_embeddings) {
-    throw Error("input has " + std::to_string(tokens.seq) + " tokens with [CLS] and [SEP], the model's maximum is " +
-                std::to_string(config_.max_position_embeddings) + " (max_position_embeddings)");
+std::vector<int> Encoder::position_ids(const TokenBatch& tokens) const {
+  std::vector<int> positions(tokens.ids.size());
+  for (int b = 0; b < tokens.batch; ++b) {
+    int real = 0;  // tokens other than padding so far, this one included
+    for (int s = 0; s < tokens.seq; ++s) {
+      const size_t r = static_cast<size_t>(b * tokens.seq + s);
+      if (config_.position_ids == PositionIds::FromZero) {
+        positions[r] = s;
+      } else {
+        // RoBERTa's create_position_ids_from_input_ids: padding tokens sit at padding_idx,
+        // the others count up from padding_idx + 1, skipping the padding before them.
+        const bool padding = tokens.ids[r] == config_.pad_token_id;
+        if (!padding) ++real;
+        positions[r] = padding ? config_.pad_token_id : config_.pad_token_id + real;
+      }
+    }
+  }
+  return positions;
+}
+
+int64_t Encoder::site_width(SiteKind kind, int seq) const {
+  const int64_t H = config_.hidden_size, heads = config_.num_attention_heads;
+  switch (kind) {
+    case SiteKind::MlpPost: return config_.intermediate_size;
+    case SiteKind::AttnScores:
+    case SiteKind::AttnPattern: return heads * seq;
+    case SiteKind::AttnHeadOut: return heads * H;
+    default: return H;  // q, k, v and z are heads x head_dim = hidden as well
+  }
+}
+
+void Encoder::validate(const TokenBatch& tokens) const {
+  if (tokens.seq > config_.max_tokens()) {
+    const Vocab& vocab = tokenizer_.vocab();
+    const std::string specials = vocab.cls_id() >= 0 && vocab.sep_id() >= 0
+                                     ? vocab.token(vocab.cls_id()) + " and " + vocab.token(vocab.sep_id())
+                                     : "its special tokens";
+    throw Error("input has " + std::to_string(tokens.seq) + " tokens with " + specials + ", the model's maximum is " +
+                std::to_string(config_.max_tokens()) + " (max_position_embeddings" +
+                (config_.position_ids == PositionIds::AfterPaddingIndex ? " less pad_token_id + 1)" : ")"));
   }
   if (tokens.batch <= 0 || tokens.seq <= 0) throw Error("empty input: no tokens to run");
   for (int id : tokens.ids) {
@@ -64,7 +104,7 @@ void BertModel::validate(const TokenBatch& tokens) const {
   }
 }
 
-void BertModel::validate(const Hooks* hooks) const {
+void Encoder::validate(const Hooks* hooks) const {
   if (!hooks) return;
   for (const HookSite& site : hooks->sites()) {
     if (site.layer >= layers()) {
@@ -74,29 +114,39 @@ void BertModel::validate(const Hooks* hooks) const {
   }
 }
 
-HiddenState BertModel::embed(const TokenBatch& tokens, const Hooks* hooks) const {
+HiddenState Encoder::embed(const TokenBatch& tokens, const Hooks* hooks) const {
   validate(tokens);
   validate(hooks);
-  const int H = config_.hidden_size;
-  HiddenState state{tokens.batch, tokens.seq, H, tokens.lengths, {}};
-  state.values.resize(elements(state.rows(), H));
+  const int H = config_.hidden_size, E = config_.embedding_size;
+  const std::vector<int> positions = position_ids(tokens);
   const EmbeddingWeights& e = weights_->embeddings;
+  std::vector<float> embedded(elements(tokens.batch * tokens.seq, E));
 #pragma omp parallel for schedule(static)
-  for (int r = 0; r < state.rows(); ++r) {
-    const size_t position = static_cast<size_t>(r % tokens.seq);
-    const float* word = e.word + static_cast<size_t>(tokens.ids[static_cast<size_t>(r)]) * H;
-    const float* pos = e.position + position * H;
-    float* out = state.values.data() + static_cast<size_t>(r) * H;
-    for (int i = 0; i < H; ++i) out[i] = word[i] + pos[i] + e.token_type[i];  // token type 0
+  for (int r = 0; r < tokens.batch * tokens.seq; ++r) {
+    const float* word = e.word + static_cast<size_t>(tokens.ids[static_cast<size_t>(r)]) * E;
+    const float* pos = e.position + static_cast<size_t>(positions[static_cast<size_t>(r)]) * E;
+    float* out = embedded.data() + static_cast<size_t>(r) * E;
+    if (e.token_type) {
+      for (int i = 0; i < E; ++i) out[i] = word[i] + pos[i] + e.token_type[i];  // token type 0
+    } else {
+      for (int i = 0; i < E; ++i) out[i] = word[i] + pos[i];
+    }
   }
-  add_layer_norm(state.values.data(), nullptr, state.rows(), H, e.ln, state.values.data());
+  add_layer_norm(embedded.data(), nullptr, tokens.batch * tokens.seq, E, e.ln, embedded.data());
+  HiddenState state{tokens.batch, tokens.seq, H, tokens.lengths, {}};
+  if (e.projected) {
+    state.values.resize(elements(state.rows(), H));
+    e.project.forward(embedded.data(), state.rows(), state.values.data());
+  } else {
+    state.values = std::move(embedded);
+  }
   run_hooks(hooks, HookSite::embed_out(), state.values.data(), state.batch, state.seq, H);
   return state;
 }
 
-void BertModel::run_block(HiddenState& state, int layer, const Hooks* hooks, const std::vector<int>& read_positions,
+void Encoder::run_block(HiddenState& state, int layer, const Hooks* hooks, const std::vector<int>& read_positions,
                           BlockWorkspace& s) const {
-  const BlockWeights& w = weights_->blocks[static_cast<size_t>(layer)];
+  const BlockWeights& w = weights_->block(layer);
   const int H = config_.hidden_size, I = config_.intermediate_size;
   const int B = state.batch, S = state.seq, rows = state.rows();
   // Query-side rows: every position, or only those the caller will read. Keys and values
@@ -155,7 +205,7 @@ void BertModel::run_block(HiddenState& state, int layer, const Hooks* hooks, con
   run_hooks(hooks, HookSite::block_out(layer), state.values.data(), B, Q, H);
 }
 
-void BertModel::run_blocks(HiddenState& state, int first, int end, const Hooks* hooks,
+void Encoder::run_blocks(HiddenState& state, int first, int end, const Hooks* hooks,
                            const std::vector<std::vector<int>>& read_positions, BlockWorkspace* workspace) const {
   if (first < 0 || end > layers() || first > end) {
     throw Error("block range [" + std::to_string(first) + ", " + std::to_string(end) + ") is outside the model's " +
@@ -188,22 +238,22 @@ void BertModel::run_blocks(HiddenState& state, int first, int end, const Hooks* 
   }
 }
 
-void BertModel::mlm_logits(const float* hidden, int rows, float* logits) const {
+void Encoder::mlm_logits(const float* hidden, int rows, float* logits) const {
   const MlmHeadWeights& head = weights_->head;
-  const int H = config_.hidden_size;
-  std::vector<float> transformed(elements(rows, H));
+  const int D = config_.head_size;
+  std::vector<float> transformed(elements(rows, D));
   head.transform.forward(hidden, rows, transformed.data());
-  add_layer_norm(transformed.data(), nullptr, rows, H, head.ln, transformed.data());
+  add_layer_norm(transformed.data(), nullptr, rows, D, head.ln, transformed.data());
   head.decoder.forward(transformed.data(), rows, logits);
 }
 
-std::vector<float> BertModel::mlm_logits(const HiddenState& state, int b, int s) const {
+std::vector<float> Encoder::mlm_logits(const HiddenState& state, int b, int s) const {
   std::vector<float> logits(static_cast<size_t>(config_.vocab_size));
   mlm_logits(state.row(b, s), 1, logits.data());
   return logits;
 }
 
-HiddenState BertModel::forward(const TokenBatch& tokens, const Hooks* hooks, std::vector<HiddenState>* all_hidden) const {
+HiddenState Encoder::forward(const TokenBatch& tokens, const Hooks* hooks, std::vector<HiddenState>* all_hidden) const {
   HiddenState state = embed(tokens, hooks);
   if (all_hidden) all_hidden->assign(1, state);
   BlockWorkspace scratch;

@@ -1,0 +1,77 @@
+#pragma once
+// The parameters of a post-LayerNorm encoder (BERT and the families built like it), bound by
+// the family's tensor names (model/family.h) from a TensorStore and checked against the
+// config. Matmul weights are copied once into their kernels' layout (in float32 or
+// bfloat16), and their file pages released, so a loaded model holds about one copy of its
+// weights. Embeddings and LayerNorm parameters are used in place from the memory map when
+// they are aligned F32, else converted to float32 once.
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include "kernels/layer_norm.h"
+#include "kernels/linear.h"
+#include "model/family.h"
+#include "model/model_config.h"
+#include "weights/tensor_store.h"
+
+namespace bertscope {
+
+struct BlockWeights {
+  Linear qkv;  // query, key and value stacked: one matmul, output rows [q | k | v]
+  Linear attn_out;
+  LayerNormParams ln1;
+  Linear ffn_in;  // with the activation fused
+  Linear ffn_out;
+  LayerNormParams ln2;
+};
+
+struct EmbeddingWeights {
+  const float* word = nullptr;        // [vocab, embedding_size]
+  const float* position = nullptr;    // [max_positions, embedding_size]
+  const float* token_type = nullptr;  // [type_vocab, embedding_size], null when the family has none
+  LayerNormParams ln;
+  Linear project;                     // embedding_size -> hidden_size (ALBERT, ELECTRA); unset otherwise
+  bool projected = false;
+};
+
+struct MlmHeadWeights {
+  Linear transform;  // dense + activation, hidden -> head_size
+  LayerNormParams ln;
+  Linear decoder;    // head_size -> vocab; tied to the word embeddings unless stored
+};
+
+class EncoderWeights {
+ public:
+  // Throws Error naming the file and tensor when a needed tensor is missing or its shape
+  // disagrees with `config`. Tensors that masked-LM does not use (pooler, NSP) are ignored.
+  static std::shared_ptr<const EncoderWeights> load(TensorStore store, const ModelConfig& config, const TensorNames& names,
+                                                    MatmulPrecision precision = MatmulPrecision::F32);
+
+  EmbeddingWeights embeddings;
+  std::vector<BlockWeights> blocks;  // one per layer, or one per group when layers share them
+  MlmHeadWeights head;
+
+  // The weights block `layer` runs (ALBERT: its group's).
+  const BlockWeights& block(int layer) const {
+    return blocks[static_cast<size_t>(layer) * blocks.size() / static_cast<size_t>(layers_)];
+  }
+
+ private:
+  // Borrowed from the map when aligned F32, else converted into `storage`; Error when absent,
+  // of another shape, or not finite.
+  const float* checked(const std::string& name, const std::vector<int64_t>& shape, std::vector<float>& storage) const;
+  const float* tensor(const std::string& name, const std::vector<int64_t>& shape);
+  Linear linear(const std::string& prefix, int64_t in, int64_t out, Activation activation, MatmulPrecision precision);
+  // Several [out, in] layers on the same input as one [parts x out, in] layer.
+  Linear stacked_linear(const std::vector<std::string>& prefixes, int64_t in, int64_t out, MatmulPrecision precision);
+  LayerNormParams layer_norm(const std::string& prefix, int64_t width, float eps);
+  // DistilBERT's fixed sinusoidal table, as HF's create_sinusoidal_embeddings makes it.
+  const float* sinusoidal(int64_t positions, int64_t width);
+
+  TensorStore store_;                      // keeps the memory maps alive
+  std::deque<std::vector<float>> owned_;   // converted F16/BF16 or unaligned tensors
+  int layers_ = 1;
+};
+
+}  // namespace bertscope
