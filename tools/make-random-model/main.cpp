@@ -1,6 +1,8 @@
-// make-random-model: writes a HuggingFace BertForMaskedLM folder (config.json, vocab.txt,
-// model.safetensors) with seeded random weights of any shape, e.g. bert-large's, so load
-// time, memory and speed can be measured without downloading a checkpoint.
+// make-random-model: writes a HuggingFace masked-LM folder of any supported family
+// (config.json, vocab.txt, model.safetensors) with seeded random weights of any shape, e.g.
+// bert-large's, so load time, memory and speed can be measured without downloading a
+// checkpoint. The tensors are named by the family's recipe (model/family.h), so a new family
+// gets random models with no change here beyond its config.json fields.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstring>
@@ -11,6 +13,7 @@
 
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "model/family.h"
 #include "weights/safetensors_writer.h"
 
 namespace {
@@ -20,6 +23,7 @@ using bertscope::OutputTensor;
 
 struct Shape {
   int layers = 24, hidden = 1024, heads = 16, ffn = 4096, vocab = 30522, positions = 512;
+  int embedding = 0;  // ALBERT, ELECTRA: the embeddings' width (0: 128 for ALBERT, hidden for the others)
 };
 
 struct Generator {
@@ -62,10 +66,12 @@ std::vector<std::string> make_vocab(const std::string& vocab_file, int size) {
     std::ifstream in(vocab_file);
     if (!in) throw bertscope::Error(vocab_file + ": cannot open vocabulary");
     for (std::string line; std::getline(in, line);) tokens.push_back(line);
-    if (static_cast<int>(tokens.size()) != size) {
-      throw bertscope::Error(vocab_file + ": has " + std::to_string(tokens.size()) + " tokens, --vocab-size is " +
+    if (static_cast<int>(tokens.size()) > size) {
+      throw bertscope::Error(vocab_file + ": has " + std::to_string(tokens.size()) + " tokens, more than --vocab-size " +
                              std::to_string(size));
     }
+    // A larger model (XLM-R's 250002 rows) gets words of its own after the file's.
+    for (int i = static_cast<int>(tokens.size()); i < size; ++i) tokens.push_back("word" + std::to_string(i));
     return tokens;
   }
   if (size < 1000) throw bertscope::Error("--vocab-size must be at least 1000 without --vocab-file");
@@ -75,43 +81,66 @@ std::vector<std::string> make_vocab(const std::string& vocab_file, int size) {
   return tokens;
 }
 
-void generate(const std::string& out_dir, const Shape& s, const std::string& dtype_name, bool legacy, bool tie,
-              const std::string& vocab_file, uint64_t seed) {
+// config.json in the family's own field names (DistilBERT's dim, n_layers, ...).
+nlohmann::json config_json(const bertscope::Family& family, const Shape& s, DType dtype, bool tie) {
+  const std::string type = family.model_type;
+  nlohmann::json j = {{"architectures", {family.architecture}}, {"model_type", type}, {"vocab_size", s.vocab},
+                      {"max_position_embeddings", s.positions}, {"pad_token_id", 0},
+                      {"torch_dtype", dtype == DType::F32 ? "float32" : (dtype == DType::F16 ? "float16" : "bfloat16")},
+                      {"tie_word_embeddings", tie}};
+  if (type == "distilbert") {
+    j.update({{"dim", s.hidden}, {"n_layers", s.layers}, {"n_heads", s.heads}, {"hidden_dim", s.ffn}, {"activation", "gelu"}});
+    return j;
+  }
+  j.update({{"hidden_size", s.hidden}, {"num_hidden_layers", s.layers}, {"num_attention_heads", s.heads},
+            {"intermediate_size", s.ffn}, {"hidden_act", type == "albert" ? "gelu_new" : "gelu"},
+            {"type_vocab_size", 2}, {"layer_norm_eps", 1e-12}});
+  if (type == "roberta" || type == "xlm-roberta") {
+    // Positions start after the padding index (1): two more rows for the same prompt length.
+    j.update({{"pad_token_id", 1}, {"type_vocab_size", 1}, {"max_position_embeddings", s.positions + 2}});
+  }
+  if (type == "albert" || type == "electra") {
+    j["embedding_size"] = s.embedding > 0 ? s.embedding : (type == "albert" ? 128 : s.hidden);
+  }
+  return j;
+}
+
+void generate(const std::string& out_dir, const std::string& family_name, const Shape& s, const std::string& dtype_name,
+              bool legacy, bool tie, const std::string& vocab_file, uint64_t seed) {
   const auto dtype = bertscope::parse_dtype(dtype_name);
   if (!dtype || (*dtype != DType::F32 && *dtype != DType::F16 && *dtype != DType::BF16)) {
     throw bertscope::Error("--dtype must be F32, F16 or BF16, not '" + dtype_name + "'");
   }
   if (s.hidden % s.heads != 0) throw bertscope::Error("--hidden must be divisible by --heads");
   std::filesystem::create_directories(out_dir);
+  const bertscope::Family& family = bertscope::family_of(family_name, "--family");
+  const nlohmann::json config = config_json(family, s, *dtype, tie);
+  const bertscope::ModelConfig c = bertscope::ModelConfig::parse(config.dump(), "the generated config.json");
+  const bertscope::TensorNames n = family.tensor_names(c);
   Generator g{*dtype, legacy, std::mt19937_64(seed), {}};
-  const std::string emb = "bert.embeddings.";
-  g.add(emb + "word_embeddings.weight", {s.vocab, s.hidden}, 0.0f, 0.02f);
-  g.add(emb + "position_embeddings.weight", {s.positions, s.hidden}, 0.0f, 0.02f);
-  g.add(emb + "token_type_embeddings.weight", {2, s.hidden}, 0.0f, 0.02f);
-  g.layer_norm(emb + "LayerNorm", s.hidden);
-  for (int l = 0; l < s.layers; ++l) {
-    const std::string p = "bert.encoder.layer." + std::to_string(l) + ".";
-    g.linear(p + "attention.self.query", s.hidden, s.hidden);
-    g.linear(p + "attention.self.key", s.hidden, s.hidden);
-    g.linear(p + "attention.self.value", s.hidden, s.hidden);
-    g.linear(p + "attention.output.dense", s.hidden, s.hidden);
-    g.layer_norm(p + "attention.output.LayerNorm", s.hidden);
-    g.linear(p + "intermediate.dense", s.hidden, s.ffn);
-    g.linear(p + "output.dense", s.ffn, s.hidden);
-    g.layer_norm(p + "output.LayerNorm", s.hidden);
+  const int E = c.embedding_size, D = c.head_size, H = c.hidden_size;
+  g.add(n.word_embeddings, {c.vocab_size, E}, 0.0f, 0.02f);
+  g.add(n.position_embeddings, {c.max_position_embeddings, E}, 0.0f, 0.02f);
+  if (c.type_vocab_size > 0) g.add(n.token_type_embeddings, {c.type_vocab_size, E}, 0.0f, 0.02f);
+  g.layer_norm(n.embeddings_norm, E);
+  if (!n.embeddings_project.empty()) g.linear(n.embeddings_project, E, H);
+  const bool shared = n.block.find("{G}") != std::string::npos;
+  for (int l = 0; l < (shared ? c.num_hidden_groups : c.num_hidden_layers); ++l) {
+    const std::string p = n.block_prefix(l, l);
+    g.linear(p + n.query, H, H);
+    g.linear(p + n.key, H, H);
+    g.linear(p + n.value, H, H);
+    g.linear(p + n.attention_output, H, H);
+    g.layer_norm(p + n.attention_norm, H);
+    g.linear(p + n.ffn_in, H, c.intermediate_size);
+    g.linear(p + n.ffn_out, c.intermediate_size, H);
+    g.layer_norm(p + n.output_norm, H);
   }
-  g.linear("cls.predictions.transform.dense", s.hidden, s.hidden);
-  g.layer_norm("cls.predictions.transform.LayerNorm", s.hidden);
-  g.add("cls.predictions.bias", {s.vocab}, 0.0f, 0.02f);
-  if (!tie) g.add("cls.predictions.decoder.weight", {s.vocab, s.hidden}, 0.0f, 0.02f);
+  g.linear(n.head_dense, H, D);
+  g.layer_norm(n.head_norm, D);
+  g.add(n.decoder_bias, {c.vocab_size}, 0.0f, 0.02f);
+  if (!tie) g.add(n.decoder, {c.vocab_size, D}, 0.0f, 0.02f);
 
-  const nlohmann::json config = {
-      {"architectures", {"BertForMaskedLM"}}, {"model_type", "bert"}, {"vocab_size", s.vocab},
-      {"hidden_size", s.hidden}, {"num_hidden_layers", s.layers}, {"num_attention_heads", s.heads},
-      {"intermediate_size", s.ffn}, {"hidden_act", "gelu"}, {"max_position_embeddings", s.positions},
-      {"type_vocab_size", 2}, {"layer_norm_eps", 1e-12}, {"pad_token_id", 0},
-      {"torch_dtype", *dtype == DType::F32 ? "float32" : (*dtype == DType::F16 ? "float16" : "bfloat16")},
-      {"tie_word_embeddings", tie}};
   std::string vocab_text;
   for (const std::string& t : make_vocab(vocab_file, s.vocab)) vocab_text += t + "\n";
 
@@ -123,19 +152,26 @@ void generate(const std::string& out_dir, const Shape& s, const std::string& dty
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Write a HuggingFace BertForMaskedLM folder with seeded random weights (default: bert-large's shape)"};
+  CLI::App app{"Write a HuggingFace masked-LM folder with seeded random weights (default: bert-large's shape)"};
   Shape s;
-  std::string out, dtype = "F32", vocab_file;
+  std::string out, dtype = "F32", vocab_file, family = "bert";
   bool legacy = false, untied = false;
   uint64_t seed = 0;
   app.add_option("--out", out, "Output folder")->required();
+  std::vector<std::string> family_names;
+  for (const bertscope::Family* f : bertscope::families()) family_names.emplace_back(f->model_type);
+  app.add_option("--family", family, "The family (config.json's model_type): its tensor names and config fields")
+      ->check(CLI::IsMember(family_names));
   app.add_option("--layers", s.layers, "Blocks")->check(CLI::Range(1, 1000));
   app.add_option("--hidden", s.hidden, "Hidden size")->check(CLI::Range(1, 65536));
   app.add_option("--heads", s.heads, "Attention heads")->check(CLI::Range(1, 1024));
   app.add_option("--ffn", s.ffn, "Intermediate (FFN) size")->check(CLI::Range(1, 1000000));
   app.add_option("--vocab-size", s.vocab, "Vocabulary size")->check(CLI::Range(1, 10000000));
-  app.add_option("--positions", s.positions, "max_position_embeddings")->check(CLI::Range(1, 1000000));
-  app.add_option("--vocab-file", vocab_file, "vocab.txt to copy (its line count must equal --vocab-size)");
+  app.add_option("--positions", s.positions, "Positions a prompt may use (max_position_embeddings; RoBERTa's is 2 more)")
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("--embedding", s.embedding, "ALBERT, ELECTRA: embedding_size (default 128 for ALBERT, --hidden for ELECTRA)")
+      ->check(CLI::Range(1, 65536));
+  app.add_option("--vocab-file", vocab_file, "vocab.txt to copy (up to --vocab-size lines; words of its own fill the rest)");
   app.add_option("--dtype", dtype, "F32, F16 or BF16");
   app.add_flag("--legacy-names", legacy, "Name LayerNorm parameters gamma/beta, as the published bert-*-uncased files");
   app.add_flag("--untied", untied, "Store cls.predictions.decoder.weight instead of tying it to the word embeddings");
@@ -144,7 +180,7 @@ int main(int argc, char** argv) {
              "  make-random-model --out /tmp/bert-large-random --vocab-file models/bert-mini-uncased-demo/vocab.txt");
   CLI11_PARSE(app, argc, argv);
   try {
-    generate(out, s, dtype, legacy, !untied, vocab_file, seed);
+    generate(out, family, s, dtype, legacy, !untied, vocab_file, seed);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "make-random-model: error: %s\n", e.what());
     return 1;

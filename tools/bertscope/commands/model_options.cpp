@@ -10,7 +10,8 @@ namespace bertscope::cli {
 
 void add_model_options(CLI::App& command, ModelOptions& options) {
   command.add_option("--model", options.model,
-                     "HuggingFace BERT model folder (config.json, vocab.txt, model.safetensors) or hub cache folder "
+                     "HuggingFace masked-LM folder of a supported family (BERT, RoBERTa, XLM-RoBERTa, DistilBERT, ALBERT, "
+                     "ELECTRA: config.json, model.safetensors, tokenizer.json or vocab.txt) or hub cache folder "
                      "(e.g. ~/.cache/huggingface/hub/models--bert-large-uncased). Default: $BERTSCOPE_MODEL, else "
                      "the small demo model shipped in models/bert-mini-uncased-demo");
   command.add_option("--threads", options.threads, "Threads for all computation")

@@ -1,0 +1,122 @@
+// Every family through the CLI, tried as a user would: predict, a sweep whose numbers are
+// HuggingFace's (the zero and scale edits of tests/data/families' goldens), dump, a spec
+// run sharded and merged, and `hooks --model`. The target of each sweep is a word of the
+// golden top-5, written as a user writes it (no ## / Ġ / ▁ marker).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "model/hook_site.h"
+#include "model/predictions.h"
+#include "test_support.h"
+
+namespace bertscope {
+namespace {
+
+namespace fs = std::filesystem;
+using test::run_cli;
+
+std::string family_model(const std::string& name) { return test::data_path("families/models/" + name); }
+
+// A golden top-5 token that is a whole word: its id and the word as a user types it.
+std::pair<int, std::string> whole_word(const nlohmann::json& top5) {
+  for (const auto& t : top5) {
+    std::string token = t["token"].get<std::string>();
+    for (const std::string marker : {"\xC4\xA0", "\xE2\x96\x81"}) {  // Ġ (byte-level BPE), ▁ (SentencePiece)
+      if (token.rfind(marker, 0) == 0) token = token.substr(marker.size());
+    }
+    bool letters = !token.empty() && t["token"].get<std::string>().rfind("##", 0) != 0;
+    for (unsigned char c : token) letters = letters && std::isalpha(c);
+    // A WordPiece word has no marker; a BPE or SentencePiece word must have had one.
+    const bool marked = token != t["token"].get<std::string>();
+    const bool wordpiece = t["token"].get<std::string>().find_first_of("\xC4\xE2") == std::string::npos;
+    if (letters && (marked || wordpiece)) return {t["id"].get<int>(), token};
+  }
+  return {-1, ""};
+}
+
+std::vector<std::vector<std::string>> csv_rows(const std::string& path) {
+  std::vector<std::vector<std::string>> rows;
+  std::istringstream in(test::read_bytes(path));
+  for (std::string line; std::getline(in, line);) {
+    std::vector<std::string> cells;
+    std::istringstream cellin(line);
+    for (std::string cell; std::getline(cellin, cell, ',');) cells.push_back(cell);
+    rows.push_back(cells);
+  }
+  return rows;
+}
+
+class FamilyCli : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(FamilyCli, SweepEditsMatchHuggingFaceAndEveryCommandRuns) {
+  const std::string name = GetParam(), model = family_model(name);
+  const auto golden = test::read_json(test::data_path("families/golden/" + name + ".json"));
+  const auto g = test::GoldenTensors::at(test::data_path("families/golden/" + name + ".safetensors"));
+  const auto& prompt = golden["prompts"][0];
+  const std::string text = prompt["text"].get<std::string>();
+  const auto [target_id, target] = whole_word(prompt["top5"]);
+  ASSERT_FALSE(target.empty()) << "no whole word in the golden top-5 of " << name;
+  test::TempDir dir;
+
+  // predict names the golden top-1.
+  const auto predicted = run_cli({"predict", "--model", model, text});
+  ASSERT_EQ(predicted.exit_code, 0) << predicted.err;
+  EXPECT_NE(predicted.out.find(prompt["top5"][0]["token"].get<std::string>()), std::string::npos) << predicted.out;
+
+  // The zero and scale-0.5 edits of every block's output at the prediction position: the
+  // target's log-softmax is the one HF's hooked forward pass gives.
+  const int layers = golden["num_layers"].get<int>();
+  for (const auto& [kind, golden_name] : {std::pair<std::string, std::string>{"zero", "zero"}, {"scale", "scale0.5"}}) {
+    const std::string out = dir.file(kind);
+    std::vector<std::string> args = {"sweep", "--model", model, "--prompt", text, "--target", target,
+                                     "--intervention", kind, "--out", out, "--quiet"};
+    if (kind == "scale") args.insert(args.end(), {"--factor", "0.5"});
+    const auto swept = run_cli(args);
+    ASSERT_EQ(swept.exit_code, 0) << swept.err;
+    const auto rows = csv_rows(out + "/runs.csv");
+    ASSERT_EQ(rows.size(), static_cast<size_t>(layers + 1));
+    ASSERT_EQ(rows[0][8], "target_logsoftmax");
+    for (int l = 0; l < layers; ++l) {
+      SCOPED_TRACE(name + " " + kind + " block " + std::to_string(l));
+      const std::vector<float> logits = g.f32("p0." + golden_name + ".L" + std::to_string(l) + ".logits");
+      const double expected = log_softmax(logits)[static_cast<size_t>(target_id)];
+      EXPECT_NEAR(std::stod(rows[static_cast<size_t>(l + 1)][8]), expected, 1e-4);
+    }
+    const auto results = test::read_json(out + "/results.json");
+    EXPECT_EQ(results["model"]["family"], golden["model_type"]);
+    EXPECT_EQ(results["prompts"][0]["target_id"].get<int>(), target_id);
+  }
+
+  // dump: the residual stream of every block.
+  const auto dumped = run_cli({"dump", "--model", model, "--sites", "blocks.*.out", "--out", dir.file("d.safetensors"), text});
+  ASSERT_EQ(dumped.exit_code, 0) << dumped.err;
+  EXPECT_TRUE(fs::file_size(dir.file("d.safetensors")) > 0);
+
+  // A spec run sharded in two and merged writes what the unsharded run writes.
+  const std::string spec = dir.write("spec.toml", "name = \"f\"\nmodel = \"" + model + "\"\ntrials = 3\nseed = 5\nlayers = \"0,1\"\n"
+                                     "[[prompts]]\ntext = " + nlohmann::json(text).dump() + "\ntarget = \"" + target + "\"\n"
+                                     "[[interventions]]\nkind = \"noise\"\n[[interventions]]\nkind = \"shuffle\"\n");
+  ASSERT_EQ(run_cli({"run", spec, "--out", dir.file("whole"), "--quiet"}).exit_code, 0);
+  for (const std::string k : {"0", "1"}) {
+    const auto shard = run_cli({"run", spec, "--shard", k + "/2", "--out", dir.file("s" + k), "--quiet"});
+    ASSERT_EQ(shard.exit_code, 0) << shard.err;
+  }
+  const auto merged = run_cli({"merge", "--out", dir.file("merged"), dir.file("s0"), dir.file("s1"), "--quiet"});
+  ASSERT_EQ(merged.exit_code, 0) << merged.err;
+  EXPECT_EQ(test::read_bytes(dir.file("whole/runs.csv")), test::read_bytes(dir.file("merged/runs.csv")));
+
+  // hooks --model: the family's own module paths.
+  const auto hooks = run_cli({"hooks", "--model", model, "--json"});
+  ASSERT_EQ(hooks.exit_code, 0) << hooks.err;
+  const auto table = nlohmann::json::parse(hooks.out);
+  EXPECT_EQ(table.size(), static_cast<size_t>(kSiteKinds));
+  EXPECT_NE(hooks.out.find(golden["model_type"].get<std::string>() == "distilbert" ? "q_lin" : "query"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, FamilyCli, ::testing::Values("distilbert-tiny-f16", "electra-generator-untied"),
+                         test::case_name);
+
+}  // namespace
+}  // namespace bertscope
