@@ -1,0 +1,55 @@
+"""Every family through the Python module: bertscope.load(dir) picks the family from
+config.json, and its numbers are HuggingFace's (tests/data/families: golden hidden states
+and the logits after zeroing block L's output at the prediction position)."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+import bertscope
+from conftest import SOURCE_DIR
+import safetensors_np
+
+FAMILIES = os.path.join(SOURCE_DIR, "tests", "data", "families")
+CASES = ["distilbert-tiny-f16", "electra-generator-untied"]
+
+
+def golden(case):
+    with open(os.path.join(FAMILIES, "golden", case + ".json")) as f:
+        return json.load(f), safetensors_np.load_file(os.path.join(FAMILIES, "golden", case + ".safetensors"))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_load_picks_the_family_and_matches_huggingface(case):
+    m = bertscope.load(os.path.join(FAMILIES, "models", case))
+    readable, tensors = golden(case)
+    assert m.config["family"] == readable["model_type"]
+    assert m.config["architecture"] == readable["hf_class"]
+    prompt = readable["prompts"][0]
+    # Hidden states at every layer, from the text (the family's tokenizer included).
+    logits, cache = m.run_with_cache(prompt["text"], sites=["embed.out", "blocks.*.out"])
+    assert m.encode(prompt["text"])[1] == list(tensors["p0.input_ids"])
+    hidden = [cache["embed.out"]] + [cache[f"blocks.{l}.out"] for l in range(readable["num_layers"])]
+    for l, h in enumerate(hidden):
+        np.testing.assert_allclose(h, tensors[f"p0.hidden.{l}"], atol=1e-4, rtol=1e-3)
+    at = prompt["prediction_position"]
+    expected = tensors["p0.logits"]  # every position, or [1, vocab] at `at` for large vocabularies
+    np.testing.assert_allclose(logits[at], expected[at] if len(expected) == len(logits) else expected[0],
+                               atol=1e-4, rtol=1e-3)
+    # The top-5 at the prediction position is HF's.
+    predicted = m.predict(prompt["text"], top=5)[0]
+    assert [t for t, _ in predicted] == [t["token"] for t in prompt["top5"]]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_sweep_gives_huggingfaces_edited_logits(case):
+    m = bertscope.load(os.path.join(FAMILIES, "models", case))
+    readable, tensors = golden(case)
+    prompt = readable["prompts"][0]
+    target = next(t for t in prompt["top5"] if t["token"].isalpha())
+    r = m.sweep(prompt["text"], target["token"], "zero")
+    for l in range(readable["num_layers"]):
+        logits = tensors[f"p0.zero.L{l}.logits"].astype(np.float64)
+        expected = logits[target["id"]] - np.log(np.exp(logits - logits.max()).sum()) - logits.max()
+        assert r.runs["target_logsoftmax"][l] == pytest.approx(expected, abs=1e-4)
