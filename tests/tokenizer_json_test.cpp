@@ -94,6 +94,40 @@ INSTANTIATE_TEST_SUITE_P(Families, TokenizerJsonFamily,
                            return name;
                          });
 
+// vocab.json + merges.txt (no tokenizer.json) build the same tokenizer as HF's converter:
+// the same fixtures, made by the library from the converter's tokenizer.json, must hold.
+class TokenizerBpeFiles : public testing::TestWithParam<std::string> {};
+
+TEST_P(TokenizerBpeFiles, MatchesHuggingFaceOnEveryCase) {
+  const std::string name = GetParam();
+  const std::string dir = model_dir(name);
+  const Tokenizer tokenizer =
+      Tokenizer::from_bpe_files(dir + "/vocab.json", dir + "/merges.txt", dir + "/tokenizer_config.json");
+  const auto cases = read_cases(kFamilies + "/tokenizer/" + name + ".jsonl");
+  ASSERT_GE(cases.size(), 30u);
+  for (size_t k = 0; k < cases.size(); ++k) {
+    const nlohmann::json& c = cases[k];
+    const std::string text = c.at("text").get<std::string>();
+    SCOPED_TRACE(name + " case " + std::to_string(k) + ": " + nlohmann::json(text).dump());
+    EXPECT_EQ(tokenizer.encode(text).tokens, c.at("tokens").get<std::vector<std::string>>());
+    EXPECT_EQ(tokenizer.encode(text).ids, c.at("ids").get<std::vector<int>>());
+    EXPECT_EQ(tokenizer.tokenize(text).ids, c.at("ids_no_special").get<std::vector<int>>());
+    EXPECT_EQ(tokenizer.decode(c.at("ids_no_special").get<std::vector<int>>(), false),
+              c.at("decoded_no_special").get<std::string>());
+  }
+  EXPECT_EQ(tokenizer.mask_id(), family_tokenizer(name).mask_id());
+  EXPECT_EQ(tokenizer.vocab().size(), family_tokenizer(name).vocab().size());
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, TokenizerBpeFiles, testing::Values("roberta-tiny", "gpt2-tiny", "gpt2-fullvocab"),
+                         [](const testing::TestParamInfo<std::string>& param_info) {
+                           std::string name = param_info.param;
+                           for (char& c : name) {
+                             if (c == '-') c = '_';
+                           }
+                           return name;
+                         });
+
 // The mask/pad/cls/sep ids: as the fixtures' added_tokens and tokenizer_config.json say.
 TEST(TokenizerJson, SpecialTokensOfEachFamily) {
   const Tokenizer& roberta = family_tokenizer("roberta-tiny");

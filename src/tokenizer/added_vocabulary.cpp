@@ -33,7 +33,7 @@ AddedVocabulary::AddedVocabulary(const JsonSpec& spec, const Normalizer* normali
     AddedToken added;
     added.content = token.string("content");
     const int64_t id = token.integer("id");
-    if (id < 0 || id >= (int64_t{1} << 26)) token.fail("id " + std::to_string(id) + " is out of range");
+    if (id < 0 || id >= (int64_t{1} << 22)) token.fail("id " + std::to_string(id) + " is out of range");
     added.id = static_cast<int>(id);
     added.single_word = token.boolean("single_word", false);
     added.lstrip = token.boolean("lstrip", false);

@@ -26,23 +26,22 @@ std::shared_ptr<const JsonPipeline> JsonPipeline::parse(std::string_view json_te
   } catch (const nlohmann::json::exception& e) {
     throw Error(path + ": not valid JSON: " + e.what());
   }
+  return from_json(root, path);
+}
+
+std::shared_ptr<const JsonPipeline> JsonPipeline::from_json(const nlohmann::json& root, const std::string& path) {
   if (!root.is_object()) throw Error(path + ": not a tokenizer.json (the top level is not an object)");
   auto pipeline = std::make_shared<JsonPipeline>();
   pipeline->path_ = path;
   const JsonSpec top(root, path, "tokenizer.json");
-  if (top.has("normalizer")) pipeline->normalizer_ = make_normalizer(JsonSpec(root["normalizer"], path, "normalizer"));
-  if (top.has("pre_tokenizer")) {
-    pipeline->pre_tokenizer_ = make_pre_tokenizer(JsonSpec(root["pre_tokenizer"], path, "pre_tokenizer"));
-  }
+  auto part = [&](const char* key) { return JsonSpec(root.at(key), path, key); };
+  if (top.has("normalizer")) pipeline->normalizer_ = make_normalizer(part("normalizer"));
+  if (top.has("pre_tokenizer")) pipeline->pre_tokenizer_ = make_pre_tokenizer(part("pre_tokenizer"));
   if (!top.has("model")) throw Error(path + ": not a tokenizer.json (no \"model\")");
-  pipeline->model_ = make_token_model(JsonSpec(root["model"], path, "model"));
-  if (top.has("post_processor")) {
-    pipeline->post_processor_ = make_post_processor(JsonSpec(root["post_processor"], path, "post_processor"));
-  }
-  if (top.has("decoder")) pipeline->decoder_ = make_decoder(JsonSpec(root["decoder"], path, "decoder"));
-  if (top.has("added_tokens")) {
-    pipeline->added_ = AddedVocabulary(JsonSpec(root["added_tokens"], path, "added_tokens"), pipeline->normalizer_.get());
-  }
+  pipeline->model_ = make_token_model(part("model"));
+  if (top.has("post_processor")) pipeline->post_processor_ = make_post_processor(part("post_processor"));
+  if (top.has("decoder")) pipeline->decoder_ = make_decoder(part("decoder"));
+  if (top.has("added_tokens")) pipeline->added_ = AddedVocabulary(part("added_tokens"), pipeline->normalizer_.get());
   return pipeline;
 }
 

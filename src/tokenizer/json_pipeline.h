@@ -21,6 +21,7 @@ class JsonPipeline {
   // or field bertscope does not implement.
   static std::shared_ptr<const JsonPipeline> load(const std::string& path);
   static std::shared_ptr<const JsonPipeline> parse(std::string_view json_text, const std::string& path);
+  static std::shared_ptr<const JsonPipeline> from_json(const nlohmann::json& root, const std::string& path);
 
   // Tokens without special tokens (add_special_tokens=false) / with them.
   ModelOutput tokenize(std::string_view text) const;

@@ -12,6 +12,11 @@ void JsonSpec::unknown_type(const std::string& type) const {
   fail("type \"" + type + "\" is not supported by bertscope");
 }
 
+JsonSpec JsonSpec::child(const nlohmann::json& value, const std::string& component) const {
+  if (depth_ >= kMaxDepth) fail("nests components more than " + std::to_string(kMaxDepth) + " levels deep");
+  return {value, file_, component, depth_ + 1};
+}
+
 std::string JsonSpec::type() const {
   if (!value_.is_object()) fail("must be a JSON object, not " + json_preview(value_));
   const auto it = value_.find("type");

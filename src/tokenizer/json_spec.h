@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -14,17 +15,17 @@ namespace bertscope {
 
 class JsonSpec {
  public:
-  JsonSpec(const nlohmann::json& value, std::string file, std::string component)
-      : value_(value), file_(std::move(file)), component_(std::move(component)) {}
+  JsonSpec(const nlohmann::json& value, std::string file, std::string component, int depth = 0)
+      : value_(value), file_(std::move(file)), component_(std::move(component)), depth_(depth) {}
 
   // The "type" field; throws when it is missing or not a string.
   std::string type() const;
   // The same spec, named as its type in messages ("normalizer Sequence").
-  JsonSpec typed(const std::string& type) const { return {value_, file_, component_ + " " + type}; }
-  // A nested component (a Sequence's member, a Template's piece).
-  JsonSpec child(const nlohmann::json& value, const std::string& component) const {
-    return {value, file_, component};
-  }
+  JsonSpec typed(const std::string& type) const { return {value_, file_, component_ + " " + type, depth_}; }
+  // A nested component (a Sequence's member). Throws past kMaxDepth levels: real files nest
+  // two or three, and a hostile one must not exhaust the stack.
+  JsonSpec child(const nlohmann::json& value, const std::string& component) const;
+  static constexpr int kMaxDepth = 32;
 
   bool has(const char* key) const;  // present and not null
   const nlohmann::json& at(const char* key) const;  // throws when missing
@@ -51,6 +52,7 @@ class JsonSpec {
   const nlohmann::json& value_;
   std::string file_;
   std::string component_;
+  int depth_;
 };
 
 }  // namespace bertscope

@@ -5,9 +5,9 @@
 namespace bertscope {
 
 void TokenTable::add(const std::string& token, int64_t id, const JsonSpec& spec) {
-  // Real vocabularies stay under a few million ids; a huge one is a broken file, not a
-  // reason to allocate gigabytes.
-  constexpr int64_t kMaxId = 1 << 26;
+  // Real vocabularies stay under a million ids; a huge one is a broken file, not a reason
+  // to allocate gigabytes.
+  constexpr int64_t kMaxId = int64_t{1} << 22;
   if (id < 0 || id >= kMaxId) spec.fail("token \"" + token + "\" has id " + std::to_string(id) + ", out of range");
   const auto index = static_cast<size_t>(id);
   if (index >= tokens_.size()) {

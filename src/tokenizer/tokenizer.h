@@ -40,6 +40,12 @@ class Tokenizer {
   // added special tokens ([MASK]/<mask>, [PAD]/<pad>, [CLS]/<s>, [SEP]/</s>). Throws Error
   // naming the file for anything malformed or not implemented.
   static Tokenizer from_json(const std::string& tokenizer_json_path, const std::string& tokenizer_config_path = "");
+  // A byte-level BPE checkpoint without tokenizer.json (GPT-2, RoBERTa: vocab.json +
+  // merges.txt): the pipeline HF's GPT2Converter / RobertaConverter would write, with the
+  // added tokens and specials of tokenizer_config.json (add_prefix_space, tokenizer_class
+  // Roberta* for <s> ... </s> around the text; "" for GPT-2's defaults).
+  static Tokenizer from_bpe_files(const std::string& vocab_json_path, const std::string& merges_txt_path,
+                                  const std::string& tokenizer_config_path = "");
 
   // Tokens of `text` without special tokens (HF tokenizer.tokenize(), or
   // encode(text, add_special_tokens=False)).
@@ -63,6 +69,7 @@ class Tokenizer {
 
  private:
   Tokenizer(Vocab vocab, TokenizerOptions options, std::shared_ptr<const JsonPipeline> pipeline);
+  static Tokenizer from_pipeline(std::shared_ptr<const JsonPipeline> pipeline, const std::string& config_path);
 
   Vocab vocab_;
   TokenizerOptions options_;

@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <initializer_list>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -82,8 +84,20 @@ SpecialTokenNames resolve_names(const JsonPipeline& pipeline, const std::string&
 }  // namespace
 
 Tokenizer Tokenizer::from_json(const std::string& tokenizer_json_path, const std::string& tokenizer_config_path) {
-  std::shared_ptr<const JsonPipeline> pipeline = JsonPipeline::load(tokenizer_json_path);
-  Vocab vocab = Vocab::from_id_tokens(pipeline->tokens_by_id(), resolve_names(*pipeline, tokenizer_config_path),
+  return from_pipeline(JsonPipeline::load(tokenizer_json_path), tokenizer_config_path);
+}
+
+Tokenizer Tokenizer::from_pipeline(std::shared_ptr<const JsonPipeline> pipeline, const std::string& config_path) {
+  const std::string& tokenizer_json_path = pipeline->path();
+  std::vector<std::string> tokens = pipeline->tokens_by_id();
+  // Every id the post-processor adds must name a token: callers look ids up in vocab().
+  for (int id : pipeline->encode("").ids) {
+    if (id < 0 || static_cast<size_t>(id) >= tokens.size() || tokens[static_cast<size_t>(id)].empty()) {
+      throw Error(tokenizer_json_path + ": post_processor adds id " + std::to_string(id) +
+                  ", which is not in the vocabulary");
+    }
+  }
+  Vocab vocab = Vocab::from_id_tokens(std::move(tokens), resolve_names(*pipeline, config_path),
                                       tokenizer_json_path);
   TokenizerOptions options;
   options.lower_case = pipeline->lower_cases();

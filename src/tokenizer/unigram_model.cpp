@@ -67,7 +67,8 @@ class PieceTrie {
 
 class UnigramModel final : public TokenModel {
  public:
-  explicit UnigramModel(const JsonSpec& spec) : byte_fallback_(spec.boolean("byte_fallback", false)) {
+  explicit UnigramModel(const JsonSpec& spec)
+      : origin_(spec.where()), byte_fallback_(spec.boolean("byte_fallback", false)) {
     const nlohmann::json& vocab = spec.at("vocab");
     if (!vocab.is_array()) spec.fail("field \"vocab\" must be an array of [piece, score]");
     scores_.reserve(vocab.size());
@@ -187,10 +188,11 @@ class UnigramModel final : public TokenModel {
     return true;
   }
 
-  [[noreturn]] static void throw_missing_unk(const std::string& piece) {
-    throw Error("Unigram model has no unk_id, and \"" + piece + "\" is not in its vocabulary");
+  [[noreturn]] void throw_missing_unk(const std::string& piece) const {
+    throw Error(origin_ + ": has no unk_id, and the text \"" + piece + "\" is in no piece");
   }
 
+  std::string origin_;
   std::vector<double> scores_;
   PieceTrie trie_;
   double min_score_ = 0.0;
