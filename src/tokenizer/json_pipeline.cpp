@@ -42,6 +42,15 @@ std::shared_ptr<const JsonPipeline> JsonPipeline::from_json(const nlohmann::json
   if (top.has("post_processor")) pipeline->post_processor_ = make_post_processor(part("post_processor"));
   if (top.has("decoder")) pipeline->decoder_ = make_decoder(part("decoder"));
   if (top.has("added_tokens")) pipeline->added_ = AddedVocabulary(part("added_tokens"), pipeline->normalizer_.get());
+  // Added tokens extend the model's ids by a few; an id far beyond would make every id up
+  // to it a vocabulary entry (and tokens_by_id() allocate for all of them).
+  const size_t room = static_cast<size_t>(pipeline->model_->table().end_id()) + 2 * pipeline->added_.tokens().size() + 1024;
+  for (const AddedToken& token : pipeline->added_.tokens()) {
+    if (static_cast<size_t>(token.id) >= room) {
+      throw Error(path + ": added token \"" + token.content + "\" has id " + std::to_string(token.id) +
+                  ", far beyond the model's " + std::to_string(pipeline->model_->table().end_id()) + " ids");
+    }
+  }
   return pipeline;
 }
 

@@ -42,9 +42,17 @@ namespace bertscope {
 void read_vocab_object(const JsonSpec& spec, const char* key, TokenTable& table) {
   const nlohmann::json& vocab = spec.at(key);
   if (!vocab.is_object()) spec.fail(std::string("field \"") + key + "\" must be an object of token: id");
+  // Ids run 0 .. size-1 in real files: one far beyond the count is a broken file, and
+  // would make the table allocate for every id up to it.
+  const auto limit = static_cast<int64_t>(2 * vocab.size() + 1024);
   for (const auto& [token, id] : vocab.items()) {
     if (!id.is_number_integer()) spec.fail("token \"" + token + "\" has a non-integer id");
-    table.add(token, id.get<int64_t>(), spec);
+    const auto value = id.get<int64_t>();
+    if (value >= limit) {
+      spec.fail("token \"" + token + "\" has id " + std::to_string(value) + ", far beyond the " +
+                std::to_string(vocab.size()) + " entries");
+    }
+    table.add(token, value, spec);
   }
 }
 

@@ -4,6 +4,7 @@
 // nodes fuse into one token whose text is the original characters. With byte_fallback an
 // unknown piece becomes its <0xAB> byte tokens when the vocabulary has them all.
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -24,7 +25,7 @@ constexpr double kUnkPenalty = 10.0;
 // A byte trie over the pieces, for "every piece that starts here" in one walk.
 class PieceTrie {
  public:
-  PieceTrie() : nodes_(1) {}
+  PieceTrie() : nodes_(1) { root_.fill(-1); }
   void insert(std::string_view key, int id) {
     size_t node = 0;
     for (char c : key) {
@@ -33,6 +34,7 @@ class PieceTrie {
       if (child < 0) {
         child = static_cast<int>(nodes_.size());
         nodes_[node].children.emplace_back(byte, child);
+        if (node == 0) root_[byte] = child;
         nodes_.emplace_back();
       }
       node = static_cast<size_t>(child);
@@ -57,12 +59,15 @@ class PieceTrie {
     int id = -1;
   };
   int find_child(size_t node, unsigned char byte) const {
+    // The root has a child for nearly every first byte: a table, not a scan.
+    if (node == 0) return root_[byte];
     for (const auto& [b, child] : nodes_[node].children) {
       if (b == byte) return child;
     }
     return -1;
   }
   std::vector<Node> nodes_;
+  std::array<int, 256> root_;
 };
 
 class UnigramModel final : public TokenModel {
