@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "common/error.h"
@@ -286,6 +287,30 @@ TEST(TokenizerJson, SplitDigitsPunctuationAndByteFallback) {
   const Encoding e = t.tokenize("ab,12 \xC3\xBC");
   EXPECT_EQ(e.tokens, (std::vector<std::string>{"ab", ",", "1", "2", "<0xC3>", "<0xBC>"}));
   EXPECT_EQ(t.decode(e.ids), "ab,12\xC3\xBC");
+}
+
+// The five Split behaviours on HF's own example (the SplitDelimiterBehavior docs of
+// tokenizers: "the-final--countdown" split on "-").
+TEST(TokenizerJson, SplitBehavioursAsDocumentedByHuggingFace) {
+  const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+      {"Removed", {"the", "final", "countdown"}},
+      {"Isolated", {"the", "-", "final", "-", "-", "countdown"}},
+      {"MergedWithPrevious", {"the-", "final-", "-", "countdown"}},
+      {"MergedWithNext", {"the", "-final", "-", "-countdown"}},
+      {"Contiguous", {"the", "-", "final", "--", "countdown"}}};
+  TempDir tmp;
+  for (const auto& [behavior, pieces] : cases) {
+    SCOPED_TRACE(behavior);
+    nlohmann::json vocab = {{"[UNK]", 0}};
+    for (const char* piece : {"the", "final", "countdown", "-", "the-", "final-", "-final", "-countdown", "--"}) {
+      vocab[piece] = vocab.size();
+    }
+    const nlohmann::json spec = {
+        {"pre_tokenizer", {{"type", "Split"}, {"pattern", {{"String", "-"}}}, {"behavior", behavior}, {"invert", false}}},
+        {"model", {{"type", "WordPiece"}, {"unk_token", "[UNK]"}, {"vocab", vocab}}}};
+    const Tokenizer t = Tokenizer::from_json(tmp.write(behavior + ".json", spec.dump()));
+    EXPECT_EQ(t.tokenize("the-final--countdown").tokens, pieces);
+  }
 }
 
 TEST(TokenizerJson, IllFormedUtf8AndLongInputDoNotCrash) {

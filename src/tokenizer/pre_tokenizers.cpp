@@ -85,7 +85,8 @@ class Digits final : public PreTokenizer {
  public:
   explicit Digits(const JsonSpec& spec) : individual_(spec.boolean("individual_digits", false)) {}
   void split(const PreToken& piece, std::vector<PreToken>& out) const override {
-    const auto runs = char_runs(piece.text, [](char32_t cp) { return cp >= U'0' && cp <= U'9'; });
+    // Rust char::is_numeric: every N* character, not only ASCII digits.
+    const auto runs = char_runs(piece.text, unicode::is_numeric);
     emit(piece, split_runs(piece.text, runs, individual_ ? SplitBehavior::Isolated : SplitBehavior::Contiguous), out);
   }
 
