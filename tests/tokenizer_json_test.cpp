@@ -313,6 +313,26 @@ TEST(TokenizerJson, SplitBehavioursAsDocumentedByHuggingFace) {
   }
 }
 
+// Metaspace prepend_scheme "first" with split=false: HF's own test (metaspace.rs,
+// non_legacy_meta_space), where "<s>" is cut out first; only the piece at the start of the
+// text gets the prepended "▁".
+TEST(TokenizerJson, MetaspacePrependFirstAsHuggingFaceTestsIt) {
+  nlohmann::json vocab = {{"[UNK]", 0}, {"<s>", 1}};
+  for (const char* piece : {"▁Hey▁my▁friend▁", "how▁are▁you", "▁Hey▁", "how▁", "are▁", "▁you"}) {
+    vocab[piece] = vocab.size();
+  }
+  const nlohmann::json spec = {
+      {"added_tokens", {{{"id", 1}, {"content", "<s>"}, {"special", true}, {"normalized", false}}}},
+      {"pre_tokenizer", {{"type", "Metaspace"}, {"replacement", "▁"}, {"prepend_scheme", "first"}, {"split", false}}},
+      {"model", {{"type", "WordPiece"}, {"unk_token", "[UNK]"}, {"vocab", vocab}}}};
+  TempDir tmp;
+  const Tokenizer t = Tokenizer::from_json(tmp.write("first.json", spec.dump()));
+  EXPECT_EQ(t.tokenize("Hey my friend <s>how\u2581are you").tokens,
+            (std::vector<std::string>{"▁Hey▁my▁friend▁", "<s>", "how▁are▁you"}));
+  EXPECT_EQ(t.tokenize(" Hey <s>how <s>are <s> you").tokens,
+            (std::vector<std::string>{"▁Hey▁", "<s>", "how▁", "<s>", "are▁", "<s>", "▁you"}));
+}
+
 TEST(TokenizerJson, IllFormedUtf8AndLongInputDoNotCrash) {
   for (const char* family : {"roberta-tiny", "xlm-roberta-tiny", "albert-tiny", "distilbert-tiny-f16"}) {
     const Tokenizer& t = family_tokenizer(family);
