@@ -13,6 +13,12 @@ namespace bertscope {
 
 namespace {
 
+// tokenizers' BertNormalizer is_chinese_char: Python BERT's blocks, except that the fifth
+// starts at U+2B920 (Python: U+2B820), so U+2B820..U+2B91F stay inside words.
+bool is_bert_chinese_char(char32_t cp) {
+  return unicode::is_cjk_ideograph(cp) && !(cp >= 0x2B820 && cp < 0x2B920);
+}
+
 // Applies `map` to each code point; it appends what the code point becomes.
 template <typename Map>
 void map_chars(std::string& text, Map map) {
@@ -42,7 +48,7 @@ class BertNormalizer final : public Normalizer {
     }
     if (handle_chinese_chars_) {
       map_chars(text, [](char32_t cp, std::string& out) {
-        const bool cjk = unicode::is_cjk_ideograph(cp);
+        const bool cjk = is_bert_chinese_char(cp);
         if (cjk) out.push_back(' ');
         unicode::append_utf8(out, cp);
         if (cjk) out.push_back(' ');
