@@ -166,6 +166,14 @@ void seeds_text(const fs::path& src, const fs::path& out) {
       write_file(out / "tokenizer_fuzzer" / ("prompt-" + std::to_string(n++)), p["text"].get<std::string>());
     }
   }
+  // tokenizer.json pipelines: the texts of the family tokenizer cases.
+  n = 0;
+  for (const char* family : {"roberta-tiny", "xlm-roberta-tiny"}) {
+    std::istringstream cases(read_file(src / "tests/data/families/tokenizer" / (std::string(family) + ".jsonl")));
+    for (std::string line; std::getline(cases, line);) {
+      write_file(out / "tokenizer_json_fuzzer" / ("case-" + std::to_string(n++)), nlohmann::json::parse(line)["text"]);
+    }
+  }
   for (const auto& e : fs::directory_iterator(src / "examples")) {
     if (e.path().extension() == ".toml") write_file(out / "spec_fuzzer" / e.path().filename(), read_file(e.path()));
   }

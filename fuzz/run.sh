@@ -38,6 +38,7 @@ dict_of() {
     safetensors_fuzzer | weights_fuzzer | shard_index_fuzzer) echo safetensors ;;
     config_fuzzer) echo config ;;
     spec_fuzzer) echo spec ;;
+    tokenizer_json_file_fuzzer) echo tokenizer_json ;;
     *) echo text ;;
   esac
 }

@@ -22,6 +22,7 @@ build=(
   ocl-icd-opencl-dev         # OpenCL: Debian's dnnl-config.cmake requires it (libdnnl-dev only recommends it)
   nlohmann-json3-dev         # config.json, safetensors headers, result files
   libutf8proc-dev            # Unicode tables for the tokenizer
+  libpcre2-dev               # Split pre-tokenizer regexes (\p{L}, \p{N}) of tokenizer.json
   libcli11-dev               # command-line parsing
   libtomlplusplus-dev        # experiment specs
   libagg-dev                 # figures: Anti-Grain Geometry rasterizes the PNGs

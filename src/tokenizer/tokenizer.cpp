@@ -1,9 +1,12 @@
 #include "tokenizer/tokenizer.h"
 
+#include <algorithm>
 #include <array>
+#include <iterator>
 #include <utility>
 
 #include "tokenizer/basic_tokenizer.h"
+#include "tokenizer/json_pipeline.h"
 #include "tokenizer/unicode_text.h"
 #include "tokenizer/wordpiece.h"
 
@@ -38,7 +41,14 @@ void append_segment(const Vocab& vocab, const TokenizerOptions& options, std::u3
 
 Tokenizer::Tokenizer(Vocab vocab, TokenizerOptions options) : vocab_(std::move(vocab)), options_(options) {}
 
+Tokenizer::Tokenizer(Vocab vocab, TokenizerOptions options, std::shared_ptr<const JsonPipeline> pipeline)
+    : vocab_(std::move(vocab)), options_(options), pipeline_(std::move(pipeline)) {}
+
 Encoding Tokenizer::tokenize(std::string_view text) const {
+  if (pipeline_) {
+    ModelOutput pieces = pipeline_->tokenize(text);
+    return Encoding{std::move(pieces.tokens), std::move(pieces.ids)};
+  }
   const std::u32string chars = unicode::decode_utf8(text);
   const std::u32string_view view(chars);
   Encoding out;
@@ -71,6 +81,10 @@ Encoding Tokenizer::tokenize(std::string_view text) const {
 }
 
 Encoding Tokenizer::encode(std::string_view text) const {
+  if (pipeline_) {
+    ModelOutput pieces = pipeline_->encode(text);
+    return Encoding{std::move(pieces.tokens), std::move(pieces.ids)};
+  }
   Encoding pieces = tokenize(text);
   Encoding out;
   out.tokens.reserve(pieces.tokens.size() + 2);
@@ -84,6 +98,33 @@ Encoding Tokenizer::encode(std::string_view text) const {
   out.tokens.push_back(vocab_.token(vocab_.sep_id()));
   out.ids.push_back(vocab_.sep_id());
   return out;
+}
+
+Encoding Tokenizer::word_pieces(std::string_view word) const {
+  // After a space is where a word sits mid-sentence: byte-level BPE and Metaspace turn the
+  // space into the word's Ġ / ▁, and BERT's pre-tokenizer drops it.
+  if (pipeline_) return tokenize(" " + std::string(word));
+  return tokenize(word);
+}
+
+std::string Tokenizer::mask_token() const {
+  return vocab_.mask_id() < 0 ? std::string() : vocab_.token(vocab_.mask_id());
+}
+
+std::string Tokenizer::decode(const std::vector<int>& ids, bool skip_special_tokens) const {
+  if (pipeline_) return pipeline_->decode(ids, skip_special_tokens);
+  // BertTokenizerFast: the WordPiece decoder ("##" joins, cleanup of spaces before
+  // punctuation), with [PAD] [UNK] [CLS] [SEP] [MASK] as the special tokens.
+  static const nlohmann::json kSpec = {{"type", "WordPiece"}, {"prefix", "##"}, {"cleanup", true}};
+  static const std::unique_ptr<Decoder> kDecoder = make_decoder(JsonSpec(kSpec, "vocab.txt", "decoder"));
+  const int specials[] = {vocab_.pad_id(), vocab_.unk_id(), vocab_.cls_id(), vocab_.sep_id(), vocab_.mask_id()};
+  std::vector<std::string> tokens;
+  for (int id : ids) {
+    if (id < 0 || id >= vocab_.size()) continue;
+    if (skip_special_tokens && std::find(std::begin(specials), std::end(specials), id) != std::end(specials)) continue;
+    tokens.push_back(vocab_.token(id));
+  }
+  return kDecoder->decode(std::move(tokens));
 }
 
 }  // namespace bertscope

@@ -3,6 +3,7 @@
 #include <utf8proc.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <vector>
 
 namespace bertscope::unicode {
@@ -209,6 +210,99 @@ std::u32string strip_accents(std::u32string_view text) {
     if (category(cp) != UTF8PROC_CATEGORY_MN) out.push_back(cp);
   }
   return out;
+}
+
+}  // namespace bertscope::unicode
+
+namespace bertscope::unicode {
+
+bool is_white_space(char32_t cp) {
+  return (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0x85 || cp == 0xA0 || cp == 0x1680 ||
+         (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F ||
+         cp == 0x3000;
+}
+
+bool is_numeric(char32_t cp) {
+  const utf8proc_category_t c = category(cp);
+  return c == UTF8PROC_CATEGORY_ND || c == UTF8PROC_CATEGORY_NL || c == UTF8PROC_CATEGORY_NO;
+}
+
+bool is_mark(char32_t cp) {
+  const utf8proc_category_t c = category(cp);
+  return c == UTF8PROC_CATEGORY_MN || c == UTF8PROC_CATEGORY_MC || c == UTF8PROC_CATEGORY_ME;
+}
+
+bool is_nonspacing_mark(char32_t cp) { return category(cp) == UTF8PROC_CATEGORY_MN; }
+
+bool is_word_char(char32_t cp) {
+  if (cp == 0x200C || cp == 0x200D) return true;  // Join_Control
+  switch (category(cp)) {
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+    case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC:
+    case UTF8PROC_CATEGORY_ME:
+    case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_PC:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string normalize(std::string_view utf8, NormalForm form) {
+  int options = UTF8PROC_STABLE;
+  switch (form) {
+    case NormalForm::NFC: options |= UTF8PROC_COMPOSE; break;
+    case NormalForm::NFD: options |= UTF8PROC_DECOMPOSE; break;
+    case NormalForm::NFKC: options |= UTF8PROC_COMPOSE | UTF8PROC_COMPAT; break;
+    case NormalForm::NFKD: options |= UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT; break;
+  }
+  utf8proc_uint8_t* mapped = nullptr;
+  const utf8proc_ssize_t length =
+      utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(utf8.data()), static_cast<utf8proc_ssize_t>(utf8.size()),
+                   &mapped, static_cast<utf8proc_option_t>(options));
+  // Fails only on ill-formed input, which callers never pass: keep the text unchanged then.
+  if (length < 0) return std::string(utf8);
+  std::string out(reinterpret_cast<const char*>(mapped), static_cast<size_t>(length));
+  std::free(mapped);
+  return out;
+}
+
+char32_t next_code_point(std::string_view bytes, size_t& i) {
+  char32_t cp = 0;
+  return decode_step(bytes, i, cp) ? cp : kReplacement;
+}
+
+size_t utf8_length(unsigned char lead) {
+  if (lead >= 0xF0) return 4;
+  if (lead >= 0xE0) return 3;
+  if (lead >= 0xC0) return 2;
+  return 1;
+}
+
+std::vector<size_t> grapheme_starts(std::string_view utf8) {
+  std::vector<size_t> starts;
+  utf8proc_int32_t state = 0;
+  char32_t previous = 0;
+  size_t i = 0;
+  while (i < utf8.size()) {
+    size_t next = i;
+    char32_t cp = 0;
+    if (!decode_step(utf8, next, cp)) cp = kReplacement;
+    if (i == 0 || utf8proc_grapheme_break_stateful(static_cast<utf8proc_int32_t>(previous),
+                                                   static_cast<utf8proc_int32_t>(cp), &state)) {
+      starts.push_back(i);
+    }
+    previous = cp;
+    i = next;
+  }
+  starts.push_back(utf8.size());
+  return starts;
 }
 
 }  // namespace bertscope::unicode

@@ -5,6 +5,7 @@
 // Character properties come from utf8proc, so they follow its Unicode version.
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace bertscope::unicode {
 
@@ -37,5 +38,32 @@ std::u32string to_lower(std::u32string_view text);
 
 // HF `_run_strip_accents`: NFD, then drop every nonspacing mark (category Mn).
 std::u32string strip_accents(std::u32string_view text);
+
+// The character classes of the Rust `tokenizers` library (tokenizer.json pipelines).
+// Rust `char::is_whitespace`: the Unicode White_Space property.
+bool is_white_space(char32_t cp);
+// Rust `char::is_numeric`: categories Nd, Nl, No.
+bool is_numeric(char32_t cp);
+// Regex `\w` as the Rust regex crate has it: letters, marks, Nd, Nl, Pc, joiners.
+bool is_word_char(char32_t cp);
+// General category M* (Mn, Mc, Me): what the StripAccents normalizer removes.
+bool is_mark(char32_t cp);
+// General category Mn: what BertNormalizer's strip_accents removes after NFD.
+bool is_nonspacing_mark(char32_t cp);
+
+enum class NormalForm { NFC, NFD, NFKC, NFKD };
+// The Unicode normal form of well-formed UTF-8 (utf8proc's tables).
+std::string normalize(std::string_view utf8, NormalForm form);
+
+// Byte offsets where the extended grapheme clusters of well-formed UTF-8 start, plus
+// utf8.size() at the end (so cluster k is [starts[k], starts[k+1])).
+std::vector<size_t> grapheme_starts(std::string_view utf8);
+
+// The code point at bytes[i], advancing i past it (U+FFFD and one maximal subpart for an
+// ill-formed sequence, as decode_utf8).
+char32_t next_code_point(std::string_view bytes, size_t& i);
+
+// Length in bytes of the UTF-8 sequence that starts with `lead` (1 for a stray byte).
+size_t utf8_length(unsigned char lead);
 
 }  // namespace bertscope::unicode

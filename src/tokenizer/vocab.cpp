@@ -117,6 +117,29 @@ Vocab Vocab::from_tokens(std::vector<std::string> tokens, const std::string& ori
   return vocab;
 }
 
+Vocab Vocab::from_id_tokens(std::vector<std::string> tokens, const SpecialTokenNames& specials,
+                            const std::string& origin) {
+  if (tokens.empty()) throw Error(origin + ": vocabulary is empty");
+  if (tokens.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
+    throw Error(origin + ": vocabulary has " + std::to_string(tokens.size()) + " tokens, too many for int ids");
+  }
+  Vocab vocab;
+  vocab.ids_.reserve(tokens.size());
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    if (!tokens[i].empty()) vocab.ids_.try_emplace(tokens[i], static_cast<int>(i));
+  }
+  vocab.tokens_ = std::move(tokens);
+  auto id_of = [&](const std::string& name) { return name.empty() ? -1 : vocab.find(name).value_or(-1); };
+  vocab.unk_ = id_of(specials.unk);
+  vocab.cls_ = id_of(specials.cls);
+  vocab.sep_ = id_of(specials.sep);
+  vocab.pad_ = id_of(specials.pad);
+  vocab.mask_ = id_of(specials.mask);
+  vocab.bos_ = id_of(specials.bos);
+  vocab.eos_ = id_of(specials.eos);
+  return vocab;
+}
+
 void Vocab::name_extra_rows(int rows) {
   // Names only, not indexed: "[id 123]" fits the small-string buffer, about 32 bytes a row.
   for (int id = size(); id < rows; ++id) tokens_.push_back("[id " + std::to_string(id) + "]");
