@@ -19,21 +19,30 @@ using test::run_cli;
 
 std::string family_model(const std::string& name) { return test::data_path("families/models/" + name); }
 
-// A golden top-5 token that is a whole word: its id and the word as a user types it.
-std::pair<int, std::string> whole_word(const nlohmann::json& top5) {
-  for (const auto& t : top5) {
-    std::string token = t["token"].get<std::string>();
-    for (const std::string marker : {"\xC4\xA0", "\xE2\x96\x81"}) {  // Ġ (byte-level BPE), ▁ (SentencePiece)
-      if (token.rfind(marker, 0) == 0) token = token.substr(marker.size());
+// A word a user can type as a target: a golden top-5 token that is a whole word (WordPiece:
+// no "##"; byte-level BPE and SentencePiece: with their word-start marker, Ġ or ▁), in the
+// first prompt that has one. Returns the prompt, the token's id, and the word unmarked.
+struct TargetWord {
+  size_t prompt = 0;
+  int id = -1;
+  std::string word;
+};
+TargetWord whole_word(const nlohmann::json& golden) {
+  const bool wordpiece = golden["model_type"] == "distilbert" || golden["model_type"] == "electra" ||
+                         golden["model_type"] == "bert";
+  for (size_t p = 0; p < golden["prompts"].size(); ++p) {
+    for (const auto& t : golden["prompts"][p]["top5"]) {
+      const std::string token = t["token"].get<std::string>();
+      std::string word = token;
+      for (const std::string marker : {"\xC4\xA0", "\xE2\x96\x81"}) {  // Ġ, ▁
+        if (word.rfind(marker, 0) == 0) word = word.substr(marker.size());
+      }
+      bool letters = !word.empty();
+      for (unsigned char c : word) letters = letters && (std::isalpha(c) || c >= 0x80);  // UTF-8 letters pass
+      if (letters && (wordpiece ? token.rfind("##", 0) != 0 : word != token)) return {p, t["id"].get<int>(), word};
     }
-    bool letters = !token.empty() && t["token"].get<std::string>().rfind("##", 0) != 0;
-    for (unsigned char c : token) letters = letters && std::isalpha(c);
-    // A WordPiece word has no marker; a BPE or SentencePiece word must have had one.
-    const bool marked = token != t["token"].get<std::string>();
-    const bool wordpiece = t["token"].get<std::string>().find_first_of("\xC4\xE2") == std::string::npos;
-    if (letters && (marked || wordpiece)) return {t["id"].get<int>(), token};
   }
-  return {-1, ""};
+  return {};
 }
 
 std::vector<std::vector<std::string>> csv_rows(const std::string& path) {
@@ -54,10 +63,11 @@ TEST_P(FamilyCli, SweepEditsMatchHuggingFaceAndEveryCommandRuns) {
   const std::string name = GetParam(), model = family_model(name);
   const auto golden = test::read_json(test::data_path("families/golden/" + name + ".json"));
   const auto g = test::GoldenTensors::at(test::data_path("families/golden/" + name + ".safetensors"));
-  const auto& prompt = golden["prompts"][0];
-  const std::string text = prompt["text"].get<std::string>();
-  const auto [target_id, target] = whole_word(prompt["top5"]);
+  const auto [p, target_id, target] = whole_word(golden);
   ASSERT_FALSE(target.empty()) << "no whole word in the golden top-5 of " << name;
+  const auto& prompt = golden["prompts"][p];
+  const std::string key = "p" + std::to_string(p);
+  const std::string text = prompt["text"].get<std::string>();
   test::TempDir dir;
 
   // predict names the golden top-1.
@@ -80,7 +90,7 @@ TEST_P(FamilyCli, SweepEditsMatchHuggingFaceAndEveryCommandRuns) {
     ASSERT_EQ(rows[0][8], "target_logsoftmax");
     for (int l = 0; l < layers; ++l) {
       SCOPED_TRACE(name + " " + kind + " block " + std::to_string(l));
-      const std::vector<float> logits = g.f32("p0." + golden_name + ".L" + std::to_string(l) + ".logits");
+      const std::vector<float> logits = g.f32(key + "." + golden_name + ".L" + std::to_string(l) + ".logits");
       const double expected = log_softmax(logits)[static_cast<size_t>(target_id)];
       EXPECT_NEAR(std::stod(rows[static_cast<size_t>(l + 1)][8]), expected, 1e-4);
     }
@@ -115,7 +125,9 @@ TEST_P(FamilyCli, SweepEditsMatchHuggingFaceAndEveryCommandRuns) {
   EXPECT_NE(hooks.out.find(golden["model_type"].get<std::string>() == "distilbert" ? "q_lin" : "query"), std::string::npos);
 }
 
-INSTANTIATE_TEST_SUITE_P(Families, FamilyCli, ::testing::Values("distilbert-tiny-f16", "electra-generator-untied"),
+INSTANTIATE_TEST_SUITE_P(Families, FamilyCli,
+                         ::testing::Values("roberta-tiny", "xlm-roberta-tiny", "distilbert-tiny-f16", "albert-tiny",
+                                           "electra-generator-untied"),
                          test::case_name);
 
 }  // namespace

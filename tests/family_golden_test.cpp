@@ -48,6 +48,8 @@ TEST_P(FamilyGolden, HiddenStatesAttentionAndLogitsMatchHuggingFace) {
     SCOPED_TRACE(name + " " + key);
     const std::vector<int> tokens = ids(g, key);
     const int seq = static_cast<int>(tokens.size());
+    // The family's tokenizer (tokenizer.json or vocab.txt) gives HF's ids for the text.
+    EXPECT_EQ(m.tokenizer().encode(json["prompts"][p]["text"].get<std::string>()).ids, tokens);
     const int heads = m.config().num_attention_heads;
 
     // The attention pattern of every layer through its hook site (HF output_attentions).
@@ -132,7 +134,8 @@ TEST_P(FamilyGolden, BatchedPaddedForwardEqualsOneByOne) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, FamilyGolden,
-                         ::testing::Values("distilbert-tiny-f16", "electra-generator-untied"),
+                         ::testing::Values("roberta-tiny", "xlm-roberta-tiny", "distilbert-tiny-f16", "albert-tiny",
+                                           "electra-generator-untied"),
                          test::case_name);
 
 TEST(FamilyConfig, UnknownModelTypeAndUnimplementedOptionsAreRefusedByName) {
@@ -152,7 +155,7 @@ TEST(FamilyConfig, UnknownModelTypeAndUnimplementedOptionsAreRefusedByName) {
   test::expect_error([&] { ModelConfig::parse(edited.dump(), "c.json"); }, {"activation 'swish' is not supported"});
 }
 
-TEST(FamilyConfig, DISABLED_AlbertSharesOneLayerAcrossDepthButAHookEditsOneDepth) {
+TEST(FamilyConfig, AlbertSharesOneLayerAcrossDepthButAHookEditsOneDepth) {
   const Encoder m = Encoder::load(family_model("albert-tiny"));
   ASSERT_EQ(m.config().num_hidden_groups, 1);
   const auto g = test::GoldenTensors::at(test::data_path("families/golden/albert-tiny.safetensors"));

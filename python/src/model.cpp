@@ -12,6 +12,7 @@
 #include "errors.h"
 #include "model/hook_site.h"
 #include "model/predictions.h"
+#include "experiments/prompt.h"
 #include "module.h"
 
 namespace bertscope::python {
@@ -73,12 +74,8 @@ py::list predict(const Model& m, const std::string& text, int top) {
   if (top < 1 || top > 1000000) fail("top must be between 1 and 1000000");
   const Encoder& bert = *m.bert;
   const Encoding encoding = bert.tokenizer().encode(text);
-  std::vector<int> masks;
-  for (size_t i = 0; i < encoding.ids.size(); ++i) {
-    if (encoding.ids[i] == bert.tokenizer().vocab().mask_id()) masks.push_back(static_cast<int>(i));
-  }
   // The CLI's message (bertscope predict), for the same mistake.
-  if (masks.empty()) fail("the text has no [MASK] token: nothing to predict (write [MASK] where a word should go)");
+  const std::vector<int> masks = mask_positions(bert, encoding.ids, "predict");
   std::vector<std::vector<TokenScore>> tops;
   {
     py::gil_scoped_release release;

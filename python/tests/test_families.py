@@ -12,12 +12,25 @@ from conftest import SOURCE_DIR
 import safetensors_np
 
 FAMILIES = os.path.join(SOURCE_DIR, "tests", "data", "families")
-CASES = ["distilbert-tiny-f16", "electra-generator-untied"]
+CASES = ["roberta-tiny", "xlm-roberta-tiny", "distilbert-tiny-f16", "albert-tiny", "electra-generator-untied"]
 
 
 def golden(case):
     with open(os.path.join(FAMILIES, "golden", case + ".json")) as f:
         return json.load(f), safetensors_np.load_file(os.path.join(FAMILIES, "golden", case + ".safetensors"))
+
+
+def whole_word(readable):
+    """A word a user can type as a target: a golden top-5 token that is a whole word (no ##
+    in WordPiece; the Ġ or ▁ word-start marker in BPE and SentencePiece), unmarked, from the
+    first prompt that has one: (prompt index, token entry, word)."""
+    wordpiece = readable["model_type"] in ("bert", "distilbert", "electra")
+    for p, prompt in enumerate(readable["prompts"]):
+        for t in prompt["top5"]:
+            word = t["token"].removeprefix("\u0120").removeprefix("\u2581")
+            if word.isalpha() and (not t["token"].startswith("##") if wordpiece else word != t["token"]):
+                return p, t, word
+    raise AssertionError("no whole word in the golden top-5")
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -46,10 +59,9 @@ def test_load_picks_the_family_and_matches_huggingface(case):
 def test_a_sweep_gives_huggingfaces_edited_logits(case):
     m = bertscope.load(os.path.join(FAMILIES, "models", case))
     readable, tensors = golden(case)
-    prompt = readable["prompts"][0]
-    target = next(t for t in prompt["top5"] if t["token"].isalpha())
-    r = m.sweep(prompt["text"], target["token"], "zero")
+    p, target, word = whole_word(readable)
+    r = m.sweep(readable["prompts"][p]["text"], word, "zero")
     for l in range(readable["num_layers"]):
-        logits = tensors[f"p0.zero.L{l}.logits"].astype(np.float64)
+        logits = tensors[f"p{p}.zero.L{l}.logits"].astype(np.float64)
         expected = logits[target["id"]] - np.log(np.exp(logits - logits.max()).sum()) - logits.max()
         assert r.runs["target_logsoftmax"][l] == pytest.approx(expected, abs=1e-4)

@@ -4,25 +4,41 @@
 
 namespace bertscope {
 
+std::string mask_token(const Encoder& model) {
+  const std::string token = model.tokenizer().mask_token();
+  return token.empty() ? "[MASK]" : token;
+}
+
+std::vector<int> mask_positions(const Encoder& model, const std::vector<int>& ids, const std::string& what) {
+  std::vector<int> masks;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] == model.tokenizer().mask_id()) masks.push_back(static_cast<int>(i));
+  }
+  if (masks.empty() && !what.empty()) {
+    const std::string mask = mask_token(model);
+    throw Error("the text has no " + mask + " token: nothing to " + what + " (write " + mask + " where a word should go)");
+  }
+  return masks;
+}
+
 MaskedPrompt MaskedPrompt::prepare(const Encoder& model, const std::string& text, const std::string& target,
                                    bool require_mask) {
   const Tokenizer& tokenizer = model.tokenizer();
   const Encoding encoding = tokenizer.encode(text);
   MaskedPrompt p{text, target, encoding.tokens, encoding.ids, -1, -1};
-  int masks = 0;
-  for (size_t i = 0; i < p.ids.size(); ++i) {
-    if (p.ids[i] == tokenizer.vocab().mask_id()) {
-      p.mask_index = static_cast<int>(i);
-      ++masks;
-    }
-  }
-  if (masks == 0 && require_mask) throw Error("prompt has no [MASK] token: \"" + text + "\"");
+  const std::string mask = mask_token(model);
+  const std::vector<int> positions = mask_positions(model, p.ids);
+  const auto masks = positions.size();
+  if (masks == 1) p.mask_index = positions[0];
+  if (masks == 0 && require_mask) throw Error("prompt has no " + mask + " token: \"" + text + "\"");
   if (masks > 1) {
-    throw Error("prompt has " + std::to_string(masks) + " [MASK] tokens; an intervention sweep reads one: \"" + text + "\"");
+    throw Error("prompt has " + std::to_string(masks) + " " + mask + " tokens; an intervention sweep reads one: \"" + text + "\"");
   }
   model.validate(TokenBatch::single(p.ids));
   if (!target.empty()) {
-    const Encoding pieces = tokenizer.tokenize(target);
+    // As the word is written after a space mid-sentence: "Ġbehind" for byte-level BPE,
+    // "▁behind" for SentencePiece, "behind" for WordPiece.
+    const Encoding pieces = tokenizer.word_pieces(target);
     if (pieces.ids.size() != 1 || pieces.ids[0] == tokenizer.vocab().unk_id()) {
       std::string listed;
       for (const auto& t : pieces.tokens) listed += (listed.empty() ? "" : " ") + t;

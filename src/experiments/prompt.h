@@ -7,6 +7,12 @@
 
 namespace bertscope {
 
+// The model's mask token as a user writes it: "[MASK]" (BERT), "<mask>" (RoBERTa, XLM-R).
+std::string mask_token(const Encoder& model);
+// The positions of the mask token in `ids`; `what` empty: any number, else an Error when
+// there is none, saying "the text has no [MASK] token: nothing to <what> (write [MASK] ...)".
+std::vector<int> mask_positions(const Encoder& model, const std::vector<int>& ids, const std::string& what = "");
+
 struct MaskedPrompt {
   std::string text;
   std::string target;

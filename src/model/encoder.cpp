@@ -31,22 +31,27 @@ TokenizerOptions tokenizer_options_of(const TokenizerConfig& config) {
   return {config.do_lower_case, config.strip_accents.value_or(config.do_lower_case), config.tokenize_chinese_chars};
 }
 
+Tokenizer load_tokenizer(const ModelFiles& files) {
+  if (!files.tokenizer_json.empty()) return Tokenizer::from_json(files.tokenizer_json, files.tokenizer_config);
+  if (!files.vocab.empty()) return Tokenizer(Vocab::load(files.vocab), tokenizer_options_of(read_tokenizer_config(files)));
+  return Tokenizer::from_bpe_files(files.vocab_json, files.merges, files.tokenizer_config);
+}
+
 Encoder Encoder::load(const std::string& path, MatmulPrecision precision) {
   const ModelFiles files = resolve_model_dir(path);
   ModelConfig config = ModelConfig::load(files.config);
-  Vocab vocab = Vocab::load(files.vocab);
-  if (vocab.size() > config.vocab_size) {
-    throw Error(files.vocab + ": " + std::to_string(vocab.size()) + " tokens, but config.json vocab_size is " +
-                std::to_string(config.vocab_size));
+  Tokenizer tokenizer = load_tokenizer(files);
+  if (tokenizer.vocab().size() > config.vocab_size) {
+    throw Error(files.tokenizer_files().front() + ": " + std::to_string(tokenizer.vocab().size()) +
+                " tokens, but config.json vocab_size is " + std::to_string(config.vocab_size));
   }
-  const TokenizerOptions tokenizer_options = tokenizer_options_of(read_tokenizer_config(files));
   const Family& family = family_of(config.family, files.config);
   auto weights = EncoderWeights::load(TensorStore::open_dir(files.dir), config, family.tensor_names(config), precision);
-  // Embedding rows beyond vocab.txt (a checkpoint padded to a multiple of 8 or 64) are outputs
-  // too: they need names. Only now, once the weights have matched vocab_size: before, a hostile
-  // config.json could make us name millions of rows that the file does not have.
-  vocab.name_extra_rows(config.vocab_size);
-  Tokenizer tokenizer(std::move(vocab), tokenizer_options);
+  // Embedding rows beyond the tokenizer's vocabulary (a checkpoint padded to a multiple of 8
+  // or 64) are outputs too: they need names. Only now, once the weights have matched
+  // vocab_size: before, a hostile config.json could make us name millions of rows that the
+  // file does not have.
+  tokenizer.name_extra_rows(config.vocab_size);
   return Encoder(std::move(config), std::move(tokenizer), std::move(weights), files.dir);
 }
 

@@ -45,6 +45,9 @@ struct BlockWorkspace {
 
 // tokenizer_config.json's fields resolved as HuggingFace does (strip_accents null: as do_lower_case).
 TokenizerOptions tokenizer_options_of(const TokenizerConfig& config);
+// The tokenizer of a model folder: tokenizer.json when present, else vocab.txt, else
+// vocab.json + merges.txt (model_dir.h).
+Tokenizer load_tokenizer(const ModelFiles& files);
 
 class Encoder {
  public:

@@ -60,6 +60,8 @@ class Tokenizer {
   std::string decode(const std::vector<int>& ids, bool skip_special_tokens = true) const;
 
   const Vocab& vocab() const { return vocab_; }
+  // Names the embedding rows a checkpoint has beyond the vocabulary (Vocab::name_extra_rows).
+  void name_extra_rows(int rows) { vocab_.name_extra_rows(rows); }
   // "[MASK]", "<mask>", ... or "" when the tokenizer has no mask token.
   std::string mask_token() const;
   int mask_id() const { return vocab_.mask_id(); }

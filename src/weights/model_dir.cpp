@@ -87,14 +87,32 @@ ModelFiles resolve_model_dir(const std::string& path) {
     dir = pick_snapshot(root);
   }
   if (!is_file(dir / "config.json")) missing(dir, "config.json");
-  if (!is_file(dir / "vocab.txt")) missing(dir, "vocab.txt");
-
+  const auto present = [&](const char* name) { return is_file(dir / name) ? (dir / name).string() : std::string(); };
   ModelFiles files;
   files.dir = dir.string();
   files.config = (dir / "config.json").string();
-  files.vocab = (dir / "vocab.txt").string();
+  files.tokenizer_json = present("tokenizer.json");
+  files.vocab = present("vocab.txt");
+  if (!present("vocab.json").empty() && !present("merges.txt").empty()) {
+    files.vocab_json = present("vocab.json");
+    files.merges = present("merges.txt");
+  }
+  if (files.tokenizer_json.empty() && files.vocab.empty() && files.vocab_json.empty()) {
+    if (fs::is_symlink(dir / "vocab.txt", ec) || fs::is_symlink(dir / "tokenizer.json", ec)) {
+      missing(dir, fs::is_symlink(dir / "tokenizer.json", ec) ? "tokenizer.json" : "vocab.txt");
+    }
+    throw Error(dir.string() + ": no vocab.txt, tokenizer.json, or vocab.json with merges.txt (the tokenizer's files)");
+  }
   if (is_file(dir / "tokenizer_config.json")) files.tokenizer_config = (dir / "tokenizer_config.json").string();
   return files;
+}
+
+std::vector<std::string> ModelFiles::tokenizer_files() const {
+  std::vector<std::string> out;
+  for (const std::string* f : {&tokenizer_json, &vocab, &vocab_json, &merges, &tokenizer_config}) {
+    if (!f->empty()) out.push_back(*f);
+  }
+  return out;
 }
 
 TokenizerConfig read_tokenizer_config(const ModelFiles& files) {

@@ -1,17 +1,26 @@
 #pragma once
-// Finds the files of a HuggingFace model: a plain directory (config.json, vocab.txt,
-// model.safetensors or model.safetensors.index.json, optional tokenizer_config.json) or
-// a hub cache folder (models--org--name/ with refs/main and snapshots/<hash>/).
+// Finds the files of a HuggingFace model: a plain directory (config.json, the tokenizer's
+// files, model.safetensors or model.safetensors.index.json, optional tokenizer_config.json)
+// or a hub cache folder (models--org--name/ with refs/main and snapshots/<hash>/). The
+// tokenizer is tokenizer.json when the folder has one (as AutoTokenizer's fast tokenizers
+// read it), else vocab.txt (WordPiece), else vocab.json + merges.txt (byte-level BPE).
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace bertscope {
 
 struct ModelFiles {
   std::string dir;               // the resolved directory holding the files
   std::string config;            // config.json
-  std::string vocab;             // vocab.txt
+  std::string tokenizer_json;    // tokenizer.json, or "" when absent
+  std::string vocab;             // vocab.txt, or "" when absent
+  std::string vocab_json;        // vocab.json and merges.txt, or "" when either is absent
+  std::string merges;
   std::string tokenizer_config;  // tokenizer_config.json, or "" when absent
+
+  // The files the tokenizer is read from, in the order above, present ones only.
+  std::vector<std::string> tokenizer_files() const;
 };
 
 // Throws Error naming what is missing.

@@ -60,8 +60,8 @@ void add_file(Hasher& hasher, const fs::path& path) {
 
 std::string model_fingerprint(const std::string& model_path) {
   const ModelFiles files = resolve_model_dir(model_path);
-  std::vector<fs::path> paths = {files.config, files.vocab};
-  if (!files.tokenizer_config.empty()) paths.emplace_back(files.tokenizer_config);
+  std::vector<fs::path> paths = {files.config};
+  for (const std::string& f : files.tokenizer_files()) paths.emplace_back(f);
   std::vector<fs::path> weights;
   for (const auto& entry : fs::directory_iterator(files.dir)) {
     const std::string name = entry.path().filename().string();

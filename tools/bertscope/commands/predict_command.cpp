@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands/commands.h"
+#include "experiments/prompt.h"
 #include "common/error.h"
 #include "common/json_text.h"
 #include "common/printable.h"
@@ -27,11 +28,7 @@ struct PredictOptions {
 nlohmann::json predict_one(const Encoder& bert, const std::string& text, const PredictOptions& options) {
   const Tokenizer& tokenizer = bert.tokenizer();
   const Encoding encoding = tokenizer.encode(text);
-  std::vector<int> masks;
-  for (size_t i = 0; i < encoding.ids.size(); ++i) {
-    if (encoding.ids[i] == tokenizer.vocab().mask_id()) masks.push_back(static_cast<int>(i));
-  }
-  if (masks.empty()) throw Error("the text has no [MASK] token: nothing to predict (write [MASK] where a word should go)");
+  const std::vector<int> masks = mask_positions(bert, encoding.ids, "predict");
 
   const HiddenState last = bert.forward(TokenBatch::single(encoding.ids));
   nlohmann::json out{{"text", text}, {"tokens", encoding.tokens}, {"masks", nlohmann::json::array()}};

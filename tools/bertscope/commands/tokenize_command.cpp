@@ -1,4 +1,4 @@
-// bertscope tokenize: the word pieces and ids of a text, as HF BertTokenizer gives them.
+// bertscope tokenize: the word pieces and ids of a text, as the model's HuggingFace tokenizer gives them.
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -22,7 +22,7 @@ struct TokenizeOptions {
 void run_tokenize(const TokenizeOptions& options) {
   // Only the vocabulary and tokenizer settings are read: no weights are loaded.
   const ModelFiles files = resolve_model_dir(model_path(options.model));
-  const Tokenizer tokenizer(Vocab::load(files.vocab), tokenizer_options_of(read_tokenizer_config(files)));
+  const Tokenizer tokenizer = load_tokenizer(files);
   const Encoding encoding = tokenizer.tokenize(options.text);
   if (options.json) {
     std::printf("%s\n", json_text(nlohmann::json{{"tokens", encoding.tokens}, {"ids", encoding.ids}}).c_str());
