@@ -98,4 +98,36 @@ nlohmann::json profile_block(const BlockShape& s, bertscope::MatmulPrecision pre
           {"forward_seconds_estimate", block_total * s.layers + head}};
 }
 
+nlohmann::json profile_attention_masks(const BlockShape& s, int window, int repeats) {
+  std::mt19937 rng(1);
+  const int H = s.hidden, rows = s.batch * s.seq;
+  auto qkv = random_values(static_cast<size_t>(rows) * static_cast<size_t>(3 * H), rng);
+  for (auto& v : qkv) v *= 20.0f;  // scores of a few units, as a trained model's
+  std::vector<float> context(static_cast<size_t>(rows) * static_cast<size_t>(H));
+  const std::vector<int> lengths(static_cast<size_t>(s.batch), s.seq);
+  nlohmann::json masks = nlohmann::json::array();
+  double bidirectional = 0.0;
+  const auto time_mask = [&](const std::string& name, bool causal, int window_half) {
+    bertscope::AttentionShape shape{s.batch, s.seq, s.seq, s.heads, H / s.heads, 3 * H, nullptr};
+    shape.causal = causal;
+    shape.window_half = window_half;
+    double pairs = 0.0;
+    for (int i = 0; i < s.seq; ++i) {
+      const bertscope::KeyRange keys = bertscope::visible_keys(shape, i, s.seq);
+      pairs += keys.end - keys.begin;
+    }
+    const double seconds = median_seconds(repeats, [&] {
+      bertscope::self_attention(qkv.data(), qkv.data() + H, qkv.data() + 2 * H, lengths.data(), shape, context.data());
+    });
+    if (name == "bidirectional") bidirectional = seconds;
+    masks.push_back({{"mask", name}, {"seconds", seconds}, {"ratio_to_bidirectional", seconds / bidirectional},
+                     {"pairs_kept", pairs / (static_cast<double>(s.seq) * s.seq)}});
+  };
+  time_mask("bidirectional", false, -1);
+  time_mask("causal", true, -1);
+  time_mask("window " + std::to_string(window), false, window / 2);
+  time_mask("causal + window " + std::to_string(window), true, window / 2);
+  return {{"batch", s.batch}, {"seq", s.seq}, {"heads", s.heads}, {"head_dim", H / s.heads}, {"masks", masks}};
+}
+
 }  // namespace bertscope_bench
