@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 
+#include "kernels/linear.h"
 #include "reports/experiment_files.h"
 #include "test_support.h"
 
@@ -143,6 +144,9 @@ TEST(CliSweep, WritesResultsWithTheContractedKeys) {
   EXPECT_EQ(json["clean"]["top"].size(), 5u);
   ASSERT_EQ(json["runs"].size(), 8u);
   EXPECT_EQ(json["schema_version"], 3);
+  // --dtype auto, the default: recorded as asked, and as resolved on this CPU.
+  EXPECT_EQ(json["model"]["dtype_requested"], "auto");
+  EXPECT_EQ(json["model"]["dtype"], precision_name(auto_precision()));
   EXPECT_EQ(json["runs"][0]["intervention"], 0);
   EXPECT_EQ(json["runs"][0]["kind"], "noise");
   EXPECT_EQ(json["runs"][0]["site"], "blocks.1.out");
