@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <functional>
 #include <random>
+#include <string>
+#include <vector>
 
 #include "kernels/attention.h"
 #include "kernels/layer_norm.h"
@@ -105,29 +107,50 @@ nlohmann::json profile_attention_masks(const BlockShape& s, int window, int repe
   for (auto& v : qkv) v *= 20.0f;  // scores of a few units, as a trained model's
   std::vector<float> context(static_cast<size_t>(rows) * static_cast<size_t>(H));
   const std::vector<int> lengths(static_cast<size_t>(s.batch), s.seq);
-  nlohmann::json masks = nlohmann::json::array();
-  double bidirectional = 0.0;
-  const auto time_mask = [&](const std::string& name, bool causal, int window_half) {
+  struct Mask {
+    std::string name;
+    bertscope::AttentionShape shape;
+    std::vector<double> times;
+  };
+  std::vector<Mask> masks;
+  const auto add = [&](const std::string& name, bool causal, int window_half) {
     bertscope::AttentionShape shape{s.batch, s.seq, s.seq, s.heads, H / s.heads, 3 * H, nullptr};
     shape.causal = causal;
     shape.window_half = window_half;
+    masks.push_back({name, shape, {}});
+  };
+  add("bidirectional", false, -1);
+  add("causal", true, -1);
+  add("window " + std::to_string(window), false, window / 2);
+  add("causal + window " + std::to_string(window), true, window / 2);
+  // Rounds of every mask in turn, so that a change of load on the machine falls on all of
+  // them alike; the median round of each.
+  const auto run = [&](const Mask& m) {
+    bertscope::self_attention(qkv.data(), qkv.data() + H, qkv.data() + 2 * H, lengths.data(), m.shape, context.data());
+  };
+  for (const Mask& m : masks) run(m);  // warm-up
+  for (int r = 0; r < repeats; ++r) {
+    for (Mask& m : masks) {
+      const auto start = Clock::now();
+      run(m);
+      m.times.push_back(std::chrono::duration<double>(Clock::now() - start).count());
+    }
+  }
+  nlohmann::json out = nlohmann::json::array();
+  double bidirectional = 0.0;
+  for (Mask& m : masks) {
+    std::sort(m.times.begin(), m.times.end());
+    const double seconds = m.times[m.times.size() / 2];
+    if (bidirectional == 0.0) bidirectional = seconds;
     double pairs = 0.0;
     for (int i = 0; i < s.seq; ++i) {
-      const bertscope::KeyRange keys = bertscope::visible_keys(shape, i, s.seq);
+      const bertscope::KeyRange keys = bertscope::visible_keys(m.shape, i, s.seq);
       pairs += keys.end - keys.begin;
     }
-    const double seconds = median_seconds(repeats, [&] {
-      bertscope::self_attention(qkv.data(), qkv.data() + H, qkv.data() + 2 * H, lengths.data(), shape, context.data());
-    });
-    if (name == "bidirectional") bidirectional = seconds;
-    masks.push_back({{"mask", name}, {"seconds", seconds}, {"ratio_to_bidirectional", seconds / bidirectional},
-                     {"pairs_kept", pairs / (static_cast<double>(s.seq) * s.seq)}});
-  };
-  time_mask("bidirectional", false, -1);
-  time_mask("causal", true, -1);
-  time_mask("window " + std::to_string(window), false, window / 2);
-  time_mask("causal + window " + std::to_string(window), true, window / 2);
-  return {{"batch", s.batch}, {"seq", s.seq}, {"heads", s.heads}, {"head_dim", H / s.heads}, {"masks", masks}};
+    out.push_back({{"mask", m.name}, {"seconds", seconds}, {"ratio_to_bidirectional", seconds / bidirectional},
+                   {"pairs_kept", pairs / (static_cast<double>(s.seq) * s.seq)}});
+  }
+  return {{"batch", s.batch}, {"seq", s.seq}, {"heads", s.heads}, {"head_dim", H / s.heads}, {"masks", out}};
 }
 
 }  // namespace bertscope_bench

@@ -65,7 +65,7 @@ def test_tokens_and_ids_round_trip(demo):
 
 @pytest.mark.parametrize("text", [PROMPT, "the [MASK] sat on the [MASK] ."])
 def test_predict_equals_the_cli(demo, text):
-    expected = json.loads(run_cli("predict", "--json", "--threads", "2", "--top", "7", text).stdout)
+    expected = json.loads(run_cli("predict", "--json", "--dtype", "f32", "--threads", "2", "--top", "7", text).stdout)
     got = demo.predict(text, top=7)
     assert len(got) == len(expected["masks"])
     for row, mask in zip(got, expected["masks"]):
