@@ -40,7 +40,7 @@ namespace bertscope {
 
 namespace {
 
-constexpr int kRows = 4;    // query rows per block
+constexpr int kRows = 4;    // query rows per block (score_rows lists them)
 constexpr int kKeys = 64;   // keys per score block (four AVX-512 vectors)
 constexpr int kDims = 64;   // output columns per P V block
 constexpr int kLanes = 16;  // partial results of the softmax's max and total
@@ -102,26 +102,49 @@ void transpose_keys(const HeadView& head, int keys, float* packed, float* kt) {
   }
 }
 
+// acc[r][jj] = q[r] . k[j0 + c + jj] for jj < Width: `Width` keys of a panel from its key c,
+// each score one chain of multiply-adds over d in order, whatever Width and c.
+template <int Width>
+BERTSCOPE_ALWAYS_INLINE void score_keys(const float* const* q, const float* panel, int c, int dim,
+                                        float (&acc)[kRows][Width]) {
+  for (int d = 0; d < dim; ++d) {
+    const float* kd = panel + static_cast<size_t>(d) * kKeys + static_cast<size_t>(c);
+#pragma GCC unroll 4
+    for (int r = 0; r < kRows; ++r) {
+      const float qd = q[r][d];
+#pragma omp simd
+      for (int j = 0; j < Width; ++j) acc[r][j] += qd * kd[j];
+    }
+  }
+}
+
 // out[r][j] = (q[r] . k[j]) * scale for first <= j < last, kRows rows at once; kt as
-// transpose_keys wrote it (at least `last` keys). Only the panels that meet [first, last)
-// are computed.
+// transpose_keys wrote it (at least `last` keys). Whole panels where [first, last) covers
+// them, else only its chunks of kChunk keys (the edges of a causal or windowed block).
 BERTSCOPE_VECTOR_KERNEL
 void score_rows(const float* const* q, const float* kt, int first, int last, int dim, float scale, float* const* out) {
+  static_assert(kRows == 4);
+  constexpr int kChunk = 16;
   for (int j0 = first / kKeys * kKeys; j0 < last; j0 += kKeys) {
     const float* panel = kt + static_cast<size_t>(j0) * static_cast<size_t>(dim);
-    float acc[kRows][kKeys] = {};
-    for (int d = 0; d < dim; ++d) {
-      const float* kd = panel + static_cast<size_t>(d) * kKeys;
-#pragma GCC unroll 4
-      for (int r = 0; r < kRows; ++r) {
-        const float qd = q[r][d];
-#pragma omp simd
-        for (int j = 0; j < kKeys; ++j) acc[r][j] += qd * kd[j];
-      }
-    }
     const int from = std::max(first, j0) - j0, to = std::min(kKeys, last - j0);
-    for (int r = 0; r < kRows; ++r) {
-      for (int j = from; j < to; ++j) out[r][j0 + j] = acc[r][j] * scale;
+    const auto store = [&](const float* const* acc_rows, int c, int width) {
+      for (int r = 0; r < kRows; ++r) {
+        for (int j = std::max(from, c); j < std::min(to, c + width); ++j) out[r][j0 + j] = acc_rows[r][j - c] * scale;
+      }
+    };
+    if (from < kChunk && to > kKeys - kChunk) {
+      float acc[kRows][kKeys] = {};
+      score_keys(q, panel, 0, dim, acc);
+      const float* rows[kRows] = {acc[0], acc[1], acc[2], acc[3]};
+      store(rows, 0, kKeys);
+    } else {
+      for (int c = from / kChunk * kChunk; c < to; c += kChunk) {
+        float acc[kRows][kChunk] = {};
+        score_keys(q, panel, c, dim, acc);
+        const float* rows[kRows] = {acc[0], acc[1], acc[2], acc[3]};
+        store(rows, c, kChunk);
+      }
     }
   }
 }
