@@ -287,13 +287,13 @@ TEST(AttentionKernel, AMaskedRowGivesTheSameBitsAloneOrAmongOthers) {
   for (const Mask& mask : kMasks) {
     const Batch all = random_batch({150, 97}, 150, heads, dim, 0, 17u, mask);
     const std::vector<float> together = fused(all);
-    for (int b : {0, 1}) {
-      for (int position : {0, 5, 64, 96, 130}) {
-        Batch one = all;
-        one.positions = {position, position};
-        one.shape.queries = 1;
-        one.shape.query_positions = one.positions.data();
-        for (const std::vector<float>& alone : {fused(one), split(one).context}) {
+    for (int position : {0, 5, 64, 96, 130}) {  // 130: a padded row of sequence 1
+      Batch one = all;
+      one.positions = {position, position};
+      one.shape.queries = 1;
+      one.shape.query_positions = one.positions.data();
+      for (const std::vector<float>& alone : {fused(one), split(one).context}) {
+        for (int b : {0, 1}) {
           EXPECT_EQ(std::memcmp(alone.data() + static_cast<size_t>(b * hidden),
                                 together.data() + context_at(all.shape, b, position, 0), hidden * sizeof(float)),
                     0)
