@@ -3,8 +3,8 @@
 
 #include "commands/commands.h"
 #include "common/threads.h"
-#include "kernels/linear.h"
 #include "default_model.h"
+#include "kernels/linear.h"
 #include "strict_numbers.h"
 
 namespace bertscope::cli {
