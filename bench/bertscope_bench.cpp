@@ -13,6 +13,8 @@
 // A sweep case runs what `bertscope sweep` runs (run_sweep: the clean pass, the batched
 // trials, log-softmax, top-k and KL of every trial), with a different seed each run.
 // --profile-block times each stage of one block (and the head) alone: where the time goes.
+// --profile-masks times the attention kernel alone with each mask (bidirectional, causal,
+// sliding window): what skipping the masked blocks saves.
 // --serve keeps the model loaded and runs cases on request (bench/run.py interleaves them
 // with the PyTorch baselines'); without it every case runs in a row and one JSON is printed.
 #include <sys/resource.h>
@@ -65,6 +67,7 @@ struct Options {
   std::string batch_file;  // the throughput case's sequences (JSON: ids, mask_positions)
   int threads = 0, repeats = 5, long_repeats = 3, trials = 100, dataset_trials = 10, max_batch_tokens = 2048;
   int profile_batch = 32, profile_seq = 128;
+  int masks_seq = 512, masks_window = 128;  // --profile-masks
 };
 
 // The prompts of --dataset: one "text<TAB>target" per line.
@@ -90,6 +93,16 @@ nlohmann::json profile(const Options& o) {
                                           c.num_attention_heads, c.vocab_size, c.num_hidden_layers};
   return bertscope_bench::profile_block(
       shape, o.dtype == "bf16" ? bertscope::MatmulPrecision::BF16 : bertscope::MatmulPrecision::F32, o.repeats);
+}
+
+// profile_attention_masks on the model's heads (random q, k, v: timing only).
+nlohmann::json profile_masks(const Options& o) {
+  bertscope::set_thread_count(o.threads);
+  const Encoder model = Encoder::load(o.model);
+  const auto& c = model.config();
+  const bertscope_bench::BlockShape shape{o.profile_batch, o.masks_seq, c.hidden_size, c.intermediate_size,
+                                          c.num_attention_heads, c.vocab_size, c.num_hidden_layers};
+  return bertscope_bench::profile_attention_masks(shape, o.masks_window, o.repeats);
 }
 
 // The model and prompt of a session, and one run of each case.
@@ -373,7 +386,12 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1 << 24));
   app.add_option("--profile-batch", o.profile_batch, "--profile-block: sequences")->check(CLI::Range(1, 4096));
   app.add_option("--profile-seq", o.profile_seq, "--profile-block: tokens per sequence")->check(CLI::Range(1, 512));
-  bool serve_mode = false, compare = false, profile_mode = false;
+  app.add_option("--masks-seq", o.masks_seq, "--profile-masks: tokens per sequence")->check(CLI::Range(1, 8192));
+  app.add_option("--masks-window", o.masks_window, "--profile-masks: sliding window (window_half = window / 2)")
+      ->check(CLI::Range(0, 8192));
+  bool serve_mode = false, compare = false, profile_mode = false, masks_mode = false;
+  app.add_flag("--profile-masks", masks_mode,
+               "Time the attention kernel alone, bidirectional, causal and windowed (--profile-batch x --masks-seq); JSON");
   app.add_flag("--profile-block", profile_mode, "Time each stage of one block and the head alone (random weights of the model's shape); JSON");
   app.add_flag("--compare-bf16", compare, "Print the error of --dtype bf16 against float32 (clean logits, top-1 of every noise trial)");
   app.add_flag("--serve", serve_mode, "Read 'CASE SEED' lines on stdin, answer JSON lines (bench/run.py uses this)");
@@ -381,6 +399,8 @@ int main(int argc, char** argv) {
   try {
     if (profile_mode) {
       std::printf("%s\n", profile(o).dump(1).c_str());
+    } else if (masks_mode) {
+      std::printf("%s\n", profile_masks(o).dump(1).c_str());
     } else if (compare) {
       std::printf("%s\n", compare_bf16(o).dump(1).c_str());
     } else if (serve_mode) {

@@ -1,10 +1,14 @@
 #include "block_profile.h"
 
+#include <time.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <random>
+#include <string>
+#include <vector>
 
 #include "kernels/attention.h"
 #include "kernels/layer_norm.h"
@@ -96,6 +100,74 @@ nlohmann::json profile_block(const BlockShape& s, bertscope::MatmulPrecision pre
   stage("MLM head, one row per sequence", 2.0 * s.batch * (H * H + static_cast<double>(H) * s.vocab), head, false);
   return {{"rows", rows}, {"layers", s.layers}, {"stages", stages}, {"block_seconds", block_total},
           {"forward_seconds_estimate", block_total * s.layers + head}};
+}
+
+nlohmann::json profile_attention_masks(const BlockShape& s, int window, int repeats) {
+  std::mt19937 rng(1);
+  const int H = s.hidden, rows = s.batch * s.seq;
+  auto qkv = random_values(static_cast<size_t>(rows) * static_cast<size_t>(3 * H), rng);
+  for (auto& v : qkv) v *= 20.0f;  // scores of a few units, as a trained model's
+  std::vector<float> context(static_cast<size_t>(rows) * static_cast<size_t>(H));
+  const std::vector<int> lengths(static_cast<size_t>(s.batch), s.seq);
+  struct Mask {
+    std::string name;
+    bertscope::AttentionShape shape;
+    std::vector<double> times, cpu_times;
+  };
+  std::vector<Mask> masks;
+  const auto add = [&](const std::string& name, bool causal, int window_half) {
+    bertscope::AttentionShape shape{s.batch, s.seq, s.seq, s.heads, H / s.heads, 3 * H, nullptr};
+    shape.causal = causal;
+    shape.window_half = window_half;
+    masks.push_back({name, shape, {}, {}});
+  };
+  add("bidirectional", false, -1);
+  add("causal", true, -1);
+  add("window " + std::to_string(window), false, window / 2);
+  add("causal + window " + std::to_string(window), true, window / 2);
+  // Rounds of every mask in turn, so that a change of load on the machine falls on all of
+  // them alike; the median round of each.
+  const auto run = [&](const Mask& m) {
+    bertscope::self_attention(qkv.data(), qkv.data() + H, qkv.data() + 2 * H, lengths.data(), m.shape, context.data());
+  };
+  for (const Mask& m : masks) run(m);  // warm-up
+  // CPU time too: on a busy machine the wall time of a call includes the time its threads
+  // waited for a core, the CPU time (all threads of the process) only the work and the
+  // threads' spinning at barriers. With --threads 1 it is the kernel's work alone.
+  const auto cpu_now = [] {
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+  };
+  for (int r = 0; r < repeats; ++r) {
+    for (Mask& m : masks) {
+      const auto start = Clock::now();
+      const double cpu_start = cpu_now();
+      run(m);
+      m.cpu_times.push_back(cpu_now() - cpu_start);
+      m.times.push_back(std::chrono::duration<double>(Clock::now() - start).count());
+    }
+  }
+  nlohmann::json out = nlohmann::json::array();
+  double bidirectional = 0.0, bidirectional_cpu = 0.0;
+  for (Mask& m : masks) {
+    std::sort(m.times.begin(), m.times.end());
+    std::sort(m.cpu_times.begin(), m.cpu_times.end());
+    const double seconds = m.times[m.times.size() / 2], cpu_seconds = m.cpu_times[m.cpu_times.size() / 2];
+    if (bidirectional == 0.0) {
+      bidirectional = seconds;
+      bidirectional_cpu = cpu_seconds;
+    }
+    double pairs = 0.0;
+    for (int i = 0; i < s.seq; ++i) {
+      const bertscope::KeyRange keys = bertscope::visible_keys(m.shape, i, s.seq);
+      pairs += keys.end - keys.begin;
+    }
+    out.push_back({{"mask", m.name}, {"seconds", seconds}, {"ratio_to_bidirectional", seconds / bidirectional},
+                   {"cpu_seconds", cpu_seconds}, {"cpu_ratio_to_bidirectional", cpu_seconds / bidirectional_cpu},
+                   {"pairs_kept", pairs / (static_cast<double>(s.seq) * s.seq)}});
+  }
+  return {{"batch", s.batch}, {"seq", s.seq}, {"heads", s.heads}, {"head_dim", H / s.heads}, {"masks", out}};
 }
 
 }  // namespace bertscope_bench

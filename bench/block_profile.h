@@ -18,4 +18,12 @@ struct BlockShape {
 // "forward_seconds_estimate" (layers x block + head)}; median of `repeats` per stage.
 nlohmann::json profile_block(const BlockShape& shape, bertscope::MatmulPrecision precision, int repeats);
 
+// The fused attention kernel alone on `batch` sequences of `seq` tokens (no padding), with
+// the model's heads: bidirectional, causal, and a sliding window of `window` tokens
+// (window_half = window / 2, ModernBERT's local layers), timed in interleaved rounds: the
+// median seconds of each and their ratios to bidirectional, beside the share of (query, key)
+// pairs each mask keeps (what the ratio would be if skipped work cost nothing and the rest
+// as much as before).
+nlohmann::json profile_attention_masks(const BlockShape& shape, int window, int repeats);
+
 }  // namespace bertscope_bench

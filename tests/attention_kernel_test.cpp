@@ -1,13 +1,16 @@
 // kernels/attention.h against a slow float64 reference on random inputs laid out as the model
 // passes them (q, k, v interleaved in rows of 3 x hidden), for padded batches of many lengths,
-// head widths 64 and 5, all query rows or a few chosen ones; and the bit-for-bit promises:
-// the fused and the split path agree, and a row does not see the padding of its batch.
+// head widths 64 and 5, all query rows or a few chosen ones, bidirectional, causal and
+// windowed; and the bit-for-bit promises: the fused and the split path agree, and a row does
+// not see the padding of its batch nor the other rows computed beside it.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -15,6 +18,17 @@
 
 namespace bertscope {
 namespace {
+
+// The masks beside padding (AttentionShape::causal, window_half).
+struct Mask {
+  bool causal = false;
+  int window_half = -1;
+  std::string name() const {
+    std::string n = causal ? "causal" : "bidirectional";
+    if (window_half >= 0) n += " window_half " + std::to_string(window_half);
+    return n;
+  }
+};
 
 // One batch: rows of 3 x hidden floats (q | k | v), lengths, optional query positions.
 struct Batch {
@@ -33,8 +47,11 @@ struct Batch {
 
 // `lengths` padded to `seq`; `queries` > 0 picks that many positions per sequence, among its
 // real tokens; the padded rows hold random numbers too (the kernel must ignore them).
-Batch random_batch(const std::vector<int>& lengths, int seq, int heads, int head_dim, int queries, unsigned seed) {
+Batch random_batch(const std::vector<int>& lengths, int seq, int heads, int head_dim, int queries, unsigned seed,
+                   Mask mask = {}) {
   Batch t;
+  t.shape.causal = mask.causal;
+  t.shape.window_half = mask.window_half;
   t.shape.batch = static_cast<int>(lengths.size());
   t.shape.seq = seq;
   t.shape.heads = heads;
@@ -61,6 +78,13 @@ struct Reference {
   double score_magnitude;  // the largest scale * sum_d |q_d k_d| of the row: what a score's rounding scales with
 };
 
+// The masks by their definitions: key j is visible from the query at position i unless
+// causal and j > i, or windowed and |i - j| > window_half (HF GPT-2, ModernBERT); padding aside.
+bool mask_allows(const AttentionShape& s, int i, int j) {
+  if (s.causal && j > i) return false;
+  return s.window_half < 0 || std::abs(i - j) <= s.window_half;
+}
+
 Reference reference(const Batch& t, int b, int h, int i) {
   const AttentionShape& s = t.shape;
   const int length = t.lengths[static_cast<size_t>(b)], row = t.position(b, i);
@@ -68,7 +92,12 @@ Reference reference(const Batch& t, int b, int h, int i) {
   Reference r{std::vector<double>(static_cast<size_t>(s.seq)), std::vector<double>(static_cast<size_t>(s.seq), 0.0),
               std::vector<double>(static_cast<size_t>(s.head_dim), 0.0), 0.0};
   double max_score = -INFINITY;
+  const auto visible = [&](int j) { return j < length && mask_allows(s, row, j); };
   for (int j = 0; j < s.seq; ++j) {
+    if (!mask_allows(s, row, j)) {
+      r.scores[static_cast<size_t>(j)] = std::numeric_limits<float>::lowest();
+      continue;
+    }
     double dot = 0.0, magnitude = 0.0;
     for (int d = 0; d < s.head_dim; ++d) {
       const double product = static_cast<double>(t.at(0, b, row, h, d)) * t.at(1, b, j, h, d);
@@ -77,11 +106,15 @@ Reference reference(const Batch& t, int b, int h, int i) {
     }
     r.scores[static_cast<size_t>(j)] = dot * scale - (j < length ? 0.0 : 10000.0);
     r.score_magnitude = std::max(r.score_magnitude, magnitude * scale);
-    if (j < length) max_score = std::max(max_score, dot * scale);
+    if (visible(j)) max_score = std::max(max_score, dot * scale);
   }
+  // A padded row whose window meets no real key: weights and context 0.
   double total = 0.0;
-  for (int j = 0; j < length; ++j) total += std::exp(r.scores[static_cast<size_t>(j)] - max_score);
-  for (int j = 0; j < length; ++j) {
+  for (int j = 0; j < s.seq; ++j) {
+    if (visible(j)) total += std::exp(r.scores[static_cast<size_t>(j)] - max_score);
+  }
+  for (int j = 0; j < s.seq; ++j) {
+    if (!visible(j)) continue;
     const double p = std::exp(r.scores[static_cast<size_t>(j)] - max_score) / total;
     r.pattern[static_cast<size_t>(j)] = p;
     for (int d = 0; d < s.head_dim; ++d) r.context[static_cast<size_t>(d)] += p * t.at(2, b, j, h, d);
@@ -163,6 +196,12 @@ void expect_close_to_reference(const Batch& t, const std::vector<float>& context
         if (steps) {
           for (int j = 0; j < s.seq; ++j) {
             const size_t at = grid_row(s, b, h, i) + static_cast<size_t>(j);
+            // Keys the causal or window mask excludes: exactly the lowest float.
+            if (!mask_allows(s, t.position(b, i), j)) {
+              ASSERT_EQ(steps->scores[at], std::numeric_limits<float>::lowest()) << where << " j=" << j;
+              ASSERT_EQ(steps->pattern[at], 0.0f) << where << " j=" << j;
+              continue;
+            }
             // Padded keys: the score with HF's -10000 mask, rounded at 10000's float spacing.
             const double tol = j < length ? score_tol : score_tol + 0x1p-10;
             worst_score = std::max(worst_score, std::fabs(steps->scores[at] - r.scores[static_cast<size_t>(j)]) / tol);
@@ -185,6 +224,10 @@ void expect_close_to_reference(const Batch& t, const std::vector<float>& context
 }
 
 const std::vector<int> kLengths = {1, 2, 7, 16, 17, 33, 128};
+// Causal, windows narrower than a key panel, of one, and wider than the longest sequence,
+// and both at once. A window_half of 3 leaves the padded rows of short sequences with no
+// key at all.
+const std::vector<Mask> kMasks = {{true, -1}, {false, 3}, {false, 0}, {false, 40}, {false, 200}, {true, 20}};
 
 TEST(AttentionKernel, FusedAndSplitMatchAFloat64ReferenceForEveryLength) {
   for (int head_dim : {64, 5}) {
@@ -205,6 +248,58 @@ TEST(AttentionKernel, TheSplitPathGivesTheFusedPathsBits) {
       const std::vector<float> one = fused(t), other = split(t).context;
       EXPECT_TRUE(same_bits(one, other))
           << "head_dim " << head_dim << " queries " << queries;
+    }
+  }
+}
+
+TEST(AttentionKernel, FusedAndSplitMatchAFloat64ReferenceWithEveryMask) {
+  for (const Mask& mask : kMasks) {
+    for (int head_dim : {64, 5}) {
+      for (int queries : {0, 3}) {
+        const Batch t = random_batch(kLengths, 131, 2, head_dim, queries, 5u + static_cast<unsigned>(head_dim + queries), mask);
+        const std::string what =
+            mask.name() + " head_dim " + std::to_string(head_dim) + (queries ? " 3 queries" : " all queries");
+        const std::vector<float> context = fused(t);
+        for (float x : context) ASSERT_TRUE(std::isfinite(x)) << what;  // padded rows too
+        expect_close_to_reference(t, context, nullptr, "fused " + what);
+        const Split steps = split(t);
+        expect_close_to_reference(t, steps.context, &steps, "split " + what);
+      }
+    }
+  }
+}
+
+TEST(AttentionKernel, TheSplitPathGivesTheFusedPathsBitsWithEveryMask) {
+  for (const Mask& mask : kMasks) {
+    for (int head_dim : {64, 5}) {
+      for (int queries : {0, 5}) {
+        const Batch t = random_batch(kLengths, 130, 3, head_dim, queries, 13u, mask);
+        EXPECT_TRUE(same_bits(fused(t), split(t).context)) << mask.name() << " head_dim " << head_dim << " queries " << queries;
+      }
+    }
+  }
+}
+
+// Rows of one block of kRows see different keys under a mask; each must still give the bits
+// it gives computed alone.
+TEST(AttentionKernel, AMaskedRowGivesTheSameBitsAloneOrAmongOthers) {
+  const int heads = 2, dim = 64, hidden = heads * dim;
+  for (const Mask& mask : kMasks) {
+    const Batch all = random_batch({150, 97}, 150, heads, dim, 0, 17u, mask);
+    const std::vector<float> together = fused(all);
+    for (int position : {0, 5, 64, 96, 130}) {  // 130: a padded row of sequence 1
+      Batch one = all;
+      one.positions = {position, position};
+      one.shape.queries = 1;
+      one.shape.query_positions = one.positions.data();
+      for (const std::vector<float>& alone : {fused(one), split(one).context}) {
+        for (int b : {0, 1}) {
+          EXPECT_EQ(std::memcmp(alone.data() + static_cast<size_t>(b * hidden),
+                                together.data() + context_at(all.shape, b, position, 0), hidden * sizeof(float)),
+                    0)
+              << mask.name() << " b=" << b << " position " << position;
+        }
+      }
     }
   }
 }

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 
+#include "kernels/linear.h"
 #include "reports/experiment_files.h"
 #include "test_support.h"
 
@@ -90,7 +91,8 @@ TEST(Cli, TokenizeHonoursTokenizerConfigAsBertTokenizerFast) {
 TEST(Cli, DumpWritesEveryHiddenStateAndTheLogits) {
   test::TempDir dir;
   const std::string out = dir.file("states.safetensors");
-  const auto r = run_cli({"dump", "--model", test::reference_model("small-bf16"), "--out", out, kPrompt});
+  // f32 whatever the CPU: the goldens' tolerance is f32's (auto, the default, is bf16 with AMX).
+  const auto r = run_cli({"dump", "--model", test::reference_model("small-bf16"), "--dtype", "f32", "--out", out, kPrompt});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto file = SafetensorsFile::open(out);
   const test::GoldenTensors golden("small-bf16");
@@ -143,6 +145,9 @@ TEST(CliSweep, WritesResultsWithTheContractedKeys) {
   EXPECT_EQ(json["clean"]["top"].size(), 5u);
   ASSERT_EQ(json["runs"].size(), 8u);
   EXPECT_EQ(json["schema_version"], 3);
+  // --dtype auto, the default: recorded as asked, and as resolved on this CPU.
+  EXPECT_EQ(json["model"]["dtype_requested"], "auto");
+  EXPECT_EQ(json["model"]["dtype"], precision_name(auto_precision()));
   EXPECT_EQ(json["runs"][0]["intervention"], 0);
   EXPECT_EQ(json["runs"][0]["kind"], "noise");
   EXPECT_EQ(json["runs"][0]["site"], "blocks.1.out");

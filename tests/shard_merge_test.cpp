@@ -8,6 +8,7 @@
 #include <set>
 
 #include "experiments/work_plan.h"
+#include "kernels/linear.h"
 #include "reports/experiment_files.h"
 #include "test_support.h"
 
@@ -172,9 +173,11 @@ TEST_F(ShardMerge, RefusesAFolderThatIsNotAShard) {
 
 // The streamed run writes what the in-memory run wrote before trials went to disk.
 TEST_F(ShardMerge, StreamedRunEqualsTheInMemoryRun) {
-  const Encoder bert = Encoder::load(model());
+  const Encoder bert = Encoder::load(model(), auto_precision());
   const ExperimentResult result = run_experiment(bert, ExperimentSpec::parse_toml(kSpec, "spec.toml"));
-  write_experiment_files(dir_->file("in-memory"), result, bert, RunContext{"bertscope run spec.toml", false});
+  // As the CLI ran it: --dtype auto, the default, resolved on this CPU.
+  write_experiment_files(dir_->file("in-memory"), result, bert,
+                         RunContext{"bertscope run spec.toml", false, precision_name(auto_precision()), "auto"});
   expect_same_outputs(dir_->file("in-memory"), dir_->file("whole"));
 }
 

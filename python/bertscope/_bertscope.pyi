@@ -18,11 +18,11 @@ Progress = Callable[[int, int], None]
 class Error(ValueError):
     """A bad model file, option, prompt or spec, with the CLI's one-line message."""
 
-def load(path: Optional[PathLike] = None, dtype: str = "f32", threads: Optional[int] = None) -> Model:
+def load(path: Optional[PathLike] = None, dtype: str = "auto", threads: Optional[int] = None) -> Model:
     """Load a BertForMaskedLM checkpoint (None: $BERTSCOPE_MODEL, else the demo model)."""
 
 def run_spec(spec: PathLike, out: Optional[PathLike] = None, model: Union[Model, PathLike, None] = None,
-             dtype: str = "f32", threads: Optional[int] = None, progress: Optional[Progress] = None) -> Result:
+             dtype: str = "auto", threads: Optional[int] = None, progress: Optional[Progress] = None) -> Result:
     """Run an experiment spec (TOML), as `bertscope run SPEC`."""
 
 class Model:

@@ -61,7 +61,7 @@ py::object run(const std::shared_ptr<const Model>& model, const ExperimentSpec& 
   if (!out.empty()) folder.emplace(out);
   auto raw = std::make_unique<RawResult>();
   raw->model = model;
-  raw->context = RunContext{std::move(command), model->demo, model->dtype};
+  raw->context = RunContext{std::move(command), model->demo, model->dtype, model->dtype_requested};
   PythonProgress meter(std::move(progress), static_cast<int64_t>(spec.prompts.size()));
   {
     py::gil_scoped_release release;
@@ -208,7 +208,7 @@ The GIL is released while it runs; Ctrl-C (KeyboardInterrupt) stops it between b
 does an exception raised by progress. Returns a bertscope.Result.)doc");
 
   m.def("run_spec", &run_spec, py::arg("spec"), py::arg("out") = py::none(), py::arg("model") = py::none(),
-        py::arg("dtype") = "f32", py::arg("threads") = py::none(), py::arg("progress") = py::none(),
+        py::arg("dtype") = "auto", py::arg("threads") = py::none(), py::arg("progress") = py::none(),
         R"doc(Run an experiment spec (TOML, see examples/*.toml), as `bertscope run SPEC`.
 
 out: a folder to write the CLI's files to; None writes nothing (Result.save writes them later).

@@ -8,6 +8,7 @@
 #include "arguments.h"
 #include "common/error.h"
 #include "common/threads.h"
+#include "kernels/linear.h"
 #include "demo_model.h"
 #include "errors.h"
 #include "model/hook_site.h"
@@ -22,7 +23,11 @@ void Model::use_threads() const { set_thread_count(threads); }
 namespace {
 
 std::shared_ptr<Model> load(const py::object& path_arg, const std::string& dtype, const py::object& threads_arg) {
-  if (dtype != "f32" && dtype != "bf16") fail("dtype '" + dtype + "' is not one of f32, bf16");
+  if (dtype != "auto" && dtype != "f32" && dtype != "bf16") fail("dtype '" + dtype + "' is not one of auto, f32, bf16");
+  // auto: bf16 only where oneDNN has AMX (kernels/linear.h auto_precision).
+  const MatmulPrecision precision = dtype == "auto" ? auto_precision()
+                                    : dtype == "bf16" ? MatmulPrecision::BF16
+                                                      : MatmulPrecision::F32;
   auto model = std::make_shared<Model>();
   if (!threads_arg.is_none()) {
     const long long threads = threads_arg.cast<long long>();
@@ -30,13 +35,14 @@ std::shared_ptr<Model> load(const py::object& path_arg, const std::string& dtype
     model->threads = static_cast<int>(threads);
   }
   model->path = model_path(path_argument(path_arg, "path"));
-  model->dtype = dtype;
+  model->dtype = precision_name(precision);
+  model->dtype_requested = dtype;
   model->demo = is_demo_model(model->path);
   {
     py::gil_scoped_release release;
     model->use_threads();
     model->bert = std::make_shared<const Encoder>(
-        Encoder::load(model->path, dtype == "bf16" ? MatmulPrecision::BF16 : MatmulPrecision::F32));
+        Encoder::load(model->path, precision));
   }
   return model;
 }
@@ -105,15 +111,16 @@ std::string repr(const Model& m) {
 }  // namespace
 
 void bind_model(py::module_& m, py::class_<Model, std::shared_ptr<Model>>& cls) {
-  m.def("load", &load, py::arg("path") = py::none(), py::arg("dtype") = "f32", py::arg("threads") = py::none(),
+  m.def("load", &load, py::arg("path") = py::none(), py::arg("dtype") = "auto", py::arg("threads") = py::none(),
         R"doc(Load a HuggingFace BertForMaskedLM checkpoint.
 
 path: a folder with config.json, vocab.txt and model.safetensors (or a sharded
     model.safetensors.index.json), or a hub cache folder such as
     ~/.cache/huggingface/hub/models--bert-large-uncased. None: $BERTSCOPE_MODEL, else the
     small demo model that ships with bertscope (not a real BERT), as the CLI does.
-dtype: "f32" (exact to HuggingFace within 1e-4) or "bf16" (bfloat16 matmul inputs with
-    float32 accumulation: faster, logits within ~1e-2).
+dtype: "auto" (bf16 on CPUs with AMX, where it is faster, else f32), "f32" (exact to
+    HuggingFace within 1e-4) or "bf16" (bfloat16 matmul inputs with float32 accumulation:
+    logits within ~1e-2). Model.dtype says which one runs.
 threads: threads of every computation of this model (None: OMP_NUM_THREADS or all cores).
 
 Raises bertscope.Error with the CLI's message for a missing or damaged model.)doc");
@@ -126,7 +133,7 @@ Every computation releases the GIL; hooks written in Python take it back while t
                             "own fields (num_hidden_layers, hidden_size, ...), do_lower_case");
   cls.def_property_readonly("path", [](const Model& self) { return self.bert->dir(); },
                             "The folder the weights were read from");
-  cls.def_property_readonly("dtype", [](const Model& self) { return self.dtype; }, "\"f32\" or \"bf16\"");
+  cls.def_property_readonly("dtype", [](const Model& self) { return self.dtype; }, "\"f32\" or \"bf16\": the precision that runs (dtype=\"auto\" resolved)");
   cls.def_property_readonly("threads", [](const Model& self) { return self.threads > 0 ? self.threads : thread_count(); },
                             "Threads every computation of this model uses");
   cls.def_property_readonly("is_demo", [](const Model& self) { return self.demo; },

@@ -25,7 +25,8 @@ namespace py = pybind11;
 struct Model {
   std::shared_ptr<const Encoder> bert;
   std::string path;   // as resolved: the folder given, $BERTSCOPE_MODEL or the demo model
-  std::string dtype;  // "f32" or "bf16"
+  std::string dtype;  // "f32" or "bf16": what runs
+  std::string dtype_requested;  // what load() was given: "auto", "f32" or "bf16"
   int threads = 0;    // 0: OpenMP's default (OMP_NUM_THREADS or all cores)
   bool demo = false;  // the shipped demo model, not a real BERT
 

@@ -64,7 +64,8 @@ def _no_model_from_environment(monkeypatch):
 
 @pytest.fixture(scope="session")
 def demo():
-    return bertscope.load(threads=2)
+    # f32 whatever the host: the default, auto, is bf16 on AMX CPUs, and the tests' tolerances are f32's.
+    return bertscope.load(dtype="f32", threads=2)
 
 
 _models = {}
@@ -72,7 +73,7 @@ _models = {}
 
 def reference_model(case):
     if case not in _models:
-        _models[case] = bertscope.load(reference_model_dir(case))
+        _models[case] = bertscope.load(reference_model_dir(case), dtype="f32")
     return _models[case]
 
 

@@ -28,7 +28,7 @@ def test_block_outputs_and_logits_equal_the_golden_huggingface_ones(reference):
 
 def test_the_cache_equals_bertscope_dump(demo, tmp_path):
     out = tmp_path / "states.safetensors"
-    run_cli("dump", "--threads", str(demo.threads), "--out", str(out), PROMPT)
+    run_cli("dump", "--dtype", "f32", "--threads", str(demo.threads), "--out", str(out), PROMPT)
     dumped = safetensors_np.load_file(out)
     logits, cache = demo.run_with_cache(PROMPT)
     assert demo.encode(PROMPT)[1] == dumped["input_ids"].tolist()

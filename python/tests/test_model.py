@@ -65,7 +65,7 @@ def test_tokens_and_ids_round_trip(demo):
 
 @pytest.mark.parametrize("text", [PROMPT, "the [MASK] sat on the [MASK] ."])
 def test_predict_equals_the_cli(demo, text):
-    expected = json.loads(run_cli("predict", "--json", "--threads", "2", "--top", "7", text).stdout)
+    expected = json.loads(run_cli("predict", "--json", "--dtype", "f32", "--threads", "2", "--top", "7", text).stdout)
     got = demo.predict(text, top=7)
     assert len(got) == len(expected["masks"])
     for row, mask in zip(got, expected["masks"]):
@@ -114,7 +114,7 @@ def test_control_characters_are_escaped_as_the_cli_does(demo):
 
 
 def test_bad_arguments_raise_errors_naming_them(demo):
-    with pytest.raises(bertscope.Error, match="dtype 'f16' is not one of f32, bf16"):
+    with pytest.raises(bertscope.Error, match="dtype 'f16' is not one of auto, f32, bf16"):
         bertscope.load(dtype="f16")
     with pytest.raises(bertscope.Error, match="threads must be between 1 and 1024"):
         bertscope.load(threads=0)
@@ -142,3 +142,9 @@ def test_help_shows_signatures_and_docs():
     assert "Ctrl-C" in doc
     assert "glob" in bertscope.Model.run_with_cache.__doc__
     assert bertscope.load.__doc__.startswith("load(path: object = None")
+
+
+def test_auto_dtype_resolves_to_f32_or_bf16():
+    auto = bertscope.load(threads=2)  # dtype="auto", the default
+    assert auto.dtype in ("f32", "bf16")
+    assert bertscope.load(dtype="f32", threads=2).dtype == "f32"

@@ -36,7 +36,7 @@ def cli_sweeps(tmp_path_factory, demo):
     folders = []
     for i, (_, args) in enumerate(SWEEPS):
         out = tmp_path_factory.mktemp(f"cli-sweep-{i}")
-        run_cli("sweep", "--quiet", "--threads", str(demo.threads), "--prompt", PROMPT, "--target", "behind", *args,
+        run_cli("sweep", "--quiet", "--dtype", "f32", "--threads", str(demo.threads), "--prompt", PROMPT, "--target", "behind", *args,
                 "--out", str(out))
         folders.append(out)
     return folders
@@ -151,7 +151,7 @@ def test_runs_and_distributions_join_on_the_block_column(demo, tmp_path):
 def test_run_spec_equals_bertscope_run_and_writes_the_same_files(demo, tmp_path):
     spec = os.path.join(SOURCE_DIR, "examples", "noisy-and-shuffled.toml")
     cli_out, py_out = tmp_path / "cli", tmp_path / "py"
-    run_cli("run", "--quiet", "--threads", str(demo.threads), spec, "--out", str(cli_out))
+    run_cli("run", "--quiet", "--dtype", "f32", "--threads", str(demo.threads), spec, "--out", str(cli_out))
     r = bertscope.run_spec(spec, out=py_out, model=demo)
     assert sorted(os.path.basename(f) for f in r.files) == sorted(os.listdir(cli_out))
     for name in ("prompts.csv", "runs.csv", "top.csv", "summary.csv", "distributions.csv", "histograms.csv"):

@@ -34,8 +34,13 @@ void add_layer_norm_row(const float* xr, const float* rr, int width, const Layer
   var /= width;
   const float inv = static_cast<float>(1.0 / std::sqrt(var + static_cast<double>(params.eps)));
   const float m = static_cast<float>(mean);
+  if (params.beta) {
 #pragma omp simd
-  for (int i = 0; i < width; ++i) o[i] = (sum[i] - m) * inv * params.gamma[i] + params.beta[i];
+    for (int i = 0; i < width; ++i) o[i] = (sum[i] - m) * inv * params.gamma[i] + params.beta[i];
+  } else {
+#pragma omp simd
+    for (int i = 0; i < width; ++i) o[i] = (sum[i] - m) * inv * params.gamma[i];
+  }
 }
 
 }  // namespace

@@ -5,8 +5,8 @@
 namespace bertscope {
 
 struct LayerNormParams {
-  const float* gamma = nullptr;
-  const float* beta = nullptr;
+  const float* gamma = nullptr;  // [width], required
+  const float* beta = nullptr;   // [width], or null: no bias (ModernBERT's norm_bias = false)
   float eps = 1e-12f;
 };
 

@@ -70,6 +70,16 @@ struct Linear::Kernel {
   }
 };
 
+MatmulPrecision auto_precision() {
+  // cpu_isa values are bit sets, each ISA's bits including those of the ISAs it extends, but
+  // their order is not the ISAs' (avx2_vnni is numerically above avx512_core_amx): test the bits.
+  const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+  const auto amx = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_amx);
+  return (isa & amx) == amx ? MatmulPrecision::BF16 : MatmulPrecision::F32;
+}
+
+const char* precision_name(MatmulPrecision precision) { return precision == MatmulPrecision::BF16 ? "bf16" : "f32"; }
+
 Linear::Linear(const float* weight, const float* bias, int in_features, int out_features, Activation activation,
                MatmulPrecision precision)
     : in_(in_features), out_(out_features) {

@@ -14,6 +14,15 @@ enum class Activation { None, Gelu, GeluTanh, Relu };
 // the matmuls stay float32).
 enum class MatmulPrecision { F32, BF16 };
 
+// The precision `--dtype auto` runs: BF16 where oneDNN's bf16 matmuls run on AMX tiles
+// (oneDNN's effective ISA includes avx512_core_amx: Sapphire Rapids and later), F32
+// elsewhere. Without AMX, bf16 goes through AVX512-BF16 dot products or conversions, and
+// measured slower than f32 (0.58x on an AVX512-BF16 Xeon without AMX). Honours
+// ONEDNN_MAX_CPU_ISA, as oneDNN itself does.
+MatmulPrecision auto_precision();
+// "f32" or "bf16".
+const char* precision_name(MatmulPrecision precision);
+
 class Linear {
  public:
   Linear() = default;

@@ -105,6 +105,7 @@ std::vector<std::string> with_key(std::vector<std::string> rest) {
 json model_json(const Encoder& model, const RunContext& context) {
   const ModelConfig& c = model.config();
   return {{"path", model.dir()}, {"demo_model", context.demo_model}, {"dtype", context.dtype},
+          {"dtype_requested", context.dtype_requested.empty() ? context.dtype : context.dtype_requested},
           {"family", c.family}, {"architecture", c.architecture},
           {"config", {{"num_hidden_layers", c.num_hidden_layers}, {"hidden_size", c.hidden_size},
                       {"num_attention_heads", c.num_attention_heads}, {"intermediate_size", c.intermediate_size},

@@ -31,7 +31,8 @@ namespace bertscope {
 struct RunContext {
   std::string command_line;  // how it was started, for replaying
   bool demo_model = false;   // the shipped small demo model, not a real BERT
-  std::string dtype = "f32"; // matmul precision the model was loaded with
+  std::string dtype = "f32"; // matmul precision the model was loaded with: f32 or bf16
+  std::string dtype_requested = "";  // what --dtype / dtype= asked for (auto, f32, bf16); empty: dtype
 };
 
 // The "model" object of every results file: path, demo or not, dtype, config, lower case.

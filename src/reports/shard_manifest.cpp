@@ -35,7 +35,8 @@ nlohmann::json shard_manifest_json(const ShardManifest& m) {
           {"items", m.items},
           {"total_items", m.total_items},
           {"model_path", m.model_path},
-          {"command", m.command}};
+          {"command", m.command},
+          {"dtype_requested", m.dtype_requested.empty() ? f.dtype : m.dtype_requested}};
 }
 
 ShardManifest read_shard_manifest(const std::string& folder) {
@@ -62,6 +63,7 @@ ShardManifest read_shard_manifest(const std::string& folder) {
     m.total_items = j.at("total_items").get<uint64_t>();
     m.model_path = j.at("model_path").get<std::string>();
     m.command = j.at("command").get<std::string>();
+    m.dtype_requested = j.value("dtype_requested", m.fingerprint.dtype);
     if (m.fingerprint.shards < 1 || m.shard < 0 || m.shard >= m.fingerprint.shards) throw Error("shard out of range");
     return m;
   } catch (const nlohmann::json::exception& e) {

@@ -33,6 +33,9 @@ struct ShardManifest {
   uint64_t total_items = 0; // of the whole run
   std::string model_path;   // the model folder it loaded, the merge's default
   std::string command;      // how it was started
+  // What --dtype asked for (auto, f32, bf16), for the merged results.json; not part of the
+  // fingerprint, whose dtype is the one that ran. Older shard.json files lack it: dtype.
+  std::string dtype_requested = "";
 };
 
 nlohmann::json shard_manifest_json(const ShardManifest& manifest);

@@ -7,6 +7,7 @@
 
 #include "experiments/experiment.h"
 #include "model/encoder.h"
+#include "reports/experiment_files.h"
 #include "reports/file_set.h"
 #include "reports/output_folder.h"
 #include "shard_choice.h"
@@ -16,7 +17,7 @@ namespace bertscope::cli {
 // Options every model command shares.
 struct ModelOptions {
   std::string model;  // empty: $BERTSCOPE_MODEL, else the shipped demo model
-  std::string dtype = "f32";
+  std::string dtype = "auto";  // as given: auto, f32 or bf16 (resolved_dtype: what runs)
   int threads = 0;
   bool quiet = false;
   bool json = false;  // the command's summary on stdout as JSON instead of tables
@@ -25,6 +26,11 @@ void add_model_options(CLI::App& command, ModelOptions& options);
 // The model folder to load: --model, else `fallback` (a spec's model), else
 // $BERTSCOPE_MODEL, else the shipped demo model.
 std::string model_path(const ModelOptions& options, const std::string& fallback = "");
+// --dtype resolved: auto is kernels' auto_precision() (bf16 only where oneDNN has AMX).
+MatmulPrecision precision(const ModelOptions& options);
+std::string resolved_dtype(const ModelOptions& options);  // "f32" or "bf16"
+// The RunContext of results.json: the command line, demo or not, the dtype run and asked for.
+RunContext run_context(const ModelOptions& options, bool demo);
 // Applies --threads and loads the model at `model_path(options, fallback)` with --dtype.
 Encoder load_model(const ModelOptions& options, const std::string& fallback = "");
 // Whether `path` is the small demo model that ships with bertscope (not a real BERT).

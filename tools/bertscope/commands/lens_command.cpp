@@ -43,7 +43,7 @@ void run_lens_command(const LensOptions& o) {
     }
   }
   if (folder) {
-    const RunContext context{command_line(), is_demo_model(model_path(o.model)), o.model.dtype};
+    const RunContext context = run_context(o.model, is_demo_model(model_path(o.model)));
     publish_files(*folder, lens_files(lens, model, context));
   }
 }

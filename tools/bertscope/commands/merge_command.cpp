@@ -82,7 +82,8 @@ void merge(const MergeOptions& o) {
   none.include = [](const WorkItem&) { return false; };
   none.sink = [](const TrialResult&) {};
   ExperimentResult base = run_experiment(model, spec, {}, none);
-  const RunContext context{command_line(), is_demo_model(path), options.dtype};
+  RunContext context = run_context(options, is_demo_model(path));
+  context.dtype_requested = first.dtype_requested;  // options.dtype is the fingerprint's, resolved
   finish_run(out, std::move(base), model, context, index, "", options);
 }
 

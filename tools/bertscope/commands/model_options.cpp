@@ -4,6 +4,7 @@
 #include "commands/commands.h"
 #include "common/threads.h"
 #include "default_model.h"
+#include "kernels/linear.h"
 #include "strict_numbers.h"
 
 namespace bertscope::cli {
@@ -18,9 +19,21 @@ void add_model_options(CLI::App& command, ModelOptions& options) {
       ->check(whole_number(1, 1024))
       ->default_str("all cores");
   command.add_option("--dtype", options.dtype,
-                     "Matmul precision: f32 (default, exact to HF within 1e-4) or bf16 (bfloat16 weights and matmul "
-                     "inputs, float32 accumulation, layer norms and softmax; faster, logits within ~1e-2)")
-      ->check(CLI::IsMember({"f32", "bf16"}));
+                     "Matmul precision: auto (default: bf16 on CPUs with AMX, where it is faster, else f32), f32 "
+                     "(exact to HF within 1e-4) or bf16 (bfloat16 weights and matmul inputs, float32 accumulation, "
+                     "layer norms and softmax; logits within ~1e-2). results.json records the one that ran")
+      ->check(CLI::IsMember({"auto", "f32", "bf16"}));
+}
+
+MatmulPrecision precision(const ModelOptions& options) {
+  if (options.dtype == "auto") return auto_precision();
+  return options.dtype == "bf16" ? MatmulPrecision::BF16 : MatmulPrecision::F32;
+}
+
+std::string resolved_dtype(const ModelOptions& options) { return precision_name(precision(options)); }
+
+RunContext run_context(const ModelOptions& options, bool demo) {
+  return {command_line(), demo, resolved_dtype(options), options.dtype};
 }
 
 std::string model_path(const ModelOptions& options, const std::string& fallback) {
@@ -32,8 +45,7 @@ std::string model_path(const ModelOptions& options, const std::string& fallback)
 
 Encoder load_model(const ModelOptions& options, const std::string& fallback) {
   set_thread_count(options.threads);
-  return Encoder::load(model_path(options, fallback),
-                         options.dtype == "bf16" ? MatmulPrecision::BF16 : MatmulPrecision::F32);
+  return Encoder::load(model_path(options, fallback), precision(options));
 }
 
 bool is_demo_model(const std::string& path) {

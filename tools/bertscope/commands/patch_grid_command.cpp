@@ -55,7 +55,7 @@ void run_patch_grid_command(const PatchGridOptions& o) {
   const PatchGridResult result = run_patch_grid(model, request);
   std::printf("%s", grid_tables(result, model.layers()).c_str());
   if (folder) {
-    const RunContext context{command_line(), is_demo_model(model_path(o.model)), o.model.dtype};
+    const RunContext context = run_context(o.model, is_demo_model(model_path(o.model)));
     publish_files(*folder, patch_grid_files(result, model, context));
   }
 }

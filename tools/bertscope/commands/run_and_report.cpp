@@ -42,8 +42,9 @@ void publish_shard(OutputFolder& out, const ExperimentSpec& spec, const Encoder&
   manifest.fingerprint.spec = spec.canonical_toml();
   manifest.fingerprint.model = model_fingerprint(path);
   manifest.fingerprint.seed = spec.seed;
-  manifest.fingerprint.dtype = options.dtype;
+  manifest.fingerprint.dtype = resolved_dtype(options);  // what ran: shards must agree on it, not on the request
   manifest.fingerprint.shards = shard.n;
+  manifest.dtype_requested = options.dtype;
   manifest.shard = shard.k;
   manifest.items = items;
   manifest.total_items = total;
@@ -107,7 +108,7 @@ void run_and_report(const ExperimentSpec& spec, const ModelOptions& options, con
 
   RecordIndex index(plan);
   index.add_file(partial, "this run");
-  const RunContext context{command_line(), demo, options.dtype};
+  const RunContext context = run_context(options, demo);
   finish_run(out, std::move(base), model, context, index, partial, options);
 }
 
