@@ -71,7 +71,8 @@ TEST_P(FamilyCli, SweepEditsMatchHuggingFaceAndEveryCommandRuns) {
   test::TempDir dir;
 
   // predict names the golden top-1.
-  const auto predicted = run_cli({"predict", "--model", model, text});
+  // f32: the comparisons are with HF's float32 numbers (auto picks bf16 on AMX machines).
+  const auto predicted = run_cli({"predict", "--model", model, "--dtype", "f32", text});
   ASSERT_EQ(predicted.exit_code, 0) << predicted.err;
   EXPECT_NE(predicted.out.find(prompt["top5"][0]["token"].get<std::string>()), std::string::npos) << predicted.out;
 
@@ -80,7 +81,7 @@ TEST_P(FamilyCli, SweepEditsMatchHuggingFaceAndEveryCommandRuns) {
   const int layers = golden["num_layers"].get<int>();
   for (const auto& [kind, golden_name] : {std::pair<std::string, std::string>{"zero", "zero"}, {"scale", "scale0.5"}}) {
     const std::string out = dir.file(kind);
-    std::vector<std::string> args = {"sweep", "--model", model, "--prompt", text, "--target", target,
+    std::vector<std::string> args = {"sweep", "--model", model, "--dtype", "f32", "--prompt", text, "--target", target,
                                      "--intervention", kind, "--out", out, "--quiet"};
     if (kind == "scale") args.insert(args.end(), {"--factor", "0.5"});
     const auto swept = run_cli(args);

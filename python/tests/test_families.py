@@ -35,7 +35,7 @@ def whole_word(readable):
 
 @pytest.mark.parametrize("case", CASES)
 def test_load_picks_the_family_and_matches_huggingface(case):
-    m = bertscope.load(os.path.join(FAMILIES, "models", case))
+    m = bertscope.load(os.path.join(FAMILIES, "models", case), dtype="f32")  # HF's numbers are float32
     readable, tensors = golden(case)
     assert m.config["family"] == readable["model_type"]
     assert m.config["architecture"] == readable["hf_class"]
@@ -57,7 +57,7 @@ def test_load_picks_the_family_and_matches_huggingface(case):
 
 @pytest.mark.parametrize("case", CASES)
 def test_a_sweep_gives_huggingfaces_edited_logits(case):
-    m = bertscope.load(os.path.join(FAMILIES, "models", case))
+    m = bertscope.load(os.path.join(FAMILIES, "models", case), dtype="f32")  # HF's numbers are float32
     readable, tensors = golden(case)
     p, target, word = whole_word(readable)
     r = m.sweep(readable["prompts"][p]["text"], word, "zero")
