@@ -1,12 +1,17 @@
 #include "experiments/prompt.h"
 
 #include "common/error.h"
+#include "common/printable.h"
+#include "experiments/prompt_spec.h"
 
 namespace bertscope {
 
 MaskedPrompt MaskedPrompt::prepare(const BertModel& model, const std::string& text, const std::string& target,
                                    bool require_mask) {
   const Tokenizer& tokenizer = model.tokenizer();
+  // Its bytes before its tokens: a text far too long is refused before it is tokenized.
+  check_prompt_text(text, "prompt", "text");
+  check_prompt_text(target, "target \"" + printable(target.substr(0, 60)) + "\"", "word");
   const Encoding encoding = tokenizer.encode(text);
   MaskedPrompt p{text, target, encoding.tokens, encoding.ids, -1, -1};
   int masks = 0;
@@ -18,7 +23,8 @@ MaskedPrompt MaskedPrompt::prepare(const BertModel& model, const std::string& te
   }
   if (masks == 0 && require_mask) throw Error("prompt has no [MASK] token: \"" + text + "\"");
   if (masks > 1) {
-    throw Error("prompt has " + std::to_string(masks) + " [MASK] tokens; an intervention sweep reads one: \"" + text + "\"");
+    throw Error("prompt has " + std::to_string(masks) + " [MASK] tokens; this command reads the prediction at one: \"" +
+                text + "\"");
   }
   model.validate(TokenBatch::single(p.ids));
   if (!target.empty()) {
