@@ -79,6 +79,7 @@ py::list predict(const Model& m, const std::string& text, int top) {
   std::vector<std::vector<TokenScore>> tops;
   {
     py::gil_scoped_release release;
+    const auto one_at_a_time = m.exclusive();
     m.use_threads();
     const TokenBatch tokens = TokenBatch::single(encoding.ids);
     bert.validate(tokens);

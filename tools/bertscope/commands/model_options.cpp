@@ -2,6 +2,7 @@
 #include <filesystem>
 
 #include "commands/commands.h"
+#include "common/io_claims.h"
 #include "common/threads.h"
 #include "default_model.h"
 #include "strict_numbers.h"
@@ -31,6 +32,8 @@ std::string model_path(const ModelOptions& options, const std::string& fallback)
 
 BertModel load_model(const ModelOptions& options, const std::string& fallback) {
   set_thread_count(options.threads);
+  // The whole model folder is an input: no output may lie in it (vocab.txt, a sidecar file).
+  claim_input(model_path(options, fallback));
   return BertModel::load(model_path(options, fallback),
                          options.dtype == "bf16" ? MatmulPrecision::BF16 : MatmulPrecision::F32);
 }
