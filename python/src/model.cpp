@@ -10,6 +10,7 @@
 #include "common/threads.h"
 #include "demo_model.h"
 #include "errors.h"
+#include "experiments/prompt_spec.h"
 #include "model/hook_site.h"
 #include "model/predictions.h"
 #include "module.h"
@@ -69,6 +70,7 @@ py::tuple pieces(const Encoding& e) { return py::make_tuple(py::cast(e.tokens), 
 py::list predict(const Model& m, const std::string& text, int top) {
   if (top < 1 || top > 1000000) fail("top must be between 1 and 1000000");
   const BertModel& bert = *m.bert;
+  check_prompt_bytes(text, "text", "text");  // its bytes before its tokens
   const Encoding encoding = bert.tokenizer().encode(text);
   std::vector<int> masks;
   for (size_t i = 0; i < encoding.ids.size(); ++i) {

@@ -17,15 +17,18 @@ std::string byte_hex(std::string_view text, size_t at) {
 
 }  // namespace
 
-void check_prompt_text(std::string_view value, const std::string& where, const std::string& field) {
-  // The length first: it is the cheap check, and it bounds the others.
+void check_prompt_bytes(std::string_view value, const std::string& where, const std::string& field) {
   if (value.size() > kMaxPromptBytes) {
     throw Error(where + ": the " + field + " is " + std::to_string(value.size()) + " bytes, over the limit of " +
                 std::to_string(kMaxPromptBytes) + " bytes for a prompt (a BERT model reads at most a few hundred tokens)");
   }
+}
+
+void check_prompt_text(std::string_view value, const std::string& where, const std::string& field) {
+  check_prompt_bytes(value, where, field);  // first: the cheap check, and it bounds the others
   if (const size_t at = invalid_utf8_at(value); at != std::string_view::npos) {
     throw Error(where + ": the " + field + " is not valid UTF-8 (byte " + byte_hex(value, at) + " at byte " +
-                std::to_string(at) + "); save the file as UTF-8");
+                std::to_string(at) + "); give text as UTF-8");
   }
 }
 

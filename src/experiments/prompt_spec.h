@@ -26,6 +26,9 @@ struct PromptSpec {
 //     "a\nb" and "a\0b" come back from CSV readers as one id.
 inline constexpr std::size_t kMaxPromptBytes = std::size_t{1} << 20;
 
+// Throws Error "<where>: the <field> is N bytes, over the limit ..." when `value` is over
+// kMaxPromptBytes: for texts that are tokenized but reach no file (predict, tokenize).
+void check_prompt_bytes(std::string_view value, const std::string& where, const std::string& field);
 // Throws Error "<where>: the <field> ..." when `value` is not valid UTF-8 or is over kMaxPromptBytes.
 void check_prompt_text(std::string_view value, const std::string& where, const std::string& field);
 // Checks every field of `prompt` as above, the id also for control characters.

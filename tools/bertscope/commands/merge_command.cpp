@@ -85,11 +85,11 @@ void merge(const MergeOptions& o) {
     const std::string records = (std::filesystem::path(folders[k]) / kShardRecordsFile).string();
     const RecordFileSummary found = index.add_file(records, folders[k]);
     if (found.records != shards[k].items) {
-      throw Error(records + ": holds " + std::to_string(found.records) + " trials, and shard.json's items says " +
+      throw Error(folders[k] + ": records.jsonl holds " + std::to_string(found.records) + " trials, and shard.json's items says " +
                   std::to_string(shards[k].items) + " (an unfinished or damaged shard?)");
     }
     if (found.checksum != shards[k].records_checksum) {
-      throw Error(records + ": its checksum " + found.checksum + " is not the " + shards[k].records_checksum +
+      throw Error(folders[k] + ": records.jsonl: its checksum " + found.checksum + " is not the " + shards[k].records_checksum +
                   " shard.json holds: the records were changed after the shard ran; run the shard again");
     }
   }

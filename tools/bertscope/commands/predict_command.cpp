@@ -26,6 +26,7 @@ struct PredictOptions {
 // {text, tokens, masks: [{position, top}]} for one text.
 nlohmann::json predict_one(const BertModel& bert, const std::string& text, const PredictOptions& options) {
   const Tokenizer& tokenizer = bert.tokenizer();
+  check_prompt_bytes(text, "TEXT", "text");  // its bytes before its tokens
   const Encoding encoding = tokenizer.encode(text);
   std::vector<int> masks;
   for (size_t i = 0; i < encoding.ids.size(); ++i) {
