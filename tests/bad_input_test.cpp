@@ -294,7 +294,7 @@ std::vector<BadInput> cases() {
       {"PromptWithoutMask", "", {}, sweep_with("--prompt", "Pay no attention to that man behind the curtain!"),
        "prompt has no [MASK] token: \"Pay no attention to that man behind the curtain!\""},
       {"PromptWithTwoMasks", "", {}, sweep_with("--prompt", "[MASK] and [MASK]"),
-       "prompt has 2 [MASK] tokens; an intervention sweep reads one: \"[MASK] and [MASK]\""},
+       "prompt has 2 [MASK] tokens; this command reads the prediction at one: \"[MASK] and [MASK]\""},
       {"ControlCharactersStayOnOneLine", "", {}, sweep_with("--prompt", "line one\nline two\x1b[2J"),
        "prompt has no [MASK] token: \"line one\\nline two\\x1B[2J\""},
       {"TargetNotInVocabulary", "", {}, sweep_with("--target", "\xe2\x98\x83"),
@@ -629,19 +629,22 @@ TEST(BadInputAccepted, EmbeddingRowsBeyondTheVocabularyHaveNames) {
   EXPECT_NE(test::read_bytes(dir.file("out/runs.csv")).find("[id "), std::string::npos);
 }
 
-// Command-line text is bytes, not always valid UTF-8; JSON output replaces each invalid byte
-// with U+FFFD (as the tokenizer reads it) instead of ending in "internal error: invalid
-// UTF-8 byte", exit 2.
-TEST(BadInputAccepted, InvalidUtf8InTheTextGivesValidJson) {
+// Command-line text is bytes, not always valid UTF-8: it is refused where it is read, one
+// rule for every command (issue 25), instead of ending in "internal error: invalid UTF-8
+// byte", exit 2, or being replaced by U+FFFD and no longer being the text given.
+TEST(BadInputAccepted, InvalidUtf8InTheTextIsRefusedWhereItIsRead) {
   test::TempDir dir;
   const std::string text = "caf\xff [MASK].";
   const auto predict = test::run_cli({"predict", "--model", test::reference_model("tiny-fp32"), "--json", text});
-  ASSERT_EQ(predict.exit_code, 0) << predict.err;
-  EXPECT_EQ(json::parse(predict.out)["text"], "caf\xef\xbf\xbd [MASK].");
+  EXPECT_EQ(predict.exit_code, 1) << predict.err;
+  EXPECT_NE(predict.err.find("not valid UTF-8 (byte 0xFF at byte 3)"), std::string::npos) << predict.err;
+  // A text that reaches result files (CSV for pandas, JSON, HTML) is refused where it is
+  // read instead (issue 25): replaced, it would no longer be the prompt that was given.
   const auto sweep = test::run_cli({"sweep", "--model", test::reference_model("tiny-fp32"), "--prompt", text, "--target",
                                     "the", "--intervention", "zero", "--layers", "0", "--out", dir.file("out"), "--quiet"});
-  ASSERT_EQ(sweep.exit_code, 0) << sweep.err;
-  EXPECT_EQ(test::read_json(dir.file("out/results.json"))["prompts"][0]["text"], "caf\xef\xbf\xbd [MASK].");
+  EXPECT_EQ(sweep.exit_code, 1) << sweep.err;
+  EXPECT_NE(sweep.err.find("--prompt TEXT: the text is not valid UTF-8 (byte 0xFF at byte 3)"), std::string::npos) << sweep.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("out")));
 }
 
 // ------------------------------------------------------------------ interrupted runs

@@ -161,8 +161,10 @@ TEST(ExperimentSpec, DistributionOptionsMustBeFinite) {
   const std::string prompt = "[[prompts]]\ntext = \"a [MASK]\"\n[distributions]\n";
   EXPECT_EQ(spec_error(prompt + "low = -inf\n"),
             "spec.toml: experiment: distributions low and high must be finite numbers with low < high");
+  // Finite, in order, but high - low overflows a double: said as such (issue 25).
   EXPECT_EQ(spec_error(prompt + "low = -1e308\nhigh = 1e308\n"),
-            "spec.toml: experiment: distributions low and high must be finite numbers with low < high");
+            "spec.toml: experiment: distributions low and high (-1e+308 to 1e+308) span a range wider than a double "
+            "holds (high - low overflows); narrow it");
   EXPECT_EQ(spec_error(prompt + "low = 1.0\nhigh = 1.0\n"),
             "spec.toml: experiment: distributions low and high must be finite numbers with low < high");
   EXPECT_EQ(spec_error(prompt + "bins = 0\n"), "spec.toml: experiment: distributions bins must be between 1 and 100000");

@@ -1,6 +1,9 @@
 #include "arguments.h"
 
+#include <cstdint>
+
 #include "errors.h"
+#include "experiments/prompt_spec.h"
 
 namespace bertscope::python {
 
@@ -22,12 +25,16 @@ Texts encode_texts(const Encoder& model, py::handle texts) {
   std::vector<std::vector<int>> sequences;
   const Tokenizer& tokenizer = model.tokenizer();
   if (py::isinstance<py::str>(texts)) {
-    sequences.push_back(tokenizer.encode(texts.cast<std::string>()).ids);
+    const std::string text = texts.cast<std::string>();
+    check_prompt_text(text, "text", "text");  // its bytes before its tokens
+    sequences.push_back(tokenizer.encode(text).ids);
   } else if (py::isinstance<py::list>(texts) || py::isinstance<py::tuple>(texts)) {
     out.single = false;
     for (py::handle text : texts) {
       if (!py::isinstance<py::str>(text)) throw py::type_error("texts must be a str or a list of str");
-      sequences.push_back(tokenizer.encode(text.cast<std::string>()).ids);
+      const std::string one = text.cast<std::string>();
+      check_prompt_text(one, "texts[" + std::to_string(sequences.size()) + "]", "text");
+      sequences.push_back(tokenizer.encode(one).ids);
     }
     if (sequences.empty()) fail("no text given: pass a str or a non-empty list of str");
   } else {
@@ -42,15 +49,23 @@ namespace {
 
 // int, numpy integers and anything else with __index__; bool is not a layer.
 bool is_integer(py::handle value) { return PyIndex_Check(value.ptr()) && !PyBool_Check(value.ptr()); }
-long long integer(py::handle value) { return py::int_(py::reinterpret_borrow<py::object>(value)).cast<long long>(); }
+// Its value, or a bertscope.Error naming the argument when it does not fit a C++ int (no
+// layer, position or head is that large; pybind11 would say only "Unable to cast").
+long long integer(py::handle value, const std::string& name) {
+  const py::int_ number(py::reinterpret_borrow<py::object>(value));
+  if (number < py::int_(INT32_MIN) || number > py::int_(INT32_MAX)) {
+    fail(name + ": " + py::repr(number).cast<std::string>() + " is out of range");
+  }
+  return number.cast<long long>();
+}
 
-std::string join_ints(py::handle list, const char* name) {
+std::string join_ints(py::handle list, const std::string& name) {
   std::string text;
   for (py::handle item : list) {
-    if (!is_integer(item)) throw py::type_error(std::string(name) + " must be a str or a list of int");
-    text += (text.empty() ? "" : ",") + std::to_string(integer(item));
+    if (!is_integer(item)) throw py::type_error(name + " must be a str or a list of int");
+    text += (text.empty() ? "" : ",") + std::to_string(integer(item, name));
   }
-  if (text.empty()) fail(std::string(name) + " is an empty list");
+  if (text.empty()) fail(name + " is an empty list");
   return text;
 }
 
@@ -58,9 +73,16 @@ std::string join_ints(py::handle list, const char* name) {
 
 std::string layers_argument(py::handle value) {
   if (py::isinstance<py::str>(value)) return value.cast<std::string>();
-  if (is_integer(value)) return std::to_string(integer(value));
+  if (is_integer(value)) return std::to_string(integer(value, "layers"));
   if (py::isinstance<py::iterable>(value)) return join_ints(value, "layers");
   throw py::type_error("layers must be \"all\", a str like \"0-5\", an int or a list of int");
+}
+
+std::string heads_argument(py::handle value) {
+  if (py::isinstance<py::str>(value)) return value.cast<std::string>();
+  if (is_integer(value)) return std::to_string(integer(value, "heads"));
+  if (py::isinstance<py::iterable>(value)) return join_ints(value, "heads");
+  throw py::type_error("heads must be a str like \"3,5\", an int or a list of int");
 }
 
 std::string positions_argument(py::handle value) {

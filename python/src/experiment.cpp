@@ -4,6 +4,7 @@
 #include <pybind11/stl.h>
 
 #include "arguments.h"
+#include "common/io_claims.h"
 #include "common/json_text.h"
 #include "demo_model.h"
 #include "errors.h"
@@ -12,6 +13,7 @@
 #include "module.h"
 #include "reports/experiment_files.h"
 #include "reports/output_folder.h"
+#include "reports/output_size.h"
 
 namespace bertscope::python {
 
@@ -38,7 +40,9 @@ struct RawResult {
   }
 
   std::vector<std::string> save(const std::string& folder) const {
-    OutputFolder out(folder);
+    IoClaims claims;  // the folder may not be, hold or lie in the model the result came from
+    claim_input(model->bert->dir());
+    OutputFolder out(folder, kResultsFile);
     std::vector<std::string> written;
     {
       py::gil_scoped_release release;
@@ -57,14 +61,26 @@ std::string repr_of(py::handle value) { return py::repr(value).cast<std::string>
 py::object run(const std::shared_ptr<const Model>& model, const ExperimentSpec& spec, const std::string& out,
                py::object progress, std::string command) {
   spec.validate();
+  IoClaims claims;  // no output may replace an input (common/io_claims.h): the model, spec, prompt files
+  claim_input(model->bert->dir());
   std::optional<OutputFolder> folder;
-  if (!out.empty()) folder.emplace(out);
+  if (!out.empty()) folder.emplace(out, kResultsFile);
   auto raw = std::make_unique<RawResult>();
   raw->model = model;
   raw->context = RunContext{std::move(command), model->demo, model->dtype, model->dtype_requested};
+  if (folder) {
+    // Held in memory here, then written: the files must fit on the disk (the trials count
+    // as the memory estimate counts them, before the run).
+    uint64_t trials = 0;
+    for (const InterventionSpec& s : spec.interventions) trials += s.is_random() ? static_cast<uint64_t>(spec.trials) : 1;
+    const size_t blocks = spec.site == SiteKind::EmbedOut ? 1 : parse_layers(spec.layers, model->bert->layers()).size();
+    trials *= spec.prompts.size() * blocks;
+    folder->check_space(result_file_bytes(trials, spec.top_k, spec.prompts.size()), "this sweep");
+  }
   PythonProgress meter(std::move(progress), static_cast<int64_t>(spec.prompts.size()));
   {
     py::gil_scoped_release release;
+    const auto one_at_a_time = model->exclusive();
     model->use_threads();
     raw->result = run_experiment(*model->bert, spec, meter.fn());
     if (folder) raw->files = write_experiment_files(folder->staging(), raw->result, *model->bert, raw->context);
@@ -105,7 +121,7 @@ py::object sweep(const std::shared_ptr<Model>& model, const std::string& prompt,
     else fail("std_of '" + std_of + "' is not one of vector, layer, absolute");
     s.other_prompt = other_prompt.is_none() ? "" : other_prompt.cast<std::string>();
     s.positions = Positions::parse(positions_argument(positions));
-    if (!heads.is_none()) s.heads = InterventionSpec::parse_heads(positions_argument(heads));
+    if (!heads.is_none()) s.heads = InterventionSpec::parse_heads(heads_argument(heads));
     s.attend_to = attend_to;
     spec.interventions.push_back(s);
   }
@@ -137,6 +153,7 @@ py::object sweep(const std::shared_ptr<Model>& model, const std::string& prompt,
 py::object run_spec(const py::object& spec_path, const py::object& out, const py::object& model_arg,
                     const std::string& dtype, const py::object& threads, py::object progress) {
   const std::string path = path_argument(spec_path, "spec");
+  IoClaims claims;  // the spec and its prompt files are inputs of this call, as the model is
   ExperimentSpec spec = ExperimentSpec::load_toml(path);
   const std::string out_path = path_argument(out, "out");
   spec.out = out_path;

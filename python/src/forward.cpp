@@ -9,6 +9,7 @@
 #include "arguments.h"
 #include "arrays.h"
 #include "errors.h"
+#include "experiments/run_memory.h"
 #include "model/site_patterns.h"
 #include "module.h"
 
@@ -108,6 +109,7 @@ void add_python_hooks(const Encoder& model, py::handle spec, bool single, Python
 // Runs the forward pass without the GIL and returns the MLM logits of every position.
 std::vector<float> forward_logits(const Model& m, const Texts& texts, const Hooks& hooks) {
   py::gil_scoped_release release;
+  const auto one_at_a_time = m.exclusive();
   m.use_threads();
   const Encoder& bert = *m.bert;
   const HiddenState last = bert.forward(texts.tokens, hooks.empty() ? nullptr : &hooks);
@@ -141,6 +143,9 @@ py::object run_with_cache(const Model& m, const py::object& text, const py::obje
     }
     chosen = resolve_sites(bert, names);
   }
+  // Before the pass: a cache too large for memory is refused with the numbers, not after it.
+  check_capture_memory(bert, chosen, static_cast<uint64_t>(texts.tokens.batch), static_cast<uint64_t>(texts.tokens.seq),
+                       /*hidden_states=*/false, "run_with_cache");
   // The user's hooks first: at a site that has both, the cache holds the edited values.
   PythonHooks python;
   add_python_hooks(bert, hooks, texts.single, python);

@@ -11,6 +11,7 @@
 #include "kernels/linear.h"
 #include "demo_model.h"
 #include "errors.h"
+#include "experiments/prompt_spec.h"
 #include "model/hook_site.h"
 #include "model/predictions.h"
 #include "experiments/prompt.h"
@@ -79,12 +80,14 @@ py::tuple pieces(const Encoding& e) { return py::make_tuple(py::cast(e.tokens), 
 py::list predict(const Model& m, const std::string& text, int top) {
   if (top < 1 || top > 1000000) fail("top must be between 1 and 1000000");
   const Encoder& bert = *m.bert;
+  check_prompt_bytes(text, "text", "text");  // its bytes before its tokens
   const Encoding encoding = bert.tokenizer().encode(text);
   // The CLI's message (bertscope predict), for the same mistake.
   const std::vector<int> masks = mask_positions(bert, encoding.ids, "predict");
   std::vector<std::vector<TokenScore>> tops;
   {
     py::gil_scoped_release release;
+    const auto one_at_a_time = m.exclusive();
     m.use_threads();
     const TokenBatch tokens = TokenBatch::single(encoding.ids);
     bert.validate(tokens);

@@ -13,6 +13,7 @@
 #include <pybind11/pybind11.h>
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "model/encoder.h"
@@ -33,6 +34,17 @@ struct Model {
   // OpenMP's thread count is per calling thread: every call that computes sets it again, so
   // a model used from another Python thread keeps its setting.
   void use_threads() const;
+
+  // One computation at a time on a Model: its forward passes share working buffers, and
+  // four threads sharing one Model got wrong logits in up to a third of their passes. Every
+  // call that computes holds this for its whole computation, taken after it released the
+  // GIL (a thread waiting here never blocks one whose hook needs the GIL). So threads may
+  // share a Model safely, and run one after the other on it; for computation in parallel,
+  // give each thread its own bertscope.load() (each model's passes use all --threads cores).
+  std::unique_lock<std::mutex> exclusive() const { return std::unique_lock<std::mutex>(busy_); }
+
+ private:
+  mutable std::mutex busy_;
 };
 
 void register_errors(py::module_& m);

@@ -33,6 +33,24 @@ std::string hex_escape(const char* format, unsigned value) {
 
 }  // namespace
 
+size_t invalid_utf8_at(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    const size_t n = utf8_length(text, i);
+    if (n == 0) return i;
+    i += n;
+  }
+  return std::string_view::npos;
+}
+
+size_t control_character_at(std::string_view text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto b = static_cast<unsigned char>(text[i]);
+    if (b < 0x20 || b == 0x7F) return i;
+    if (b == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) < 0xA0) return i;
+  }
+  return std::string_view::npos;
+}
+
 std::string printable(std::string_view text) {
   std::string out;
   out.reserve(text.size());

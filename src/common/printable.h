@@ -11,4 +11,9 @@ namespace bertscope {
 // and each byte of invalid UTF-8 as \xNN. Valid printable UTF-8 is kept as is.
 std::string printable(std::string_view text);
 
+// The byte offset of the first byte that is not part of well-formed UTF-8, or npos.
+size_t invalid_utf8_at(std::string_view text);
+// The byte offset of the first control character (C0, DEL, C1) in well-formed UTF-8 `text`, or npos.
+size_t control_character_at(std::string_view text);
+
 }  // namespace bertscope

@@ -8,10 +8,12 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "common/io_claims.h"
 
 namespace bertscope {
 
 int open_regular_file(const std::string& path, struct stat& st) {
+  claim_input(path);  // an output of this command may not replace it (common/io_claims.h)
   const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) throw Error(path + ": cannot read: " + std::strerror(errno));
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {

@@ -14,7 +14,7 @@ namespace bertscope {
 // non-blocking and checks the type with fstat before any read: opening a FIFO for reading
 // blocks until a writer comes (forever, for a FIFO named model.safetensors), and a device
 // reads without end. Throws Error "<path>: cannot read: ..." when it cannot be opened or
-// is not a regular file.
+// is not a regular file. Claims `path` as an input of the running command (common/io_claims.h).
 int open_regular_file(const std::string& path, struct stat& st);
 
 // The contents of `path`. Throws Error naming the path when it cannot be opened, is a

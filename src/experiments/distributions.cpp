@@ -1,6 +1,8 @@
 #include "experiments/distributions.h"
 
 #include <cmath>
+#include <cstdio>
+#include <limits>
 #include <span>
 
 #include "common/error.h"
@@ -45,6 +47,16 @@ DistributionReport hidden_state_distributions(const Encoder& model, const Distri
       s.mask = describe(std::span<const float>(h.row(0, report.prompt.mask_index), static_cast<size_t>(h.width)), request);
     }
     s.noise_std = request.noise_factor * s.all.moments.std;
+    // The reference sample is float32, and a normal draw reaches about 6 std: a factor whose
+    // noise would overflow is refused rather than written as a sample of infinities.
+    constexpr double kLargestDraw = 8.0;
+    if (!(s.noise_std * kLargestDraw <= static_cast<double>(std::numeric_limits<float>::max()))) {
+      char text[160];
+      std::snprintf(text, sizeof text, "--noise-factor %g: the reference noise's std would be %g (factor x the std of %s), "
+                    "beyond float32 (largest %g); use a smaller factor", request.noise_factor, s.noise_std,
+                    s.name.c_str(), static_cast<double>(std::numeric_limits<float>::max()) / kLargestDraw);
+      throw Error(text);
+    }
     std::vector<float> noise(h.values.size());
     RandomStream stream(request.seed, {0xD157u, i});
     stream.fill_normal(noise.data(), noise.size());

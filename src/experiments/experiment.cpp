@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "common/error.h"
+#include "common/printable.h"
 #include "experiments/prompt_file.h"
 #include "experiments/run_memory.h"
 
@@ -60,6 +61,16 @@ std::string edit_site_name(SiteKind kind) { return site_pattern(kind); }
 
 void ExperimentSpec::validate() const {
   if (prompts.empty()) throw Error(name + ": no prompt given");
+  // Before anything tokenizes them (the memory estimate does): UTF-8, length, printable ids.
+  for (size_t p = 0; p < prompts.size(); ++p) {
+    check_prompt_fields(prompts[p], name + ": prompt " + (prompts[p].id.empty() ? std::to_string(p + 1) : "\"" + printable(prompts[p].id) + "\""));
+  }
+  for (const InterventionSpec& s : interventions) {
+    check_prompt_text(s.other_prompt, name + ": intervention " + InterventionSpec::kind_name(s.kind), "other_prompt");
+    for (const std::string& text : s.mean_prompts) {
+      check_prompt_text(text, name + ": intervention " + InterventionSpec::kind_name(s.kind), "mean prompt");
+    }
+  }
   if (trials < 1 || trials > 10000000) throw Error(name + ": trials must be between 1 and 10000000");
   if (top_k < 1 || top_k > 1000) throw Error(name + ": top must be between 1 and 1000");
   if (max_batch_tokens < 1) throw Error(name + ": max_batch_tokens must be positive");
@@ -95,9 +106,14 @@ void ExperimentSpec::validate() const {
     // Checked here, before a model is loaded, and not only when the statistics are computed:
     // a spec's infinities (TOML has inf and nan) would otherwise turn into NaN bin edges.
     const DistributionRequest& d = distribution;
-    if (!(std::isfinite(d.histogram_low) && std::isfinite(d.histogram_high) && d.histogram_low < d.histogram_high &&
-          std::isfinite(d.histogram_high - d.histogram_low)))
+    if (!(std::isfinite(d.histogram_low) && std::isfinite(d.histogram_high) && d.histogram_low < d.histogram_high))
       throw Error(name + ": distributions low and high must be finite numbers with low < high");
+    if (!std::isfinite(d.histogram_high - d.histogram_low)) {
+      char range[96];
+      std::snprintf(range, sizeof range, "%g to %g", d.histogram_low, d.histogram_high);
+      throw Error(name + ": distributions low and high (" + range + ") span a range wider than a double holds "
+                  "(high - low overflows); narrow it");
+    }
     // A range at the resolution of a double has no ticks, bins or figure to draw (a range
     // of 4e-16 around 2 made the axis code spin).
     const double magnitude = std::max({1.0, std::fabs(d.histogram_low), std::fabs(d.histogram_high)});

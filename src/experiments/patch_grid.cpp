@@ -1,9 +1,11 @@
 #include "experiments/patch_grid.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include "common/error.h"
+#include "experiments/experiment.h"
 #include "experiments/mask_prediction.h"
 
 namespace bertscope {
@@ -36,13 +38,25 @@ PatchGridResult run_patch_grid(const Encoder& model, const PatchGridRequest& req
   }
   result.foil = request.foil;
   if (!request.foil.empty()) result.foil_id = MaskedPrompt::prepare(model, request.clean_prompt, request.foil).target_id;
+  if (result.foil_id >= 0 && result.foil_id == result.clean.target_id) {
+    // logit[target] - logit[foil] would be 0 in every cell: a grid that measures nothing.
+    throw Error("--foil \"" + request.foil + "\" is the same word piece as --target \"" + request.target +
+                "\": the metric target - foil would be 0 everywhere; choose another foil, or none for the target's log-prob");
+  }
   result.metric_name = request.foil.empty() ? "target_logsoftmax" : "logit_diff";
   const std::vector<SiteKind> sites = request.heads ? std::vector<SiteKind>{SiteKind::AttnZ} : request.sites;
   if (sites.empty()) throw Error("patch-grid needs at least one site");
-  for (SiteKind kind : sites) {
+  for (size_t i = 0; i < sites.size(); ++i) {
+    const SiteKind kind = sites[i];
     if (!request.heads && (kind == SiteKind::EmbedOut || is_per_head(kind))) {
       throw Error("patch-grid patches positions at block sites of [seq, width] (out, attn.out, mlp.out, ...), not at " +
-                  HookSite::block(kind, 0).name().substr(8) + "; use --heads for heads");
+                  edit_site_name(kind) + "; use --heads for heads");
+    }
+    // As a repeated position or head is: the grid has one table per site, and a second
+    // one of the same site would be the same cells again under the same name.
+    if (std::find(sites.begin(), sites.begin() + static_cast<std::ptrdiff_t>(i), kind) != sites.begin() + static_cast<std::ptrdiff_t>(i)) {
+      throw Error("--sites lists " + edit_site_name(kind) + " twice (under this or another of its names); each site is "
+                  "patched once");
     }
   }
   const int layers = model.layers(), seq = static_cast<int>(result.clean.ids.size());
@@ -92,7 +106,9 @@ PatchGridResult run_patch_grid(const Encoder& model, const PatchGridRequest& req
       for (int e = 0; e < elements; ++e) {
         PatchCell cell{kind, layer, request.heads ? -1 : e, request.heads ? e : -1, 0.0, 0.0};
         cell.metric = metric_of(model, last, e, result.corrupted.mask_index, target, foil);
-        cell.normalized = span != 0.0 ? (cell.metric - result.corrupted_metric) / span : 0.0;
+        // With clean = corrupted there is no scale to normalize by: 0/0 is no number, and
+        // NaN is written as an empty cell (CSV), null (JSON) and a blank square (figures).
+        cell.normalized = span != 0.0 ? (cell.metric - result.corrupted_metric) / span : std::nan("");
         result.cells.push_back(cell);
       }
     }

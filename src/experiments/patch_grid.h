@@ -28,7 +28,7 @@ struct PatchCell {
   int position = -1;  // -1 in the head grid: every position
   int head = -1;      // -1 in the position grid
   double metric = 0.0;
-  double normalized = 0.0;  // (metric - corrupted) / (clean - corrupted)
+  double normalized = 0.0;  // (metric - corrupted) / (clean - corrupted); NaN when clean = corrupted
 };
 
 struct PatchGridResult {

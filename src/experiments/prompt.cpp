@@ -1,6 +1,8 @@
 #include "experiments/prompt.h"
 
 #include "common/error.h"
+#include "common/printable.h"
+#include "experiments/prompt_spec.h"
 
 namespace bertscope {
 
@@ -24,6 +26,9 @@ std::vector<int> mask_positions(const Encoder& model, const std::vector<int>& id
 MaskedPrompt MaskedPrompt::prepare(const Encoder& model, const std::string& text, const std::string& target,
                                    bool require_mask) {
   const Tokenizer& tokenizer = model.tokenizer();
+  // Its bytes before its tokens: a text far too long is refused before it is tokenized.
+  check_prompt_text(text, "prompt", "text");
+  check_prompt_text(target, "target \"" + printable(target.substr(0, 60)) + "\"", "word");
   const Encoding encoding = tokenizer.encode(text);
   MaskedPrompt p{text, target, encoding.tokens, encoding.ids, -1, -1};
   const std::string mask = mask_token(model);
@@ -32,7 +37,8 @@ MaskedPrompt MaskedPrompt::prepare(const Encoder& model, const std::string& text
   if (masks == 1) p.mask_index = positions[0];
   if (masks == 0 && require_mask) throw Error("prompt has no " + mask + " token: \"" + text + "\"");
   if (masks > 1) {
-    throw Error("prompt has " + std::to_string(masks) + " " + mask + " tokens; an intervention sweep reads one: \"" + text + "\"");
+    throw Error("prompt has " + std::to_string(masks) + " " + mask + " tokens; this command reads the prediction at one: \"" +
+                text + "\"");
   }
   model.validate(TokenBatch::single(p.ids));
   if (!target.empty()) {

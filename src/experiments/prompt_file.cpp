@@ -17,9 +17,11 @@ namespace bertscope {
 namespace {
 
 // A dataset of a million prompts is tens of megabytes; the cap keeps /dev/zero or a wrong
-// path from being read without end.
-constexpr std::uintmax_t kMaxPromptFileBytes = std::uintmax_t{1} << 30;
+// path from being read without end, and what a legal file costs once tokenized (about 20
+// times its bytes) within a machine's memory. Each prompt is capped too (kMaxPromptBytes).
+constexpr std::uintmax_t kMaxPromptFileBytes = std::uintmax_t{256} << 20;
 constexpr const char* kStdinName = "<stdin>";
+constexpr const char* kByteOrderMark = "\xEF\xBB\xBF";
 constexpr const char* kFields = "text, target, other_prompt, id";
 
 // A row as read, before ids are given: where it started, for the messages.
@@ -221,8 +223,10 @@ PromptFormat format_of(const std::string& path) {
                      ".csv (CSV with a header) or .txt (one text per line)");
 }
 
-// Standard input has no name to go by: JSON Lines start with "{".
+// Standard input has no name to go by: JSON Lines start with "{" (after a byte order mark,
+// which parse_prompt_file skips as well).
 PromptFormat sniff(std::string_view text) {
+  if (text.starts_with(kByteOrderMark)) text.remove_prefix(std::string_view(kByteOrderMark).size());
   const size_t first = text.find_first_not_of(" \t\r\n");
   return first != std::string_view::npos && text[first] == '{' ? PromptFormat::JsonLines : PromptFormat::Csv;
 }
@@ -244,6 +248,9 @@ std::string read_stdin() {
 
 void assign_prompt_ids(std::vector<PromptSpec>& prompts, const std::function<std::string(size_t)>& where) {
   std::vector<bool> given(prompts.size());
+  // Every list of prompts comes through here (prompt files, specs, run_experiment): the one
+  // place that checks what the result files will hold, each prompt named by where(i).
+  for (size_t i = 0; i < prompts.size(); ++i) check_prompt_fields(prompts[i], where(i));
   for (size_t i = 0; i < prompts.size(); ++i) {
     given[i] = !prompts[i].id.empty();
     if (!given[i]) prompts[i].id = std::to_string(i + 1);
@@ -260,7 +267,7 @@ void assign_prompt_ids(std::vector<PromptSpec>& prompts, const std::function<std
 
 std::vector<PromptSpec> parse_prompt_file(const std::string& text, PromptFormat format, const std::string& origin) {
   std::string_view body = text;
-  if (body.starts_with("\xEF\xBB\xBF")) body.remove_prefix(3);  // a byte order mark, as spreadsheets write
+  if (body.starts_with(kByteOrderMark)) body.remove_prefix(std::string_view(kByteOrderMark).size());  // as spreadsheets write
   std::vector<Row> rows = format == PromptFormat::JsonLines ? parse_json_lines(body, origin)
                           : format == PromptFormat::Csv     ? parse_csv(body, origin)
                                                             : parse_text_lines(body);

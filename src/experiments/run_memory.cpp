@@ -46,6 +46,37 @@ RunMemory estimate_run_memory(const Encoder& model, const ExperimentSpec& spec, 
   return memory;
 }
 
+std::uint64_t capture_bytes(const Encoder& model, const std::vector<HookSite>& sites, std::uint64_t batch,
+                            std::uint64_t seq, bool hidden_states) {
+  const ModelConfig& c = model.config();
+  const auto hidden = static_cast<std::uint64_t>(c.hidden_size), heads = static_cast<std::uint64_t>(c.num_attention_heads);
+  const std::uint64_t tokens = batch * seq;
+  // Floats per token of each site's view (bertscope hooks: the shapes).
+  auto per_token = [&](SiteKind kind) -> std::uint64_t {
+    switch (kind) {
+      case SiteKind::AttnScores:
+      case SiteKind::AttnPattern: return heads * seq;
+      case SiteKind::AttnHeadOut: return heads * hidden;
+      case SiteKind::MlpPost: return static_cast<std::uint64_t>(c.intermediate_size);
+      default: return hidden;
+    }
+  };
+  std::uint64_t floats = tokens * static_cast<std::uint64_t>(c.vocab_size);  // the logits
+  for (const HookSite& site : sites) floats += tokens * per_token(site.kind);
+  if (hidden_states) floats += (static_cast<std::uint64_t>(model.layers()) + 1) * tokens * hidden;
+  // The pass itself: a block's activations (7 x hidden + ffn per token) and one layer's
+  // attention scores.
+  floats += tokens * (7 * hidden + static_cast<std::uint64_t>(c.intermediate_size)) + batch * heads * seq * seq;
+  return floats * sizeof(float);
+}
+
+void check_capture_memory(const Encoder& model, const std::vector<HookSite>& sites, std::uint64_t batch,
+                          std::uint64_t seq, bool hidden_states, const std::string& what) {
+  check_memory(capture_bytes(model, sites, batch, seq, hidden_states),
+               what + " (" + std::to_string(batch) + " text(s) of " + std::to_string(seq) + " tokens)",
+               "run fewer or shorter texts at a time, or capture fewer sites");
+}
+
 void check_run_memory(const Encoder& model, const ExperimentSpec& spec, bool keeps_results) {
   const RunMemory memory = estimate_run_memory(model, spec, keeps_results);
   check_memory(memory.total(),

@@ -3,6 +3,8 @@
 // fit are refused with the estimate and the limit (see common/memory_limit.h) instead of
 // ending in std::bad_alloc after seconds of work.
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "experiments/experiment.h"
 
@@ -24,5 +26,16 @@ RunMemory estimate_run_memory(const Encoder& model, const ExperimentSpec& spec, 
 
 // Throws Error naming the estimate and the limit when the run cannot fit.
 void check_run_memory(const Encoder& model, const ExperimentSpec& spec, bool keeps_results = true);
+
+// What one forward pass over `batch` texts of `seq` tokens holds when it keeps activations
+// (dump, Python's run_with_cache): every captured site's view (site_floats), the logits at
+// every position, the working memory of the pass, and with `hidden_states` the embeddings
+// and every block's output (dump writes them all). In bytes, float32.
+std::uint64_t capture_bytes(const Encoder& model, const std::vector<HookSite>& sites, std::uint64_t batch,
+                            std::uint64_t seq, bool hidden_states);
+// Throws Error with the estimate and the limit (common/memory_limit.h) when it cannot fit:
+// before the pass, not after seconds of work in std::bad_alloc.
+void check_capture_memory(const Encoder& model, const std::vector<HookSite>& sites, std::uint64_t batch,
+                          std::uint64_t seq, bool hidden_states, const std::string& what);
 
 }  // namespace bertscope

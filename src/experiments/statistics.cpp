@@ -22,6 +22,12 @@ Moments moments_of(std::span<const T> values) {
     m.min = std::min(m.min, static_cast<double>(v));
     m.max = std::max(m.max, static_cast<double>(v));
   }
+  // A sample holding an infinity or NaN has no moments: every one is NaN (written empty),
+  // never a mean of inf or a skewness of 0.
+  if (!std::isfinite(sum) || !std::isfinite(m.min) || !std::isfinite(m.max)) {
+    m.mean = m.std = m.skewness = m.excess_kurtosis = std::numeric_limits<double>::quiet_NaN();
+    return m;
+  }
   m.mean = sum / static_cast<double>(m.count);
   double m2 = 0.0, m3 = 0.0, m4 = 0.0;
   for (T v : values) {

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "common/error.h"
+#include "common/json_preview.h"
 #include "experiments/prompt_groups.h"
 #include "experiments/wavefront_plan.h"
 #include "interventions/vector_edits.h"
@@ -45,18 +46,23 @@ CleanRun run_clean(const Encoder& model, const std::vector<int>& ids, SiteKind s
   return run;
 }
 
-// The other prompt's position for each edited position: its own [MASK] stands for ours,
-// any other index is taken as is.
+// The other prompt's position for each edited position. One rule, as patch-grid's: the
+// [MASK] stands for the other prompt's [MASK] whatever the lengths; every other position
+// pairs with the same index, which means something only when both prompts have the same
+// number of tokens, so with different lengths only the [MASK] may be edited. (Mapping by
+// index anyway would pair unrelated tokens and drop the longer prompt's tail silently.)
 std::vector<int> other_positions(const std::vector<int>& positions, const MaskedPrompt& prompt,
                                  const MaskedPrompt& other) {
   std::vector<int> out;
   for (int p : positions) {
-    const int q = p == prompt.mask_index ? other.mask_index : p;
-    if (q < 0 || q >= static_cast<int>(other.ids.size())) {
-      throw Error("position " + std::to_string(p) + " has no counterpart in the other prompt, which has " +
-                  std::to_string(other.ids.size()) + " tokens");
+    if (p != prompt.mask_index && prompt.ids.size() != other.ids.size()) {
+      throw Error("position " + std::to_string(p) + ": mix and patch pair positions other than the [MASK] one to one, "
+                  "so both prompts need the same number of tokens, and \"" + text_preview(prompt.text, 40) + "\" has " +
+                  std::to_string(prompt.ids.size()) + " while the other prompt \"" + text_preview(other.text, 40) +
+                  "\" has " + std::to_string(other.ids.size()) +
+                  " (with [CLS] and [SEP]); make them the same length, or edit the [MASK] alone (--positions mask)");
     }
-    out.push_back(q);
+    out.push_back(p == prompt.mask_index ? other.mask_index : p);
   }
   return out;
 }
@@ -357,7 +363,10 @@ std::vector<int> parse_layers(const std::string& text, int layers) {
   auto fail = [&](const std::string& why) {
     throw Error("--layers '" + text + "': " + why + " (the model has blocks 0-" + std::to_string(layers - 1) + ")");
   };
-  if (text.empty() || text == "all") {
+  // One rule with positions and heads: an empty list is an error, not "every block", and a
+  // block listed twice is an error, not silently merged (every block is edited once).
+  if (text.empty()) fail("the list is empty; give blocks like 0,4 or 0-5, or 'all'");
+  if (text == "all") {
     for (int l = 0; l < layers; ++l) chosen.insert(l);
     return {chosen.begin(), chosen.end()};
   }
@@ -374,7 +383,9 @@ std::vector<int> parse_layers(const std::string& text, int layers) {
       next = range_end.ptr;
     }
     if (first < 0 || last >= layers) fail("block " + std::to_string(first < 0 ? first : last) + " is out of range");
-    for (int l = first; l <= last; ++l) chosen.insert(l);
+    for (int l = first; l <= last; ++l) {
+      if (!chosen.insert(l).second) fail("block " + std::to_string(l) + " is listed twice; each block is edited once");
+    }
     if (next != end && *next != ',') fail("expected ',' between entries");
     at = next == end ? end : next + 1;
   }

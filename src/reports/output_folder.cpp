@@ -10,7 +10,9 @@
 #include <cstring>
 #include <filesystem>
 
+#include "common/disk_space.h"
 #include "common/error.h"
+#include "common/io_claims.h"
 #include "common/remove_tree.h"
 
 namespace bertscope {
@@ -40,12 +42,18 @@ constexpr const char* kMainResultFiles[] = {"results.json", "patch-grid.json", "
 
 // An existing target is replaced as a whole, so it must be what a run left: only files,
 // among them a main result file. Anything else (a home folder, a project) is refused.
-void check_replaceable(const std::string& path, const fs::path& target) {
+void check_replaceable(const std::string& path, const fs::path& target, const std::string& kind) {
   std::error_code ec;
-  bool empty = true, has_results = false;
+  bool empty = true, has_results = false, has_kind = kind.empty();
+  std::string found;
   for (const auto& entry : fs::directory_iterator(target, ec)) {
     empty = false;
-    for (const char* name : kMainResultFiles) has_results |= entry.path().filename() == name;
+    for (const char* name : kMainResultFiles) {
+      if (entry.path().filename() != name) continue;
+      has_results = true;
+      found = name;
+      has_kind |= kind == name;
+    }
     if (!entry.is_regular_file(ec) || entry.is_symlink(ec)) {
       cannot_create(path, "it exists and holds " + entry.path().filename().string() +
                               ", which is not a file of an earlier bertscope run; choose a new or empty folder");
@@ -55,6 +63,10 @@ void check_replaceable(const std::string& path, const fs::path& target) {
   if (!empty && !has_results) {
     cannot_create(path, "it exists and is not an earlier bertscope output folder (no results.json, patch-grid.json, "
                         "lens.json or shard.json); choose a new or empty folder");
+  }
+  if (!empty && !has_kind) {
+    cannot_create(path, "it holds another kind of output (" + found + ", not " + kind +
+                            "), which this command does not replace; choose a new or empty folder");
   }
 }
 
@@ -76,8 +88,9 @@ void remove_pending_folders() {
   remove_empty_folders(g_folders);  // last: the others lie in them
 }
 
-OutputFolder::OutputFolder(std::string path) : path_(std::move(path)) {
+OutputFolder::OutputFolder(std::string path, std::string kind) : path_(std::move(path)) {
   if (path_.empty()) cannot_create(path_, "empty path");
+  claim_output(path_);  // before anything is created: an output may not destroy an input
   std::error_code ec;
   fs::path target = fs::absolute(path_, ec).lexically_normal();
   if (ec) cannot_create(path_, ec.message());
@@ -121,7 +134,7 @@ OutputFolder::OutputFolder(std::string path) : path_(std::move(path)) {
     lock();
     // Under the lock no other run changes the target: check what it holds now.
     const fs::file_status status = fs::symlink_status(target, ec);
-    if (fs::is_directory(status)) check_replaceable(path_, target);
+    if (fs::is_directory(status)) check_replaceable(path_, target, kind);
     // Staging folders of earlier runs that were killed (SIGKILL, power loss): under the lock
     // none can belong to a live run.
     const std::string stale_prefix = "." + name + kStagingSuffix;
@@ -166,6 +179,10 @@ void OutputFolder::lock() {
 
 OutputFolder::~OutputFolder() {
   if (!committed_) abandon();
+}
+
+void OutputFolder::check_space(std::uint64_t bytes, const std::string& what) const {
+  check_disk_space(staging_, path_, bytes, what);
 }
 
 std::string OutputFolder::published(const std::string& staged) const {

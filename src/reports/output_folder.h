@@ -12,6 +12,7 @@
 // Layout beside the target `dir/out`:
 //   dir/.out.bertscope-lock          the lock (flock); a second run into dir/out fails at once
 //   dir/.out.bertscope-staging-PID   the new files until commit(); then the old ones, removed
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -19,12 +20,19 @@
 
 namespace bertscope {
 
+// The main file of a run of an experiment (run, sweep, stats, merge): its OutputFolder kind.
+inline constexpr const char* kResultsFile = "results.json";
+
 class OutputFolder {
  public:
   // Throws Error naming `path` and the reason: a non-folder or symlink on the way, an
   // existing folder that is not an earlier bertscope output (so `--out ~` cannot wipe a
   // home folder), a folder beside which nothing can be created, or another run holding it.
-  explicit OutputFolder(std::string path);
+  // `kind`, when given, is the main file this output will hold (results.json, shard.json,
+  // ...): an existing folder is then replaced only when it is an earlier output of the same
+  // kind, so a shard never replaces a finished run, nor a run a shard. The path is claimed
+  // as an output (common/io_claims.h): it may not be, contain or lie inside an input.
+  explicit OutputFolder(std::string path, std::string kind = "");
   ~OutputFolder();
   OutputFolder(const OutputFolder&) = delete;
   OutputFolder& operator=(const OutputFolder&) = delete;
@@ -35,6 +43,11 @@ class OutputFolder {
   const std::string& path() const { return path_; }
   // `staged` (a path under staging()) as it is named once committed.
   std::string published(const std::string& staged) const;
+
+  // Before any work: throws Error when `bytes` (what the run will write, see
+  // reports/output_size.h) do not fit on the file system of the staging folder, with the
+  // numbers and `what` writes them.
+  void check_space(std::uint64_t bytes, const std::string& what) const;
 
   // Swaps the staging folder in for the target and removes the earlier contents.
   void commit();

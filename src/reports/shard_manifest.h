@@ -3,7 +3,11 @@
 //   shard.json     this manifest: the fingerprint of the run, K, and how many items it ran
 //   records.jsonl  its trials, one record a line, in the order they finished (trial_records.h)
 // `bertscope merge` accepts shards only when their fingerprints agree, every K from 0 to
-// N-1 is there once, and every work item is in exactly one shard.
+// N-1 is there once, and every work item is in exactly one shard. The manifest holds the
+// checksum of records.jsonl and one of itself (common/checksum.h): a record or a manifest
+// edited after the run (the prompt text of the spec in every shard.json, a number in a
+// record) no longer matches, and the merge refuses it rather than pair old records with a
+// new clean run.
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -36,10 +40,17 @@ struct ShardManifest {
   // What --dtype asked for (auto, f32, bf16), for the merged results.json; not part of the
   // fingerprint, whose dtype is the one that ran. Older shard.json files lack it: dtype.
   std::string dtype_requested = "";
+  std::string records_checksum;  // of records.jsonl's bytes
 };
 
+// The most shards a run may have (--shard K/N): a manifest saying more is refused before
+// anything is allocated per shard.
+inline constexpr int kMaxShards = 1000000;
+
+// The manifest as shard.json holds it, with its own checksum.
 nlohmann::json shard_manifest_json(const ShardManifest& manifest);
-// Reads `folder`/shard.json. Throws Error naming the folder when it is not a shard folder.
+// Reads `folder`/shard.json, every value checked against its type and range and the whole
+// against its checksum. Throws Error naming the file when it is not a shard's manifest.
 ShardManifest read_shard_manifest(const std::string& folder);
 
 }  // namespace bertscope

@@ -7,14 +7,27 @@
 //    "top":[[id,log_prob],...]}
 #include <cstdio>
 #include <string>
+#include <string_view>
 
+#include "common/checksum.h"
 #include "experiments/sweep.h"
 
 namespace bertscope {
 
 std::string trial_record(const TrialResult& trial);  // one line, '\n' included
-// Throws Error saying what is wrong with the line.
-TrialResult parse_trial_record(const std::string& line);
+
+// What a record of a given run may hold: every value is checked against its type and range
+// (a record read back may have been edited, truncated or written by something else).
+struct RecordLimits {
+  int vocab = 0;  // token ids in [0, vocab), ranks in [1, vocab]
+  int top_k = 0;  // top entries: 1 to top_k
+};
+// The longest line a record may be: top 1000 entries at ~30 bytes, with room. Longer is
+// not a record, and is refused before it is read whole.
+inline constexpr size_t kMaxRecordBytes = size_t{1} << 20;
+
+// Throws Error saying what is wrong with the line (shortly: values are quoted in part).
+TrialResult parse_trial_record(std::string_view line, const RecordLimits& limits);
 
 // Appends records to a file as trials finish. Throws Error naming the file on failure.
 class TrialRecordWriter {
@@ -26,11 +39,14 @@ class TrialRecordWriter {
   void write(const TrialResult& trial);
   void close();  // flushes; throws when anything could not be written
   long long count() const { return count_; }
+  // The checksum of every byte written (common/checksum.h), for a shard's manifest.
+  std::string checksum() const { return checksum_.hex(); }
 
  private:
   std::string path_;
   std::FILE* file_ = nullptr;
   long long count_ = 0;
+  Checksum checksum_;
 };
 
 }  // namespace bertscope

@@ -11,6 +11,7 @@
 #include "commands/commands.h"
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "common/io_claims.h"
 #include "common/printable.h"
 #include "reports/output_folder.h"
 
@@ -82,6 +83,8 @@ int main(int argc, char** argv) {
   bertscope::cli::add_hooks_command(app);
   bertscope::cli::set_command_line(argc, argv);
 
+  // What the command reads and what it writes, so that no output replaces an input.
+  bertscope::IoClaims claims;
   try {
     check_command(app, argc, argv);
     app.parse(argc, argv);

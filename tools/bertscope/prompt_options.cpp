@@ -8,7 +8,9 @@ std::vector<PromptSpec> prompts_from(const std::string& text, const std::string&
   if (!file.empty() && !text.empty()) throw Error("give " + text_option + " or --prompts FILE, not both");
   if (!file.empty()) return read_prompt_file(file);
   if (text.empty()) throw Error("give " + text_option + " or --prompts FILE");
-  return {{text, "", "", "1"}};
+  PromptSpec prompt{text, "", "", "1"};
+  check_prompt_fields(prompt, text_option);
+  return {prompt};
 }
 
 void add_prompts_option(CLI::App& command, std::string& into, const std::string& use) {

@@ -30,6 +30,12 @@ std::optional<ShardChoice> parse_shard(const std::string& text) {
   return choice;
 }
 
+std::string shard_folder(const std::string& run_out, const ShardChoice& shard) {
+  std::string base = run_out;
+  while (base.size() > 1 && base.back() == '/') base.pop_back();
+  return base + ".shard-" + std::to_string(shard.k) + "-of-" + std::to_string(shard.n);
+}
+
 CLI::Validator shard_choice() {
   return CLI::Validator(
       [](std::string& text) -> std::string {

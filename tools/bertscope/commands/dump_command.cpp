@@ -4,16 +4,24 @@
 // a padded batch: every tensor gains a leading batch dimension, and `lengths` is written;
 // the metadata names the batch's texts and prompt ids as JSON arrays (a text may hold a
 // line break, so no separator would do).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdio>
+#include <filesystem>
 #include <sstream>
 #include <vector>
 
 #include "commands/commands.h"
 #include "common/atomic_file.h"
+#include "common/disk_space.h"
 #include "common/error.h"
+#include "common/io_claims.h"
 #include "common/json_text.h"
 #include "common/printable.h"
 #include "model/encoder.h"
+#include "experiments/run_memory.h"
 #include "model/site_patterns.h"
 #include "weights/safetensors_writer.h"
 
@@ -38,10 +46,51 @@ std::vector<std::string> split_commas(const std::string& text) {
   return parts;
 }
 
+// The metadata key that marks a file as written by dump, the only file dump replaces.
+constexpr const char* kDumpMarker = "bertscope";
+
+// The metadata of the safetensors file at `path`, or null when it is not one. Read here
+// without claiming the file as an input: it is the output being checked.
+nlohmann::json safetensors_metadata(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return nullptr;
+  struct stat st {};
+  unsigned char size_bytes[8] = {};
+  uint64_t header = 0;
+  std::string text;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && ::pread(fd, size_bytes, 8, 0) == 8) {
+    for (int i = 7; i >= 0; --i) header = header << 8 | size_bytes[i];
+    if (header <= (uint64_t{64} << 20) && header + 8 <= static_cast<uint64_t>(st.st_size)) {
+      text.resize(header);
+      if (::pread(fd, text.data(), header, 8) != static_cast<ssize_t>(header)) text.clear();
+    }
+  }
+  ::close(fd);
+  const nlohmann::json parsed = nlohmann::json::parse(text, nullptr, false);
+  return parsed.is_object() && parsed.contains("__metadata__") && parsed["__metadata__"].is_object() ? parsed["__metadata__"]
+                                                                                                        : nlohmann::json();
+}
+
+// dump --out replaces only an earlier dump, as --out DIR replaces only an earlier output
+// folder: never the model's weights, a prompt file or anything else that happens to be there.
+// Dumps before the marker are known by their "model" and "text" or "texts" entries.
+void check_replaceable_dump(const std::string& path) {
+  check_output_file(path);  // a device, FIFO or symlink is refused too
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return;  // a new file
+  const nlohmann::json meta = safetensors_metadata(path);
+  const bool dump = meta.is_object() && (meta.value(kDumpMarker, "") == "dump" ||
+                                         (meta.contains("model") && (meta.contains("text") || meta.contains("texts"))));
+  if (!dump) {
+    throw Error(path + ": exists and is not an earlier dump (bertscope dump replaces only a file it wrote); "
+                       "choose a new path or remove it yourself");
+  }
+}
+
 // The safetensors metadata: the text of one prompt, or the texts and ids of a batch.
 std::vector<std::pair<std::string, std::string>> dump_metadata(const std::vector<PromptSpec>& prompts, bool single,
                                                                const std::string& model_dir) {
-  std::vector<std::pair<std::string, std::string>> metadata{{"format", "pt"}};
+  std::vector<std::pair<std::string, std::string>> metadata{{"format", "pt"}, {kDumpMarker, "dump"}};
   if (single) {
     metadata.emplace_back("text", prompts.front().text);
   } else {
@@ -65,7 +114,10 @@ struct Captured {
 };
 
 void run_dump(const DumpOptions& options) {
-  check_output_file(options.out);  // a device, FIFO or symlink is refused before the model loads
+  // Before the prompts are read and the model loads: an output that is not an earlier dump,
+  // or that is one of this command's inputs (the weights, the prompt file), is refused now.
+  check_replaceable_dump(options.out);
+  claim_output(options.out);
   const std::vector<PromptSpec> prompts = prompts_from(options.text, options.prompts, "a TEXT");
   const bool single = options.prompts.empty();
   const Encoder bert = load_model(options.model);
@@ -76,6 +128,22 @@ void run_dump(const DumpOptions& options) {
 
   const std::vector<HookSite> sites = options.sites.empty() ? std::vector<HookSite>{}
                                                             : resolve_sites(bert, split_commas(options.sites));
+  // A site named twice (blocks.0.out and blocks.*.out) would be two tensors of one name:
+  // refused now, as a repeated position is, not by the writer after the forward pass.
+  for (size_t i = 0; i < sites.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (sites[j].name() == sites[i].name()) {
+        throw Error("--sites names " + sites[i].name() + " twice (its patterns overlap); name each site once");
+      }
+    }
+  }
+  // What the pass will hold and the file will take, before the pass: a batch too large is
+  // refused with the numbers, not after seconds of work in the generic out-of-memory error.
+  const auto rows = static_cast<uint64_t>(tokens.batch), columns = static_cast<uint64_t>(tokens.seq);
+  check_capture_memory(bert, sites, rows, columns, /*hidden_states=*/true, "dump");
+  // The file holds what the pass keeps, less its working memory: that bound is close enough.
+  check_disk_space(std::filesystem::absolute(options.out).parent_path().string(), options.out,
+                   capture_bytes(bert, sites, rows, columns, true), "dump");
   std::vector<Captured> captured(sites.size());
   Hooks hooks;
   for (size_t i = 0; i < sites.size(); ++i) {

@@ -23,7 +23,7 @@ struct LensOptions {
 
 void run_lens_command(const LensOptions& o) {
   std::optional<OutputFolder> folder;
-  if (!o.out.empty()) folder.emplace(o.out);
+  if (!o.out.empty()) folder.emplace(o.out, "lens.json");
   const Encoder model = load_model(o.model);
   const LensResult lens = run_logit_lens(model, o.prompt, o.target, o.top);
   const Vocab& vocab = model.tokenizer().vocab();

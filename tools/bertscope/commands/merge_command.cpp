@@ -9,6 +9,7 @@
 #include "common/printable.h"
 #include "experiments/work_plan.h"
 #include "strict_numbers.h"
+#include "reports/output_size.h"
 #include "reports/shard_manifest.h"
 #include "weights/model_fingerprint.h"
 
@@ -45,11 +46,17 @@ std::vector<ShardManifest> read_shards(const std::vector<std::string>& folders, 
     held = folders[i];
     by_shard[static_cast<size_t>(m.shard)] = m;
   }
+  // The first few missing and how many more: a run of a million shards given two would
+  // otherwise get a message of megabytes.
+  constexpr int kListed = 5;
   std::string missing;
+  int count = 0;
   for (int k = 0; k < n; ++k) {
-    if (owner[static_cast<size_t>(k)].empty()) missing += (missing.empty() ? "" : ", ") + std::to_string(k) + "/" + std::to_string(n);
+    if (!owner[static_cast<size_t>(k)].empty()) continue;
+    if (++count <= kListed) missing += (missing.empty() ? "" : ", ") + std::to_string(k) + "/" + std::to_string(n);
   }
-  if (!missing.empty()) throw Error("shard " + missing + " missing: merge needs the folders of all " + std::to_string(n) + " shards");
+  if (count > kListed) missing += " and " + std::to_string(count - kListed) + " more";
+  if (count > 0) throw Error("shard " + missing + " missing: merge needs the folders of all " + std::to_string(n) + " shards");
   return by_shard;
 }
 
@@ -59,7 +66,7 @@ void merge(const MergeOptions& o) {
   const ShardManifest& first = shards.front();
   ExperimentSpec spec = ExperimentSpec::parse_toml(first.fingerprint.spec, folders.front() + "/" + kShardManifestFile);
   spec.out = o.out;
-  OutputFolder out(spec.out);
+  OutputFolder out(spec.out, kResultsFile);
   ModelOptions options = o.model;
   options.dtype = first.fingerprint.dtype;
   const std::string path = model_path(options, first.model_path);
@@ -68,15 +75,26 @@ void merge(const MergeOptions& o) {
   }
   const Encoder model = load_model(options, first.model_path);
   const WorkPlan plan(model, spec);
-  RecordIndex index(plan);
+  RecordIndex index(plan, RecordLimits{model.config().vocab_size, spec.top_k});
   for (size_t k = 0; k < shards.size(); ++k) {
+    const std::string manifest = (std::filesystem::path(folders[k]) / kShardManifestFile).string();
+    if (shards[k].total_items != plan.size()) {
+      throw Error(manifest + ": total_items is " + std::to_string(shards[k].total_items) + ", but the experiment it "
+                  "describes has " + std::to_string(plan.size()) + " work items (a damaged shard?)");
+    }
     const std::string records = (std::filesystem::path(folders[k]) / kShardRecordsFile).string();
-    const uint64_t count = index.add_file(records, folders[k]);
-    if (count != shards[k].items || shards[k].total_items != plan.size()) {
-      throw Error(folders[k] + ": records.jsonl holds " + std::to_string(count) + " trials, shard.json says " +
+    const RecordFileSummary found = index.add_file(records, folders[k]);
+    if (found.records != shards[k].items) {
+      throw Error(folders[k] + ": records.jsonl holds " + std::to_string(found.records) + " trials, and shard.json's items says " +
                   std::to_string(shards[k].items) + " (an unfinished or damaged shard?)");
     }
+    if (found.checksum != shards[k].records_checksum) {
+      throw Error(folders[k] + ": records.jsonl: its checksum " + found.checksum + " is not the " + shards[k].records_checksum +
+                  " shard.json holds: the records were changed after the shard ran; run the shard again");
+    }
   }
+  out.check_space(result_file_bytes(plan.size(), spec.top_k, spec.prompts.size()),
+                  "this merge (" + std::to_string(plan.size()) + " trials)");
   // The clean runs and distributions, computed here once: no trials.
   TrialStream none;
   none.include = [](const WorkItem&) { return false; };

@@ -2,6 +2,7 @@
 #include <filesystem>
 
 #include "commands/commands.h"
+#include "common/io_claims.h"
 #include "common/threads.h"
 #include "default_model.h"
 #include "kernels/linear.h"
@@ -45,6 +46,8 @@ std::string model_path(const ModelOptions& options, const std::string& fallback)
 
 Encoder load_model(const ModelOptions& options, const std::string& fallback) {
   set_thread_count(options.threads);
+  // The whole model folder is an input: no output may lie in it (vocab.txt, a sidecar file).
+  claim_input(model_path(options, fallback));
   return Encoder::load(model_path(options, fallback), precision(options));
 }
 

@@ -1,5 +1,6 @@
 // bertscope patch-grid: activation patching of every (site, layer, position), or of every
 // (layer, head), from the clean prompt into the corrupted one; a metric at the [MASK].
+#include <cmath>
 #include <cstdio>
 #include <optional>
 #include <sstream>
@@ -38,7 +39,10 @@ std::string grid_tables(const PatchGridResult& r, int layers) {
     out += "\n";
     for (int layer = 0; layer < layers; ++layer, at += width) {
       out += format("%6d", layer);
-      for (size_t c = 0; c < width; ++c) out += format(" %8.2f", r.cells[at + c].normalized);
+      for (size_t c = 0; c < width; ++c) {
+        const double v = r.cells[at + c].normalized;
+        out += std::isnan(v) ? format(" %8s", "-") : format(" %8.2f", v);  // no value: clean = corrupted
+      }
       out += "\n";
     }
   }
@@ -50,7 +54,7 @@ void run_patch_grid_command(const PatchGridOptions& o) {
   std::stringstream list(o.sites);
   for (std::string site; std::getline(list, site, ',');) request.sites.push_back(parse_edit_site(site));
   std::optional<OutputFolder> folder;
-  if (!o.out.empty()) folder.emplace(o.out);  // before the model loads: a bad --out fails now
+  if (!o.out.empty()) folder.emplace(o.out, "patch-grid.json");  // before the model loads: a bad --out fails now
   const Encoder model = load_model(o.model);
   const PatchGridResult result = run_patch_grid(model, request);
   std::printf("%s", grid_tables(result, model.layers()).c_str());

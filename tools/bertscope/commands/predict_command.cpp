@@ -27,6 +27,7 @@ struct PredictOptions {
 // {text, tokens, masks: [{position, top}]} for one text.
 nlohmann::json predict_one(const Encoder& bert, const std::string& text, const PredictOptions& options) {
   const Tokenizer& tokenizer = bert.tokenizer();
+  check_prompt_bytes(text, "TEXT", "text");  // its bytes before its tokens
   const Encoding encoding = tokenizer.encode(text);
   const std::vector<int> masks = mask_positions(bert, encoding.ids, "predict");
 

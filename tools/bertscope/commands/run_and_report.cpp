@@ -12,6 +12,7 @@
 #include "model/encoder.h"
 #include "reports/experiment_files.h"
 #include "reports/output_folder.h"
+#include "reports/output_size.h"
 #include "reports/shard_manifest.h"
 #include "reports/trial_records.h"
 #include "progress.h"
@@ -37,7 +38,8 @@ ProgressFn run_progress(ProgressMeter& meter, int64_t& finished, int64_t all) {
 
 // Writes a shard's manifest beside its records and publishes the folder.
 void publish_shard(OutputFolder& out, const ExperimentSpec& spec, const Encoder& model, const std::string& path,
-                   const ModelOptions& options, const ShardChoice& shard, uint64_t items, uint64_t total) {
+                   const ModelOptions& options, const ShardChoice& shard, uint64_t items, uint64_t total,
+                   const std::string& records_checksum) {
   ShardManifest manifest;
   manifest.fingerprint.spec = spec.canonical_toml();
   manifest.fingerprint.model = model_fingerprint(path);
@@ -50,6 +52,7 @@ void publish_shard(OutputFolder& out, const ExperimentSpec& spec, const Encoder&
   manifest.total_items = total;
   manifest.model_path = model.dir();
   manifest.command = command_line();
+  manifest.records_checksum = records_checksum;
   const nlohmann::json manifest_json = shard_manifest_json(manifest);
   std::filesystem::rename(std::filesystem::path(out.staging()) / kPartialRecords,
                           std::filesystem::path(out.staging()) / kShardRecordsFile);
@@ -72,7 +75,7 @@ void publish_shard(OutputFolder& out, const ExperimentSpec& spec, const Encoder&
 void run_and_report(const ExperimentSpec& spec, const ModelOptions& options, const std::optional<ShardChoice>& shard) {
   spec.validate();
   // Before the model loads and the sweep runs: an unusable --out fails now, not in an hour.
-  OutputFolder out(spec.out);
+  OutputFolder out(spec.out, shard ? kShardManifestFile : kResultsFile);
   const std::string path = model_path(options, spec.model);
   const Encoder model = load_model(options, spec.model);
   const bool demo = is_demo_model(path);
@@ -83,6 +86,12 @@ void run_and_report(const ExperimentSpec& spec, const ModelOptions& options, con
   const WorkPlan plan(model, spec);
   const std::vector<bool> mine = shard ? plan.shard(shard->k, shard->n) : std::vector<bool>{};
   const auto items = static_cast<int64_t>(shard ? std::count(mine.begin(), mine.end(), true) : static_cast<std::ptrdiff_t>(plan.size()));
+  // Before any work: the trials' records (and, for a whole run, the result files written
+  // from them while the records still exist) must fit on the output's file system.
+  const auto trials = static_cast<uint64_t>(items);
+  out.check_space(shard ? record_bytes(trials, spec.top_k)
+                        : record_bytes(trials, spec.top_k) + result_file_bytes(trials, spec.top_k, spec.prompts.size()),
+                  shard ? "this shard (" + std::to_string(trials) + " trials)" : "this run (" + std::to_string(trials) + " trials)");
 
   ProgressMeter meter([](std::string_view text) { std::fwrite(text.data(), 1, text.size(), stderr); },
                       isatty(STDERR_FILENO) == 1);
@@ -104,9 +113,12 @@ void run_and_report(const ExperimentSpec& spec, const ModelOptions& options, con
   if (static_cast<int64_t>(records.count()) != items) {
     throw Error("internal: " + std::to_string(records.count()) + " trials written, " + std::to_string(items) + " expected");
   }
-  if (shard) return publish_shard(out, spec, model, path, options, *shard, static_cast<uint64_t>(items), plan.size());
+  if (shard) {
+    return publish_shard(out, spec, model, path, options, *shard, static_cast<uint64_t>(items), plan.size(),
+                         records.checksum());
+  }
 
-  RecordIndex index(plan);
+  RecordIndex index(plan, RecordLimits{model.config().vocab_size, spec.top_k});
   index.add_file(partial, "this run");
   const RunContext context = run_context(options, demo);
   finish_run(out, std::move(base), model, context, index, partial, options);

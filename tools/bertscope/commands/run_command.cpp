@@ -15,7 +15,8 @@ void add_run_command(CLI::App& app) {
   c->add_option("--shard", *shard,
                 "Run only shard K of N (K from 0 to N-1, as $SLURM_ARRAY_TASK_ID): its share of the work items "
                 "(prompt x intervention x layer x trial), balanced by cost. --out then gets a shard folder "
-                "(shard.json, records.jsonl) for 'bertscope merge'")
+                "(shard.json, records.jsonl) for 'bertscope merge'; without --out, OUT.shard-K-of-N beside the run's "
+                "folder OUT")
       ->check(shard_choice());
   add_output_flags(*c, *options);
   c->footer("Example:\n  bertscope run examples/noisy-and-shuffled.toml\n"
@@ -24,8 +25,12 @@ void add_run_command(CLI::App& app) {
             "  bertscope merge --out out/merged shards/0 shards/1 shards/2");
   c->callback([=] {
     ExperimentSpec spec = ExperimentSpec::load_toml(*spec_path);
+    const std::optional<ShardChoice> choice = shard->empty() ? std::nullopt : parse_shard(*shard);
     if (!out->empty()) spec.out = *out;
-    run_and_report(spec, *options, shard->empty() ? std::nullopt : parse_shard(*shard));
+    // A shard's default folder is its own, beside the run's: never the unsharded run's
+    // folder (a finished run) nor another shard's.
+    else if (choice) spec.out = shard_folder(spec.out, *choice);
+    run_and_report(spec, *options, choice);
   });
 }
 

@@ -23,6 +23,7 @@ void run_tokenize(const TokenizeOptions& options) {
   // Only the vocabulary and tokenizer settings are read: no weights are loaded.
   const ModelFiles files = resolve_model_dir(model_path(options.model));
   const Tokenizer tokenizer = load_tokenizer(files);
+  check_prompt_bytes(options.text, "TEXT", "text");  // its bytes before its tokens
   const Encoding encoding = tokenizer.tokenize(options.text);
   if (options.json) {
     std::printf("%s\n", json_text(nlohmann::json{{"tokens", encoding.tokens}, {"ids", encoding.ids}}).c_str());
