@@ -54,7 +54,8 @@ class Tokenizer {
   // (HF tokenizer(text)["input_ids"]).
   Encoding encode(std::string_view text) const;
   // The pieces `word` gets in the middle of a sentence, after a space: "Ġword" for
-  // byte-level BPE, "▁word" for SentencePiece, "word" / "wo ##rd" for WordPiece.
+  // byte-level BPE, "▁word" for SentencePiece, "word" / "wo ##rd" for WordPiece (the
+  // pieces of "a word" after those of "a").
   Encoding word_pieces(std::string_view word) const;
   // Text of `ids` for display (HF decode), special tokens left out unless asked for.
   std::string decode(const std::vector<int>& ids, bool skip_special_tokens = true) const;
