@@ -165,6 +165,21 @@ TEST(TokenizerJson, SpecialTokensOfEachFamily) {
   EXPECT_EQ(xlmr.vocab().size(), 6002);
 }
 
+// Without tokenizer_config.json or special_tokens_map.json, the specials are the added
+// special tokens of the usual names (ids from the fixture's added_tokens).
+TEST(TokenizerJson, SpecialTokensGuessedWithoutConfigFiles) {
+  TempDir tmp;
+  const std::string copy = tmp.write(
+      "tokenizer.json", bertscope::test::read_bytes(kFamilies + "/models/xlm-roberta-tiny/tokenizer.json"));
+  const Tokenizer t = Tokenizer::from_json(copy);
+  EXPECT_EQ(t.mask_token(), "<mask>");
+  EXPECT_EQ(t.mask_id(), 6001);
+  EXPECT_EQ(t.vocab().cls_id(), 0);
+  EXPECT_EQ(t.vocab().pad_id(), 1);
+  EXPECT_EQ(t.vocab().sep_id(), 2);
+  EXPECT_EQ(t.vocab().unk_id(), 3);
+}
+
 // A word's pieces mid-sentence are the pieces HF gave it inside "The capital of France is
 // <mask>." (first case of each tokenizer file, tokens without specials).
 TEST(TokenizerJson, WordPiecesAreTheMidSentencePieces) {

@@ -30,6 +30,16 @@ std::shared_ptr<const JsonPipeline> JsonPipeline::parse(std::string_view json_te
 }
 
 std::shared_ptr<const JsonPipeline> JsonPipeline::from_json(const nlohmann::json& root, const std::string& path) {
+  // Every field is read through JsonSpec, which checks types first; this is the net under
+  // it, so that no JSON library exception ever escapes without the file's name.
+  try {
+    return build(root, path);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path + ": unexpected JSON content: " + e.what());
+  }
+}
+
+std::shared_ptr<const JsonPipeline> JsonPipeline::build(const nlohmann::json& root, const std::string& path) {
   if (!root.is_object()) throw Error(path + ": not a tokenizer.json (the top level is not an object)");
   auto pipeline = std::make_shared<JsonPipeline>();
   pipeline->path_ = path;

@@ -37,6 +37,8 @@ class JsonPipeline {
   const std::string& path() const { return path_; }
 
  private:
+  static std::shared_ptr<const JsonPipeline> build(const nlohmann::json& root, const std::string& path);
+
   std::string path_;
   std::unique_ptr<Normalizer> normalizer_;
   std::unique_ptr<PreTokenizer> pre_tokenizer_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstddef>
 #include <iterator>
 #include <utility>
 
@@ -101,10 +102,20 @@ Encoding Tokenizer::encode(std::string_view text) const {
 }
 
 Encoding Tokenizer::word_pieces(std::string_view word) const {
-  // After a space is where a word sits mid-sentence: byte-level BPE and Metaspace turn the
-  // space into the word's Ġ / ▁, and BERT's pre-tokenizer drops it.
-  if (pipeline_) return tokenize(" " + std::string(word));
-  return tokenize(word);
+  if (!pipeline_ || word.empty()) return tokenize(word);
+  // The word after a one-letter word and a space, minus that word's own pieces: whatever the
+  // pipeline does with spaces (Ġ, ▁, a Prepend normalizer, dropping them), this is the
+  // word as it sits mid-sentence.
+  const Encoding context = tokenize("a");
+  Encoding both = tokenize("a " + std::string(word));
+  const auto prefix = static_cast<std::ptrdiff_t>(context.ids.size());
+  if (both.ids.size() > context.ids.size() && std::equal(context.ids.begin(), context.ids.end(), both.ids.begin())) {
+    both.ids.erase(both.ids.begin(), both.ids.begin() + prefix);
+    both.tokens.erase(both.tokens.begin(), both.tokens.begin() + prefix);
+    return both;
+  }
+  // A merge across the space (no real vocabulary has one): the pieces of " word".
+  return tokenize(" " + std::string(word));
 }
 
 std::string Tokenizer::mask_token() const {

@@ -1,9 +1,9 @@
 #pragma once
 // HuggingFace tokenizers, exactly. Two sources:
-// - vocab.txt (the constructors): the BERT tokenizer below.
 // - tokenizer.json (from_json): the Rust `tokenizers` pipeline the file describes (added
 //   tokens, normalizer, pre-tokenizer, WordPiece / BPE / Unigram model, post-processor,
 //   decoder), for RoBERTa, XLM-R, ALBERT, DistilBERT, ELECTRA, ModernBERT, GPT-2, ...
+// - vocab.txt (the constructors): BERT, as follows.
 //
 // Exact re-implementation of HuggingFace's BERT tokenizer as AutoTokenizer gives it today
 // (BertTokenizerFast) on UTF-8 text: special tokens split out first, then BertNormalizer
@@ -42,8 +42,8 @@ class Tokenizer {
   static Tokenizer from_json(const std::string& tokenizer_json_path, const std::string& tokenizer_config_path = "");
   // A byte-level BPE checkpoint without tokenizer.json (GPT-2, RoBERTa: vocab.json +
   // merges.txt): the pipeline HF's GPT2Converter / RobertaConverter would write, with the
-  // added tokens and specials of tokenizer_config.json (add_prefix_space, tokenizer_class
-  // Roberta* for <s> ... </s> around the text; "" for GPT-2's defaults).
+  // added tokens and specials of tokenizer_config.json (add_prefix_space; cls_token and
+  // sep_token named: <s> ... </s> around the text, as RoBERTa; "" for GPT-2's defaults).
   static Tokenizer from_bpe_files(const std::string& vocab_json_path, const std::string& merges_txt_path,
                                   const std::string& tokenizer_config_path = "");
 
@@ -54,7 +54,8 @@ class Tokenizer {
   // (HF tokenizer(text)["input_ids"]).
   Encoding encode(std::string_view text) const;
   // The pieces `word` gets in the middle of a sentence, after a space: "Ġword" for
-  // byte-level BPE, "▁word" for SentencePiece, "word" / "wo ##rd" for WordPiece.
+  // byte-level BPE, "▁word" for SentencePiece, "word" / "wo ##rd" for WordPiece (the
+  // pieces of "a word" after those of "a").
   Encoding word_pieces(std::string_view word) const;
   // Text of `ids` for display (HF decode), special tokens left out unless asked for.
   std::string decode(const std::vector<int>& ids, bool skip_special_tokens = true) const;

@@ -57,10 +57,9 @@ std::string token_name(const nlohmann::json& config, const char* key) {
   return "";
 }
 
-}  // namespace
-
-Tokenizer Tokenizer::from_bpe_files(const std::string& vocab_json_path, const std::string& merges_txt_path,
-                                    const std::string& tokenizer_config_path) {
+// The tokenizer.json the converters would write for these files.
+nlohmann::json converter_output(const std::string& vocab_json_path, const std::string& merges_txt_path,
+                                const std::string& tokenizer_config_path) {
   const nlohmann::json vocab = read_json(vocab_json_path);
   if (!vocab.is_object()) throw Error(vocab_json_path + ": not a {\"token\": id} object");
   const nlohmann::json config = tokenizer_config_path.empty() ? nlohmann::json::object() : read_json(tokenizer_config_path);
@@ -79,6 +78,7 @@ Tokenizer Tokenizer::from_bpe_files(const std::string& vocab_json_path, const st
   if (config.contains("added_tokens_decoder") && config["added_tokens_decoder"].is_object()) {
     // Newer configs list every added token with its flags, keyed by id.
     for (const auto& [id, token] : config["added_tokens_decoder"].items()) {
+      if (!token.is_object()) throw Error(tokenizer_config_path + ": added_tokens_decoder entry \"" + id + "\" is not an object");
       nlohmann::json entry = token;
       try {
         entry["id"] = std::stoi(id);
@@ -102,7 +102,8 @@ Tokenizer Tokenizer::from_bpe_files(const std::string& vocab_json_path, const st
     }
   }
 
-  const bool prefix_space = config.value("add_prefix_space", false);
+  const bool prefix_space = config.contains("add_prefix_space") && config["add_prefix_space"].is_boolean() &&
+                            config["add_prefix_space"].get<bool>();
   nlohmann::json root = {
       {"added_tokens", added},
       {"pre_tokenizer", {{"type", "ByteLevel"}, {"add_prefix_space", prefix_space}, {"use_regex", true}}},
@@ -117,7 +118,7 @@ Tokenizer Tokenizer::from_bpe_files(const std::string& vocab_json_path, const st
     root["post_processor"] = {{"type", "RobertaProcessing"},
                               {"cls", nlohmann::json::array({cls, id_of(cls)})},
                               {"sep", nlohmann::json::array({sep, id_of(sep)})}};
-  } else if (config.value("add_bos_token", false) && !bos.empty()) {
+  } else if (config.contains("add_bos_token") && config["add_bos_token"] == true && !bos.empty()) {
     // GPT-2 style with add_bos_token: <|endoftext|> text.
     nlohmann::json special = {{"id", bos}, {"ids", nlohmann::json::array({id_of(bos)})},
                               {"tokens", nlohmann::json::array({bos})}};
@@ -125,6 +126,19 @@ Tokenizer Tokenizer::from_bpe_files(const std::string& vocab_json_path, const st
     single.push_back({{"SpecialToken", {{"id", bos}, {"type_id", 0}}}});
     single.push_back({{"Sequence", {{"id", "A"}, {"type_id", 0}}}});
     root["post_processor"] = {{"type", "TemplateProcessing"}, {"single", single}, {"special_tokens", {{bos, special}}}};
+  }
+  return root;
+}
+
+}  // namespace
+
+Tokenizer Tokenizer::from_bpe_files(const std::string& vocab_json_path, const std::string& merges_txt_path,
+                                    const std::string& tokenizer_config_path) {
+  nlohmann::json root;
+  try {
+    root = converter_output(vocab_json_path, merges_txt_path, tokenizer_config_path);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(tokenizer_config_path + ": unexpected JSON content: " + e.what());
   }
   return from_pipeline(JsonPipeline::from_json(root, vocab_json_path), tokenizer_config_path);
 }

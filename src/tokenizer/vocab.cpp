@@ -126,7 +126,12 @@ Vocab Vocab::from_id_tokens(std::vector<std::string> tokens, const SpecialTokenN
   Vocab vocab;
   vocab.ids_.reserve(tokens.size());
   for (size_t i = 0; i < tokens.size(); ++i) {
-    if (!tokens[i].empty()) vocab.ids_.try_emplace(tokens[i], static_cast<int>(i));
+    if (!tokens[i].empty()) {
+      vocab.ids_.try_emplace(tokens[i], static_cast<int>(i));
+    } else {
+      // An id no token uses is named like an extra embedding row, and never found.
+      tokens[i] = "[id " + std::to_string(i) + "]";
+    }
   }
   vocab.tokens_ = std::move(tokens);
   auto id_of = [&](const std::string& name) { return name.empty() ? -1 : vocab.find(name).value_or(-1); };

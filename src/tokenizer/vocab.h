@@ -25,7 +25,7 @@ class Vocab {
   // or lacks one of the special tokens [PAD] [UNK] [CLS] [SEP] [MASK].
   static Vocab load(const std::string& path);
   static Vocab from_tokens(std::vector<std::string> tokens, const std::string& origin);
-  // tokens[id] for every id ("" for an id nothing uses); no special token is required, and
+  // tokens[id] for every id ("" for an id nothing uses, named "[id N]"); no special token is required, and
   // a name in `specials` missing from `tokens` gives -1. A string under two ids is found as
   // the first. Throws Error naming `origin` when empty or too large.
   static Vocab from_id_tokens(std::vector<std::string> tokens, const SpecialTokenNames& specials,
