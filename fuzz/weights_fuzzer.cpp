@@ -5,6 +5,7 @@
 
 #include "fuzz_support.h"
 #include "model/encoder_weights.h"
+#include "model/family.h"
 #include "tiny_config.h"
 
 using namespace bertscope;
@@ -14,7 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::write_input(path, data, size);
   try {
     static const ModelConfig config = fuzz::tiny_config();
-    const auto weights = EncoderWeights::load(TensorStore::open_file(path), config);
+    static const TensorNames names = family_of("bert", "fuzz").tensor_names(config);
+    const auto weights = EncoderWeights::load(TensorStore::open_file(path), config, names);
     fuzz::expect(weights->blocks.size() == 1, "loaded a model with another number of blocks");
     fuzz::expect(weights->embeddings.word && weights->head.decoder.in_features() == 8, "incomplete weights");
   } catch (const Error& e) {
