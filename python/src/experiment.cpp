@@ -33,7 +33,7 @@ struct RawResult {
     ExperimentResult header{result.spec, result.model_dir, {}, {}, {}};
     for (const SweepResult& sweep : result.sweeps) header.sweeps.push_back({sweep.prompt, sweep.clean, {}, {}});
     header.summaries.resize(header.sweeps.size());
-    nlohmann::json json = experiment_json(header, *model->bert, context);
+    nlohmann::json json = experiment_json(header, *model->encoder, context);
     json.erase("runs");
     json.erase("summary");
     return json_text(json);
@@ -46,7 +46,7 @@ struct RawResult {
     std::vector<std::string> written;
     {
       py::gil_scoped_release release;
-      written = write_experiment_files(out.staging(), result, *model->bert, context);
+      written = write_experiment_files(out.staging(), result, *model->encoder, context);
     }
     out.commit();
     for (std::string& path : written) path = out.published(path);
@@ -82,8 +82,8 @@ py::object run(const std::shared_ptr<const Model>& model, const ExperimentSpec& 
     py::gil_scoped_release release;
     const auto one_at_a_time = model->exclusive();
     model->use_threads();
-    raw->result = run_experiment(*model->bert, spec, meter.fn());
-    if (folder) raw->files = write_experiment_files(folder->staging(), raw->result, *model->bert, raw->context);
+    raw->result = run_experiment(*model->encoder, spec, meter.fn());
+    if (folder) raw->files = write_experiment_files(folder->staging(), raw->result, *model->encoder, raw->context);
   }
   if (folder) {
     folder->commit();
@@ -176,13 +176,13 @@ py::object run_spec(const py::object& spec_path, const py::object& out, const py
 
 void bind_experiment(py::module_& m, py::class_<Model, std::shared_ptr<Model>>& cls) {
   py::class_<RawResult>(m, "_RawResult", "An experiment's result as the engine holds it (use bertscope.Result)")
-      .def("runs_csv", [](const RawResult& r) { return runs_csv(r.result, *r.model->bert); })
-      .def("summary_csv", [](const RawResult& r) { return summary_csv(r.result, *r.model->bert); })
-      .def("top_csv", [](const RawResult& r) { return top_csv(r.result, *r.model->bert); })
-      .def("prompts_csv", [](const RawResult& r) { return prompts_csv(r.result, *r.model->bert); })
+      .def("runs_csv", [](const RawResult& r) { return runs_csv(r.result, *r.model->encoder); })
+      .def("summary_csv", [](const RawResult& r) { return summary_csv(r.result, *r.model->encoder); })
+      .def("top_csv", [](const RawResult& r) { return top_csv(r.result, *r.model->encoder); })
+      .def("prompts_csv", [](const RawResult& r) { return prompts_csv(r.result, *r.model->encoder); })
       .def("distributions_csv", [](const RawResult& r) { return distributions_csv(r.result); })
       .def("histograms_csv", [](const RawResult& r) { return histograms_csv(r.result); })
-      .def("results_json", [](const RawResult& r) { return json_text(experiment_json(r.result, *r.model->bert, r.context)); })
+      .def("results_json", [](const RawResult& r) { return json_text(experiment_json(r.result, *r.model->encoder, r.context)); })
       .def("header_json", &RawResult::header_json)
       .def("has_sweeps", [](const RawResult& r) { return !r.result.sweeps.empty(); })
       .def("has_distributions", [](const RawResult& r) { return !r.result.distributions.empty(); })

@@ -111,10 +111,10 @@ std::vector<float> forward_logits(const Model& m, const Texts& texts, const Hook
   py::gil_scoped_release release;
   const auto one_at_a_time = m.exclusive();
   m.use_threads();
-  const Encoder& bert = *m.bert;
-  const HiddenState last = bert.forward(texts.tokens, hooks.empty() ? nullptr : &hooks);
-  std::vector<float> logits(static_cast<size_t>(last.rows()) * static_cast<size_t>(bert.config().vocab_size));
-  bert.mlm_logits(last.values.data(), last.rows(), logits.data());
+  const Encoder& encoder = *m.encoder;
+  const HiddenState last = encoder.forward(texts.tokens, hooks.empty() ? nullptr : &hooks);
+  std::vector<float> logits(static_cast<size_t>(last.rows()) * static_cast<size_t>(encoder.config().vocab_size));
+  encoder.mlm_logits(last.values.data(), last.rows(), logits.data());
   return logits;
 }
 
@@ -128,27 +128,27 @@ py::array_t<long long> lengths_array(const Texts& texts) {
 }
 
 py::object run_with_cache(const Model& m, const py::object& text, const py::object& sites, const py::object& hooks) {
-  const Encoder& bert = *m.bert;
-  const Texts texts = encode_texts(bert, text);
+  const Encoder& encoder = *m.encoder;
+  const Texts texts = encode_texts(encoder, text);
   std::vector<HookSite> chosen;
   if (sites.is_none()) {
-    chosen = residual_sites(bert);
+    chosen = residual_sites(encoder);
   } else if (py::isinstance<py::str>(sites)) {
-    chosen = resolve_sites(bert, {sites.cast<std::string>()});
+    chosen = resolve_sites(encoder, {sites.cast<std::string>()});
   } else {
     std::vector<std::string> names;
     for (py::handle name : sites) {
       if (!py::isinstance<py::str>(name)) throw py::type_error("sites must be a site name or pattern, or a list of them");
       names.push_back(name.cast<std::string>());
     }
-    chosen = resolve_sites(bert, names);
+    chosen = resolve_sites(encoder, names);
   }
   // Before the pass: a cache too large for memory is refused with the numbers, not after it.
-  check_capture_memory(bert, chosen, static_cast<uint64_t>(texts.tokens.batch), static_cast<uint64_t>(texts.tokens.seq),
+  check_capture_memory(encoder, chosen, static_cast<uint64_t>(texts.tokens.batch), static_cast<uint64_t>(texts.tokens.seq),
                        /*hidden_states=*/false, "run_with_cache");
   // The user's hooks first: at a site that has both, the cache holds the edited values.
   PythonHooks python;
-  add_python_hooks(bert, hooks, texts.single, python);
+  add_python_hooks(encoder, hooks, texts.single, python);
   struct Captured {
     std::vector<float> values;
     std::vector<py::ssize_t> shape;
@@ -172,9 +172,9 @@ py::object run_with_cache(const Model& m, const py::object& text, const py::obje
 }
 
 py::object run_with_hooks(const Model& m, const py::object& text, const py::object& hooks) {
-  const Texts texts = encode_texts(*m.bert, text);
+  const Texts texts = encode_texts(*m.encoder, text);
   PythonHooks python;
-  add_python_hooks(*m.bert, hooks, texts.single, python);
+  add_python_hooks(*m.encoder, hooks, texts.single, python);
   py::array_t<float> array = logits_array(m, texts, forward_logits(m, texts, python.hooks));
   if (texts.single) return array;
   return py::make_tuple(array, lengths_array(texts));

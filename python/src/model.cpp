@@ -42,7 +42,7 @@ std::shared_ptr<Model> load(const py::object& path_arg, const std::string& dtype
   {
     py::gil_scoped_release release;
     model->use_threads();
-    model->bert = std::make_shared<const Encoder>(
+    model->encoder = std::make_shared<const Encoder>(
         Encoder::load(model->path, precision));
   }
   return model;
@@ -79,26 +79,26 @@ py::tuple pieces(const Encoding& e) { return py::make_tuple(py::cast(e.tokens), 
 
 py::list predict(const Model& m, const std::string& text, int top) {
   if (top < 1 || top > 1000000) fail("top must be between 1 and 1000000");
-  const Encoder& bert = *m.bert;
+  const Encoder& encoder = *m.encoder;
   check_prompt_bytes(text, "text", "text");  // its bytes before its tokens
-  const Encoding encoding = bert.tokenizer().encode(text);
+  const Encoding encoding = encoder.tokenizer().encode(text);
   // The CLI's message (bertscope predict), for the same mistake.
-  const std::vector<int> masks = mask_positions(bert, encoding.ids, "predict");
+  const std::vector<int> masks = mask_positions(encoder, encoding.ids, "predict");
   std::vector<std::vector<TokenScore>> tops;
   {
     py::gil_scoped_release release;
     const auto one_at_a_time = m.exclusive();
     m.use_threads();
     const TokenBatch tokens = TokenBatch::single(encoding.ids);
-    bert.validate(tokens);
-    const HiddenState last = bert.forward(tokens);
-    for (int position : masks) tops.push_back(top_k(log_softmax(bert.mlm_logits(last, 0, position)), top));
+    encoder.validate(tokens);
+    const HiddenState last = encoder.forward(tokens);
+    for (int position : masks) tops.push_back(top_k(log_softmax(encoder.mlm_logits(last, 0, position)), top));
   }
   py::list out;
   for (const auto& scores : tops) {
     py::list row;
     for (const TokenScore& t : scores) {
-      row.append(py::make_tuple(bert.tokenizer().vocab().token(t.id), std::exp(static_cast<double>(t.log_prob))));
+      row.append(py::make_tuple(encoder.tokenizer().vocab().token(t.id), std::exp(static_cast<double>(t.log_prob))));
     }
     out.append(row);
   }
@@ -115,9 +115,10 @@ std::string repr(const Model& m) {
 
 void bind_model(py::module_& m, py::class_<Model, std::shared_ptr<Model>>& cls) {
   m.def("load", &load, py::arg("path") = py::none(), py::arg("dtype") = "auto", py::arg("threads") = py::none(),
-        R"doc(Load a HuggingFace BertForMaskedLM checkpoint.
+        R"doc(Load a HuggingFace masked-LM checkpoint; config.json's model_type picks the family.
 
-path: a folder with config.json, vocab.txt and model.safetensors (or a sharded
+path: a folder with config.json, tokenizer.json (or vocab.txt, or vocab.json + merges.txt)
+    and model.safetensors (or a sharded
     model.safetensors.index.json), or a hub cache folder such as
     ~/.cache/huggingface/hub/models--bert-large-uncased. None: $BERTSCOPE_MODEL, else the
     small demo model that ships with bertscope (not a real BERT), as the CLI does.
@@ -128,7 +129,7 @@ threads: threads of every computation of this model (None: OMP_NUM_THREADS or al
 
 Raises bertscope.Error with the CLI's message for a missing or damaged model.)doc");
 
-  cls.doc() = R"doc(A loaded BERT masked-LM (see bertscope.load).
+  cls.doc() = R"doc(A loaded masked-LM encoder of any supported family (see bertscope.load).
 
 Every computation releases the GIL; hooks written in Python take it back while they run.)doc";
   cls.def_property_readonly("config", &config,
@@ -145,7 +146,7 @@ Every computation releases the GIL; hooks written in Python take it back while t
   cls.def("tokenize", [](const Model& self, const std::string& text) { return pieces(self.bert->tokenizer().tokenize(text)); },
           py::arg("text"), R"doc(Word pieces and ids of text, without [CLS] and [SEP].
 
-Returns (tokens, ids), as `bertscope tokenize --json` and HuggingFace's BertTokenizer.)doc");
+Returns (tokens, ids), as `bertscope tokenize --json` and the model's HuggingFace tokenizer.)doc");
   cls.def("encode", [](const Model& self, const std::string& text) { return pieces(self.bert->tokenizer().encode(text)); },
           py::arg("text"), R"doc(Word pieces and ids of text with [CLS] and [SEP]: the positions of the
 arrays of run_with_cache and run_with_hooks (the [MASK] of tokenize() at i is at i + 1 here).

@@ -3,7 +3,7 @@
 
 PYBIND11_MODULE(_bertscope, m) {
   using namespace bertscope::python;
-  m.doc() = "bertscope's engine: BERT masked-LM forward passes with hooks, intervention sweeps, experiment specs";
+  m.doc() = "bertscope's engine: masked-LM encoders' forward passes with hooks, intervention sweeps, experiment specs";
   m.attr("__version__") = BERTSCOPE_VERSION;
   register_errors(m);
   py::class_<Model, std::shared_ptr<Model>> model(m, "Model");

@@ -24,7 +24,7 @@ namespace py = pybind11;
 
 // A loaded model as Python holds it: shared, so that a Result keeps it alive.
 struct Model {
-  std::shared_ptr<const Encoder> bert;
+  std::shared_ptr<const Encoder> encoder;
   std::string path;   // as resolved: the folder given, $BERTSCOPE_MODEL or the demo model
   std::string dtype;  // "f32" or "bf16": what runs
   std::string dtype_requested;  // what load() was given: "auto", "f32" or "bf16"

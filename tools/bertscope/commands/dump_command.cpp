@@ -120,14 +120,14 @@ void run_dump(const DumpOptions& options) {
   claim_output(options.out);
   const std::vector<PromptSpec> prompts = prompts_from(options.text, options.prompts, "a TEXT");
   const bool single = options.prompts.empty();
-  const Encoder bert = load_model(options.model);
+  const Encoder encoder = load_model(options.model);
   std::vector<std::vector<int>> sequences;
-  for (const PromptSpec& p : prompts) sequences.push_back(bert.tokenizer().encode(p.text).ids);
+  for (const PromptSpec& p : prompts) sequences.push_back(encoder.tokenizer().encode(p.text).ids);
   const TokenBatch tokens = single ? TokenBatch::single(sequences.front())
-                                   : TokenBatch::padded(sequences, bert.tokenizer().vocab().pad_id());
+                                   : TokenBatch::padded(sequences, encoder.tokenizer().vocab().pad_id());
 
   const std::vector<HookSite> sites = options.sites.empty() ? std::vector<HookSite>{}
-                                                            : resolve_sites(bert, split_commas(options.sites));
+                                                            : resolve_sites(encoder, split_commas(options.sites));
   // A site named twice (blocks.0.out and blocks.*.out) would be two tensors of one name:
   // refused now, as a repeated position is, not by the writer after the forward pass.
   for (size_t i = 0; i < sites.size(); ++i) {
@@ -140,10 +140,10 @@ void run_dump(const DumpOptions& options) {
   // What the pass will hold and the file will take, before the pass: a batch too large is
   // refused with the numbers, not after seconds of work in the generic out-of-memory error.
   const auto rows = static_cast<uint64_t>(tokens.batch), columns = static_cast<uint64_t>(tokens.seq);
-  check_capture_memory(bert, sites, rows, columns, /*hidden_states=*/true, "dump");
+  check_capture_memory(encoder, sites, rows, columns, /*hidden_states=*/true, "dump");
   // The file holds what the pass keeps, less its working memory: that bound is close enough.
   check_disk_space(std::filesystem::absolute(options.out).parent_path().string(), options.out,
-                   capture_bytes(bert, sites, rows, columns, true), "dump");
+                   capture_bytes(encoder, sites, rows, columns, true), "dump");
   std::vector<Captured> captured(sites.size());
   Hooks hooks;
   for (size_t i = 0; i < sites.size(); ++i) {
@@ -154,14 +154,14 @@ void run_dump(const DumpOptions& options) {
     });
   }
   std::vector<HiddenState> hidden;
-  const HiddenState last = bert.forward(tokens, &hooks, &hidden);
+  const HiddenState last = encoder.forward(tokens, &hooks, &hidden);
 
   // One prompt: tensors without the batch dimension, as dump has always written them.
   auto shaped = [single](std::vector<int64_t> shape) {
     if (single) shape.erase(shape.begin());
     return shape;
   };
-  const int64_t batch = last.batch, seq = last.seq, width = last.width, vocab = bert.config().vocab_size;
+  const int64_t batch = last.batch, seq = last.seq, width = last.width, vocab = encoder.config().vocab_size;
   std::vector<OutputTensor> tensors;
   const std::vector<int64_t> ids(tokens.ids.begin(), tokens.ids.end());
   tensors.push_back(OutputTensor::i64("input_ids", shaped({batch, seq}), ids.data()));
@@ -173,10 +173,10 @@ void run_dump(const DumpOptions& options) {
     tensors.push_back(OutputTensor::f32("hidden." + std::to_string(l), shaped({batch, seq, width}), hidden[l].values.data()));
   }
   std::vector<float> logits(static_cast<size_t>(batch * seq * vocab));
-  bert.mlm_logits(last.values.data(), last.rows(), logits.data());
+  encoder.mlm_logits(last.values.data(), last.rows(), logits.data());
   tensors.push_back(OutputTensor::f32("logits", shaped({batch, seq, vocab}), logits.data()));
   for (const Captured& c : captured) tensors.push_back(OutputTensor::f32(c.site.name(), shaped(c.shape), c.values.data()));
-  write_safetensors(options.out, tensors, dump_metadata(prompts, single, bert.dir()));
+  write_safetensors(options.out, tensors, dump_metadata(prompts, single, encoder.dir()));
 
   std::printf("wrote %s: input_ids [%lld], hidden.0..%zu [%lld, %lld], logits [%lld, %lld]", printable(options.out).c_str(),
               static_cast<long long>(seq), hidden.size() - 1, static_cast<long long>(seq),

@@ -6,14 +6,17 @@
 #include "common/threads.h"
 #include "default_model.h"
 #include "kernels/linear.h"
+#include "model/family.h"
 #include "strict_numbers.h"
 
 namespace bertscope::cli {
 
 void add_model_options(CLI::App& command, ModelOptions& options) {
+  std::string names;
+  for (const Family* family : families()) names += std::string(names.empty() ? "" : ", ") + family->display_name;
   command.add_option("--model", options.model,
-                     "HuggingFace masked-LM folder of a supported family (BERT, RoBERTa, XLM-RoBERTa, DistilBERT, ALBERT, "
-                     "ELECTRA: config.json, model.safetensors, tokenizer.json or vocab.txt) or hub cache folder "
+                     "HuggingFace masked-LM folder of a supported family (" + names +
+                     ": config.json, model.safetensors, tokenizer.json or vocab.txt) or hub cache folder "
                      "(e.g. ~/.cache/huggingface/hub/models--bert-large-uncased). Default: $BERTSCOPE_MODEL, else "
                      "the small demo model shipped in models/bert-mini-uncased-demo");
   command.add_option("--threads", options.threads, "Threads for all computation")

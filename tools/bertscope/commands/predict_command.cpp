@@ -25,16 +25,16 @@ struct PredictOptions {
 };
 
 // {text, tokens, masks: [{position, top}]} for one text.
-nlohmann::json predict_one(const Encoder& bert, const std::string& text, const PredictOptions& options) {
-  const Tokenizer& tokenizer = bert.tokenizer();
+nlohmann::json predict_one(const Encoder& encoder, const std::string& text, const PredictOptions& options) {
+  const Tokenizer& tokenizer = encoder.tokenizer();
   check_prompt_bytes(text, "TEXT", "text");  // its bytes before its tokens
   const Encoding encoding = tokenizer.encode(text);
-  const std::vector<int> masks = mask_positions(bert, encoding.ids, "predict");
+  const std::vector<int> masks = mask_positions(encoder, encoding.ids, "predict");
 
-  const HiddenState last = bert.forward(TokenBatch::single(encoding.ids));
+  const HiddenState last = encoder.forward(TokenBatch::single(encoding.ids));
   nlohmann::json out{{"text", text}, {"tokens", encoding.tokens}, {"masks", nlohmann::json::array()}};
   for (int position : masks) {
-    const std::vector<float> log_probs = log_softmax(bert.mlm_logits(last, 0, position));
+    const std::vector<float> log_probs = log_softmax(encoder.mlm_logits(last, 0, position));
     nlohmann::json top = nlohmann::json::array();
     for (const TokenScore& t : top_k(log_probs, options.top)) {
       const std::string& token = tokenizer.vocab().token(t.id);
@@ -58,9 +58,9 @@ void print_table(const nlohmann::json& prediction) {
 
 void run_predict(const PredictOptions& options) {
   const std::vector<PromptSpec> prompts = prompts_from(options.text, options.prompts, "a TEXT");
-  const Encoder bert = load_model(options.model);
+  const Encoder encoder = load_model(options.model);
   if (options.prompts.empty()) {
-    const nlohmann::json out = predict_one(bert, options.text, options);
+    const nlohmann::json out = predict_one(encoder, options.text, options);
     if (options.json) std::printf("%s\n", json_text(out, 2).c_str());
     else print_table(out);
     return;
@@ -72,7 +72,7 @@ void run_predict(const PredictOptions& options) {
   for (size_t p = 0; p < prompts.size(); ++p) {
     nlohmann::json one;
     try {
-      one = predict_one(bert, prompts[p].text, options);
+      one = predict_one(encoder, prompts[p].text, options);
     } catch (const Error& e) {
       throw Error("prompt \"" + prompts[p].id + "\": " + e.what());
     }
