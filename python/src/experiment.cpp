@@ -41,7 +41,7 @@ struct RawResult {
 
   std::vector<std::string> save(const std::string& folder) const {
     IoClaims claims;  // the folder may not be, hold or lie in the model the result came from
-    claim_input(model->bert->dir());
+    claim_input(model->encoder->dir());
     OutputFolder out(folder, kResultsFile);
     std::vector<std::string> written;
     {
@@ -62,7 +62,7 @@ py::object run(const std::shared_ptr<const Model>& model, const ExperimentSpec& 
                py::object progress, std::string command) {
   spec.validate();
   IoClaims claims;  // no output may replace an input (common/io_claims.h): the model, spec, prompt files
-  claim_input(model->bert->dir());
+  claim_input(model->encoder->dir());
   std::optional<OutputFolder> folder;
   if (!out.empty()) folder.emplace(out, kResultsFile);
   auto raw = std::make_unique<RawResult>();
@@ -73,7 +73,7 @@ py::object run(const std::shared_ptr<const Model>& model, const ExperimentSpec& 
     // as the memory estimate counts them, before the run).
     uint64_t trials = 0;
     for (const InterventionSpec& s : spec.interventions) trials += s.is_random() ? static_cast<uint64_t>(spec.trials) : 1;
-    const size_t blocks = spec.site == SiteKind::EmbedOut ? 1 : parse_layers(spec.layers, model->bert->layers()).size();
+    const size_t blocks = spec.site == SiteKind::EmbedOut ? 1 : parse_layers(spec.layers, model->encoder->layers()).size();
     trials *= spec.prompts.size() * blocks;
     folder->check_space(result_file_bytes(trials, spec.top_k, spec.prompts.size()), "this sweep");
   }

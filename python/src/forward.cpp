@@ -119,7 +119,7 @@ std::vector<float> forward_logits(const Model& m, const Texts& texts, const Hook
 }
 
 py::array_t<float> logits_array(const Model& m, const Texts& texts, std::vector<float>&& logits) {
-  return take_array(std::move(logits), shape_of(texts.tokens.batch, texts.tokens.seq, m.bert->config().vocab_size, texts.single));
+  return take_array(std::move(logits), shape_of(texts.tokens.batch, texts.tokens.seq, m.encoder->config().vocab_size, texts.single));
 }
 
 py::array_t<long long> lengths_array(const Texts& texts) {

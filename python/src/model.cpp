@@ -49,7 +49,7 @@ std::shared_ptr<Model> load(const py::object& path_arg, const std::string& dtype
 }
 
 py::dict config(const Model& m) {
-  const ModelConfig& c = m.bert->config();
+  const ModelConfig& c = m.encoder->config();
   py::dict d;
   // Short names first (TransformerLens users look for these), then config.json's own.
   d["family"] = c.family;
@@ -71,7 +71,7 @@ py::dict config(const Model& m) {
   d["embedding_size"] = c.embedding_size;
   d["layer_norm_eps"] = c.layer_norm_eps;
   d["hidden_act"] = c.hidden_act;
-  d["do_lower_case"] = m.bert->tokenizer().do_lower_case();
+  d["do_lower_case"] = m.encoder->tokenizer().do_lower_case();
   return d;
 }
 
@@ -106,8 +106,8 @@ py::list predict(const Model& m, const std::string& text, int top) {
 }
 
 std::string repr(const Model& m) {
-  const ModelConfig& c = m.bert->config();
-  return "<bertscope.Model " + m.bert->dir() + (m.demo ? " (the small demo model, not a real BERT)" : "") + ": " +
+  const ModelConfig& c = m.encoder->config();
+  return "<bertscope.Model " + m.encoder->dir() + (m.demo ? " (the small demo model, not a real BERT)" : "") + ": " +
          std::to_string(c.num_hidden_layers) + " layers, hidden " + std::to_string(c.hidden_size) + ", " + m.dtype + ">";
 }
 
@@ -135,7 +135,7 @@ Every computation releases the GIL; hooks written in Python take it back while t
   cls.def_property_readonly("config", &config,
                             "dict: layers, hidden, heads, head_dim, ffn, vocab, max_positions, and config.json's "
                             "own fields (num_hidden_layers, hidden_size, ...), do_lower_case");
-  cls.def_property_readonly("path", [](const Model& self) { return self.bert->dir(); },
+  cls.def_property_readonly("path", [](const Model& self) { return self.encoder->dir(); },
                             "The folder the weights were read from");
   cls.def_property_readonly("dtype", [](const Model& self) { return self.dtype; }, "\"f32\" or \"bf16\": the precision that runs (dtype=\"auto\" resolved)");
   cls.def_property_readonly("threads", [](const Model& self) { return self.threads > 0 ? self.threads : thread_count(); },
@@ -143,23 +143,23 @@ Every computation releases the GIL; hooks written in Python take it back while t
   cls.def_property_readonly("is_demo", [](const Model& self) { return self.demo; },
                             "True for the small demo model shipped with bertscope (its numbers say nothing about real "
                             "BERT)");
-  cls.def("tokenize", [](const Model& self, const std::string& text) { return pieces(self.bert->tokenizer().tokenize(text)); },
+  cls.def("tokenize", [](const Model& self, const std::string& text) { return pieces(self.encoder->tokenizer().tokenize(text)); },
           py::arg("text"), R"doc(Word pieces and ids of text, without [CLS] and [SEP].
 
 Returns (tokens, ids), as `bertscope tokenize --json` and the model's HuggingFace tokenizer.)doc");
-  cls.def("encode", [](const Model& self, const std::string& text) { return pieces(self.bert->tokenizer().encode(text)); },
+  cls.def("encode", [](const Model& self, const std::string& text) { return pieces(self.encoder->tokenizer().encode(text)); },
           py::arg("text"), R"doc(Word pieces and ids of text with [CLS] and [SEP]: the positions of the
 arrays of run_with_cache and run_with_hooks (the [MASK] of tokenize() at i is at i + 1 here).
 
 Returns (tokens, ids).)doc");
   cls.def("token", [](const Model& self, int id) {
-            const Vocab& vocab = self.bert->tokenizer().vocab();
-            if (id < 0 || id >= self.bert->config().vocab_size) fail("token id " + std::to_string(id) + " is outside the vocabulary");
+            const Vocab& vocab = self.encoder->tokenizer().vocab();
+            if (id < 0 || id >= self.encoder->config().vocab_size) fail("token id " + std::to_string(id) + " is outside the vocabulary");
             return vocab.token(id);
           },
           py::arg("id"), "The vocabulary entry of a token id");
   cls.def("token_id", [](const Model& self, const std::string& token) {
-            const auto id = self.bert->tokenizer().vocab().find(token);
+            const auto id = self.encoder->tokenizer().vocab().find(token);
             if (!id) fail("token \"" + token + "\" is not an entry of the vocabulary");
             return *id;
           },
@@ -171,7 +171,7 @@ Returns one list per [MASK], in order: [(token, probability), ...], most probabl
 Raises bertscope.Error when text has no [MASK].)doc");
   cls.def("hook_sites", [](const Model& self) {
             std::vector<std::string> names;
-            for (const HookSite& site : HookSite::all(self.bert->layers())) names.push_back(site.name());
+            for (const HookSite& site : HookSite::all(self.encoder->layers())) names.push_back(site.name());
             return names;
           },
           R"doc(Every hook site name of this model, in forward order: embed.out, then per block L
