@@ -338,7 +338,7 @@ TEST(CliSite, TakesTheNamesHooksPrintsAndEditsTheEmbeddings) {
 
   const auto numbered = test::run_cli(sweep_args(dir.file("numbered"), {"--intervention", "zero", "--site", "blocks.1.out"}));
   EXPECT_EQ(numbered.exit_code, 1);
-  EXPECT_NE(numbered.err.find("site 'blocks.1.out' names block 1; write blocks.{L}.out and choose the blocks with --layers"),
+  EXPECT_NE(numbered.err.find("--site 'blocks.1.out' names block 1; write blocks.{L}.out and choose the blocks with the layers option"),
             std::string::npos)
       << numbered.err;
   const auto skip = test::run_cli(sweep_args(dir.file("skip"), {"--intervention", "skip", "--site", "embed.out"}));
@@ -383,8 +383,9 @@ TEST(CliOutput, JsonVersionDefaultsAndTheFilesWritten) {
 
   const auto help = test::run_cli({"sweep", "--help"});
   EXPECT_NE(help.out.find("Usage: bertscope sweep"), std::string::npos) << "the program, not its path: " << help.out;
-  for (const char* shown : {"--top INT:INT in [1 - 1000]=5", "--seed UINT=0", "--trials INT:INT in [1 - 10000000]=1",
-                            "--layers TEXT=all", "--site TEXT=out", "--max-batch-tokens INT:INT in [1 - 16777216]=2048"}) {
+  for (const char* shown : {"--top INT in [1 - 1000]=5", "--seed UINT64=0", "--trials INT in [1 - 10000000]=1",
+                            "--layers LIST=all", "--site TEXT=out", "--max-batch-tokens INT in [1 - 16777216]=2048",
+                            "--std-of {vector,layer,absolute}=vector", "--factor NUMBER=per kind: noise 2, scale 0.5, mix 0.5"}) {
     EXPECT_NE(help.out.find(shown), std::string::npos) << shown;
   }
 }

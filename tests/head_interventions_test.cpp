@@ -186,7 +186,7 @@ TEST(HeadInterventions, BadOptionsAreRefusedWithTheirName) {
             std::string::npos);
   EXPECT_NE(message(spec_of(InterventionKind::Zero, {8}), "attn.z").find("head 8 is out of range (the model has heads 0-7)"),
             std::string::npos);
-  EXPECT_NE(message(spec_of(InterventionKind::Uniform), "attn.z").find("uniform edits attention patterns"), std::string::npos);
+  EXPECT_NE(message(spec_of(InterventionKind::Uniform), "attn.z").find("--site must be attn.pattern for uniform, which edits attention patterns, not attn.z"), std::string::npos);
   InterventionSpec far = spec_of(InterventionKind::Attend);
   far.attend_to = 40;
   EXPECT_NE(message(far, "attn.pattern").find("--attend-to 40 is outside the prompt's 12 tokens"), std::string::npos);

@@ -126,7 +126,7 @@ TEST(PromptOtherPrompt, UsedByPatchWithoutItsOwnAndTheInterventionsOwnWins) {
                      {"prompt \"bare\" has no other_prompt for patch, and the intervention has none of its own"});
   ExperimentSpec none = own;
   none.interventions[0].other_prompt.clear();
-  test::expect_error([&] { none.validate(); }, {"patch needs --other-prompt"});
+  test::expect_error([&] { none.validate(); }, {"--other-prompt is needed by patch"});
 }
 
 TEST(PromptIds, EveryResultFileCarriesThePromptsId) {

@@ -12,7 +12,7 @@
 Hook sites: Model.hook_sites(); `bertscope hooks` prints what each one is. Errors raise
 bertscope.Error (a ValueError) with the message of the bertscope CLI.
 """
-from ._bertscope import Error, Model, __version__, load, run_spec
+from ._bertscope import Error, Model, __version__, load, options, run_spec
 from ._result import Result, read_csv
 
-__all__ = ["Error", "Model", "Result", "__version__", "load", "read_csv", "run_spec"]
+__all__ = ["Error", "Model", "Result", "__version__", "load", "options", "read_csv", "run_spec"]

@@ -19,11 +19,14 @@ class Error(ValueError):
     """A bad model file, option, prompt or spec, with the CLI's one-line message."""
 
 def load(path: Optional[PathLike] = None, dtype: str = "auto", threads: Optional[int] = None) -> Model:
-    """Load a BertForMaskedLM checkpoint (None: $BERTSCOPE_MODEL, else the demo model)."""
+    """Load a masked-LM checkpoint of any supported family (None: $BERTSCOPE_MODEL, else the demo model)."""
 
-def run_spec(spec: PathLike, out: Optional[PathLike] = None, model: Union[Model, PathLike, None] = None,
+def options() -> List[Dict[str, object]]:
+    """The experiment options, as one table that the CLI, specs and Model.sweep all read."""
+
+def run_spec(spec: Union[PathLike, str, Mapping[str, object]], out: Optional[PathLike] = None, model: Union[Model, PathLike, None] = None,
              dtype: str = "auto", threads: Optional[int] = None, progress: Optional[Progress] = None) -> Result:
-    """Run an experiment spec (TOML), as `bertscope run SPEC`."""
+    """Run an experiment spec (a TOML file, TOML text or a dict), as `bertscope run SPEC`."""
 
 class Model:
     @property
@@ -61,13 +64,16 @@ class Model:
     @overload
     def run_with_hooks(self, text: Sequence[str], hooks: Hooks) -> Tuple[FloatArray, npt.NDArray[np.int64]]:
         """(logits [batch, seq, vocab], lengths [batch])."""
-    def sweep(self, prompt: str, target: str, intervention: Union[str, Sequence[str]],
-              layers: Union[str, int, Sequence[int]] = "all", trials: int = 1, seed: int = 0,
-              factor: Optional[float] = None, std_of: str = "vector", other_prompt: Optional[str] = None,
-              positions: Union[str, Sequence[int]] = "mask", site: str = "out", top: int = 5,
-              max_batch_tokens: int = 2048, paired: bool = False, out: Optional[PathLike] = None,
-              progress: Optional[Progress] = None, heads: Union[str, Sequence[int], None] = None,
-              attend_to: int = 0) -> Result:
+    # The keyword-only options are the rows of bertscope.options() used by "sweep", with their
+    # defaults (test_stubs.py checks both).
+    def sweep(self, prompt: str, target: str, intervention: Union[str, Sequence[str]], *,
+              out: Optional[PathLike] = None, progress: Optional[Progress] = None,
+              layers: Union[str, int, Sequence[int]] = "all", site: str = "out", trials: int = 1, seed: int = 0,
+              paired: bool = False, top: int = 5, max_batch_tokens: int = 2048, factor: Optional[float] = None,
+              std_of: str = "vector", other_prompt: Optional[str] = None,
+              positions: Union[str, int, Sequence[int]] = "mask", heads: Union[str, int, Sequence[int], None] = None,
+              attend_to: int = 0, mean_prompts: Optional[Sequence[str]] = None,
+              label: Optional[str] = None) -> Result:
         """An intervention sweep, as `bertscope sweep` with the same options."""
 
 class _RawResult:

@@ -71,24 +71,11 @@ std::string join_ints(py::handle list, const std::string& name) {
 
 }  // namespace
 
-std::string layers_argument(py::handle value) {
+std::string index_list_argument(py::handle value, const std::string& name) {
   if (py::isinstance<py::str>(value)) return value.cast<std::string>();
-  if (is_integer(value)) return std::to_string(integer(value, "layers"));
-  if (py::isinstance<py::iterable>(value)) return join_ints(value, "layers");
-  throw py::type_error("layers must be \"all\", a str like \"0-5\", an int or a list of int");
-}
-
-std::string heads_argument(py::handle value) {
-  if (py::isinstance<py::str>(value)) return value.cast<std::string>();
-  if (is_integer(value)) return std::to_string(integer(value, "heads"));
-  if (py::isinstance<py::iterable>(value)) return join_ints(value, "heads");
-  throw py::type_error("heads must be a str like \"3,5\", an int or a list of int");
-}
-
-std::string positions_argument(py::handle value) {
-  if (py::isinstance<py::str>(value)) return value.cast<std::string>();
-  if (py::isinstance<py::iterable>(value)) return join_ints(value, "positions");
-  throw py::type_error("positions must be \"mask\", \"all\", a str like \"1,3\" or a list of int");
+  if (is_integer(value)) return std::to_string(integer(value, name));
+  if (py::isinstance<py::iterable>(value)) return join_ints(value, name);
+  throw py::type_error(name + " must be a str like \"3,5\" or \"0-5\", an int or a list of int");
 }
 
 }  // namespace bertscope::python

@@ -23,6 +23,11 @@ void register_errors(py::module_& m) {
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
+    } catch (const OptionError& e) {
+      // Named as the Python keyword or spec key, not as the command line's flag.
+      const int i = e.intervention();
+      const std::string where = i >= 0 ? "interventions[" + std::to_string(i) + "]." : "";
+      PyErr_SetString(error_type, printable(e.worded(where + e.option())).c_str());
     } catch (const Error& e) {
       PyErr_SetString(error_type, printable(e.what()).c_str());
     }

@@ -4,7 +4,9 @@
 #include <pybind11/stl.h>
 
 #include "arguments.h"
+#include "spec_arguments.h"
 #include "common/io_claims.h"
+#include "common/error.h"
 #include "common/json_text.h"
 #include "demo_model.h"
 #include "errors.h"
@@ -93,14 +95,14 @@ py::object run(const std::shared_ptr<const Model>& model, const ExperimentSpec& 
 }
 
 py::object sweep(const std::shared_ptr<Model>& model, const std::string& prompt, const std::string& target,
-                 const py::object& intervention, const py::object& layers, int trials, const py::object& seed,
-                 const py::object& factor, const std::string& std_of, const py::object& other_prompt,
-                 const py::object& positions, const std::string& site, int top, int max_batch_tokens,
-                 bool paired, const py::object& out, py::object progress, const py::object& heads, int attend_to) {
+                 const py::object& intervention, const py::object& out, py::object progress, const py::kwargs& options) {
   std::vector<std::string> kinds;
   if (py::isinstance<py::str>(intervention)) {
     kinds.push_back(intervention.cast<std::string>());
   } else {
+    if (!py::isinstance<py::list>(intervention) && !py::isinstance<py::tuple>(intervention)) {
+      throw py::type_error("intervention must be a str or a list of str");
+    }
     for (py::handle kind : intervention) {
       if (!py::isinstance<py::str>(kind)) throw py::type_error("intervention must be a str or a list of str");
       kinds.push_back(kind.cast<std::string>());
@@ -108,53 +110,54 @@ py::object sweep(const std::shared_ptr<Model>& model, const std::string& prompt,
     if (kinds.empty()) fail("intervention is an empty list");
   }
   ExperimentSpec spec;
-  spec.name = "sweep-" + kinds.front();
+  spec.name = kinds.size() > 1 ? "sweep" : "sweep-" + kinds.front();
   for (const std::string& name : kinds) {
-    // The messages of `bertscope sweep` for the same options.
     const auto kind = InterventionSpec::parse_kind(name);
-    if (!kind) fail("--intervention '" + name + "' is not one of " + InterventionSpec::kind_list());
-    InterventionSpec s = InterventionSpec::of_kind(*kind);
-    if (!factor.is_none()) s.factor = factor.cast<double>();
-    if (std_of == "vector") s.std_of = NoiseScale::Vector;
-    else if (std_of == "layer") s.std_of = NoiseScale::Layer;
-    else if (std_of == "absolute") s.std_of = NoiseScale::Absolute;
-    else fail("std_of '" + std_of + "' is not one of vector, layer, absolute");
-    s.other_prompt = other_prompt.is_none() ? "" : other_prompt.cast<std::string>();
-    s.positions = Positions::parse(positions_argument(positions));
-    if (!heads.is_none()) s.heads = InterventionSpec::parse_heads(heads_argument(heads));
-    s.attend_to = attend_to;
-    spec.interventions.push_back(s);
+    if (!kind) fail("intervention '" + name + "' is not one of " + InterventionSpec::kind_list());
+    spec.interventions.push_back(InterventionSpec::of_kind(*kind));
   }
-  if (kinds.size() > 1) spec.name = "sweep";
-  // The CLI's --seed takes any unsigned 64-bit number.
-  const py::int_ seed_int(seed);
-  if (seed_int < py::int_(0) || seed_int > py::int_(UINT64_MAX)) fail("seed must be an integer from 0 to 2**64 - 1");
-  const auto seed_value = seed_int.cast<unsigned long long>();
-  if (max_batch_tokens < 1) fail("max_batch_tokens must be at least 1");
+  if (options.contains("factor") && !options["factor"].is_none()) {
+    for (const InterventionSpec& s : spec.interventions) {
+      if (!s.uses_factor()) fail("factor is only used by noise, scale and mix, not by " + InterventionSpec::kind_name(s.kind));
+    }
+  }
   spec.prompts = {{prompt, target}};
-  spec.layers = layers_argument(layers);
-  spec.site = parse_edit_site(site);
-  spec.trials = trials;
-  spec.seed = static_cast<uint64_t>(seed_value);
-  spec.top_k = top;
-  spec.max_batch_tokens = max_batch_tokens;
-  spec.paired = paired;
+  apply_options(spec, options, kUsedBySweep, "sweep");
   const std::string out_path = path_argument(out, "out");
   spec.out = out_path;
   std::string command = "python: Model.sweep(" + repr_of(py::str(prompt)) + ", " + repr_of(py::str(target)) + ", " +
-                        repr_of(intervention) + ", layers=" + repr_of(layers) + ", trials=" + std::to_string(trials) +
-                        ", seed=" + std::to_string(seed_value) + ", factor=" + repr_of(factor) + ", std_of=" +
-                        repr_of(py::str(std_of)) + ", other_prompt=" + repr_of(other_prompt) + ", positions=" +
-                        repr_of(positions) + ", site=" + repr_of(py::str(site)) + ", top=" + std::to_string(top) +
-                        (paired ? ", paired=True" : "") + ")";
-  return run(model, spec, out_path, std::move(progress), std::move(command));
+                        repr_of(intervention);
+  for (const auto& [key, value] : options) command += ", " + py::str(key).cast<std::string>() + "=" + repr_of(value);
+  try {
+    return run(model, spec, out_path, std::move(progress), command + ")");
+  } catch (const OptionError& e) {
+    // Options apply to every intervention of the sweep: named as the keyword alone.
+    throw OptionError(e.option(), e.problem());
+  }
 }
 
-py::object run_spec(const py::object& spec_path, const py::object& out, const py::object& model_arg,
+// A spec as a path (str or os.PathLike), TOML text (a str of several lines) or a dict
+// (written as TOML by bertscope._spec, then read as any spec: one reader, one set of checks).
+ExperimentSpec spec_argument(const py::object& spec, std::string& described) {
+  if (py::isinstance<py::dict>(spec)) {
+    const std::string text = py::module_::import("bertscope._spec").attr("spec_toml")(spec).cast<std::string>();
+    described = "<dict>";
+    return ExperimentSpec::parse_toml(text, "spec (dict, as TOML)");
+  }
+  if (py::isinstance<py::str>(spec) && spec.cast<std::string>().find('\n') != std::string::npos) {
+    described = "<TOML text>";
+    return ExperimentSpec::parse_toml(spec.cast<std::string>(), "spec (TOML text)");
+  }
+  const std::string path = path_argument(spec, "spec");
+  described = repr_of(py::str(path));
+  return ExperimentSpec::load_toml(path);
+}
+
+py::object run_spec(const py::object& spec_arg, const py::object& out, const py::object& model_arg,
                     const std::string& dtype, const py::object& threads, py::object progress) {
-  const std::string path = path_argument(spec_path, "spec");
   IoClaims claims;  // the spec and its prompt files are inputs of this call, as the model is
-  ExperimentSpec spec = ExperimentSpec::load_toml(path);
+  std::string described;
+  ExperimentSpec spec = spec_argument(spec_arg, described);
   const std::string out_path = path_argument(out, "out");
   spec.out = out_path;
   std::shared_ptr<Model> model;
@@ -168,7 +171,7 @@ py::object run_spec(const py::object& spec_path, const py::object& out, const py
                 .attr("load")(folder.empty() ? py::object(py::none()) : py::object(py::str(folder)), dtype, threads)
                 .cast<std::shared_ptr<Model>>();
   }
-  std::string command = "python: bertscope.run_spec(" + repr_of(py::str(path)) + ", out=" + repr_of(out) + ")";
+  std::string command = "python: bertscope.run_spec(" + described + ", out=" + repr_of(out) + ")";
   return run(model, spec, out_path, std::move(progress), std::move(command));
 }
 
@@ -189,12 +192,7 @@ void bind_experiment(py::module_& m, py::class_<Model, std::shared_ptr<Model>>& 
       .def_readonly("files", &RawResult::files)
       .def("save", &RawResult::save, py::arg("folder"));
 
-  cls.def("sweep", &sweep, py::arg("prompt"), py::arg("target"), py::arg("intervention"), py::arg("layers") = "all",
-          py::arg("trials") = 1, py::arg("seed") = 0, py::arg("factor") = py::none(), py::arg("std_of") = "vector",
-          py::arg("other_prompt") = py::none(), py::arg("positions") = "mask", py::arg("site") = "out",
-          py::arg("top") = 5, py::arg("max_batch_tokens") = 2048, py::arg("paired") = false, py::arg("out") = py::none(),
-          py::arg("progress") = py::none(), py::arg("heads") = py::none(), py::arg("attend_to") = 0,
-          R"doc(An intervention sweep, as `bertscope sweep` with the same options.
+  static const std::string sweep_doc = R"doc(An intervention sweep, as `bertscope sweep` with the same options.
 
 For each block L in layers and each trial, edit the activations at the site of block L
 (at the [MASK] by default), run the rest of the model and read the prediction at the
@@ -202,31 +200,33 @@ For each block L in layers and each trial, edit the activations at the site of b
 same draws on any thread count); the others run once.
 
 prompt: text with exactly one [MASK]; target: a word that is one vocabulary entry.
-intervention: shuffle, noise, scale, zero, skip, mix, patch, mean (the clean mean over the
-    prompt's positions), uniform or attend (attention patterns, site "attn.pattern"), or a
-    list of them (run in one sweep, with the same options).
-layers: "all", "0-5", "0,4,8-11", an int or a list of ints (0-based blocks).
-factor: noise: std multiplier (default 2); scale: factor (0.5); mix: weight of own state (0.5).
-std_of: noise std from "vector" (the edited vector's, as h.std()), "layer" or "absolute".
-other_prompt: mix and patch: the prompt whose state is mixed or patched in.
-positions: "mask", "all", "1,3" or a list of ints ([CLS] is 0).
-site: out (block output), attn.q, attn.k, attn.v, attn.scores, attn.pattern, attn.z,
-    attn.context, attn.head_out, attn.out, ln1.out, mlp.post or mlp.out.
-heads: at the per-head sites (attn.q ... attn.head_out), the heads edited, as
-    "3,5" or a list of ints; None: all. attend_to: attend's key position.
-top: top-k tokens recorded per trial. max_batch_tokens: rows per batched pass (memory).
-paired: every intervention of the list draws the same random numbers at a (block, trial)
-    (common random numbers); by default each draws its own stream, keyed by its index.
+intervention: )doc" + InterventionSpec::kind_list() + R"doc(, or a list of them (run in
+    one sweep, with the same options).
 out: a folder to write the CLI's files to (results.json, runs.csv, summary.csv, figures,
     report.html); None writes nothing (Result.save writes them later).
 progress: None or fn(done, total), called with the GIL between batches.
 
+The options, keyword-only, are those of `bertscope sweep` and of a spec (bertscope.options()
+lists them; None or leaving one out gives its default):
+)doc" + options_doc(kUsedBySweep) + R"doc(
 The GIL is released while it runs; Ctrl-C (KeyboardInterrupt) stops it between batches, as
-does an exception raised by progress. Returns a bertscope.Result.)doc");
+does an exception raised by progress. Returns a bertscope.Result.)doc";
+  cls.def("sweep", &sweep, py::arg("prompt"), py::arg("target"), py::arg("intervention"), py::kw_only(),
+          py::arg("out") = py::none(), py::arg("progress") = py::none(), sweep_doc.c_str());
+
+  m.def("options", &options_table, R"doc(The experiment options, as one table that the CLI, specs and Model.sweep all read.
+
+A list of dicts: name (the spec key and the Python keyword), flag (the command line's),
+type, level (experiment, intervention or distributions), default, default_text, help,
+commands (sweep, stats, spec), and min/max or choices where they apply.)doc");
 
   m.def("run_spec", &run_spec, py::arg("spec"), py::arg("out") = py::none(), py::arg("model") = py::none(),
         py::arg("dtype") = "auto", py::arg("threads") = py::none(), py::arg("progress") = py::none(),
-        R"doc(Run an experiment spec (TOML, see examples/*.toml), as `bertscope run SPEC`.
+        R"doc(Run an experiment spec, as `bertscope run SPEC`.
+
+spec: a TOML file (see examples/*.toml), TOML text (a str of several lines) or a dict with
+    the same keys (prompts and interventions as lists of dicts, distributions a dict);
+    relative paths in text or a dict are relative to the working directory.
 
 out: a folder to write the CLI's files to; None writes nothing (Result.save writes them later).
 model: a loaded bertscope.Model, or a model folder; None: the spec's `model`, else

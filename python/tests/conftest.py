@@ -57,6 +57,15 @@ def cli_error(*args):
     return errors[0][len(prefix):]
 
 
+def python_words(message):
+    """A CLI message as Python words it: the option's flag spelled as its keyword (the
+    option table's name) where the message starts with it."""
+    for row in bertscope.options() + [dict(flag="--intervention", name="intervention")]:
+        if message.startswith(row["flag"] + " ") or message.startswith(row["flag"] + ":"):
+            return row["name"] + message[len(row["flag"]):]
+    return message
+
+
 @pytest.fixture(autouse=True)
 def _no_model_from_environment(monkeypatch):
     monkeypatch.delenv("BERTSCOPE_MODEL", raising=False)

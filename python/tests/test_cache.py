@@ -106,7 +106,7 @@ def test_a_hook_at_a_per_head_site_edits_the_run(demo):
 def test_sweep_takes_heads(demo):
     zero = demo.sweep(PROMPT, "the", "zero", site="attn.z", heads=[3], positions="all")
     assert list(zero.runs["kind"]) == ["zero"] * demo.config["layers"]
-    with pytest.raises(bertscope.Error, match="--heads selects heads at the per-head sites"):
+    with pytest.raises(bertscope.Error, match="^heads selects heads at the per-head sites"):
         demo.sweep(PROMPT, "the", "zero", heads="3")
 
 

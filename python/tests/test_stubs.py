@@ -30,10 +30,14 @@ def module_parameters(function):
     return [p.split(":")[0].strip() for p in re.split(r",\s*(?![^\[]*\])", inside) if p.strip()]
 
 
+def table_names(command):
+    return [row["name"] for row in bertscope.options() if command in row["commands"]]
+
+
 def test_module_functions_match_the_stubs():
     tree = stub_tree()
     stubs = stub_functions(tree.body)
-    for name in ("load", "run_spec"):
+    for name in ("load", "options", "run_spec"):
         assert stubs[name] == module_parameters(getattr(_bertscope, name)), name
 
 
@@ -47,11 +51,27 @@ def test_model_methods_match_the_stubs():
         member = getattr(_bertscope.Model, name)
         if isinstance(member, property):
             continue
-        assert stubs[name] == module_parameters(member), name
+        parameters = [p for p in module_parameters(member) if p != "*"]
+        if parameters[-1] == "**kwargs":
+            # The option table's rows: the stub spells them out (test below).
+            parameters = parameters[:-1] + table_names(name)
+        assert stubs[name] == parameters, name
+
+
+def test_the_stubs_give_sweep_the_tables_options_and_defaults():
+    tree = stub_tree()
+    model = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Model")
+    sweep = next(n for n in model.body if isinstance(n, ast.FunctionDef) and n.name == "sweep")
+    stub = {a.arg: ast.literal_eval(d) for a, d in zip(sweep.args.kwonlyargs, sweep.args.kw_defaults)}
+    rows = {row["name"]: row for row in bertscope.options() if "sweep" in row["commands"]}
+    assert list(stub)[2:] == list(rows)  # after out and progress
+    for name, row in rows.items():
+        assert stub[name] == row["default"], name
+        assert name in bertscope.Model.sweep.__doc__, name
 
 
 def test_the_package_exports_what_it_documents():
-    assert set(bertscope.__all__) == {"Error", "Model", "Result", "__version__", "load", "read_csv", "run_spec"}
+    assert set(bertscope.__all__) == {"Error", "Model", "Result", "__version__", "load", "options", "read_csv", "run_spec"}
     assert bertscope.__version__.count(".") == 2
     assert inspect.signature(bertscope.Result.save).parameters.keys() == {"self", "folder"}
     assert os.path.exists(os.path.join(os.path.dirname(bertscope.__file__), "py.typed"))

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import bertscope
-from conftest import DEMO_MODEL, PROMPT, SOURCE_DIR, cli_error, reference_model_dir, run_cli
+from conftest import DEMO_MODEL, PROMPT, SOURCE_DIR, cli_error, python_words, reference_model_dir, run_cli
 
 OTHER = "Pay no attention to that woman [MASK] the curtain!"
 
@@ -299,7 +299,7 @@ def test_errors_carry_the_cli_message(demo, case, tmp_path):
         demo.sweep(**options)
     args = ["sweep", "--prompt", options["prompt"], "--target", options["target"], "--intervention",
             options["intervention"], *extra, "--out", str(tmp_path / "out")]
-    assert str(e.value) == cli_error(*args)
+    assert str(e.value) == python_words(cli_error(*args))
 
 
 def test_an_unusable_out_folder_fails_before_the_sweep_with_the_cli_message(demo, tmp_path):

@@ -28,9 +28,9 @@ DistributionReport hidden_state_distributions(const Encoder& model, const Distri
   if (!(std::isfinite(request.histogram_low) && std::isfinite(request.histogram_high) &&
         request.histogram_low < request.histogram_high && std::isfinite(request.histogram_high - request.histogram_low)))
     throw Error("histogram range must be finite with low < high");
-  if (request.bins < 1 || request.bins > 100000) throw Error("--bins must be between 1 and 100000");
+  if (request.bins < 1 || request.bins > 100000) throw OptionError("bins", " must be between 1 and 100000");
   if (!(std::isfinite(request.noise_factor) && request.noise_factor >= 0.0))
-    throw Error("--noise-factor must be a finite number >= 0");
+    throw OptionError("noise_factor", " must be a finite number >= 0");
   DistributionReport report;
   report.request = request;
   report.prompt = MaskedPrompt::prepare(model, request.prompt, "", /*require_mask=*/false);

@@ -49,12 +49,12 @@ SiteKind parse_edit_site(const std::string& name) {
   const std::string part = name.starts_with(kBlocks) ? name.substr(kBlocks.size()) : name;
   if (const auto site = HookSite::parse("blocks.0." + part)) return site->kind;
   if (const auto site = HookSite::parse(name)) {
-    throw Error("site '" + name + "' names block " + std::to_string(site->layer) + "; write " + site_pattern(site->kind) +
-                " and choose the blocks with --layers (layers in a spec)");
+    throw OptionError("site", " '" + name + "' names block " + std::to_string(site->layer) + "; write " +
+                                      site_pattern(site->kind) + " and choose the blocks with the layers option");
   }
   std::string names;
   for (const HookSiteDoc& doc : hook_site_docs()) names += std::string(names.empty() ? "" : ", ") + doc.pattern;
-  throw Error("site '" + name + "' is not one of " + names + " (as `bertscope hooks` prints them; \"out\" is short for blocks.{L}.out)");
+  throw OptionError("site", " '" + name + "' is not one of " + names + " (as `bertscope hooks` prints them; \"out\" is short for blocks.{L}.out)");
 }
 
 std::string edit_site_name(SiteKind kind) { return site_pattern(kind); }
@@ -76,7 +76,7 @@ void ExperimentSpec::validate() const {
   if (max_batch_tokens < 1) throw Error(name + ": max_batch_tokens must be positive");
   if (interventions.empty() && !distributions) throw Error(name + ": nothing to run: give interventions or distributions");
   if (site == SiteKind::EmbedOut && layers != "all") {
-    throw Error(name + ": --layers is not used at embed.out: the embeddings are edited once, before block 0");
+    throw OptionError("layers", " is not used at embed.out: the embeddings are edited once, before block 0");
   }
   for (size_t i = 0; i < interventions.size(); ++i) {
     const InterventionSpec& s = interventions[i];
@@ -90,9 +90,13 @@ void ExperimentSpec::validate() const {
         }
       }
     }
-    intervention_for(i, prompts.front()).validate();
+    try {
+      intervention_for(i, prompts.front()).validate();
+    } catch (const OptionError& e) {
+      throw e.about_intervention(static_cast<int>(i));
+    }
     if (interventions[i].kind == InterventionKind::Skip && site != SiteKind::BlockOut) {
-      throw Error(name + ": --site is not used by skip: it skips whole blocks (run skip without --site, or on its own)");
+      throw OptionError("site", " is not used by skip: it skips whole blocks (run skip at the default site, or on its own)");
     }
     const std::string& label = interventions[i].label_text;
     for (size_t j = 0; j < i && !label.empty(); ++j) {

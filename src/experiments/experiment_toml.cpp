@@ -10,6 +10,7 @@
 #include "common/read_file.h"
 #include "experiments/experiment.h"
 #include "experiments/prompt_file.h"
+#include "experiments/spec_options.h"
 #include "experiments/toml_nesting.h"
 
 namespace bertscope {
@@ -46,10 +47,6 @@ class TableReader {
       into = static_cast<T>(*v);
     }
   }
-  // Reads "layers" given as a string ("all", "0-5") or an array of block numbers.
-  void read_layers(const std::string& key, std::string& into) {
-    read_list(key, into, "block numbers", "\"all\", a range like \"0-5\", or an array of block numbers");
-  }
   // Reads a list of indices given as a string ("3,5") or an array (into "3,5").
   void read_list(const std::string& key, std::string& into, const std::string& items, const std::string& expected) {
     seen_.insert(key);
@@ -80,6 +77,66 @@ class TableReader {
       into.push_back(*v);
     }
   }
+  // Reads an option of the table (experiments/spec_options.h) into the spec: its type from the
+  // table, its errors naming the file, the line and the key.
+  void read_option(const SpecOption& option, ExperimentSpec& spec, InterventionSpec& intervention) {
+    const std::string key = option.name;
+    seen_.insert(key);
+    const toml::node* node = table_.get(key);
+    if (!node) return;
+    OptionValue value;
+    switch (option.type) {
+      case OptionType::Flag: {
+        bool v = false;
+        read(key, v);
+        value = v;
+        break;
+      }
+      case OptionType::Whole: {
+        uint64_t v = 0;
+        read(key, v);
+        value = v;
+        break;
+      }
+      case OptionType::Number: {
+        double v = 0.0;
+        read(key, v);
+        value = v;
+        break;
+      }
+      case OptionType::Text:
+      case OptionType::Choice: {
+        std::string v;
+        read(key, v);
+        value = v;
+        break;
+      }
+      case OptionType::IndexList: {
+        std::string v;
+        read_list(key, v, "whole numbers", expected_value(option));
+        value = v;
+        break;
+      }
+      case OptionType::Texts: {
+        std::vector<std::string> v;
+        read_strings(key, v);
+        value = v;
+        break;
+      }
+    }
+    try {
+      set_option(option, value, spec, intervention);
+    } catch (const OptionError& e) {
+      const auto line = node->source().begin.line;
+      throw Error(origin_ + ":" + std::to_string(line) + ": " + e.worded(where_ + key));
+    }
+  }
+  // Reads every option of `level` that a spec may hold.
+  void read_options(OptionLevel level, ExperimentSpec& spec, InterventionSpec& intervention) {
+    for (const SpecOption& option : spec_options()) {
+      if (option.level == level && option.used_by(kUsedBySpec)) read_option(option, spec, intervention);
+    }
+  }
   const toml::node* take(const std::string& key) {
     seen_.insert(key);
     return table_.get(key);
@@ -102,7 +159,7 @@ class TableReader {
 
 InterventionSpec read_intervention(const toml::table& table, const std::string& origin, size_t index) {
   TableReader r(table, origin, "interventions[" + std::to_string(index) + "].");
-  std::string kind, std_of = "vector", positions = "mask";
+  std::string kind;
   r.read("kind", kind);
   const auto parsed = InterventionSpec::parse_kind(kind);
   if (!parsed) {
@@ -114,30 +171,9 @@ InterventionSpec read_intervention(const toml::table& table, const std::string& 
     throw Error(origin + ": interventions[" + std::to_string(index) + "].factor is only used by noise, scale and mix, not by " +
                 kind);
   }
-  r.read("factor", spec.factor);
-  r.read("std_of", std_of);
-  r.read("positions", positions);
-  r.read("other_prompt", spec.other_prompt);
-  std::string heads;
-  r.read_list("heads", heads, "head numbers", "an array of head numbers like [3, 5]");
-  r.read("attend_to", spec.attend_to);
-  r.read_strings("mean_prompts", spec.mean_prompts);
-  r.read("label", spec.label_text);
+  ExperimentSpec unused;
+  r.read_options(OptionLevel::Intervention, unused, spec);
   r.reject_unknown_keys();
-  if (std_of == "vector") spec.std_of = NoiseScale::Vector;
-  else if (std_of == "layer") spec.std_of = NoiseScale::Layer;
-  else if (std_of == "absolute") spec.std_of = NoiseScale::Absolute;
-  else throw Error(origin + ": interventions[" + std::to_string(index) + "].std_of must be vector, layer or absolute");
-  try {
-    spec.positions = Positions::parse(positions);
-  } catch (const Error& e) {
-    throw Error(origin + ": interventions[" + std::to_string(index) + "].positions: " + e.what());
-  }
-  try {
-    if (!heads.empty()) spec.heads = InterventionSpec::parse_heads(heads);
-  } catch (const Error& e) {
-    throw Error(origin + ": interventions[" + std::to_string(index) + "].heads: " + e.what());
-  }
   return spec;
 }
 
@@ -159,23 +195,12 @@ ExperimentSpec ExperimentSpec::parse_toml(const std::string& text, const std::st
   }
   ExperimentSpec spec;
   TableReader r(root, origin, "");
-  std::string site = "out";
   r.read("name", spec.name);
   r.read("model", spec.model);
   r.read("out", spec.out);
   r.read("prompts_file", spec.prompts_file);
-  r.read_layers("layers", spec.layers);
-  r.read("site", site);
-  r.read("trials", spec.trials);
-  r.read("seed", spec.seed);
-  r.read("paired", spec.paired);
-  r.read("top", spec.top_k);
-  r.read("max_batch_tokens", spec.max_batch_tokens);
-  try {
-    spec.site = parse_edit_site(site);
-  } catch (const Error& e) {
-    throw Error(origin + ": " + e.what());
-  }
+  InterventionSpec unused;
+  r.read_options(OptionLevel::Experiment, spec, unused);
 
   if (const toml::node* prompts = r.take("prompts")) {
     const toml::array* array = prompts->as_array();
@@ -203,10 +228,7 @@ ExperimentSpec ExperimentSpec::parse_toml(const std::string& text, const std::st
     if (!table) r.fail(*distributions, "distributions", "must be a [distributions] table");
     spec.distributions = true;
     TableReader d(*table, origin, "distributions.");
-    d.read("noise_factor", spec.distribution.noise_factor);
-    d.read("bins", spec.distribution.bins);
-    d.read("low", spec.distribution.histogram_low);
-    d.read("high", spec.distribution.histogram_high);
+    d.read_options(OptionLevel::Distributions, spec, unused);
     d.reject_unknown_keys();
   }
   r.reject_unknown_keys();
@@ -225,6 +247,9 @@ ExperimentSpec ExperimentSpec::parse_toml(const std::string& text, const std::st
   if (spec.out.empty()) spec.out = "out/" + spec.name;
   try {
     spec.validate();
+  } catch (const OptionError& e) {
+    const int i = e.intervention();
+    throw Error(origin + ": " + e.worded((i >= 0 ? "interventions[" + std::to_string(i) + "]." : std::string()) + e.option()));
   } catch (const Error& e) {
     throw Error(origin + ": " + e.what());
   }
@@ -269,33 +294,44 @@ std::string toml_strings(const std::vector<std::string>& items) {
   return out + "]";
 }
 
+// An option's value as TOML, by its type in the table.
+std::string toml_value(const SpecOption& option, const OptionValue& value) {
+  switch (option.type) {
+    case OptionType::Flag: return std::get<bool>(value) ? "true" : "false";
+    case OptionType::Whole: return std::to_string(std::get<uint64_t>(value));
+    case OptionType::Number: return toml_float(std::get<double>(value));
+    case OptionType::Texts: return toml_strings(std::get<std::vector<std::string>>(value));
+    default: return toml_string(std::get<std::string>(value));
+  }
+}
+
+// Every option of `level` as "key = value" lines, in the table's order.
+std::string toml_options(OptionLevel level, const ExperimentSpec& spec, const InterventionSpec& intervention) {
+  std::string toml;
+  for (const SpecOption& option : spec_options()) {
+    if (option.level != level || !option.used_by(kUsedBySpec)) continue;
+    // A kind that does not use factor must not have one (read_intervention refuses it).
+    if (std::string_view(option.name) == "factor" && !intervention.uses_factor()) continue;
+    toml += std::string(option.name) + " = " + toml_value(option, option.get(spec, intervention)) + "\n";
+  }
+  return toml;
+}
+
 }  // namespace
 
 std::string ExperimentSpec::canonical_toml() const {
-  static const char* scales[] = {"vector", "layer", "absolute"};
-  std::string toml = "name = " + toml_string(name) + "\nlayers = " + toml_string(layers) + "\nsite = " +
-                    toml_string(edit_site_name(site)) + "\ntrials = " + std::to_string(trials) +
-                    "\nseed = " + std::to_string(seed) + "\npaired = " + (paired ? "true" : "false") +
-                    "\ntop = " + std::to_string(top_k) + "\nmax_batch_tokens = " + std::to_string(max_batch_tokens) + "\n";
+  const InterventionSpec none;
+  std::string toml = "name = " + toml_string(name) + "\n" + toml_options(OptionLevel::Experiment, *this, none);
   for (const PromptSpec& p : prompts) {
     toml += "\n[[prompts]]\ntext = " + toml_string(p.text) + "\ntarget = " + toml_string(p.target) + "\n";
     if (!p.id.empty()) toml += "id = " + toml_string(p.id) + "\n";
     if (!p.other_prompt.empty()) toml += "other_prompt = " + toml_string(p.other_prompt) + "\n";
   }
   for (const InterventionSpec& i : interventions) {
-    toml += "\n[[interventions]]\nkind = " + toml_string(InterventionSpec::kind_name(i.kind)) + "\n";
-    if (i.uses_factor()) toml += "factor = " + toml_float(i.factor) + "\n";
-    toml += "std_of = " + toml_string(scales[static_cast<int>(i.std_of)]) + "\npositions = " +
-           toml_string(i.positions.describe()) + "\nother_prompt = " + toml_string(i.other_prompt) + "\nheads = [";
-    for (size_t h = 0; h < i.heads.size(); ++h) toml += (h ? ", " : "") + std::to_string(i.heads[h]);
-    toml += "]\nattend_to = " + std::to_string(i.attend_to) + "\nmean_prompts = " + toml_strings(i.mean_prompts) +
-           "\nlabel = " + toml_string(i.label_text) + "\n";
+    toml += "\n[[interventions]]\nkind = " + toml_string(InterventionSpec::kind_name(i.kind)) + "\n" +
+            toml_options(OptionLevel::Intervention, *this, i);
   }
-  if (distributions) {
-    toml += "\n[distributions]\nnoise_factor = " + toml_float(distribution.noise_factor) +
-           "\nbins = " + std::to_string(distribution.bins) + "\nlow = " + toml_float(distribution.histogram_low) +
-           "\nhigh = " + toml_float(distribution.histogram_high) + "\n";
-  }
+  if (distributions) toml += "\n[distributions]\n" + toml_options(OptionLevel::Distributions, *this, none);
   return toml;
 }
 

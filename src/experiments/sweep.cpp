@@ -361,7 +361,7 @@ struct ChunkRunner {
 std::vector<int> parse_layers(const std::string& text, int layers) {
   std::set<int> chosen;
   auto fail = [&](const std::string& why) {
-    throw Error("--layers '" + text + "': " + why + " (the model has blocks 0-" + std::to_string(layers - 1) + ")");
+    throw OptionError("layers", " '" + text + "': " + why + " (the model has blocks 0-" + std::to_string(layers - 1) + ")");
   };
   // One rule with positions and heads: an empty list is an error, not "every block", and a
   // block listed twice is an error, not silently merged (every block is edited once).
@@ -399,7 +399,7 @@ SweepResult run_sweep(const Encoder& model, const SweepRequest& request, const P
 
 std::vector<SweepResult> run_sweeps(const Encoder& model, const std::vector<SweepPrompt>& texts,
                                     const SweepRequest& request, const ProgressFn& progress) {
-  if (request.trials < 1) throw Error("--trials must be at least 1");
+  if (request.trials < 1) throw OptionError("trials", " must be at least 1");
   if (request.interventions.empty()) throw Error("no intervention to run");
   if (texts.empty()) throw Error("no prompt to sweep");
   for (const SweepPrompt& p : texts) {

@@ -40,16 +40,16 @@ std::vector<int> parse_index_list(const std::string& text, const std::string& op
     int value = -1;
     const auto [next, ec] = std::from_chars(at, end, value);
     if (ec != std::errc() || value < 0 || (next != end && *next != ',')) {
-      throw Error(option + " " + malformed + ", not '" + text + "'");
+      throw OptionError(option, " " + malformed + ", not '" + text + "'");
     }
     if (std::find(list.begin(), list.end(), value) != list.end()) {
-      throw Error(option + " '" + text + "' lists " + noun + " " + std::to_string(value) + " twice; each " + unit +
+      throw OptionError(option, " '" + text + "' lists " + noun + " " + std::to_string(value) + " twice; each " + unit +
                   " is edited once");
     }
     list.push_back(value);
     at = next == end ? end : next + 1;
   }
-  if (list.empty()) throw Error(option + " list is empty");
+  if (list.empty()) throw OptionError(option, " list is empty");
   return list;
 }
 
@@ -58,7 +58,7 @@ std::vector<int> parse_index_list(const std::string& text, const std::string& op
 Positions Positions::parse(const std::string& text) {
   if (text == "mask") return {};
   if (text == "all") return {Mode::All, {}};
-  return {Mode::List, parse_index_list(text, "--positions", "must be 'mask', 'all' or a list of token indices like '1,3,5'",
+  return {Mode::List, parse_index_list(text, "positions", "must be 'mask', 'all' or a list of token indices like '1,3,5'",
                                        "token", "position")};
 }
 
@@ -116,7 +116,7 @@ std::string InterventionSpec::kind_list() {
 }
 
 std::vector<int> InterventionSpec::parse_heads(const std::string& text) {
-  return parse_index_list(text, "--heads", "must be a list of 0-based head indices like '3,5'", "head", "head");
+  return parse_index_list(text, "heads", "must be a list of 0-based head indices like '3,5'", "head", "head");
 }
 
 std::string InterventionSpec::default_label() const {
@@ -147,51 +147,51 @@ bool InterventionSpec::uses_factor() const {
 }
 
 void InterventionSpec::validate() const {
-  if (!std::isfinite(factor)) throw Error("--factor must be a finite number");
+  if (!std::isfinite(factor)) throw OptionError("factor", " must be a finite number");
   // Options a kind does not use are errors, not silently recorded as if they had an effect.
   if (!uses_factor() && factor != 0.0) {
-    throw Error("--factor is only used by noise, scale and mix, not by " + kind_name(kind));
+    throw OptionError("factor", " is only used by noise, scale and mix, not by " + kind_name(kind));
   }
   if (kind != InterventionKind::Noise && std_of != NoiseScale::Vector) {
-    throw Error("--std-of is only used by noise, not by " + kind_name(kind));
+    throw OptionError("std_of", " is only used by noise, not by " + kind_name(kind));
   }
   if (kind == InterventionKind::Skip && positions.mode != Positions::Mode::Mask) {
-    throw Error("--positions is not used by skip: it skips whole blocks, every position");
+    throw OptionError("positions", " is not used by skip: it skips whole blocks, every position");
   }
   if (kind != InterventionKind::Attend && attend_to != 0) {
-    throw Error("--attend-to is only used by attend, not by " + kind_name(kind));
+    throw OptionError("attend_to", " is only used by attend, not by " + kind_name(kind));
   }
-  if (kind == InterventionKind::Noise && factor < 0) throw Error("--factor for noise must be >= 0 (it scales a std)");
+  if (kind == InterventionKind::Noise && factor < 0) throw OptionError("factor", " for noise must be >= 0 (it scales a std)");
   if (needs_other_prompt() && other_prompt.empty()) {
-    throw Error(kind_name(kind) + " needs --other-prompt: the prompt whose hidden state is mixed or patched in");
+    throw OptionError("other_prompt", " is needed by " + kind_name(kind) + ": the prompt whose hidden state is mixed or patched in");
   }
   if (!needs_other_prompt() && !other_prompt.empty()) {
-    throw Error("--other-prompt is only used by mix and patch, not by " + kind_name(kind));
+    throw OptionError("other_prompt", " is only used by mix and patch, not by " + kind_name(kind));
   }
-  if (attend_to < 0) throw Error("--attend-to must be a token position (0-based, [CLS] is 0)");
+  if (attend_to < 0) throw OptionError("attend_to", " must be a token position (0-based, [CLS] is 0)");
   if (!mean_prompts.empty() && kind != InterventionKind::Mean) {
-    throw Error("--mean-prompts is only used by mean, not by " + kind_name(kind));
+    throw OptionError("mean_prompts", " is only used by mean, not by " + kind_name(kind));
   }
 }
 
 void InterventionSpec::validate_at(SiteKind site, int model_heads) const {
   const std::string site_name = HookSite::block(site, 0).name().substr(std::string("blocks.0.").size());
   if (!heads.empty() && !is_per_head(site)) {
-    throw Error("--heads selects heads at the per-head sites (attn.q, attn.k, attn.v, attn.scores, attn.pattern, "
+    throw OptionError("heads", " selects heads at the per-head sites (attn.q, attn.k, attn.v, attn.scores, attn.pattern, "
                 "attn.z, attn.head_out), not at " + site_name);
   }
   for (int h : heads) {
     if (h >= model_heads) {
-      throw Error("--heads: head " + std::to_string(h) + " is out of range (the model has heads 0-" +
+      throw OptionError("heads", ": head " + std::to_string(h) + " is out of range (the model has heads 0-" +
                   std::to_string(model_heads - 1) + ")");
     }
   }
   if (!mean_prompts.empty() && (site == SiteKind::AttnScores || site == SiteKind::AttnPattern)) {
-    throw Error("--mean-prompts averages positions of prompts of any length, which attention rows (attn.scores, "
+    throw OptionError("mean_prompts", " averages positions of prompts of any length, which attention rows (attn.scores, "
                 "attn.pattern) cannot be: use mean over the prompt itself there");
   }
   if ((kind == InterventionKind::Uniform || kind == InterventionKind::Attend) && site != SiteKind::AttnPattern) {
-    throw Error(kind_name(kind) + " edits attention patterns: it needs --site attn.pattern, not " + site_name);
+    throw OptionError("site", " must be attn.pattern for " + kind_name(kind) + ", which edits attention patterns, not " + site_name);
   }
 }
 
@@ -265,7 +265,7 @@ EditRecord apply_intervention(const InterventionSpec& spec, const ActivationView
       case InterventionKind::Uniform: std::fill(h, h + n, 1.0f / static_cast<float>(n)); break;
       case InterventionKind::Attend:
         if (spec.attend_to >= n) {
-          throw Error("--attend-to " + std::to_string(spec.attend_to) + " is outside the prompt's " + std::to_string(n) +
+          throw OptionError("attend_to", " " + std::to_string(spec.attend_to) + " is outside the prompt's " + std::to_string(n) +
                       " tokens (0-based, [CLS] is 0)");
         }
         zero_vector(h, n);

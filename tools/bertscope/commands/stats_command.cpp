@@ -1,6 +1,6 @@
 // bertscope stats: the distribution of the clean hidden states against a Gaussian.
 #include "commands/commands.h"
-#include "strict_numbers.h"
+#include "spec_flags.h"
 
 namespace bertscope::cli {
 
@@ -13,12 +13,7 @@ void add_stats_command(CLI::App& app) {
   add_model_options(*c, *options);
   c->add_option("--prompt", *prompt, "Text to run (a [MASK] adds the statistics of the [MASK] vector alone)");
   add_prompts_option(*c, *prompts, "Instead of --prompt: each prompt's statistics, named by its id");
-  c->add_option("--noise-factor", spec->distribution.noise_factor, "Gaussian reference std = factor x the state's std (default 2)")
-      ->check(finite_number());
-  c->add_option("--bins", spec->distribution.bins, "Histogram bins (default 80)")->check(whole_number(1, 100000));
-  c->add_option("--low", spec->distribution.histogram_low, "Histogram lower edge (default -4)")->check(finite_number());
-  c->add_option("--high", spec->distribution.histogram_high, "Histogram upper edge (default 4)")->check(finite_number());
-  c->add_option("--seed", spec->seed, "Seed of the Gaussian reference sample")->check(unsigned_64());
+  auto flags = std::make_shared<SpecFlags>(*c, kUsedByStats);
   c->add_option("--out", spec->out,
                 "Output folder: results.json, prompts.csv, distributions.json, distributions.csv, histograms.csv, the "
                 "figure (SVG, PNG), report.html")
@@ -30,6 +25,7 @@ void add_stats_command(CLI::App& app) {
     spec->prompts = prompts_from(*prompt, *prompts, "--prompt TEXT");
     spec->prompts_file = *prompts;
     spec->distributions = true;
+    flags->apply(*spec);
     run_and_report(*spec, *options);
   });
 }
