@@ -23,7 +23,7 @@ Texts encode_texts(const Encoder& model, pybind11::handle texts);
 
 // "all", "3", "0-5,8", an int, or a list of ints -> the text form the engine parses.
 std::string layers_argument(pybind11::handle value);
-// "mask", "all", "1,3", or a list of ints -> the text form the engine parses.
+// "mask", "last", "all", "1,3", or a list of ints -> the text form the engine parses.
 std::string positions_argument(pybind11::handle value);
 // "3,5", an int, or a list of ints -> the text form the engine parses (--heads).
 std::string heads_argument(pybind11::handle value);

@@ -209,7 +209,7 @@ layers: "all", "0-5", "0,4,8-11", an int or a list of ints (0-based blocks).
 factor: noise: std multiplier (default 2); scale: factor (0.5); mix: weight of own state (0.5).
 std_of: noise std from "vector" (the edited vector's, as h.std()), "layer" or "absolute".
 other_prompt: mix and patch: the prompt whose state is mixed or patched in.
-positions: "mask", "all", "1,3" or a list of ints ([CLS] is 0).
+positions: "mask" (the [MASK], or a causal model's last token), "last", "all", "1,3" or a list of ints ([CLS] is 0).
 site: out (block output), attn.q, attn.k, attn.v, attn.scores, attn.pattern, attn.z,
     attn.context, attn.head_out, attn.out, ln1.out, mlp.post or mlp.out.
 heads: at the per-head sites (attn.q ... attn.head_out), the heads edited, as

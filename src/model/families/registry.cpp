@@ -41,6 +41,10 @@ std::vector<HookSiteDoc> family_site_docs(const Family& family, BlockLayout layo
         doc.meaning = "embedding output = hidden_states[0], the residual stream's start";
         doc.transformer_lens = "hook_resid_pre of block 0";
         break;
+      case SiteKind::AttnScores:
+        doc.meaning = "q k^T / sqrt(head_dim), before softmax; keys the causal or window mask excludes hold the lowest float";
+        break;
+      case SiteKind::MlpPost: doc.meaning = "FFN hidden activations: act(input), or act(input) * gate in a GLU FFN"; break;
       case SiteKind::AttnOut: doc.meaning = "attention output projection, the branch added to the residual"; break;
       case SiteKind::Ln1Out:
         doc.meaning = "resid_mid: input + attention output, the input of the FFN's LayerNorm";

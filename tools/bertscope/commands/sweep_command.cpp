@@ -84,7 +84,8 @@ void add_sweep_command(CLI::App& app) {
   c->add_option("--other-prompt", o->other_prompt,
                 "mix/patch: prompt whose state is mixed or patched in (its [MASK] maps to ours); with --prompts, rows "
                 "may give their own other_prompt, used when this option is not given");
-  c->add_option("--positions", o->positions, "Tokens to edit: mask (default), all, or indices like 1,3 ([CLS] is 0)");
+  c->add_option("--positions", o->positions, "Tokens to edit: mask (default: the [MASK], or a causal model's last token), last, all, "
+                "or indices like 1,3 ([CLS] is 0)");
   c->add_option("--site", o->site,
                 "Where to edit, by the names 'bertscope hooks' prints, {L} standing for each edited block: blocks.{L}.out "
                 "(block output, default), any other blocks.{L}.* site (attn.q, attn.k, attn.v, attn.scores, "
