@@ -165,6 +165,25 @@ TEST(FamilyCliGpt2, PatchingTheIoiPairAtTheLastTokenGivesHuggingFacesLogits) {
     }
     previous = column;
   }
+  // patch-grid with the IOI metric: logit(" Mary") - logit(" John"). Patching b (clean) into
+  // a (corrupted) at block L's output, last position, is HF's a_from_b run.
+  const std::string grid = dir.file("grid");
+  const auto patched = run_cli({"patch-grid", "--model", model, "--dtype", "f32", "--prompt", ioi["b"]["text"].get<std::string>(),
+                                "--other-prompt", ioi["a"]["text"].get<std::string>(), "--target", "Mary", "--foil", "John",
+                                "--sites", "out", "--out", grid});
+  ASSERT_EQ(patched.exit_code, 0) << patched.err;
+  const auto cells = test::read_json(grid + "/patch-grid.json");
+  EXPECT_NEAR(cells["clean_metric"].get<double>(), ioi["clean_logit_diff_b"].get<double>(), 1e-4);
+  EXPECT_NEAR(cells["corrupted_metric"].get<double>(), ioi["clean_logit_diff_a"].get<double>(), 1e-4);
+  int matched = 0;
+  for (const auto& cell : cells["cells"]) {
+    if (cell["position"].get<int>() != 13) continue;
+    const auto& patch = ioi["patches"][cell["block"].get<size_t>()];
+    EXPECT_NEAR(cell["metric"].get<double>(), patch["a_from_b_logit_diff"].get<double>(), 1e-4) << cell.dump();
+    ++matched;
+  }
+  EXPECT_EQ(matched, 4);
+
   // hooks --model: GPT-2's modules and the residual stream's TransformerLens names.
   const auto hooks = run_cli({"hooks", "--model", model});
   ASSERT_EQ(hooks.exit_code, 0) << hooks.err;

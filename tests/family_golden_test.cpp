@@ -231,6 +231,10 @@ TEST(FamilyConfig, PreNormFamiliesRefuseWhatTheyDoNotImplementAndNeverAssumeAThe
   EXPECT_EQ(modern.window_half(1), 4);
   EXPECT_FLOAT_EQ(modern.rope_theta(3), 160000.0f);
   EXPECT_FLOAT_EQ(modern.rope_theta(2), 10000.0f);
+  // A prompt beyond GPT-2's n_positions is refused; it has no special tokens to mention.
+  const Encoder gpt2 = Encoder::load(family_model("gpt2-tiny"));
+  test::expect_error([&] { gpt2.validate(TokenBatch::single(std::vector<int>(65, 11))); },
+                     {"input has 65 tokens, the model's maximum is 64 (max_position_embeddings)"});
 }
 
 TEST(FamilyConfig, Gpt2LoadsTensorNamesWithAndWithoutTheTransformerPrefix) {

@@ -97,10 +97,11 @@ int64_t Encoder::site_width(SiteKind kind, int seq) const {
 void Encoder::validate(const TokenBatch& tokens) const {
   if (tokens.seq > config_.max_tokens()) {
     const Vocab& vocab = tokenizer_.vocab();
+    // GPT-2 adds no special tokens: its count is the text's alone.
     const std::string specials = vocab.cls_id() >= 0 && vocab.sep_id() >= 0
-                                     ? vocab.token(vocab.cls_id()) + " and " + vocab.token(vocab.sep_id())
-                                     : "its special tokens";
-    throw Error("input has " + std::to_string(tokens.seq) + " tokens with " + specials + ", the model's maximum is " +
+                                     ? " with " + vocab.token(vocab.cls_id()) + " and " + vocab.token(vocab.sep_id())
+                                     : (config_.causal ? "" : " with its special tokens");
+    throw Error("input has " + std::to_string(tokens.seq) + " tokens" + specials + ", the model's maximum is " +
                 std::to_string(config_.max_tokens()) + " (max_position_embeddings" +
                 (config_.position_ids == PositionIds::AfterPaddingIndex ? " less pad_token_id + 1)" : ")"));
   }
