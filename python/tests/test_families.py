@@ -70,3 +70,21 @@ def test_a_sweep_gives_huggingfaces_edited_logits(case):
         logits = tensors[f"p{p}.zero.L{l}.logits"].astype(np.float64)
         expected = logits[target["id"]] - np.log(np.exp(logits - logits.max()).sum()) - logits.max()
         assert r.runs["target_logsoftmax"][l] == pytest.approx(expected, abs=1e-4)
+
+
+def test_gpt2_ioi_patch_at_the_last_token_gives_huggingfaces_logits():
+    """The course's IOI exercise on the Python API: patch block L's output at prompt a's last
+    token from prompt b; the target " Mary"'s log-softmax is HF's (ioi.a_from_b.L{L}.logits).
+    positions="last" and the default (a causal model predicts after its last token) agree."""
+    m = bertscope.load(os.path.join(FAMILIES, "models", "gpt2-tiny"), dtype="f32")
+    readable, tensors = golden("gpt2-tiny")
+    ioi = readable["ioi"]
+    for positions in ("last", "mask"):
+        r = m.sweep(ioi["a"]["text"], "Mary", "patch", other_prompt=ioi["b"]["text"], positions=positions)
+        for l in range(readable["num_layers"]):
+            logits = tensors[f"ioi.a_from_b.L{l}.logits"].astype(np.float64)
+            expected = logits[ioi["io_id"]] - logits.max() - np.log(np.exp(logits - logits.max()).sum())
+            assert r.runs["target_logsoftmax"][l] == pytest.approx(expected, abs=1e-4)
+    # predict reads the next token after the prompt: HF's top-5 at the last position.
+    prompt = readable["prompts"][0]
+    assert [t for t, _ in m.predict(prompt["text"], top=5)[0]] == [t["token"] for t in prompt["top5"]]
