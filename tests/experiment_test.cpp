@@ -137,8 +137,8 @@ target = "the"
 kind = "zero"
 positions = "1,x"
 )"),
-            "spec.toml:6: interventions[0].positions must be 'mask', 'all' or a list of token indices like '1,3,5', "
-            "not '1,x'");
+            "spec.toml:6: interventions[0].positions must be 'mask', 'last', 'all' or a list of token indices like "
+            "'1,3,5', not '1,x'");
   EXPECT_EQ(spec_error("site = \"nowhere\"\n" + kMinimal),
             "spec.toml:1: site 'nowhere' is not one of embed.out, blocks.{L}.attn.q, blocks.{L}.attn.k, "
             "blocks.{L}.attn.v, blocks.{L}.attn.scores, blocks.{L}.attn.pattern, blocks.{L}.attn.z, "

@@ -128,8 +128,69 @@ TEST_P(FamilyCli, SweepEditsMatchHuggingFaceAndEveryCommandRuns) {
 
 INSTANTIATE_TEST_SUITE_P(Families, FamilyCli,
                          ::testing::Values("roberta-tiny", "xlm-roberta-tiny", "distilbert-tiny-f16", "albert-tiny",
-                                           "electra-generator-untied"),
+                                           "electra-generator-untied", "modernbert-tiny-bf16", "gpt2-tiny"),
                          test::case_name);
+
+TEST(FamilyCliGpt2, PatchingTheIoiPairAtTheLastTokenGivesHuggingFacesLogits) {
+  // The course's IOI exercise from the CLI: patch block L's output at the last token of
+  // prompt a from prompt b; the target " Mary"'s log-softmax is the one of HF's patched run
+  // (ioi.a_from_b.L{L}.logits). `--positions last` and the default (a causal model's
+  // prediction position is its last token) are the same edit.
+  const std::string model = family_model("gpt2-tiny");
+  const auto golden = test::read_json(test::data_path("families/golden/gpt2-tiny.json"));
+  const auto g = test::GoldenTensors::at(test::data_path("families/golden/gpt2-tiny.safetensors"));
+  const auto& ioi = golden["ioi"];
+  test::TempDir dir;
+  std::vector<double> previous;
+  for (const std::string positions : {"last", "mask"}) {
+    const std::string out = dir.file(positions);
+    const auto swept = run_cli({"sweep", "--model", model, "--dtype", "f32", "--prompt", ioi["a"]["text"].get<std::string>(),
+                                "--target", "Mary", "--intervention", "patch", "--other-prompt",
+                                ioi["b"]["text"].get<std::string>(), "--positions", positions, "--out", out, "--quiet"});
+    ASSERT_EQ(swept.exit_code, 0) << swept.err;
+    // runs.jsonl: the label holds commas, which a naive CSV split would not survive.
+    std::vector<double> column;
+    std::istringstream lines(test::read_bytes(out + "/runs.jsonl"));
+    for (std::string line; std::getline(lines, line);) column.push_back(nlohmann::json::parse(line)["target_logsoftmax"].get<double>());
+    ASSERT_EQ(column.size(), 4u);
+    for (int l = 0; l < 4; ++l) {
+      SCOPED_TRACE(positions + " block " + std::to_string(l));
+      const std::vector<float> logits = g.f32("ioi.a_from_b.L" + std::to_string(l) + ".logits");
+      EXPECT_NEAR(column[static_cast<size_t>(l)], log_softmax(logits)[static_cast<size_t>(ioi["io_id"].get<int>())], 1e-4);
+    }
+    const auto results = test::read_json(out + "/results.json");
+    EXPECT_EQ(results["prompts"][0]["mask_index"].get<int>(), 13);  // the last of 14 tokens
+    if (!previous.empty()) {
+      EXPECT_EQ(column, previous);
+    }
+    previous = column;
+  }
+  // patch-grid with the IOI metric: logit(" Mary") - logit(" John"). Patching b (clean) into
+  // a (corrupted) at block L's output, last position, is HF's a_from_b run.
+  const std::string grid = dir.file("grid");
+  const auto patched = run_cli({"patch-grid", "--model", model, "--dtype", "f32", "--prompt", ioi["b"]["text"].get<std::string>(),
+                                "--other-prompt", ioi["a"]["text"].get<std::string>(), "--target", "Mary", "--foil", "John",
+                                "--sites", "out", "--out", grid});
+  ASSERT_EQ(patched.exit_code, 0) << patched.err;
+  const auto cells = test::read_json(grid + "/patch-grid.json");
+  EXPECT_NEAR(cells["clean_metric"].get<double>(), ioi["clean_logit_diff_b"].get<double>(), 1e-4);
+  EXPECT_NEAR(cells["corrupted_metric"].get<double>(), ioi["clean_logit_diff_a"].get<double>(), 1e-4);
+  int matched = 0;
+  for (const auto& cell : cells["cells"]) {
+    if (cell["position"].get<int>() != 13) continue;
+    const auto& patch = ioi["patches"][cell["block"].get<size_t>()];
+    EXPECT_NEAR(cell["metric"].get<double>(), patch["a_from_b_logit_diff"].get<double>(), 1e-4) << cell.dump();
+    ++matched;
+  }
+  EXPECT_EQ(matched, 4);
+
+  // hooks --model: GPT-2's modules and the residual stream's TransformerLens names.
+  const auto hooks = run_cli({"hooks", "--model", model});
+  ASSERT_EQ(hooks.exit_code, 0) << hooks.err;
+  EXPECT_NE(hooks.out.find("transformer.h[L].attn.c_attn"), std::string::npos) << hooks.out;
+  EXPECT_NE(hooks.out.find("hook_resid_post"), std::string::npos) << hooks.out;
+  EXPECT_NE(hooks.out.find("hook_resid_mid"), std::string::npos) << hooks.out;
+}
 
 }  // namespace
 }  // namespace bertscope

@@ -4,9 +4,15 @@
 // position, for each family's small random model in HF's own format and tensor names.
 #include <gtest/gtest.h>
 
+#include <tuple>
+
+#include <filesystem>
+
 #include "model/encoder.h"
 #include "model/predictions.h"
 #include "test_support.h"
+#include "weights/safetensors_writer.h"
+#include "weights/tensor_store.h"
 
 namespace bertscope {
 namespace {
@@ -64,7 +70,12 @@ TEST_P(FamilyGolden, HiddenStatesAttentionAndLogitsMatchHuggingFace) {
     const HiddenState last = m.forward(TokenBatch::single(tokens), &hooks, &hidden);
     for (int l = 0; l <= m.layers(); ++l) {
       SCOPED_TRACE("hidden." + std::to_string(l));
-      EXPECT_TRUE(all_close(hidden[static_cast<size_t>(l)].values, g.f32(key + ".hidden." + std::to_string(l))));
+      // GPT-2's last hidden_states entry is after ln_f; blocks.L.out is the residual stream
+      // before it, which the golden has as block_out.{layers - 1}.
+      const std::string last_block_out = key + ".block_out." + std::to_string(m.layers() - 1);
+      const bool after_final_norm = l == m.layers() && g.has(last_block_out);
+      EXPECT_TRUE(all_close(hidden[static_cast<size_t>(l)].values,
+                            g.f32(after_final_norm ? last_block_out : key + ".hidden." + std::to_string(l))));
     }
     for (int l = 0; l < m.layers(); ++l) {
       SCOPED_TRACE("attn." + std::to_string(l));
@@ -135,7 +146,7 @@ TEST_P(FamilyGolden, BatchedPaddedForwardEqualsOneByOne) {
 
 INSTANTIATE_TEST_SUITE_P(Families, FamilyGolden,
                          ::testing::Values("roberta-tiny", "xlm-roberta-tiny", "distilbert-tiny-f16", "albert-tiny",
-                                           "electra-generator-untied"),
+                                           "electra-generator-untied", "modernbert-tiny-bf16", "gpt2-tiny"),
                          test::case_name);
 
 TEST(FamilyConfig, UnknownModelTypeAndUnimplementedOptionsAreRefusedByName) {
@@ -153,6 +164,103 @@ TEST(FamilyConfig, UnknownModelTypeAndUnimplementedOptionsAreRefusedByName) {
   edited = nlohmann::json::parse(test::read_bytes(family_model("distilbert-tiny-f16") + "/config.json"));
   edited["activation"] = "swish";
   test::expect_error([&] { ModelConfig::parse(edited.dump(), "c.json"); }, {"activation 'swish' is not supported"});
+}
+
+TEST(FamilyGoldenGpt2, PatchingTheResidualStreamBetweenTheIoiPairMovesTheLogitDifferenceAsHuggingFace) {
+  // HF's golden: run prompt a with block L's output at a's last position replaced by block
+  // L's output at b's last position from b's clean run (and the reverse). Here the same
+  // through blocks.L.out hooks: one capture run, one patched run.
+  const Encoder m = Encoder::load(family_model("gpt2-tiny"));
+  const auto g = test::GoldenTensors::at(test::data_path("families/golden/gpt2-tiny.safetensors"));
+  const auto ioi = test::read_json(test::data_path("families/golden/gpt2-tiny.json"))["ioi"];
+  const int io = ioi["io_id"].get<int>(), s = ioi["s_id"].get<int>();
+  auto ids_of = [&](const std::string& which) {
+    const std::vector<int64_t> wide = g.i64("ioi." + which + ".input_ids");
+    return std::vector<int>(wide.begin(), wide.end());
+  };
+  const std::vector<int> a = ids_of("a"), b = ids_of("b");
+  ASSERT_EQ(m.tokenizer().encode(ioi["a"]["text"].get<std::string>()).ids, a);
+  const int last = static_cast<int>(a.size()) - 1;
+  auto logit_diff = [&](const std::vector<float>& logits) {
+    return logits[static_cast<size_t>(io)] - logits[static_cast<size_t>(s)];
+  };
+  for (const auto& [name, tokens] : {std::pair<std::string, std::vector<int>>{"a", a}, {"b", b}}) {
+    const std::vector<float> clean = m.mlm_logits(m.forward(TokenBatch::single(tokens)), 0, last);
+    EXPECT_TRUE(all_close(clean, g.f32("ioi." + name + ".logits")));
+  }
+  EXPECT_NEAR(logit_diff(m.mlm_logits(m.forward(TokenBatch::single(a)), 0, last)),
+              ioi["clean_logit_diff_a"].get<double>(), 1e-4);
+  for (const auto& patch : ioi["patches"]) {
+    const int layer = patch["layer"].get<int>();
+    for (const auto& [into, from, key] : {std::tuple<const std::vector<int>*, const std::vector<int>*, std::string>{
+                                              &a, &b, "a_from_b"},
+                                          {&b, &a, "b_from_a"}}) {
+      SCOPED_TRACE(key + " block " + std::to_string(layer));
+      std::vector<float> source;
+      Hooks capture;
+      capture.add(HookSite::block_out(layer), [&source, last](const HookSite&, ActivationView v) {
+        source.assign(v.row(0, last), v.row(0, last) + v.width);
+      });
+      m.forward(TokenBatch::single(*from), &capture);
+      Hooks patching;
+      patching.add(HookSite::block_out(layer), [&source, last](const HookSite&, ActivationView v) {
+        std::copy(source.begin(), source.end(), v.row(0, last));
+      });
+      const std::vector<float> logits = m.mlm_logits(m.forward(TokenBatch::single(*into), &patching), 0, last);
+      EXPECT_TRUE(all_close(logits, g.f32("ioi." + key + ".L" + std::to_string(layer) + ".logits")));
+      EXPECT_NEAR(logit_diff(logits), patch[key + "_logit_diff"].get<double>(), 1e-4);
+    }
+  }
+}
+
+TEST(FamilyConfig, PreNormFamiliesRefuseWhatTheyDoNotImplementAndNeverAssumeATheta) {
+  auto edited = nlohmann::json::parse(test::read_bytes(family_model("gpt2-tiny") + "/config.json"));
+  edited["scale_attn_by_inverse_layer_idx"] = true;
+  test::expect_error([&] { ModelConfig::parse(edited.dump(), "c.json"); },
+                     {"c.json", "scale_attn_by_inverse_layer_idx true is not supported"});
+  edited = nlohmann::json::parse(test::read_bytes(family_model("modernbert-tiny-bf16") + "/config.json"));
+  edited.erase("global_rope_theta");
+  test::expect_error([&] { ModelConfig::parse(edited.dump(), "c.json"); }, {"c.json", "missing field 'global_rope_theta'"});
+  edited = nlohmann::json::parse(test::read_bytes(family_model("modernbert-tiny-bf16") + "/config.json"));
+  edited["hidden_activation"] = "swish";
+  test::expect_error([&] { ModelConfig::parse(edited.dump(), "c.json"); }, {"hidden_activation 'swish' is not supported"});
+  // The config's values are what runs: a ModernBERT's window and thetas as read.
+  const ModelConfig modern = ModelConfig::load(family_model("modernbert-tiny-bf16") + "/config.json");
+  EXPECT_EQ(modern.local_window_half, 4);
+  EXPECT_EQ(modern.window_half(0), -1);
+  EXPECT_EQ(modern.window_half(1), 4);
+  EXPECT_FLOAT_EQ(modern.rope_theta(3), 160000.0f);
+  EXPECT_FLOAT_EQ(modern.rope_theta(2), 10000.0f);
+  // A prompt beyond GPT-2's n_positions is refused; it has no special tokens to mention.
+  const Encoder gpt2 = Encoder::load(family_model("gpt2-tiny"));
+  test::expect_error([&] { gpt2.validate(TokenBatch::single(std::vector<int>(65, 11))); },
+                     {"input has 65 tokens, the model's maximum is 64 (max_position_embeddings)"});
+}
+
+TEST(FamilyConfig, Gpt2LoadsTensorNamesWithAndWithoutTheTransformerPrefix) {
+  // The hub's original gpt2 file names tensors without "transformer." and stores the causal
+  // mask buffers h.L.attn.bias: a copy of the fixture written that way gives the same numbers.
+  test::TempDir dir;
+  const std::string original = family_model("gpt2-tiny"), bare = dir.file("gpt2-bare");
+  std::filesystem::copy(original, bare);
+  std::filesystem::permissions(bare, std::filesystem::perms::owner_all, std::filesystem::perm_options::add);
+  const auto stored = test::GoldenTensors::at(original + "/model.safetensors");
+  std::vector<OutputTensor> tensors;
+  for (const std::string& name : TensorStore::open_file(original + "/model.safetensors").names()) {
+    const std::string renamed = name.rfind("transformer.", 0) == 0 ? name.substr(12) : name;
+    tensors.push_back(OutputTensor::f32(renamed, stored.shape(name), stored.f32(name).data()));
+  }
+  const std::vector<float> mask(64 * 64, 1.0f);
+  for (int l = 0; l < 4; ++l) tensors.push_back(OutputTensor::f32("h." + std::to_string(l) + ".attn.bias", {1, 1, 64, 64}, mask.data()));
+  std::filesystem::remove(bare + "/model.safetensors");
+  write_safetensors(bare + "/model.safetensors", tensors, {{"format", "pt"}});
+
+  const Encoder with_prefix = Encoder::load(original), without = Encoder::load(bare);
+  const std::vector<int64_t> wide = test::GoldenTensors::at(test::data_path("families/golden/gpt2-tiny.safetensors")).i64("p0.input_ids");
+  const std::vector<int> tokens(wide.begin(), wide.end());
+  const HiddenState a = with_prefix.forward(TokenBatch::single(tokens)), b = without.forward(TokenBatch::single(tokens));
+  EXPECT_EQ(a.values, b.values);
+  EXPECT_EQ(with_prefix.mlm_logits(a, 0, a.seq - 1), without.mlm_logits(b, 0, b.seq - 1));
 }
 
 TEST(FamilyConfig, AlbertSharesOneLayerAcrossDepthButAHookEditsOneDepth) {

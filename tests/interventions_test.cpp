@@ -69,6 +69,8 @@ TEST(Intervention, PositionsAndOptionsAreChecked) {
   EXPECT_EQ(Positions::parse("mask").resolve(4, 9), std::vector<int>{4});
   EXPECT_EQ(Positions::parse("all").resolve(4, 3), (std::vector<int>{0, 1, 2}));
   EXPECT_EQ(Positions::parse("1,3").resolve(4, 9), (std::vector<int>{1, 3}));
+  EXPECT_EQ(Positions::parse("last").resolve(4, 9), std::vector<int>{8});  // a causal model's prediction position
+  EXPECT_EQ(Positions::parse("last").describe(), "last");
   EXPECT_THROW(Positions::parse("1,x"), Error);
   EXPECT_THROW(Positions::parse("-1"), Error);
   EXPECT_THROW(Positions::parse("1,9").resolve(4, 9), Error);

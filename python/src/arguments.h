@@ -21,7 +21,7 @@ struct Texts {
 // with [PAD] to the longest, and checked against the model (length, vocabulary).
 Texts encode_texts(const Encoder& model, pybind11::handle texts);
 
-// "all", "mask", "0-5,8", an int, or a list of ints -> the text form the engine parses
+// "all", "mask", "last", "0-5,8", an int, or a list of ints -> the text form the engine parses
 // (layers, positions, heads); `name` is the argument's, for errors.
 std::string index_list_argument(pybind11::handle value, const std::string& name);
 

@@ -12,7 +12,8 @@ from conftest import SOURCE_DIR
 import safetensors_np
 
 FAMILIES = os.path.join(SOURCE_DIR, "tests", "data", "families")
-CASES = ["roberta-tiny", "xlm-roberta-tiny", "distilbert-tiny-f16", "albert-tiny", "electra-generator-untied"]
+CASES = ["roberta-tiny", "xlm-roberta-tiny", "distilbert-tiny-f16", "albert-tiny", "electra-generator-untied",
+         "modernbert-tiny-bf16", "gpt2-tiny"]
 
 
 def golden(case):
@@ -44,8 +45,12 @@ def test_load_picks_the_family_and_matches_huggingface(case):
     logits, cache = m.run_with_cache(prompt["text"], sites=["embed.out", "blocks.*.out"])
     assert m.encode(prompt["text"])[1] == list(tensors["p0.input_ids"])
     hidden = [cache["embed.out"]] + [cache[f"blocks.{l}.out"] for l in range(readable["num_layers"])]
+    layers = readable["num_layers"]
     for l, h in enumerate(hidden):
-        np.testing.assert_allclose(h, tensors[f"p0.hidden.{l}"], atol=1e-4, rtol=1e-3)
+        # GPT-2's last hidden_states entry is after ln_f; blocks.L.out is the residual stream
+        # before it (the golden's block_out.{layers-1}).
+        key = f"p0.block_out.{layers - 1}" if l == layers and f"p0.block_out.{layers - 1}" in tensors else f"p0.hidden.{l}"
+        np.testing.assert_allclose(h, tensors[key], atol=1e-4, rtol=1e-3)
     at = prompt["prediction_position"]
     expected = tensors["p0.logits"]  # every position, or [1, vocab] at `at` for large vocabularies
     np.testing.assert_allclose(logits[at], expected[at] if len(expected) == len(logits) else expected[0],
@@ -65,3 +70,21 @@ def test_a_sweep_gives_huggingfaces_edited_logits(case):
         logits = tensors[f"p{p}.zero.L{l}.logits"].astype(np.float64)
         expected = logits[target["id"]] - np.log(np.exp(logits - logits.max()).sum()) - logits.max()
         assert r.runs["target_logsoftmax"][l] == pytest.approx(expected, abs=1e-4)
+
+
+def test_gpt2_ioi_patch_at_the_last_token_gives_huggingfaces_logits():
+    """The course's IOI exercise on the Python API: patch block L's output at prompt a's last
+    token from prompt b; the target " Mary"'s log-softmax is HF's (ioi.a_from_b.L{L}.logits).
+    positions="last" and the default (a causal model predicts after its last token) agree."""
+    m = bertscope.load(os.path.join(FAMILIES, "models", "gpt2-tiny"), dtype="f32")
+    readable, tensors = golden("gpt2-tiny")
+    ioi = readable["ioi"]
+    for positions in ("last", "mask"):
+        r = m.sweep(ioi["a"]["text"], "Mary", "patch", other_prompt=ioi["b"]["text"], positions=positions)
+        for l in range(readable["num_layers"]):
+            logits = tensors[f"ioi.a_from_b.L{l}.logits"].astype(np.float64)
+            expected = logits[ioi["io_id"]] - logits.max() - np.log(np.exp(logits - logits.max()).sum())
+            assert r.runs["target_logsoftmax"][l] == pytest.approx(expected, abs=1e-4)
+    # predict reads the next token after the prompt: HF's top-5 at the last position.
+    prompt = readable["prompts"][0]
+    assert [t for t, _ in m.predict(prompt["text"], top=5)[0]] == [t["token"] for t in prompt["top5"]]

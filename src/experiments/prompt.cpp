@@ -12,6 +12,8 @@ std::string mask_token(const Encoder& model) {
 }
 
 std::vector<int> mask_positions(const Encoder& model, const std::vector<int>& ids, const std::string& what) {
+  // A causal model has no mask: it predicts the token after the prompt's last.
+  if (model.config().causal) return ids.empty() ? std::vector<int>{} : std::vector<int>{static_cast<int>(ids.size()) - 1};
   std::vector<int> masks;
   for (size_t i = 0; i < ids.size(); ++i) {
     if (ids[i] == model.tokenizer().mask_id()) masks.push_back(static_cast<int>(i));
@@ -42,7 +44,8 @@ MaskedPrompt MaskedPrompt::prepare(const Encoder& model, const std::string& text
   }
   model.validate(TokenBatch::single(p.ids));
   if (!target.empty()) {
-    // As the word is written after a space mid-sentence: "Ġbehind" for byte-level BPE,
+    // As the word is written after a space mid-sentence: "Ġbehind" for byte-level BPE (and
+    // so GPT-2's next word after a prompt that ends before a space),
     // "▁behind" for SentencePiece, "behind" for WordPiece.
     const Encoding pieces = tokenizer.word_pieces(target);
     if (pieces.ids.size() != 1 || pieces.ids[0] == tokenizer.vocab().unk_id()) {

@@ -9,7 +9,8 @@ namespace bertscope {
 
 // The model's mask token as a user writes it: "[MASK]" (BERT), "<mask>" (RoBERTa, XLM-R).
 std::string mask_token(const Encoder& model);
-// The positions of the mask token in `ids`; `what` empty: any number, else an Error when
+// The positions of the mask token in `ids` (a causal model's: the last token, whose next
+// token it predicts); `what` empty: any number, else an Error when
 // there is none, saying "the text has no [MASK] token: nothing to <what> (write [MASK] ...)".
 std::vector<int> mask_positions(const Encoder& model, const std::vector<int>& ids, const std::string& what = "");
 
@@ -18,7 +19,7 @@ struct MaskedPrompt {
   std::string target;
   std::vector<std::string> tokens;  // with [CLS] and [SEP]
   std::vector<int> ids;
-  int mask_index = -1;  // -1 when the text has none (allowed only for statistics)
+  int mask_index = -1;  // the prediction position: the [MASK], a causal model's last token; -1 when none (statistics only)
   int target_id = -1;  // -1 when no target was given
 
   // Throws Error when the text has several [MASK]s, or none while `require_mask`, when the

@@ -96,7 +96,8 @@ const SpecOption kOptions[] = {
    [](ExperimentSpec&, InterventionSpec& i, const OptionValue& v) { i.other_prompt = text(v); },
    [](const ExperimentSpec&, const InterventionSpec& i) -> OptionValue { return i.other_prompt; }},
   {"positions", OptionType::IndexList, OptionLevel::Intervention, kSweepAndSpec,
-   "Tokens to edit: mask, all, or indices like 1,3 ([CLS] is 0; a list of ints in Python)", 0, 0, "",
+   "Tokens to edit: mask (the [MASK], or a causal model's last token), last, all, or indices like 1,3 ([CLS] is "
+   "0; a list of ints in Python)", 0, 0, "",
    [](ExperimentSpec&, InterventionSpec& i, const OptionValue& v) { i.positions = Positions::parse(text(v)); },
    [](const ExperimentSpec&, const InterventionSpec& i) -> OptionValue { return i.positions.describe(); }},
   {"heads", OptionType::IndexList, OptionLevel::Intervention, kSweepAndSpec,

@@ -58,12 +58,14 @@ std::vector<int> parse_index_list(const std::string& text, const std::string& op
 Positions Positions::parse(const std::string& text) {
   if (text == "mask") return {};
   if (text == "all") return {Mode::All, {}};
-  return {Mode::List, parse_index_list(text, "positions", "must be 'mask', 'all' or a list of token indices like '1,3,5'",
+  if (text == "last") return {Mode::Last, {}};
+  return {Mode::List, parse_index_list(text, "positions", "must be 'mask', 'last', 'all' or a list of token indices like '1,3,5'",
                                        "token", "position")};
 }
 
 std::string Positions::describe() const {
   if (mode == Mode::Mask) return "mask";
+  if (mode == Mode::Last) return "last";
   if (mode == Mode::All) return "all";
   std::string s;
   for (int p : list) s += (s.empty() ? "" : ",") + std::to_string(p);
@@ -72,6 +74,7 @@ std::string Positions::describe() const {
 
 std::vector<int> Positions::resolve(int mask_index, int seq) const {
   if (mode == Mode::Mask) return {mask_index};
+  if (mode == Mode::Last) return {seq - 1};
   std::vector<int> out;
   if (mode == Mode::All) {
     for (int i = 0; i < seq; ++i) out.push_back(i);

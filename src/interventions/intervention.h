@@ -17,15 +17,17 @@ enum class InterventionKind { Shuffle, Noise, Scale, Zero, Skip, Mix, Patch, Mea
 // clean tensor at that site (all tokens x dims), or the factor itself (absolute std).
 enum class NoiseScale { Vector, Layer, Absolute };
 
-// Which token positions are edited.
+// Which token positions are edited. Mask is the prediction position: the [MASK] of a masked
+// LM, the last token of a causal one (GPT-2 predicts the token after it); Last is the
+// prompt's last token in any model ([SEP] in BERT's, the prediction position in GPT-2's).
 struct Positions {
-  enum class Mode { Mask, All, List } mode = Mode::Mask;
+  enum class Mode { Mask, Last, All, List } mode = Mode::Mask;
   std::vector<int> list;  // with Mode::List
 
-  // "mask", "all" or "1,3,5". Throws Error on anything else.
+  // "mask", "last", "all" or "1,3,5". Throws Error on anything else.
   static Positions parse(const std::string& text);
   std::string describe() const;
-  // The positions in a sequence of `seq` tokens whose [MASK] is at `mask_index`.
+  // The positions in a sequence of `seq` tokens whose [MASK] (prediction position) is at `mask_index`.
   std::vector<int> resolve(int mask_index, int seq) const;
 };
 

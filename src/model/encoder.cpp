@@ -5,6 +5,7 @@
 
 #include "common/error.h"
 #include "kernels/attention.h"
+#include "kernels/rotary.h"
 #include "model/attention_sites.h"
 #include "weights/model_dir.h"
 
@@ -96,10 +97,11 @@ int64_t Encoder::site_width(SiteKind kind, int seq) const {
 void Encoder::validate(const TokenBatch& tokens) const {
   if (tokens.seq > config_.max_tokens()) {
     const Vocab& vocab = tokenizer_.vocab();
+    // GPT-2 adds no special tokens: its count is the text's alone.
     const std::string specials = vocab.cls_id() >= 0 && vocab.sep_id() >= 0
-                                     ? vocab.token(vocab.cls_id()) + " and " + vocab.token(vocab.sep_id())
-                                     : "its special tokens";
-    throw Error("input has " + std::to_string(tokens.seq) + " tokens with " + specials + ", the model's maximum is " +
+                                     ? " with " + vocab.token(vocab.cls_id()) + " and " + vocab.token(vocab.sep_id())
+                                     : (config_.causal ? "" : " with its special tokens");
+    throw Error("input has " + std::to_string(tokens.seq) + " tokens" + specials + ", the model's maximum is " +
                 std::to_string(config_.max_tokens()) + " (max_position_embeddings" +
                 (config_.position_ids == PositionIds::AfterPaddingIndex ? " less pad_token_id + 1)" : ")"));
   }
@@ -129,15 +131,17 @@ HiddenState Encoder::embed(const TokenBatch& tokens, const Hooks* hooks) const {
 #pragma omp parallel for schedule(static)
   for (int r = 0; r < tokens.batch * tokens.seq; ++r) {
     const float* word = e.word + static_cast<size_t>(tokens.ids[static_cast<size_t>(r)]) * E;
-    const float* pos = e.position + static_cast<size_t>(positions[static_cast<size_t>(r)]) * E;
+    const float* pos = e.position ? e.position + static_cast<size_t>(positions[static_cast<size_t>(r)]) * E : nullptr;
     float* out = embedded.data() + static_cast<size_t>(r) * E;
-    if (e.token_type) {
+    if (!pos) {
+      std::copy_n(word, E, out);  // ModernBERT: positions enter as rotary, in attention
+    } else if (e.token_type) {
       for (int i = 0; i < E; ++i) out[i] = word[i] + pos[i] + e.token_type[i];  // token type 0
     } else {
       for (int i = 0; i < E; ++i) out[i] = word[i] + pos[i];
     }
   }
-  add_layer_norm(embedded.data(), nullptr, tokens.batch * tokens.seq, E, e.ln, embedded.data());
+  if (e.ln.gamma) add_layer_norm(embedded.data(), nullptr, tokens.batch * tokens.seq, E, e.ln, embedded.data());
   HiddenState state{tokens.batch, tokens.seq, H, tokens.lengths, {}};
   if (e.projected) {
     state.values.resize(elements(state.rows(), H));
@@ -150,36 +154,54 @@ HiddenState Encoder::embed(const TokenBatch& tokens, const Hooks* hooks) const {
 }
 
 void Encoder::run_block(HiddenState& state, int layer, const Hooks* hooks, const std::vector<int>& read_positions,
-                          BlockWorkspace& s) const {
+                        BlockWorkspace& s) const {
+  if (config_.block_layout == BlockLayout::PreNorm) {
+    run_pre_norm_block(state, layer, hooks, read_positions, s);
+  } else {
+    run_post_norm_block(state, layer, hooks, read_positions, s);
+  }
+}
+
+namespace {
+
+// The rows of `state` at the positions read (when only some are), else `state` itself: the
+// residual the block adds to.
+const float* residual_rows(const HiddenState& state, const std::vector<int>& read_positions, int Q,
+                           std::vector<float>& chosen_buffer) {
+  if (read_positions.empty()) return state.values.data();
+  const int H = state.width;
+  float* chosen = at_least(chosen_buffer, elements(state.batch * Q, H));
+  for (int b = 0; b < state.batch; ++b) {
+    for (int i = 0; i < Q; ++i) {
+      std::copy_n(state.row(b, read_positions[static_cast<size_t>(b * Q + i)]), H, chosen + elements(b * Q + i, H));
+    }
+  }
+  return chosen;
+}
+
+}  // namespace
+
+void Encoder::attend(const float* input, const HiddenState& state, int layer, const Hooks* hooks,
+                     const std::vector<int>& read_positions, int Q, BlockWorkspace& s, float* out) const {
   const BlockWeights& w = weights_->block(layer);
-  const int H = config_.hidden_size, I = config_.intermediate_size;
-  const int B = state.batch, S = state.seq, rows = state.rows();
-  // Query-side rows: every position, or only those the caller will read. Keys and values
-  // always cover every position, so the rows computed are exactly the full pass's rows.
-  const int Q = read_positions.empty() ? S : static_cast<int>(read_positions.size()) / B;
-  const int qrows = B * Q;
+  const int H = config_.hidden_size;
+  const int B = state.batch, S = state.seq, rows = state.rows(), qrows = B * Q;
   float* qkv = at_least(s.qkv, elements(rows, 3 * H));
   float* context = at_least(s.context, elements(qrows, H));
-  float* attn = at_least(s.attn, elements(qrows, H));
-  float* mid = at_least(s.mid, elements(qrows, H));
-  float* ffn = at_least(s.ffn, elements(qrows, I));
-  const float* x = state.values.data();
-  const float* residual = x;
-  if (!read_positions.empty()) {
-    float* chosen = at_least(s.residual, elements(qrows, H));
-    for (int b = 0; b < B; ++b) {
-      for (int i = 0; i < Q; ++i) {
-        std::copy_n(state.row(b, read_positions[static_cast<size_t>(b * Q + i)]), H, chosen + elements(b * Q + i, H));
-      }
-    }
-    residual = chosen;
-  }
-
   // Queries of every row, even when only some are read: the [3H, H] matmul stays one call,
   // and the rows not read cost only in the last block of a run.
-  w.qkv.forward(x, rows, qkv);
-  const AttentionShape shape{B, S, Q, config_.num_attention_heads, config_.head_dim(), 3 * H,
-                             read_positions.empty() ? nullptr : read_positions.data()};
+  w.qkv.forward(input, rows, qkv);
+  if (config_.rotary()) {
+    // Rotary on q and k (adjacent in each fused row: 2 x heads heads) before any site sees them.
+    std::vector<int> positions(static_cast<size_t>(rows));
+    for (int r = 0; r < rows; ++r) positions[static_cast<size_t>(r)] = r % S;
+    apply_rotary(qkv, rows, 3 * H, 2 * config_.num_attention_heads, config_.head_dim(), positions.data(),
+                 config_.rope_theta(layer));
+  }
+  AttentionShape shape{B, S, Q, config_.num_attention_heads, config_.head_dim(), 3 * H,
+                       read_positions.empty() ? nullptr : read_positions.data()};
+  shape.causal = config_.causal;
+  shape.window_half = config_.window_half(layer);
   // The per-head sites exist only when hooked: the fused kernel never stores the pattern.
   if (hooks && hooks->any_in_block(layer, is_attention_detail)) {
     attention_with_sites(*hooks, layer, qkv, state.lengths.data(), shape, context);
@@ -190,11 +212,28 @@ void Encoder::run_block(HiddenState& state, int layer, const Hooks* hooks, const
 
   if (hooks && hooks->has(HookSite::block(SiteKind::AttnHeadOut, layer))) {
     attention_output_by_head(*hooks, layer, w.attn_out, context, B, Q, config_.num_attention_heads, config_.head_dim(),
-                             attn);
+                             out);
   } else {
-    w.attn_out.forward(context, qrows, attn);
+    w.attn_out.forward(context, qrows, out);
   }
-  run_hooks(hooks, HookSite::block(SiteKind::AttnOut, layer), attn, B, Q, H);
+  run_hooks(hooks, HookSite::block(SiteKind::AttnOut, layer), out, B, Q, H);
+}
+
+void Encoder::run_post_norm_block(HiddenState& state, int layer, const Hooks* hooks,
+                                  const std::vector<int>& read_positions, BlockWorkspace& s) const {
+  const BlockWeights& w = weights_->block(layer);
+  const int H = config_.hidden_size, I = config_.intermediate_size;
+  const int B = state.batch, S = state.seq;
+  // Query-side rows: every position, or only those the caller will read. Keys and values
+  // always cover every position, so the rows computed are exactly the full pass's rows.
+  const int Q = read_positions.empty() ? S : static_cast<int>(read_positions.size()) / B;
+  const int qrows = B * Q;
+  float* attn = at_least(s.attn, elements(qrows, H));
+  float* mid = at_least(s.mid, elements(qrows, H));
+  float* ffn = at_least(s.ffn, elements(qrows, I));
+  const float* residual = residual_rows(state, read_positions, Q, s.residual);
+
+  attend(state.values.data(), state, layer, hooks, read_positions, Q, s, attn);
   add_layer_norm(attn, residual, qrows, H, w.ln1, mid);
   run_hooks(hooks, HookSite::block(SiteKind::Ln1Out, layer), mid, B, Q, H);
 
@@ -208,6 +247,49 @@ void Encoder::run_block(HiddenState& state, int layer, const Hooks* hooks, const
   }
   add_layer_norm(attn, mid, qrows, H, w.ln2, state.values.data());
   run_hooks(hooks, HookSite::block_out(layer), state.values.data(), B, Q, H);
+}
+
+void Encoder::run_pre_norm_block(HiddenState& state, int layer, const Hooks* hooks,
+                                 const std::vector<int>& read_positions, BlockWorkspace& s) const {
+  const BlockWeights& w = weights_->block(layer);
+  const int H = config_.hidden_size, I = config_.intermediate_size;
+  const int B = state.batch, S = state.seq, rows = state.rows();
+  const int Q = read_positions.empty() ? S : static_cast<int>(read_positions.size()) / B;
+  const int qrows = B * Q;
+  float* normed = at_least(s.normed, elements(rows, H));
+  float* attn = at_least(s.attn, elements(qrows, H));
+  float* mid = at_least(s.mid, elements(qrows, H));
+  float* ffn = at_least(s.ffn, elements(qrows, I));
+  const float* residual = residual_rows(state, read_positions, Q, s.residual);
+
+  // x + attn(ln1(x)); ModernBERT's block 0 has no attention norm.
+  const float* attention_input = state.values.data();
+  if (w.ln1.gamma) {
+    add_layer_norm(state.values.data(), nullptr, rows, H, w.ln1, normed);
+    attention_input = normed;
+  }
+  attend(attention_input, state, layer, hooks, read_positions, Q, s, attn);
+  for (size_t i = 0; i < elements(qrows, H); ++i) mid[i] = residual[i] + attn[i];
+  run_hooks(hooks, HookSite::block(SiteKind::Ln1Out, layer), mid, B, Q, H);  // resid_mid
+
+  // mid + mlp(ln2(mid)); a GLU FFN multiplies the activated half by the gate half.
+  add_layer_norm(mid, nullptr, qrows, H, w.ln2, normed);
+  w.ffn_in.forward(normed, qrows, ffn);
+  if (config_.glu_ffn) {
+    float* gate = at_least(s.gate, elements(qrows, I));
+    w.ffn_gate.forward(normed, qrows, gate);
+    for (size_t i = 0; i < elements(qrows, I); ++i) ffn[i] *= gate[i];
+  }
+  run_hooks(hooks, HookSite::block(SiteKind::MlpPost, layer), ffn, B, Q, I);
+  w.ffn_out.forward(ffn, qrows, attn);  // reuse: the attention output is no longer needed
+  run_hooks(hooks, HookSite::block(SiteKind::MlpOut, layer), attn, B, Q, H);
+  if (Q != S) {
+    state.seq = Q;
+    state.values.resize(elements(qrows, H));
+  }
+  float* out = state.values.data();
+  for (size_t i = 0; i < elements(qrows, H); ++i) out[i] = mid[i] + attn[i];
+  run_hooks(hooks, HookSite::block_out(layer), out, B, Q, H);
 }
 
 void Encoder::run_blocks(HiddenState& state, int first, int end, const Hooks* hooks,
@@ -246,6 +328,16 @@ void Encoder::run_blocks(HiddenState& state, int first, int end, const Hooks* ho
 void Encoder::mlm_logits(const float* hidden, int rows, float* logits) const {
   const MlmHeadWeights& head = weights_->head;
   const int D = config_.head_size;
+  std::vector<float> normed;
+  if (head.final_norm.gamma) {
+    normed.resize(elements(rows, config_.hidden_size));
+    add_layer_norm(hidden, nullptr, rows, config_.hidden_size, head.final_norm, normed.data());
+    hidden = normed.data();
+  }
+  if (head.transform.out_features() == 0) {  // GPT-2: ln_f -> lm_head
+    head.decoder.forward(hidden, rows, logits);
+    return;
+  }
   std::vector<float> transformed(elements(rows, D));
   head.transform.forward(hidden, rows, transformed.data());
   add_layer_norm(transformed.data(), nullptr, rows, D, head.ln, transformed.data());

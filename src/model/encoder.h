@@ -1,6 +1,7 @@
 #pragma once
 // The model as every layer above sees it: a masked-language encoder of any supported family
-// (BERT, RoBERTa, XLM-RoBERTa, DistilBERT, ALBERT, ELECTRA; model/family.h), float32, with
+// (BERT, RoBERTa, XLM-RoBERTa, DistilBERT, ALBERT, ELECTRA, ModernBERT; model/family.h) or a
+// causal one (GPT-2: it predicts the token after the last), float32, with
 // hook sites (hook_site.h) that mean the same in every family. The forward pass is split
 // into its stages so an experiment can run the embeddings once, keep a block's output, and
 // restart from any block with an edited state. Experiments, reports, tools and Python name
@@ -41,6 +42,7 @@ struct HiddenState {
 // are allocated once and not faulted in again from the OS on every call.
 struct BlockWorkspace {
   std::vector<float> qkv, context, attn, mid, ffn, residual;
+  std::vector<float> normed, gate;  // pre-LayerNorm blocks: the normed input, the GLU's gate
 };
 
 // tokenizer_config.json's fields resolved as HuggingFace does (strip_accents null: as do_lower_case).
@@ -65,7 +67,7 @@ class Encoder {
 
   // The family's site table: every site's name pattern, HuggingFace module, TransformerLens
   // name, meaning and shape (bertscope hooks --model DIR prints it).
-  std::vector<HookSiteDoc> site_docs() const { return family_site_docs(*family_); }
+  std::vector<HookSiteDoc> site_docs() const { return family_site_docs(*family_, config_.block_layout); }
   // Floats per position at a site of a sequence of `seq` tokens (the last dimensions of its
   // shape flattened): hidden for the residual sites, ffn for mlp.post, heads x seq for the
   // scores and pattern, heads x hidden for head_out.
@@ -90,7 +92,8 @@ class Encoder {
   // block whole.
   void run_blocks(HiddenState& state, int first, int end, const Hooks* hooks = nullptr,
                   const std::vector<std::vector<int>>& read_positions = {}, BlockWorkspace* workspace = nullptr) const;
-  // The family's MLM head on `rows` hidden vectors [rows, hidden] -> logits [rows, vocab].
+  // The family's MLM head on `rows` hidden vectors [rows, hidden] -> logits [rows, vocab]
+  // (pre-LayerNorm families: their final norm first, GPT-2's ln_f, ModernBERT's final_norm).
   void mlm_logits(const float* hidden, int rows, float* logits) const;
   std::vector<float> mlm_logits(const HiddenState& state, int b, int s) const;
 
@@ -104,6 +107,15 @@ class Encoder {
   // `read_positions`: empty, or [batch * Q] positions, sequence b's from b * Q.
   void run_block(HiddenState& state, int layer, const Hooks* hooks, const std::vector<int>& read_positions,
                  BlockWorkspace& workspace) const;
+  void run_post_norm_block(HiddenState& state, int layer, const Hooks* hooks, const std::vector<int>& read_positions,
+                           BlockWorkspace& workspace) const;
+  void run_pre_norm_block(HiddenState& state, int layer, const Hooks* hooks, const std::vector<int>& read_positions,
+                          BlockWorkspace& workspace) const;
+  // The attention of block `layer` on `input` ([rows, hidden], every position of `state`):
+  // q|k|v, rotary where the family has it, the family's masks, the hooks of the attention
+  // sites, and the output projection into `out` ([batch * Q, hidden], the query rows).
+  void attend(const float* input, const HiddenState& state, int layer, const Hooks* hooks,
+              const std::vector<int>& read_positions, int Q, BlockWorkspace& workspace, float* out) const;
 
   ModelConfig config_;
   const Family* family_;

@@ -89,6 +89,7 @@ const float* EncoderWeights::sinusoidal(int64_t positions, int64_t width) {
 
 std::shared_ptr<const EncoderWeights> EncoderWeights::load(TensorStore store, const ModelConfig& config,
                                                            const TensorNames& names, MatmulPrecision precision) {
+  if (config.block_layout == BlockLayout::PreNorm) return load_pre_norm(std::move(store), config, names, precision);
   auto w = std::shared_ptr<EncoderWeights>(new EncoderWeights());
   w->store_ = std::move(store);
   w->layers_ = config.num_hidden_layers;

@@ -17,26 +17,30 @@
 
 namespace bertscope {
 
+// Post-LayerNorm blocks: ln1 after attention, ln2 after the FFN. Pre-LayerNorm blocks: ln1
+// before attention (gamma null: an identity, ModernBERT's block 0), ln2 before the FFN.
 struct BlockWeights {
   Linear qkv;  // query, key and value stacked: one matmul, output rows [q | k | v]
   Linear attn_out;
   LayerNormParams ln1;
   Linear ffn_in;  // with the activation fused
+  Linear ffn_gate;  // GLU FFNs only (ModernBERT): ffn = act(ffn_in x) * ffn_gate x
   Linear ffn_out;
   LayerNormParams ln2;
 };
 
 struct EmbeddingWeights {
   const float* word = nullptr;        // [vocab, embedding_size]
-  const float* position = nullptr;    // [max_positions, embedding_size]
+  const float* position = nullptr;    // [max_positions, embedding_size], null without learned positions (ModernBERT)
   const float* token_type = nullptr;  // [type_vocab, embedding_size], null when the family has none
-  LayerNormParams ln;
+  LayerNormParams ln;                 // gamma null: no norm (GPT-2)
   Linear project;                     // embedding_size -> hidden_size (ALBERT, ELECTRA); unset otherwise
   bool projected = false;
 };
 
 struct MlmHeadWeights {
-  Linear transform;  // dense + activation, hidden -> head_size
+  LayerNormParams final_norm;  // after the last block (GPT-2's ln_f, ModernBERT's final_norm); gamma null: none
+  Linear transform;  // dense + activation, hidden -> head_size; unset (0 outputs) in GPT-2: decoder only
   LayerNormParams ln;
   Linear decoder;    // head_size -> vocab; tied to the word embeddings unless stored
 };
@@ -68,6 +72,11 @@ class EncoderWeights {
   LayerNormParams layer_norm(const std::string& prefix, int64_t width, float eps);
   // DistilBERT's fixed sinusoidal table, as HF's create_sinusoidal_embeddings makes it.
   const float* sinusoidal(int64_t positions, int64_t width);
+
+  // GPT-2 and ModernBERT (pre_norm_weights.cpp): the block layout and tensor conventions of
+  // ModelConfig's pre-LayerNorm fields.
+  static std::shared_ptr<const EncoderWeights> load_pre_norm(TensorStore store, const ModelConfig& config,
+                                                             const TensorNames& names, MatmulPrecision precision);
 
   TensorStore store_;                      // keeps the memory maps alive
   std::deque<std::vector<float>> owned_;   // converted F16/BF16 or unaligned tensors

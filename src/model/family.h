@@ -25,6 +25,15 @@ struct TensorNames {
   std::string head_dense, head_norm;  // prefixes
   std::string decoder;              // the decoder's weight; absent from the file when tied to the word embeddings
   std::string decoder_bias;         // full name (HF stores it under the head's name even when tied)
+  // Pre-LayerNorm families (ModelConfig::block_layout): `query` names the fused q|k|v matmul
+  // (key and value are ""), attention_norm the norm before attention, output_norm the one
+  // before the FFN, final_norm the one after the last block (prefix).
+  std::string final_norm;
+  // A prefix some files of the family leave off: GPT-2's "transformer." (the hub's original
+  // gpt2 file has "h.0.attn.c_attn.weight", save_pretrained writes "transformer.h.0...").
+  std::string optional_prefix;
+  bool transposed = false;            // matmul weights stored [in, out] (GPT-2's Conv1D)
+  bool first_attention_norm_identity = false;  // block 0 has no attention norm (ModernBERT)
 
   // block with {L} (and {G}) replaced.
   std::string block_prefix(int layer, int group) const;
@@ -45,7 +54,9 @@ struct Family {
 const Family& family_of(const std::string& model_type, const std::string& origin);
 const std::vector<const Family*>& families();
 
-// The site table of `family`: hook_site_docs() with the family's module paths.
-std::vector<HookSiteDoc> family_site_docs(const Family& family);
+// The site table of `family`: hook_site_docs() with the family's module paths, and for a
+// pre-LayerNorm layout the residual sites' meanings and TransformerLens names as they are
+// there (ln1.out is resid_mid, blocks.L.out resid_post).
+std::vector<HookSiteDoc> family_site_docs(const Family& family, BlockLayout layout = BlockLayout::PostNorm);
 
 }  // namespace bertscope

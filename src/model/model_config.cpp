@@ -55,6 +55,15 @@ float ConfigReader::epsilon(const char* field, float fallback) const {
   return static_cast<float>(eps);
 }
 
+float ConfigReader::positive_number(const char* field) const {
+  const auto it = j_.find(field);
+  if (it == j_.end() || it->is_null()) fail(std::string("missing field '") + field + "'");
+  if (!it->is_number()) fail(std::string("field '") + field + "' must be a number, got " + describe(*it));
+  const double value = it->get<double>();
+  if (!(value > 0.0 && value < 1e30)) fail(std::string("field '") + field + "' is " + it->dump() + ", expected a positive number");
+  return static_cast<float>(value);
+}
+
 std::optional<std::string> ConfigReader::string(const char* field) const {
   const auto it = j_.find(field);
   if (it == j_.end() || it->is_null()) return std::nullopt;

@@ -18,6 +18,12 @@ enum class PositionIds {
   AfterPaddingIndex  // RoBERTa: padding_idx + 1 + the count of non-padding tokens before
 };
 
+// Where each block's LayerNorms sit.
+enum class BlockLayout {
+  PostNorm,  // x = LN(x + attn(x)); x = LN(x + mlp(x)) (BERT and its kin)
+  PreNorm    // x = x + attn(LN1(x)); x = x + mlp(LN2(x)) (GPT-2, ModernBERT): blocks.L.out is the residual stream
+};
+
 struct ModelConfig {
   std::string family = "bert";                // model_type of config.json ("bert", "roberta", ...)
   std::string architecture = "BertForMaskedLM";  // the HuggingFace class this runs as
@@ -38,6 +44,33 @@ struct ModelConfig {
   int pad_token_id = 0;
   int num_hidden_groups = 1;  // ALBERT: layers share the weights of their group
   bool sinusoidal_positions = false;  // DistilBERT: fixed sinusoidal position embeddings when the file lacks them
+
+  // Pre-LayerNorm and causal families (GPT-2, ModernBERT); the defaults are BERT's.
+  BlockLayout block_layout = BlockLayout::PostNorm;
+  bool causal = false;             // GPT-2: key j visible from query i only if j <= i; predicts the next token
+  bool learned_positions = true;   // false: no position table (ModernBERT: rotary in attention instead)
+  bool embeddings_norm = true;     // false: hidden_states[0] = word + position embeddings (GPT-2)
+  bool glu_ffn = false;            // ffn_in is [2 x ffn, hidden], rows input | gate: act(input) * gate (ModernBERT)
+  bool head_transform = true;      // false: the head is final norm + decoder only (GPT-2)
+  bool final_norm = false;         // a LayerNorm after the last block, applied in the head (ln_f, final_norm)
+  bool attention_bias = true;      // biases of the attention's matmuls (ModernBERT: attention_bias)
+  bool mlp_bias = true;            // biases of the FFN's matmuls (ModernBERT: mlp_bias)
+  bool norm_bias = true;           // LayerNorm biases (ModernBERT: norm_bias)
+  bool head_bias = true;           // the head's dense bias (ModernBERT: classifier_bias)
+  bool decoder_bias = true;        // the decoder's bias (GPT-2's tied lm_head has none)
+  // Rotary position embeddings (ModernBERT): theta of the global and of the local layers.
+  float global_rope_theta = 0.0f;  // 0: no rotary
+  float local_rope_theta = 0.0f;
+  // Alternating attention: layer L is global when L % global_attn_every_n_layers == 0,
+  // else local: key j visible from query i only if |i - j| <= local_window_half.
+  int global_attn_every_n_layers = 1;
+  int local_window_half = -1;
+
+  bool rotary() const { return global_rope_theta > 0.0f; }
+  bool is_global_layer(int layer) const { return layer % global_attn_every_n_layers == 0; }
+  // -1 (no window) for a global layer.
+  int window_half(int layer) const { return is_global_layer(layer) ? -1 : local_window_half; }
+  float rope_theta(int layer) const { return is_global_layer(layer) ? global_rope_theta : local_rope_theta; }
 
   int head_dim() const { return hidden_size / num_attention_heads; }
   // The most tokens a prompt may have, [CLS]/<s> and [SEP]/</s> included.
@@ -62,6 +95,8 @@ class ConfigReader {
   bool has(const char* field) const;
   // An integer in [lo, hi]; absent or null: `fallback`, else an Error.
   int integer(const char* field, int lo, int hi, std::optional<int> fallback = std::nullopt) const;
+  // A finite number > 0 (a rotary theta); absent: an Error naming the field.
+  float positive_number(const char* field) const;
   // A number in (0, 1) that stays positive in float32 (layer_norm_eps); absent: `fallback`.
   float epsilon(const char* field, float fallback) const;
   std::optional<std::string> string(const char* field) const;

@@ -1,5 +1,5 @@
-// make-random-model: writes a HuggingFace masked-LM folder of any supported family
-// (config.json, vocab.txt, model.safetensors) with seeded random weights of any shape, e.g.
+// make-random-model: writes a HuggingFace model folder of any supported family
+// (config.json, vocab.txt or GPT-2's vocab.json + merges.txt, model.safetensors) with seeded random weights of any shape, e.g.
 // bert-large's, so load time, memory and speed can be measured without downloading a
 // checkpoint. The tensors are named by the family's recipe (model/family.h), so a new family
 // gets random models with no change here beyond its config.json fields.
@@ -50,13 +50,14 @@ struct Generator {
     }
     tensors.push_back(std::move(t));
   }
-  void linear(const std::string& prefix, int in, int out) {
-    add(prefix + ".weight", {out, in}, 0.0f, 0.02f);
-    add(prefix + ".bias", {out}, 0.0f, 0.02f);
+  // `transposed`: stored [in, out], as GPT-2's Conv1D.
+  void linear(const std::string& prefix, int in, int out, bool bias = true, bool transposed = false) {
+    add(prefix + ".weight", transposed ? std::vector<int64_t>{in, out} : std::vector<int64_t>{out, in}, 0.0f, 0.02f);
+    if (bias) add(prefix + ".bias", {out}, 0.0f, 0.02f);
   }
-  void layer_norm(const std::string& prefix, int width) {
+  void layer_norm(const std::string& prefix, int width, bool bias = true) {
     add(prefix + (legacy_names ? ".gamma" : ".weight"), {width}, 1.0f, 0.05f);
-    add(prefix + (legacy_names ? ".beta" : ".bias"), {width}, 0.0f, 0.02f);
+    if (bias) add(prefix + (legacy_names ? ".beta" : ".bias"), {width}, 0.0f, 0.02f);
   }
 };
 
@@ -88,6 +89,24 @@ nlohmann::json config_json(const bertscope::Family& family, const Shape& s, DTyp
                       {"max_position_embeddings", s.positions}, {"pad_token_id", 0},
                       {"torch_dtype", dtype == DType::F32 ? "float32" : (dtype == DType::F16 ? "float16" : "bfloat16")},
                       {"tie_word_embeddings", tie}};
+  if (type == "gpt2") {
+    // GPT-2's own field names; <|endoftext|> is the last token (vocab.json below).
+    j.erase("max_position_embeddings");
+    j.erase("pad_token_id");
+    j.update({{"n_embd", s.hidden}, {"n_layer", s.layers}, {"n_head", s.heads}, {"n_inner", s.ffn},
+              {"n_positions", s.positions}, {"activation_function", "gelu_new"}, {"layer_norm_epsilon", 1e-5},
+              {"bos_token_id", s.vocab - 1}, {"eos_token_id", s.vocab - 1}});
+    return j;
+  }
+  if (type == "modernbert") {
+    // ModernBERT-base's choices: thetas, window, every third layer global, no biases.
+    j.update({{"hidden_size", s.hidden}, {"num_hidden_layers", s.layers}, {"num_attention_heads", s.heads},
+              {"intermediate_size", s.ffn}, {"hidden_activation", "gelu"}, {"norm_eps", 1e-5}, {"norm_bias", false},
+              {"attention_bias", false}, {"mlp_bias", false}, {"classifier_bias", false}, {"decoder_bias", true},
+              {"global_rope_theta", 160000.0}, {"local_rope_theta", 10000.0}, {"local_attention", 128},
+              {"global_attn_every_n_layers", 3}});
+    return j;
+  }
   if (type == "distilbert") {
     j.update({{"dim", s.hidden}, {"n_layers", s.layers}, {"n_heads", s.heads}, {"hidden_dim", s.ffn}, {"activation", "gelu"}});
     return j;
@@ -105,6 +124,64 @@ nlohmann::json config_json(const bertscope::Family& family, const Shape& s, DTyp
   return j;
 }
 
+// GPT-2 and ModernBERT: the tensors that ModelConfig's pre-LayerNorm fields call for.
+void pre_norm_tensors(Generator& g, const bertscope::ModelConfig& c, const bertscope::TensorNames& n, bool tie) {
+  const int H = c.hidden_size, I = c.intermediate_size, V = c.vocab_size;
+  g.add(n.word_embeddings, {V, H}, 0.0f, 0.02f);
+  if (c.learned_positions) g.add(n.position_embeddings, {c.max_position_embeddings, H}, 0.0f, 0.02f);
+  if (c.embeddings_norm) g.layer_norm(n.embeddings_norm, H, c.norm_bias);
+  for (int l = 0; l < c.num_hidden_layers; ++l) {
+    const std::string p = n.block_prefix(l, l);
+    if (!(l == 0 && n.first_attention_norm_identity)) g.layer_norm(p + n.attention_norm, H, c.norm_bias);
+    g.linear(p + n.query, H, 3 * H, c.attention_bias, n.transposed);
+    g.linear(p + n.attention_output, H, H, c.attention_bias, n.transposed);
+    g.layer_norm(p + n.output_norm, H, c.norm_bias);
+    g.linear(p + n.ffn_in, H, c.glu_ffn ? 2 * I : I, c.mlp_bias, n.transposed);
+    g.linear(p + n.ffn_out, I, H, c.mlp_bias, n.transposed);
+  }
+  if (c.final_norm) g.layer_norm(n.final_norm, H, c.norm_bias);
+  if (c.head_transform) {
+    g.linear(n.head_dense, H, H, c.head_bias);
+    g.layer_norm(n.head_norm, H, c.norm_bias);
+  }
+  if (c.decoder_bias) g.add(n.decoder_bias, {V}, 0.0f, 0.02f);
+  if (!tie) g.add(n.decoder, {V, H}, 0.0f, 0.02f);
+}
+
+// GPT-2's tokenizer files: vocab.json with the 256 byte symbols (GPT-2's bytes_to_unicode,
+// so any text encodes), words of its own up to the size, <|endoftext|> last; no merges.
+void write_byte_level_bpe(const std::string& out_dir, int size) {
+  if (size < 300) throw bertscope::Error("--vocab-size must be at least 300 for GPT-2");
+  nlohmann::json vocab = nlohmann::json::object();
+  int shifted = 0;
+  for (int byte = 0; byte < 256; ++byte) {
+    const bool printable = (byte >= '!' && byte <= '~') || (byte >= 0xA1 && byte <= 0xAC) || byte >= 0xAE;
+    const int code = printable ? byte : 256 + shifted++;
+    std::string symbol;  // the code point as UTF-8 (all below 0x800)
+    if (code < 0x80) symbol += static_cast<char>(code);
+    else symbol += {static_cast<char>(0xC0 | (code >> 6)), static_cast<char>(0x80 | (code & 0x3F))};
+    vocab[symbol] = byte;
+  }
+  for (int i = 256; i < size - 1; ++i) vocab["word" + std::to_string(i)] = i;
+  vocab["<|endoftext|>"] = size - 1;
+  bertscope::write_file_atomic(out_dir + "/vocab.json", vocab.dump() + "\n");
+  bertscope::write_file_atomic(out_dir + "/merges.txt", "#version: 0.2\n");
+}
+
+void write_pre_norm_files(const std::string& out_dir, const bertscope::ModelConfig& c, const Generator& g,
+                          const nlohmann::json& config, const std::string& vocab_file, int vocab_size) {
+  bertscope::write_safetensors(out_dir + "/model.safetensors", g.tensors, {{"format", "pt"}});
+  bertscope::write_file_atomic(out_dir + "/config.json", config.dump(2) + "\n");
+  if (c.causal) {
+    if (!vocab_file.empty()) throw bertscope::Error("--vocab-file is a WordPiece vocab.txt; GPT-2 gets vocab.json + merges.txt");
+    write_byte_level_bpe(out_dir, vocab_size);
+    return;
+  }
+  std::string vocab_text;
+  for (const std::string& t : make_vocab(vocab_file, vocab_size)) vocab_text += t + "\n";
+  bertscope::write_file_atomic(out_dir + "/vocab.txt", vocab_text);
+}
+
 void generate(const std::string& out_dir, const std::string& family_name, const Shape& s, const std::string& dtype_name,
               bool legacy, bool tie, const std::string& vocab_file, uint64_t seed) {
   const auto dtype = bertscope::parse_dtype(dtype_name);
@@ -118,6 +195,11 @@ void generate(const std::string& out_dir, const std::string& family_name, const 
   const bertscope::ModelConfig c = bertscope::ModelConfig::parse(config.dump(), "the generated config.json");
   const bertscope::TensorNames n = family.tensor_names(c);
   Generator g{*dtype, legacy, std::mt19937_64(seed), {}};
+  if (c.block_layout == bertscope::BlockLayout::PreNorm) {
+    pre_norm_tensors(g, c, n, tie);
+    write_pre_norm_files(out_dir, c, g, config, vocab_file, s.vocab);
+    return;
+  }
   const int E = c.embedding_size, D = c.head_size, H = c.hidden_size;
   g.add(n.word_embeddings, {c.vocab_size, E}, 0.0f, 0.02f);
   g.add(n.position_embeddings, {c.max_position_embeddings, E}, 0.0f, 0.02f);

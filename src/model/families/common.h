@@ -15,6 +15,6 @@ TensorNames bert_block_names(const std::string& block);
 // The module path of every site for a Encoder under `base` ("roberta") whose layer L is `layer`.
 std::array<std::string, kSiteKinds> bert_modules(const std::string& embeddings, const std::string& layer);
 
-extern const Family bert, roberta, xlm_roberta, distilbert, albert, electra;
+extern const Family bert, roberta, xlm_roberta, distilbert, albert, electra, modernbert, gpt2;
 
 }  // namespace bertscope::recipes

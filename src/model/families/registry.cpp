@@ -9,7 +9,8 @@ namespace bertscope {
 
 const std::vector<const Family*>& families() {
   static const std::vector<const Family*> all = {&recipes::bert,       &recipes::roberta, &recipes::xlm_roberta,
-                                                 &recipes::distilbert, &recipes::albert,  &recipes::electra};
+                                                 &recipes::distilbert, &recipes::albert,  &recipes::electra,
+                                                 &recipes::modernbert, &recipes::gpt2};
   return all;
 }
 
@@ -30,9 +31,33 @@ std::string TensorNames::block_prefix(int layer, int group) const {
   return out;
 }
 
-std::vector<HookSiteDoc> family_site_docs(const Family& family) {
+std::vector<HookSiteDoc> family_site_docs(const Family& family, BlockLayout layout) {
   std::vector<HookSiteDoc> docs = hook_site_docs();
-  for (HookSiteDoc& doc : docs) doc.hf_module = family.modules[static_cast<size_t>(doc.kind)].c_str();
+  for (HookSiteDoc& doc : docs) {
+    doc.hf_module = family.modules[static_cast<size_t>(doc.kind)].c_str();
+    if (layout != BlockLayout::PreNorm) continue;
+    switch (doc.kind) {
+      case SiteKind::EmbedOut:
+        doc.meaning = "embedding output = hidden_states[0], the residual stream's start";
+        doc.transformer_lens = "hook_resid_pre of block 0";
+        break;
+      case SiteKind::AttnScores:
+        doc.meaning = "q k^T / sqrt(head_dim), before softmax; keys the causal or window mask excludes hold the lowest float";
+        break;
+      case SiteKind::MlpPost: doc.meaning = "FFN hidden activations: act(input), or act(input) * gate in a GLU FFN"; break;
+      case SiteKind::AttnOut: doc.meaning = "attention output projection, the branch added to the residual"; break;
+      case SiteKind::Ln1Out:
+        doc.meaning = "resid_mid: input + attention output, the input of the FFN's LayerNorm";
+        doc.transformer_lens = "blocks.{L}.hook_resid_mid";
+        break;
+      case SiteKind::MlpOut: doc.meaning = "FFN output projection, the branch added to the residual"; break;
+      case SiteKind::BlockOut:
+        doc.meaning = "resid_post: the residual stream after block L (the last one before the final norm)";
+        doc.transformer_lens = "blocks.{L}.hook_resid_post";
+        break;
+      default: break;
+    }
+  }
   return docs;
 }
 

@@ -22,9 +22,9 @@ void add_hooks_command(CLI::App& app) {
                     "Print the table as JSON: [{\"site\", \"shape\", \"hf_module\", \"transformer_lens\", \"meaning\"}, ...]");
   command->footer("Example:\n  bertscope hooks\n  bertscope hooks --model path/to/roberta-base --json");
   command->callback([json, model] {
-    const Family& family =
-        model->empty() ? family_of("bert", "") : family_of(ModelConfig::load(resolve_model_dir(*model).config).family, *model);
-    const std::vector<HookSiteDoc> docs = family_site_docs(family);
+    const ModelConfig config = model->empty() ? ModelConfig{} : ModelConfig::load(resolve_model_dir(*model).config);
+    const Family& family = family_of(config.family, model->empty() ? "" : *model);
+    const std::vector<HookSiteDoc> docs = family_site_docs(family, config.block_layout);
     if (*json) {
       nlohmann::json out = nlohmann::json::array();
       for (const HookSiteDoc& doc : docs) {

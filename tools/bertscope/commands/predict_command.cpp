@@ -1,4 +1,5 @@
-// bertscope predict: top-k tokens with probabilities at every [MASK] of a text.
+// bertscope predict: top-k tokens with probabilities at every [MASK] of a text (a causal
+// model's: the next token after the text).
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -46,9 +47,10 @@ nlohmann::json predict_one(const Encoder& encoder, const std::string& text, cons
   return out;
 }
 
-void print_table(const nlohmann::json& prediction) {
+// `causal`: the model predicts the token after the prompt's last (GPT-2), not at a [MASK].
+void print_table(const nlohmann::json& prediction, bool causal) {
   for (const auto& mask : prediction["masks"]) {
-    std::printf("[MASK] at token %d:\n", mask["position"].get<int>());
+    std::printf(causal ? "next token after token %d:\n" : "[MASK] at token %d:\n", mask["position"].get<int>());
     int rank = 1;
     for (const auto& t : mask["top"]) {
       std::printf("  %2d  %-20s %.4f\n", rank++, printable(t["token"].get<std::string>()).c_str(), t["prob"].get<double>());
@@ -62,7 +64,7 @@ void run_predict(const PredictOptions& options) {
   if (options.prompts.empty()) {
     const nlohmann::json out = predict_one(encoder, options.text, options);
     if (options.json) std::printf("%s\n", json_text(out, 2).c_str());
-    else print_table(out);
+    else print_table(out, encoder.config().causal);
     return;
   }
   // A prompt file: one block per prompt, headed by its id; with --json an array of the
@@ -82,7 +84,7 @@ void run_predict(const PredictOptions& options) {
   if (options.json) return void(std::printf("%s\n", json_text(all, 2).c_str()));
   for (size_t p = 0; p < prompts.size(); ++p) {
     std::printf("%sprompt %s: %s\n", p ? "\n" : "", printable(prompts[p].id).c_str(), printable(prompts[p].text).c_str());
-    print_table(all[p]);
+    print_table(all[p], encoder.config().causal);
   }
 }
 
