@@ -127,6 +127,7 @@ std::shared_ptr<const EncoderWeights> EncoderWeights::load(TensorStore store, co
   auto w = std::shared_ptr<EncoderWeights>(new EncoderWeights());
   w->store_ = std::move(store);
   w->packed_ = packed;
+  w->packed_.check_all();  // every tensor will be used: one parallel pass rather than one per tensor
   w->layers_ = config.num_hidden_layers;
   const int64_t H = config.hidden_size, I = config.intermediate_size, V = config.vocab_size;
   const int64_t E = config.embedding_size, D = config.head_size;

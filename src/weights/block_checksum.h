@@ -10,4 +10,13 @@ namespace bertscope {
 
 uint64_t block_checksum(const std::byte* data, size_t size);
 
+// The checksum of a tensor: block_checksum of each 1 MiB piece, combined in order. The
+// pieces are checked on all OpenMP threads at once, so that checking a gigabyte of weights
+// runs at the machine's memory bandwidth, not one core's.
+uint64_t tensor_checksum(const std::byte* data, size_t size);
+// tensor_checksum in two steps, for checking many tensors in one parallel pass: the block
+// checksums of its kChecksumPiece-byte pieces, then their combination.
+constexpr size_t kChecksumPiece = size_t{1} << 20;
+uint64_t combine_piece_checksums(size_t size, const uint64_t* piece_sums, size_t pieces);
+
 }  // namespace bertscope

@@ -163,11 +163,41 @@ std::span<const std::byte> PackedWeights::find(std::string_view key, size_t size
   const auto index = static_cast<size_t>(it - entries_.begin());
   std::lock_guard<std::mutex> lock(map_->mutex);
   if (!map_->checked[index]) {
-    if (block_checksum(bytes.data(), bytes.size()) != it->checksum)
+    if (tensor_checksum(bytes.data(), bytes.size()) != it->checksum)
       throw BadPackedWeights(map_->path + ": tensor '" + it->key + "' does not match its checksum");
     map_->checked[index] = true;
   }
   return bytes;
+}
+
+void PackedWeights::check_all() const {
+  if (!map_) return;
+  struct Piece {
+    size_t entry, offset, size;
+  };
+  std::vector<Piece> pieces;
+  std::vector<size_t> first_piece(entries_.size() + 1);
+  for (size_t e = 0; e < entries_.size(); ++e) {
+    first_piece[e] = pieces.size();
+    for (uint64_t at = 0; at < entries_[e].size; at += kChecksumPiece)
+      pieces.push_back({e, entries_[e].offset + at, std::min<size_t>(kChecksumPiece, entries_[e].size - at)});
+  }
+  first_piece[entries_.size()] = pieces.size();
+  std::vector<uint64_t> sums(pieces.size());
+  const auto count = static_cast<std::ptrdiff_t>(pieces.size());
+#pragma omp parallel for schedule(dynamic, 16)
+  for (std::ptrdiff_t i = 0; i < count; ++i) {
+    const Piece& p = pieces[static_cast<size_t>(i)];
+    sums[static_cast<size_t>(i)] = block_checksum(map_->data + p.offset, p.size);
+  }
+  std::lock_guard<std::mutex> lock(map_->mutex);
+  for (size_t e = 0; e < entries_.size(); ++e) {
+    const uint64_t sum = combine_piece_checksums(entries_[e].size, sums.data() + first_piece[e],
+                                                 first_piece[e + 1] - first_piece[e]);
+    if (sum != entries_[e].checksum)
+      throw BadPackedWeights(map_->path + ": tensor '" + entries_[e].key + "' does not match its checksum");
+    map_->checked[e] = true;
+  }
 }
 
 void PackedWeightsWriter::add(std::string key, std::span<const std::byte> bytes) {
@@ -187,7 +217,7 @@ void PackedWeightsWriter::write(const std::string& path, std::string_view identi
     put_text(table, key);
     put_u64(table, offset);
     put_u64(table, bytes.size());
-    put_u64(table, block_checksum(bytes.data(), bytes.size()));
+    put_u64(table, tensor_checksum(bytes.data(), bytes.size()));
     out.write(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
     offset += bytes.size();
     const uint64_t next = aligned(offset);

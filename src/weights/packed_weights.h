@@ -42,6 +42,10 @@ class PackedWeights {
   // here; later uses are free). Throws BadPackedWeights when the key is absent, its size is
   // not `size`, or the bytes do not match their checksum.
   std::span<const std::byte> find(std::string_view key, size_t size) const;
+  // Checks every tensor's checksum now, in one pass on all OpenMP threads (a loader that will
+  // use them all saves a parallel region per tensor); find() then checks nothing again.
+  // Throws BadPackedWeights naming the first tensor that does not match.
+  void check_all() const;
   size_t size() const;
 
   // The file's format version: a file of another version is refused, never read.
