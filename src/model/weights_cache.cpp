@@ -17,6 +17,7 @@
 
 #include "common/checksum.h"
 #include "common/error.h"
+#include "weights/block_checksum.h"
 #include "weights/packed_weights.h"
 #include "weights/tensor_store.h"
 
@@ -75,6 +76,29 @@ class FileLock {
   int fd_ = -1;
 };
 
+// A checksum of samples of the file's bytes: its first 64 KB (the safetensors header and
+// more) and 4 KB at 64 evenly spaced places. File times tick only every few milliseconds, so
+// a file rewritten in place, to the same size, right after a load could keep its size, times
+// and inode; its bytes would not. Costs a few hundred KB of reads, not a pass over the file.
+std::string sampled_checksum(const fs::path& path, uint64_t size) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw Error(path.string() + ": cannot open (" + std::strerror(errno) + ")");
+  std::vector<std::byte> buffer;
+  const auto sample = [&](uint64_t offset, uint64_t length) {
+    const size_t at = buffer.size();
+    buffer.resize(at + length);
+    const ssize_t got = ::pread(fd, buffer.data() + at, length, static_cast<off_t>(offset));
+    buffer.resize(at + static_cast<size_t>(std::max<ssize_t>(got, 0)));
+  };
+  constexpr uint64_t kHead = 65536, kSample = 4096, kSamples = 64;
+  sample(0, std::min(size, kHead));
+  if (size > kHead) {
+    for (uint64_t i = 0; i < kSamples; ++i) sample(kHead + (size - kHead) / kSamples * i, kSample);
+  }
+  ::close(fd);
+  return std::to_string(block_checksum(buffer.data(), buffer.size()));
+}
+
 }  // namespace
 
 WeightsCacheOptions WeightsCacheOptions::from_env() {
@@ -109,11 +133,13 @@ std::string weights_cache_identity(const ModelFiles& files, MatmulPrecision prec
   for (const fs::path& path : weight_files(files)) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) throw Error(path.string() + ": cannot stat (" + std::strerror(errno) + ")");
-    // Any rewrite, copy over or touch changes one of these (ctime cannot be set back).
+    // Any rewrite, copy over or touch changes one of these (ctime cannot be set back), and
+    // the sampled bytes catch a same-size rewrite in place within one tick of the clock.
     id += "; " + path.filename().string() + " size " + std::to_string(st.st_size) + " mtime " +
           std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + " ctime " +
           std::to_string(st.st_ctim.tv_sec) + "." + std::to_string(st.st_ctim.tv_nsec) + " inode " +
-          std::to_string(st.st_ino) + " device " + std::to_string(st.st_dev);
+          std::to_string(st.st_ino) + " device " + std::to_string(st.st_dev) + " sampled " +
+          sampled_checksum(path, static_cast<uint64_t>(st.st_size));
   }
   return id;
 }
