@@ -184,8 +184,9 @@ def main():
                 batch = os.path.join(xdg, "batch.json")
                 write_batch(batch)
                 times = {"baseline": {}, "this": {}}
-                for _ in range(a.hot_repeats):
-                    for name, binary in (("baseline", base_bench), ("this", this_bench)):
+                builds = [("baseline", base_bench), ("this", this_bench)]
+                for r in range(a.hot_repeats):
+                    for name, binary in builds if r % 2 == 0 else builds[::-1]:  # either goes first by turns
                         out = subprocess.run([binary, "--model", model, "--dtype", "f32", "--prompt", PROMPT,
                                               "--target", TARGET, "--cases", "noise,throughput", "--trials",
                                               str(a.hot_trials), "--long-repeats", "1", "--repeats", "1",
