@@ -81,7 +81,7 @@ class FileLock {
 // a file rewritten in place, to the same size, right after a load could keep its size, times
 // and inode; its bytes would not. Costs a few hundred KB of reads, not a pass over the file.
 std::string sampled_checksum(const fs::path& path, uint64_t size) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) throw Error(path.string() + ": cannot open (" + std::strerror(errno) + ")");
   std::vector<std::byte> buffer;
   const auto sample = [&](uint64_t offset, uint64_t length) {
@@ -139,7 +139,8 @@ std::string weights_cache_identity(const ModelFiles& files, MatmulPrecision prec
           std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + " ctime " +
           std::to_string(st.st_ctim.tv_sec) + "." + std::to_string(st.st_ctim.tv_nsec) + " inode " +
           std::to_string(st.st_ino) + " device " + std::to_string(st.st_dev) + " sampled " +
-          sampled_checksum(path, static_cast<uint64_t>(st.st_size));
+          // Only a regular file is read: opening a FIFO would block (the load refuses it next).
+          (S_ISREG(st.st_mode) ? sampled_checksum(path, static_cast<uint64_t>(st.st_size)) : "none");
   }
   return id;
 }
