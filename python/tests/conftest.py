@@ -9,9 +9,15 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import pytest
+
+# The weights cache (on by default) of every load in these tests, and of the CLI they run:
+# the build folder's (ctest sets it) or a temporary one, never the user's own cache.
+os.environ["XDG_CACHE_HOME"] = os.environ.get("BERTSCOPE_TEST_CACHE_HOME") or tempfile.mkdtemp(
+    prefix="bertscope-test-cache-")
 
 sys.path.insert(0, os.path.dirname(__file__))
 import safetensors_np  # noqa: E402

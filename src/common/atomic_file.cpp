@@ -43,7 +43,8 @@ void check_output_file(const std::string& path) {
               "; bertscope writes only regular files it creates or replaces (choose another path)");
 }
 
-AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)) {
+AtomicFileWriter::AtomicFileWriter(std::string path, Durability durability)
+    : path_(std::move(path)), durability_(durability) {
   check_output_file(path_);
   // Same folder as the target, so the final rename() never crosses file systems; pid and
   // a counter keep concurrent writers (threads or processes) off each other's temporaries.
@@ -90,7 +91,7 @@ void AtomicFileWriter::write(std::string_view bytes) {
 void AtomicFileWriter::commit() {
   if (fd_ < 0) throw Error(path_ + ": commit after the file was committed or abandoned");
   // fsync before rename: otherwise a crash can leave <path> renamed but empty.
-  if (::fsync(fd_) != 0) {
+  if (durability_ == Durability::Synced && ::fsync(fd_) != 0) {
     const int err = errno;
     abandon();
     throw Error(path_ + ": cannot flush temporary file '" + temp_ + "': " + errno_text(err));
@@ -111,6 +112,7 @@ void AtomicFileWriter::commit() {
   PendingPaths::untrack(slot_);
   slot_ = nullptr;
   // Make the rename itself durable; best effort (some file systems refuse fsync on a folder).
+  if (durability_ == Durability::Unsynced) return;
   const std::filesystem::path parent = std::filesystem::path(path_).parent_path();
   const int dfd = ::open(parent.empty() ? "." : parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {

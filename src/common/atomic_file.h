@@ -23,7 +23,11 @@ void write_file_atomic(const std::string& path, std::string_view contents);
 // and leaves any existing <path> untouched. Every failure throws Error naming <path>.
 class AtomicFileWriter {
  public:
-  explicit AtomicFileWriter(std::string path);
+  // Synced: fsync before the rename, so a crash leaves the old file or the whole new one.
+  // Unsynced: for a cache that checks its own contents when read (a crash may leave a
+  // damaged file, which the reader detects and rebuilds): skips waiting for the disk.
+  enum class Durability { Synced, Unsynced };
+  explicit AtomicFileWriter(std::string path, Durability durability = Durability::Synced);
   ~AtomicFileWriter();
   AtomicFileWriter(const AtomicFileWriter&) = delete;
   AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
@@ -41,6 +45,7 @@ class AtomicFileWriter {
   int fd_ = -1;
   PendingPaths::Node* slot_ = nullptr;  // entry in the signal handler's list, null when not tracked
   bool committed_ = false;
+  Durability durability_ = Durability::Synced;
 };
 
 // Removes every temporary file that is being written right now. Async-signal-safe, for

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <mutex>
+#include <string>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <unordered_map>
 #include <vector>
@@ -26,6 +27,10 @@ const dnnl::engine& cpu_engine() {
 // shapes); should another count want another layout, forward() reorders for it.
 constexpr memory::dim kLayoutRows = 128;
 
+std::string matmul_name(int in_features, int out_features) {
+  return std::to_string(in_features) + "x" + std::to_string(out_features) + " matmul";
+}
+
 }  // namespace
 
 // The weights are reordered once, at construction, into the blocked layout of oneDNN's
@@ -44,6 +49,34 @@ struct Linear::Kernel {
   };
   std::mutex mutex;
   std::unordered_map<memory::dim, Entry> by_rows;
+
+  // A kernel with its activation and bias set, its weights not yet: both ways of making a
+  // layer start here.
+  static std::shared_ptr<Kernel> create(const float* bias, int in_features, int out_features, Activation activation,
+                                        MatmulPrecision precision) {
+    auto k = std::make_shared<Kernel>();
+    k->in = in_features;
+    k->out = out_features;
+    k->src_type = precision == MatmulPrecision::BF16 ? dt::bf16 : dt::f32;
+    if (activation != Activation::None) {
+      const dnnl::algorithm algorithm = activation == Activation::Gelu       ? dnnl::algorithm::eltwise_gelu_erf
+                                        : activation == Activation::GeluTanh ? dnnl::algorithm::eltwise_gelu_tanh
+                                                                             : dnnl::algorithm::eltwise_relu;
+      dnnl::post_ops ops;
+      ops.append_eltwise(1.0f, algorithm, 0.0f, 0.0f);
+      k->attr.set_post_ops(ops);
+    }
+    if (bias) {
+      k->bias = memory(memory::desc({1, out_features}, dt::f32, memory::dims{out_features, 1}), cpu_engine());
+      std::copy_n(bias, out_features, static_cast<float*>(k->bias.get_data_handle()));
+    }
+    return k;
+  }
+
+  // The layout the weights are prepared in (chosen at kLayoutRows rows).
+  memory::desc prepared_desc() const {
+    return describe(kLayoutRows, memory::desc({in, out}, src_type, memory::format_tag::any)).weights_desc();
+  }
 
   dnnl::matmul::primitive_desc describe(memory::dim rows, const memory::desc& weight_md) const {
     const memory::desc src_md({rows, in}, src_type, memory::dims{in, 1});
@@ -78,30 +111,24 @@ MatmulPrecision auto_precision() {
   return (isa & amx) == amx ? MatmulPrecision::BF16 : MatmulPrecision::F32;
 }
 
+std::string kernel_identity() {
+  const dnnl_version_t* v = dnnl_version();
+  return "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch) +
+         " (" + v->hash + "), ISA " + std::to_string(static_cast<unsigned>(dnnl::get_effective_cpu_isa()));
+}
+
 const char* precision_name(MatmulPrecision precision) { return precision == MatmulPrecision::BF16 ? "bf16" : "f32"; }
+
+Linear::Linear(std::shared_ptr<Kernel> kernel, int in_features, int out_features)
+    : kernel_(std::move(kernel)), in_(in_features), out_(out_features) {}
 
 Linear::Linear(const float* weight, const float* bias, int in_features, int out_features, Activation activation,
                MatmulPrecision precision)
     : in_(in_features), out_(out_features) {
-  auto k = std::make_shared<Kernel>();
-  k->in = in_features;
-  k->out = out_features;
-  k->src_type = precision == MatmulPrecision::BF16 ? dt::bf16 : dt::f32;
-  if (activation != Activation::None) {
-    const dnnl::algorithm algorithm = activation == Activation::Gelu       ? dnnl::algorithm::eltwise_gelu_erf
-                                      : activation == Activation::GeluTanh ? dnnl::algorithm::eltwise_gelu_tanh
-                                                                           : dnnl::algorithm::eltwise_relu;
-    dnnl::post_ops ops;
-    ops.append_eltwise(1.0f, algorithm, 0.0f, 0.0f);
-    k->attr.set_post_ops(ops);
-  }
   try {
+    auto k = Kernel::create(bias, in_features, out_features, activation, precision);
     const auto& engine = cpu_engine();
     dnnl::stream stream(engine);
-    if (bias) {
-      k->bias = memory(memory::desc({1, out_features}, dt::f32, memory::dims{out_features, 1}), engine);
-      std::copy_n(bias, out_features, static_cast<float*>(k->bias.get_data_handle()));
-    }
     // PyTorch stores W as [N, K]; it is the [K, N] matrix W^T with strides {1, K}.
     // bf16: round to bfloat16 here (a plain vectorised loop) and let oneDNN only move the
     // data into its layout; its converting reorder is several times slower.
@@ -115,15 +142,44 @@ Linear::Linear(const float* weight, const float* bias, int in_features, int out_
     }
     const memory::desc plain({in_features, out_features}, k->src_type, memory::dims{1, in_features});
     const memory source(plain, engine, source_data);
-    const memory::desc any({in_features, out_features}, k->src_type, memory::format_tag::any);
-    k->weights = memory(k->describe(kLayoutRows, any).weights_desc(), engine);
+    k->weights = memory(k->prepared_desc(), engine);
     dnnl::reorder(source, k->weights).execute(stream, const_cast<memory&>(source), k->weights);
     stream.wait();
+    kernel_ = std::move(k);
   } catch (const dnnl::error& e) {
-    throw Error(std::string("oneDNN could not prepare a ") + std::to_string(in_features) + "x" +
-                std::to_string(out_features) + " matmul: " + e.what());
+    throw Error("oneDNN could not prepare a " + matmul_name(in_features, out_features) + ": " + e.what());
   }
-  kernel_ = std::move(k);
+}
+
+Linear Linear::from_packed(std::span<const std::byte> packed, const float* bias, int in_features, int out_features,
+                           Activation activation, MatmulPrecision precision) {
+  try {
+    auto k = Kernel::create(bias, in_features, out_features, activation, precision);
+    const memory::desc layout = k->prepared_desc();
+    if (packed.size() != layout.get_size()) {
+      throw Error("prepared weights of a " + matmul_name(in_features, out_features) + " are " +
+                  std::to_string(packed.size()) + " bytes, this build's layout needs " +
+                  std::to_string(layout.get_size()));
+    }
+    // oneDNN only reads weights: the const_cast hands it a read-only mapping it never writes.
+    k->weights = memory(layout, cpu_engine(), const_cast<std::byte*>(packed.data()));
+    return Linear(std::move(k), in_features, out_features);
+  } catch (const dnnl::error& e) {
+    throw Error("oneDNN could not set up a " + matmul_name(in_features, out_features) + ": " + e.what());
+  }
+}
+
+size_t Linear::packed_size(int in_features, int out_features, MatmulPrecision precision) {
+  try {
+    return Kernel::create(nullptr, in_features, out_features, Activation::None, precision)->prepared_desc().get_size();
+  } catch (const dnnl::error& e) {
+    throw Error("oneDNN could not describe a " + matmul_name(in_features, out_features) + ": " + e.what());
+  }
+}
+
+std::span<const std::byte> Linear::packed_weights() const {
+  if (!kernel_) return {};
+  return {static_cast<const std::byte*>(kernel_->weights.get_data_handle()), kernel_->weights.get_desc().get_size()};
 }
 
 size_t Linear::weight_bytes() const {

@@ -1,7 +1,10 @@
 #pragma once
 // y = act(x W^T + b): the one matrix kernel of the engine. All oneDNN code lives in
 // linear.cpp, behind this interface, so another backend can replace it in one place.
+#include <cstddef>
 #include <memory>
+#include <span>
+#include <string>
 
 namespace bertscope {
 
@@ -20,6 +23,9 @@ enum class MatmulPrecision { F32, BF16 };
 // measured slower than f32 (0.58x on an AVX512-BF16 Xeon without AMX). Honours
 // ONEDNN_MAX_CPU_ISA, as oneDNN itself does.
 MatmulPrecision auto_precision();
+// What prepared weights depend on besides the model and precision: oneDNN's version and
+// build, and the ISA it runs on (it picks the layout per ISA; ONEDNN_MAX_CPU_ISA changes it).
+std::string kernel_identity();
 // "f32" or "bf16".
 const char* precision_name(MatmulPrecision precision);
 
@@ -32,6 +38,19 @@ class Linear {
   Linear(const float* weight, const float* bias, int in_features, int out_features,
          Activation activation = Activation::None, MatmulPrecision precision = MatmulPrecision::F32);
 
+  // A layer whose weights were prepared before (by another Linear, see packed_weights())
+  // and are used where they lie, not copied: `packed` must stay valid and unchanged while
+  // the layer lives (the weights cache maps them read-only). Throws Error when `packed`
+  // is not packed_size() bytes.
+  static Linear from_packed(std::span<const std::byte> packed, const float* bias, int in_features, int out_features,
+                            Activation activation = Activation::None,
+                            MatmulPrecision precision = MatmulPrecision::F32);
+  // Bytes of the prepared weights of an [out, in] layer: what from_packed() takes. They
+  // depend on the shape, the precision, oneDNN's version and the ISA it runs on.
+  static size_t packed_size(int in_features, int out_features, MatmulPrecision precision);
+  // This layer's prepared weights, valid while it lives: what a cache stores.
+  std::span<const std::byte> packed_weights() const;
+
   // x: [rows, in] row-major, y: [rows, out] row-major. Any rows >= 0; thread-safe.
   void forward(const float* x, int rows, float* y) const;
 
@@ -42,6 +61,7 @@ class Linear {
 
  private:
   struct Kernel;
+  Linear(std::shared_ptr<Kernel> kernel, int in_features, int out_features);
   std::shared_ptr<Kernel> kernel_;
   int in_ = 0;
   int out_ = 0;

@@ -38,7 +38,7 @@ Tokenizer load_tokenizer(const ModelFiles& files) {
   return Tokenizer::from_bpe_files(files.vocab_json, files.merges, files.tokenizer_config);
 }
 
-Encoder Encoder::load(const std::string& path, MatmulPrecision precision) {
+Encoder Encoder::load(const std::string& path, MatmulPrecision precision, const WeightsCacheOptions& cache) {
   const ModelFiles files = resolve_model_dir(path);
   ModelConfig config = ModelConfig::load(files.config);
   Tokenizer tokenizer = load_tokenizer(files);
@@ -47,7 +47,7 @@ Encoder Encoder::load(const std::string& path, MatmulPrecision precision) {
                 " tokens, but config.json vocab_size is " + std::to_string(config.vocab_size));
   }
   const Family& family = family_of(config.family, files.config);
-  auto weights = EncoderWeights::load(TensorStore::open_dir(files.dir), config, family.tensor_names(config), precision);
+  auto weights = load_weights(files, config, family.tensor_names(config), precision, cache);
   // Embedding rows beyond the tokenizer's vocabulary (a checkpoint padded to a multiple of 8
   // or 64) are outputs too: they need names. Only now, once the weights have matched
   // vocab_size: before, a hostile config.json could make us name millions of rows that the

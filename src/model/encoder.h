@@ -15,6 +15,7 @@
 #include "model/hooks.h"
 #include "model/model_config.h"
 #include "model/token_batch.h"
+#include "model/weights_cache.h"
 #include "tokenizer/tokenizer.h"
 #include "weights/model_dir.h"
 
@@ -55,8 +56,10 @@ class Encoder {
  public:
   // `path`: a model directory or a HuggingFace hub cache folder (model_dir.h); config.json's
   // model_type picks the family. `precision`: of the matmuls (bf16 is opt-in: faster, ~1e-2
-  // relative error in logits).
-  static Encoder load(const std::string& path, MatmulPrecision precision = MatmulPrecision::F32);
+  // relative error in logits). `cache`: the packed-weights cache (model/weights_cache.h); by
+  // default on unless BERTSCOPE_WEIGHTS_CACHE=off. Results are identical with and without it.
+  static Encoder load(const std::string& path, MatmulPrecision precision = MatmulPrecision::F32,
+                      const WeightsCacheOptions& cache = WeightsCacheOptions::from_env());
   Encoder(ModelConfig config, Tokenizer tokenizer, std::shared_ptr<const EncoderWeights> weights, std::string dir);
 
   const ModelConfig& config() const { return config_; }

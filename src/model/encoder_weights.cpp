@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -14,13 +15,19 @@ namespace bertscope {
 
 const float* EncoderWeights::checked(const std::string& name, const std::vector<int64_t>& shape,
                                      std::vector<float>& storage) const {
-  const float* values = store_.borrow_f32(name, shape);
-  if (!values) values = (storage = store_.read_f32(name, shape)).data();
   // Every tensor, borrowed or converted, before anything runs on it: one NaN in a weight
   // spreads to every logit, and the results would be NaN written as if they were numbers.
-  size_t count = 1;
-  for (int64_t d : shape) count *= static_cast<size_t>(d);  // the store checked this shape
-  if (const auto bad = first_non_finite(values, count)) {
+  // Converted ones (F16, BF16) are checked as they are converted, in one pass.
+  std::optional<size_t> bad;
+  const float* values = store_.borrow_f32(name, shape);
+  if (values) {
+    size_t count = 1;
+    for (int64_t d : shape) count *= static_cast<size_t>(d);  // the store checked this shape
+    bad = first_non_finite(values, count);
+  } else {
+    values = (storage = store_.read_f32_checked(name, shape, bad)).data();
+  }
+  if (bad) {
     throw Error(store_.file_of(name) + ": tensor '" + name + "' holds " + non_finite_name(values[*bad]) +
                 " at element " + std::to_string(*bad) + " of " + shape_string(shape) +
                 "; the checkpoint is damaged or was saved after training diverged");
@@ -35,32 +42,59 @@ const float* EncoderWeights::tensor(const std::string& name, const std::vector<i
   return values;
 }
 
+Linear EncoderWeights::packed_linear(const std::string& key, int64_t in, int64_t out, const float* bias,
+                                     Activation activation, MatmulPrecision precision,
+                                     const std::function<const float*(std::vector<float>&)>& read_weight) {
+  const int in_features = static_cast<int>(in), out_features = static_cast<int>(out);
+  if (!packed_.empty()) {
+    const auto bytes = packed_.find(key, Linear::packed_size(in_features, out_features, precision));
+    return Linear::from_packed(bytes, bias, in_features, out_features, activation, precision);
+  }
+  // The kernel keeps its own prepared copy: the weight is read through a temporary.
+  std::vector<float> storage;
+  Linear layer(read_weight(storage), bias, in_features, out_features, activation, precision);
+  prepared_here_.emplace_back(key, layer.packed_weights());
+  return layer;
+}
+
+void EncoderWeights::add_packed_to(PackedWeightsWriter& writer) const {
+  for (const auto& [key, bytes] : prepared_here_) writer.add(key, bytes);
+}
+
 Linear EncoderWeights::linear(const std::string& prefix, int64_t in, int64_t out, Activation activation,
                               MatmulPrecision precision) {
-  // The kernel keeps its own prepared copy: read the file's weights through a temporary
-  // and drop their pages afterwards.
-  std::vector<float> converted;
-  const float* weight = checked(prefix + ".weight", {out, in}, converted);
+  const std::string name = prefix + ".weight";
+  store_.require(name, {out, in});
   const float* bias = tensor(prefix + ".bias", {out});
-  Linear layer(weight, bias, static_cast<int>(in), static_cast<int>(out), activation, precision);
-  store_.release(prefix + ".weight");
+  Linear layer = packed_linear(name, in, out, bias, activation, precision,
+                               [&](std::vector<float>& storage) { return checked(name, {out, in}, storage); });
+  store_.release(name);  // its pages are not needed again
   return layer;
 }
 
 Linear EncoderWeights::stacked_linear(const std::vector<std::string>& prefixes, int64_t in, int64_t out,
                                       MatmulPrecision precision) {
-  const size_t block = static_cast<size_t>(in) * static_cast<size_t>(out);
-  std::vector<float> weight(block * prefixes.size()), bias(static_cast<size_t>(out) * prefixes.size());
+  std::string key = "stacked";
+  std::vector<float> bias(static_cast<size_t>(out) * prefixes.size());
   for (size_t part = 0; part < prefixes.size(); ++part) {
-    std::vector<float> converted;
-    const float* w = checked(prefixes[part] + ".weight", {out, in}, converted);
-    std::copy_n(w, block, weight.begin() + static_cast<std::ptrdiff_t>(part * block));
+    store_.require(prefixes[part] + ".weight", {out, in});
+    key += ":" + prefixes[part] + ".weight";
     const float* b = tensor(prefixes[part] + ".bias", {out});
     std::copy_n(b, out, bias.begin() + static_cast<std::ptrdiff_t>(part) * out);
-    store_.release(prefixes[part] + ".weight");
   }
-  const int rows = static_cast<int>(out * static_cast<int64_t>(prefixes.size()));
-  return Linear(weight.data(), bias.data(), static_cast<int>(in), rows, Activation::None, precision);
+  const auto rows = out * static_cast<int64_t>(prefixes.size());
+  Linear layer = packed_linear(key, in, rows, bias.data(), Activation::None, precision, [&](std::vector<float>& weight) {
+    const size_t block = static_cast<size_t>(in) * static_cast<size_t>(out);
+    weight.resize(block * prefixes.size());
+    for (size_t part = 0; part < prefixes.size(); ++part) {
+      std::vector<float> converted;
+      const float* w = checked(prefixes[part] + ".weight", {out, in}, converted);
+      std::copy_n(w, block, weight.begin() + static_cast<std::ptrdiff_t>(part * block));
+      store_.release(prefixes[part] + ".weight");
+    }
+    return weight.data();
+  });
+  return layer;
 }
 
 // The published bert-*-uncased checkpoints name LayerNorm parameters gamma/beta (from
@@ -88,10 +122,13 @@ const float* EncoderWeights::sinusoidal(int64_t positions, int64_t width) {
 }
 
 std::shared_ptr<const EncoderWeights> EncoderWeights::load(TensorStore store, const ModelConfig& config,
-                                                           const TensorNames& names, MatmulPrecision precision) {
-  if (config.block_layout == BlockLayout::PreNorm) return load_pre_norm(std::move(store), config, names, precision);
+                                                           const TensorNames& names, MatmulPrecision precision,
+                                                           const PackedWeights& packed) {
+  if (config.block_layout == BlockLayout::PreNorm) return load_pre_norm(std::move(store), config, names, precision, packed);
   auto w = std::shared_ptr<EncoderWeights>(new EncoderWeights());
   w->store_ = std::move(store);
+  w->packed_ = packed;
+  w->packed_.check_all();  // every tensor will be used: one parallel pass rather than one per tensor
   w->layers_ = config.num_hidden_layers;
   const int64_t H = config.hidden_size, I = config.intermediate_size, V = config.vocab_size;
   const int64_t E = config.embedding_size, D = config.head_size;
@@ -117,18 +154,20 @@ std::shared_ptr<const EncoderWeights> EncoderWeights::load(TensorStore store, co
   // the word embeddings are resident too (vocab x hidden x 4 bytes, 125 MB for bert-large);
   // made now, that overlap does not add to the peak of a fully loaded model.
   if (w->store_.contains(names.decoder)) {
-    std::vector<float> converted;
-    const float* weight = w->checked(names.decoder, {V, D}, converted);
-    w->head.decoder = Linear(weight, w->tensor(names.decoder_bias, {V}), static_cast<int>(D), static_cast<int>(V),
-                             Activation::None, precision);
+    w->store_.require(names.decoder, {V, D});
+    const float* bias = w->tensor(names.decoder_bias, {V});
+    w->head.decoder = w->packed_linear(names.decoder, D, V, bias, Activation::None, precision,
+                                       [&](std::vector<float>& storage) { return w->checked(names.decoder, {V, D}, storage); });
     w->store_.release(names.decoder);
   } else {
     if (D != E) {
       throw Error(w->store_.file_of(names.word_embeddings) + ": no '" + names.decoder + "', and the word embeddings (width " +
                   std::to_string(E) + ") cannot serve as a decoder of width " + std::to_string(D));
     }
-    w->head.decoder = Linear(w->embeddings.word, w->tensor(names.decoder_bias, {V}), static_cast<int>(D),
-                             static_cast<int>(V), Activation::None, precision);
+    const float* bias = w->tensor(names.decoder_bias, {V});
+    const float* word = w->embeddings.word;
+    w->head.decoder = w->packed_linear("tied:" + names.word_embeddings, D, V, bias, Activation::None, precision,
+                                       [word](std::vector<float>&) { return word; });
     // Embedding lookups touch only the rows of the prompt's tokens: let the rest go.
     w->store_.release(names.word_embeddings);
   }

@@ -4,15 +4,21 @@
 // config. Matmul weights are copied once into their kernels' layout (in float32 or
 // bfloat16), and their file pages released, so a loaded model holds about one copy of its
 // weights. Embeddings and LayerNorm parameters are used in place from the memory map when
-// they are aligned F32, else converted to float32 once.
+// they are aligned F32, else converted to float32 once. With packed weights (the weights
+// cache, model/weights_cache.h) the matmul weights are used where they lie in its mapping.
 #include <deque>
+#include <functional>
 #include <memory>
+#include <span>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "kernels/layer_norm.h"
 #include "kernels/linear.h"
 #include "model/family.h"
 #include "model/model_config.h"
+#include "weights/packed_weights.h"
 #include "weights/tensor_store.h"
 
 namespace bertscope {
@@ -49,8 +55,16 @@ class EncoderWeights {
  public:
   // Throws Error naming the file and tensor when a needed tensor is missing or its shape
   // disagrees with `config`. Tensors that masked-LM does not use (pooler, NSP) are ignored.
+  // `packed`: the matmul weights prepared before, for this model and precision (the weights
+  // cache); every matmul is then taken from it, and BadPackedWeights thrown when one is
+  // missing or damaged. Empty: every matmul is prepared from the store.
   static std::shared_ptr<const EncoderWeights> load(TensorStore store, const ModelConfig& config, const TensorNames& names,
-                                                    MatmulPrecision precision = MatmulPrecision::F32);
+                                                    MatmulPrecision precision = MatmulPrecision::F32,
+                                                    const PackedWeights& packed = {});
+
+  // The matmul weights this load prepared itself (none when all came from `packed`), each
+  // under its key, for a writer of the weights cache. Valid while these weights live.
+  void add_packed_to(PackedWeightsWriter& writer) const;
 
   EmbeddingWeights embeddings;
   std::vector<BlockWeights> blocks;  // one per layer, or one per group when layers share them
@@ -66,6 +80,12 @@ class EncoderWeights {
   // of another shape, or not finite.
   const float* checked(const std::string& name, const std::vector<int64_t>& shape, std::vector<float>& storage) const;
   const float* tensor(const std::string& name, const std::vector<int64_t>& shape);
+  // Every matmul goes through here, so that every one is cached: taken from packed_ under
+  // `key` (distinct per matmul) when there are packed weights, else prepared from the
+  // [out, in] weight that `read_weight` returns (it may fill the vector it is given) and
+  // recorded under `key` for the cache.
+  Linear packed_linear(const std::string& key, int64_t in, int64_t out, const float* bias, Activation activation,
+                       MatmulPrecision precision, const std::function<const float*(std::vector<float>&)>& read_weight);
   Linear linear(const std::string& prefix, int64_t in, int64_t out, Activation activation, MatmulPrecision precision);
   // Several [out, in] layers on the same input as one [parts x out, in] layer.
   Linear stacked_linear(const std::vector<std::string>& prefixes, int64_t in, int64_t out, MatmulPrecision precision);
@@ -76,9 +96,12 @@ class EncoderWeights {
   // GPT-2 and ModernBERT (pre_norm_weights.cpp): the block layout and tensor conventions of
   // ModelConfig's pre-LayerNorm fields.
   static std::shared_ptr<const EncoderWeights> load_pre_norm(TensorStore store, const ModelConfig& config,
-                                                             const TensorNames& names, MatmulPrecision precision);
+                                                             const TensorNames& names, MatmulPrecision precision,
+                                                             const PackedWeights& packed);
 
   TensorStore store_;                      // keeps the memory maps alive
+  PackedWeights packed_;                   // keeps the cache's mapping alive, or empty
+  std::vector<std::pair<std::string, std::span<const std::byte>>> prepared_here_;  // for add_packed_to
   std::deque<std::vector<float>> owned_;   // converted F16/BF16 or unaligned tensors
   int layers_ = 1;
 };

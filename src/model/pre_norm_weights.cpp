@@ -17,9 +17,12 @@ namespace bertscope {
 
 std::shared_ptr<const EncoderWeights> EncoderWeights::load_pre_norm(TensorStore store, const ModelConfig& config,
                                                                     const TensorNames& names,
-                                                                    MatmulPrecision precision) {
+                                                                    MatmulPrecision precision,
+                                                                    const PackedWeights& packed) {
   auto w = std::shared_ptr<EncoderWeights>(new EncoderWeights());
   w->store_ = std::move(store);
+  w->packed_ = packed;
+  w->packed_.check_all();  // as the post-norm loader: one parallel pass
   w->layers_ = config.num_hidden_layers;
   const int64_t H = config.hidden_size, I = config.intermediate_size, V = config.vocab_size;
   const float eps = config.layer_norm_eps;
@@ -40,30 +43,35 @@ std::shared_ptr<const EncoderWeights> EncoderWeights::load_pre_norm(TensorStore 
   };
   // The matmul PREFIX.weight of [out_total, in] (or [in, out_total] when the family stores
   // it transposed), cut into consecutive row blocks of `parts` (rows, activation): one Linear
-  // each. The kernels keep their own copies, so the file's pages are released afterwards.
+  // each, each cached under its own key. The file's weight is read (and transposed) only when
+  // a part is not in the cache, and its pages are released afterwards.
   auto matmuls = [&](const std::string& prefix, int64_t in, const std::vector<std::pair<int64_t, Activation>>& parts,
                      bool with_bias) {
     int64_t out_total = 0;
     for (const auto& part : parts) out_total += part.first;
     const std::string weight_name = named(prefix + ".weight");
+    const std::vector<int64_t> stored_shape =
+        names.transposed ? std::vector<int64_t>{in, out_total} : std::vector<int64_t>{out_total, in};
+    w->store_.require(weight_name, stored_shape);
     std::vector<float> converted, transposed;
     const float* weight = nullptr;
-    if (names.transposed) {
-      const float* stored = w->checked(weight_name, {in, out_total}, converted);
+    auto whole = [&]() -> const float* {  // [out_total, in]
+      if (weight) return weight;
+      const float* stored = w->checked(weight_name, stored_shape, converted);
+      if (!names.transposed) return weight = stored;
       transposed.resize(static_cast<size_t>(in * out_total));
       for (int64_t i = 0; i < in; ++i) {
         for (int64_t o = 0; o < out_total; ++o) transposed[static_cast<size_t>(o * in + i)] = stored[i * out_total + o];
       }
-      weight = transposed.data();
-    } else {
-      weight = w->checked(weight_name, {out_total, in}, converted);
-    }
+      return weight = transposed.data();
+    };
     const float* bias = with_bias ? w->tensor(named(prefix + ".bias"), {out_total}) : nullptr;
     std::vector<Linear> layers;
     int64_t row = 0;
     for (const auto& [rows, activation] : parts) {
-      layers.emplace_back(weight + row * in, bias ? bias + row : nullptr, static_cast<int>(in), static_cast<int>(rows),
-                          activation, precision);
+      const std::string key = parts.size() == 1 ? weight_name : weight_name + "#rows:" + std::to_string(row);
+      layers.push_back(w->packed_linear(key, in, rows, bias ? bias + row : nullptr, activation, precision,
+                                        [&](std::vector<float>&) { return whole() + row * in; }));
       row += rows;
     }
     w->store_.release(weight_name);
@@ -79,13 +87,15 @@ std::shared_ptr<const EncoderWeights> EncoderWeights::load_pre_norm(TensorStore 
   // The decoder: stored, or tied to the word embeddings (both fixtures' files omit it).
   const float* decoder_bias = config.decoder_bias ? w->tensor(named(names.decoder_bias), {V}) : nullptr;
   if (w->store_.contains(named(names.decoder))) {
-    std::vector<float> converted;
-    const float* weight = w->checked(named(names.decoder), {V, H}, converted);
-    w->head.decoder = Linear(weight, decoder_bias, static_cast<int>(H), static_cast<int>(V), Activation::None, precision);
+    w->store_.require(named(names.decoder), {V, H});
+    w->head.decoder = w->packed_linear(named(names.decoder), H, V, decoder_bias, Activation::None, precision,
+                                       [&](std::vector<float>& converted) {
+                                         return w->checked(named(names.decoder), {V, H}, converted);
+                                       });
     w->store_.release(named(names.decoder));
   } else {
-    w->head.decoder = Linear(w->embeddings.word, decoder_bias, static_cast<int>(H), static_cast<int>(V),
-                             Activation::None, precision);
+    w->head.decoder = w->packed_linear("tied:" + named(names.word_embeddings), H, V, decoder_bias, Activation::None,
+                                       precision, [&](std::vector<float>&) { return w->embeddings.word; });
     w->store_.release(named(names.word_embeddings));
   }
 

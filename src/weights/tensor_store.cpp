@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "common/json_preview.h"
 #include "common/read_file.h"
+#include "weights/finite_scan.h"
 
 namespace bertscope {
 
@@ -124,6 +125,28 @@ std::vector<float> TensorStore::read_f32(std::string_view name, const std::vecto
   const auto count = static_cast<size_t>(e.info->element_count());
   std::vector<float> out(count);
   convert_to_f32(dt, e.file->bytes(*e.info).data(), count, out.data());
+  return out;
+}
+
+std::vector<float> TensorStore::read_f32_checked(std::string_view name, const std::vector<int64_t>& expected_shape,
+                                                 std::optional<size_t>& first_bad) const {
+  const Entry& e = lookup(name, expected_shape);
+  const DType dt = e.info->dtype;
+  if (dt != DType::F32 && dt != DType::F16 && dt != DType::BF16 && dt != DType::F64)
+    throw Error(e.file->path() + ": tensor '" + e.info->name + "' has dtype " + dtype_name(dt) +
+                ", expected a floating type (F32, F16, BF16 or F64)");
+  const auto count = static_cast<size_t>(e.info->element_count());
+  std::vector<float> out(count);
+  const std::byte* src = e.file->bytes(*e.info).data();
+  constexpr size_t kBlock = 16384;  // 64 KB of float32: converted and scanned in L2
+  first_bad.reset();
+  for (size_t start = 0; start < count; start += kBlock) {
+    const size_t n = std::min(kBlock, count - start);
+    convert_to_f32(dt, src + start * dtype_size(dt), n, out.data() + start);
+    if (!first_bad) {
+      if (const auto bad = first_non_finite(out.data() + start, n)) first_bad = start + *bad;
+    }
+  }
   return out;
 }
 

@@ -2,6 +2,7 @@
 // All tensors of a model directory: `model.safetensors`, or the shards listed by
 // `model.safetensors.index.json` (its weight_map), seen as one name -> tensor table.
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -25,9 +26,17 @@ class TensorStore {
   // Tensor `name` converted to float32. Throws Error naming the file when the tensor is
   // absent or its shape differs from `expected_shape`.
   std::vector<float> read_f32(std::string_view name, const std::vector<int64_t>& expected_shape) const;
+  // The same, and in the same pass (each block scanned while it is in cache, not the whole
+  // tensor again afterwards) the index of its first non-finite value, or nullopt.
+  std::vector<float> read_f32_checked(std::string_view name, const std::vector<int64_t>& expected_shape,
+                                      std::optional<size_t>& first_non_finite) const;
   // Pointer straight into the mapping when the tensor is F32 and 4-byte aligned (no copy),
   // else nullptr. Same checks as read_f32. Valid while this store lives.
   const float* borrow_f32(std::string_view name, const std::vector<int64_t>& expected_shape) const;
+  // The checks of read_f32 (present, of that shape) without reading the data.
+  void require(std::string_view name, const std::vector<int64_t>& expected_shape) const {
+    lookup(name, expected_shape);
+  }
   // Drops the tensor's pages from resident memory after it has been copied (see
   // SafetensorsFile::release); pointers from borrow_f32 stay valid.
   void release(std::string_view name) const;

@@ -19,6 +19,7 @@ struct ModelOptions {
   std::string model;  // empty: $BERTSCOPE_MODEL, else the shipped demo model
   std::string dtype = "auto";  // as given: auto, f32 or bf16 (resolved_dtype: what runs)
   int threads = 0;
+  bool no_weights_cache = false;  // --no-weights-cache: prepare the weights in this process, write no cache
   bool quiet = false;
   bool json = false;  // the command's summary on stdout as JSON instead of tables
 };

@@ -27,6 +27,10 @@ void add_model_options(CLI::App& command, ModelOptions& options) {
                      "(exact to HF within 1e-4) or bf16 (bfloat16 weights and matmul inputs, float32 accumulation, "
                      "layer norms and softmax; logits within ~1e-2). results.json records the one that ran")
       ->check(CLI::IsMember({"auto", "f32", "bf16"}));
+  command.add_flag("--no-weights-cache", options.no_weights_cache,
+                   "Neither read nor write the packed-weights cache (default: on, in $XDG_CACHE_HOME/bertscope/weights "
+                   "or ~/.cache/bertscope/weights; BERTSCOPE_WEIGHTS_CACHE=off also turns it off). Results are the same "
+                   "either way; the cache makes loads after the first much faster");
 }
 
 MatmulPrecision precision(const ModelOptions& options) {
@@ -51,7 +55,8 @@ Encoder load_model(const ModelOptions& options, const std::string& fallback) {
   set_thread_count(options.threads);
   // The whole model folder is an input: no output may lie in it (vocab.txt, a sidecar file).
   claim_input(model_path(options, fallback));
-  return Encoder::load(model_path(options, fallback), precision(options));
+  return Encoder::load(model_path(options, fallback), precision(options),
+                       options.no_weights_cache ? WeightsCacheOptions::off() : WeightsCacheOptions::from_env());
 }
 
 bool is_demo_model(const std::string& path) {
