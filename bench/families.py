@@ -85,8 +85,11 @@ def main():
             model = models[name]
             sweep = timed([bins["bertscope"], "sweep", "--model", model, "--prompt", bench.PROMPT, "--target",
                            bench.TARGET, "--intervention", "noise", "--trials", str(args.trials), "--seed", "0",
-                           "--out", out, "--quiet"])
-            load = timed([bins["bertscope"], "predict", "--model", model, bench.PROMPT])
+                           "--dtype", "f32", "--no-weights-cache", "--out", out, "--quiet"])
+            # f32 throughout: the shares are of the f32 FMA peak (--dtype auto is bf16 on AMX). No
+            # weights cache: a cold cache's write would fall on the sweep and not on the predict.
+            load = timed([bins["bertscope"], "predict", "--model", model, "--dtype", "f32", "--no-weights-cache",
+                          bench.PROMPT])
             times[name].append(sweep - load)
             if seq is None:
                 with open(os.path.join(out, "results.json")) as f:
