@@ -116,12 +116,18 @@ const TensorStore::Entry& TensorStore::lookup(std::string_view name,
   return e;
 }
 
-std::vector<float> TensorStore::read_f32(std::string_view name, const std::vector<int64_t>& expected_shape) const {
-  const Entry& e = lookup(name, expected_shape);
+// The entry's dtype, which must be one that converts to float32.
+DType TensorStore::float_dtype(const Entry& e) {
   const DType dt = e.info->dtype;
   if (dt != DType::F32 && dt != DType::F16 && dt != DType::BF16 && dt != DType::F64)
     throw Error(e.file->path() + ": tensor '" + e.info->name + "' has dtype " + dtype_name(dt) +
                 ", expected a floating type (F32, F16, BF16 or F64)");
+  return dt;
+}
+
+std::vector<float> TensorStore::read_f32(std::string_view name, const std::vector<int64_t>& expected_shape) const {
+  const Entry& e = lookup(name, expected_shape);
+  const DType dt = float_dtype(e);
   const auto count = static_cast<size_t>(e.info->element_count());
   std::vector<float> out(count);
   convert_to_f32(dt, e.file->bytes(*e.info).data(), count, out.data());
@@ -131,10 +137,7 @@ std::vector<float> TensorStore::read_f32(std::string_view name, const std::vecto
 std::vector<float> TensorStore::read_f32_checked(std::string_view name, const std::vector<int64_t>& expected_shape,
                                                  std::optional<size_t>& first_bad) const {
   const Entry& e = lookup(name, expected_shape);
-  const DType dt = e.info->dtype;
-  if (dt != DType::F32 && dt != DType::F16 && dt != DType::BF16 && dt != DType::F64)
-    throw Error(e.file->path() + ": tensor '" + e.info->name + "' has dtype " + dtype_name(dt) +
-                ", expected a floating type (F32, F16, BF16 or F64)");
+  const DType dt = float_dtype(e);
   const auto count = static_cast<size_t>(e.info->element_count());
   std::vector<float> out(count);
   const std::byte* src = e.file->bytes(*e.info).data();

@@ -50,6 +50,7 @@ class TensorStore {
     const TensorInfo* info;
   };
   const Entry& lookup(std::string_view name, const std::vector<int64_t>& expected_shape) const;
+  static DType float_dtype(const Entry& e);
   std::vector<std::shared_ptr<const SafetensorsFile>> files_;
   std::vector<std::pair<std::string, Entry>> entries_;  // sorted by name
   std::string origin_;  // model.safetensors or the index: named when a tensor is missing
