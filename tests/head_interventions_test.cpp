@@ -131,7 +131,7 @@ TEST(HeadInterventions, AttendToOnePositionMakesEachHeadsZThatPositionsValue) {
             [&](const HookSite&, ActivationView v) { v_values.assign(v.data, v.data + v.size()); });
   hooks.add(HookSite::block(SiteKind::AttnPattern, 2), [&](const HookSite&, ActivationView v) {
     RandomStream stream(0, {0});
-    const std::vector<int> positions = spec.positions.resolve(prompt.mask_index, static_cast<int>(prompt.ids.size()));
+    const std::vector<int> positions = spec.positions.resolve(prompt.mask_index, prompt.ids, bert.tokenizer());
     apply_intervention(spec, v, 0, edit_segments(v.shape(), SiteKind::AttnPattern, positions, spec.heads), stream, {}, 0.0);
   });
   hooks.add(HookSite::block(SiteKind::AttnZ, 2),

@@ -65,15 +65,26 @@ TEST(Intervention, NoiseIsTheStreamsDrawTimesTheVectorsStdTimesTheFactor) {
   }
 }
 
+// A WordPiece tokenizer over a few words: enough for positions, which read only ids.
+const Tokenizer& small_tokenizer() {
+  static const Tokenizer tokenizer(
+      Vocab::from_tokens({"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "him", "her", "the", "saw", "man", "##s"}, "test vocab"),
+      true);
+  return tokenizer;
+}
+
 TEST(Intervention, PositionsAndOptionsAreChecked) {
-  EXPECT_EQ(Positions::parse("mask").resolve(4, 9), std::vector<int>{4});
-  EXPECT_EQ(Positions::parse("all").resolve(4, 3), (std::vector<int>{0, 1, 2}));
-  EXPECT_EQ(Positions::parse("1,3").resolve(4, 9), (std::vector<int>{1, 3}));
-  EXPECT_EQ(Positions::parse("last").resolve(4, 9), std::vector<int>{8});  // a causal model's prediction position
+  const Tokenizer& t = small_tokenizer();
+  const std::vector<int> nine(9, 7), three(3, 7);
+  EXPECT_EQ(Positions::parse("mask").resolve(4, nine, t), std::vector<int>{4});
+  EXPECT_EQ(Positions::parse("all").resolve(4, three, t), (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(Positions::parse("1,3").resolve(4, nine, t), (std::vector<int>{1, 3}));
+  EXPECT_EQ(Positions::parse("last").resolve(4, nine, t), std::vector<int>{8});  // a causal model's prediction position
   EXPECT_EQ(Positions::parse("last").describe(), "last");
   EXPECT_THROW(Positions::parse("1,x"), Error);
   EXPECT_THROW(Positions::parse("-1"), Error);
-  EXPECT_THROW(Positions::parse("1,9").resolve(4, 9), Error);
+  EXPECT_THROW(Positions::parse("word:"), OptionError);
+  EXPECT_THROW(Positions::parse("1,9").resolve(4, nine, t), Error);
   InterventionSpec mix = InterventionSpec::of_kind(InterventionKind::Mix);
   EXPECT_THROW(mix.validate(), Error);  // needs another prompt
   InterventionSpec noise = InterventionSpec::of_kind(InterventionKind::Noise);
@@ -81,6 +92,96 @@ TEST(Intervention, PositionsAndOptionsAreChecked) {
   EXPECT_THROW(noise.validate(), Error);
   EXPECT_EQ(InterventionSpec::parse_kind("shuffle"), InterventionKind::Shuffle);
   EXPECT_FALSE(InterventionSpec::parse_kind("Shuffle").has_value());
+}
+
+TEST(Intervention, PositionsOfAWordAreEveryPieceOfEveryOccurrence) {
+  const Tokenizer& t = small_tokenizer();
+  const Encoding text = t.encode("the man saw him, the mans saw him");
+  const Positions him = Positions::parse("word:him");
+  EXPECT_EQ(him.describe(), "word:him");
+  std::vector<int> expected;
+  for (size_t i = 0; i < text.tokens.size(); ++i) {
+    if (text.tokens[i] == "him") expected.push_back(static_cast<int>(i));
+  }
+  ASSERT_EQ(expected.size(), 2u);
+  EXPECT_EQ(him.resolve(-1, text.ids, t), expected);
+  // A word of two pieces covers both; "man" alone is not matched inside "mans" (the pieces differ).
+  std::vector<int> mans;
+  for (size_t i = 0; i + 1 < text.tokens.size(); ++i) {
+    if (text.tokens[i] == "man" && text.tokens[i + 1] == "##s") mans = {static_cast<int>(i), static_cast<int>(i + 1)};
+  }
+  EXPECT_EQ(Positions::parse("word:mans").resolve(-1, text.ids, t), mans);
+  EXPECT_EQ(Positions::parse("word:man").resolve(-1, text.ids, t).size(), 2u);  // "man", and the "man" piece of "mans"
+  try {
+    Positions::parse("word:her").resolve(-1, text.ids, t);
+    FAIL() << "a word the prompt lacks must be an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no \"her\""), std::string::npos) << e.what();
+  }
+}
+
+TEST(Intervention, PositionsOfAWordFollowByteLevelBpeSpaces) {
+  // GPT-2 writes "her" mid-sentence as "Ġher" and at the start as "her": both are found.
+  const Tokenizer t = Tokenizer::from_json(test::data_path("families/models/gpt2-tiny/tokenizer.json"));
+  const Encoding start = t.encode("her and her");
+  const std::vector<int> found = Positions::parse("word:her").resolve(-1, start.ids, t);
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(start.tokens[static_cast<size_t>(found[0])], "her");
+  EXPECT_EQ(start.tokens[static_cast<size_t>(found[1])], "\u0120her");
+}
+
+TEST(Intervention, UnitsSplitEachEditedPieceIntoItsUnits) {
+  const std::vector<int> units{1, 3};
+  // [batch, seq, width]: positions 0 and 2, units 1 and 3 of each row.
+  const auto rows = edit_segments({1, 4, 8}, SiteKind::MlpPost, {0, 2}, {}, &units);
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[1].row, 0);
+  EXPECT_EQ(rows[1].offset, 3);
+  EXPECT_EQ(rows[1].length, 1);
+  EXPECT_EQ(rows[2].row, 2);
+  // [batch, seq, heads, d]: unit u of head h is at h * d + u.
+  const auto heads = edit_segments({1, 4, 2, 5}, SiteKind::AttnZ, {1}, {1}, &units);
+  ASSERT_EQ(heads.size(), 2u);
+  EXPECT_EQ(heads[0].offset, 5 + 1);
+  EXPECT_EQ(heads[1].offset, 5 + 3);
+  const std::vector<int> past{5};
+  EXPECT_THROW(edit_segments({1, 4, 2, 5}, SiteKind::AttnZ, {1}, {}, &past), OptionError);
+
+  // Zeroing units leaves the rest of the vector as it was.
+  std::vector<float> values(32);
+  for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(i + 1);
+  ActivationView view{values.data(), 1, 4, 8};
+  RandomStream stream(0, {0});
+  InterventionSpec zero = InterventionSpec::of_kind(InterventionKind::Zero);
+  zero.units = units;
+  apply_intervention(zero, view, 0, rows, stream, {}, 0.0);
+  for (size_t i = 0; i < values.size(); ++i) {
+    const bool edited = (i / 8 == 0 || i / 8 == 2) && (i % 8 == 1 || i % 8 == 3);
+    EXPECT_EQ(values[i], edited ? 0.0f : static_cast<float>(i + 1)) << i;
+  }
+}
+
+TEST(Intervention, UnitsAreForKindsThatEditSingleNumbers) {
+  for (InterventionKind kind : {InterventionKind::Shuffle, InterventionKind::Noise, InterventionKind::Skip}) {
+    InterventionSpec spec = InterventionSpec::of_kind(kind);
+    spec.units = {2};
+    EXPECT_THROW(spec.validate(), OptionError) << InterventionSpec::kind_name(kind);
+  }
+  InterventionSpec noise = InterventionSpec::of_kind(InterventionKind::Noise);
+  noise.units = {2};
+  noise.std_of = NoiseScale::Layer;
+  EXPECT_NO_THROW(noise.validate());
+  InterventionSpec both = InterventionSpec::of_kind(InterventionKind::Zero);
+  both.units = {2};
+  both.units_file = "units.csv:him";
+  EXPECT_THROW(both.validate(), OptionError);
+  InterventionSpec file = InterventionSpec::of_kind(InterventionKind::Zero);
+  file.units_file = "units.csv";  // no label
+  EXPECT_THROW(file.validate(), OptionError);
+  file.units_file = "units.csv:him";
+  EXPECT_NO_THROW(file.validate());
+  EXPECT_EQ(file.label(), "zero units of him");
+  EXPECT_THROW(file.validate_at(SiteKind::AttnPattern, 4), OptionError);
 }
 
 class GoldenInterventions : public ::testing::TestWithParam<std::string> {};

@@ -22,6 +22,7 @@ std::string sample_text(const SpecOption& option) {
   const std::string name = option.name;
   if (name == "site") return "attn.out";
   if (name == "positions") return "1,2";
+  if (name == "units_file") return "neurons/units.csv:him";
   switch (option.type) {
     case OptionType::Flag: return "true";
     case OptionType::Whole: return std::to_string(std::get<uint64_t>(default_value(option)) == option.min ? option.min + 1 : option.min);
@@ -51,6 +52,7 @@ InterventionKind kind_for(const SpecOption& option) {
   if (name == "other_prompt") return InterventionKind::Mix;
   if (name == "attend_to") return InterventionKind::Attend;
   if (name == "mean_prompts") return InterventionKind::Mean;
+  if (name == "units" || name == "units_file") return InterventionKind::Zero;
   return InterventionKind::Noise;
 }
 

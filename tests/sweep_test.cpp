@@ -39,7 +39,7 @@ SweepRequest request_of(InterventionKind kind, int trials) {
 std::vector<float> unbatched_trial(const Encoder& bert, const SweepRequest& r, const SweepResult& result,
                                    const TrialResult& trial) {
   const InterventionSpec& spec = r.interventions[static_cast<size_t>(trial.intervention)];
-  const std::vector<int> positions = spec.positions.resolve(result.prompt.mask_index, static_cast<int>(result.prompt.ids.size()));
+  const std::vector<int> positions = spec.positions.resolve(result.prompt.mask_index, result.prompt.ids, bert.tokenizer());
   std::vector<float> layer_values;
   Hooks capture;
   capture.add(HookSite::block(r.site, trial.layer), [&](const HookSite&, ActivationView v) {

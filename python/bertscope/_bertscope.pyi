@@ -72,6 +72,7 @@ class Model:
               paired: bool = False, top: int = 5, max_batch_tokens: int = 2048, factor: Optional[float] = None,
               std_of: str = "vector", other_prompt: Optional[str] = None,
               positions: Union[str, int, Sequence[int]] = "mask", heads: Union[str, int, Sequence[int], None] = None,
+              units: Union[str, int, Sequence[int], None] = None, units_file: Optional[str] = None,
               attend_to: int = 0, mean_prompts: Optional[Sequence[str]] = None,
               label: Optional[str] = None) -> Result:
         """An intervention sweep, as `bertscope sweep` with the same options."""

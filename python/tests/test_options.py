@@ -54,14 +54,25 @@ CASES = {
     "other_prompt": ("mix", "The capital of Italy is [MASK].", {}), "positions": ("noise", [1, 2], {}),
     "heads": ("zero", [1], {"site": "attn.z"}), "attend_to": ("attend", 1, {"site": "attn.pattern"}),
     "mean_prompts": ("mean", ["Paris is big."], {}), "label": ("noise", "mine", {}),
+    "units": ("zero", [3, 5], {"site": "mlp.post"}), "units_file": ("zero", "units.csv:him", {"site": "mlp.post"}),
 }
 
 
+def units_file(folder):
+    """A units file of unit 4 of block 1's mlp.post, higher in "him", as bertscope neurons writes it."""
+    path = folder / "units.csv"
+    path.write_text("site,block,unit,higher_in,mean_a,mean_b,t,df,p,p_fdr,p_bonferroni,cohen_d,significant_fdr,"
+                    "significant_bonferroni\nblocks.1.mlp.post,1,4,him,1,0,5,8,0.001,0.001,0.001,2,true,true\n")
+    return path
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_each_sweep_option_is_the_spec_key_of_the_same_name(demo, name):
+def test_each_sweep_option_is_the_spec_key_of_the_same_name(demo, name, tmp_path):
     assert set(CASES) == {r["name"] for r in sweep_rows()}
     levels = {r["name"]: r["level"] for r in sweep_rows()}
     kind, value, extra = CASES[name]
+    if name == "units_file":
+        value = f"{units_file(tmp_path)}:him"
     options = {"layers": [1], "trials": 2, **extra, name: value}
     given = demo.sweep(PROMPT, "behind", kind, **options)
     spec = dict(prompts=[dict(text=PROMPT, target="behind")], interventions=[dict(kind=kind)])

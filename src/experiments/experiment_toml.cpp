@@ -233,6 +233,12 @@ ExperimentSpec ExperimentSpec::parse_toml(const std::string& text, const std::st
   }
   r.reject_unknown_keys();
   for (std::string* path : {&spec.model, &spec.out, &spec.prompts_file}) resolve_against(folder, *path);
+  for (InterventionSpec& i : spec.interventions) {
+    if (i.units_file.empty()) continue;
+    auto [path, label] = InterventionSpec::split_units_file(i.units_file);
+    resolve_against(folder, path);
+    i.units_file = path + ":" + label;
+  }
   if (!spec.prompts_file.empty()) {
     // One source of prompts: ids numbered from 1 in two places would collide.
     if (!spec.prompts.empty()) throw Error(origin + ": give [[prompts]] or prompts_file, not both");

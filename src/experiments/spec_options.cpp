@@ -96,8 +96,8 @@ const SpecOption kOptions[] = {
    [](ExperimentSpec&, InterventionSpec& i, const OptionValue& v) { i.other_prompt = text(v); },
    [](const ExperimentSpec&, const InterventionSpec& i) -> OptionValue { return i.other_prompt; }},
   {"positions", OptionType::IndexList, OptionLevel::Intervention, kSweepAndSpec,
-   "Tokens to edit: mask (the [MASK], or a causal model's last token), last, all, or indices like 1,3 ([CLS] is "
-   "0; a list of ints in Python)", 0, 0, "",
+   "Tokens to edit: mask (the [MASK], or a causal model's last token), last, all, word:WORD (every piece of every "
+   "occurrence of the word), or indices like 1,3 ([CLS] is 0; a list of ints in Python)", 0, 0, "",
    [](ExperimentSpec&, InterventionSpec& i, const OptionValue& v) { i.positions = Positions::parse(text(v)); },
    [](const ExperimentSpec&, const InterventionSpec& i) -> OptionValue { return i.positions.describe(); }},
   {"heads", OptionType::IndexList, OptionLevel::Intervention, kSweepAndSpec,
@@ -110,6 +110,22 @@ const SpecOption kOptions[] = {
      for (int h : i.heads) list += (list.empty() ? "" : ",") + std::to_string(h);
      return list;
    }},
+  {"units", OptionType::IndexList, OptionLevel::Intervention, kSweepAndSpec,
+   "Units (neurons) edited inside each edited vector, like 3,17 (inside each head's slice at the per-head sites; "
+   "empty: the whole vector): zero, scale, mean, patch, mix, noise with a layer or absolute std", 0, 0, "",
+   [](ExperimentSpec&, InterventionSpec& i, const OptionValue& v) {
+     i.units = text(v).empty() ? std::vector<int>{} : InterventionSpec::parse_units(text(v));
+   },
+   [](const ExperimentSpec&, const InterventionSpec& i) -> OptionValue {
+     std::string list;
+     for (int u : i.units) list += (list.empty() ? "" : ",") + std::to_string(u);
+     return list;
+   }},
+  {"units_file", OptionType::Text, OptionLevel::Intervention, kSweepAndSpec,
+   "Units per block from bertscope neurons, as FILE:LABEL (units.csv:him: the units significant after FDR that are "
+   "higher in the prompt set labelled him); a block without any is left as it is", 0, 0, "",
+   [](ExperimentSpec&, InterventionSpec& i, const OptionValue& v) { i.units_file = text(v); },
+   [](const ExperimentSpec&, const InterventionSpec& i) -> OptionValue { return i.units_file; }},
   {"attend_to", OptionType::Whole, OptionLevel::Intervention, kSweepAndSpec,
    "attend: the key position the edited queries attend to ([CLS] is 0)", 0, 1u << 20, "",
    [](ExperimentSpec&, InterventionSpec& i, const OptionValue& v) { i.attend_to = static_cast<int>(whole(v)); },

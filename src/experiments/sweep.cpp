@@ -1,4 +1,5 @@
 #include "experiments/sweep.h"
+#include "experiments/unit_selection.h"
 
 #include <algorithm>
 #include <map>
@@ -99,6 +100,7 @@ struct SharedIntervention {
   MaskedPrompt other_prompt;
   CleanRun other;
   std::vector<std::vector<float>> prompts_mean;  // per block, one row
+  UnitSelection units;
 };
 
 // `other_text`: the other prompt of mix and patch (the intervention's own, or the prompt's).
@@ -106,6 +108,7 @@ SharedIntervention share_intervention(const Encoder& model, const InterventionSp
                                       SiteKind site) {
   SharedIntervention shared;
   shared.spec = &spec;
+  shared.units = UnitSelection::of(spec, site);
   if (spec.needs_other_prompt()) {
     shared.other_prompt = MaskedPrompt::prepare(model, other_text, "");
     shared.other = run_clean(model, shared.other_prompt.ids, site);
@@ -138,7 +141,8 @@ std::vector<const float*> segment_values(const std::vector<float>& site, int wid
 // (the same head, at the per-head sites) over every position of the prompt.
 std::vector<std::vector<float>> position_means(const CleanRun& clean, int layer, SiteKind site, const PreparedIntervention& p,
                                                const std::vector<EditSegment>& edited) {
-  const std::vector<EditSegment> all = edit_segments(clean.site_shape, site, p.every_position, p.spec->heads);
+  const std::vector<EditSegment> all =
+      edit_segments(clean.site_shape, site, p.every_position, p.spec->heads, p.shared->units.at(layer));
   const std::vector<const float*> values = segment_values(clean.at(layer), clean.site_width, all);
   const size_t pieces = edited.size() / p.positions.size();  // heads (or 1) per position
   std::vector<std::vector<float>> means;
@@ -155,12 +159,13 @@ std::vector<std::vector<float>> position_means(const CleanRun& clean, int layer,
   return means;
 }
 
-PreparedIntervention prepare_intervention(const SharedIntervention& shared, const MaskedPrompt& prompt, SiteKind site) {
+PreparedIntervention prepare_intervention(const Encoder& model, const SharedIntervention& shared, const MaskedPrompt& prompt,
+                                          SiteKind site) {
   const InterventionSpec& spec = *shared.spec;
   PreparedIntervention p;
   p.spec = &spec;
   p.shared = &shared;
-  p.positions = spec.positions.resolve(prompt.mask_index, static_cast<int>(prompt.ids.size()));
+  p.positions = spec.positions.resolve(prompt.mask_index, prompt.ids, model.tokenizer());
   if (spec.needs_other_prompt()) {
     const MaskedPrompt& other = shared.other_prompt;
     p.other_at = other_positions(p.positions, prompt, other);
@@ -228,13 +233,14 @@ struct ChunkRunner {
     const int layer = job.item.layer;
     const std::vector<float>& site_clean = run.clean.at(layer);
     const SiteKind site = job.timing == EditTiming::Hook ? request.site : SiteKind::BlockOut;
-    const std::vector<EditSegment> segments = edit_segments(view.shape(), site, p.positions, p.spec->heads);
+    const SharedIntervention& shared = *p.shared;
+    const std::vector<int>* units = shared.units.at(layer);
+    const std::vector<EditSegment> segments = edit_segments(view.shape(), site, p.positions, p.spec->heads, units);
     std::vector<const float*> other_rows;
     std::vector<std::vector<float>> means;
-    const SharedIntervention& shared = *p.shared;
     if (p.spec->needs_other_prompt()) {
       other_rows = segment_values(shared.other.at(layer), shared.other.site_width,
-                                  edit_segments(shared.other.site_shape, site, p.other_at, p.spec->heads));
+                                  edit_segments(shared.other.site_shape, site, p.other_at, p.spec->heads, units));
     } else if (p.spec->kind == InterventionKind::Mean && !shared.prompts_mean.empty()) {
       for (const EditSegment& segment : segments) {
         other_rows.push_back(shared.prompts_mean[static_cast<size_t>(std::max(layer, 0))].data() + segment.offset);
@@ -447,7 +453,7 @@ std::vector<SweepResult> run_sweeps(const Encoder& model, const std::vector<Swee
       const std::pair<size_t, std::string> key{i, spec.needs_other_prompt() ? other : std::string()};
       auto at = shared.find(key);
       if (at == shared.end()) at = shared.emplace(key, share_intervention(model, spec, other, request.site)).first;
-      prompts[p].prepared.push_back(prepare_intervention(at->second, prompts[p].prompt, request.site));
+      prompts[p].prepared.push_back(prepare_intervention(model, at->second, prompts[p].prompt, request.site));
     }
   }
 

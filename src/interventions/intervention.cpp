@@ -57,22 +57,63 @@ std::vector<int> parse_index_list(const std::string& text, const std::string& op
 
 Positions Positions::parse(const std::string& text) {
   if (text == "mask") return {};
-  if (text == "all") return {Mode::All, {}};
-  if (text == "last") return {Mode::Last, {}};
-  return {Mode::List, parse_index_list(text, "positions", "must be 'mask', 'last', 'all' or a list of token indices like '1,3,5'",
-                                       "token", "position")};
+  if (text == "all") return {Mode::All, {}, {}};
+  if (text == "last") return {Mode::Last, {}, {}};
+  if (text.starts_with("word:")) {
+    const std::string word = text.substr(5);
+    if (word.empty() || word.find_first_not_of(" \t") == std::string::npos) {
+      throw OptionError("positions", " 'word:' names no word; write the word after it, like 'word:him'");
+    }
+    return {Mode::Word, {}, word};
+  }
+  return {Mode::List,
+          parse_index_list(text, "positions",
+                           "must be 'mask', 'last', 'all', 'word:WORD' or a list of token indices like '1,3,5'", "token",
+                           "position"),
+          {}};
 }
 
 std::string Positions::describe() const {
   if (mode == Mode::Mask) return "mask";
   if (mode == Mode::Last) return "last";
   if (mode == Mode::All) return "all";
+  if (mode == Mode::Word) return "word:" + word;
   std::string s;
   for (int p : list) s += (s.empty() ? "" : ",") + std::to_string(p);
   return s;
 }
 
-std::vector<int> Positions::resolve(int mask_index, int seq) const {
+namespace {
+
+// Every position of every occurrence of `word` in `ids`, in either of the forms a tokenizer
+// writes it: after a space (the form a word mid-sentence takes) or at the start of the text.
+std::vector<int> word_positions(const std::string& word, const std::vector<int>& ids, const Tokenizer& tokenizer) {
+  std::vector<std::vector<int>> forms{tokenizer.word_pieces(word).ids, tokenizer.tokenize(word).ids};
+  std::vector<int> out;
+  for (size_t at = 0; at < ids.size();) {
+    size_t matched = 0;
+    for (const std::vector<int>& form : forms) {
+      if (!form.empty() && at + form.size() <= ids.size() && std::equal(form.begin(), form.end(), ids.begin() + static_cast<std::ptrdiff_t>(at))) {
+        matched = std::max(matched, form.size());
+      }
+    }
+    for (size_t i = 0; i < matched; ++i) out.push_back(static_cast<int>(at + i));
+    at += matched ? matched : 1;
+  }
+  if (out.empty()) {
+    std::string pieces;
+    for (const std::string& t : tokenizer.word_pieces(word).tokens) pieces += (pieces.empty() ? "" : " ") + t;
+    throw Error("positions word:" + word + ": the prompt has no \"" + word + "\" (as tokens: " +
+                (pieces.empty() ? "nothing" : pieces) + ")");
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<int> Positions::resolve(int mask_index, const std::vector<int>& ids, const Tokenizer& tokenizer) const {
+  const int seq = static_cast<int>(ids.size());
+  if (mode == Mode::Word) return word_positions(word, ids, tokenizer);
   if (mode == Mode::Mask) return {mask_index};
   if (mode == Mode::Last) return {seq - 1};
   std::vector<int> out;
@@ -122,6 +163,19 @@ std::vector<int> InterventionSpec::parse_heads(const std::string& text) {
   return parse_index_list(text, "heads", "must be a list of 0-based head indices like '3,5'", "head", "head");
 }
 
+std::vector<int> InterventionSpec::parse_units(const std::string& text) {
+  return parse_index_list(text, "units", "must be a list of 0-based unit indices like '3,17'", "unit", "unit");
+}
+
+std::pair<std::string, std::string> InterventionSpec::split_units_file(const std::string& text) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
+    throw OptionError("units_file", " must be a units file and a prompt set's label, like 'neurons/units.csv:him', not '" +
+                                        text + "'");
+  }
+  return {text.substr(0, colon), text.substr(colon + 1)};
+}
+
 std::string InterventionSpec::default_label() const {
   std::string s = kind_name(kind);
   if (kind == InterventionKind::Noise) {
@@ -136,6 +190,13 @@ std::string InterventionSpec::default_label() const {
     for (int h : heads) list += (list.empty() ? "" : ",") + std::to_string(h);
     s += " heads " + list;
   }
+  if (units.size() > 4) s += " " + std::to_string(units.size()) + " units";
+  if (!units.empty() && units.size() <= 4) {
+    std::string list;
+    for (int u : units) list += (list.empty() ? "" : ",") + std::to_string(u);
+    s += " units " + list;
+  }
+  if (!units_file.empty()) s += " units of " + split_units_file(units_file).second;
   if (positions.mode != Positions::Mode::Mask) s += " @" + positions.describe();
   if (needs_other_prompt() && !other_prompt.empty()) s += " with \"" + other_prompt + "\"";
   return s;
@@ -175,6 +236,19 @@ void InterventionSpec::validate() const {
   if (!mean_prompts.empty() && kind != InterventionKind::Mean) {
     throw OptionError("mean_prompts", " is only used by mean, not by " + kind_name(kind));
   }
+  if (!units.empty() && !units_file.empty()) {
+    throw OptionError("units", " and units_file both choose the units edited: give one of them");
+  }
+  if (!units_file.empty()) split_units_file(units_file);
+  // A unit is one number: shuffling it, or noise scaled by its own std, would change nothing.
+  const bool unit_kind = kind == InterventionKind::Zero || kind == InterventionKind::Scale || kind == InterventionKind::Mean ||
+                         kind == InterventionKind::Patch || kind == InterventionKind::Mix ||
+                         (kind == InterventionKind::Noise && std_of != NoiseScale::Vector);
+  if (edits_units() && !unit_kind) {
+    throw OptionError(units.empty() ? "units_file" : "units",
+                      " edits single numbers, which zero, scale, mean, patch, mix and noise with std_of = layer or "
+                      "absolute do; not " + kind_name(kind) + (kind == InterventionKind::Noise ? " with the vector's std" : ""));
+  }
 }
 
 void InterventionSpec::validate_at(SiteKind site, int model_heads) const {
@@ -193,13 +267,19 @@ void InterventionSpec::validate_at(SiteKind site, int model_heads) const {
     throw OptionError("mean_prompts", " averages positions of prompts of any length, which attention rows (attn.scores, "
                 "attn.pattern) cannot be: use mean over the prompt itself there");
   }
+  if (edits_units() && (site == SiteKind::AttnScores || site == SiteKind::AttnPattern)) {
+    throw OptionError(units.empty() ? "units_file" : "units",
+                      " selects units of a vector; at " + site_name + " a row is a distribution over keys: edit whole rows there");
+  }
   if ((kind == InterventionKind::Uniform || kind == InterventionKind::Attend) && site != SiteKind::AttnPattern) {
     throw OptionError("site", " must be attn.pattern for " + kind_name(kind) + ", which edits attention patterns, not " + site_name);
   }
 }
 
-std::vector<EditSegment> edit_segments(const std::vector<int64_t>& shape, SiteKind kind, const std::vector<int>& positions,
-                                       const std::vector<int>& heads) {
+namespace {
+
+std::vector<EditSegment> vector_segments(const std::vector<int64_t>& shape, SiteKind kind, const std::vector<int>& positions,
+                                         const std::vector<int>& heads) {
   std::vector<EditSegment> segments;
   if (!is_per_head(kind) || shape.size() != 4) {
     const int width = static_cast<int>(shape.back());
@@ -225,6 +305,26 @@ std::vector<EditSegment> edit_segments(const std::vector<int64_t>& shape, SiteKi
     }
   }
   return segments;
+}
+
+}  // namespace
+
+std::vector<EditSegment> edit_segments(const std::vector<int64_t>& shape, SiteKind kind, const std::vector<int>& positions,
+                                       const std::vector<int>& heads, const std::vector<int>* units) {
+  std::vector<EditSegment> segments = vector_segments(shape, kind, positions, heads);
+  if (units == nullptr) return segments;
+  std::vector<EditSegment> out;
+  out.reserve(segments.size() * units->size());
+  for (const EditSegment& s : segments) {
+    for (int u : *units) {
+      if (u >= s.length) {
+        throw OptionError("units", ": unit " + std::to_string(u) + " is out of range (the edited vectors have units 0-" +
+                                       std::to_string(s.length - 1) + ")");
+      }
+      out.push_back({s.row, s.offset + u, 1});
+    }
+  }
+  return out;
 }
 
 RandomStream trial_stream(uint64_t seed, int intervention, bool paired, int layer, int trial) {

@@ -8,6 +8,7 @@
 
 #include "interventions/random_stream.h"
 #include "model/hooks.h"
+#include "tokenizer/tokenizer.h"
 
 namespace bertscope {
 
@@ -20,15 +21,19 @@ enum class NoiseScale { Vector, Layer, Absolute };
 // Which token positions are edited. Mask is the prediction position: the [MASK] of a masked
 // LM, the last token of a causal one (GPT-2 predicts the token after it); Last is the
 // prompt's last token in any model ([SEP] in BERT's, the prediction position in GPT-2's).
+// Word is every piece of every occurrence of a word ("word:him"), matched as the tokenizer
+// writes it mid-sentence ("him", "Ġhim", "▁him") or at the start of the text.
 struct Positions {
-  enum class Mode { Mask, Last, All, List } mode = Mode::Mask;
+  enum class Mode { Mask, Last, All, List, Word } mode = Mode::Mask;
   std::vector<int> list;  // with Mode::List
+  std::string word;       // with Mode::Word
 
-  // "mask", "last", "all" or "1,3,5". Throws Error on anything else.
+  // "mask", "last", "all", "word:him" or "1,3,5". Throws OptionError on anything else.
   static Positions parse(const std::string& text);
   std::string describe() const;
-  // The positions in a sequence of `seq` tokens whose [MASK] (prediction position) is at `mask_index`.
-  std::vector<int> resolve(int mask_index, int seq) const;
+  // The positions in the tokens `ids` of a prompt whose [MASK] (prediction position) is at
+  // `mask_index`. Throws Error when a listed position is past the end or the word is not there.
+  std::vector<int> resolve(int mask_index, const std::vector<int>& ids, const Tokenizer& tokenizer) const;
 };
 
 struct InterventionSpec {
@@ -41,9 +46,19 @@ struct InterventionSpec {
   int attend_to = 0;         // attend: the key position every edited query attends to
   std::vector<std::string> mean_prompts;  // mean: average over these prompts' positions instead
   std::string label_text;    // the spec's `label`; empty: default_label()
+  // Units (neurons): the indices edited inside each edited vector (inside each head's slice
+  // at the per-head sites), at every block; empty: the whole vector. units_file instead names
+  // a set per block from `bertscope neurons`: "units.csv:him", its significant units that are
+  // higher in the prompt set labelled "him" (experiments/unit_selection.h reads it).
+  std::vector<int> units;
+  std::string units_file;
 
   // "3,5" -> {3, 5}. Throws Error on anything else.
   static std::vector<int> parse_heads(const std::string& text);
+  static std::vector<int> parse_units(const std::string& text);
+  // "path/units.csv:him" -> {"path/units.csv", "him"}. Throws OptionError without a label.
+  static std::pair<std::string, std::string> split_units_file(const std::string& text);
+  bool edits_units() const { return !units.empty() || !units_file.empty(); }
 
   // Defaults of each kind: noise x2 of the vector std, scale 0.5, mix 0.5.
   static InterventionSpec of_kind(InterventionKind kind);
@@ -79,9 +94,10 @@ struct EditSegment {
 // The pieces of a view of `shape` (batch first, hooks.h) that an edit of `positions` at a
 // site of `kind` changes: the whole rows of those positions, or at the per-head sites each
 // chosen head's slice of them (scores and pattern: that head's row of each query position).
-// Ordered by position, then head.
+// With `units`, only those indices of each piece, one segment each. Ordered by position, then
+// head, then unit. Throws OptionError when a unit is past a piece's end.
 std::vector<EditSegment> edit_segments(const std::vector<int64_t>& shape, SiteKind kind, const std::vector<int>& positions,
-                                       const std::vector<int>& heads);
+                                       const std::vector<int>& heads, const std::vector<int>* units = nullptr);
 
 // What one edit did, for the statistics of the noise actually injected.
 struct EditRecord {

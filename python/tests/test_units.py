@@ -1,0 +1,102 @@
+"""Edits of units (neurons): `units` and `units_file` in sweeps, against the same edit written
+by hand as a Python hook (numpy), and positions chosen by word."""
+import numpy as np
+import pytest
+
+import bertscope
+from conftest import PROMPT
+
+UNITS = [3, 17, 400]
+
+
+def log_softmax(row):
+    row = row.astype(np.float64)
+    return row - (np.log(np.exp(row - row.max()).sum()) + row.max())
+
+
+def hooked_logsoftmax(model, text, target, hooks):
+    tokens, _ = model.encode(text)
+    logits = model.run_with_hooks(text, hooks)
+    return log_softmax(logits[tokens.index("[MASK]")])[model.token_id(target)]
+
+
+def test_zeroing_units_equals_a_numpy_hook(demo):
+    tokens, _ = demo.encode(PROMPT)
+    man = tokens.index("man")
+    r = demo.sweep(PROMPT, "behind", "zero", site="mlp.post", units=UNITS, positions="word:man")
+    assert len(r.runs) == demo.config["layers"]
+    for layer, got in zip(r.runs["block"], r.runs["target_logsoftmax"]):
+        def hook(name, h):
+            h[man, UNITS] = 0.0
+        want = hooked_logsoftmax(demo, PROMPT, "behind", {f"blocks.{layer}.mlp.post": hook})
+        assert got == pytest.approx(want, abs=1e-5)
+    # Zeroing the whole vector is another edit: the units alone changed less than all of it.
+    whole = demo.sweep(PROMPT, "behind", "zero", site="mlp.post", positions="word:man")
+    assert not np.allclose(whole.runs["target_logsoftmax"], r.runs["target_logsoftmax"])
+
+
+def test_scaling_units_of_heads_equals_a_numpy_hook(demo):
+    d = demo.config["head_dim"]
+    r = demo.sweep(PROMPT, "behind", "scale", factor=3.0, site="attn.z", heads=[1], units=[0, 5], layers=[2],
+                   positions="all")
+
+    def hook(name, h):  # [seq, heads, head_dim]
+        h[:, 1, [0, 5]] *= 3.0
+    want = hooked_logsoftmax(demo, PROMPT, "behind", {"blocks.2.attn.z": hook})
+    assert r.runs["target_logsoftmax"][0] == pytest.approx(want, abs=1e-5)
+    assert d > 5
+
+
+def test_units_file_picks_each_blocks_units_of_the_label(demo, tmp_path):
+    # A units file as `bertscope neurons` writes it: significant units higher in "him" or "her".
+    rows = ["site,block,unit,higher_in,mean_a,mean_b,t,df,p,p_fdr,p_bonferroni,cohen_d,significant_fdr,"
+            "significant_bonferroni"]
+    chosen = {0: [5, 9], 2: [100]}
+    for block in range(demo.config["layers"]):
+        for unit in range(0, 120, 1):
+            him = unit in chosen.get(block, [])
+            her = unit == 7
+            significant = "true" if him or her else "false"
+            rows.append(f"blocks.{block}.mlp.post,{block},{unit},{'her' if her else 'him'},0,0,1,1,0.5,0.5,1,0,"
+                        f"{significant},false")
+    path = tmp_path / "units.csv"
+    path.write_text("\n".join(rows) + "\n")
+    r = demo.sweep(PROMPT, "behind", "zero", site="mlp.post", units_file=f"{path}:him", positions="all")
+    assert list(r.runs["label"].unique()) == ["zero units of him @all"]
+    clean = hooked_logsoftmax(demo, PROMPT, "behind", {})
+    for layer, got in zip(r.runs["block"], r.runs["target_logsoftmax"]):
+        units = chosen.get(layer, [])
+
+        def hook(name, h, units=units):
+            h[:, units] = 0.0
+        want = hooked_logsoftmax(demo, PROMPT, "behind", {f"blocks.{layer}.mlp.post": hook})
+        assert got == pytest.approx(want, abs=1e-5)
+        if not units:
+            assert got == pytest.approx(clean, abs=1e-6)  # a block without units is left as it is
+    with pytest.raises(bertscope.Error, match="no unit is higher in a set labelled 'she'"):
+        demo.sweep(PROMPT, "behind", "zero", site="mlp.post", units_file=f"{path}:she")
+    with pytest.raises(bertscope.Error, match="has no units of out"):
+        demo.sweep(PROMPT, "behind", "zero", units_file=f"{path}:him")
+
+
+def test_unit_options_are_checked_in_pythons_words(demo):
+    with pytest.raises(bertscope.Error, match="units edits single numbers"):
+        demo.sweep(PROMPT, "behind", "shuffle", units=[1])
+    with pytest.raises(bertscope.Error, match="unit 5000 is out of range"):
+        demo.sweep(PROMPT, "behind", "zero", units=[5000])
+    with pytest.raises(bertscope.Error, match="units_file must be a units file and a prompt set's label"):
+        demo.sweep(PROMPT, "behind", "zero", units_file="units.csv")
+
+
+def test_positions_by_word(demo):
+    text = "The man said that [MASK] saw the man."
+    tokens, _ = demo.encode(text)
+    both = [i for i, t in enumerate(tokens) if t == "man"]
+    r = demo.sweep(text, "he", "zero", positions="word:man", layers=[1])
+
+    def hook(name, h):
+        h[both] = 0.0
+    assert r.runs["target_logsoftmax"][0] == pytest.approx(hooked_logsoftmax(demo, text, "he", {"blocks.1.out": hook}),
+                                                           abs=1e-5)
+    with pytest.raises(bertscope.Error, match='positions word:woman: the prompt has no "woman"'):
+        demo.sweep(text, "he", "zero", positions="word:woman")
