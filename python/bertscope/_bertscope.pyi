@@ -5,6 +5,7 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Uni
 import numpy as np
 import numpy.typing as npt
 
+from ._collect import Collection
 from ._result import Result
 
 __version__: str
@@ -76,6 +77,11 @@ class Model:
               attend_to: int = 0, mean_prompts: Optional[Sequence[str]] = None,
               label: Optional[str] = None) -> Result:
         """An intervention sweep, as `bertscope sweep` with the same options."""
+
+    def collect(self, prompts: Union[Sequence[str], PathLike], sites: Union[str, Sequence[str]], *,
+                positions: Union[str, int, Sequence[int]] = "mask", max_batch_tokens: int = 2048,
+                progress: Optional[Progress] = None) -> Collection:
+        """Activations at `sites` and `positions` over many prompts: one row per (prompt, position)."""
 
 class _RawResult:
     files: List[str]

@@ -4,6 +4,7 @@
 
 #include "errors.h"
 #include "experiments/prompt_spec.h"
+#include "model/site_patterns.h"
 
 namespace bertscope::python {
 
@@ -70,6 +71,17 @@ std::string join_ints(py::handle list, const std::string& name) {
 }
 
 }  // namespace
+
+std::vector<HookSite> sites_argument(const Encoder& model, py::handle sites, const std::vector<HookSite>& fallback) {
+  if (sites.is_none()) return fallback;
+  if (py::isinstance<py::str>(sites)) return resolve_sites(model, {sites.cast<std::string>()});
+  std::vector<std::string> names;
+  for (py::handle name : sites) {
+    if (!py::isinstance<py::str>(name)) throw py::type_error("sites must be a site name or pattern, or a list of them");
+    names.push_back(name.cast<std::string>());
+  }
+  return resolve_sites(model, names);
+}
 
 std::string index_list_argument(py::handle value, const std::string& name) {
   if (py::isinstance<py::str>(value)) return value.cast<std::string>();

@@ -5,6 +5,7 @@
 #include <pybind11/pybind11.h>
 
 #include <string>
+#include <vector>
 
 #include "model/encoder.h"
 
@@ -20,6 +21,9 @@ struct Texts {
 // A str, or a non-empty list (or tuple) of str: tokenized with [CLS] and [SEP], right-padded
 // with [PAD] to the longest, and checked against the model (length, vocabulary).
 Texts encode_texts(const Encoder& model, pybind11::handle texts);
+
+// A site name or glob pattern, or a list of them -> the sites, in forward order (None: `fallback`).
+std::vector<HookSite> sites_argument(const Encoder& model, pybind11::handle sites, const std::vector<HookSite>& fallback);
 
 // "all", "mask", "last", "0-5,8", an int, or a list of ints -> the text form the engine parses
 // (layers, positions, heads); `name` is the argument's, for errors.

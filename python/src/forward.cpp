@@ -130,19 +130,7 @@ py::array_t<long long> lengths_array(const Texts& texts) {
 py::object run_with_cache(const Model& m, const py::object& text, const py::object& sites, const py::object& hooks) {
   const Encoder& encoder = *m.encoder;
   const Texts texts = encode_texts(encoder, text);
-  std::vector<HookSite> chosen;
-  if (sites.is_none()) {
-    chosen = residual_sites(encoder);
-  } else if (py::isinstance<py::str>(sites)) {
-    chosen = resolve_sites(encoder, {sites.cast<std::string>()});
-  } else {
-    std::vector<std::string> names;
-    for (py::handle name : sites) {
-      if (!py::isinstance<py::str>(name)) throw py::type_error("sites must be a site name or pattern, or a list of them");
-      names.push_back(name.cast<std::string>());
-    }
-    chosen = resolve_sites(encoder, names);
-  }
+  const std::vector<HookSite> chosen = sites_argument(encoder, sites, residual_sites(encoder));
   // Before the pass: a cache too large for memory is refused with the numbers, not after it.
   check_capture_memory(encoder, chosen, static_cast<uint64_t>(texts.tokens.batch), static_cast<uint64_t>(texts.tokens.seq),
                        /*hidden_states=*/false, "run_with_cache");

@@ -100,3 +100,55 @@ def test_positions_by_word(demo):
                                                            abs=1e-5)
     with pytest.raises(bertscope.Error, match='positions word:woman: the prompt has no "woman"'):
         demo.sweep(text, "he", "zero", positions="word:woman")
+
+
+HIM = ["I saw him at the [MASK].", "She gave him a book about the sea.", "We told him and his friend [MASK]."]
+
+
+def test_collect_rows_are_the_cache_of_each_prompt(demo):
+    sites = ["blocks.*.mlp.post", "blocks.2.attn.z", "embed.out"]
+    c = demo.collect(HIM, sites, positions="word:him")
+    assert c.sites == [s for s in demo.hook_sites() if s in c.activations]  # forward order
+    assert len(c.sites) == demo.config["layers"] + 2
+    assert list(c.rows["token"]) == ["him"] * 3
+    for row, (p, position) in enumerate(zip(c.rows["prompt"], c.rows["position"])):
+        tokens, _ = demo.encode(HIM[p])
+        assert tokens[position] == "him"
+        _, cache = demo.run_with_cache(HIM[p], sites=sites)
+        for site in c.sites:
+            want = cache[site][position].reshape(-1)  # attn.z: [heads, head_dim] flattened
+            np.testing.assert_allclose(c[site][row], want, atol=2e-5, rtol=1e-5)
+    # Batches of one prompt each give the same rows as one padded batch.
+    one_by_one = demo.collect(HIM, sites, positions="word:him", max_batch_tokens=1)
+    for site in c.sites:
+        np.testing.assert_allclose(one_by_one[site], c[site], atol=2e-5, rtol=1e-5)
+
+
+def test_collect_keeps_every_row_of_a_prompt_and_averages_them_per_prompt(demo, tmp_path):
+    texts = ["the man and the man [MASK].", "a man [MASK] here."]
+    c = demo.collect(texts, "blocks.1.out", positions="word:man")
+    assert list(c.rows["prompt"]) == [0, 0, 1]
+    per_prompt = c.per_prompt("blocks.1.out")
+    np.testing.assert_allclose(per_prompt[0], c["blocks.1.out"][:2].mean(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(per_prompt[1], c["blocks.1.out"][2], rtol=1e-6)
+    # A prompt file works as the list does, with its ids.
+    path = tmp_path / "prompts.jsonl"
+    path.write_text('{"id": "a", "text": "the man and the man [MASK]."}\n{"id": "b", "text": "a man [MASK] here."}\n')
+    from_file = demo.collect(path, "blocks.1.out", positions="word:man")
+    assert list(from_file.rows["prompt_id"]) == ["a", "a", "b"]
+    np.testing.assert_array_equal(from_file["blocks.1.out"], c["blocks.1.out"])
+    # At the mask (the default): one row per prompt.
+    assert len(demo.collect(texts, "blocks.1.out").rows) == 2
+
+
+def test_collect_errors_name_the_prompt_and_the_argument(demo):
+    with pytest.raises(bertscope.Error, match=r'prompt 2: positions word:him: the prompt has no "him"'):
+        demo.collect(["I saw him.", "I saw her."], "blocks.0.out", positions="word:him")
+    with pytest.raises(bertscope.Error, match="attn.pattern holds attention rows over keys"):
+        demo.collect(["I saw him."], "blocks.0.attn.pattern", positions="all")
+    with pytest.raises(bertscope.Error, match="has no \\[MASK\\]"):
+        demo.collect(["I saw him."], "blocks.0.out")
+    with pytest.raises(TypeError, match="not one str"):
+        demo.collect("I saw him.", "blocks.0.out")
+    with pytest.raises(bertscope.Error, match="prompts is an empty list"):
+        demo.collect([], "blocks.0.out")

@@ -1,0 +1,45 @@
+"""bertscope.Collection: what Model.collect returns, activations as rows of (prompt, position)."""
+import numpy as np
+import pandas as pd
+
+
+class Collection:
+    """Activations at hook sites over many prompts, one row per (prompt, position).
+
+    activations: {site name: float32 array [rows, width]} (per-head sites: heads x head_dim flattened)
+    rows: DataFrame with the prompt (0-based index), prompt_id, position and token of each row
+    texts, prompt_ids: the prompts, in order
+    """
+
+    def __init__(self, raw):
+        self.activations = dict(raw["activations"])
+        self.texts = list(raw["texts"])
+        self.prompt_ids = list(raw["prompt_ids"])
+        self.positions = raw["positions"]
+        prompt = np.asarray(raw["prompt"])
+        self.rows = pd.DataFrame({
+            "prompt": prompt,
+            "prompt_id": pd.Series([self.prompt_ids[p] for p in prompt], dtype="string"),
+            "position": np.asarray(raw["position"]),
+            "token": pd.Series(raw["token"], dtype="string"),
+        })
+
+    @property
+    def sites(self):
+        return list(self.activations)
+
+    def __getitem__(self, site):
+        return self.activations[site]
+
+    def per_prompt(self, site):
+        """[prompts, width]: each prompt's rows at `site` averaged (one row per prompt when it has one)."""
+        values = self.activations[site]
+        prompt = self.rows["prompt"].to_numpy()
+        out = np.zeros((len(self.texts), values.shape[1]), dtype=np.float64)
+        np.add.at(out, prompt, values)
+        counts = np.bincount(prompt, minlength=len(self.texts))
+        return (out / counts[:, None]).astype(np.float32)
+
+    def __repr__(self):
+        return (f"<bertscope.Collection {len(self.rows)} rows of {len(self.texts)} prompt(s) at {self.positions}, "
+                f"{len(self.activations)} site(s)>")
