@@ -146,6 +146,37 @@ TEST(UnitStatistics, OneDegreeOfFreedomIsTheCauchyTail) {
     EXPECT_NEAR(r.p[u], cauchy, 1e-12 * cauchy);
   }
   EXPECT_LT(*std::min_element(r.p.begin(), r.p.end()), 1e-5);  // the tail is checked far out too
+
+  // Differences 1 + 2^-40 and 1 (exact in double): t = 2^41 + 1, p = 2 atan(1/t) / pi, 3e-13.
+  const float one[2] = {1.0f, 1.0f}, tiny[2] = {-0x1p-40f, 0.0f};
+  const UnitComparison far = compare_units(one, 2, tiny, 2, 1, UnitTest::Paired);
+  EXPECT_EQ(far.t[0], 0x1p41 + 1.0);
+  EXPECT_NEAR(far.p[0], 2.0 * std::atan(1.0 / far.t[0]) / std::numbers::pi, 1e-12 * far.p[0]);
+}
+
+TEST(UnitStatistics, FarTailsAreScipys) {
+  // 30 + 30 rows (df = 58), b = a + shift: t from -7.7 to -23, where t^2 is between df and
+  // 10 df. There gsl_cdf_tdist_Q is a Cornish-Fisher approximation, off by up to 8e-7
+  // (relative) at these p; the incomplete beta gives scipy's values to 1e-13.
+  const float shifts[4] = {0.6f, 1.0f, 1.5f, 1.8f};
+  std::vector<float> a(30 * 4), b(30 * 4);
+  for (int r = 0; r < 30; ++r) {
+    for (int u = 0; u < 4; ++u) {
+      a[r * 4 + u] = static_cast<float>(r) / 29.0f;
+      b[r * 4 + u] = a[r * 4 + u] + shifts[u];
+    }
+  }
+  // scipy 1.10: ttest_ind(a.astype(float), b.astype(float)) of the same float32 values.
+  const double t[4] = {-7.654979817907827, -12.758298948903732, -19.137448592847775, -22.964937199120634};
+  const double p[4] = {2.3235382222832623e-10, 1.765644511665574e-18, 9.721993138201979e-27, 8.38981245477225e-31};
+  for (UnitTest test : {UnitTest::Student, UnitTest::Welch}) {
+    const UnitComparison c = compare_units(a.data(), 30, b.data(), 30, 4, test);
+    for (int u = 0; u < 4; ++u) {
+      SCOPED_TRACE(unit_test_name(test) + " unit " + std::to_string(u));
+      EXPECT_NEAR(c.t[u], t[u], 1e-12 * std::fabs(t[u]));
+      EXPECT_NEAR(c.p[u], p[u], 1e-11 * p[u]);
+    }
+  }
 }
 
 TEST(UnitStatistics, TwoDegreesOfFreedomHaveTheirClosedForm) {
