@@ -47,6 +47,7 @@ python_tests=(
   python3-nbclient           # executes examples/notebooks/*.ipynb
   python3-ipykernel          # the notebook's kernel
   python3-matplotlib         # the notebook's figures
+  python3-scipy              # test only: the reference t-tests of test_unit_statistics.py
 )
 # The daemons' packages do not start them without /etc/slurm/slurm.conf (their init scripts
 # exit 0, their systemd units need the file); munge's starts the system munged, which the

@@ -8,11 +8,12 @@
     logits = m.run_with_hooks(text, {"blocks.3.out": fn})   # fn(name, h) edits h in place
     r = m.sweep(prompt, "behind", "noise", trials=100)      # r.runs, r.summary: DataFrames
     r = bertscope.run_spec("examples/noisy-and-shuffled.toml")
+    s = bertscope.compare_units(a, b, test="welch")       # per-unit t-tests, FDR: s["significant_fdr"]
 
 Hook sites: Model.hook_sites(); `bertscope hooks` prints what each one is. Errors raise
 bertscope.Error (a ValueError) with the message of the bertscope CLI.
 """
-from ._bertscope import Error, Model, __version__, load, options, run_spec
+from ._bertscope import Error, Model, __version__, compare_units, load, options, run_spec
 from ._result import Result, read_csv
 
-__all__ = ["Error", "Model", "Result", "__version__", "load", "options", "read_csv", "run_spec"]
+__all__ = ["Error", "Model", "Result", "__version__", "compare_units", "load", "options", "read_csv", "run_spec"]

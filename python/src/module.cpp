@@ -10,4 +10,5 @@ PYBIND11_MODULE(_bertscope, m) {
   bind_model(m, model);
   bind_forward(model);
   bind_experiment(m, model);
+  bind_unit_statistics(m);
 }

@@ -9,6 +9,7 @@
 //   (model/site_patterns.h of the engine: site names and glob patterns -> hook sites)
 //   forward.cpp     run_with_cache and run_with_hooks
 //   experiment.cpp  Model.sweep and run_spec: experiments, their results and files
+//   unit_statistics.cpp  compare_units: per-unit t-tests of two sets of activations, with FDR
 //   module.cpp      the module definition
 #include <pybind11/pybind11.h>
 
@@ -51,5 +52,6 @@ void register_errors(py::module_& m);
 void bind_model(py::module_& m, py::class_<Model, std::shared_ptr<Model>>& cls);
 void bind_forward(py::class_<Model, std::shared_ptr<Model>>& cls);
 void bind_experiment(py::module_& m, py::class_<Model, std::shared_ptr<Model>>& cls);
+void bind_unit_statistics(py::module_& m);
 
 }  // namespace bertscope::python
