@@ -10,7 +10,7 @@
 #                                      cluster, tests/slurm/, with daemons of its own)
 # Installed size on a minimal Debian 12, measured with `apt-get install -s
 # --no-install-recommends` in a fresh chroot (../shared/tools/fresh-debian-check):
-#   compiler and CMake 340 MB, build's libraries +58 MB, tests +656 MB (chromium), fuzz +281 MB.
+#   compiler and CMake 340 MB, build's libraries +69 MB, tests +656 MB (chromium), fuzz +281 MB.
 #   python +144 MB, python-tests about +500 MB more (matplotlib, the Jupyter kernel; measured
 #   with apt-get install --assume-no in the same chroot). slurm +16 MB (19 packages: the
 #   daemons, munge, jq and their libraries).
@@ -25,6 +25,7 @@ build=(
   libpcre2-dev               # Split pre-tokenizer regexes (\p{L}, \p{N}) of tokenizer.json
   libcli11-dev               # command-line parsing
   libtomlplusplus-dev        # experiment specs
+  libgsl-dev                 # GNU Scientific Library: the t distribution's tails for unit t-tests (+11 MB: libgsl27, libgslcblas0)
   libagg-dev                 # figures: Anti-Grain Geometry rasterizes the PNGs
   libfreetype-dev            # figures: reads the font, for text in PNGs and measuring labels
   libpng-dev                 # figures: encodes the PNGs
@@ -46,6 +47,7 @@ python_tests=(
   python3-nbclient           # executes examples/notebooks/*.ipynb
   python3-ipykernel          # the notebook's kernel
   python3-matplotlib         # the notebook's figures
+  python3-scipy              # test only: the reference t-tests of test_unit_statistics.py
 )
 # The daemons' packages do not start them without /etc/slurm/slurm.conf (their init scripts
 # exit 0, their systemd units need the file); munge's starts the system munged, which the

@@ -9,12 +9,14 @@
     r = m.sweep(prompt, "behind", "noise", trials=100)      # r.runs, r.summary: DataFrames
     r = bertscope.run_spec("examples/noisy-and-shuffled.toml")
     c = m.collect(prompts, "blocks.*.mlp.post", positions="word:him")  # c["blocks.3.mlp.post"]: [rows, ffn]
+    s = bertscope.compare_units(a, b, test="welch")       # per-unit t-tests, FDR: s["significant_fdr"]
 
 Hook sites: Model.hook_sites(); `bertscope hooks` prints what each one is. Errors raise
 bertscope.Error (a ValueError) with the message of the bertscope CLI.
 """
-from ._bertscope import Error, Model, __version__, load, options, run_spec
+from ._bertscope import Error, Model, __version__, compare_units, load, options, run_spec
 from ._collect import Collection
 from ._result import Result, read_csv
 
-__all__ = ["Collection", "Error", "Model", "Result", "__version__", "load", "options", "read_csv", "run_spec"]
+__all__ = ["Collection", "Error", "Model", "Result", "__version__", "compare_units", "load", "options", "read_csv",
+           "run_spec"]

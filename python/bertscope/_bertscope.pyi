@@ -29,6 +29,12 @@ def run_spec(spec: Union[PathLike, str, Mapping[str, object]], out: Optional[Pat
              dtype: str = "auto", threads: Optional[int] = None, progress: Optional[Progress] = None) -> Result:
     """Run an experiment spec (a TOML file, TOML text or a dict), as `bertscope run SPEC`."""
 
+def compare_units(a: npt.ArrayLike, b: npt.ArrayLike, *, test: str = "student", alpha: float = 0.05) -> Dict[str, object]:
+    """Per-unit t-tests of two sets of activations (rows x units), with FDR and Bonferroni corrections.
+
+    Returns {mean_a, mean_b, t, df, p, p_fdr, p_bonferroni, cohen_d: float64 arrays,
+    significant_fdr, significant_bonferroni: bool arrays, tested: int, test: str, alpha: float}."""
+
 class Model:
     @property
     def config(self) -> Dict[str, Union[int, float, str, bool]]:

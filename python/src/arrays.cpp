@@ -31,4 +31,8 @@ py::array_t<long long> take_array(std::vector<long long>&& values, const std::ve
   return take(std::move(values), shape);
 }
 
+py::array_t<double> take_array(std::vector<double>&& values, const std::vector<py::ssize_t>& shape) {
+  return take(std::move(values), shape);
+}
+
 }  // namespace bertscope::python

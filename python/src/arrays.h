@@ -10,5 +10,6 @@ namespace bertscope::python {
 
 pybind11::array_t<float> take_array(std::vector<float>&& values, const std::vector<pybind11::ssize_t>& shape);
 pybind11::array_t<long long> take_array(std::vector<long long>&& values, const std::vector<pybind11::ssize_t>& shape);
+pybind11::array_t<double> take_array(std::vector<double>&& values, const std::vector<pybind11::ssize_t>& shape);
 
 }  // namespace bertscope::python

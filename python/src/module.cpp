@@ -11,4 +11,5 @@ PYBIND11_MODULE(_bertscope, m) {
   bind_forward(model);
   bind_experiment(m, model);
   bind_collect(model);
+  bind_unit_statistics(m);
 }

@@ -10,6 +10,7 @@
 //   forward.cpp     run_with_cache and run_with_hooks
 //   experiment.cpp  Model.sweep and run_spec: experiments, their results and files
 //   collect.cpp     Model.collect: activations at sites and positions over many prompts
+//   unit_statistics.cpp  compare_units: per-unit t-tests of two sets of activations, with FDR
 //   module.cpp      the module definition
 #include <pybind11/pybind11.h>
 
@@ -53,5 +54,6 @@ void bind_model(py::module_& m, py::class_<Model, std::shared_ptr<Model>>& cls);
 void bind_forward(py::class_<Model, std::shared_ptr<Model>>& cls);
 void bind_experiment(py::module_& m, py::class_<Model, std::shared_ptr<Model>>& cls);
 void bind_collect(py::class_<Model, std::shared_ptr<Model>>& cls);
+void bind_unit_statistics(py::module_& m);
 
 }  // namespace bertscope::python
