@@ -5,7 +5,7 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Uni
 import numpy as np
 import numpy.typing as npt
 
-from ._collect import Collection
+from ._collect import Collection, NeuronStats
 from ._result import Result
 
 __version__: str
@@ -88,6 +88,12 @@ class Model:
                 positions: Union[str, int, Sequence[int]] = "mask", max_batch_tokens: int = 2048,
                 progress: Optional[Progress] = None) -> Collection:
         """Activations at `sites` and `positions` over many prompts: one row per (prompt, position)."""
+    def neuron_stats(self, prompts_a: Union[Sequence[str], PathLike], prompts_b: Union[Sequence[str], PathLike], *,
+                     sites: Union[str, Sequence[str]] = "blocks.*.mlp.post", positions: Union[str, int, Sequence[int]] = "mask",
+                     positions_b: Union[str, int, Sequence[int], None] = None, labels: Optional[Tuple[str, str]] = None,
+                     test: str = "student", alpha: float = 0.05, out: Optional[PathLike] = None,
+                     max_batch_tokens: int = 2048, progress: Optional[Progress] = None) -> NeuronStats:
+        """Units of `sites` that tell two prompt sets apart, as `bertscope neurons`."""
 
 class _RawResult:
     files: List[str]

@@ -1,4 +1,6 @@
 """bertscope.Collection: what Model.collect returns, activations as rows of (prompt, position)."""
+import io
+
 import numpy as np
 import pandas as pd
 
@@ -43,3 +45,33 @@ class Collection:
     def __repr__(self):
         return (f"<bertscope.Collection {len(self.rows)} rows of {len(self.texts)} prompt(s) at {self.positions}, "
                 f"{len(self.activations)} site(s)>")
+
+
+class NeuronStats:
+    """What Model.neuron_stats returns: the tables `bertscope neurons` writes, as DataFrames.
+
+    units: one row per unit of every site (units.csv: means, t, df, p, p_fdr, p_bonferroni, cohen_d,
+        significant_fdr, significant_bonferroni, higher_in)
+    blocks: one row per site (blocks.csv: tested units, significant ones and their share, per set)
+    files: the files written with `out=`, else []
+    """
+
+    def __init__(self, units_csv, blocks_csv, files):
+        decisions = ("significant_fdr", "significant_bonferroni")
+        self.units = _frame(units_csv, {"site": "string", "higher_in": "string", **{c: str for c in decisions}})
+        for column in decisions:
+            self.units[column] = self.units[column].map({"true": True, "false": False}).astype(bool)
+        self.blocks = _frame(blocks_csv, {"site": "string"})
+        self.files = list(files)
+
+    def significant(self, label):
+        """The FDR-significant units higher in the set `label`: the rows units_file = "units.csv:LABEL" edits."""
+        u = self.units
+        return u[u["significant_fdr"] & (u["higher_in"] == label)]
+
+    def __repr__(self):
+        return f"<bertscope.NeuronStats {len(self.units)} units of {len(self.blocks)} site(s)>"
+
+
+def _frame(text, dtypes):
+    return pd.read_csv(io.StringIO(text), dtype=dtypes, keep_default_na=False, na_values=[""])

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "experiments/prompt_spec.h"
 #include "model/encoder.h"
 
 namespace bertscope::python {
@@ -24,6 +25,10 @@ Texts encode_texts(const Encoder& model, pybind11::handle texts);
 
 // A site name or glob pattern, or a list of them -> the sites, in forward order (None: `fallback`).
 std::vector<HookSite> sites_argument(const Encoder& model, pybind11::handle sites, const std::vector<HookSite>& fallback);
+
+// A list of texts, or a prompt file (os.PathLike, or a str ending in .txt, .jsonl or .csv), as
+// prompts with ids; `name` is the argument's, for errors (collect.cpp).
+std::vector<PromptSpec> prompts_argument(const pybind11::object& prompts, const std::string& name);
 
 // "all", "mask", "last", "0-5,8", an int, or a list of ints -> the text form the engine parses
 // (layers, positions, heads); `name` is the argument's, for errors.

@@ -13,35 +13,35 @@
 
 namespace bertscope::python {
 
-namespace {
-
 // A list of texts, or a prompt file (os.PathLike, or a str that names a .txt, .jsonl or .csv file).
-std::vector<PromptSpec> prompts_argument(const py::object& prompts) {
+std::vector<PromptSpec> prompts_argument(const py::object& prompts, const std::string& name) {
   if (py::isinstance<py::list>(prompts) || py::isinstance<py::tuple>(prompts)) {
     std::vector<PromptSpec> out;
     for (py::handle text : prompts) {
-      if (!py::isinstance<py::str>(text)) throw py::type_error("prompts must be a list of str or a prompt file's path");
+      if (!py::isinstance<py::str>(text)) throw py::type_error(name + " must be a list of str or a prompt file's path");
       out.push_back({text.cast<std::string>()});
     }
-    if (out.empty()) fail("prompts is an empty list");
-    assign_prompt_ids(out, [](size_t i) { return "prompts[" + std::to_string(i) + "]"; });
+    if (out.empty()) fail(name + " is an empty list");
+    assign_prompt_ids(out, [&name](size_t i) { return name + "[" + std::to_string(i) + "]"; });
     return out;
   }
   if (py::isinstance<py::str>(prompts) && !py::hasattr(prompts, "__fspath__")) {
     const std::string text = prompts.cast<std::string>();
     for (const char* ending : {".txt", ".jsonl", ".csv"}) {
-      if (text.ends_with(ending)) return read_prompt_file(path_argument(prompts, "prompts"));
+      if (text.ends_with(ending)) return read_prompt_file(path_argument(prompts, name.c_str()));
     }
-    throw py::type_error("prompts must be a list of str or a prompt file's path (.txt, .jsonl, .csv), not one str");
+    throw py::type_error(name + " must be a list of str or a prompt file's path (.txt, .jsonl, .csv), not one str");
   }
-  return read_prompt_file(path_argument(prompts, "prompts"));
+  return read_prompt_file(path_argument(prompts, name.c_str()));
 }
+
+namespace {
 
 py::object collect(const std::shared_ptr<Model>& model, const py::object& prompts, const py::object& sites,
                    const py::object& positions, int max_batch_tokens, py::object progress) {
   const Encoder& encoder = *model->encoder;
   CollectRequest request;
-  request.prompts = prompts_argument(prompts);
+  request.prompts = prompts_argument(prompts, "prompts");
   request.sites = sites_argument(encoder, sites, {});
   if (request.sites.empty()) fail("sites names no site");
   request.positions = Positions::parse(index_list_argument(positions, "positions"));

@@ -11,5 +11,6 @@ PYBIND11_MODULE(_bertscope, m) {
   bind_forward(model);
   bind_experiment(m, model);
   bind_collect(model);
+  bind_neurons(model);
   bind_unit_statistics(m);
 }

@@ -10,6 +10,7 @@
 //   forward.cpp     run_with_cache and run_with_hooks
 //   experiment.cpp  Model.sweep and run_spec: experiments, their results and files
 //   collect.cpp     Model.collect: activations at sites and positions over many prompts
+//   neurons.cpp     Model.neuron_stats: bertscope neurons, t-tests per unit between two prompt sets
 //   unit_statistics.cpp  compare_units: per-unit t-tests of two sets of activations, with FDR
 //   module.cpp      the module definition
 #include <pybind11/pybind11.h>
@@ -54,6 +55,7 @@ void bind_model(py::module_& m, py::class_<Model, std::shared_ptr<Model>>& cls);
 void bind_forward(py::class_<Model, std::shared_ptr<Model>>& cls);
 void bind_experiment(py::module_& m, py::class_<Model, std::shared_ptr<Model>>& cls);
 void bind_collect(py::class_<Model, std::shared_ptr<Model>>& cls);
+void bind_neurons(py::class_<Model, std::shared_ptr<Model>>& cls);
 void bind_unit_statistics(py::module_& m);
 
 }  // namespace bertscope::python

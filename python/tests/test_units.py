@@ -1,10 +1,13 @@
 """Edits of units (neurons): `units` and `units_file` in sweeps, against the same edit written
 by hand as a Python hook (numpy), and positions chosen by word."""
+import os
+
 import numpy as np
 import pytest
 
 import bertscope
-from conftest import PROMPT
+from conftest import PROMPT, SOURCE_DIR, run_cli
+from test_unit_statistics import fdr_over_defined, scipy_reference
 
 UNITS = [3, 17, 400]
 
@@ -152,3 +155,72 @@ def test_collect_errors_name_the_prompt_and_the_argument(demo):
         demo.collect("I saw him.", "blocks.0.out")
     with pytest.raises(bertscope.Error, match="prompts is an empty list"):
         demo.collect([], "blocks.0.out")
+
+
+def read_lines(name):
+    with open(os.path.join(SOURCE_DIR, "examples", "neurons", name)) as f:
+        return [line.strip() for line in f if line.strip()]
+
+
+@pytest.mark.parametrize("test", ["student", "welch", "paired"])
+def test_neuron_stats_are_scipys_on_the_collected_rows(demo, test):
+    him, her = read_lines("him.txt")[:12], read_lines("her.txt")[:12]
+    sites = ["blocks.1.mlp.post", "blocks.3.out"]
+    stats = demo.neuron_stats(him, her, sites=sites, positions="word:him", positions_b="word:her",
+                              labels=("him", "her"), test=test)
+    a = demo.collect(him, sites, positions="word:him")
+    b = demo.collect(her, sites, positions="word:her")
+    for site in sites:
+        t, p, df = scipy_reference(a.per_prompt(site), b.per_prompt(site), test)
+        rows = stats.units[stats.units["site"] == site]
+        assert list(rows["unit"]) == list(range(a[site].shape[1]))
+        np.testing.assert_allclose(rows["t"], t, rtol=1e-6)
+        np.testing.assert_allclose(rows["p"], p, rtol=1e-5, atol=1e-300)
+        np.testing.assert_allclose(rows["df"], df, rtol=1e-8)  # units.csv's 9 significant digits
+        reject, adjusted = fdr_over_defined(p, 0.05)
+        assert (rows["significant_fdr"].to_numpy() == reject).all()
+        np.testing.assert_allclose(rows["p_fdr"], adjusted, rtol=1e-5, atol=1e-300)
+        higher = np.where(rows["mean_a"] > rows["mean_b"], "him", "her")
+        assert (rows["higher_in"].to_numpy() == higher).all()
+        block = stats.blocks[stats.blocks["site"] == site].iloc[0]
+        assert block["significant_fdr"] == reject.sum()
+        assert block["higher_in_him"] == (reject & (higher == "him")).sum()
+    assert len(stats.significant("him")) == int(stats.blocks["higher_in_him"].sum())
+
+
+def test_neuron_stats_write_the_files_of_the_cli(demo, tmp_path):
+    args = dict(positions="word:him", positions_b="word:her", labels=("him", "her"), test="paired")
+    stats = demo.neuron_stats(os.path.join(SOURCE_DIR, "examples", "neurons", "him.txt"),
+                              os.path.join(SOURCE_DIR, "examples", "neurons", "her.txt"), out=tmp_path / "py", **args)
+    assert sorted(os.path.basename(f) for f in stats.files) == sorted(
+        ["neurons.json", "units.csv", "blocks.csv", "neurons.svg", "neurons.png"])
+    run_cli("neurons", "--quiet", "--dtype", "f32", "--threads", str(demo.threads), "--prompts-a",
+            os.path.join(SOURCE_DIR, "examples", "neurons", "him.txt"), "--prompts-b",
+            os.path.join(SOURCE_DIR, "examples", "neurons", "her.txt"), "--labels", "him,her", "--positions-a",
+            "word:him", "--positions-b", "word:her", "--test", "paired", "--out", str(tmp_path / "cli"))
+    for name in ("units.csv", "blocks.csv"):
+        assert (tmp_path / "py" / name).read_text() == (tmp_path / "cli" / name).read_text()
+    # The units file drives an edit: the significant "him" units of each block, zeroed.
+    r = demo.sweep("The teacher asked [MASK] to read aloud.", "him", "zero", site="mlp.post",
+                   units_file=f"{tmp_path / 'cli' / 'units.csv'}:him")
+    tokens, _ = demo.encode("The teacher asked [MASK] to read aloud.")
+    for layer, got in zip(r.runs["block"], r.runs["target_logsoftmax"]):
+        units = stats.significant("him")
+        units = units[units["block"] == layer]["unit"].to_numpy()
+
+        def hook(name, h, units=units):
+            h[tokens.index("[MASK]"), units] = 0.0
+        want = hooked_logsoftmax(demo, "The teacher asked [MASK] to read aloud.", "him", {f"blocks.{layer}.mlp.post": hook})
+        assert got == pytest.approx(want, abs=1e-5)
+
+
+def test_neuron_stats_errors(demo):
+    him, her = read_lines("him.txt")[:4], read_lines("her.txt")[:3]
+    with pytest.raises(bertscope.Error, match="test paired compares prompt i of one set with prompt i of the other"):
+        demo.neuron_stats(him, her, positions="word:him", positions_b="word:her", test="paired")
+    with pytest.raises(bertscope.Error, match="labels are both 'x'"):
+        demo.neuron_stats(him, her, positions="word:him", positions_b="word:her", labels=("x", "x"))
+    with pytest.raises(bertscope.Error, match='prompt set b: prompt 1: positions word:him: the prompt has no "him"'):
+        demo.neuron_stats(him, her, positions="word:him")
+    with pytest.raises(bertscope.Error, match="at least 2 prompts in each set"):
+        demo.neuron_stats(him[:1], her, positions="word:him", positions_b="word:her")

@@ -3,6 +3,7 @@
 #include <fnmatch.h>
 
 #include <algorithm>
+#include <sstream>
 
 #include "common/error.h"
 
@@ -77,6 +78,15 @@ std::vector<HookSite> residual_sites(const Encoder& model) {
   std::vector<HookSite> sites{HookSite::embed_out()};
   for (int layer = 0; layer < model.layers(); ++layer) sites.push_back(HookSite::block_out(layer));
   return sites;
+}
+
+std::vector<HookSite> resolve_site_list(const Encoder& model, const std::string& list) {
+  std::vector<std::string> patterns;
+  std::stringstream in(list);
+  for (std::string part; std::getline(in, part, ',');) {
+    if (!part.empty()) patterns.push_back(part);
+  }
+  return resolve_sites(model, patterns);
 }
 
 }  // namespace bertscope

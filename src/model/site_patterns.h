@@ -15,6 +15,8 @@ namespace bertscope {
 // The sites `patterns` name, in forward order, each once. Throws Error for an unknown name,
 // a block beyond the model's last, or a pattern that matches nothing.
 std::vector<HookSite> resolve_sites(const Encoder& model, const std::vector<std::string>& patterns);
+// The same for the command line's comma-separated list: "blocks.*.mlp.post,embed.out".
+std::vector<HookSite> resolve_site_list(const Encoder& model, const std::string& list);
 // embed.out and every block output: hidden_states[0..layers] of HuggingFace.
 std::vector<HookSite> residual_sites(const Encoder& model);
 

@@ -60,6 +60,10 @@ void add_prompts_option(CLI::App& command, std::string& into, const std::string&
 // The texts of a prompt file (--mean-prompts, dump --prompts), in any format read_prompt_file() reads.
 std::vector<std::string> read_prompt_texts(const std::string& path);
 
+// A safetensors --out that a command may write: new, or an earlier file of the same command
+// (its metadata's "bertscope" names it). Throws Error for anything else there.
+void check_replaceable_tensors(const std::string& path, const std::string& command);
+
 // The command line as typed, for results.json.
 const std::string& command_line();
 void set_command_line(int argc, char** argv);
@@ -74,5 +78,7 @@ void add_hooks_command(CLI::App& app);
 void add_patch_grid_command(CLI::App& app);
 void add_lens_command(CLI::App& app);
 void add_merge_command(CLI::App& app);
+void add_collect_command(CLI::App& app);
+void add_neurons_command(CLI::App& app);
 
 }  // namespace bertscope::cli

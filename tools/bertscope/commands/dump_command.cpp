@@ -10,7 +10,6 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <sstream>
 #include <vector>
 
 #include "commands/commands.h"
@@ -37,15 +36,6 @@ struct DumpOptions {
   std::string sites;    // "blocks.*.attn.pattern,embed.out"
 };
 
-std::vector<std::string> split_commas(const std::string& text) {
-  std::vector<std::string> parts;
-  std::stringstream in(text);
-  for (std::string part; std::getline(in, part, ',');) {
-    if (!part.empty()) parts.push_back(part);
-  }
-  return parts;
-}
-
 // The metadata key that marks a file as written by dump, the only file dump replaces.
 constexpr const char* kDumpMarker = "bertscope";
 
@@ -71,21 +61,26 @@ nlohmann::json safetensors_metadata(const std::string& path) {
                                                                                                         : nlohmann::json();
 }
 
+}  // namespace
+
 // dump --out replaces only an earlier dump, as --out DIR replaces only an earlier output
 // folder: never the model's weights, a prompt file or anything else that happens to be there.
 // Dumps before the marker are known by their "model" and "text" or "texts" entries.
-void check_replaceable_dump(const std::string& path) {
+void check_replaceable_tensors(const std::string& path, const std::string& command) {
   check_output_file(path);  // a device, FIFO or symlink is refused too
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) return;  // a new file
   const nlohmann::json meta = safetensors_metadata(path);
-  const bool dump = meta.is_object() && (meta.value(kDumpMarker, "") == "dump" ||
-                                         (meta.contains("model") && (meta.contains("text") || meta.contains("texts"))));
-  if (!dump) {
-    throw Error(path + ": exists and is not an earlier dump (bertscope dump replaces only a file it wrote); "
-                       "choose a new path or remove it yourself");
+  const bool ours = meta.is_object() && (meta.value(kDumpMarker, "") == command ||
+                                         (command == "dump" && meta.contains("model") &&
+                                          (meta.contains("text") || meta.contains("texts"))));
+  if (!ours) {
+    throw Error(path + ": exists and is not an earlier " + command + " (bertscope " + command +
+                " replaces only a file it wrote); choose a new path or remove it yourself");
   }
 }
+
+namespace {
 
 // The safetensors metadata: the text of one prompt, or the texts and ids of a batch.
 std::vector<std::pair<std::string, std::string>> dump_metadata(const std::vector<PromptSpec>& prompts, bool single,
@@ -116,7 +111,7 @@ struct Captured {
 void run_dump(const DumpOptions& options) {
   // Before the prompts are read and the model loads: an output that is not an earlier dump,
   // or that is one of this command's inputs (the weights, the prompt file), is refused now.
-  check_replaceable_dump(options.out);
+  check_replaceable_tensors(options.out, "dump");
   claim_output(options.out);
   const std::vector<PromptSpec> prompts = prompts_from(options.text, options.prompts, "a TEXT");
   const bool single = options.prompts.empty();
@@ -127,7 +122,7 @@ void run_dump(const DumpOptions& options) {
                                    : TokenBatch::padded(sequences, encoder.tokenizer().vocab().pad_id());
 
   const std::vector<HookSite> sites = options.sites.empty() ? std::vector<HookSite>{}
-                                                            : resolve_sites(encoder, split_commas(options.sites));
+                                                            : resolve_site_list(encoder, options.sites);
   // A site named twice (blocks.0.out and blocks.*.out) would be two tensors of one name:
   // refused now, as a repeated position is, not by the writer after the forward pass.
   for (size_t i = 0; i < sites.size(); ++i) {
