@@ -32,6 +32,7 @@
 #include "block_profile.h"
 #include "common/error.h"
 #include "common/threads.h"
+#include "experiments/collect.h"
 #include "experiments/prompt.h"
 #include "experiments/sweep.h"
 #include "model/encoder.h"
@@ -144,11 +145,14 @@ class Cases {
           bertscope::run_sweep(model_, request);
         }
       }
+    } else if ((name == "collect" || name == "collect_forward") && !dataset_.empty()) {
+      collect(name == "collect");
     } else if (name == "throughput") {
       throughput();
     } else {
       throw bertscope::Error("unknown case '" + name +
-                             "' (clean, notebook, noise; dataset, dataset_serial with --dataset; throughput with --batch)");
+                             "' (clean, notebook, noise; dataset, dataset_serial, collect, collect_forward with --dataset; throughput "
+                             "with --batch)");
     }
     return seconds_since(start);
   }
@@ -212,6 +216,29 @@ class Cases {
     for (size_t b = 0; b < sequences.size(); ++b) {
       if (sequences[b].size() != static_cast<size_t>(batch_.seq) || batch_masks_[b] < 0 || batch_masks_[b] >= batch_.seq)
         throw bertscope::Error(path + ": sequence " + std::to_string(b) + " is shorter or its mask is out of range");
+    }
+  }
+
+  // The dataset's prompts through the collect API: with `keep`, every block's mlp.post at
+  // the [MASK] kept (bertscope collect --sites 'blocks.*.mlp.post'); without, the same
+  // padded batches' forward passes alone, the work collecting needs.
+  void collect(bool keep) const {
+    bertscope::CollectRequest request;
+    for (const auto& p : dataset_) request.prompts.push_back({p.text});
+    for (int layer = 0; layer < model_.layers(); ++layer) {
+      request.sites.push_back(bertscope::HookSite::block(bertscope::SiteKind::MlpPost, layer));
+    }
+    request.max_batch_tokens = o_.max_batch_tokens;
+    const bertscope::CollectPlan plan = bertscope::plan_collection(model_, request);
+    if (keep) {
+      if (bertscope::collect_activations(model_, request, plan).rows() != dataset_.size()) throw bertscope::Error("rows");
+      return;
+    }
+    const int pad = model_.tokenizer().vocab().pad_id();
+    for (const auto& [first, end] : bertscope::collect_batches(plan, request.max_batch_tokens)) {
+      const std::vector<std::vector<int>> batch(plan.ids.begin() + static_cast<std::ptrdiff_t>(first),
+                                                plan.ids.begin() + static_cast<std::ptrdiff_t>(end));
+      model_.forward(bertscope::TokenBatch::padded(batch, pad));
     }
   }
 
