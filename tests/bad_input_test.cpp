@@ -356,7 +356,7 @@ std::vector<BadInput> cases() {
        }(),
        "--layers is not used at embed.out: the embeddings are edited once, before block 0"},
       {"FactorThatTheKindIgnores", "", {}, sweep_plus({"--factor", "3"}),
-       "--factor is only used by noise, scale and mix, not by zero"},
+       "--factor is only used by noise, scale, mix and steer, not by zero"},
       {"PositionsForSkip", "", {}, sweep_plus({"--positions", "1"}, "skip"),
        "--positions is not used by skip: it skips whole blocks, every position"},
       {"SiteForSkip", "", {}, sweep_plus({"--site", "attn.out"}, "skip"),
@@ -431,7 +431,7 @@ std::vector<BadInput> cases() {
       // -------- the command line
       {"UnknownOption", "", {}, sweep_plus({"--bogus"}), "The following argument was not expected: --bogus"},
       {"UnknownCommand", "", {}, {"frobnicate"},
-       "unknown command 'frobnicate'; the commands are predict, tokenize, dump, sweep, stats, run, merge, patch-grid, lens, hooks"},
+       "unknown command 'frobnicate'; the commands are predict, tokenize, dump, sweep, stats, run, merge, patch-grid, lens, collect, neurons, hooks"},
       {"MissingOptionValue", "", {}, sweep_plus({"--trials"}), "--trials: 1 required INT in [1 - 10000000] missing"},
       {"MissingRequiredOption", "", {}, {"sweep", "--model", "{model}", "--prompt", kPrompt, "--out", "{out}"},
        "--intervention is required"},

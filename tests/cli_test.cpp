@@ -385,7 +385,7 @@ TEST(CliOutput, JsonVersionDefaultsAndTheFilesWritten) {
   EXPECT_NE(help.out.find("Usage: bertscope sweep"), std::string::npos) << "the program, not its path: " << help.out;
   for (const char* shown : {"--top INT in [1 - 1000]=5", "--seed UINT64=0", "--trials INT in [1 - 10000000]=1",
                             "--layers LIST=all", "--site TEXT=out", "--max-batch-tokens INT in [1 - 16777216]=2048",
-                            "--std-of {vector,layer,absolute}=vector", "--factor NUMBER=per kind: noise 2, scale 0.5, mix 0.5"}) {
+                            "--std-of {vector,layer,absolute}=vector", "--factor NUMBER=per kind: noise 2, scale 0.5, mix 0.5, steer 1"}) {
     EXPECT_NE(help.out.find(shown), std::string::npos) << shown;
   }
 }

@@ -137,7 +137,7 @@ target = "the"
 kind = "zero"
 positions = "1,x"
 )"),
-            "spec.toml:6: interventions[0].positions must be 'mask', 'last', 'all' or a list of token indices like "
+            "spec.toml:6: interventions[0].positions must be 'mask', 'last', 'all', 'word:WORD' or a list of token indices like "
             "'1,3,5', not '1,x'");
   EXPECT_EQ(spec_error("site = \"nowhere\"\n" + kMinimal),
             "spec.toml:1: site 'nowhere' is not one of embed.out, blocks.{L}.attn.q, blocks.{L}.attn.k, "

@@ -23,6 +23,7 @@ std::string sample_text(const SpecOption& option) {
   if (name == "site") return "attn.out";
   if (name == "positions") return "1,2";
   if (name == "units_file") return "neurons/units.csv:him";
+  if (name == "direction_file") return "steer.npy";
   switch (option.type) {
     case OptionType::Flag: return "true";
     case OptionType::Whole: return std::to_string(std::get<uint64_t>(default_value(option)) == option.min ? option.min + 1 : option.min);
@@ -53,6 +54,8 @@ InterventionKind kind_for(const SpecOption& option) {
   if (name == "attend_to") return InterventionKind::Attend;
   if (name == "mean_prompts") return InterventionKind::Mean;
   if (name == "units" || name == "units_file") return InterventionKind::Zero;
+  if (name == "direction_file") return InterventionKind::Steer;
+  if (name == "components" || name == "basis_prompts") return InterventionKind::Pca;
   return InterventionKind::Noise;
 }
 
@@ -62,6 +65,8 @@ std::string spec_with(const SpecOption& option, const std::string& line) {
   return std::string("name = \"t\"\n") + (top ? line : "") + "[[prompts]]\ntext = \"" + kPrompt +
          "\"\ntarget = \"paris\"\n[[interventions]]\nkind = \"" + InterventionSpec::kind_name(kind_for(option)) + "\"\n" +
          (option.level == OptionLevel::Intervention ? line : "") +
+         // pca needs its prompts whatever the option shown.
+         (std::string_view(option.name) == "components" ? "basis_prompts = [\"A line.\"]\n" : "") +
          (option.level == OptionLevel::Distributions ? "[distributions]\n" + line : "");
 }
 
@@ -127,7 +132,7 @@ TEST(SpecOptions, DefaultsComeFromTheSpecsAndShowInHelp) {
       EXPECT_EQ(value_in(option, plain), default_value(option)) << option.name;
     }
   }
-  EXPECT_EQ(default_text(*find_spec_option("factor")), "per kind: noise 2, scale 0.5, mix 0.5");
+  EXPECT_EQ(default_text(*find_spec_option("factor")), "per kind: noise 2, scale 0.5, mix 0.5, steer 1");
 }
 
 TEST(SpecOptions, BadValuesAreNamedInEachFrontEndsWords) {

@@ -80,6 +80,7 @@ class Model:
               std_of: str = "vector", other_prompt: Optional[str] = None,
               positions: Union[str, int, Sequence[int]] = "mask", heads: Union[str, int, Sequence[int], None] = None,
               units: Union[str, int, Sequence[int], None] = None, units_file: Optional[str] = None,
+              direction_file: Optional[str] = None, components: int = 1, basis_prompts: Optional[Sequence[str]] = None,
               attend_to: int = 0, mean_prompts: Optional[Sequence[str]] = None,
               label: Optional[str] = None) -> Result:
         """An intervention sweep, as `bertscope sweep` with the same options."""

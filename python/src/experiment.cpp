@@ -118,7 +118,7 @@ py::object sweep(const std::shared_ptr<Model>& model, const std::string& prompt,
   }
   if (options.contains("factor") && !options["factor"].is_none()) {
     for (const InterventionSpec& s : spec.interventions) {
-      if (!s.uses_factor()) fail("factor is only used by noise, scale and mix, not by " + InterventionSpec::kind_name(s.kind));
+      if (!s.uses_factor()) fail("factor is only used by " + InterventionSpec::factor_kinds() + ", not by " + InterventionSpec::kind_name(s.kind));
     }
   }
   spec.prompts = {{prompt, target}};

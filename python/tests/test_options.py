@@ -55,6 +55,9 @@ CASES = {
     "heads": ("zero", [1], {"site": "attn.z"}), "attend_to": ("attend", 1, {"site": "attn.pattern"}),
     "mean_prompts": ("mean", ["Paris is big."], {}), "label": ("noise", "mine", {}),
     "units": ("zero", [3, 5], {"site": "mlp.post"}), "units_file": ("zero", "units.csv:him", {"site": "mlp.post"}),
+    "direction_file": ("steer", "units.csv:him", {"site": "mlp.post"}),
+    "components": ("pca", 2, {"basis_prompts": ["Paris is big.", "The sea is wide and blue."]}),
+    "basis_prompts": ("pca", ["Paris is big.", "The sea is wide and blue."], {}),
 }
 
 
@@ -71,7 +74,7 @@ def test_each_sweep_option_is_the_spec_key_of_the_same_name(demo, name, tmp_path
     assert set(CASES) == {r["name"] for r in sweep_rows()}
     levels = {r["name"]: r["level"] for r in sweep_rows()}
     kind, value, extra = CASES[name]
-    if name == "units_file":
+    if name in ("units_file", "direction_file"):
         value = f"{units_file(tmp_path)}:him"
     options = {"layers": [1], "trials": 2, **extra, name: value}
     given = demo.sweep(PROMPT, "behind", kind, **options)

@@ -224,3 +224,75 @@ def test_neuron_stats_errors(demo):
         demo.neuron_stats(him, her, positions="word:him")
     with pytest.raises(bertscope.Error, match="at least 2 prompts in each set"):
         demo.neuron_stats(him[:1], her, positions="word:him", positions_b="word:her")
+
+
+def test_steering_and_projecting_a_direction_equal_numpy_hooks(demo, tmp_path):
+    rng = np.random.default_rng(5)
+    v = rng.standard_normal(demo.config["hidden"]).astype(np.float32)
+    path = tmp_path / "v.npy"
+    np.save(path, v)
+    tokens, _ = demo.encode(PROMPT)
+    mask = tokens.index("[MASK]")
+    steered = demo.sweep(PROMPT, "behind", "steer", factor=2.5, direction_file=str(path), layers=[1, 2])
+    projected = demo.sweep(PROMPT, "behind", "project", direction_file=str(path), layers=[1, 2], positions="all")
+    for i, layer in enumerate([1, 2]):
+        def steer(name, h):
+            h[mask] += 2.5 * v
+
+        def project(name, h):
+            h -= np.outer(h @ v / (v @ v), v)
+        site = f"blocks.{layer}.out"
+        assert steered.runs["target_logsoftmax"][i] == pytest.approx(
+            hooked_logsoftmax(demo, PROMPT, "behind", {site: steer}), abs=1e-5)
+        assert projected.runs["target_logsoftmax"][i] == pytest.approx(
+            hooked_logsoftmax(demo, PROMPT, "behind", {site: project}), abs=1e-5)
+    # One row per block: [blocks, width].
+    per_block = np.stack([v * (layer + 1) for layer in range(demo.config["layers"])])
+    np.save(tmp_path / "blocks.npy", per_block)
+    r = demo.sweep(PROMPT, "behind", "steer", direction_file=str(tmp_path / "blocks.npy"), layers=[3])
+
+    def steer3(name, h):
+        h[mask] += per_block[3]
+    assert r.runs["target_logsoftmax"][0] == pytest.approx(
+        hooked_logsoftmax(demo, PROMPT, "behind", {"blocks.3.out": steer3}), abs=1e-5)
+    with pytest.raises(bertscope.Error, match=r"a direction of shape \(3,\); the site needs \(256,\)"):
+        np.save(tmp_path / "short.npy", v[:3])
+        demo.sweep(PROMPT, "behind", "steer", direction_file=str(tmp_path / "short.npy"))
+
+
+def test_steering_along_the_mean_difference_of_two_sets(demo, tmp_path):
+    him, her = read_lines("him.txt")[:8], read_lines("her.txt")[:8]
+    stats = demo.neuron_stats(him, her, sites="blocks.*.out", positions="word:him", positions_b="word:her",
+                              labels=("him", "her"), out=tmp_path / "n")
+    text = "The teacher asked [MASK] to read aloud."
+    mask = demo.encode(text)[0].index("[MASK]")
+    r = demo.sweep(text, "him", "steer", factor=4.0, direction_file=f"{tmp_path / 'n' / 'units.csv'}:him")
+    for layer, got in zip(r.runs["block"], r.runs["target_logsoftmax"]):
+        rows = stats.units[stats.units["site"] == f"blocks.{layer}.out"]
+        toward_him = (rows["mean_a"] - rows["mean_b"]).to_numpy(np.float32)  # set a is "him"
+
+        def hook(name, h):
+            h[mask] += 4.0 * toward_him
+        assert got == pytest.approx(hooked_logsoftmax(demo, text, "him", {f"blocks.{layer}.out": hook}), abs=2e-5)
+
+
+def test_removing_principal_components_equals_numpy_svd(demo):
+    basis = read_lines("him.txt")[:10]
+    r = demo.sweep(PROMPT, "behind", "pca", components=3, basis_prompts=basis, site="mlp.post", positions="all")
+    rows = demo.collect(basis, "blocks.*.mlp.post", positions="all")
+    for layer, got in zip(r.runs["block"], r.runs["target_logsoftmax"]):
+        x = rows[f"blocks.{layer}.mlp.post"].astype(np.float64)
+        mean = x.mean(axis=0)
+        u = np.linalg.svd(x - mean, full_matrices=False)[2][:3]
+
+        def hook(name, h):
+            return h - ((h - mean) @ u.T) @ u
+        want = hooked_logsoftmax(demo, PROMPT, "behind", {f"blocks.{layer}.mlp.post": hook})
+        assert got == pytest.approx(want, abs=2e-5)
+    assert r.runs["label"][0] == "pca 3 of 10 prompts @all"
+    with pytest.raises(bertscope.Error, match="basis_prompts is needed by pca"):
+        demo.sweep(PROMPT, "behind", "pca")
+    with pytest.raises(bertscope.Error, match="site of pca must hold one vector per position"):
+        demo.sweep(PROMPT, "behind", "pca", basis_prompts=basis, site="attn.z")
+    with pytest.raises(bertscope.Error, match="pca: 30 components need at least 31 rows"):
+        demo.sweep(PROMPT, "behind", "pca", basis_prompts=basis[:2], components=30)

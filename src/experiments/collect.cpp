@@ -53,6 +53,22 @@ CollectPlan plan_collection(const Encoder& model, const CollectRequest& request)
   return plan;
 }
 
+std::vector<std::pair<size_t, size_t>> collect_batches(const CollectPlan& plan, int max_batch_tokens) {
+  std::vector<std::pair<size_t, size_t>> batches;
+  for (size_t first = 0; first < plan.ids.size();) {
+    size_t end = first + 1, longest = plan.ids[first].size();
+    while (end < plan.ids.size()) {
+      const size_t seq = std::max(longest, plan.ids[end].size());
+      if (seq * (end - first + 1) > static_cast<size_t>(max_batch_tokens)) break;
+      longest = seq;
+      ++end;
+    }
+    batches.emplace_back(first, end);
+    first = end;
+  }
+  return batches;
+}
+
 Collection collect_activations(const Encoder& model, const CollectRequest& request, const CollectPlan& plan,
                                const ProgressFn& progress) {
   check_memory(plan.bytes(), "collecting " + std::to_string(plan.rows) + " rows at " + std::to_string(request.sites.size()) +
@@ -73,16 +89,11 @@ Collection collect_activations(const Encoder& model, const CollectRequest& reque
     }
   }
   const int pad = model.tokenizer().vocab().pad_id();
-  size_t first = 0, first_row = 0;
-  while (first < plan.ids.size()) {
-    // Prompts in order, as many as fit the token budget once padded (at least one).
-    size_t end = first + 1, longest = plan.ids[first].size();
-    while (end < plan.ids.size()) {
-      const size_t seq = std::max(longest, plan.ids[end].size());
-      if (seq * (end - first + 1) > static_cast<size_t>(request.max_batch_tokens)) break;
-      longest = seq;
-      ++end;
-    }
+  size_t first_row = 0;
+  for (const auto& batch : collect_batches(plan, request.max_batch_tokens)) {
+    const size_t first = batch.first, end = batch.second;
+    size_t longest = 0;
+    for (size_t p = first; p < end; ++p) longest = std::max(longest, plan.ids[p].size());
     const std::vector<std::vector<int>> sequences(plan.ids.begin() + static_cast<std::ptrdiff_t>(first),
                                                   plan.ids.begin() + static_cast<std::ptrdiff_t>(end));
     Hooks hooks;
@@ -101,8 +112,7 @@ Collection collect_activations(const Encoder& model, const CollectRequest& reque
     }
     model.forward(TokenBatch::padded(sequences, pad), &hooks);
     for (size_t p = first; p < end; ++p) first_row += plan.positions[p].size();
-    first = end;
-    if (progress) progress(static_cast<int64_t>(first), static_cast<int64_t>(plan.ids.size()), 0.0);
+    if (progress) progress(static_cast<int64_t>(end), static_cast<int64_t>(plan.ids.size()), 0.0);
   }
   return out;
 }

@@ -42,6 +42,10 @@ struct CollectPlan {
 };
 CollectPlan plan_collection(const Encoder& model, const CollectRequest& request);
 
+// The padded batches the prompts run in, in order: [first, end) prompt ranges as many as fit
+// `max_batch_tokens` once padded to their longest (at least one prompt each).
+std::vector<std::pair<size_t, size_t>> collect_batches(const CollectPlan& plan, int max_batch_tokens);
+
 // Runs the prompts and keeps the rows. `progress(done, total, 0)` after each batch of
 // prompts, in prompts; an exception it throws stops the collection (Ctrl-C, a cancel).
 Collection collect_activations(const Encoder& model, const CollectRequest& request, const CollectPlan& plan,

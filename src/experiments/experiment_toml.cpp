@@ -168,7 +168,7 @@ InterventionSpec read_intervention(const toml::table& table, const std::string& 
   }
   InterventionSpec spec = InterventionSpec::of_kind(*parsed);
   if (table.contains("factor") && !spec.uses_factor()) {
-    throw Error(origin + ": interventions[" + std::to_string(index) + "].factor is only used by noise, scale and mix, not by " +
+    throw Error(origin + ": interventions[" + std::to_string(index) + "].factor is only used by " + InterventionSpec::factor_kinds() + ", not by " +
                 kind);
   }
   ExperimentSpec unused;
@@ -233,11 +233,17 @@ ExperimentSpec ExperimentSpec::parse_toml(const std::string& text, const std::st
   }
   r.reject_unknown_keys();
   for (std::string* path : {&spec.model, &spec.out, &spec.prompts_file}) resolve_against(folder, *path);
-  for (InterventionSpec& i : spec.interventions) {
-    if (i.units_file.empty()) continue;
-    auto [path, label] = InterventionSpec::split_units_file(i.units_file);
+  // Files an intervention reads: "units.csv:him" resolves its path part.
+  auto resolve_selector = [&folder](std::string& selector, const char* option) {
+    if (selector.empty()) return;
+    if (selector.ends_with(".npy")) return resolve_against(folder, selector);
+    auto [path, label] = InterventionSpec::split_units_file(selector, option);
     resolve_against(folder, path);
-    i.units_file = path + ":" + label;
+    selector = path + ":" + label;
+  };
+  for (InterventionSpec& i : spec.interventions) {
+    resolve_selector(i.units_file, "units_file");
+    resolve_selector(i.direction_file, "direction_file");
   }
   if (!spec.prompts_file.empty()) {
     // One source of prompts: ids numbered from 1 in two places would collide.

@@ -126,6 +126,20 @@ const SpecOption kOptions[] = {
    "higher in the prompt set labelled him); a block without any is left as it is", 0, 0, "",
    [](ExperimentSpec&, InterventionSpec& i, const OptionValue& v) { i.units_file = text(v); },
    [](const ExperimentSpec&, const InterventionSpec& i) -> OptionValue { return i.units_file; }},
+  {"direction_file", OptionType::Text, OptionLevel::Intervention, kSweepAndSpec,
+   "steer and project: the direction, per block: a .npy file ([width] for every block, or [blocks, width]), or a units "
+   "file of bertscope neurons and a set (units.csv:him: the mean of him minus the mean of the other set)", 0, 0, "",
+   [](ExperimentSpec&, InterventionSpec& i, const OptionValue& v) { i.direction_file = text(v); },
+   [](const ExperimentSpec&, const InterventionSpec& i) -> OptionValue { return i.direction_file; }},
+  {"components", OptionType::Whole, OptionLevel::Intervention, kSweepAndSpec,
+   "pca: how many top principal components are removed", 1, 4096, "",
+   [](ExperimentSpec&, InterventionSpec& i, const OptionValue& v) { i.components = static_cast<int>(whole(v)); },
+   [](const ExperimentSpec&, const InterventionSpec& i) -> OptionValue { return uint64_t(i.components); }},
+  {"basis_prompts", OptionType::Texts, OptionLevel::Intervention, kSweepAndSpec,
+   "pca: the prompts whose activations at the site (every position) give each block's principal components (on the "
+   "command line a prompt file)", 0, 0, "",
+   [](ExperimentSpec&, InterventionSpec& i, const OptionValue& v) { i.basis_prompts = std::get<std::vector<std::string>>(v); },
+   [](const ExperimentSpec&, const InterventionSpec& i) -> OptionValue { return i.basis_prompts; }},
   {"attend_to", OptionType::Whole, OptionLevel::Intervention, kSweepAndSpec,
    "attend: the key position the edited queries attend to ([CLS] is 0)", 0, 1u << 20, "",
    [](ExperimentSpec&, InterventionSpec& i, const OptionValue& v) { i.attend_to = static_cast<int>(whole(v)); },
@@ -192,7 +206,7 @@ std::string default_text(const SpecOption& option) {
   if (std::string_view(option.name) != "factor") return option_text(default_value(option));
   // The one default that depends on the kind: read from each kind's defaults.
   std::string text;
-  for (int k = 0; k <= static_cast<int>(InterventionKind::Attend); ++k) {
+  for (int k = 0; k <= static_cast<int>(InterventionKind::Pca); ++k) {
     const InterventionSpec spec = InterventionSpec::of_kind(static_cast<InterventionKind>(k));
     if (!spec.uses_factor()) continue;
     text += (text.empty() ? "" : ", ") + InterventionSpec::kind_name(spec.kind) + " " + format_double(spec.factor);

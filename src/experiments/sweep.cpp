@@ -1,4 +1,5 @@
 #include "experiments/sweep.h"
+#include "experiments/directions.h"
 #include "experiments/unit_selection.h"
 
 #include <algorithm>
@@ -101,6 +102,7 @@ struct SharedIntervention {
   CleanRun other;
   std::vector<std::vector<float>> prompts_mean;  // per block, one row
   UnitSelection units;
+  std::vector<std::vector<float>> vectors;  // steer, project, pca: per block + 1 (directions.h)
 };
 
 // `other_text`: the other prompt of mix and patch (the intervention's own, or the prompt's).
@@ -109,6 +111,7 @@ SharedIntervention share_intervention(const Encoder& model, const InterventionSp
   SharedIntervention shared;
   shared.spec = &spec;
   shared.units = UnitSelection::of(spec, site);
+  shared.vectors = site_vectors(model, spec, site);
   if (spec.needs_other_prompt()) {
     shared.other_prompt = MaskedPrompt::prepare(model, other_text, "");
     shared.other = run_clean(model, shared.other_prompt.ids, site);
@@ -241,6 +244,10 @@ struct ChunkRunner {
     if (p.spec->needs_other_prompt()) {
       other_rows = segment_values(shared.other.at(layer), shared.other.site_width,
                                   edit_segments(shared.other.site_shape, site, p.other_at, p.spec->heads, units));
+    } else if (!shared.vectors.empty()) {
+      // Whole rows (validate_at): each edited row reads its block's vector or basis.
+      const float* vector = shared.vectors[static_cast<size_t>(layer + 1)].data();
+      other_rows.assign(segments.size(), vector);
     } else if (p.spec->kind == InterventionKind::Mean && !shared.prompts_mean.empty()) {
       for (const EditSegment& segment : segments) {
         other_rows.push_back(shared.prompts_mean[static_cast<size_t>(std::max(layer, 0))].data() + segment.offset);

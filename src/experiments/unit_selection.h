@@ -31,6 +31,19 @@ class UnitSelection {
   std::map<int, std::vector<int>> by_block_;
 };
 
+// One unit of the edited site in a units file, as the set `label` of "units.csv:label" sees it.
+struct UnitRow {
+  int block = 0;
+  int unit = 0;
+  int sign = 0;             // +1: higher in `label`, -1: in the other set, 0: equal means
+  double difference = 0.0;  // |mean_a - mean_b|
+  bool significant = false; // after the FDR correction
+};
+// The rows of `site`'s kind in the units file of `selector` ("path/units.csv:label"). Throws
+// Error naming the file (and line) when it cannot be read, lacks a column, has no units of
+// that site or no unit higher in a set of that label.
+std::vector<UnitRow> read_units_file(const std::string& selector, SiteKind site);
+
 // The units file's header, as `bertscope neurons` writes it and UnitSelection reads it.
 inline constexpr const char* kUnitsFileColumns[] = {"site",    "block",         "unit",  "higher_in",
                                                     "mean_a",  "mean_b",        "t",     "df",

@@ -1,7 +1,6 @@
 #include "experiments/unit_statistics.h"
 
 #include <gsl/gsl_cdf.h>
-#include <gsl/gsl_errno.h>
 
 #include <algorithm>
 #include <cmath>
@@ -11,6 +10,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "experiments/gsl_errors.h"
 
 namespace bertscope {
 
@@ -18,17 +18,6 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// GSL's default error handler aborts the process. The special functions behind
-// gsl_cdf_tdist_Q report underflow and domain errors through it, so it is switched off (for
-// the whole process: GSL has one handler) before the first call; they then return their
-// value (or NaN) instead. A function-local static: done once, safely from any thread.
-void gsl_errors_off() {
-  static const bool done = [] {
-    gsl_set_error_handler_off();
-    return true;
-  }();
-  (void)done;
-}
 
 // Two-sided p of Student's t with df degrees of freedom, P(|T| > |t|), as scipy's
 // 2 * stdtr(df, -|t|). NaN for a NaN t; 0 for an infinite one, whatever df is (scipy's

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <algorithm>
+#include <filesystem>
 
 #include "common/error.h"
 #include "interventions/vector_edits.h"
@@ -20,7 +21,9 @@ constexpr KindName kKinds[] = {{InterventionKind::Shuffle, "shuffle"}, {Interven
                                {InterventionKind::Scale, "scale"},     {InterventionKind::Zero, "zero"},
                                {InterventionKind::Skip, "skip"},       {InterventionKind::Mix, "mix"},
                                {InterventionKind::Patch, "patch"},     {InterventionKind::Mean, "mean"},
-                               {InterventionKind::Uniform, "uniform"}, {InterventionKind::Attend, "attend"}};
+                               {InterventionKind::Uniform, "uniform"}, {InterventionKind::Attend, "attend"},
+                               {InterventionKind::Steer, "steer"},     {InterventionKind::Project, "project"},
+                               {InterventionKind::Pca, "pca"}};
 
 std::string format_number(double x) {
   char buffer[32];
@@ -136,6 +139,7 @@ InterventionSpec InterventionSpec::of_kind(InterventionKind kind) {
   spec.kind = kind;
   if (kind == InterventionKind::Noise) spec.factor = 2.0;
   if (kind == InterventionKind::Scale || kind == InterventionKind::Mix) spec.factor = 0.5;
+  if (kind == InterventionKind::Steer) spec.factor = 1.0;
   return spec;
 }
 
@@ -167,11 +171,11 @@ std::vector<int> InterventionSpec::parse_units(const std::string& text) {
   return parse_index_list(text, "units", "must be a list of 0-based unit indices like '3,17'", "unit", "unit");
 }
 
-std::pair<std::string, std::string> InterventionSpec::split_units_file(const std::string& text) {
+std::pair<std::string, std::string> InterventionSpec::split_units_file(const std::string& text, const std::string& option) {
   const size_t colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
-    throw OptionError("units_file", " must be a units file and a prompt set's label, like 'neurons/units.csv:him', not '" +
-                                        text + "'");
+    throw OptionError(option, " must be a units file and a prompt set's label, like 'neurons/units.csv:him'" +
+                                  std::string(option == "units_file" ? "" : ", or a .npy file") + ", not '" + text + "'");
   }
   return {text.substr(0, colon), text.substr(colon + 1)};
 }
@@ -182,7 +186,13 @@ std::string InterventionSpec::default_label() const {
     static const char* scales[] = {"vector std", "layer std", "absolute std"};
     s += " x" + format_number(factor) + " (" + scales[static_cast<int>(std_of)] + ")";
   }
-  if (kind == InterventionKind::Scale || kind == InterventionKind::Mix) s += " " + format_number(factor);
+  if (kind == InterventionKind::Scale || kind == InterventionKind::Mix || kind == InterventionKind::Steer) {
+    s += " " + format_number(factor);
+  }
+  if (!direction_file.empty()) s += " along " + std::filesystem::path(direction_file).filename().string();
+  if (kind == InterventionKind::Pca) {
+    s += " " + std::to_string(components) + " of " + std::to_string(basis_prompts.size()) + " prompts";
+  }
   if (kind == InterventionKind::Attend) s += " ->" + std::to_string(attend_to);
   if (!mean_prompts.empty()) s += " of " + std::to_string(mean_prompts.size()) + " prompts";
   if (!heads.empty()) {
@@ -207,14 +217,29 @@ bool InterventionSpec::is_random() const { return kind == InterventionKind::Shuf
 bool InterventionSpec::needs_other_prompt() const { return kind == InterventionKind::Mix || kind == InterventionKind::Patch; }
 
 bool InterventionSpec::uses_factor() const {
-  return kind == InterventionKind::Noise || kind == InterventionKind::Scale || kind == InterventionKind::Mix;
+  return kind == InterventionKind::Noise || kind == InterventionKind::Scale || kind == InterventionKind::Mix ||
+         kind == InterventionKind::Steer;
+}
+
+std::string InterventionSpec::factor_kinds() {
+  std::vector<std::string> names;
+  for (const auto& k : kKinds) {
+    if (of_kind(k.kind).uses_factor()) names.push_back(k.name);
+  }
+  std::string text;
+  for (size_t i = 0; i < names.size(); ++i) text += (i == 0 ? "" : i + 1 == names.size() ? " and " : ", ") + names[i];
+  return text;
+}
+
+bool uses_site_vectors(InterventionKind kind) {
+  return kind == InterventionKind::Steer || kind == InterventionKind::Project || kind == InterventionKind::Pca;
 }
 
 void InterventionSpec::validate() const {
   if (!std::isfinite(factor)) throw OptionError("factor", " must be a finite number");
   // Options a kind does not use are errors, not silently recorded as if they had an effect.
   if (!uses_factor() && factor != 0.0) {
-    throw OptionError("factor", " is only used by noise, scale and mix, not by " + kind_name(kind));
+    throw OptionError("factor", " is only used by " + factor_kinds() + ", not by " + kind_name(kind));
   }
   if (kind != InterventionKind::Noise && std_of != NoiseScale::Vector) {
     throw OptionError("std_of", " is only used by noise, not by " + kind_name(kind));
@@ -236,6 +261,25 @@ void InterventionSpec::validate() const {
   if (!mean_prompts.empty() && kind != InterventionKind::Mean) {
     throw OptionError("mean_prompts", " is only used by mean, not by " + kind_name(kind));
   }
+  const bool directed = kind == InterventionKind::Steer || kind == InterventionKind::Project;
+  if (directed && direction_file.empty()) {
+    throw OptionError("direction_file", " is needed by " + kind_name(kind) +
+                                            ": a .npy vector, or a units file of bertscope neurons and a set, like units.csv:him");
+  }
+  if (!direction_file.empty() && !direction_file.ends_with(".npy")) split_units_file(direction_file, "direction_file");
+  if (!directed && !direction_file.empty()) {
+    throw OptionError("direction_file", " is only used by steer and project, not by " + kind_name(kind));
+  }
+  if (kind == InterventionKind::Pca && basis_prompts.empty()) {
+    throw OptionError("basis_prompts", " is needed by pca: the prompts whose activations give the principal components");
+  }
+  if (kind != InterventionKind::Pca && !basis_prompts.empty()) {
+    throw OptionError("basis_prompts", " is only used by pca, not by " + kind_name(kind));
+  }
+  if (kind != InterventionKind::Pca && components != 1) {
+    throw OptionError("components", " is only used by pca, not by " + kind_name(kind));
+  }
+  if (components < 1) throw OptionError("components", " must be at least 1");
   if (!units.empty() && !units_file.empty()) {
     throw OptionError("units", " and units_file both choose the units edited: give one of them");
   }
@@ -266,6 +310,10 @@ void InterventionSpec::validate_at(SiteKind site, int model_heads) const {
   if (!mean_prompts.empty() && (site == SiteKind::AttnScores || site == SiteKind::AttnPattern)) {
     throw OptionError("mean_prompts", " averages positions of prompts of any length, which attention rows (attn.scores, "
                 "attn.pattern) cannot be: use mean over the prompt itself there");
+  }
+  if (uses_site_vectors(kind) && (is_per_head(site) || site == SiteKind::AttnScores || site == SiteKind::AttnPattern)) {
+    throw OptionError("site", " of " + kind_name(kind) + " must hold one vector per position (out, mlp.post, attn.out, ...), "
+                                  "not the per-head " + site_name);
   }
   if (edits_units() && (site == SiteKind::AttnScores || site == SiteKind::AttnPattern)) {
     throw OptionError(units.empty() ? "units_file" : "units",
@@ -374,6 +422,9 @@ EditRecord apply_intervention(const InterventionSpec& spec, const ActivationView
         zero_vector(h, n);
         h[spec.attend_to] = 1.0f;
         break;
+      case InterventionKind::Steer: add_scaled(h, n, other.at(i), spec.factor); break;
+      case InterventionKind::Project: project_out(h, n, other.at(i)); break;
+      case InterventionKind::Pca: remove_components(h, n, other.at(i), spec.components); break;
       case InterventionKind::Skip: break;
     }
   }

@@ -12,7 +12,7 @@
 
 namespace bertscope {
 
-enum class InterventionKind { Shuffle, Noise, Scale, Zero, Skip, Mix, Patch, Mean, Uniform, Attend };
+enum class InterventionKind { Shuffle, Noise, Scale, Zero, Skip, Mix, Patch, Mean, Uniform, Attend, Steer, Project, Pca };
 
 // Where the noise std comes from: the edited vector (the notebook's h.std()), the whole
 // clean tensor at that site (all tokens x dims), or the factor itself (absolute std).
@@ -52,12 +52,22 @@ struct InterventionSpec {
   // higher in the prompt set labelled "him" (experiments/unit_selection.h reads it).
   std::vector<int> units;
   std::string units_file;
+  // steer (h + factor v) and project (h minus its component along v): v per block, from a
+  // .npy file ([width] or [blocks, width]) or a units file's mean difference toward a set
+  // ("units.csv:him": mean of "him" minus mean of the other set; experiments/directions.h).
+  std::string direction_file;
+  // pca: the top `components` principal components of the site's activations over every
+  // position of `basis_prompts`, per block, removed: h - U U^T (h - mean).
+  int components = 1;
+  std::vector<std::string> basis_prompts;
 
   // "3,5" -> {3, 5}. Throws Error on anything else.
   static std::vector<int> parse_heads(const std::string& text);
   static std::vector<int> parse_units(const std::string& text);
-  // "path/units.csv:him" -> {"path/units.csv", "him"}. Throws OptionError without a label.
-  static std::pair<std::string, std::string> split_units_file(const std::string& text);
+  // "path/units.csv:him" -> {"path/units.csv", "him"}. Throws OptionError naming `option`
+  // without a label.
+  static std::pair<std::string, std::string> split_units_file(const std::string& text,
+                                                              const std::string& option = "units_file");
   bool edits_units() const { return !units.empty() || !units_file.empty(); }
 
   // Defaults of each kind: noise x2 of the vector std, scale 0.5, mix 0.5.
@@ -75,14 +85,20 @@ struct InterventionSpec {
   // Whether trials differ (shuffle, noise); the others give the same result every trial.
   bool is_random() const;
   bool needs_other_prompt() const;
-  // Noise, scale and mix read `factor`; for the others it must stay 0.
+  // Noise, scale, mix and steer read `factor`; for the others it must stay 0.
   bool uses_factor() const;
+  // "noise, scale, mix and steer": the kinds that read `factor`, for messages.
+  static std::string factor_kinds();
   // Checks options: throws Error naming the bad option.
   void validate() const;
   // Checks the options against the site edited and the model's heads (--heads only at the
   // per-head sites, uniform and attend only at attn.pattern).
   void validate_at(SiteKind site, int model_heads) const;
 };
+
+// Whether an edit of `kind` reads a vector (or basis) of the site's whole width per block:
+// steer, project and pca, which edit whole rows of sites that are not split by head.
+bool uses_site_vectors(InterventionKind kind);
 
 // One edited piece of a view: `length` floats at `offset` of row (b, row) (hooks.h).
 struct EditSegment {
@@ -113,7 +129,8 @@ RandomStream trial_stream(uint64_t seed, int intervention, bool paired, int laye
 
 // Applies `spec` to batch element `b` of `view` at `segments`. `stream` is the trial's
 // random stream. `other` holds, per segment, the values patched or mixed in (mix/patch:
-// the other prompt's; mean: the clean mean over the prompt's positions), `layer_std` the
+// the other prompt's; mean: the clean mean over the prompt's positions; steer and project:
+// the direction; pca: the mean, then the `components` basis vectors), `layer_std` the
 // std of the clean tensor at the site (NoiseScale::Layer). Skip is not an edit of values:
 // the sweep handles it.
 EditRecord apply_intervention(const InterventionSpec& spec, const ActivationView& view, int b,

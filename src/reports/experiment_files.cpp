@@ -39,12 +39,19 @@ json interval_json(const MeanInterval& m) {
 json intervention_json(const InterventionSpec& s) {
   static const char* scales[] = {"vector", "layer", "absolute"};
   json j = {{"kind", InterventionSpec::kind_name(s.kind)}, {"label", s.label()}, {"positions", s.positions.describe()}};
-  if (s.kind == InterventionKind::Noise || s.kind == InterventionKind::Scale || s.kind == InterventionKind::Mix) j["factor"] = s.factor;
+  if (s.uses_factor()) j["factor"] = s.factor;
   if (s.kind == InterventionKind::Noise) j["std_of"] = scales[static_cast<int>(s.std_of)];
   if (s.needs_other_prompt()) j["other_prompt"] = s.other_prompt;
   if (!s.heads.empty()) j["heads"] = s.heads;
   if (s.kind == InterventionKind::Attend) j["attend_to"] = s.attend_to;
   if (!s.mean_prompts.empty()) j["mean_prompts"] = s.mean_prompts;
+  if (!s.units.empty()) j["units"] = s.units;
+  if (!s.units_file.empty()) j["units_file"] = s.units_file;
+  if (!s.direction_file.empty()) j["direction_file"] = s.direction_file;
+  if (s.kind == InterventionKind::Pca) {
+    j["components"] = s.components;
+    j["basis_prompts"] = s.basis_prompts;
+  }
   return j;
 }
 

@@ -78,10 +78,10 @@ int main(int argc, char** argv) {
   bertscope::cli::add_stats_command(app);
   bertscope::cli::add_run_command(app);
   bertscope::cli::add_merge_command(app);
-  bertscope::cli::add_collect_command(app);
-  bertscope::cli::add_neurons_command(app);
   bertscope::cli::add_patch_grid_command(app);
   bertscope::cli::add_lens_command(app);
+  bertscope::cli::add_collect_command(app);
+  bertscope::cli::add_neurons_command(app);
   bertscope::cli::add_hooks_command(app);
   bertscope::cli::set_command_line(argc, argv);
 

@@ -18,7 +18,7 @@ ExperimentSpec to_spec(const SweepOptions& o) {
   if (!kind) throw Error("--intervention '" + o.intervention + "' is not one of " + InterventionSpec::kind_list());
   InterventionSpec intervention = InterventionSpec::of_kind(*kind);
   if (o.options->given("factor") && !intervention.uses_factor()) {
-    throw Error("--factor is only used by noise, scale and mix, not by " + o.intervention);
+    throw Error("--factor is only used by " + InterventionSpec::factor_kinds() + ", not by " + o.intervention);
   }
   ExperimentSpec spec;
   spec.name = "sweep-" + o.intervention;

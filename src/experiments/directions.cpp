@@ -1,0 +1,195 @@
+#include "experiments/directions.h"
+
+#include <gsl/gsl_eigen.h>
+#include <gsl/gsl_matrix.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <memory>
+
+#include "common/error.h"
+#include "experiments/collect.h"
+#include "experiments/gsl_errors.h"
+#include "experiments/unit_selection.h"
+#include "common/read_file.h"
+
+namespace bertscope {
+
+namespace {
+
+// The value of `key` in a .npy header's dict ("'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }").
+std::string header_value(const std::string& header, const std::string& key, const std::string& path) {
+  const size_t at = header.find("'" + key + "':");
+  if (at == std::string::npos) throw Error(path + ": not a .npy file (its header has no '" + key + "')");
+  size_t from = at + key.size() + 3;
+  while (from < header.size() && header[from] == ' ') ++from;
+  const char open = header[from];
+  const char close = open == '(' ? ')' : open == '\'' ? '\'' : ',';
+  const size_t end = header.find(close, from + 1);
+  if (end == std::string::npos) throw Error(path + ": not a .npy file (its header is cut)");
+  return header.substr(open == '(' || open == '\'' ? from + 1 : from, end - (open == '(' || open == '\'' ? from + 1 : from));
+}
+
+}  // namespace
+
+std::vector<float> read_npy(const std::string& path, std::vector<size_t>& shape) {
+  const std::string bytes = read_small_file(path, std::uintmax_t{1} << 30);
+  if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0) throw Error(path + ": not a .npy file (no \\x93NUMPY magic)");
+  const int major = static_cast<unsigned char>(bytes[6]);
+  const size_t length_bytes = major == 1 ? 2 : 4;
+  size_t header_length = 0;
+  for (size_t i = 0; i < length_bytes; ++i) header_length |= static_cast<size_t>(static_cast<unsigned char>(bytes[8 + i])) << (8 * i);
+  const size_t data_at = 8 + length_bytes + header_length;
+  if (data_at > bytes.size()) throw Error(path + ": not a .npy file (its header is cut)");
+  const std::string header = bytes.substr(8 + length_bytes, header_length);
+  const std::string descr = header_value(header, "descr", path);
+  if (header_value(header, "fortran_order", path).find("False") == std::string::npos) {
+    throw Error(path + ": a Fortran-order array; save it with numpy's default C order");
+  }
+  if (descr != "<f4" && descr != "<f8") throw Error(path + ": holds " + descr + "; a direction must be float32 or float64");
+  shape.clear();
+  size_t count = 1;
+  const std::string dims = header_value(header, "shape", path);
+  for (size_t at = 0; at < dims.size();) {
+    while (at < dims.size() && (dims[at] == ' ' || dims[at] == ',')) ++at;
+    if (at >= dims.size()) break;
+    size_t value = 0;
+    const auto [next, ec] = std::from_chars(dims.data() + at, dims.data() + dims.size(), value);
+    if (ec != std::errc()) throw Error(path + ": not a .npy file (shape '" + dims + "')");
+    shape.push_back(value);
+    count *= value;
+    at = static_cast<size_t>(next - dims.data());
+  }
+  const size_t item = descr == "<f4" ? 4 : 8;
+  if (bytes.size() - data_at != count * item) throw Error(path + ": holds fewer or more values than its shape says");
+  std::vector<float> values(count);
+  for (size_t i = 0; i < count; ++i) {
+    if (item == 4) {
+      std::memcpy(&values[i], bytes.data() + data_at + i * 4, 4);
+    } else {
+      double d = 0.0;
+      std::memcpy(&d, bytes.data() + data_at + i * 8, 8);
+      values[i] = static_cast<float>(d);
+    }
+    if (!std::isfinite(values[i])) throw Error(path + ": value " + std::to_string(i) + " is not a finite float32");
+  }
+  return values;
+}
+
+std::vector<float> principal_basis(const float* rows, size_t n, int width, int k) {
+  const auto w = static_cast<size_t>(width);
+  if (n < static_cast<size_t>(k) + 1) {
+    throw Error("pca: " + std::to_string(k) + " components need at least " + std::to_string(k + 1) + " rows, and the basis "
+                "prompts give " + std::to_string(n) + " positions");
+  }
+  std::vector<double> mean(w, 0.0);
+  for (size_t r = 0; r < n; ++r) {
+    for (size_t d = 0; d < w; ++d) mean[d] += rows[r * w + d];
+  }
+  for (double& m : mean) m /= static_cast<double>(n);
+  std::vector<double> centered(n * w);
+  for (size_t r = 0; r < n; ++r) {
+    for (size_t d = 0; d < w; ++d) centered[r * w + d] = rows[r * w + d] - mean[d];
+  }
+  // The eigenvectors of the smaller of X^T X (width x width) and X X^T (n x n): they share
+  // their nonzero eigenvalues, and u = X^T v / |X^T v| maps the second's to the first's.
+  gsl_errors_off();
+  const bool gram = n < w;
+  const size_t m = gram ? n : w;
+  std::unique_ptr<gsl_matrix, decltype(&gsl_matrix_free)> a(gsl_matrix_alloc(m, m), gsl_matrix_free);
+  if (!a) throw Error("pca: out of memory for a " + std::to_string(m) + "-square eigenproblem");
+  for (size_t i = 0; i < m; ++i) {
+    for (size_t j = i; j < m; ++j) {
+      double dot = 0.0;
+      if (gram) {
+        for (size_t d = 0; d < w; ++d) dot += centered[i * w + d] * centered[j * w + d];
+      } else {
+        for (size_t r = 0; r < n; ++r) dot += centered[r * w + i] * centered[r * w + j];
+      }
+      gsl_matrix_set(a.get(), i, j, dot);
+      gsl_matrix_set(a.get(), j, i, dot);
+    }
+  }
+  std::unique_ptr<gsl_vector, decltype(&gsl_vector_free)> values(gsl_vector_alloc(m), gsl_vector_free);
+  std::unique_ptr<gsl_matrix, decltype(&gsl_matrix_free)> vectors(gsl_matrix_alloc(m, m), gsl_matrix_free);
+  std::unique_ptr<gsl_eigen_symmv_workspace, decltype(&gsl_eigen_symmv_free)> work(gsl_eigen_symmv_alloc(m),
+                                                                                   gsl_eigen_symmv_free);
+  if (!values || !vectors || !work) throw Error("pca: out of memory for a " + std::to_string(m) + "-square eigenproblem");
+  if (gsl_eigen_symmv(a.get(), values.get(), vectors.get(), work.get()) != 0) throw Error("pca: the eigensolver failed");
+  gsl_eigen_symmv_sort(values.get(), vectors.get(), GSL_EIGEN_SORT_VAL_DESC);
+  std::vector<float> basis((1 + static_cast<size_t>(k)) * w);
+  for (size_t d = 0; d < w; ++d) basis[d] = static_cast<float>(mean[d]);
+  for (int j = 0; j < k; ++j) {
+    if (!(gsl_vector_get(values.get(), static_cast<size_t>(j)) > 0.0)) {
+      throw Error("pca: the basis prompts' activations vary along fewer than " + std::to_string(k) +
+                  " directions; ask for fewer components or give more prompts");
+    }
+    std::vector<double> u(w, 0.0);
+    if (gram) {
+      for (size_t r = 0; r < n; ++r) {
+        const double v = gsl_matrix_get(vectors.get(), r, static_cast<size_t>(j));
+        for (size_t d = 0; d < w; ++d) u[d] += centered[r * w + d] * v;
+      }
+    } else {
+      for (size_t d = 0; d < w; ++d) u[d] = gsl_matrix_get(vectors.get(), d, static_cast<size_t>(j));
+    }
+    double norm = 0.0;
+    for (double x : u) norm += x * x;
+    norm = std::sqrt(norm);
+    for (size_t d = 0; d < w; ++d) basis[(1 + static_cast<size_t>(j)) * w + d] = static_cast<float>(u[d] / norm);
+  }
+  return basis;
+}
+
+std::vector<std::vector<float>> site_vectors(const Encoder& model, const InterventionSpec& spec, SiteKind site) {
+  if (!uses_site_vectors(spec.kind)) return {};
+  const auto width = static_cast<size_t>(model.site_width(site, 1));
+  const int layers = model.layers();
+  std::vector<std::vector<float>> out(static_cast<size_t>(layers) + 1);
+  const bool embed = site == SiteKind::EmbedOut;
+  if (spec.kind == InterventionKind::Pca) {
+    CollectRequest request;
+    for (const std::string& text : spec.basis_prompts) request.prompts.push_back({text});
+    if (embed) request.sites.push_back(HookSite::embed_out());
+    for (int layer = 0; layer < layers && !embed; ++layer) request.sites.push_back(HookSite::block(site, layer));
+    request.positions = Positions::parse("all");
+    const Collection rows = collect_activations(model, request, plan_collection(model, request));
+    for (size_t s = 0; s < request.sites.size(); ++s) {
+      out[static_cast<size_t>(request.sites[s].layer + 1)] =
+          principal_basis(rows.values[s].data(), rows.rows(), static_cast<int>(width), spec.components);
+    }
+    return out;
+  }
+  if (!spec.direction_file.ends_with(".npy")) {  // "units.csv:him" (validate() checked the form)
+    for (std::vector<float>& v : out) v.assign(width, 0.0f);  // blocks the file lacks: no direction
+    for (const UnitRow& row : read_units_file(spec.direction_file, site)) {
+      if (row.block + 1 > layers || static_cast<size_t>(row.unit) >= width) {
+        throw Error(spec.direction_file + ": unit " + std::to_string(row.unit) + " of block " + std::to_string(row.block) +
+                    " is beyond the model's site (" + std::to_string(width) + " units, " + std::to_string(layers) + " blocks)");
+      }
+      out[static_cast<size_t>(row.block + 1)][static_cast<size_t>(row.unit)] = static_cast<float>(row.sign * row.difference);
+    }
+    return out;
+  }
+  std::vector<size_t> shape;
+  const std::vector<float> values = read_npy(spec.direction_file, shape);
+  if (shape.size() == 1 && shape[0] == width) {
+    for (std::vector<float>& v : out) v = values;
+  } else if (shape.size() == 2 && shape[0] == static_cast<size_t>(layers) && shape[1] == width && !embed) {
+    for (int layer = 0; layer < layers; ++layer) {
+      out[static_cast<size_t>(layer) + 1].assign(values.begin() + static_cast<std::ptrdiff_t>(layer * width),
+                                                 values.begin() + static_cast<std::ptrdiff_t>((layer + 1) * width));
+    }
+  } else {
+    std::string dims;
+    for (size_t d : shape) dims += (dims.empty() ? "" : ", ") + std::to_string(d);
+    if (shape.size() == 1) dims += ",";
+    throw Error(spec.direction_file + ": a direction of shape (" + dims + "); the site needs (" + std::to_string(width) +
+                ",) for every block" + (embed ? "" : " or (" + std::to_string(layers) + ", " + std::to_string(width) + ") per block"));
+  }
+  return out;
+}
+
+}  // namespace bertscope
