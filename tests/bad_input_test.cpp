@@ -302,7 +302,7 @@ std::vector<BadInput> cases() {
       {"TargetOfSeveralWordPieces", "", {}, sweep_with("--target", "unbelievably"),
        "target \"unbelievably\" is not one word piece of the vocabulary (it tokenizes to: un ##bel ##ie ##va ##bly)"},
       {"UnknownIntervention", "", {}, sweep_with("--intervention", "blur"),
-       "--intervention 'blur' is not one of shuffle, noise, scale, zero, skip, mix, patch, mean, uniform, attend"},
+       "--intervention 'blur' is not one of shuffle, noise, scale, zero, skip, mix, patch, mean, median, uniform, attend, steer, project, pca"},
       {"HeadsAtASiteWithoutHeads", "", {}, [] {
          auto args = sweep();
          for (const char* a : {"--heads", "1"}) args.push_back(a);

@@ -296,3 +296,27 @@ def test_removing_principal_components_equals_numpy_svd(demo):
         demo.sweep(PROMPT, "behind", "pca", basis_prompts=basis, site="attn.z")
     with pytest.raises(bertscope.Error, match="pca: 30 components need at least 31 rows"):
         demo.sweep(PROMPT, "behind", "pca", basis_prompts=basis[:2], components=30)
+
+
+def test_median_replaces_the_most_active_units_with_their_median(demo):
+    # The course's exercise: the most active neurons at the [MASK], replaced with their median
+    # over a set of prompts' positions (numpy's median), and over the prompt's own positions.
+    others = read_lines("him.txt")[:7]
+    tokens, _ = demo.encode(PROMPT)
+    mask = tokens.index("[MASK]")
+    _, cache = demo.run_with_cache(PROMPT, sites="blocks.2.mlp.post")
+    top = [int(u) for u in np.argsort(cache["blocks.2.mlp.post"][mask])[-5:]]
+    rows = demo.collect(others, "blocks.2.mlp.post", positions="all")["blocks.2.mlp.post"]
+    over_prompts = demo.sweep(PROMPT, "behind", "median", site="mlp.post", units=top, layers=[2], mean_prompts=others)
+    own = demo.sweep(PROMPT, "behind", "median", site="mlp.post", units=top, layers=[2])
+
+    def hook_from(median):
+        def hook(name, h):
+            h[mask, top] = median[top]
+        return hook
+    want = hooked_logsoftmax(demo, PROMPT, "behind", {"blocks.2.mlp.post": hook_from(np.median(rows, axis=0))})
+    assert over_prompts.runs["target_logsoftmax"][0] == pytest.approx(want, abs=1e-5)
+    own_median = np.median(cache["blocks.2.mlp.post"], axis=0)  # an even count of positions: the middle two averaged
+    assert len(tokens) % 2 == 0
+    want = hooked_logsoftmax(demo, PROMPT, "behind", {"blocks.2.mlp.post": hook_from(own_median)})
+    assert own.runs["target_logsoftmax"][0] == pytest.approx(want, abs=1e-5)

@@ -112,7 +112,7 @@ const SpecOption kOptions[] = {
    }},
   {"units", OptionType::IndexList, OptionLevel::Intervention, kSweepAndSpec,
    "Units (neurons) edited inside each edited vector, like 3,17 (inside each head's slice at the per-head sites; "
-   "empty: the whole vector): zero, scale, mean, patch, mix, noise with a layer or absolute std", 0, 0, "",
+   "empty: the whole vector): zero, scale, mean, median, patch, mix, noise with a layer or absolute std", 0, 0, "",
    [](ExperimentSpec&, InterventionSpec& i, const OptionValue& v) {
      i.units = text(v).empty() ? std::vector<int>{} : InterventionSpec::parse_units(text(v));
    },
@@ -145,7 +145,7 @@ const SpecOption kOptions[] = {
    [](ExperimentSpec&, InterventionSpec& i, const OptionValue& v) { i.attend_to = static_cast<int>(whole(v)); },
    [](const ExperimentSpec&, const InterventionSpec& i) -> OptionValue { return uint64_t(i.attend_to); }},
   {"mean_prompts", OptionType::Texts, OptionLevel::Intervention, kSweepAndSpec,
-   "mean: average over every position of these prompts instead of the prompt's own (on the command line a prompt "
+   "mean and median: over every position of these prompts instead of the prompt's own (on the command line a prompt "
    "file as --prompts: .txt one a line, .jsonl, .csv)", 0, 0, "",
    [](ExperimentSpec&, InterventionSpec& i, const OptionValue& v) { i.mean_prompts = std::get<std::vector<std::string>>(v); },
    [](const ExperimentSpec&, const InterventionSpec& i) -> OptionValue { return i.mean_prompts; }},

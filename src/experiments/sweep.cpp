@@ -70,32 +70,54 @@ std::vector<int> other_positions(const std::vector<int>& positions, const Masked
 }
 
 
+// Per column d < width of the rows: their mean, or with `median` numpy's median (the mean of
+// the two middle values for an even count).
+std::vector<float> column_statistic(const std::vector<const float*>& rows, size_t width, bool median) {
+  std::vector<float> out(width);
+  std::vector<double> column(rows.size());
+  for (size_t d = 0; d < width; ++d) {
+    for (size_t r = 0; r < rows.size(); ++r) column[r] = rows[r][d];
+    if (!median) {
+      double sum = 0.0;
+      for (double v : column) sum += v;
+      out[d] = static_cast<float>(sum / static_cast<double>(column.size()));
+      continue;
+    }
+    const size_t half = column.size() / 2;
+    std::nth_element(column.begin(), column.begin() + static_cast<std::ptrdiff_t>(half), column.end());
+    double middle = column[half];
+    if (column.size() % 2 == 0) middle = (middle + *std::max_element(column.begin(), column.begin() + static_cast<std::ptrdiff_t>(half))) / 2.0;
+    out[d] = static_cast<float>(middle);
+  }
+  return out;
+}
+
 // The mean row at `site` of every block over every position of `texts` (mean ablation over
-// a prompt file): [layers][width].
-std::vector<std::vector<float>> mean_over_prompts(const Encoder& model, const std::vector<std::string>& texts,
-                                                  SiteKind site) {
-  std::vector<std::vector<double>> sums;
-  size_t rows = 0;
+// a prompt file), or with `median` the median: [layers][width].
+std::vector<std::vector<float>> statistic_over_prompts(const Encoder& model, const std::vector<std::string>& texts,
+                                                       SiteKind site, bool median) {
+  std::vector<std::vector<float>> rows;  // per block, every position's row
+  size_t width = 0;
   for (const std::string& text : texts) {
     const CleanRun run = run_clean(model, MaskedPrompt::prepare(model, text, "", false).ids, site);
-    const auto width = static_cast<size_t>(run.site_width);
-    sums.resize(run.site.size(), std::vector<double>(width, 0.0));
+    width = static_cast<size_t>(run.site_width);
+    rows.resize(run.site.size());
     for (size_t layer = 0; layer < run.site.size(); ++layer) {
-      for (size_t i = 0; i < run.site[layer].size(); ++i) sums[layer][i % width] += run.site[layer][i];
+      rows[layer].insert(rows[layer].end(), run.site[layer].begin(), run.site[layer].end());
     }
-    rows += run.site.front().size() / width;
   }
-  std::vector<std::vector<float>> means;
-  for (const auto& sum : sums) {
-    std::vector<float> mean(sum.size());
-    for (size_t i = 0; i < sum.size(); ++i) mean[i] = static_cast<float>(sum[i] / static_cast<double>(rows));
-    means.push_back(std::move(mean));
+  std::vector<std::vector<float>> out;
+  for (const std::vector<float>& block : rows) {
+    const size_t n = block.size() / width;
+    std::vector<const float*> pointers;
+    for (size_t r = 0; r < n; ++r) pointers.push_back(block.data() + r * width);
+    out.push_back(column_statistic(pointers, width, median));
   }
-  return means;
+  return out;
 }
 
 // What an intervention needs whatever the prompt, made once for every prompt: the other
-// prompt's clean activations at the site (mix, patch), the mean over a prompt file (mean).
+// prompt's clean activations at the site (mix, patch), the mean or median over a prompt file.
 struct SharedIntervention {
   const InterventionSpec* spec = nullptr;
   MaskedPrompt other_prompt;
@@ -116,8 +138,8 @@ SharedIntervention share_intervention(const Encoder& model, const InterventionSp
     shared.other_prompt = MaskedPrompt::prepare(model, other_text, "");
     shared.other = run_clean(model, shared.other_prompt.ids, site);
   }
-  if (spec.kind == InterventionKind::Mean && !spec.mean_prompts.empty()) {
-    shared.prompts_mean = mean_over_prompts(model, spec.mean_prompts, site);
+  if (spec.is_statistic() && !spec.mean_prompts.empty()) {
+    shared.prompts_mean = statistic_over_prompts(model, spec.mean_prompts, site, spec.kind == InterventionKind::Median);
   }
   return shared;
 }
@@ -140,24 +162,20 @@ std::vector<const float*> segment_values(const std::vector<float>& site, int wid
   return out;
 }
 
-// Mean ablation: for each edited segment, the mean of the clean values of the same piece
-// (the same head, at the per-head sites) over every position of the prompt.
-std::vector<std::vector<float>> position_means(const CleanRun& clean, int layer, SiteKind site, const PreparedIntervention& p,
-                                               const std::vector<EditSegment>& edited) {
+// Mean (median) ablation: for each edited segment, the mean (median) of the clean values of
+// the same piece (the same head, at the per-head sites) over every position of the prompt.
+std::vector<std::vector<float>> position_statistics(const CleanRun& clean, int layer, SiteKind site,
+                                                    const PreparedIntervention& p, const std::vector<EditSegment>& edited) {
   const std::vector<EditSegment> all =
       edit_segments(clean.site_shape, site, p.every_position, p.spec->heads, p.shared->units.at(layer));
   const std::vector<const float*> values = segment_values(clean.at(layer), clean.site_width, all);
   const size_t pieces = edited.size() / p.positions.size();  // heads (or 1) per position
   std::vector<std::vector<float>> means;
   for (size_t i = 0; i < edited.size(); ++i) {
-    std::vector<double> sum(static_cast<size_t>(edited[i].length), 0.0);
-    for (size_t q = 0; q < p.every_position.size(); ++q) {
-      const float* v = values[q * pieces + i % pieces];
-      for (size_t d = 0; d < sum.size(); ++d) sum[d] += v[d];
-    }
-    std::vector<float> mean(sum.size());
-    for (size_t d = 0; d < sum.size(); ++d) mean[d] = static_cast<float>(sum[d] / static_cast<double>(p.every_position.size()));
-    means.push_back(std::move(mean));
+    std::vector<const float*> column;
+    for (size_t q = 0; q < p.every_position.size(); ++q) column.push_back(values[q * pieces + i % pieces]);
+    means.push_back(column_statistic(column, static_cast<size_t>(edited[i].length),
+                                     p.spec->kind == InterventionKind::Median));
   }
   return means;
 }
@@ -178,7 +196,7 @@ PreparedIntervention prepare_intervention(const Encoder& model, const SharedInte
                   "the same length");
     }
   }
-  if (spec.kind == InterventionKind::Mean) {
+  if (spec.is_statistic()) {
     for (int q = 0; q < static_cast<int>(prompt.ids.size()); ++q) p.every_position.push_back(q);
   }
   return p;
@@ -248,12 +266,12 @@ struct ChunkRunner {
       // Whole rows (validate_at): each edited row reads its block's vector or basis.
       const float* vector = shared.vectors[static_cast<size_t>(layer + 1)].data();
       other_rows.assign(segments.size(), vector);
-    } else if (p.spec->kind == InterventionKind::Mean && !shared.prompts_mean.empty()) {
+    } else if (p.spec->is_statistic() && !shared.prompts_mean.empty()) {
       for (const EditSegment& segment : segments) {
         other_rows.push_back(shared.prompts_mean[static_cast<size_t>(std::max(layer, 0))].data() + segment.offset);
       }
-    } else if (p.spec->kind == InterventionKind::Mean) {
-      means = position_means(run.clean, layer, site, p, segments);
+    } else if (p.spec->is_statistic()) {
+      means = position_statistics(run.clean, layer, site, p, segments);
       for (const auto& mean : means) other_rows.push_back(mean.data());
     }
     RandomStream stream = trial_stream(request.seed, job.item.intervention, request.paired, layer, job.item.trial);

@@ -21,6 +21,7 @@ constexpr KindName kKinds[] = {{InterventionKind::Shuffle, "shuffle"}, {Interven
                                {InterventionKind::Scale, "scale"},     {InterventionKind::Zero, "zero"},
                                {InterventionKind::Skip, "skip"},       {InterventionKind::Mix, "mix"},
                                {InterventionKind::Patch, "patch"},     {InterventionKind::Mean, "mean"},
+                               {InterventionKind::Median, "median"},
                                {InterventionKind::Uniform, "uniform"}, {InterventionKind::Attend, "attend"},
                                {InterventionKind::Steer, "steer"},     {InterventionKind::Project, "project"},
                                {InterventionKind::Pca, "pca"}};
@@ -258,8 +259,8 @@ void InterventionSpec::validate() const {
     throw OptionError("other_prompt", " is only used by mix and patch, not by " + kind_name(kind));
   }
   if (attend_to < 0) throw OptionError("attend_to", " must be a token position (0-based, [CLS] is 0)");
-  if (!mean_prompts.empty() && kind != InterventionKind::Mean) {
-    throw OptionError("mean_prompts", " is only used by mean, not by " + kind_name(kind));
+  if (!mean_prompts.empty() && !is_statistic()) {
+    throw OptionError("mean_prompts", " is only used by mean and median, not by " + kind_name(kind));
   }
   const bool directed = kind == InterventionKind::Steer || kind == InterventionKind::Project;
   if (directed && direction_file.empty()) {
@@ -285,12 +286,12 @@ void InterventionSpec::validate() const {
   }
   if (!units_file.empty()) split_units_file(units_file);
   // A unit is one number: shuffling it, or noise scaled by its own std, would change nothing.
-  const bool unit_kind = kind == InterventionKind::Zero || kind == InterventionKind::Scale || kind == InterventionKind::Mean ||
+  const bool unit_kind = kind == InterventionKind::Zero || kind == InterventionKind::Scale || is_statistic() ||
                          kind == InterventionKind::Patch || kind == InterventionKind::Mix ||
                          (kind == InterventionKind::Noise && std_of != NoiseScale::Vector);
   if (edits_units() && !unit_kind) {
     throw OptionError(units.empty() ? "units_file" : "units",
-                      " edits single numbers, which zero, scale, mean, patch, mix and noise with std_of = layer or "
+                      " edits single numbers, which zero, scale, mean, median, patch, mix and noise with std_of = layer or "
                       "absolute do; not " + kind_name(kind) + (kind == InterventionKind::Noise ? " with the vector's std" : ""));
   }
 }
@@ -412,7 +413,8 @@ EditRecord apply_intervention(const InterventionSpec& spec, const ActivationView
       case InterventionKind::Zero: zero_vector(h, n); break;
       case InterventionKind::Mix: mix_vector(h, n, other.at(i), spec.factor); break;
       case InterventionKind::Patch:
-      case InterventionKind::Mean: patch_vector(h, n, other.at(i)); break;
+      case InterventionKind::Mean:
+      case InterventionKind::Median: patch_vector(h, n, other.at(i)); break;
       case InterventionKind::Uniform: std::fill(h, h + n, 1.0f / static_cast<float>(n)); break;
       case InterventionKind::Attend:
         if (spec.attend_to >= n) {

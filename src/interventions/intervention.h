@@ -12,7 +12,7 @@
 
 namespace bertscope {
 
-enum class InterventionKind { Shuffle, Noise, Scale, Zero, Skip, Mix, Patch, Mean, Uniform, Attend, Steer, Project, Pca };
+enum class InterventionKind { Shuffle, Noise, Scale, Zero, Skip, Mix, Patch, Mean, Median, Uniform, Attend, Steer, Project, Pca };
 
 // Where the noise std comes from: the edited vector (the notebook's h.std()), the whole
 // clean tensor at that site (all tokens x dims), or the factor itself (absolute std).
@@ -44,7 +44,7 @@ struct InterventionSpec {
   std::string other_prompt;  // mix, patch
   std::vector<int> heads;    // at the per-head sites: the heads edited (empty: all)
   int attend_to = 0;         // attend: the key position every edited query attends to
-  std::vector<std::string> mean_prompts;  // mean: average over these prompts' positions instead
+  std::vector<std::string> mean_prompts;  // mean, median: over these prompts' positions instead
   std::string label_text;    // the spec's `label`; empty: default_label()
   // Units (neurons): the indices edited inside each edited vector (inside each head's slice
   // at the per-head sites), at every block; empty: the whole vector. units_file instead names
@@ -87,6 +87,9 @@ struct InterventionSpec {
   bool needs_other_prompt() const;
   // Noise, scale, mix and steer read `factor`; for the others it must stay 0.
   bool uses_factor() const;
+  // Mean and median: the value set in is a statistic of clean values (over the prompt's
+  // positions, or over mean_prompts').
+  bool is_statistic() const { return kind == InterventionKind::Mean || kind == InterventionKind::Median; }
   // "noise, scale, mix and steer": the kinds that read `factor`, for messages.
   static std::string factor_kinds();
   // Checks options: throws Error naming the bad option.

@@ -46,8 +46,9 @@ void add_sweep_command(CLI::App& app) {
                      "(default: its number from 1)");
   c->add_option("--target", o->target, "With --prompt: the word whose log-softmax at the [MASK] is tracked (one vocabulary entry)");
   c->add_option("--intervention", o->intervention,
-                "shuffle | noise | scale | zero | skip | mix | patch | mean (the clean mean over the prompt's positions) | "
-                "uniform, attend (attention patterns: --site attn.pattern)")
+                "shuffle | noise | scale | zero | skip | mix | patch | mean, median (of the clean values over the prompt's "
+                "positions) | uniform, attend (attention patterns: --site attn.pattern) | steer, project (along "
+                "--direction-file) | pca (--components of --basis-prompts)")
       ->required();
   o->options = std::make_unique<SpecFlags>(*c, kUsedBySweep);
   c->add_option("--out", o->out,
