@@ -14,9 +14,9 @@
 Hook sites: Model.hook_sites(); `bertscope hooks` prints what each one is. Errors raise
 bertscope.Error (a ValueError) with the message of the bertscope CLI.
 """
-from ._bertscope import Error, Model, __version__, compare_units, load, options, run_spec
+from ._bertscope import Error, Model, __version__, compare_units, load, options, read_safetensors, run_spec
 from ._collect import Collection
 from ._result import Result, read_csv
 
 __all__ = ["Collection", "Error", "Model", "Result", "__version__", "compare_units", "load", "options", "read_csv",
-           "run_spec"]
+           "read_safetensors", "run_spec"]

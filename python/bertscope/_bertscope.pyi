@@ -1,6 +1,6 @@
 """Type stubs of bertscope's extension module (the docstrings are the module's own: help())."""
 import os
-from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union, overload
+from typing import Any, Callable, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, Union, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -28,6 +28,13 @@ def options() -> List[Dict[str, object]]:
 def run_spec(spec: Union[PathLike, str, Mapping[str, object]], out: Optional[PathLike] = None, model: Union[Model, PathLike, None] = None,
              dtype: str = "auto", threads: Optional[int] = None, progress: Optional[Progress] = None) -> Result:
     """Run an experiment spec (a TOML file, TOML text or a dict), as `bertscope run SPEC`."""
+
+@overload
+def read_safetensors(path: PathLike, *, metadata: Literal[False] = False) -> Dict[str, npt.NDArray[Any]]:
+    """A safetensors file (dump, collect, weights) as {name: numpy array}; bf16 widened to float32."""
+@overload
+def read_safetensors(path: PathLike, *, metadata: Literal[True]) -> Tuple[Dict[str, npt.NDArray[Any]], Dict[str, str]]:
+    """(arrays, the file's metadata)."""
 
 def compare_units(a: npt.ArrayLike, b: npt.ArrayLike, *, test: str = "student", alpha: float = 0.05) -> Dict[str, object]:
     """Per-unit t-tests of two sets of activations (rows x units), with FDR and Bonferroni corrections.

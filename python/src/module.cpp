@@ -12,5 +12,6 @@ PYBIND11_MODULE(_bertscope, m) {
   bind_experiment(m, model);
   bind_collect(model);
   bind_neurons(model);
+  bind_tensors(m);
   bind_unit_statistics(m);
 }

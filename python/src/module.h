@@ -10,6 +10,7 @@
 //   forward.cpp     run_with_cache and run_with_hooks
 //   experiment.cpp  Model.sweep and run_spec: experiments, their results and files
 //   collect.cpp     Model.collect: activations at sites and positions over many prompts
+//   tensors.cpp     read_safetensors: dump's and collect's files as numpy arrays
 //   neurons.cpp     Model.neuron_stats: bertscope neurons, t-tests per unit between two prompt sets
 //   unit_statistics.cpp  compare_units: per-unit t-tests of two sets of activations, with FDR
 //   module.cpp      the module definition
@@ -56,6 +57,7 @@ void bind_forward(py::class_<Model, std::shared_ptr<Model>>& cls);
 void bind_experiment(py::module_& m, py::class_<Model, std::shared_ptr<Model>>& cls);
 void bind_collect(py::class_<Model, std::shared_ptr<Model>>& cls);
 void bind_neurons(py::class_<Model, std::shared_ptr<Model>>& cls);
+void bind_tensors(py::module_& m);
 void bind_unit_statistics(py::module_& m);
 
 }  // namespace bertscope::python

@@ -1,5 +1,6 @@
 """Edits of units (neurons): `units` and `units_file` in sweeps, against the same edit written
 by hand as a Python hook (numpy), and positions chosen by word."""
+import json
 import os
 
 import numpy as np
@@ -7,6 +8,7 @@ import pytest
 
 import bertscope
 from conftest import PROMPT, SOURCE_DIR, run_cli
+import safetensors_np
 from test_unit_statistics import fdr_over_defined, scipy_reference
 
 UNITS = [3, 17, 400]
@@ -320,3 +322,33 @@ def test_median_replaces_the_most_active_units_with_their_median(demo):
     assert len(tokens) % 2 == 0
     want = hooked_logsoftmax(demo, PROMPT, "behind", {"blocks.2.mlp.post": hook_from(own_median)})
     assert own.runs["target_logsoftmax"][0] == pytest.approx(want, abs=1e-5)
+
+
+def test_read_safetensors_reads_collect_and_dump_files(demo, tmp_path):
+    prompts = tmp_path / "him.txt"
+    prompts.write_text("\n".join(read_lines("him.txt")[:5]) + "\n")
+    out = tmp_path / "him.safetensors"
+    run_cli("collect", "--quiet", "--dtype", "f32", "--threads", str(demo.threads), "--prompts", str(prompts), "--sites",
+            "blocks.1.mlp.post", "--positions", "word:him", "--out", str(out))
+    tensors, metadata = bertscope.read_safetensors(out, metadata=True)
+    assert set(tensors) == {"blocks.1.mlp.post", "rows.prompt", "rows.position"}
+    expected = safetensors_np.load_file(str(out))  # the tests' independent reader
+    for name, array in expected.items():
+        assert tensors[name].dtype == array.dtype
+        np.testing.assert_array_equal(tensors[name], array)
+    assert metadata["bertscope"] == "collect" and json.loads(metadata["tokens"]) == ["him"] * 5
+    c = demo.collect(read_lines("him.txt")[:5], "blocks.1.mlp.post", positions="word:him")
+    np.testing.assert_allclose(tensors["blocks.1.mlp.post"], c["blocks.1.mlp.post"], atol=2e-5, rtol=1e-5)
+    # bf16 weights come back as float32 of the same values: the bits shifted into a float32's top half.
+    path = os.path.join(SOURCE_DIR, "tests", "data", "reference", "models", "small-bf16", "model.safetensors")
+    weights = bertscope.read_safetensors(path)
+    with open(path, "rb") as f:
+        data = f.read()
+    n = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + n])
+    name, info = next((k, v) for k, v in header.items() if k != "__metadata__" and v["dtype"] == "BF16")
+    begin, end = info["data_offsets"]
+    bits = np.frombuffer(data[8 + n + begin:8 + n + end], dtype=np.uint16).astype(np.uint32) << 16
+    np.testing.assert_array_equal(weights[name], bits.view(np.float32).reshape(info["shape"]))
+    with pytest.raises(bertscope.Error, match="not.*safetensors|header|cannot read"):
+        bertscope.read_safetensors(prompts)

@@ -199,7 +199,7 @@ void add_dump_command(CLI::App& app) {
   command->add_option("text", options->text, "Text to run");
   command->footer("Example:\n  bertscope dump --model models/bert-mini-uncased-demo --out states.safetensors "
                   "--sites 'blocks.*.attn.pattern' \"Pay no attention to that man [MASK] the curtain!\"\n"
-                  "Load in Python: safetensors.numpy.load_file('states.safetensors')['blocks.3.attn.pattern']");
+                  "Load in Python: bertscope.read_safetensors('states.safetensors')['blocks.3.attn.pattern']");
   command->callback([options] { run_dump(*options); });
 }
 
