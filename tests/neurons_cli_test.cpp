@@ -16,7 +16,7 @@ namespace {
 
 using test::run_cli;
 
-std::string tiny() { return test::reference_model("tiny-fp32"); }
+std::string tiny() { return test::reference_model("tiny-fp32"); }  // two blocks, the real vocabulary
 
 const std::string kHim = "I saw him at the [MASK].\nWe told him and then him again.\nThe dog followed him home.\n";
 const std::string kHer = "I saw her at the [MASK].\nWe told her the news.\nThe dog followed her home.\n";
@@ -129,6 +129,33 @@ TEST(NeuronsCli, BadInputIsNamed) {
   fails_with({"--test", "z"}, "--test must be one of student, welch, paired");
   fails_with({"--sites", "blocks.0.attn.pattern", "--positions", "all"}, "holds attention rows over keys");
   fails_with({"--sites", "blocks.9.out"}, "hook site blocks.9.out does not exist");
+}
+
+}  // namespace
+}  // namespace bertscope
+
+namespace bertscope {
+namespace {
+
+TEST(CliWroteLine, NamesAFewFilesAndCountsManyByKind) {
+  test::TempDir dir;
+  const std::string prompts =
+      dir.write("p.jsonl", "{\"text\": \"a [MASK] b\", \"target\": \"the\"}\n{\"text\": \"the [MASK] is here\", \"target\": \"man\"}\n"
+                           "{\"text\": \"we saw [MASK]\", \"target\": \"him\"}\n{\"text\": \"it was [MASK]\", \"target\": \"her\"}\n");
+  const auto many = test::run_cli({"sweep", "--model", tiny(), "--quiet", "--prompts", prompts, "--intervention", "zero",
+                                   "--out", dir.file("many")});
+  ASSERT_EQ(many.exit_code, 0) << many.err;
+  const size_t files = static_cast<size_t>(std::distance(std::filesystem::directory_iterator(dir.file("many")),
+                                                         std::filesystem::directory_iterator()));
+  ASSERT_GT(files, 12u);
+  EXPECT_NE(many.out.find("wrote " + std::to_string(files) + " files to " + dir.file("many") + "/: 1 json"), std::string::npos)
+      << many.out;
+  EXPECT_NE(many.out.find(" svg"), std::string::npos) << many.out;
+  EXPECT_NE(many.out.find("; open report.html"), std::string::npos) << many.out;
+  EXPECT_EQ(many.out.find("prompt0.svg"), std::string::npos) << "past a dozen files, none is named";
+  const auto few = test::run_cli({"lens", "--model", tiny(), "--prompt", "a [MASK] b", "--out", dir.file("few")});
+  ASSERT_EQ(few.exit_code, 0) << few.err;
+  EXPECT_NE(few.out.find("/: lens.json lens.csv lens.svg lens.png"), std::string::npos) << few.out;
 }
 
 }  // namespace

@@ -131,9 +131,30 @@ void publish_files(OutputFolder& folder, const std::vector<NamedFile>& files) {
 }
 
 void print_files_written(const std::vector<std::string>& files, const std::string& out) {
+  // A dataset's run writes a figure per prompt: past a dozen files the line counts them by
+  // kind (report.html named, where it is) instead of naming each.
+  constexpr size_t kNamedUpTo = 12;
   std::printf("\nwrote %zu files to %s/:", files.size(), printable(out).c_str());
-  for (const std::string& f : files) std::printf(" %s", printable(std::filesystem::path(f).filename().string()).c_str());
-  std::printf("\n");
+  if (files.size() <= kNamedUpTo) {
+    for (const std::string& f : files) std::printf(" %s", printable(std::filesystem::path(f).filename().string()).c_str());
+    std::printf("\n");
+    return;
+  }
+  std::vector<std::pair<std::string, size_t>> kinds;  // extension, count; in order of first appearance
+  bool report = false;
+  for (const std::string& f : files) {
+    const std::filesystem::path name = std::filesystem::path(f).filename();
+    if (name == "report.html") report = true;
+    std::string extension = name.extension().string();
+    if (!extension.empty()) extension.erase(0, 1);
+    auto at = std::find_if(kinds.begin(), kinds.end(), [&](const auto& k) { return k.first == extension; });
+    if (at == kinds.end()) kinds.emplace_back(extension, 1);
+    else ++at->second;
+  }
+  for (size_t i = 0; i < kinds.size(); ++i) {
+    std::printf("%s %zu %s", i == 0 ? "" : ",", kinds[i].second, kinds[i].first.empty() ? "other" : kinds[i].first.c_str());
+  }
+  std::printf("%s\n", report ? "; open report.html" : "");
 }
 
 void add_output_flags(CLI::App& command, ModelOptions& options) {
