@@ -352,3 +352,15 @@ def test_read_safetensors_reads_collect_and_dump_files(demo, tmp_path):
     np.testing.assert_array_equal(weights[name], bits.view(np.float32).reshape(info["shape"]))
     with pytest.raises(bertscope.Error, match="not.*safetensors|header|cannot read"):
         bertscope.read_safetensors(prompts)
+
+
+def test_a_prompt_files_own_positions_win_in_collect(demo, tmp_path):
+    path = tmp_path / "mixed.jsonl"
+    path.write_text('{"text": "I saw him there.", "positions": "word:him"}\n'
+                    '{"text": "I saw her there."}\n'
+                    '{"text": "We met [MASK] later.", "positions": "mask"}\n')
+    c = demo.collect(path, "blocks.0.out", positions="word:her")
+    assert list(c.rows["token"]) == ["him", "her", "[MASK]"]
+    path.write_text('{"text": "I saw him there.", "positions": "word:"}\n')
+    with pytest.raises(bertscope.Error, match=r"mixed.jsonl:1: positions 'word:' names no word"):
+        demo.collect(path, "blocks.0.out")

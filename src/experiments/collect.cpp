@@ -36,12 +36,14 @@ CollectPlan plan_collection(const Encoder& model, const CollectRequest& request)
     check_collectable(site);
     plan.widths.push_back(static_cast<int>(model.site_width(site.kind, 1)));
   }
-  const bool needs_mask = request.positions.mode == Positions::Mode::Mask;
   for (size_t p = 0; p < request.prompts.size(); ++p) {
     const PromptSpec& spec = request.prompts[p];
     try {
-      const MaskedPrompt prompt = MaskedPrompt::prepare(model, spec.text, "", needs_mask);
-      plan.positions.push_back(request.positions.resolve(prompt.mask_index, prompt.ids, model.tokenizer()));
+      // A prompt file's own positions win over the request's.
+      const Positions positions = spec.positions.empty() ? request.positions : Positions::parse(spec.positions);
+      const MaskedPrompt prompt =
+          MaskedPrompt::prepare(model, spec.text, "", positions.mode == Positions::Mode::Mask);
+      plan.positions.push_back(positions.resolve(prompt.mask_index, prompt.ids, model.tokenizer()));
       plan.ids.push_back(prompt.ids);
     } catch (const OptionError&) {
       throw;

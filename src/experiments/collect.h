@@ -17,7 +17,7 @@ namespace bertscope {
 struct CollectRequest {
   std::vector<PromptSpec> prompts;
   std::vector<HookSite> sites;  // any site whose rows are positions (not attn.scores or attn.pattern)
-  Positions positions;          // mask by default: the prediction position
+  Positions positions;          // mask by default: the prediction position; a prompt's own positions win
   int max_batch_tokens = 2048;  // prompts run as padded batches of at most this many token rows
 };
 

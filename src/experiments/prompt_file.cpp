@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/json_preview.h"
+#include "interventions/intervention.h"
 #include "common/read_file.h"
 
 namespace bertscope {
@@ -22,7 +23,7 @@ namespace {
 constexpr std::uintmax_t kMaxPromptFileBytes = std::uintmax_t{256} << 20;
 constexpr const char* kStdinName = "<stdin>";
 constexpr const char* kByteOrderMark = "\xEF\xBB\xBF";
-constexpr const char* kFields = "text, target, other_prompt, id";
+constexpr const char* kFields = "text, target, other_prompt, id, positions";
 
 // A row as read, before ids are given: where it started, for the messages.
 struct Row {
@@ -40,6 +41,7 @@ std::string* field(PromptSpec& prompt, const std::string& name) {
   if (name == "target") return &prompt.target;
   if (name == "other_prompt") return &prompt.other_prompt;
   if (name == "id") return &prompt.id;
+  if (name == "positions") return &prompt.positions;
   return nullptr;
 }
 
@@ -50,6 +52,13 @@ std::string described(const nlohmann::json& value) {
 
 void check_text(const Row& row, const std::string& origin) {
   if (row.prompt.text.empty()) fail(origin, row.line, "the text is empty or missing (every prompt needs a text)");
+  if (!row.prompt.positions.empty()) {
+    try {
+      Positions::parse(row.prompt.positions);
+    } catch (const OptionError& e) {
+      fail(origin, row.line, "positions" + e.problem());
+    }
+  }
 }
 
 bool blank(std::string_view line) {

@@ -14,6 +14,9 @@ struct PromptSpec {
   std::string target = {};        // empty: none (statistics and predict need none)
   std::string other_prompt = {};  // mix and patch interventions without an other_prompt of their own use this one
   std::string id = {};            // names the prompt in every result row; see assign_prompt_ids()
+  // collect and neurons: this prompt's rows ("word:him", "3,5"; empty: the command's
+  // positions). Sweeps edit the intervention's positions.
+  std::string positions = {};
 };
 
 // What every text that reaches a result file must be, checked where it is read (a prompt
