@@ -50,6 +50,7 @@ py::object neuron_stats(const std::shared_ptr<Model>& model, const py::object& p
   PythonProgress meter(std::move(progress), 1);
   NeuronStudy study;
   std::string units, blocks;
+  std::vector<std::string> written;
   {
     py::gil_scoped_release release;
     const auto one_at_a_time = model->exclusive();
@@ -59,15 +60,13 @@ py::object neuron_stats(const std::shared_ptr<Model>& model, const py::object& p
     blocks = blocks_csv(study);
     if (folder) {
       const RunContext context{"python: Model.neuron_stats(...)", model->demo, model->dtype, model->dtype_requested};
-      write_files_together(folder->staging(), neuron_files(study, encoder, context));
+      written = write_files_together(folder->staging(), neuron_files(study, encoder, context));
     }
   }
   py::list files;
   if (folder) {
     folder->commit();
-    for (const char* name : {"neurons.json", "units.csv", "blocks.csv", "neurons.svg", "neurons.png"}) {
-      files.append(folder->published(folder->staging() + "/" + name));
-    }
+    for (const std::string& path : written) files.append(folder->published(path));
   }
   return py::module_::import("bertscope._collect").attr("NeuronStats")(units, blocks, files);
 }

@@ -26,6 +26,21 @@ void NeuronStudyRequest::validate() const {
   if (sites.empty()) throw OptionError("sites", " names no site");
 }
 
+std::string NeuronStudy::higher_in(const UnitComparison& units, size_t u) const {
+  if (units.mean_a[u] > units.mean_b[u]) return request.label_a;
+  if (units.mean_b[u] > units.mean_a[u]) return request.label_b;
+  return "";
+}
+
+SignificantUnits NeuronStudy::significant(const UnitComparison& units) const {
+  SignificantUnits n;
+  for (size_t u = 0; u < units.t.size(); ++u) {
+    if (units.significant_bonferroni[u]) ++n.bonferroni;
+    if (units.significant_fdr[u]) (higher_in(units, u) == request.label_a ? n.higher_a : n.higher_b) += 1;
+  }
+  return n;
+}
+
 std::vector<float> per_prompt_means(const Collection& collection, size_t site, size_t prompts) {
   const size_t width = static_cast<size_t>(collection.widths[site]);
   std::vector<double> sums(prompts * width, 0.0);

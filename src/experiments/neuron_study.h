@@ -34,9 +34,19 @@ struct SiteComparison {
   UnitComparison units;
 };
 
+// A site's significant units: after FDR, by the set they are higher in; after Bonferroni.
+struct SignificantUnits {
+  int higher_a = 0, higher_b = 0, bonferroni = 0;
+  int fdr() const { return higher_a + higher_b; }
+};
+
 struct NeuronStudy {
   NeuronStudyRequest request;
   std::vector<SiteComparison> sites;
+
+  // The label of the set unit `u`'s mean is higher in; empty where the means are equal.
+  std::string higher_in(const UnitComparison& units, size_t u) const;
+  SignificantUnits significant(const UnitComparison& units) const;
 };
 
 // `progress` counts prompts of both sets.

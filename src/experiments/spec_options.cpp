@@ -105,22 +105,14 @@ const SpecOption kOptions[] = {
    [](ExperimentSpec&, InterventionSpec& i, const OptionValue& v) {
      i.heads = text(v).empty() ? std::vector<int>{} : InterventionSpec::parse_heads(text(v));
    },
-   [](const ExperimentSpec&, const InterventionSpec& i) -> OptionValue {
-     std::string list;
-     for (int h : i.heads) list += (list.empty() ? "" : ",") + std::to_string(h);
-     return list;
-   }},
+   [](const ExperimentSpec&, const InterventionSpec& i) -> OptionValue { return index_list_text(i.heads); }},
   {"units", OptionType::IndexList, OptionLevel::Intervention, kSweepAndSpec,
    "Units (neurons) edited inside each edited vector, like 3,17 (inside each head's slice at the per-head sites; "
    "empty: the whole vector): zero, scale, mean, median, patch, mix, noise with a layer or absolute std", 0, 0, "",
    [](ExperimentSpec&, InterventionSpec& i, const OptionValue& v) {
      i.units = text(v).empty() ? std::vector<int>{} : InterventionSpec::parse_units(text(v));
    },
-   [](const ExperimentSpec&, const InterventionSpec& i) -> OptionValue {
-     std::string list;
-     for (int u : i.units) list += (list.empty() ? "" : ",") + std::to_string(u);
-     return list;
-   }},
+   [](const ExperimentSpec&, const InterventionSpec& i) -> OptionValue { return index_list_text(i.units); }},
   {"units_file", OptionType::Text, OptionLevel::Intervention, kSweepAndSpec,
    "Units per block from bertscope neurons, as FILE:LABEL (units.csv:him: the units significant after FDR that are "
    "higher in the prompt set labelled him); a block without any is left as it is", 0, 0, "",

@@ -82,9 +82,7 @@ std::string Positions::describe() const {
   if (mode == Mode::Last) return "last";
   if (mode == Mode::All) return "all";
   if (mode == Mode::Word) return "word:" + word;
-  std::string s;
-  for (int p : list) s += (s.empty() ? "" : ",") + std::to_string(p);
-  return s;
+  return index_list_text(list);
 }
 
 namespace {
@@ -114,6 +112,12 @@ std::vector<int> word_positions(const std::string& word, const std::vector<int>&
 }
 
 }  // namespace
+
+std::string index_list_text(const std::vector<int>& indices) {
+  std::string text;
+  for (int i : indices) text += (text.empty() ? "" : ",") + std::to_string(i);
+  return text;
+}
 
 std::vector<int> Positions::resolve(int mask_index, const std::vector<int>& ids, const Tokenizer& tokenizer) const {
   const int seq = static_cast<int>(ids.size());
@@ -197,16 +201,10 @@ std::string InterventionSpec::default_label() const {
   if (kind == InterventionKind::Attend) s += " ->" + std::to_string(attend_to);
   if (!mean_prompts.empty()) s += " of " + std::to_string(mean_prompts.size()) + " prompts";
   if (!heads.empty()) {
-    std::string list;
-    for (int h : heads) list += (list.empty() ? "" : ",") + std::to_string(h);
-    s += " heads " + list;
+    s += " heads " + index_list_text(heads);
   }
   if (units.size() > 4) s += " " + std::to_string(units.size()) + " units";
-  if (!units.empty() && units.size() <= 4) {
-    std::string list;
-    for (int u : units) list += (list.empty() ? "" : ",") + std::to_string(u);
-    s += " units " + list;
-  }
+  if (!units.empty() && units.size() <= 4) s += " units " + index_list_text(units);
   if (!units_file.empty()) s += " units of " + split_units_file(units_file).second;
   if (positions.mode != Positions::Mode::Mask) s += " @" + positions.describe();
   if (needs_other_prompt() && !other_prompt.empty()) s += " with \"" + other_prompt + "\"";

@@ -18,6 +18,9 @@ enum class InterventionKind { Shuffle, Noise, Scale, Zero, Skip, Mix, Patch, Mea
 // clean tensor at that site (all tokens x dims), or the factor itself (absolute std).
 enum class NoiseScale { Vector, Layer, Absolute };
 
+// {1, 3, 5} -> "1,3,5": an index list as the options write it (positions, heads, units).
+std::string index_list_text(const std::vector<int>& indices);
+
 // Which token positions are edited. Mask is the prediction position: the [MASK] of a masked
 // LM, the last token of a causal one (GPT-2 predicts the token after it); Last is the
 // prompt's last token in any model ([SEP] in BERT's, the prediction position in GPT-2's).

@@ -17,27 +17,6 @@ using plot_style::Color;
 
 namespace {
 
-// The set a unit's mean is higher in; empty where the means are equal (or undefined).
-std::string higher_in(const NeuronStudy& study, const UnitComparison& c, size_t u) {
-  if (c.mean_a[u] > c.mean_b[u]) return study.request.label_a;
-  if (c.mean_b[u] > c.mean_a[u]) return study.request.label_b;
-  return "";
-}
-
-struct SiteCounts {
-  int significant_a = 0, significant_b = 0, bonferroni = 0;
-};
-
-SiteCounts counts_of(const NeuronStudy& study, const UnitComparison& c) {
-  SiteCounts n;
-  for (size_t u = 0; u < c.t.size(); ++u) {
-    if (c.significant_bonferroni[u]) ++n.bonferroni;
-    if (!c.significant_fdr[u]) continue;
-    (higher_in(study, c, u) == study.request.label_a ? n.significant_a : n.significant_b) += 1;
-  }
-  return n;
-}
-
 double share(int count, int of) { return of > 0 ? static_cast<double>(count) / of : std::nan(""); }
 
 int block_of(const HookSite& site) { return site.layer; }  // -1: embed.out
@@ -49,7 +28,7 @@ std::string units_csv(const NeuronStudy& study) {
   for (const SiteComparison& s : study.sites) {
     const UnitComparison& c = s.units;
     for (size_t u = 0; u < c.t.size(); ++u) {
-      table.add(s.site.name()).add(block_of(s.site)).add(static_cast<long long>(u)).add(higher_in(study, c, u));
+      table.add(s.site.name()).add(block_of(s.site)).add(static_cast<long long>(u)).add(study.higher_in(c, u));
       table.add(c.mean_a[u]).add(c.mean_b[u]).add(c.t[u]).add(c.df[u]).add(c.p[u]).add(c.p_fdr[u]).add(c.p_bonferroni[u]);
       table.add(c.cohen_d[u]).add(c.significant_fdr[u] ? "true" : "false").add(c.significant_bonferroni[u] ? "true" : "false");
       table.end_row();
@@ -64,10 +43,9 @@ std::string blocks_csv(const NeuronStudy& study) {
   CsvTable table({"site", "block", "units", "tested", "significant_fdr", "share_fdr", "higher_in_" + a,
                   "higher_in_" + b, "significant_bonferroni", "share_bonferroni"});
   for (const SiteComparison& s : study.sites) {
-    const SiteCounts n = counts_of(study, s.units);
-    const int significant = n.significant_a + n.significant_b;
+    const SignificantUnits n = study.significant(s.units);
     table.add(s.site.name()).add(block_of(s.site)).add(static_cast<long long>(s.units.t.size())).add(s.units.tested);
-    table.add(significant).add(share(significant, s.units.tested)).add(n.significant_a).add(n.significant_b);
+    table.add(n.fdr()).add(share(n.fdr(), s.units.tested)).add(n.higher_a).add(n.higher_b);
     table.add(n.bonferroni).add(share(n.bonferroni, s.units.tested));
     table.end_row();
   }
@@ -87,12 +65,12 @@ json neurons_json(const NeuronStudy& study, const Encoder& model, const RunConte
   };
   json sites = json::array();
   for (const SiteComparison& s : study.sites) {
-    const SiteCounts n = counts_of(study, s.units);
+    const SignificantUnits n = study.significant(s.units);
     sites.push_back({{"site", s.site.name()},
                      {"block", s.site.layer < 0 ? json(nullptr) : json(s.site.layer)},
                      {"units", s.units.t.size()},
                      {"tested", s.units.tested},
-                     {"significant_fdr", {{r.label_a, n.significant_a}, {r.label_b, n.significant_b}}},
+                     {"significant_fdr", {{r.label_a, n.higher_a}, {r.label_b, n.higher_b}}},
                      {"significant_bonferroni", n.bonferroni}});
   }
   return {{"schema_version", kResultsSchemaVersion},
@@ -127,8 +105,8 @@ std::string neurons_figure(const NeuronStudy& study, ImageFormat image) {
   for (const SiteComparison& s : study.sites) {
     first = std::min<double>(first, s.site.layer);
     last = std::max<double>(last, s.site.layer);
-    const SiteCounts n = counts_of(study, s.units);
-    top_share = std::max({top_share, share(n.significant_a, s.units.tested), share(n.significant_b, s.units.tested)});
+    const SignificantUnits n = study.significant(s.units);
+    top_share = std::max({top_share, share(n.higher_a, s.units.tested), share(n.higher_b, s.units.tested)});
     for (double t : s.units.t) {
       if (std::isfinite(t)) {
         t_low = std::min(t_low, t);
@@ -143,19 +121,19 @@ std::string neurons_figure(const NeuronStudy& study, ImageFormat image) {
   canvas.axes({1.0, 1}, {});
   canvas.x_title("block (-1: embeddings)");
   canvas.y_title("share of units significant");
+  // One line per site kind (mlp.post, out, ...) and set, its blocks in order.
+  std::vector<SiteKind> kinds;
+  for (const SiteComparison& s : study.sites) {
+    if (std::find(kinds.begin(), kinds.end(), s.site.kind) == kinds.end()) kinds.push_back(s.site.kind);
+  }
   for (const bool in_a : {true, false}) {
-    // One line per site kind (mlp.post, out, ...), its blocks in order.
-    std::vector<SiteKind> kinds;
-    for (const SiteComparison& s : study.sites) {
-      if (std::find(kinds.begin(), kinds.end(), s.site.kind) == kinds.end()) kinds.push_back(s.site.kind);
-    }
     for (SiteKind kind : kinds) {
       std::vector<double> x, y;
       for (const SiteComparison& s : study.sites) {
         if (s.site.kind != kind) continue;
-        const SiteCounts n = counts_of(study, s.units);
+        const SignificantUnits n = study.significant(s.units);
         x.push_back(s.site.layer);
-        y.push_back(share(in_a ? n.significant_a : n.significant_b, s.units.tested));
+        y.push_back(share(in_a ? n.higher_a : n.higher_b, s.units.tested));
       }
       canvas.line(x, y, in_a ? color_a : color_b);
       canvas.markers(x, y, 3.0, in_a ? color_a : color_b);

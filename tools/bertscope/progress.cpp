@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <unistd.h>
 
 namespace bertscope {
 
@@ -94,6 +95,11 @@ void ProgressMeter::finish() {
   } else {
     sink_("progress: " + status(done_, total_, elapsed) + "\n");
   }
+}
+
+ProgressMeter stderr_meter(std::string unit) {
+  return ProgressMeter([](std::string_view text) { std::fwrite(text.data(), 1, text.size(), stderr); },
+                       isatty(STDERR_FILENO) == 1, std::move(unit));
 }
 
 }  // namespace bertscope

@@ -46,6 +46,9 @@ class ProgressMeter {
   bool finished_ = false;
 };
 
+// The meter of a command: on stderr, redrawn in place when stderr is a terminal.
+ProgressMeter stderr_meter(std::string unit);
+
 // "<1 s", "4 s", "1 min 05 s", "2 h 03 min": a short duration for humans.
 std::string format_duration(double seconds);
 

@@ -2,7 +2,6 @@
 // per (prompt, position), as one safetensors file: a tensor per site [rows, width] and the
 // rows' prompt and position ([rows], int64); the metadata names the prompts, their ids and
 // the rows' tokens as JSON arrays.
-#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -15,7 +14,6 @@
 #include "common/printable.h"
 #include "experiments/collect.h"
 #include "model/site_patterns.h"
-#include "progress.h"
 #include "strict_numbers.h"
 #include "weights/safetensors_writer.h"
 
@@ -41,10 +39,8 @@ void run_collect(const CollectOptions& o) {
   const CollectPlan plan = plan_collection(encoder, request);
   // The file holds the rows, and the run holds them once in memory (collect_activations checks it).
   check_disk_space(std::filesystem::absolute(o.out).parent_path().string(), o.out, plan.bytes(), "collect");
-  ProgressMeter meter([](std::string_view text) { std::fwrite(text.data(), 1, text.size(), stderr); },
-                      isatty(STDERR_FILENO) == 1, "prompts");
-  const ProgressFn progress =
-      o.model.quiet ? ProgressFn{} : ProgressFn([&meter](int64_t done, int64_t total, double) { meter.update(done, total); });
+  ProgressMeter meter = stderr_meter("prompts");
+  const ProgressFn progress = meter_progress(meter, o.model.quiet);
   Collection c = collect_activations(encoder, request, plan, progress);
   meter.finish();
 

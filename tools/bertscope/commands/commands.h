@@ -10,6 +10,7 @@
 #include "reports/experiment_files.h"
 #include "reports/file_set.h"
 #include "reports/output_folder.h"
+#include "progress.h"
 #include "shard_choice.h"
 
 namespace bertscope::cli {
@@ -46,6 +47,8 @@ void add_output_flags(CLI::App& command, ModelOptions& options);
 // With `shard`, runs only shard K of N's work items and writes a shard folder instead
 // (reports/shard_manifest.h), for `bertscope merge`.
 void run_and_report(const ExperimentSpec& spec, const ModelOptions& options, const std::optional<ShardChoice>& shard = {});
+// The engine's progress callback drawing `meter` (prompts or trials done of all); none with --quiet.
+ProgressFn meter_progress(ProgressMeter& meter, bool quiet);
 // "wrote 4 files to out/: a.json b.csv ...": the closing line of every command with --out.
 void print_files_written(const std::vector<std::string>& files, const std::string& out);
 // Writes `files` into the folder's staging area, swaps it in whole and prints that line.

@@ -1,7 +1,6 @@
 // bertscope neurons: which units of a site tell two prompt sets apart (the course's "him" and
 // "her" neurons): t-tests per unit between the sets, FDR-corrected within each block, with
 // a units file that a later edit reads (units_file = "DIR/units.csv:him").
-#include <unistd.h>
 
 #include <cstdio>
 #include <optional>
@@ -10,7 +9,6 @@
 #include "common/error.h"
 #include "experiments/neuron_study.h"
 #include "model/site_patterns.h"
-#include "progress.h"
 #include "reports/neuron_files.h"
 #include "reports/output_folder.h"
 #include "strict_numbers.h"
@@ -47,22 +45,17 @@ void run_neurons(const NeuronsOptions& o) {
   const Encoder model = load_model(o.model);
   request.sites = resolve_site_list(model, o.sites);
 
-  ProgressMeter meter([](std::string_view text) { std::fwrite(text.data(), 1, text.size(), stderr); },
-                      isatty(STDERR_FILENO) == 1, "prompts");
-  const ProgressFn progress =
-      o.model.quiet ? ProgressFn{} : ProgressFn([&meter](int64_t done, int64_t total, double) { meter.update(done, total); });
+  ProgressMeter meter = stderr_meter("prompts");
+  const ProgressFn progress = meter_progress(meter, o.model.quiet);
   const NeuronStudy study = run_neuron_study(model, request, progress);
   meter.finish();
 
   std::printf("%-22s %7s %7s %12s %12s %8s\n", "site", "units", "tested", ("higher " + request.label_a).c_str(),
               ("higher " + request.label_b).c_str(), "share");
   for (const SiteComparison& s : study.sites) {
-    int in_a = 0, in_b = 0;
-    for (size_t u = 0; u < s.units.t.size(); ++u) {
-      if (s.units.significant_fdr[u]) (s.units.mean_a[u] > s.units.mean_b[u] ? in_a : in_b) += 1;
-    }
-    std::printf("%-22s %7zu %7d %12d %12d %7.1f%%\n", s.site.name().c_str(), s.units.t.size(), s.units.tested, in_a, in_b,
-                s.units.tested ? 100.0 * (in_a + in_b) / s.units.tested : 0.0);
+    const SignificantUnits n = study.significant(s.units);
+    std::printf("%-22s %7zu %7d %12d %12d %7.1f%%\n", s.site.name().c_str(), s.units.t.size(), s.units.tested, n.higher_a,
+                n.higher_b, s.units.tested ? 100.0 * n.fdr() / s.units.tested : 0.0);
   }
   std::printf("significant: %s t-test, Benjamini-Hochberg FDR %g within each site\n", unit_test_name(request.test).c_str(),
               request.alpha);

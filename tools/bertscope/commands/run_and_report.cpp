@@ -93,8 +93,7 @@ void run_and_report(const ExperimentSpec& spec, const ModelOptions& options, con
                         : record_bytes(trials, spec.top_k) + result_file_bytes(trials, spec.top_k, spec.prompts.size()),
                   shard ? "this shard (" + std::to_string(trials) + " trials)" : "this run (" + std::to_string(trials) + " trials)");
 
-  ProgressMeter meter([](std::string_view text) { std::fwrite(text.data(), 1, text.size(), stderr); },
-                      isatty(STDERR_FILENO) == 1);
+  ProgressMeter meter = stderr_meter("trials");
   int64_t finished = 0;
   const ProgressFn progress = options.quiet ? ProgressFn{} : run_progress(meter, finished, items);
   // Every trial goes to disk as it finishes; the result files are written from there.
@@ -128,6 +127,11 @@ void publish_files(OutputFolder& folder, const std::vector<NamedFile>& files) {
   const std::vector<std::string> written = write_files_together(folder.staging(), files);
   folder.commit();
   print_files_written(written, folder.path());
+}
+
+ProgressFn meter_progress(ProgressMeter& meter, bool quiet) {
+  if (quiet) return {};
+  return [&meter](int64_t done, int64_t total, double) { meter.update(done, total); };
 }
 
 void print_files_written(const std::vector<std::string>& files, const std::string& out) {
