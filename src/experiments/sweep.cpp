@@ -93,20 +93,34 @@ std::vector<float> column_statistic(const std::vector<const float*>& rows, size_
 }
 
 // The mean row at `site` of every block over every position of `texts` (mean ablation over
-// a prompt file), or with `median` the median: [layers][width].
+// a prompt file), or with `median` the median: [layers][width]. The mean keeps running sums,
+// so a long prompt file costs no memory; the median needs every row.
 std::vector<std::vector<float>> statistic_over_prompts(const Encoder& model, const std::vector<std::string>& texts,
                                                        SiteKind site, bool median) {
-  std::vector<std::vector<float>> rows;  // per block, every position's row
-  size_t width = 0;
+  std::vector<std::vector<double>> sums;
+  std::vector<std::vector<float>> rows;  // median: per block, every position's row
+  size_t width = 0, count = 0;
   for (const std::string& text : texts) {
     const CleanRun run = run_clean(model, MaskedPrompt::prepare(model, text, "", false).ids, site);
     width = static_cast<size_t>(run.site_width);
+    sums.resize(run.site.size(), std::vector<double>(width, 0.0));
     rows.resize(run.site.size());
     for (size_t layer = 0; layer < run.site.size(); ++layer) {
-      rows[layer].insert(rows[layer].end(), run.site[layer].begin(), run.site[layer].end());
+      const std::vector<float>& values = run.site[layer];
+      if (median) rows[layer].insert(rows[layer].end(), values.begin(), values.end());
+      for (size_t i = 0; i < values.size() && !median; ++i) sums[layer][i % width] += values[i];
     }
+    count += run.site.front().size() / width;
   }
   std::vector<std::vector<float>> out;
+  if (!median) {
+    for (const std::vector<double>& sum : sums) {
+      std::vector<float> mean(sum.size());
+      for (size_t d = 0; d < sum.size(); ++d) mean[d] = static_cast<float>(sum[d] / static_cast<double>(count));
+      out.push_back(std::move(mean));
+    }
+    return out;
+  }
   for (const std::vector<float>& block : rows) {
     const size_t n = block.size() / width;
     std::vector<const float*> pointers;
