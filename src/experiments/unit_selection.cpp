@@ -46,7 +46,10 @@ std::string short_name(const HookSite& s) { return s.layer < 0 ? s.name() : s.na
 }  // namespace
 
 std::vector<UnitRow> read_units_file(const std::string& selector, SiteKind site) {
-  const auto [path, label] = InterventionSpec::split_units_file(selector);
+  // Named, not a structured binding: clang before 16 cannot capture a binding in a lambda.
+  const auto split = InterventionSpec::split_units_file(selector);
+  const std::string& path = split.first;
+  const std::string& label = split.second;
   const std::string text = read_small_file(path, std::uintmax_t{256} << 20);
   std::stringstream in(text);
   std::string line;
