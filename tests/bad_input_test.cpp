@@ -370,7 +370,7 @@ std::vector<BadInput> cases() {
        "and abs(high)"},
       // -------- prompt files
       {"PromptFileUnknownKey", "", writes("p.jsonl", "{\"text\": \"a [MASK]\", \"target\": \"the\"}\n{\"txt\": \"b\"}\n"),
-       sweep_over("p.jsonl"), "{dir}/p.jsonl:2: unknown key \"txt\" (the keys are text, target, other_prompt, id, positions)"},
+       sweep_over("p.jsonl"), "{dir}/p.jsonl:2: unknown key \"txt\" (the keys are text, target, foil, other_prompt, id, positions)"},
       {"PromptFileNotJson", "", writes("p.jsonl", "\n{\"text\": \"a [MASK]\"\n"), sweep_over("p.jsonl"),
        "{dir}/p.jsonl:2: not valid JSON (column 20: syntax error while parsing object"},
       {"PromptFileValueNotAString", "", writes("p.ndjson", "{\"text\": \"a [MASK]\", \"id\": 7}\n"), sweep_over("p.ndjson"),

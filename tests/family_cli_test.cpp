@@ -144,21 +144,34 @@ TEST(FamilyCliGpt2, PatchingTheIoiPairAtTheLastTokenGivesHuggingFacesLogits) {
   std::vector<double> previous;
   for (const std::string positions : {"last", "mask"}) {
     const std::string out = dir.file(positions);
+    // --foil John: IOI's metric, logit(" Mary") - logit(" John"), beside the target's log-softmax.
     const auto swept = run_cli({"sweep", "--model", model, "--dtype", "f32", "--prompt", ioi["a"]["text"].get<std::string>(),
-                                "--target", "Mary", "--intervention", "patch", "--other-prompt",
+                                "--target", "Mary", "--foil", "John", "--intervention", "patch", "--other-prompt",
                                 ioi["b"]["text"].get<std::string>(), "--positions", positions, "--out", out, "--quiet"});
     ASSERT_EQ(swept.exit_code, 0) << swept.err;
     // runs.jsonl: the label holds commas, which a naive CSV split would not survive.
     std::vector<double> column;
     std::istringstream lines(test::read_bytes(out + "/runs.jsonl"));
-    for (std::string line; std::getline(lines, line);) column.push_back(nlohmann::json::parse(line)["target_logsoftmax"].get<double>());
+    std::vector<double> logit_diff;
+    for (std::string line; std::getline(lines, line);) {
+      const auto run = nlohmann::json::parse(line);
+      column.push_back(run["target_logsoftmax"].get<double>());
+      logit_diff.push_back(run["logit_diff"].get<double>());
+    }
     ASSERT_EQ(column.size(), 4u);
     for (int l = 0; l < 4; ++l) {
       SCOPED_TRACE(positions + " block " + std::to_string(l));
       const std::vector<float> logits = g.f32("ioi.a_from_b.L" + std::to_string(l) + ".logits");
       EXPECT_NEAR(column[static_cast<size_t>(l)], log_softmax(logits)[static_cast<size_t>(ioi["io_id"].get<int>())], 1e-4);
+      EXPECT_NEAR(logit_diff[static_cast<size_t>(l)], ioi["patches"][static_cast<size_t>(l)]["a_from_b_logit_diff"].get<double>(), 1e-4);
     }
     const auto results = test::read_json(out + "/results.json");
+    EXPECT_NEAR(results["prompts"][0]["clean"]["logit_diff"].get<double>(), ioi["clean_logit_diff_a"].get<double>(), 1e-4);
+    EXPECT_EQ(results["prompts"][0]["foil"], "John");
+    EXPECT_EQ(results["summary"][2]["logit_diff"]["mean"].get<double>(), logit_diff[2]);
+    // summary.csv and the report carry it too.
+    EXPECT_NE(test::read_bytes(out + "/summary.csv").find("logit_diff_mean"), std::string::npos);
+    EXPECT_NE(test::read_bytes(out + "/report.html").find("target - foil (logits)"), std::string::npos);
     EXPECT_EQ(results["prompts"][0]["mask_index"].get<int>(), 13);  // the last of 14 tokens
     if (!previous.empty()) {
       EXPECT_EQ(column, previous);

@@ -2,6 +2,7 @@
 // editing block L's output with a stored permutation, a stored noise draw, scale 0.5,
 // zero, and after skipping block L. Our edits run through the same restart path the
 // sweep uses (clean prefix kept, blocks L+1.. re-run) and must give those logits.
+#include <cmath>
 #include <gtest/gtest.h>
 
 #include "experiments/sweep.h"
@@ -236,9 +237,12 @@ TEST_P(GoldenInterventions, DeterministicSweepsGiveHuggingFaceTargetLogSoftmaxAn
   const std::string name = GetParam();
   const Encoder bert = Encoder::load(test::reference_model(name));
   const auto readable = test::read_json(test::data_path("reference/golden/" + name + ".json"));
+  const test::GoldenTensors golden(name);
+  const int H = bert.config().hidden_size, last = bert.layers() - 1;
   const std::map<std::string, InterventionKind> kinds = {
       {"scale0.5", InterventionKind::Scale}, {"zero", InterventionKind::Zero}, {"skip", InterventionKind::Skip}};
-  for (const auto& prompt : readable["prompts"]) {
+  for (size_t p = 0; p < readable["prompts"].size(); ++p) {
+    const auto& prompt = readable["prompts"][p];
     SweepRequest request;
     request.prompt = prompt["text"];
     request.target = prompt["target"];
@@ -266,6 +270,34 @@ TEST_P(GoldenInterventions, DeterministicSweepsGiveHuggingFaceTargetLogSoftmaxAn
     // checked by the test above).
     EXPECT_EQ(checked, listed);
     EXPECT_GE(listed, 2 * bert.layers());
+    // cosine_to_clean compares the last block's output at the [MASK]. Edited at the last
+    // block: skip leaves HF's block L-1 output there, scale keeps its direction, zero has none.
+    const size_t at = static_cast<size_t>(prompt["mask_index"].get<int>()) * static_cast<size_t>(H);
+    auto mask_row = [&](int state) {
+      const std::vector<float> all = golden.f32("p" + std::to_string(p) + ".hidden." + std::to_string(state));
+      return std::vector<float>(all.begin() + static_cast<std::ptrdiff_t>(at), all.begin() + static_cast<std::ptrdiff_t>(at) + H);
+    };
+    const std::vector<float> before = mask_row(last), after = mask_row(last + 1);
+    double dot = 0, nb = 0, na = 0;
+    for (int d = 0; d < H; ++d) {
+      dot += static_cast<double>(before[d]) * after[d];
+      nb += static_cast<double>(before[d]) * before[d];
+      na += static_cast<double>(after[d]) * after[d];
+    }
+    for (const TrialResult& run : result.runs) {
+      if (run.layer != last) {
+        EXPECT_TRUE(run.cosine_to_clean >= -1.0 - 1e-9 && run.cosine_to_clean <= 1.0 + 1e-9) << run.cosine_to_clean;
+        continue;
+      }
+      const InterventionKind kind = request.interventions[static_cast<size_t>(run.intervention)].kind;
+      if (kind == InterventionKind::Skip) {
+        EXPECT_NEAR(run.cosine_to_clean, dot / std::sqrt(na * nb), 1e-5);
+      } else if (kind == InterventionKind::Scale) {
+        EXPECT_NEAR(run.cosine_to_clean, 1.0, 1e-6);
+      } else {
+        EXPECT_TRUE(std::isnan(run.cosine_to_clean));
+      }
+    }
   }
 }
 

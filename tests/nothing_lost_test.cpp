@@ -324,7 +324,7 @@ TEST(NothingLost, ValuesThatDoNotExistAreNotWrittenAsNumbers) {
   EXPECT_EQ(csv.find(",0\n"), std::string::npos) << csv.substr(0, 300);
   expect_refusal(run_cli({"patch-grid", "--model", tiny(), "--prompt", prompt, "--other-prompt",
                           "The capital of Italy is [MASK].", "--target", "paris", "--foil", "paris"}),
-                 {"--foil", "--target"});
+                 {"--foil", "the target"});
   expect_refusal(run_cli({"stats", "--model", tiny(), "--prompt", prompt, "--noise-factor", "1e39", "--out", dir.file("stats")}),
                  {"--noise-factor", "float32"});
   EXPECT_FALSE(fs::exists(dir.file("stats")));

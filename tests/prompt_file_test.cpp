@@ -58,6 +58,9 @@ TEST(PromptFile, CsvWithQuotedCommasQuotesAndLineBreaksInAnyColumnOrder) {
   EXPECT_EQ(error_of(csv + "d,x\n", PromptFormat::Csv), "data:7: 2 field(s), but the header has 3");
   EXPECT_EQ(error_of("text,other_prompt\n\"a [MASK]\",\"b [MASK]\"", PromptFormat::Csv), "no error");
   expect_prompt(parse("other_prompt,text\n\"b [MASK]\",\"a [MASK]\"", PromptFormat::Csv)[0], "a [MASK]", "", "b [MASK]", "1");
+  // A foil column, as JSON Lines' "foil" key.
+  EXPECT_EQ(parse("text,target,foil\n\"[MASK] went home\",he,she\n", PromptFormat::Csv)[0].foil, "she");
+  EXPECT_EQ(parse("{\"text\": \"[MASK] went\", \"target\": \"he\", \"foil\": \"she\"}", PromptFormat::JsonLines)[0].foil, "she");
 }
 
 TEST(PromptFile, TextIsOnePromptPerNonBlankLine) {
@@ -73,14 +76,14 @@ TEST(PromptFile, EveryBadRowNamesTheFileAndLine) {
   const std::vector<std::tuple<std::string, PromptFormat, std::string>> cases = {
       {ok + "{\"text\": \"b\"\n", J, "data:2: not valid JSON (column 13: syntax error while parsing object"},
       {ok + "\n[1,2]\n", J, "data:3: each line must be a JSON object like {\"text\": \"...\"}, not array [1,2]"},
-      {ok + "{\"text\": \"b\", \"txt\": \"c\"}\n", J, "data:2: unknown key \"txt\" (the keys are text, target, other_prompt, id, positions)"},
+      {ok + "{\"text\": \"b\", \"txt\": \"c\"}\n", J, "data:2: unknown key \"txt\" (the keys are text, target, foil, other_prompt, id, positions)"},
       {ok + "{\"text\": \"b\", \"id\": 7}\n", J, "data:2: \"id\" must be a string, not number 7"},
       {ok + "{\"text\": \"b\", \"target\": null}\n", J, "data:2: \"target\" must be a string, not null"},
       {ok + "{\"text\": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}\n", J,
        "data:2: values must be strings, not arrays or objects"},
       {ok + "{\"target\": \"b\"}\n", J, "data:2: the text is empty or missing (every prompt needs a text)"},
       {ok + "{\"text\": \"\"}\n", J, "data:2: the text is empty or missing"},
-      {"text,prompt\na,b\n", C, "data:1: unknown column \"prompt\" in the header (the columns are text, target, other_prompt, id, positions)"},
+      {"text,prompt\na,b\n", C, "data:1: unknown column \"prompt\" in the header (the columns are text, target, foil, other_prompt, id, positions)"},
       {"target,id\na,b\n", C, "data:1: the header has no text column"},
       {"text,target,target\na,b,c\n", C, "data:1: column \"target\" appears twice in the header"},
       {"text,target\na [MASK],b\nc [MASK]\n", C, "data:3: 1 field(s), but the header has 2"},

@@ -19,13 +19,15 @@ namespace fs = std::filesystem;
 using test::run_cli;
 
 // Two prompts of different lengths, a random, a deterministic and a skipping intervention,
-// and distributions: every kind of file, and items of different costs.
+// and distributions: every kind of file, and items of different costs; the first prompt
+// has a foil, the second none (a logit difference in some records, null in others).
 const std::string kSpec = R"(name = "sharded"
 trials = 5
 seed = 11
 [[prompts]]
 text = "Pay no attention to that man [MASK] the curtain!"
 target = "behind"
+foil = "in"
 [[prompts]]
 text = "The capital of France is [MASK]."
 target = "paris"
@@ -220,18 +222,21 @@ TEST(CanonicalSpec, ReadsBackToTheSameSpec) {
   EXPECT_EQ(ExperimentSpec::parse_toml(text, "canonical").interventions[0].factor, 0.1 + 0.2);
 }
 
-// Ids name every result row and other prompts change what patch and mix do: two specs that
-// differ only there are different experiments, and a merge must write the same ids.
-TEST(CanonicalSpec, KeepsPromptIdsAndOtherPrompts) {
+// Ids name every result row, other prompts change what patch and mix do and foils what is
+// measured: two specs that differ only there are different experiments, and a merge must
+// write the same ids.
+TEST(CanonicalSpec, KeepsPromptIdsOtherPromptsAndFoils) {
   ExperimentSpec spec = ExperimentSpec::parse_toml(kSpec, "spec.toml");
   const std::string plain = spec.canonical_toml();
   spec.prompts[0].id = "q\"7";
   spec.prompts[0].other_prompt = "The cat sat on the [MASK].";
+  spec.prompts[1].foil = "rome";
   const std::string text = spec.canonical_toml();
   EXPECT_NE(text, plain);
   const ExperimentSpec back = ExperimentSpec::parse_toml(text, "canonical");
   EXPECT_EQ(back.prompts[0].id, "q\"7");
   EXPECT_EQ(back.prompts[0].other_prompt, "The cat sat on the [MASK].");
+  EXPECT_EQ(back.prompts[1].foil, "rome");
   EXPECT_EQ(back.canonical_toml(), text);
 }
 

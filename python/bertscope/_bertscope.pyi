@@ -81,13 +81,14 @@ class Model:
     # The keyword-only options are the rows of bertscope.options() used by "sweep", with their
     # defaults (test_stubs.py checks both).
     def sweep(self, prompt: str, target: str, intervention: Union[str, Sequence[str]], *,
-              out: Optional[PathLike] = None, progress: Optional[Progress] = None,
+              out: Optional[PathLike] = None, progress: Optional[Progress] = None, foil: Optional[str] = None,
               layers: Union[str, int, Sequence[int]] = "all", site: str = "out", trials: int = 1, seed: int = 0,
               paired: bool = False, top: int = 5, max_batch_tokens: int = 2048, factor: Optional[float] = None,
               std_of: str = "vector", other_prompt: Optional[str] = None,
               positions: Union[str, int, Sequence[int]] = "mask", heads: Union[str, int, Sequence[int], None] = None,
               units: Union[str, int, Sequence[int], None] = None, units_file: Optional[str] = None,
-              direction_file: Optional[str] = None, components: int = 1, basis_prompts: Optional[Sequence[str]] = None,
+              direction_file: Optional[str] = None, direction_to: Optional[Sequence[str]] = None,
+              direction_from: Optional[Sequence[str]] = None, components: int = 1, basis_prompts: Optional[Sequence[str]] = None,
               attend_to: int = 0, mean_prompts: Optional[Sequence[str]] = None,
               label: Optional[str] = None) -> Result:
         """An intervention sweep, as `bertscope sweep` with the same options."""

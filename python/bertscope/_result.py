@@ -12,7 +12,7 @@ from typing import Any, List, Optional, Union
 # which pandas would otherwise read as missing values.
 # prompt_id is text even when every id is a default number ("1", "2"): ids from a file may be any string.
 _TEXT_COLUMNS = {"prompt_id", "kind", "label", "site", "top1", "token", "top1_most_frequent", "series", "text", "target",
-                 "tokens", "clean_top1"}
+                 "tokens", "clean_top1", "foil", "other_prompt"}
 def _frame(text: str) -> "pandas.DataFrame":
     import pandas as pd
 

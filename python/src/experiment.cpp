@@ -95,7 +95,8 @@ py::object run(const std::shared_ptr<const Model>& model, const ExperimentSpec& 
 }
 
 py::object sweep(const std::shared_ptr<Model>& model, const std::string& prompt, const std::string& target,
-                 const py::object& intervention, const py::object& out, py::object progress, const py::kwargs& options) {
+                 const py::object& intervention, const py::object& out, py::object progress, const py::object& foil,
+                 const py::kwargs& options) {
   std::vector<std::string> kinds;
   if (py::isinstance<py::str>(intervention)) {
     kinds.push_back(intervention.cast<std::string>());
@@ -121,12 +122,15 @@ py::object sweep(const std::shared_ptr<Model>& model, const std::string& prompt,
       if (!s.uses_factor()) fail("factor is only used by " + InterventionSpec::factor_kinds() + ", not by " + InterventionSpec::kind_name(s.kind));
     }
   }
+  if (!foil.is_none() && !py::isinstance<py::str>(foil)) throw py::type_error("foil must be a str or None");
   spec.prompts = {{prompt, target}};
+  if (!foil.is_none()) spec.prompts.front().foil = foil.cast<std::string>();
   apply_options(spec, options, kUsedBySweep, "sweep");
   const std::string out_path = path_argument(out, "out");
   spec.out = out_path;
   std::string command = "python: Model.sweep(" + repr_of(py::str(prompt)) + ", " + repr_of(py::str(target)) + ", " +
                         repr_of(intervention);
+  if (!foil.is_none()) command += ", foil=" + repr_of(foil);
   for (const auto& [key, value] : options) command += ", " + py::str(key).cast<std::string>() + "=" + repr_of(value);
   try {
     return run(model, spec, out_path, std::move(progress), command + ")");
@@ -200,6 +204,8 @@ For each block L in layers and each trial, edit the activations at the site of b
 same draws on any thread count); the others run once.
 
 prompt: text with exactly one [MASK]; target: a word that is one vocabulary entry.
+foil: None, or a second word: every run also records logit(target) - logit(foil)
+    (logit_diff: IOI's Mary - John, the he - she bias score).
 intervention: )doc" + InterventionSpec::kind_list() + R"doc(, or a list of them (run in
     one sweep, with the same options).
 out: a folder to write the CLI's files to (results.json, runs.csv, summary.csv, figures,
@@ -212,7 +218,7 @@ lists them; None or leaving one out gives its default):
 The GIL is released while it runs; Ctrl-C (KeyboardInterrupt) stops it between batches, as
 does an exception raised by progress. Returns a bertscope.Result.)doc";
   cls.def("sweep", &sweep, py::arg("prompt"), py::arg("target"), py::arg("intervention"), py::kw_only(),
-          py::arg("out") = py::none(), py::arg("progress") = py::none(), sweep_doc.c_str());
+          py::arg("out") = py::none(), py::arg("progress") = py::none(), py::arg("foil") = py::none(), sweep_doc.c_str());
 
   m.def("options", &options_table, R"doc(The experiment options, as one table that the CLI, specs and Model.sweep all read.
 

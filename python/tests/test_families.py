@@ -85,6 +85,20 @@ def test_gpt2_ioi_patch_at_the_last_token_gives_huggingfaces_logits():
             logits = tensors[f"ioi.a_from_b.L{l}.logits"].astype(np.float64)
             expected = logits[ioi["io_id"]] - logits.max() - np.log(np.exp(logits - logits.max()).sum())
             assert r.runs["target_logsoftmax"][l] == pytest.approx(expected, abs=1e-4)
+    # With foil="John": IOI's metric, logit(" Mary") - logit(" John"), in every run, the
+    # summary and the clean prediction, against HF's numbers.
+    r = m.sweep(ioi["a"]["text"], "Mary", "patch", other_prompt=ioi["b"]["text"], foil="John")
+    for l in range(readable["num_layers"]):
+        expected = ioi["patches"][l]["a_from_b_logit_diff"]
+        assert r.runs["logit_diff"][l] == pytest.approx(expected, abs=1e-4)
+        assert r.summary["logit_diff_mean"][l] == r.runs["logit_diff"][l]
+    assert r.prompts_table["clean_logit_diff"][0] == pytest.approx(ioi["clean_logit_diff_a"], abs=1e-4)
+    assert r.prompts_table["foil"][0] == "John" and r.prompts[0]["foil"] == "John"
+    assert r.clean["logit_diff"] == pytest.approx(r.prompts_table["clean_logit_diff"][0], rel=1e-6)
+    with pytest.raises(bertscope.Error, match="foil \"Mary\" is the same word piece as target"):
+        m.sweep(ioi["a"]["text"], "Mary", "zero", foil="Mary")
+    with pytest.raises(TypeError, match="foil must be a str"):
+        m.sweep(ioi["a"]["text"], "Mary", "zero", foil=3)
     # predict reads the next token after the prompt: HF's top-5 at the last position.
     prompt = readable["prompts"][0]
     assert [t for t, _ in m.predict(prompt["text"], top=5)[0]] == [t["token"] for t in prompt["top5"]]

@@ -56,6 +56,8 @@ CASES = {
     "mean_prompts": ("mean", ["Paris is big."], {}), "label": ("noise", "mine", {}),
     "units": ("zero", [3, 5], {"site": "mlp.post"}), "units_file": ("zero", "units.csv:him", {"site": "mlp.post"}),
     "direction_file": ("steer", "units.csv:him", {"site": "mlp.post"}),
+    "direction_to": ("steer", ["He went home."], {"direction_from": ["She went home."]}),
+    "direction_from": ("project", ["She went home."], {"direction_to": ["He went home."]}),
     "components": ("pca", 2, {"basis_prompts": ["Paris is big.", "The sea is wide and blue."]}),
     "basis_prompts": ("pca", ["Paris is big.", "The sea is wide and blue."], {}),
 }

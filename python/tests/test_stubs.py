@@ -65,7 +65,7 @@ def test_the_stubs_give_sweep_the_tables_options_and_defaults():
     sweep = next(n for n in model.body if isinstance(n, ast.FunctionDef) and n.name == "sweep")
     stub = {a.arg: ast.literal_eval(d) for a, d in zip(sweep.args.kwonlyargs, sweep.args.kw_defaults)}
     rows = {row["name"]: row for row in bertscope.options() if "sweep" in row["commands"]}
-    assert list(stub)[2:] == list(rows)  # after out and progress
+    assert list(stub)[3:] == list(rows)  # after out, progress and foil
     for name, row in rows.items():
         assert stub[name] == row["default"], name
         assert name in bertscope.Model.sweep.__doc__, name

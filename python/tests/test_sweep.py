@@ -79,6 +79,31 @@ def test_the_clean_prediction_is_the_models_own(demo):
     assert list(r.runs["block"]) == [0] and len(r.summary) == 1
 
 
+def test_cosine_to_clean_compares_the_last_blocks_output_at_the_mask(demo):
+    """Against numpy on collected states: skipping every block L leaves, at the last block, the
+    clean block L-1 output where block L's was; for earlier blocks the run goes on, so each
+    value is checked against the skip's own edited state only in range. Scaling the last
+    block keeps the direction; zeroing it leaves none (no value)."""
+    import numpy as np
+
+    last = demo.config["layers"] - 1
+    states = demo.collect([PROMPT], [f"blocks.{last - 1}.out", f"blocks.{last}.out"], positions="mask")
+    before, after = (states[f"blocks.{b}.out"][0].astype(np.float64) for b in (last - 1, last))
+    expected = before @ after / np.sqrt((before @ before) * (after @ after))
+    r = demo.sweep(PROMPT, "behind", ["skip", "scale", "zero"], layers=last, foil="in", top=1000)
+    runs = r.runs.set_index("kind")
+    assert runs.loc["skip", "cosine_to_clean"] == pytest.approx(expected, abs=1e-6)
+    assert runs.loc["scale", "cosine_to_clean"] == pytest.approx(1.0, abs=1e-6)
+    assert pd.isna(runs.loc["zero", "cosine_to_clean"])
+    # logit_diff is the difference of the two words' log-probs (the normalizer cancels).
+    foil = r.top[(r.top["token"] == "in") & r.top["intervention"].isna()]
+    assert len(foil) == 1
+    assert r.clean["logit_diff"] == pytest.approx(r.clean["target_logsoftmax"] - foil["log_prob"].iloc[0], abs=1e-5)
+    every = demo.sweep(PROMPT, "behind", "noise", trials=3)
+    assert every.runs["cosine_to_clean"].between(-1.0, 1.0).all()
+    assert every.summary["cosine_to_clean_mean"].notna().all()
+
+
 def test_several_interventions_in_one_sweep(demo):
     r = demo.sweep(PROMPT, "behind", ["shuffle", "noise"], trials=2)
     layers = demo.config["layers"]

@@ -278,6 +278,35 @@ def test_steering_along_the_mean_difference_of_two_sets(demo, tmp_path):
         assert got == pytest.approx(hooked_logsoftmax(demo, text, "him", {f"blocks.{layer}.out": hook}), abs=2e-5)
 
 
+def test_steering_along_two_inline_prompt_sets_equals_numpy_means(demo):
+    """direction_to / direction_from: the mean over every position of one set minus the other's,
+    per block, from the collected activations in numpy; project removes it at every position."""
+    him, her = read_lines("him.txt")[:6], read_lines("her.txt")[:6]
+    text = "The teacher asked [MASK] to read aloud."
+    mask = demo.encode(text)[0].index("[MASK]")
+    steered = demo.sweep(text, "him", "steer", factor=3.0, direction_to=him, direction_from=her, layers=[0, 2])
+    projected = demo.sweep(text, "him", "project", direction_to=him, direction_from=her, layers=[0, 2], positions="all")
+    to = demo.collect(him, "blocks.*.out", positions="all")
+    away = demo.collect(her, "blocks.*.out", positions="all")
+    for i, layer in enumerate([0, 2]):
+        site = f"blocks.{layer}.out"
+        v = (to[site].astype(np.float64).mean(axis=0) - away[site].astype(np.float64).mean(axis=0)).astype(np.float32)
+
+        def steer(name, h):
+            h[mask] += 3.0 * v
+
+        def project(name, h):
+            h -= np.outer(h @ v / (v @ v), v)
+        assert steered.runs["target_logsoftmax"][i] == pytest.approx(hooked_logsoftmax(demo, text, "him", {site: steer}), abs=2e-5)
+        assert projected.runs["target_logsoftmax"][i] == pytest.approx(
+            hooked_logsoftmax(demo, text, "him", {site: project}), abs=2e-5)
+    assert steered.runs["label"][0] == "steer 3 along 6 - 6 prompts"
+    with pytest.raises(bertscope.Error, match="direction_from is needed with direction_to"):
+        demo.sweep(text, "him", "steer", direction_to=him)
+    with pytest.raises(bertscope.Error, match="direction_to is only used by steer and project, not by zero"):
+        demo.sweep(text, "him", "zero", direction_to=him, direction_from=her)
+
+
 def test_removing_principal_components_equals_numpy_svd(demo):
     basis = read_lines("him.txt")[:10]
     r = demo.sweep(PROMPT, "behind", "pca", components=3, basis_prompts=basis, site="mlp.post", positions="all")

@@ -143,22 +143,58 @@ std::vector<float> principal_basis(const float* rows, size_t n, int width, int k
   return basis;
 }
 
+namespace {
+
+// The site's activations at every position of `texts`: one collected site per block (one,
+// embed.out, at the embeddings), with its block + 1 in `slots`.
+Collection every_position(const Encoder& model, const std::vector<std::string>& texts, SiteKind site,
+                          std::vector<size_t>& slots) {
+  CollectRequest request;
+  for (const std::string& text : texts) request.prompts.push_back({text});
+  if (site == SiteKind::EmbedOut) request.sites.push_back(HookSite::embed_out());
+  for (int layer = 0; layer < model.layers() && site != SiteKind::EmbedOut; ++layer) {
+    request.sites.push_back(HookSite::block(site, layer));
+  }
+  request.positions = Positions::parse("all");
+  slots.clear();
+  for (const HookSite& s : request.sites) slots.push_back(static_cast<size_t>(s.layer + 1));
+  return collect_activations(model, request, plan_collection(model, request));
+}
+
+// The mean of collected site `s`'s rows, in double.
+std::vector<double> mean_row(const Collection& rows, size_t s, size_t width) {
+  std::vector<double> mean(width, 0.0);
+  const float* values = rows.values[s].data();
+  for (size_t r = 0; r < rows.rows(); ++r) {
+    for (size_t d = 0; d < width; ++d) mean[d] += values[r * width + d];
+  }
+  for (double& m : mean) m /= static_cast<double>(rows.rows());
+  return mean;
+}
+
+}  // namespace
+
 std::vector<std::vector<float>> site_vectors(const Encoder& model, const InterventionSpec& spec, SiteKind site) {
   if (!uses_site_vectors(spec.kind)) return {};
   const auto width = static_cast<size_t>(model.site_width(site, 1));
   const int layers = model.layers();
   std::vector<std::vector<float>> out(static_cast<size_t>(layers) + 1);
   const bool embed = site == SiteKind::EmbedOut;
+  std::vector<size_t> slots;
   if (spec.kind == InterventionKind::Pca) {
-    CollectRequest request;
-    for (const std::string& text : spec.basis_prompts) request.prompts.push_back({text});
-    if (embed) request.sites.push_back(HookSite::embed_out());
-    for (int layer = 0; layer < layers && !embed; ++layer) request.sites.push_back(HookSite::block(site, layer));
-    request.positions = Positions::parse("all");
-    const Collection rows = collect_activations(model, request, plan_collection(model, request));
-    for (size_t s = 0; s < request.sites.size(); ++s) {
-      out[static_cast<size_t>(request.sites[s].layer + 1)] =
-          principal_basis(rows.values[s].data(), rows.rows(), static_cast<int>(width), spec.components);
+    const Collection rows = every_position(model, spec.basis_prompts, site, slots);
+    for (size_t s = 0; s < slots.size(); ++s) {
+      out[slots[s]] = principal_basis(rows.values[s].data(), rows.rows(), static_cast<int>(width), spec.components);
+    }
+    return out;
+  }
+  if (!spec.direction_to.empty()) {
+    const Collection to = every_position(model, spec.direction_to, site, slots);
+    const Collection from = every_position(model, spec.direction_from, site, slots);
+    for (size_t s = 0; s < slots.size(); ++s) {
+      const std::vector<double> a = mean_row(to, s, width), b = mean_row(from, s, width);
+      out[slots[s]].resize(width);
+      for (size_t d = 0; d < width; ++d) out[slots[s]][d] = static_cast<float>(a[d] - b[d]);
     }
     return out;
   }

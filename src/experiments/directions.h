@@ -1,7 +1,9 @@
 #pragma once
 // The vectors that steer, project and pca edits read at each block of their site: a
-// direction from a .npy file or from a units file's mean difference between two prompt sets,
-// or the top principal components of the site's activations over a set of prompts.
+// direction from a .npy file, from a units file's mean difference between two prompt sets,
+// or from the mean difference of the site's activations over two prompt sets given inline
+// (direction_to minus direction_from), or the top principal components of the site's
+// activations over a set of prompts.
 #include <cstddef>
 #include <string>
 #include <vector>

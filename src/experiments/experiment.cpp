@@ -27,7 +27,7 @@ std::string site_pattern(SiteKind kind) {
 void check_prompts(const Encoder& model, const ExperimentSpec& spec) {
   for (const PromptSpec& prompt : spec.prompts) {
     try {
-      MaskedPrompt::prepare(model, prompt.text, prompt.target, !spec.interventions.empty());
+      MaskedPrompt::prepare(model, prompt.text, prompt.target, !spec.interventions.empty(), prompt.foil);
       for (size_t i = 0; i < spec.interventions.size(); ++i) {
         const InterventionSpec s = spec.intervention_for(i, prompt);
         if (s.needs_other_prompt()) MaskedPrompt::prepare(model, s.other_prompt, "");
@@ -67,8 +67,10 @@ void ExperimentSpec::validate() const {
   }
   for (const InterventionSpec& s : interventions) {
     check_prompt_text(s.other_prompt, name + ": intervention " + InterventionSpec::kind_name(s.kind), "other_prompt");
-    for (const std::string& text : s.mean_prompts) {
-      check_prompt_text(text, name + ": intervention " + InterventionSpec::kind_name(s.kind), "mean prompt");
+    for (const auto* texts : {&s.mean_prompts, &s.basis_prompts, &s.direction_to, &s.direction_from}) {
+      for (const std::string& text : *texts) {
+        check_prompt_text(text, name + ": intervention " + InterventionSpec::kind_name(s.kind), "prompt of its options");
+      }
     }
   }
   if (trials < 1 || trials > 10000000) throw Error(name + ": trials must be between 1 and 10000000");
@@ -171,10 +173,12 @@ ExperimentResult run_experiment(const Encoder& model, const ExperimentSpec& spec
   if (!spec.interventions.empty()) {
     // The trials of every prompt are batched together: a dataset of short prompts runs in
     // batches as large as one long prompt's sweep.
-    SweepRequest request{"", "", spec.interventions, layers, spec.site, spec.trials, spec.seed,
+    SweepRequest request{"", "", spec.interventions, "", layers, spec.site, spec.trials, spec.seed,
                          spec.paired, spec.top_k, spec.max_batch_tokens, stream.include, stream.sink};
     std::vector<SweepPrompt> prompts;
-    for (const PromptSpec& prompt : result.spec.prompts) prompts.push_back({prompt.text, prompt.target, prompt.other_prompt});
+    for (const PromptSpec& prompt : result.spec.prompts) {
+      prompts.push_back({prompt.text, prompt.target, prompt.other_prompt, prompt.foil});
+    }
     result.sweeps = run_sweeps(model, prompts, request, progress);
     if (!stream.sink) {
       for (const SweepResult& sweep : result.sweeps) result.summaries.push_back(summarize(sweep, model.tokenizer().vocab()));

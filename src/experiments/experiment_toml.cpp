@@ -210,6 +210,7 @@ ExperimentSpec ExperimentSpec::parse_toml(const std::string& text, const std::st
       PromptSpec prompt;
       p.read("text", prompt.text);
       p.read("target", prompt.target);
+      p.read("foil", prompt.foil);
       p.read("other_prompt", prompt.other_prompt);
       p.read("id", prompt.id);
       p.reject_unknown_keys();
@@ -336,6 +337,7 @@ std::string ExperimentSpec::canonical_toml() const {
   std::string toml = "name = " + toml_string(name) + "\n" + toml_options(OptionLevel::Experiment, *this, none);
   for (const PromptSpec& p : prompts) {
     toml += "\n[[prompts]]\ntext = " + toml_string(p.text) + "\ntarget = " + toml_string(p.target) + "\n";
+    if (!p.foil.empty()) toml += "foil = " + toml_string(p.foil) + "\n";
     if (!p.id.empty()) toml += "id = " + toml_string(p.id) + "\n";
     if (!p.other_prompt.empty()) toml += "other_prompt = " + toml_string(p.other_prompt) + "\n";
   }

@@ -1,10 +1,11 @@
 #include "experiments/mask_prediction.h"
 
 #include <cmath>
+#include <limits>
 
 namespace bertscope {
 
-MaskPrediction MaskPrediction::from_log_probs(std::span<const float> log_probs, int target_id, int top_k) {
+MaskPrediction MaskPrediction::from_log_probs(std::span<const float> log_probs, int target_id, int top_k, int foil_id) {
   MaskPrediction p;
   p.top = bertscope::top_k(log_probs, top_k);
   if (target_id >= 0) {
@@ -12,6 +13,7 @@ MaskPrediction MaskPrediction::from_log_probs(std::span<const float> log_probs, 
     p.target_prob = std::exp(p.target_logsoftmax);
     p.target_rank = rank_of(log_probs, target_id);
     p.loss = -p.target_logsoftmax;
+    if (foil_id >= 0) p.logit_diff = p.target_logsoftmax - static_cast<double>(log_probs[static_cast<size_t>(foil_id)]);
   }
   return p;
 }
@@ -23,6 +25,17 @@ double kl_divergence(std::span<const float> clean_log_probs, std::span<const flo
     kl += std::exp(lp) * (lp - static_cast<double>(edited_log_probs[i]));
   }
   return kl;
+}
+
+double cosine_similarity(std::span<const float> a, std::span<const float> b) {
+  double dot = 0.0, aa = 0.0, bb = 0.0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    dot += static_cast<double>(a[i]) * b[i];
+    aa += static_cast<double>(a[i]) * a[i];
+    bb += static_cast<double>(b[i]) * b[i];
+  }
+  if (aa == 0.0 || bb == 0.0) return std::numeric_limits<double>::quiet_NaN();
+  return dot / std::sqrt(aa * bb);
 }
 
 }  // namespace bertscope

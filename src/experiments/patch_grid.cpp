@@ -37,11 +37,12 @@ PatchGridResult run_patch_grid(const Encoder& model, const PatchGridRequest& req
                 " (with [CLS] and [SEP]): patching copies position by position, so they need the same length");
   }
   result.foil = request.foil;
-  if (!request.foil.empty()) result.foil_id = MaskedPrompt::prepare(model, request.clean_prompt, request.foil).target_id;
+  if (!request.foil.empty()) result.foil_id = single_piece_id(model, request.foil, "foil");
   if (result.foil_id >= 0 && result.foil_id == result.clean.target_id) {
     // logit[target] - logit[foil] would be 0 in every cell: a grid that measures nothing.
-    throw Error("--foil \"" + request.foil + "\" is the same word piece as --target \"" + request.target +
-                "\": the metric target - foil would be 0 everywhere; choose another foil, or none for the target's log-prob");
+    throw OptionError("foil", " \"" + request.foil + "\" is the same word piece as the target \"" + request.target +
+                                  "\": the metric target - foil would be 0 everywhere; choose another foil, or none for "
+                                  "the target's log-prob");
   }
   result.metric_name = request.foil.empty() ? "target_logsoftmax" : "logit_diff";
   const std::vector<SiteKind> sites = request.heads ? std::vector<SiteKind>{SiteKind::AttnZ} : request.sites;

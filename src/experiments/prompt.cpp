@@ -25,8 +25,24 @@ std::vector<int> mask_positions(const Encoder& model, const std::vector<int>& id
   return masks;
 }
 
+int single_piece_id(const Encoder& model, const std::string& word, const std::string& role) {
+  const Tokenizer& tokenizer = model.tokenizer();
+  check_prompt_text(word, role + " \"" + printable(word.substr(0, 60)) + "\"", "word");
+  // As the word is written after a space mid-sentence: "Ġbehind" for byte-level BPE (and
+  // so GPT-2's next word after a prompt that ends before a space),
+  // "▁behind" for SentencePiece, "behind" for WordPiece.
+  const Encoding pieces = tokenizer.word_pieces(word);
+  if (pieces.ids.size() != 1 || pieces.ids[0] == tokenizer.vocab().unk_id()) {
+    std::string listed;
+    for (const auto& t : pieces.tokens) listed += (listed.empty() ? "" : " ") + t;
+    throw Error(role + " \"" + word + "\" is not one word piece of the vocabulary (it tokenizes to: " +
+                (listed.empty() ? "nothing" : listed) + "); choose a word that is a single vocabulary entry");
+  }
+  return pieces.ids[0];
+}
+
 MaskedPrompt MaskedPrompt::prepare(const Encoder& model, const std::string& text, const std::string& target,
-                                   bool require_mask) {
+                                   bool require_mask, const std::string& foil) {
   const Tokenizer& tokenizer = model.tokenizer();
   // Its bytes before its tokens: a text far too long is refused before it is tokenized.
   check_prompt_text(text, "prompt", "text");
@@ -43,18 +59,15 @@ MaskedPrompt MaskedPrompt::prepare(const Encoder& model, const std::string& text
                 text + "\"");
   }
   model.validate(TokenBatch::single(p.ids));
-  if (!target.empty()) {
-    // As the word is written after a space mid-sentence: "Ġbehind" for byte-level BPE (and
-    // so GPT-2's next word after a prompt that ends before a space),
-    // "▁behind" for SentencePiece, "behind" for WordPiece.
-    const Encoding pieces = tokenizer.word_pieces(target);
-    if (pieces.ids.size() != 1 || pieces.ids[0] == tokenizer.vocab().unk_id()) {
-      std::string listed;
-      for (const auto& t : pieces.tokens) listed += (listed.empty() ? "" : " ") + t;
-      throw Error("target \"" + target + "\" is not one word piece of the vocabulary (it tokenizes to: " +
-                  (listed.empty() ? "nothing" : listed) + "); choose a word that is a single vocabulary entry");
+  if (!target.empty()) p.target_id = single_piece_id(model, target, "target");
+  if (!foil.empty()) {
+    if (target.empty()) throw Error("foil \"" + foil + "\" without a target: the metric is logit(target) - logit(foil)");
+    p.foil = foil;
+    p.foil_id = single_piece_id(model, foil, "foil");
+    if (p.foil_id == p.target_id) {
+      throw Error("foil \"" + foil + "\" is the same word piece as target \"" + target +
+                  "\": logit(target) - logit(foil) would be 0 whatever the edit; choose another foil");
     }
-    p.target_id = pieces.ids[0];
   }
   return p;
 }

@@ -21,11 +21,21 @@ struct MaskedPrompt {
   std::vector<int> ids;
   int mask_index = -1;  // the prediction position: the [MASK], a causal model's last token; -1 when none (statistics only)
   int target_id = -1;  // -1 when no target was given
+  // A foil word (the contrast of logit(target) - logit(foil), as in IOI's Mary - John or
+  // the course's he - she bias score); empty and -1 when none.
+  std::string foil = {};
+  int foil_id = -1;
 
   // Throws Error when the text has several [MASK]s, or none while `require_mask`, when the
-  // target is not a single word piece of the vocabulary, or when the text is too long.
+  // target or foil is not a single word piece of the vocabulary, when the foil is the
+  // target's word piece (the difference would be 0 whatever the edit), or when the text is
+  // too long.
   static MaskedPrompt prepare(const Encoder& model, const std::string& text, const std::string& target,
-                              bool require_mask = true);
+                              bool require_mask = true, const std::string& foil = "");
 };
+
+// The vocabulary id of `word` as it is written after a space mid-sentence; Error naming its
+// `role` ("target", "foil") when it is not one word piece.
+int single_piece_id(const Encoder& model, const std::string& word, const std::string& role);
 
 }  // namespace bertscope

@@ -23,7 +23,7 @@ namespace {
 constexpr std::uintmax_t kMaxPromptFileBytes = std::uintmax_t{256} << 20;
 constexpr const char* kStdinName = "<stdin>";
 constexpr const char* kByteOrderMark = "\xEF\xBB\xBF";
-constexpr const char* kFields = "text, target, other_prompt, id, positions";
+constexpr const char* kFields = "text, target, foil, other_prompt, id, positions";
 
 // A row as read, before ids are given: where it started, for the messages.
 struct Row {
@@ -39,6 +39,7 @@ struct Row {
 std::string* field(PromptSpec& prompt, const std::string& name) {
   if (name == "text") return &prompt.text;
   if (name == "target") return &prompt.target;
+  if (name == "foil") return &prompt.foil;
   if (name == "other_prompt") return &prompt.other_prompt;
   if (name == "id") return &prompt.id;
   if (name == "positions") return &prompt.positions;

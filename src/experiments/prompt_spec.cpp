@@ -36,6 +36,7 @@ void check_prompt_fields(const PromptSpec& prompt, const std::string& where) {
   check_prompt_text(prompt.text, where, "text");
   check_prompt_text(prompt.target, where, "target");
   check_prompt_text(prompt.other_prompt, where, "other_prompt");
+  check_prompt_text(prompt.foil, where, "foil");
   check_prompt_text(prompt.id, where, "id");
   if (const size_t at = control_character_at(prompt.id); at != std::string_view::npos) {
     throw Error(where + ": the id \"" + printable(prompt.id.substr(0, 60)) + "\" holds a control character at byte " +

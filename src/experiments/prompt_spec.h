@@ -17,6 +17,7 @@ struct PromptSpec {
   // collect and neurons: this prompt's rows ("word:him", "3,5"; empty: the command's
   // positions). Sweeps edit the intervention's positions.
   std::string positions = {};
+  std::string foil = {};  // a second word: logit(target) - logit(foil) in every run; empty: none
 };
 
 // What every text that reaches a result file must be, checked where it is read (a prompt

@@ -361,7 +361,7 @@ struct ChunkRunner {
   void read_predictions(const std::vector<float>& mask_rows, const std::vector<size_t>& members,
                         const std::vector<EditRecord>& records,
                         const std::function<void(size_t, const TrialResult&)>& deliver) const {
-    const int V = model.config().vocab_size;
+    const int V = model.config().vocab_size, H = model.config().hidden_size;
     std::vector<float> logits(members.size() * static_cast<size_t>(V));
     model.mlm_logits(mask_rows.data(), static_cast<int>(members.size()), logits.data());
     // Each trial's readout (log-softmax, top-k and KL over the whole vocabulary) is
@@ -381,8 +381,11 @@ struct ChunkRunner {
       trial.intervention = job.item.intervention;
       trial.layer = job.item.layer;
       trial.trial = job.item.trial;
-      trial.prediction = MaskPrediction::from_log_probs(log_probs, clean.prompt.target_id, request.top_k);
+      trial.prediction = MaskPrediction::from_log_probs(log_probs, clean.prompt.target_id, request.top_k, clean.prompt.foil_id);
       trial.kl_from_clean = kl_divergence(clean.clean_log_probs, log_probs);
+      const PromptRun& run = prompts[static_cast<size_t>(job.item.prompt)];
+      trial.cosine_to_clean = cosine_similarity({run.clean.hidden.back().row(0, run.prompt.mask_index), static_cast<size_t>(H)},
+                                                {mask_rows.data() + e * static_cast<size_t>(H), static_cast<size_t>(H)});
       trial.noise_std = records[e].noise_std;
       finite[e] = std::all_of(log_probs.begin(), log_probs.end(), [](float v) { return std::isfinite(v); });
     }
@@ -438,7 +441,7 @@ std::vector<int> parse_layers(const std::string& text, int layers) {
 }
 
 SweepResult run_sweep(const Encoder& model, const SweepRequest& request, const ProgressFn& progress) {
-  std::vector<SweepResult> results = run_sweeps(model, {{request.prompt, request.target}}, request, progress);
+  std::vector<SweepResult> results = run_sweeps(model, {{request.prompt, request.target, "", request.foil}}, request, progress);
   return std::move(results.front());
 }
 
@@ -480,7 +483,7 @@ std::vector<SweepResult> run_sweeps(const Encoder& model, const std::vector<Swee
   std::vector<PromptRun> prompts(texts.size());
   std::vector<SweepResult> results(texts.size());
   for (size_t p = 0; p < texts.size(); ++p) {
-    prompts[p].prompt = results[p].prompt = MaskedPrompt::prepare(model, texts[p].text, texts[p].target);
+    prompts[p].prompt = results[p].prompt = MaskedPrompt::prepare(model, texts[p].text, texts[p].target, true, texts[p].foil);
   }
   // A mix or patch without an other prompt of its own takes each prompt's: prepared once per
   // distinct text (std::map: the prepared interventions point into it).
@@ -542,7 +545,8 @@ std::vector<SweepResult> run_sweeps(const Encoder& model, const std::vector<Swee
       PromptRun& run = prompts[p];
       run.clean = run_clean(model, run.prompt.ids, request.site);
       results[p].clean_log_probs = log_softmax(model.mlm_logits(run.clean.hidden.back(), 0, run.prompt.mask_index));
-      results[p].clean = MaskPrediction::from_log_probs(results[p].clean_log_probs, run.prompt.target_id, request.top_k);
+      results[p].clean = MaskPrediction::from_log_probs(results[p].clean_log_probs, run.prompt.target_id, request.top_k,
+                                                     run.prompt.foil_id);
     }
     size_t end_job = first_job;
     while (end_job < jobs.size() && static_cast<size_t>(jobs[end_job].item.prompt) < end) ++end_job;

@@ -34,6 +34,9 @@ struct TrialResult {
   int trial = 0;
   MaskPrediction prediction;
   double kl_from_clean = 0.0;
+  // Cosine similarity of the last block's output at the prediction position, edited
+  // against clean: how much of the state the head reads survives the edit.
+  double cosine_to_clean = 1.0;
   double noise_std = 0.0;  // std of the noise actually added (noise only)
 };
 
@@ -41,6 +44,7 @@ struct SweepRequest {
   std::string prompt;
   std::string target;
   std::vector<InterventionSpec> interventions;
+  std::string foil = {};                  // run_sweep: logit(target) - logit(foil) in every trial; empty: none
   std::vector<int> layers;                // 0-based blocks; empty = all
   SiteKind site = SiteKind::BlockOut;     // where in block L the edit happens
   int trials = 1;                         // per random intervention; deterministic ones run once
@@ -62,6 +66,7 @@ struct SweepPrompt {
   std::string text;
   std::string target;
   std::string other_prompt = {};  // for mix and patch without an other prompt of their own
+  std::string foil = {};          // empty: no logit difference
 };
 
 

@@ -24,9 +24,10 @@ void SummaryAccumulator::add(const TrialResult& t) {
     group_.min_target_logsoftmax = group_.max_target_logsoftmax = t.prediction.target_logsoftmax;
     open_ = true;
   }
-  const double values[6] = {t.prediction.target_logsoftmax, t.prediction.target_prob,
-                            static_cast<double>(t.prediction.target_rank), t.prediction.loss, t.kl_from_clean, t.noise_std};
-  for (int m = 0; m < 6; ++m) measures_[m].push_back(values[m]);
+  const double values[kMeasures] = {t.prediction.target_logsoftmax, t.prediction.target_prob,
+                                    static_cast<double>(t.prediction.target_rank), t.prediction.loss,
+                                    t.prediction.logit_diff, t.kl_from_clean, t.cosine_to_clean, t.noise_std};
+  for (int m = 0; m < kMeasures; ++m) measures_[m].push_back(values[m]);
   ++group_.trials;
   if (group_.first_target_logsoftmax.size() < static_cast<size_t>(kTrialPointsKept)) {
     group_.first_target_logsoftmax.push_back(t.prediction.target_logsoftmax);
@@ -41,8 +42,9 @@ void SummaryAccumulator::add(const TrialResult& t) {
 
 void SummaryAccumulator::close_group() {
   LayerSummary& s = group_;
-  MeanInterval* intervals[6] = {&s.target_logsoftmax, &s.target_prob, &s.target_rank, &s.loss, &s.kl_from_clean, &s.noise_std};
-  for (int m = 0; m < 6; ++m) {
+  MeanInterval* intervals[kMeasures] = {&s.target_logsoftmax, &s.target_prob, &s.target_rank, &s.loss,
+                                        &s.logit_diff, &s.kl_from_clean, &s.cosine_to_clean, &s.noise_std};
+  for (int m = 0; m < kMeasures; ++m) {
     *intervals[m] = mean_interval(measures_[m]);
     measures_[m].clear();
   }

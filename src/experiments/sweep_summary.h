@@ -17,6 +17,8 @@ struct LayerSummary {
   int layer = 0;
   int trials = 0;
   MeanInterval target_logsoftmax, target_prob, target_rank, loss, kl_from_clean, noise_std;
+  MeanInterval logit_diff;  // logit(target) - logit(foil); NaN without a foil
+  MeanInterval cosine_to_clean;
   double share_top1_target = 0.0;
   double share_top1_punctuation = 0.0;
   std::vector<std::pair<int, int>> top1_counts;  // (token id, trials), most frequent first
@@ -31,7 +33,7 @@ inline constexpr int kTrialPointsKept = 200;
 
 // The summaries of one prompt's trials, fed in canonical order (intervention, layer,
 // trial), as they are read back from disk: each (intervention, layer) is summarized when
-// its last trial has come, so only that group's measures (6 numbers a trial) are held.
+// its last trial has come, so only that group's measures (8 numbers a trial) are held.
 class SummaryAccumulator {
  public:
   SummaryAccumulator(const Vocab& vocab, int target_id) : vocab_(vocab), target_id_(target_id) {}
@@ -46,7 +48,9 @@ class SummaryAccumulator {
   std::vector<LayerSummary> done_;
   bool open_ = false;
   LayerSummary group_;
-  std::vector<double> measures_[6];  // target log-softmax, prob, rank, loss, KL, noise std
+  // target log-softmax, prob, rank, loss, logit difference, KL, cosine to clean, noise std
+  static constexpr int kMeasures = 8;
+  std::vector<double> measures_[kMeasures];
   std::map<int, int> counts_;
   int target_hits_ = 0, punctuation_ = 0;
 };

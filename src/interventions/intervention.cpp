@@ -195,6 +195,9 @@ std::string InterventionSpec::default_label() const {
     s += " " + format_number(factor);
   }
   if (!direction_file.empty()) s += " along " + std::filesystem::path(direction_file).filename().string();
+  if (!direction_to.empty()) {
+    s += " along " + std::to_string(direction_to.size()) + " - " + std::to_string(direction_from.size()) + " prompts";
+  }
   if (kind == InterventionKind::Pca) {
     s += " " + std::to_string(components) + " of " + std::to_string(basis_prompts.size()) + " prompts";
   }
@@ -261,9 +264,23 @@ void InterventionSpec::validate() const {
     throw OptionError("mean_prompts", " is only used by mean and median, not by " + kind_name(kind));
   }
   const bool directed = kind == InterventionKind::Steer || kind == InterventionKind::Project;
-  if (directed && direction_file.empty()) {
+  const bool from_prompts = !direction_to.empty() || !direction_from.empty();
+  if (directed && direction_file.empty() && !from_prompts) {
     throw OptionError("direction_file", " is needed by " + kind_name(kind) +
-                                            ": a .npy vector, or a units file of bertscope neurons and a set, like units.csv:him");
+                                            ": a .npy vector, or a units file of bertscope neurons and a set, like units.csv:him "
+                                            "(or give direction_to and direction_from, two prompt sets)");
+  }
+  if (from_prompts && !directed) {
+    throw OptionError(direction_to.empty() ? "direction_from" : "direction_to",
+                      " is only used by steer and project, not by " + kind_name(kind));
+  }
+  if (from_prompts && (direction_to.empty() || direction_from.empty())) {
+    throw OptionError(direction_to.empty() ? "direction_to" : "direction_from",
+                      " is needed with " + std::string(direction_to.empty() ? "direction_from" : "direction_to") +
+                          ": the direction is the mean over one prompt set minus the mean over the other");
+  }
+  if (from_prompts && !direction_file.empty()) {
+    throw OptionError("direction_file", " and direction_to/direction_from both give the direction; give one of them");
   }
   if (!direction_file.empty() && !direction_file.ends_with(".npy")) split_units_file(direction_file, "direction_file");
   if (!directed && !direction_file.empty()) {

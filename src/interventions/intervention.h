@@ -59,6 +59,10 @@ struct InterventionSpec {
   // .npy file ([width] or [blocks, width]) or a units file's mean difference toward a set
   // ("units.csv:him": mean of "him" minus mean of the other set; experiments/directions.h).
   std::string direction_file;
+  // steer and project, instead of a file: the mean difference of the site's activations
+  // over every position of `direction_to` minus over every position of `direction_from`,
+  // per block (a steering vector from two prompt sets, as in activation addition).
+  std::vector<std::string> direction_to, direction_from;
   // pca: the top `components` principal components of the site's activations over every
   // position of `basis_prompts`, per block, removed: h - U U^T (h - mean).
   int components = 1;

@@ -22,6 +22,8 @@ namespace {
 
 using nlohmann::json;
 
+json number_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+
 json prediction_json(const MaskPrediction& p, const Vocab& vocab) {
   json tokens = json::array(), log_probs = json::array();
   for (const TokenScore& t : p.top) {
@@ -29,7 +31,7 @@ json prediction_json(const MaskPrediction& p, const Vocab& vocab) {
     log_probs.push_back(t.log_prob);
   }
   return {{"target_logsoftmax", p.target_logsoftmax}, {"target_prob", p.target_prob}, {"target_rank", p.target_rank},
-          {"loss", p.loss}, {"top", tokens}, {"top_log_probs", log_probs}};
+          {"loss", p.loss}, {"logit_diff", number_or_null(p.logit_diff)}, {"top", tokens}, {"top_log_probs", log_probs}};
 }
 
 json interval_json(const MeanInterval& m) {
@@ -48,6 +50,10 @@ json intervention_json(const InterventionSpec& s) {
   if (!s.units.empty()) j["units"] = s.units;
   if (!s.units_file.empty()) j["units_file"] = s.units_file;
   if (!s.direction_file.empty()) j["direction_file"] = s.direction_file;
+  if (!s.direction_to.empty()) {
+    j["direction_to"] = s.direction_to;
+    j["direction_from"] = s.direction_from;
+  }
   if (s.kind == InterventionKind::Pca) {
     j["components"] = s.components;
     j["basis_prompts"] = s.basis_prompts;
@@ -81,7 +87,6 @@ json block_json(int block) { return block >= 0 ? json(block) : json(nullptr); }
 CsvTable& add_count(CsvTable& csv, long long value) { return value >= 0 ? csv.add(value) : csv.add(std::string()); }
 std::string state_site(int index) { return index == 0 ? HookSite::embed_out().name() : HookSite::block_out(index - 1).name(); }
 
-json number_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
 // Noise measures exist for noise only: the others have none (not 0).
 double noise_measure(const InterventionSpec& s, double value) {
@@ -132,6 +137,7 @@ json run_json(size_t prompt, const TrialResult& t, const ExperimentSpec& spec, c
   run["block"] = block_json(t.layer);
   run["trial"] = t.trial;
   run["kl_from_clean"] = t.kl_from_clean;
+  run["cosine_to_clean"] = number_or_null(t.cosine_to_clean);
   run["top1_is_punctuation"] = is_punctuation_token(top1_token(t.prediction, vocab));
   run["noise_std"] = number_or_null(noise_measure(s, t.noise_std));
   return run;
@@ -198,6 +204,10 @@ json experiment_json(const ExperimentResult& result, const Encoder& model, const
                   {"ids", prompt.ids}, {"mask_index", prompt.mask_index}, {"target_id", prompt.target_id},
                   {"clean", prediction_json(sweep.clean, vocab)}};
     if (!given.other_prompt.empty()) entry["other_prompt"] = given.other_prompt;
+    if (prompt.foil_id >= 0) {
+      entry["foil"] = prompt.foil;
+      entry["foil_id"] = prompt.foil_id;
+    }
     out["prompts"].push_back(std::move(entry));
     for (const LayerSummary& l : result.summaries.at(p)) {
       const InterventionSpec& s = spec.interventions[static_cast<size_t>(l.intervention)];
@@ -208,8 +218,10 @@ json experiment_json(const ExperimentResult& result, const Encoder& model, const
                   {"target_logsoftmax", interval_json(l.target_logsoftmax)},
                   {"target_prob", interval_json(l.target_prob)}, {"target_rank", interval_json(l.target_rank)},
                   {"loss", interval_json(l.loss)}, {"kl_from_clean", interval_json(l.kl_from_clean)},
+                  {"cosine_to_clean", interval_json(l.cosine_to_clean)},
                   {"share_top1_target", l.share_top1_target}, {"share_top1_punctuation", l.share_top1_punctuation},
                   {"top1_tokens", top1}};
+      row["logit_diff"] = prompt.foil_id >= 0 ? interval_json(l.logit_diff) : json(nullptr);
       row["noise_std"] = s.kind == InterventionKind::Noise ? interval_json(l.noise_std) : json(nullptr);
       out["summary"].push_back(std::move(row));
     }
@@ -222,7 +234,8 @@ json experiment_json(const ExperimentResult& result, const Encoder& model, const
 std::string prompts_csv(const ExperimentResult& result, const Encoder& model) {
   const Vocab& vocab = model.tokenizer().vocab();
   CsvTable csv({"prompt", "prompt_id", "text", "target", "target_id", "mask_index", "tokens", "clean_target_logsoftmax",
-                "clean_target_prob", "clean_target_rank", "clean_loss", "clean_top1"});
+                "clean_target_prob", "clean_target_rank", "clean_loss", "clean_top1", "foil", "foil_id", "clean_logit_diff",
+                "other_prompt"});
   auto tokens = [](const MaskedPrompt& p) {
     std::string s;
     for (const std::string& t : p.tokens) s += (s.empty() ? "" : " ") + t;
@@ -235,14 +248,17 @@ std::string prompts_csv(const ExperimentResult& result, const Encoder& model) {
       const MaskPrediction& clean = sweep.clean;
       csv.add(sweep.prompt.text).add(sweep.prompt.target).add(sweep.prompt.target_id).add(sweep.prompt.mask_index);
       csv.add(tokens(sweep.prompt)).add(clean.target_logsoftmax).add(clean.target_prob).add(clean.target_rank);
-      csv.add(clean.loss).add(top1_token(clean, vocab));
+      csv.add(clean.loss).add(top1_token(clean, vocab)).add(sweep.prompt.foil);
+      add_count(csv, sweep.prompt.foil_id).add(clean.logit_diff);
     } else {
       // Distributions only: no target, so nothing about it.
       const MaskedPrompt& prompt = result.distributions.at(p).prompt;
       csv.add(prompt.text).add(std::string()).add(std::string());
       add_count(csv, prompt.mask_index).add(tokens(prompt));
       csv.add(kUndefined).add(kUndefined).add(kUndefined).add(kUndefined).add(std::string());
+      csv.add(std::string()).add(std::string()).add(kUndefined);
     }
+    csv.add(result.spec.prompts[p].other_prompt);
     csv.end_row();
   }
   return csv.text();
@@ -251,7 +267,9 @@ std::string prompts_csv(const ExperimentResult& result, const Encoder& model) {
 namespace {
 
 const std::vector<std::string> kRunsColumns = with_key({"trial", "target_logsoftmax", "target_prob", "target_rank", "loss",
-                                                        "kl_from_clean", "top1", "top1_is_punctuation", "noise_std"});
+                                                        "logit_diff", "kl_from_clean", "cosine_to_clean", "top1",
+                                                        "top1_is_punctuation",
+                                                        "noise_std"});
 const std::vector<std::string> kTopColumns = {"prompt", "prompt_id", "intervention", "block", "trial", "rank", "token", "token_id", "log_prob"};
 
 void add_run_row(CsvTable& csv, size_t p, const TrialResult& t, const ExperimentSpec& spec, const Vocab& vocab) {
@@ -259,7 +277,7 @@ void add_run_row(CsvTable& csv, size_t p, const TrialResult& t, const Experiment
   const std::string top1 = top1_token(t.prediction, vocab);
   add_run_key(csv, p, t.intervention, spec, t.layer);
   csv.add(t.trial).add(t.prediction.target_logsoftmax).add(t.prediction.target_prob).add(t.prediction.target_rank);
-  csv.add(t.prediction.loss).add(t.kl_from_clean).add(top1).add(is_punctuation_token(top1) ? 1 : 0);
+  csv.add(t.prediction.loss).add(t.prediction.logit_diff).add(t.kl_from_clean).add(t.cosine_to_clean).add(top1).add(is_punctuation_token(top1) ? 1 : 0);
   csv.add(noise_measure(s, t.noise_std));
   csv.end_row();
 }
@@ -357,7 +375,8 @@ std::string summary_csv(const ExperimentResult& result, const Encoder& model) {
   const Vocab& vocab = model.tokenizer().vocab();
   CsvTable csv(with_key({"trials", "clean_target_logsoftmax", "target_logsoftmax_mean", "target_logsoftmax_std",
                          "target_logsoftmax_ci95_low", "target_logsoftmax_ci95_high", "target_prob_mean",
-                         "target_rank_mean", "loss_mean", "loss_ci95_low", "loss_ci95_high", "kl_from_clean_mean",
+                         "target_rank_mean", "loss_mean", "loss_ci95_low", "loss_ci95_high", "clean_logit_diff",
+                         "logit_diff_mean", "logit_diff_ci95_low", "logit_diff_ci95_high", "kl_from_clean_mean", "cosine_to_clean_mean",
                          "share_top1_target", "share_top1_punctuation", "top1_most_frequent",
                          "top1_most_frequent_trials", "noise_std_mean"}));
   for (size_t p = 0; p < result.sweeps.size(); ++p) {
@@ -367,7 +386,9 @@ std::string summary_csv(const ExperimentResult& result, const Encoder& model) {
       add_run_key(csv, p, l.intervention, result.spec, l.layer);
       csv.add(l.trials).add(sweep.clean.target_logsoftmax).add(l.target_logsoftmax.mean).add(l.target_logsoftmax.std);
       csv.add(l.target_logsoftmax.ci_low).add(l.target_logsoftmax.ci_high).add(l.target_prob.mean).add(l.target_rank.mean);
-      csv.add(l.loss.mean).add(l.loss.ci_low).add(l.loss.ci_high).add(l.kl_from_clean.mean);
+      csv.add(l.loss.mean).add(l.loss.ci_low).add(l.loss.ci_high).add(sweep.clean.logit_diff);
+      csv.add(l.logit_diff.mean).add(l.logit_diff.ci_low).add(l.logit_diff.ci_high).add(l.kl_from_clean.mean);
+      csv.add(l.cosine_to_clean.mean);
       csv.add(l.share_top1_target).add(l.share_top1_punctuation);
       csv.add(vocab.token(l.top1_counts.front().first)).add(l.top1_counts.front().second);
       csv.add(noise_measure(s, l.noise_std.mean));

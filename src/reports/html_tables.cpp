@@ -92,12 +92,17 @@ std::string clean_top_table(const SweepResult& sweep, const Vocab& vocab) {
   t += "<p>Target " + word(sweep.prompt.target) + format(": log-softmax %.3f nats, probability %.2e, rank %d.",
                                                          sweep.clean.target_logsoftmax, sweep.clean.target_prob,
                                                          sweep.clean.target_rank) + "</p>\n";
+  if (sweep.prompt.foil_id >= 0) {
+    t += "<p>Foil " + word(sweep.prompt.foil) + format(": logit(target) - logit(foil) = %.3f.", sweep.clean.logit_diff) + "</p>\n";
+  }
   return t;
 }
 
 std::string summary_tables(const ExperimentSpec& spec, const std::vector<LayerSummary>& summaries, const Vocab& vocab) {
   std::string out;
   int current = -1;
+  // A prompt with a foil: every summary has its logit difference (NaN in none or all).
+  const bool foil = !summaries.empty() && !std::isnan(summaries.front().logit_diff.mean);
   for (const LayerSummary& l : summaries) {
     if (l.intervention != current) {
       if (current >= 0) out += "</tbody></table>\n";
@@ -105,8 +110,9 @@ std::string summary_tables(const ExperimentSpec& spec, const std::vector<LayerSu
       const InterventionSpec& s = spec.interventions[static_cast<size_t>(current)];
       out += "<h4>" + escape(s.label()) + format(" <small>%d trial%s per block</small>", l.trials, l.trials == 1 ? "" : "s") + "</h4>\n";
       out += "<table>\n<thead><tr><th class=\"n\">block</th><th>most frequent top-1</th>"
-             "<th class=\"n\">target log-softmax (nats)</th><th class=\"n\">95% CI</th><th class=\"n\">loss (nats)</th>"
-             "<th class=\"n\">KL from clean (nats)</th><th class=\"n\">top-1 = target</th>"
+             "<th class=\"n\">target log-softmax (nats)</th><th class=\"n\">95% CI</th><th class=\"n\">loss (nats)</th>" +
+             std::string(foil ? "<th class=\"n\">target - foil (logits)</th>" : "") +
+             "<th class=\"n\">KL from clean (nats)</th><th class=\"n\">cosine to clean</th><th class=\"n\">top-1 = target</th>"
              "<th class=\"n\">top-1 punctuation</th></tr></thead>\n<tbody>\n";
     }
     const auto& [top_id, top_count] = l.top1_counts.front();
@@ -114,7 +120,10 @@ std::string summary_tables(const ExperimentSpec& spec, const std::vector<LayerSu
     out += "<tr><td class=\"n\">" + std::to_string(l.layer) + "</td><td>" + word(vocab.token(top_id)) + " " +
            percent(static_cast<double>(top_count) / l.trials) + "</td><td class=\"n\">" +
            format("%.3f", l.target_logsoftmax.mean) + "</td><td class=\"n\">" + ci + "</td><td class=\"n\">" +
-           format("%.3f", l.loss.mean) + "</td><td class=\"n\">" + format("%.3f", l.kl_from_clean.mean) +
+           format("%.3f", l.loss.mean) + "</td><td class=\"n\">" +
+           (foil ? format("%.3f", l.logit_diff.mean) + "</td><td class=\"n\">" : std::string()) +
+           format("%.3f", l.kl_from_clean.mean) + "</td><td class=\"n\">" +
+           (std::isnan(l.cosine_to_clean.mean) ? std::string() : format("%.3f", l.cosine_to_clean.mean)) +
            "</td><td class=\"n\">" + percent(l.share_top1_target) + "</td><td class=\"n\">" +
            percent(l.share_top1_punctuation) + "</td></tr>\n";
   }

@@ -47,7 +47,7 @@ double number(const json& j, const std::string& key, double low, double high) {
 constexpr double kInf = std::numeric_limits<double>::infinity();
 // Rounding lets a log-probability of the top token come out a hair above 0.
 constexpr double kRounding = 1e-6;
-constexpr const char* kKeys[] = {"p", "i", "l", "t", "lsm", "prob", "rank", "loss", "kl", "noise", "top"};
+constexpr const char* kKeys[] = {"p", "i", "l", "t", "lsm", "prob", "rank", "loss", "ld", "kl", "cos", "noise", "top"};
 
 }  // namespace
 
@@ -56,7 +56,9 @@ std::string trial_record(const TrialResult& t) {
   for (const TokenScore& s : t.prediction.top) top.push_back({s.id, static_cast<double>(s.log_prob)});
   const json record = {{"p", t.prompt}, {"i", t.intervention}, {"l", t.layer}, {"t", t.trial},
                        {"lsm", t.prediction.target_logsoftmax}, {"prob", t.prediction.target_prob},
-                       {"rank", t.prediction.target_rank}, {"loss", t.prediction.loss}, {"kl", t.kl_from_clean},
+                       {"rank", t.prediction.target_rank}, {"loss", t.prediction.loss},
+                       {"ld", std::isnan(t.prediction.logit_diff) ? json(nullptr) : json(t.prediction.logit_diff)}, {"kl", t.kl_from_clean},
+                       {"cos", std::isnan(t.cosine_to_clean) ? json(nullptr) : json(t.cosine_to_clean)},
                        {"noise", t.noise_std}, {"top", top}};
   return record.dump() + "\n";
 }
@@ -95,7 +97,9 @@ TrialResult parse_trial_record(std::string_view line, const RecordLimits& limits
   t.prediction.target_prob = number(j["prob"], "prob", 0.0, 1.0 + kRounding);
   t.prediction.target_rank = whole(j["rank"], "rank", 1, std::max(1, limits.vocab));
   t.prediction.loss = number(j["loss"], "loss", -kRounding, kInf);
+  t.prediction.logit_diff = number(j["ld"], "ld", -kInf, kInf);  // null: no foil
   t.kl_from_clean = number(j["kl"], "kl", -kInf, kInf);
+  t.cosine_to_clean = number(j["cos"], "cos", -1.0 - kRounding, 1.0 + kRounding);  // null: a zero vector
   t.noise_std = number(j["noise"], "noise", 0.0, kInf);
   const json& top = j["top"];
   if (!top.is_array() || top.empty() || top.size() > static_cast<size_t>(std::max(1, limits.top_k))) {

@@ -4,7 +4,7 @@
 // trials in this form as they finish, in whatever order; the step that writes the result
 // files reads them back in canonical order (RecordIndex), from one run or from many shards.
 //   {"p":0,"i":1,"l":5,"t":3,"lsm":...,"prob":...,"rank":...,"loss":...,"kl":...,"noise":...,
-//    "top":[[id,log_prob],...]}
+//    "cos":..., "ld":... (logit(target) - logit(foil); null without a foil), "top":[[id,log_prob],...]}
 #include <cstdio>
 #include <string>
 #include <string_view>

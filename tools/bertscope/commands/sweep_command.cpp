@@ -9,7 +9,7 @@ namespace {
 
 struct SweepOptions {
   ModelOptions model;
-  std::string prompt, target, intervention, out, prompts;
+  std::string prompt, target, foil, intervention, out, prompts;
   std::unique_ptr<SpecFlags> options;  // the option table's sweep rows
 };
 
@@ -26,8 +26,12 @@ ExperimentSpec to_spec(const SweepOptions& o) {
   // A prompt file gives each prompt its target; --target goes with --prompt.
   if (!o.prompts.empty() && !o.target.empty()) throw Error("--target goes with --prompt; with --prompts each row gives its target");
   if (o.prompts.empty() && o.target.empty()) throw Error("--target is required with --prompt");
+  if (!o.prompts.empty() && !o.foil.empty()) throw Error("--foil goes with --prompt; with --prompts each row gives its foil");
   spec.prompts_file = o.prompts;
-  if (o.prompts.empty()) spec.prompts.front().target = o.target;
+  if (o.prompts.empty()) {
+    spec.prompts.front().target = o.target;
+    spec.prompts.front().foil = o.foil;
+  }
   spec.interventions = {intervention};
   o.options->apply(spec);
   spec.out = o.out;
@@ -45,6 +49,8 @@ void add_sweep_command(CLI::App& app) {
                      "Instead of --prompt and --target: every prompt with its target; its id names it in every result row "
                      "(default: its number from 1)");
   c->add_option("--target", o->target, "With --prompt: the word whose log-softmax at the [MASK] is tracked (one vocabulary entry)");
+  c->add_option("--foil", o->foil,
+                "With --prompt: a second word; every run also records logit(target) - logit(foil) (logit_diff)");
   c->add_option("--intervention", o->intervention,
                 "shuffle | noise | scale | zero | skip | mix | patch | mean, median (of the clean values over the prompt's "
                 "positions) | uniform, attend (attention patterns: --site attn.pattern) | steer, project (along "
