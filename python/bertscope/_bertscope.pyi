@@ -4,6 +4,7 @@ from typing import Any, Callable, Dict, List, Literal, Mapping, Optional, Sequen
 
 import numpy as np
 import numpy.typing as npt
+import pandas
 
 from ._collect import Collection, NeuronStats
 from ._result import Result
@@ -103,6 +104,13 @@ class Model:
                      test: str = "student", alpha: float = 0.05, out: Optional[PathLike] = None,
                      max_batch_tokens: int = 2048, progress: Optional[Progress] = None) -> NeuronStats:
         """Units of `sites` that tell two prompt sets apart, as `bertscope neurons`."""
+    def head(self, h: npt.ArrayLike) -> FloatArray:
+        """The prediction head on hidden states ([hidden] or [rows, hidden]): logits over the vocabulary."""
+    def lens(self, prompt: str, target: Optional[str] = None, *, top: int = 5) -> pandas.DataFrame:
+        """The logit lens at the [MASK], as `bertscope lens`: lens.csv as a DataFrame."""
+    def patch_grid(self, prompt: str, other_prompt: str, target: str, *, foil: Optional[str] = None,
+                   sites: Union[str, Sequence[str], None] = None, heads: bool = False) -> pandas.DataFrame:
+        """Activation patching, as `bertscope patch-grid`: patch-grid.csv as a DataFrame."""
 
 class _RawResult:
     files: List[str]

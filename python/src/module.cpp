@@ -12,6 +12,7 @@ PYBIND11_MODULE(_bertscope, m) {
   bind_experiment(m, model);
   bind_collect(model);
   bind_neurons(model);
+  bind_readouts(model);
   bind_tensors(m);
   bind_unit_statistics(m);
 }
