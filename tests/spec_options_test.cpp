@@ -54,7 +54,7 @@ InterventionKind kind_for(const SpecOption& option) {
   if (name == "attend_to") return InterventionKind::Attend;
   if (name == "mean_prompts") return InterventionKind::Mean;
   if (name == "units" || name == "units_file") return InterventionKind::Zero;
-  if (name == "direction_file") return InterventionKind::Steer;
+  if (name == "direction_file" || name == "direction_to" || name == "direction_from") return InterventionKind::Steer;
   if (name == "components" || name == "basis_prompts") return InterventionKind::Pca;
   return InterventionKind::Noise;
 }
@@ -65,8 +65,10 @@ std::string spec_with(const SpecOption& option, const std::string& line) {
   return std::string("name = \"t\"\n") + (top ? line : "") + "[[prompts]]\ntext = \"" + kPrompt +
          "\"\ntarget = \"paris\"\n[[interventions]]\nkind = \"" + InterventionSpec::kind_name(kind_for(option)) + "\"\n" +
          (option.level == OptionLevel::Intervention ? line : "") +
-         // pca needs its prompts whatever the option shown.
+         // pca needs its prompts whatever the option shown, and each direction set the other.
          (std::string_view(option.name) == "components" ? "basis_prompts = [\"A line.\"]\n" : "") +
+         (std::string_view(option.name) == "direction_to" ? "direction_from = [\"A line.\"]\n" : "") +
+         (std::string_view(option.name) == "direction_from" ? "direction_to = [\"A line.\"]\n" : "") +
          (option.level == OptionLevel::Distributions ? "[distributions]\n" + line : "");
 }
 
