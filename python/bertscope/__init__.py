@@ -9,6 +9,8 @@
     r = m.sweep(prompt, "behind", "noise", trials=100)      # r.runs, r.summary: DataFrames
     r = bertscope.run_spec("examples/noisy-and-shuffled.toml")
     c = m.collect(prompts, "blocks.*.mlp.post", positions="word:him")  # c["blocks.3.mlp.post"]: [rows, ffn]
+    logits = m.head(cache["blocks.3.out"][mask])   # the prediction head on any state (a logit lens)
+    w = m.weights["bert.encoder.layer.0.output.dense.weight"]  # HuggingFace's names and layout
     s = bertscope.compare_units(a, b, test="welch")       # per-unit t-tests, FDR: s["significant_fdr"]
 
 Hook sites: Model.hook_sites(); `bertscope hooks` prints what each one is. Errors raise
@@ -17,6 +19,7 @@ bertscope.Error (a ValueError) with the message of the bertscope CLI.
 from ._bertscope import Error, Model, __version__, compare_units, load, options, read_safetensors, run_spec
 from ._collect import Collection
 from ._result import Result, read_csv
+from ._weights import Weights
 
-__all__ = ["Collection", "Error", "Model", "Result", "__version__", "compare_units", "load", "options", "read_csv",
-           "read_safetensors", "run_spec"]
+__all__ = ["Collection", "Error", "Model", "Result", "Weights", "__version__", "compare_units", "load", "options",
+           "read_csv", "read_safetensors", "run_spec"]

@@ -8,6 +8,7 @@ import pandas
 
 from ._collect import Collection, NeuronStats
 from ._result import Result
+from ._weights import Weights
 
 __version__: str
 
@@ -55,6 +56,9 @@ class Model:
     def threads(self) -> int: ...
     @property
     def is_demo(self) -> bool: ...
+    @property
+    def weights(self) -> Weights:
+        """The checkpoint's tensors by their HuggingFace names, as float32 numpy arrays."""
     def tokenize(self, text: str) -> Tuple[List[str], List[int]]:
         """Word pieces and ids without [CLS]/[SEP], as `bertscope tokenize --json`."""
     def encode(self, text: str) -> Tuple[List[str], List[int]]:
@@ -111,6 +115,13 @@ class Model:
     def patch_grid(self, prompt: str, other_prompt: str, target: str, *, foil: Optional[str] = None,
                    sites: Union[str, Sequence[str], None] = None, heads: bool = False) -> pandas.DataFrame:
         """Activation patching, as `bertscope patch-grid`: patch-grid.csv as a DataFrame."""
+
+class _Weights:
+    def get(self, name: str) -> FloatArray: ...
+    def names(self) -> List[str]: ...
+    def contains(self, name: str) -> bool: ...
+    def shape(self, name: str) -> List[int]: ...
+    def origin(self) -> str: ...
 
 class _RawResult:
     files: List[str]

@@ -13,6 +13,7 @@ PYBIND11_MODULE(_bertscope, m) {
   bind_collect(model);
   bind_neurons(model);
   bind_readouts(model);
+  bind_weights(m, model);
   bind_tensors(m);
   bind_unit_statistics(m);
 }

@@ -13,6 +13,7 @@
 //   tensors.cpp     read_safetensors: dump's and collect's files as numpy arrays
 //   neurons.cpp     Model.neuron_stats: bertscope neurons, t-tests per unit between two prompt sets
 //   readouts.cpp    Model.head (logits of any hidden state), Model.lens and Model.patch_grid
+//   weights.cpp     Model.weights: the checkpoint's tensors by HuggingFace name
 //   unit_statistics.cpp  compare_units: per-unit t-tests of two sets of activations, with FDR
 //   module.cpp      the module definition
 #include <pybind11/pybind11.h>
@@ -59,6 +60,7 @@ void bind_experiment(py::module_& m, py::class_<Model, std::shared_ptr<Model>>& 
 void bind_collect(py::class_<Model, std::shared_ptr<Model>>& cls);
 void bind_neurons(py::class_<Model, std::shared_ptr<Model>>& cls);
 void bind_readouts(py::class_<Model, std::shared_ptr<Model>>& cls);
+void bind_weights(py::module_& m, py::class_<Model, std::shared_ptr<Model>>& cls);
 void bind_tensors(py::module_& m);
 void bind_unit_statistics(py::module_& m);
 

@@ -10,7 +10,7 @@ _DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4",
 
 
 def load_file(path):
-    """{name: numpy array} of every tensor in the file (BF16 is not needed here)."""
+    """{name: numpy array} of every tensor in the file; BF16 as float32 (its bits are float32's top half)."""
     with open(path, "rb") as f:
         data = f.read()
     (n,) = struct.unpack("<Q", data[:8])
@@ -20,6 +20,10 @@ def load_file(path):
         if name == "__metadata__":
             continue
         begin, end = info["data_offsets"]
-        array = np.frombuffer(data[8 + n + begin:8 + n + end], dtype=_DTYPES[info["dtype"]])
+        raw = data[8 + n + begin:8 + n + end]
+        if info["dtype"] == "BF16":
+            array = (np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16).view(np.float32)
+        else:
+            array = np.frombuffer(raw, dtype=_DTYPES[info["dtype"]])
         out[name] = array.reshape(info["shape"]).copy()
     return out

@@ -79,3 +79,27 @@ def test_patch_grid_on_the_ioi_pair_gives_huggingfaces_logit_differences(tmp_pat
         m.patch_grid(ioi["b"]["text"], ioi["a"]["text"], "Mary", foil="Mary")
     with pytest.raises(TypeError, match="sites must be a str"):
         m.patch_grid(ioi["b"]["text"], ioi["a"]["text"], "Mary", sites=3)
+
+
+def test_weights_are_the_checkpoints_tensors_by_huggingface_name():
+    """Model.weights against an independent reader of the same file, in HF's layout; f16 and
+    bf16 checkpoints widened to float32; and direct logit attribution from them: the decoder
+    matrix times the head's input is the head's logits."""
+    import safetensors_np
+    from conftest import reference_model_dir
+
+    for case in ("tiny-fp32", "tiny-legacy-f16", "small-bf16"):
+        m = reference_model(case)
+        stored = safetensors_np.load_file(os.path.join(reference_model_dir(case), "model.safetensors"))
+        w = m.weights
+        assert isinstance(w, bertscope.Weights) and sorted(w) == sorted(stored) and len(w) == len(stored)
+        for name, array in stored.items():
+            got = w[name]
+            assert got.dtype == np.float32 and got.shape == array.shape and w.shape(name) == array.shape, name
+            assert np.array_equal(got, array.astype(np.float32)), name
+    with pytest.raises(KeyError, match="'nope' is not a tensor of"):
+        w["nope"]
+    assert "nope" not in w and 3 not in w
+    m = reference_model("tiny-fp32")
+    name = next(n for n in m.weights if n.endswith("decoder.weight") or n.endswith("word_embeddings.weight"))
+    assert m.weights[name].shape[0] == m.config["vocab_size"]

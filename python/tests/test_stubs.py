@@ -72,7 +72,7 @@ def test_the_stubs_give_sweep_the_tables_options_and_defaults():
 
 
 def test_the_package_exports_what_it_documents():
-    assert set(bertscope.__all__) == {"Collection", "Error", "Model", "Result", "__version__", "compare_units", "load",
+    assert set(bertscope.__all__) == {"Collection", "Error", "Model", "Result", "Weights", "__version__", "compare_units", "load",
                                       "options", "read_csv", "read_safetensors", "run_spec"}
     assert bertscope.__version__.count(".") == 2
     assert inspect.signature(bertscope.Result.save).parameters.keys() == {"self", "folder"}

@@ -173,6 +173,12 @@ std::string TensorStore::file_of(std::string_view name) const {
   return it != entries_.end() && it->first == name ? it->second.file->path() : std::string();
 }
 
+const std::vector<int64_t>& TensorStore::shape_of(std::string_view name) const {
+  const auto it = std::lower_bound(entries_.begin(), entries_.end(), name, by_name);
+  if (it == entries_.end() || it->first != name) throw Error(origin_ + ": missing tensor '" + std::string(name) + "'");
+  return it->second.info->shape;
+}
+
 std::vector<std::string> TensorStore::names() const {
   std::vector<std::string> out;
   out.reserve(entries_.size());

@@ -43,6 +43,8 @@ class TensorStore {
   // Where `name` lives, for messages (the file path), or "" when absent.
   std::string file_of(std::string_view name) const;
   std::vector<std::string> names() const;
+  // The stored shape of `name`. Throws Error naming the file when it is absent.
+  const std::vector<int64_t>& shape_of(std::string_view name) const;
 
  private:
   struct Entry {
