@@ -2,6 +2,8 @@
 // the same top-1 token wherever float32's margin exceeds the rounding error. (Its speed is measured by bench/, not here.)
 #include <gtest/gtest.h>
 
+#include "common/error.h"
+#include "kernels/linear.h"
 #include "model/encoder.h"
 #include "model/predictions.h"
 #include "test_support.h"
@@ -9,7 +11,26 @@
 namespace bertscope {
 namespace {
 
+// Where oneDNN has no bf16 kernels (an AVX2 CPU), asking for bf16 is a clear error before
+// anything runs; where it has them, the layers load.
+TEST(Bf16Matmuls, AreRefusedWithAClearErrorWhereTheCpuRunsNone) {
+  const std::string model = test::reference_model(test::reference_cases().front());
+  if (bf16_matmuls_supported()) {
+    EXPECT_NO_THROW(Encoder::load(model, MatmulPrecision::BF16));
+    return;
+  }
+  try {
+    Encoder::load(model, MatmulPrecision::BF16);
+    ADD_FAILURE() << "bf16 loaded on a CPU without bf16 matmuls";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("bf16 matmuls need a CPU with AVX-512"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("use dtype f32"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(auto_precision(), MatmulPrecision::F32) << "auto never picks what this CPU cannot run";
+}
+
 TEST(Bf16Matmuls, StayCloseToFloat32AndKeepTheTopTokenUnlessNearTied) {
+  if (!bf16_matmuls_supported()) GTEST_SKIP() << "this CPU runs no bf16 matmuls";
   int compared = 0;
   for (const std::string& name : test::reference_cases()) {
     const Encoder f32 = Encoder::load(test::reference_model(name));

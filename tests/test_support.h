@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/linear.h"
 #include "test_util.h"
 #include "weights/safetensors_file.h"
 
@@ -134,5 +135,43 @@ inline CommandResult run_command(const std::string& program, const std::vector<s
 }
 
 inline CommandResult run_cli(const std::vector<std::string>& args) { return run_command(BERTSCOPE_CLI, args); }
+
+// Two CSV files of the same trials computed in other batches (a sharded and a whole run, a
+// prompt alone and in a dataset): byte for byte where this CPU's matmul gives a row the same
+// bits in any call (kernels/linear.h: AVX-512 and up), else cell by cell, text equal and
+// numbers within 1e-5 relative (oneDNN 2.6 on AVX2 differs by about 1e-7).
+inline ::testing::AssertionResult same_run_csv(const std::string& want, const std::string& got) {
+  if (matmul_rows_invariant()) {
+    if (want == got) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "not byte-identical";
+  }
+  auto cells = [](const std::string& text) {
+    std::vector<std::string> out;
+    std::string cell;
+    for (char c : text) {
+      if (c == ',' || c == '\n') {
+        out.push_back(cell);
+        cell.clear();
+      } else {
+        cell += c;
+      }
+    }
+    out.push_back(cell);
+    return out;
+  };
+  const std::vector<std::string> a = cells(want), b = cells(got);
+  if (a.size() != b.size()) return ::testing::AssertionFailure() << a.size() << " cells against " << b.size();
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] == b[i]) continue;
+    char* end_a = nullptr;
+    char* end_b = nullptr;
+    const double x = std::strtod(a[i].c_str(), &end_a), y = std::strtod(b[i].c_str(), &end_b);
+    const bool numbers = !a[i].empty() && !b[i].empty() && *end_a == '\0' && *end_b == '\0';
+    if (!numbers || std::fabs(x - y) > 1e-5 * (1.0 + std::fabs(x))) {
+      return ::testing::AssertionFailure() << "cell " << i << ": '" << a[i] << "' against '" << b[i] << "'";
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
 
 }  // namespace bertscope::test

@@ -1,5 +1,6 @@
 #include "kernels/linear.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -54,6 +55,10 @@ struct Linear::Kernel {
   // layer start here.
   static std::shared_ptr<Kernel> create(const float* bias, int in_features, int out_features, Activation activation,
                                         MatmulPrecision precision) {
+    if (precision == MatmulPrecision::BF16 && !bf16_matmuls_supported()) {
+      throw Error("bf16 matmuls need a CPU with AVX-512 (oneDNN's bfloat16 kernels); this one has none: use dtype "
+                  "f32 (what dtype auto picks here)");
+    }
     auto k = std::make_shared<Kernel>();
     k->in = in_features;
     k->out = out_features;
@@ -109,6 +114,40 @@ MatmulPrecision auto_precision() {
   const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
   const auto amx = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_amx);
   return (isa & amx) == amx ? MatmulPrecision::BF16 : MatmulPrecision::F32;
+}
+
+bool bf16_matmuls_supported() {
+  const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+  const auto avx512 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core);
+  return (isa & avx512) == avx512;
+}
+
+bool matmul_rows_invariant() {
+  static const bool invariant = [] {
+    // Rows of a fixed pseudo-random input, computed in calls of several sizes, against the
+    // same rows computed four at a time: sizes below, at and past where AVX2's gemm changes
+    // its blocking, and rows at different places in their call.
+    constexpr int kIn = 256, kOut = 1024, kRows = 300;
+    std::vector<float> w(static_cast<size_t>(kIn) * kOut), x(static_cast<size_t>(kIn) * kRows);
+    uint32_t state = 12345;
+    auto next = [&state] {
+      state = state * 1664525u + 1013904223u;
+      return static_cast<float>(state >> 8) / 16777216.0f - 0.5f;
+    };
+    for (float& v : w) v = 0.1f * next();
+    for (float& v : x) v = next();
+    const Linear linear(w.data(), nullptr, kIn, kOut);
+    std::vector<float> reference(static_cast<size_t>(kOut) * kRows), y(reference.size());
+    for (int r = 0; r < kRows; r += 4) {
+      linear.forward(x.data() + static_cast<size_t>(r) * kIn, 4, reference.data() + static_cast<size_t>(r) * kOut);
+    }
+    for (const int rows : {1, 2, 3, 7, 8, 33, 200, 280, 300}) {
+      linear.forward(x.data(), rows, y.data());
+      if (!std::equal(y.begin(), y.begin() + static_cast<ptrdiff_t>(rows) * kOut, reference.begin())) return false;
+    }
+    return true;
+  }();
+  return invariant;
 }
 
 std::string kernel_identity() {

@@ -23,6 +23,17 @@ enum class MatmulPrecision { F32, BF16 };
 // measured slower than f32 (0.58x on an AVX512-BF16 Xeon without AMX). Honours
 // ONEDNN_MAX_CPU_ISA, as oneDNN itself does.
 MatmulPrecision auto_precision();
+// Whether this CPU runs bfloat16 matmuls: oneDNN's bf16 kernels need AVX-512 (avx512_core;
+// AVX512-BF16 and AMX add native dot products). On an AVX2 CPU it has none for most shapes
+// (a 32x30522 decoder fails), so a BF16 layer there is an Error that says so.
+bool bf16_matmuls_supported();
+// Whether each row of a matmul comes out the same bits whatever the number of rows in the
+// call and the row's place among them, probed once on this CPU (its shapes are BERT's).
+// oneDNN's brgemm kernels (AVX-512 and up) are; its AVX2 gemm in oneDNN 2.6 is not: a row
+// alone, with 2 or 3 others, or in a call past about 280 rows differs by about 1e-7 relative.
+// A trial's numbers are bit-identical alone or in any batch (so shards merge into exactly
+// the unsharded run's files) only where this holds; elsewhere they agree to float precision.
+bool matmul_rows_invariant();
 // What prepared weights depend on besides the model and precision: oneDNN's version and
 // build, and the ISA it runs on (it picks the layout per ISA; ONEDNN_MAX_CPU_ISA changes it).
 std::string kernel_identity();

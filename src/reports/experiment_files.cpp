@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "common/json_text.h"
 #include "experiments/sweep_summary.h"
+#include "kernels/linear.h"
 #include "model/hook_site.h"
 #include "reports/csv_table.h"
 #include "reports/experiment_figures.h"
@@ -122,7 +123,9 @@ json model_json(const Encoder& model, const RunContext& context) {
           {"config", {{"num_hidden_layers", c.num_hidden_layers}, {"hidden_size", c.hidden_size},
                       {"num_attention_heads", c.num_attention_heads}, {"intermediate_size", c.intermediate_size},
                       {"vocab_size", c.vocab_size}, {"max_position_embeddings", c.max_position_embeddings}}},
-          {"do_lower_case", model.tokenizer().do_lower_case()}};
+          {"do_lower_case", model.tokenizer().do_lower_case()},
+          // Whether batches, shards and merges are bit-exact on the machine that ran (kernels/linear.h).
+          {"batches_bit_exact", matmul_rows_invariant()}};
 }
 
 json run_json(size_t prompt, const TrialResult& t, const ExperimentSpec& spec, const Vocab& vocab) {

@@ -120,6 +120,32 @@ without_command() {
     *.html) sed 's|^\(<p class="meta">.*\)<code>[^<]*</code></p>$|\1<code>COMMAND</code></p>|' "$1" ;;
   esac
 }
+# Where this CPU's matmul is not row-invariant (results.json's model.batches_bit_exact, see
+# src/kernels/linear.h: oneDNN 2.6 on AVX2), shards batch the trials otherwise than the whole
+# run and the last bits differ: the tables are compared cell by cell, numbers within 1e-5
+# relative, and the files drawn from them are not compared.
+if [ "$(jq -r .model.batches_bit_exact "$whole/results.json")" = false ]; then
+  echo "slurm test: this CPU's batches are not bit-exact; comparing the CSV files to float precision"
+  while IFS= read -r file; do
+    /usr/bin/python3 - "$whole/$file" "$merged/$file" <<'PY' || fail "$file differs between the merged and the unsharded run"
+import csv, sys
+a, b = (list(csv.reader(open(p, newline=""))) for p in sys.argv[1:3])
+assert len(a) == len(b), f"{len(a)} rows against {len(b)}"
+for ra, rb in zip(a, b):
+    assert len(ra) == len(rb), (ra, rb)
+    for x, y in zip(ra, rb):
+        if x == y:
+            continue
+        try:
+            fx, fy = float(x), float(y)
+        except ValueError:
+            raise AssertionError(f"{x!r} against {y!r}")
+        assert abs(fx - fy) <= 1e-5 * (1 + abs(fx)), f"{x} against {y}"
+PY
+  done < <(cd "$whole" && find . -type f -name '*.csv' | sort)
+  echo "slurm test: passed, $(cd "$merged" && find . -type f | wc -l) files, tables equal to float precision, in $((SECONDS - started)) s"
+  exit 0
+fi
 while IFS= read -r file; do
   case "$file" in
     ./results.json | ./report.html)
