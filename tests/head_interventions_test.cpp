@@ -256,5 +256,25 @@ TEST(LogitLens, TheLastStateIsTheModelsPredictionAndEveryStateIsRead) {
   EXPECT_EQ(lens.states[2].prediction.top.size(), 4u);
 }
 
+TEST(LogitLens, AFoilGivesTheLogitDifferenceAtEveryState) {
+  const Encoder& bert = small();
+  const LensResult lens = run_logit_lens(bert, kPrompt, "the", 3, "of");
+  const LensResult plain = run_logit_lens(bert, kPrompt, "the", 3);
+  std::vector<HiddenState> hidden;
+  bert.forward(TokenBatch::single(lens.prompt.ids), nullptr, &hidden);
+  ASSERT_EQ(lens.states.size(), hidden.size());
+  for (size_t s = 0; s < hidden.size(); ++s) {
+    // The raw logits of the head at this state, not the log-softmax the lens ranks by.
+    const std::vector<float> logits = bert.mlm_logits(hidden[s], 0, lens.prompt.mask_index);
+    const double expected = static_cast<double>(logits[static_cast<size_t>(lens.prompt.target_id)]) -
+                            static_cast<double>(logits[static_cast<size_t>(lens.prompt.foil_id)]);
+    EXPECT_NEAR(lens.states[s].prediction.logit_diff, expected, 1e-4) << s;
+    EXPECT_TRUE(std::isnan(plain.states[s].prediction.logit_diff));
+    EXPECT_EQ(lens.states[s].prediction.target_logsoftmax, plain.states[s].prediction.target_logsoftmax);
+  }
+  EXPECT_THROW(run_logit_lens(bert, kPrompt, "", 3, "of"), Error);     // a foil needs a target
+  EXPECT_THROW(run_logit_lens(bert, kPrompt, "the", 3, "the"), Error);  // and is another word
+}
+
 }  // namespace
 }  // namespace bertscope

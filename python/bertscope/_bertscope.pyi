@@ -110,7 +110,8 @@ class Model:
         """Units of `sites` that tell two prompt sets apart, as `bertscope neurons`."""
     def head(self, h: npt.ArrayLike) -> FloatArray:
         """The prediction head on hidden states ([hidden] or [rows, hidden]): logits over the vocabulary."""
-    def lens(self, prompt: str, target: Optional[str] = None, *, top: int = 5) -> pandas.DataFrame:
+    def lens(self, prompt: str, target: Optional[str] = None, *, foil: Optional[str] = None,
+             top: int = 5) -> pandas.DataFrame:
         """The logit lens at the [MASK], as `bertscope lens`: lens.csv as a DataFrame."""
     def patch_grid(self, prompt: str, other_prompt: str, target: str, *, foil: Optional[str] = None,
                    sites: Union[str, Sequence[str], None] = None, heads: bool = False) -> pandas.DataFrame:

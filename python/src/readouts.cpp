@@ -80,15 +80,16 @@ std::vector<SiteKind> edit_sites_argument(const py::object& sites) {
   return out;
 }
 
-py::object lens(const std::shared_ptr<Model>& model, const std::string& prompt, const py::object& target, int top) {
+py::object lens(const std::shared_ptr<Model>& model, const std::string& prompt, const py::object& target,
+                const py::object& foil_arg, int top) {
   if (top < 1 || top > 1000) fail("top must be between 1 and 1000");
-  const std::string word = optional_text(target, "target");
+  const std::string word = optional_text(target, "target"), foil = optional_text(foil_arg, "foil");
   LensResult result;
   {
     py::gil_scoped_release release;
     const auto one_at_a_time = model->exclusive();
     model->use_threads();
-    result = run_logit_lens(*model->encoder, prompt, word, top);
+    result = run_logit_lens(*model->encoder, prompt, word, top, foil);
   }
   return frame(lens_csv(result, model->encoder->tokenizer().vocab()));
 }
@@ -120,10 +121,12 @@ h: [hidden] or [rows, hidden] (float32 or anything numpy converts), e.g. a row o
     blocks.{L}.out: the logit lens at block L, or a component's output for direct logit attribution.
     The head is the family's own: BERT's transform, LayerNorm and decoder; GPT-2's ln_f and unembedding.
 Returns float32 logits, [vocab] or [rows, vocab]; log-softmax them for log-probs.)doc");
-  cls.def("lens", &lens, py::arg("prompt"), py::arg("target") = py::none(), py::kw_only(), py::arg("top") = 5,
+  cls.def("lens", &lens, py::arg("prompt"), py::arg("target") = py::none(), py::kw_only(), py::arg("foil") = py::none(),
+          py::arg("top") = 5,
           R"doc(The logit lens at the [MASK], as `bertscope lens`: the head on the state after the embeddings
 and after every block. Returns lens.csv as a DataFrame: site, block, rank, token, token_id, prob,
-log_prob, and with a target its rank and log-softmax at each state.)doc");
+log_prob, and with a target its rank and log-softmax at each state; with a foil too (a second
+word), logit_diff = logit(target) - logit(foil) at each state: where the contrast forms.)doc");
   cls.def("patch_grid", &patch_grid, py::arg("prompt"), py::arg("other_prompt"), py::arg("target"), py::kw_only(),
           py::arg("foil") = py::none(), py::arg("sites") = py::none(), py::arg("heads") = false,
           R"doc(Activation patching, as `bertscope patch-grid`: the corrupted run (other_prompt) with each

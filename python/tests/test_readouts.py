@@ -58,6 +58,26 @@ def test_lens_is_the_clis_lens_csv(demo, tmp_path):
         demo.lens(PROMPT, top=0)
 
 
+def test_lens_with_a_foil_is_the_clis_and_the_heads_logit_difference(demo, tmp_path):
+    table = demo.lens(PROMPT, "behind", foil="in", top=2)
+    run_cli("lens", "--dtype", "f32", "--threads", str(demo.threads), "--prompt", PROMPT, "--target", "behind",
+            "--foil", "in", "--top", "2", "--out", str(tmp_path / "lens"))
+    assert table.equals(bertscope.read_csv(tmp_path / "lens" / "lens.csv"))
+    # By hand: the head on each residual state at the [MASK], logit(behind) - logit(in).
+    layers = demo.config["layers"]
+    names = ["embed.out"] + [f"blocks.{b}.out" for b in range(layers)]
+    _, cache = demo.run_with_cache(PROMPT, sites=names)
+    mask = demo.encode(PROMPT)[0].index("[MASK]")
+    behind, within = demo.token_id("behind"), demo.token_id("in")
+    for name in names:
+        logits = demo.head(cache[name][mask])
+        row = table[table["site"] == name]
+        assert row["logit_diff"].tolist() == pytest.approx([logits[behind] - logits[within]] * 2, abs=1e-4), name
+    assert demo.lens(PROMPT, "behind")["logit_diff"].isna().all()
+    with pytest.raises(bertscope.Error, match="without a target"):
+        demo.lens(PROMPT, foil="in")
+
+
 def test_patch_grid_on_the_ioi_pair_gives_huggingfaces_logit_differences(tmp_path):
     m = bertscope.load(os.path.join(FAMILIES, "models", "gpt2-tiny"), dtype="f32")
     readable, _ = golden("gpt2-tiny")

@@ -19,7 +19,7 @@ json block_json(const HookSite& site) { return site.kind == SiteKind::EmbedOut ?
 
 json lens_json(const LensResult& lens, const Encoder& model, const RunContext& context) {
   const Vocab& vocab = model.tokenizer().vocab();
-  const bool has_target = lens.prompt.target_id >= 0;
+  const bool has_target = lens.prompt.target_id >= 0, has_foil = lens.prompt.foil_id >= 0;
   json states = json::array();
   for (size_t s = 0; s < lens.states.size(); ++s) {
     const LensState& state = lens.states[s];
@@ -33,6 +33,7 @@ json lens_json(const LensResult& lens, const Encoder& model, const RunContext& c
       row["target_rank"] = state.prediction.target_rank;
       row["target_logsoftmax"] = state.prediction.target_logsoftmax;
     }
+    if (has_foil) row["logit_diff"] = state.prediction.logit_diff;
     states.push_back(row);
   }
   return {{"schema_version", kResultsSchemaVersion},
@@ -43,14 +44,16 @@ json lens_json(const LensResult& lens, const Encoder& model, const RunContext& c
            {{"text", lens.prompt.text}, {"tokens", lens.prompt.tokens}, {"ids", lens.prompt.ids},
             {"mask_index", lens.prompt.mask_index}}},
           {"target", has_target ? json{{"word", lens.prompt.target}, {"id", lens.prompt.target_id}} : json(nullptr)},
+          {"foil", has_foil ? json{{"word", lens.prompt.foil}, {"id", lens.prompt.foil_id}} : json(nullptr)},
           {"method", "MLM head (transform, LayerNorm, decoder) on the [MASK] row of the embeddings (embed.out) and "
                      "of the output of every block (blocks.L.out)"},
           {"states", states}};
 }
 
 std::string lens_csv(const LensResult& lens, const Vocab& vocab) {
-  CsvTable csv({"site", "block", "rank", "token", "token_id", "prob", "log_prob", "target_rank", "target_logsoftmax"});
-  const bool has_target = lens.prompt.target_id >= 0;
+  CsvTable csv({"site", "block", "rank", "token", "token_id", "prob", "log_prob", "target_rank", "target_logsoftmax",
+               "logit_diff"});
+  const bool has_target = lens.prompt.target_id >= 0, has_foil = lens.prompt.foil_id >= 0;
   for (size_t s = 0; s < lens.states.size(); ++s) {
     const LensState& state = lens.states[s];
     for (size_t r = 0; r < state.prediction.top.size(); ++r) {
@@ -62,6 +65,8 @@ std::string lens_csv(const LensResult& lens, const Vocab& vocab) {
       csv.add(vocab.token(t.id)).add(t.id).add(std::exp(static_cast<double>(t.log_prob))).add(static_cast<double>(t.log_prob));
       if (has_target) csv.add(state.prediction.target_rank).add(state.prediction.target_logsoftmax);
       else csv.add(std::string()).add(std::string());
+      if (has_foil) csv.add(static_cast<double>(state.prediction.logit_diff));
+      else csv.add(std::string());
       csv.end_row();
     }
   }
