@@ -23,7 +23,6 @@ namespace {
 constexpr std::uintmax_t kMaxPromptFileBytes = std::uintmax_t{256} << 20;
 constexpr const char* kStdinName = "<stdin>";
 constexpr const char* kByteOrderMark = "\xEF\xBB\xBF";
-constexpr const char* kFields = "text, target, foil, other_prompt, id, positions";
 
 // A row as read, before ids are given: where it started, for the messages.
 struct Row {
@@ -105,7 +104,7 @@ std::vector<Row> parse_json_lines(std::string_view text, const std::string& orig
     Row row{{}, number};
     for (const auto& [key, item] : value.items()) {
       std::string* into = field(row.prompt, key);
-      if (!into) fail(origin, number, "unknown key \"" + text_preview(key, 40) + "\" (the keys are " + kFields + ")");
+      if (!into) fail(origin, number, "unknown key \"" + text_preview(key, 40) + "\" (the keys are " + kPromptFileFields + ")");
       if (!item.is_string()) fail(origin, number, "\"" + key + "\" must be a string, not " + described(item));
       *into = item.get<std::string>();
     }
@@ -188,12 +187,12 @@ std::vector<Row> parse_csv(std::string_view text, const std::string& origin) {
   for (size_t c = 0; c < header.fields.size(); ++c) {
     const std::string& name = header.fields[c];
     if (!field(probe, name)) {
-      fail(origin, header.line, "unknown column \"" + text_preview(name, 40) + "\" in the header (the columns are " + kFields + ")");
+      fail(origin, header.line, "unknown column \"" + text_preview(name, 40) + "\" in the header (the columns are " + kPromptFileFields + ")");
     }
     if (!seen.emplace(name, c).second) fail(origin, header.line, "column \"" + name + "\" appears twice in the header");
   }
   if (!seen.count("text")) {
-    fail(origin, header.line, std::string("the header has no text column (the first row names the columns: ") + kFields + ")");
+    fail(origin, header.line, std::string("the header has no text column (the first row names the columns: ") + kPromptFileFields + ")");
   }
   std::vector<Row> rows;
   for (size_t r = 1; r < records.size(); ++r) {

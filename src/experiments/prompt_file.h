@@ -22,6 +22,9 @@ namespace bertscope {
 
 enum class PromptFormat { JsonLines, Csv, Text };
 
+// The keys of a JSON Lines row and the columns of a CSV header, in the order help texts list them.
+inline constexpr const char* kPromptFileFields = "text, target, foil, other_prompt, id, positions";
+
 // Reads the prompts of `path` ("-" for standard input) in the format its name says.
 // Throws Error for an unknown extension, an unreadable or empty file, or a bad row.
 std::vector<PromptSpec> read_prompt_file(const std::string& path);

@@ -15,9 +15,9 @@ std::vector<PromptSpec> prompts_from(const std::string& text, const std::string&
 
 void add_prompts_option(CLI::App& command, std::string& into, const std::string& use) {
   command.add_option("--prompts", into,
-                     "A prompt file: JSON Lines (.jsonl, .ndjson: {\"text\", \"target\", \"other_prompt\", \"id\"} a line), "
-                     "CSV with a header naming those columns (.csv), one text a line (.txt), or - for stdin (JSON Lines "
-                     "when it starts with {, else CSV). " + use);
+                     std::string("A prompt file: JSON Lines (.jsonl, .ndjson: an object a line with the keys ") + kPromptFileFields +
+                         "; text alone is required), CSV with a header naming those columns (.csv), one text a line "
+                         "(.txt), or - for stdin (JSON Lines when it starts with {, else CSV). " + use);
 }
 
 std::vector<std::string> read_prompt_texts(const std::string& path) {
