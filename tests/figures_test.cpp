@@ -150,8 +150,8 @@ TEST_F(Figures, DistributionsShowDensitiesKurtosisTailsAndTheGaussian) {
   const std::string text = test::svg_visible_text(read("distributions-prompt1.svg"));
   SCOPED_TRACE(text);
   for (const char* label : {"hidden-state value", "density (1 / unit)", "excess kurtosis", "values beyond 3 std (%)",
-                            "hidden state (0 = embeddings)", "Gaussian noise (exact density), std 2 x", "[MASK] vector",
-                            "The same on a log scale: the tails", "log10 density",
+                            "output of block (-1 = embeddings)", "Gaussian noise (exact density), std 2 x", "[MASK] vector",
+                            "Gaussian of the same std as that state", "The same on a log scale: the tails", "log10 density",
                             "Gaussian: excess kurtosis 0, 0.27% beyond 3 std"}) {
     EXPECT_NE(text.find(label), std::string::npos) << label;
   }

@@ -50,6 +50,11 @@ double gaussian_share_outside(double std, double low, double high) {
   return 0.5 * std::erfc(-low / (std * std::sqrt(2.0))) + 0.5 * std::erfc(high / (std * std::sqrt(2.0)));
 }
 
+// States are placed by the block whose output they are, as every table and file numbers
+// them: block L at L, the embeddings (state 0, before block 0) at -1.
+double state_x(const StateDistribution& s) { return s.index - 1.0; }
+constexpr const char* kStateAxis = "output of block (-1 = embeddings)";
+
 double state_step(size_t states) { return states <= 9 ? 1.0 : states <= 17 ? 2.0 : 4.0; }
 
 // One lower panel: a measure per hidden state, for all values and the [MASK] vector, with
@@ -61,7 +66,7 @@ void draw_measure_panel(PlotCanvas& canvas, double left, const DistributionRepor
   double low = gaussian, high = gaussian;
   const bool has_mask = !report.states.empty() && report.states.front().mask.moments.count > 0;
   for (const StateDistribution& s : report.states) {
-    x.push_back(s.index);
+    x.push_back(state_x(s));
     all.push_back(measure(s.all));
     low = std::min(low, all.back());
     high = std::max(high, all.back());
@@ -75,7 +80,7 @@ void draw_measure_panel(PlotCanvas& canvas, double left, const DistributionRepor
   canvas.panel(left, kLowerTop, kLowerWidth, kLowerHeight, x.front() - 0.5, x.back() + 0.5, low - pad, high + pad);
   canvas.axes({state_step(n), 1, true}, {});
   canvas.y_title(y_title);
-  canvas.x_title("hidden state (0 = embeddings)");
+  canvas.x_title(kStateAxis);
   const double gx[2] = {x.front() - 0.5, x.back() + 0.5}, gy[2] = {gaussian, gaussian};
   canvas.line(gx, gy, plot_style::kReference, plot_style::kReferenceWidth, true);
   if (has_mask) {
@@ -114,12 +119,17 @@ std::string distributions_figure(const DistributionReport& report, ImageFormat f
                   {{LegendEntry::Kind::Line, plot_style::viridis(0.5), "one hidden state (all tokens x dims), colour: depth"},
                    {LegendEntry::Kind::Dashed, plot_style::kReference,
                     "Gaussian noise (exact density), std " + number("%g", factor) + " x " +
-                        number("%.3f", reference.all.moments.std) + " (" + reference.name + ")"}});
+                        number("%.3f", reference.all.moments.std) + " (" + reference.name + ")"},
+                   {LegendEntry::Kind::Dashed, plot_style::kMuted, "Gaussian of the same std as that state"}});
 
   // Top: densities over the histogram's range, on a linear and on a log scale.
   const Histogram& first = report.states.front().all.histogram;
   const auto [gauss_x, gauss_y] = gaussian_curve(noise_std, first.low, first.high, 401);
-  double top_density = *std::max_element(gauss_y.begin(), gauss_y.end()), lowest_density = top_density;
+  // Beside the noise, a Gaussian as wide as the state itself: what its shape (peak, tails)
+  // would be without its heavy tails.
+  const auto [own_x, own_y] = gaussian_curve(reference.all.moments.std, first.low, first.high, 401);
+  double top_density = std::max(*std::max_element(gauss_y.begin(), gauss_y.end()), *std::max_element(own_y.begin(), own_y.end()));
+  double lowest_density = top_density;
   int64_t outside = 0, total = 0;
   for (const StateDistribution& s : report.states) {
     for (double d : s.all.histogram.density()) {
@@ -146,6 +156,7 @@ std::string distributions_figure(const DistributionReport& report, ImageFormat f
     const Histogram& h = report.states[i].all.histogram;
     canvas.line(centres(h), h.density(), depth_color(i, n), plot_style::kLineWidth);
   }
+  canvas.line(own_x, own_y, plot_style::kMuted, 1.5, true);
   canvas.line(gauss_x, gauss_y, plot_style::kReference, 2.0, true);
   if (outside > 0 && total > 0) {
     canvas.text(first.high - 0.01 * (first.high - first.low), 1.02 * top_density,
@@ -154,7 +165,7 @@ std::string distributions_figure(const DistributionReport& report, ImageFormat f
                     number("%.2f%% of the noise", 100.0 * gaussian_share_outside(noise_std, first.low, first.high)),
                 1.0, plot_style::kMuted, plot_style::kSmallSize);
   }
-  canvas.depth_colorbar(report.states.front().index, report.states.back().index, "hidden state (0 = embeddings)");
+  canvas.depth_colorbar(report.states.front().index - 1, report.states.back().index - 1, kStateAxis);
 
   const double log_high = std::ceil(std::log10(top_density) + 0.05);
   const double log_low = std::min(log_high - 1, std::floor(std::log10(lowest_density)));
@@ -167,6 +178,7 @@ std::string distributions_figure(const DistributionReport& report, ImageFormat f
     const Histogram& h = report.states[i].all.histogram;
     canvas.line(centres(h), log_of(h.density()), depth_color(i, n), plot_style::kLineWidth);
   }
+  canvas.line(own_x, log_of(own_y), plot_style::kMuted, 1.5, true);
   canvas.line(gauss_x, log_of(gauss_y), plot_style::kReference, 2.0, true);
 
   // Bottom: excess kurtosis and tail share per state against the Gaussian's.
