@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <regex>
 
+#include "experiments/across_prompts.h"
 #include "experiments/experiment.h"
 #include "experiments/sweep_summary.h"
 #include "figure_checks.h"
@@ -231,6 +232,79 @@ TEST_F(Figures, InterventionsAsAGridHeatmap) {
     EXPECT_DOUBLE_EQ(h.at(row, static_cast<size_t>(l.intervention)),
                      l.target_logsoftmax.mean - patching.sweeps[0].clean.target_logsoftmax);
   }
+}
+
+// Across prompts, each prompt counts once: its trials' mean minus its own clean run; the
+// interval is Student's over prompts (two here: t with 1 degree of freedom).
+TEST_F(Figures, AcrossPromptsEachPromptCountsOnceAndTheIntervalIsOverPrompts) {
+  const std::vector<PromptsCell> cells = across_prompts(*result_);
+  ASSERT_EQ(cells.size(), 4u);  // 2 interventions x 2 blocks
+  const Vocab& vocab = model_->tokenizer().vocab();
+  const std::vector<LayerSummary> first = summarize(result_->sweeps[0], vocab), second = summarize(result_->sweeps[1], vocab);
+  for (size_t c = 0; c < cells.size(); ++c) {
+    SCOPED_TRACE(c);
+    EXPECT_EQ(cells[c].intervention, first[c].intervention);
+    EXPECT_EQ(cells[c].layer, first[c].layer);
+    const double a = first[c].target_logsoftmax.mean - result_->sweeps[0].clean.target_logsoftmax;
+    const double b = second[c].target_logsoftmax.mean - result_->sweeps[1].clean.target_logsoftmax;
+    ASSERT_EQ(cells[c].effects.size(), 2u);
+    EXPECT_NEAR(cells[c].effects[0], a, 1e-12);
+    EXPECT_NEAR(cells[c].effects[1], b, 1e-12);
+    EXPECT_NEAR(cells[c].effect.mean, (a + b) / 2, 1e-12);
+    const double half_width = 12.706204736174698 * (std::fabs(a - b) / std::sqrt(2.0)) / std::sqrt(2.0);
+    EXPECT_NEAR(cells[c].effect.ci_high - cells[c].effect.mean, half_width, 1e-6 * half_width);  // t's quantile to 1e-8
+    EXPECT_NEAR(cells[c].share_top1_target, (first[c].share_top1_target + second[c].share_top1_target) / 2, 1e-12);
+    EXPECT_EQ(cells[c].logit_diff_change.count, 0) << "no prompt has a foil";
+  }
+  for (const char* stem : {"target-logsoftmax-all-prompts", "grid-all-prompts"}) {
+    SCOPED_TRACE(stem);
+    const std::string svg = read(std::string(stem) + ".svg");
+    EXPECT_TRUE(test::is_well_formed_svg(svg));
+    test::PngSize size;
+    EXPECT_TRUE(test::png_size(read(std::string(stem) + ".png"), size));
+    const std::string text = test::svg_visible_text(svg);
+    for (const char* label : {"2 prompts", "shuffle", "scale 0.5", "edited block (0-based)"}) {
+      EXPECT_NE(text.find(label), std::string::npos) << label;
+    }
+  }
+  EXPECT_NE(test::svg_visible_text(read("target-logsoftmax-all-prompts.svg")).find("mean over prompts, 95% CI"), std::string::npos);
+  const std::string report = read("report.html");
+  EXPECT_NE(report.find("<section id=\"across-prompts\">"), std::string::npos);
+  EXPECT_LT(report.find("id=\"across-prompts\""), report.find("id=\"prompt-0\""));  // the answer before the prompts
+  EXPECT_NE(report.find("id=\"figure-grid-all-prompts\""), std::string::npos);
+  EXPECT_NE(report.find("id=\"figure-grid-prompt1\""), std::string::npos) << "each prompt's grid is in the report too";
+  EXPECT_NE(report.find("<a href=\"#prompt-1\">1</a>"), std::string::npos) << "the overview links each prompt";
+}
+
+// figures = all | summary | none | auto (all up to 8 prompts, summary beyond).
+TEST_F(Figures, TheFiguresOptionChoosesWhatIsDrawn) {
+  auto drawn = [&](const std::string& choice, size_t prompts) {
+    ExperimentResult result = *result_;
+    result.spec.figures = choice;
+    result.spec.prompts.resize(prompts, result.spec.prompts.back());  // only their count matters here
+    std::vector<std::string> stems;
+    for (const Figure& f : experiment_figures(result, model_->tokenizer().vocab())) stems.push_back(f.stem());
+    return stems;
+  };
+  const std::vector<std::string> across = {"target-logsoftmax-all-prompts", "grid-all-prompts"};
+  EXPECT_TRUE(drawn("none", 2).empty());
+  EXPECT_EQ(drawn("summary", 2), across);
+  EXPECT_EQ(drawn("auto", 9), across);
+  const std::vector<std::string> all = drawn("all", 2), automatic = drawn("auto", 2);
+  EXPECT_EQ(all, automatic);
+  EXPECT_EQ(all.size(), 2u + 2 * 4u);  // across, then per prompt: log-softmax, top-1, grid, distributions
+  EXPECT_EQ(std::vector<std::string>(all.begin(), all.begin() + 2), across);
+  EXPECT_EQ(all[2], "target-logsoftmax-prompt0");
+  // One prompt: its own figures are the summary.
+  ExperimentResult one = *result_;
+  one.spec.figures = "summary";
+  one.spec.prompts.resize(1);
+  one.sweeps.resize(1);
+  one.summaries.resize(1);
+  one.distributions.resize(1);
+  std::vector<std::string> kinds;
+  for (const Figure& f : experiment_figures(one, model_->tokenizer().vocab())) kinds.push_back(f.stem());
+  EXPECT_EQ(kinds, (std::vector<std::string>{"target-logsoftmax-prompt0", "top1-prompt0", "grid-prompt0", "distributions-prompt0"}));
 }
 
 TEST(FigureChecks, RejectBrokenFiles) {

@@ -80,6 +80,9 @@ trials = 4
 [[prompts]]
 text = "Pay no attention to that man [MASK] the curtain!"
 target = "behind"
+[[prompts]]
+text = "The capital of France is [MASK]."
+target = "paris"
 [[interventions]]
 kind = "shuffle"
 [[interventions]]
@@ -172,9 +175,12 @@ TEST_F(ReportInBrowser, RendersEverySectionWithoutErrorsOrOutsideLoads) {
   EXPECT_EQ(seen["resources"], nlohmann::json::array()) << "the page fetched something";
   EXPECT_EQ(seen["broken_images"], 0);
   EXPECT_EQ(seen["external_sheets"], 0);
-  EXPECT_EQ(seen["sections"], (nlohmann::json{"experiment", "model", "prompt-0", "files"}));
-  EXPECT_EQ(seen["figures"], 3) << "target log-softmax, top-1 and distributions, all laid out";
-  EXPECT_GE(seen["tables"].get<int>(), 6) << "options, interventions, model, clean top-k, two summaries, distributions";
+  EXPECT_EQ(seen["sections"], (nlohmann::json{"experiment", "model", "across-prompts", "prompt-0", "prompt-1", "files"}));
+  EXPECT_EQ(seen["figures"], 2 + 2 * 4) << "across prompts: the effect and its grid; per prompt: target log-softmax, its "
+                                           "grid, top-1 and distributions; all laid out";
+  EXPECT_GE(seen["tables"].get<int>(), 3 + 3 + 2 * 4)
+      << "options, interventions, model; two across prompts and the prompts; per prompt clean top-k, two summaries, "
+         "distributions";
   EXPECT_TRUE(seen["banner"].get<bool>()) << "the demo-model banner is shown";
   EXPECT_EQ(seen["title"], "bertscope: browser-check");
 
@@ -193,12 +199,14 @@ TEST_F(ReportInBrowser, DomHasTheSectionsTablesAndFigures) {
   for (const char* piece : {"id=\"demo-model-warning\"", "Demo model, not bert-large", "id=\"experiment\"", "id=\"model\"",
                             "id=\"prompt-0\"", "id=\"files\"", "Clean prediction at the [MASK]", "Per-block summary",
                             "Hidden-state distributions", "figure-target-logsoftmax-prompt0", "figure-top1-prompt0",
-                            "figure-distributions-prompt0", "target log-softmax (nats)", "edited block (0-based)"}) {
+                            "figure-distributions-prompt0", "target log-softmax (nats)", "edited block (0-based)",
+                            "Across 2 prompts", "figure-target-logsoftmax-all-prompts", "figure-grid-all-prompts",
+                            "figure-grid-prompt1", "id=\"prompts-overview\"", "mean over prompts, 95% CI"}) {
     EXPECT_NE(dom.find(piece), std::string::npos) << piece;
   }
   size_t svgs = 0;
   for (size_t at = dom.find("<svg"); at != std::string::npos; at = dom.find("<svg", at + 1)) ++svgs;
-  EXPECT_EQ(svgs, 3u);
+  EXPECT_EQ(svgs, 10u);
 }
 
 }  // namespace

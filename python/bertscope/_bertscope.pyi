@@ -85,10 +85,13 @@ class Model:
         """(logits [batch, seq, vocab], lengths [batch])."""
     # The keyword-only options are the rows of bertscope.options() used by "sweep", with their
     # defaults (test_stubs.py checks both).
-    def sweep(self, prompt: str, target: str, intervention: Union[str, Sequence[str]], *,
-              out: Optional[PathLike] = None, progress: Optional[Progress] = None, foil: Optional[str] = None,
+    def sweep(self, prompt: Union[str, Sequence[str], PathLike], target: Union[str, Sequence[str], None] = None,
+              intervention: Union[str, Sequence[str], None] = None, *,
+              out: Optional[PathLike] = None, progress: Optional[Progress] = None,
+              foil: Union[str, Sequence[str], None] = None,
               layers: Union[str, int, Sequence[int]] = "all", site: str = "out", trials: int = 1, seed: int = 0,
-              paired: bool = False, top: int = 5, max_batch_tokens: int = 2048, factor: Optional[float] = None,
+              paired: bool = False, top: int = 5, max_batch_tokens: int = 2048, figures: str = "auto",
+              factor: Optional[float] = None,
               std_of: str = "vector", other_prompt: Optional[str] = None,
               positions: Union[str, int, Sequence[int]] = "mask", heads: Union[str, int, Sequence[int], None] = None,
               units: Union[str, int, Sequence[int], None] = None, units_file: Optional[str] = None,
@@ -97,6 +100,11 @@ class Model:
               attend_to: int = 0, mean_prompts: Optional[Sequence[str]] = None,
               label: Optional[str] = None) -> Result:
         """An intervention sweep, as `bertscope sweep` with the same options."""
+    def stats(self, prompt: Union[str, Sequence[str], PathLike], *, out: Optional[PathLike] = None,
+              progress: Optional[Progress] = None, seed: int = 0, figures: str = "auto", noise_factor: float = 2.0,
+              bins: int = 80,
+              low: float = -4.0, high: float = 4.0) -> Result:
+        """The clean hidden states against a Gaussian, as `bertscope stats` with the same options."""
 
     def collect(self, prompts: Union[Sequence[str], PathLike], sites: Union[str, Sequence[str]], *,
                 positions: Union[str, int, Sequence[int]] = "mask", max_batch_tokens: int = 2048,

@@ -26,6 +26,10 @@ Texts encode_texts(const Encoder& model, pybind11::handle texts);
 // A site name or glob pattern, or a list of them -> the sites, in forward order (None: `fallback`).
 std::vector<HookSite> sites_argument(const Encoder& model, pybind11::handle sites, const std::vector<HookSite>& fallback);
 
+// Whether `value` names a prompt file: an os.PathLike, or a str ending in .txt, .jsonl or .csv
+// (a prompt text never does in practice, and a file named otherwise can be given as a Path).
+bool names_prompt_file(pybind11::handle value);
+
 // A list of texts, or a prompt file (os.PathLike, or a str ending in .txt, .jsonl or .csv), as
 // prompts with ids; `name` is the argument's, for errors (collect.cpp).
 std::vector<PromptSpec> prompts_argument(const pybind11::object& prompts, const std::string& name);

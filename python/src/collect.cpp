@@ -13,6 +13,16 @@
 
 namespace bertscope::python {
 
+bool names_prompt_file(py::handle value) {
+  if (py::hasattr(value, "__fspath__")) return true;
+  if (!py::isinstance<py::str>(value)) return false;
+  const std::string text = value.cast<std::string>();
+  for (const char* ending : {".txt", ".jsonl", ".csv"}) {
+    if (text.ends_with(ending)) return true;
+  }
+  return false;
+}
+
 // A list of texts, or a prompt file (os.PathLike, or a str that names a .txt, .jsonl or .csv file).
 std::vector<PromptSpec> prompts_argument(const py::object& prompts, const std::string& name) {
   if (py::isinstance<py::list>(prompts) || py::isinstance<py::tuple>(prompts)) {
@@ -25,11 +35,7 @@ std::vector<PromptSpec> prompts_argument(const py::object& prompts, const std::s
     assign_prompt_ids(out, [&name](size_t i) { return name + "[" + std::to_string(i) + "]"; });
     return out;
   }
-  if (py::isinstance<py::str>(prompts) && !py::hasattr(prompts, "__fspath__")) {
-    const std::string text = prompts.cast<std::string>();
-    for (const char* ending : {".txt", ".jsonl", ".csv"}) {
-      if (text.ends_with(ending)) return read_prompt_file(path_argument(prompts, name.c_str()));
-    }
+  if (!names_prompt_file(prompts) && py::isinstance<py::str>(prompts)) {
     throw py::type_error(name + " must be a list of str or a prompt file's path (.txt, .jsonl, .csv), not one str");
   }
   return read_prompt_file(path_argument(prompts, name.c_str()));

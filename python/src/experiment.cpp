@@ -11,6 +11,7 @@
 #include "demo_model.h"
 #include "errors.h"
 #include "experiments/experiment.h"
+#include "experiments/prompt_file.h"
 #include "interrupt.h"
 #include "module.h"
 #include "reports/experiment_files.h"
@@ -94,10 +95,72 @@ py::object run(const std::shared_ptr<const Model>& model, const ExperimentSpec& 
   return py::module_::import("bertscope._result").attr("Result")(py::cast(std::move(raw)));
 }
 
-py::object sweep(const std::shared_ptr<Model>& model, const std::string& prompt, const std::string& target,
+// A target or foil for `count` prompts: one str for all of them, or a list as long.
+std::vector<std::string> words_argument(const py::object& value, size_t count, const std::string& name) {
+  if (py::isinstance<py::str>(value)) return std::vector<std::string>(count, value.cast<std::string>());
+  std::vector<std::string> words;
+  if (py::isinstance<py::list>(value) || py::isinstance<py::tuple>(value)) {
+    for (py::handle word : value) {
+      if (!py::isinstance<py::str>(word)) throw py::type_error(name + " must be a str or a list of str");
+      words.push_back(word.cast<std::string>());
+    }
+  } else {
+    throw py::type_error(name + " must be a str or a list of str");
+  }
+  if (words.size() != count) {
+    fail(name + " has " + std::to_string(words.size()) + " words for " + std::to_string(count) + " prompts");
+  }
+  return words;
+}
+
+// Model.sweep's prompts: one text, a list of texts (target and foil a str for all or a list
+// as long), or a prompt file whose rows give their own targets and foils (`file` names it).
+std::vector<PromptSpec> sweep_prompts(const py::object& prompt, const py::object& target, const py::object& foil,
+                                      std::string& file) {
+  if (names_prompt_file(prompt)) {
+    if (!target.is_none()) fail("target goes with a prompt text or a list of texts; a prompt file's rows give their targets");
+    if (!foil.is_none()) fail("foil goes with a prompt text or a list of texts; a prompt file's rows give their foils");
+    file = path_argument(prompt, "prompt");
+    return read_prompt_file(file);
+  }
+  std::vector<PromptSpec> prompts;
+  if (py::isinstance<py::str>(prompt)) {
+    prompts = {{prompt.cast<std::string>()}};
+  } else {
+    prompts = prompts_argument(prompt, "prompt");
+  }
+  if (target.is_none()) throw py::type_error("sweep() needs a target: the word the [MASK] should be");
+  const std::vector<std::string> targets = words_argument(target, prompts.size(), "target");
+  for (size_t p = 0; p < prompts.size(); ++p) prompts[p].target = targets[p];
+  if (!foil.is_none()) {
+    const std::vector<std::string> foils = words_argument(foil, prompts.size(), "foil");
+    for (size_t p = 0; p < prompts.size(); ++p) prompts[p].foil = foils[p];
+  }
+  return prompts;
+}
+
+// How an argument reads in results.json's command: a list by its length (it may hold
+// thousands of prompts), anything else as Python writes it.
+std::string argument_repr(const py::object& value, const std::string& items) {
+  if (py::isinstance<py::list>(value) || py::isinstance<py::tuple>(value)) {
+    return "<" + std::to_string(py::len(value)) + " " + items + ">";
+  }
+  return repr_of(value);
+}
+
+std::string keywords_repr(const py::kwargs& options) {
+  std::string text;
+  for (const auto& [key, value] : options) text += ", " + py::str(key).cast<std::string>() + "=" + repr_of(value);
+  return text;
+}
+
+py::object sweep(const std::shared_ptr<Model>& model, const py::object& prompt, const py::object& target,
                  const py::object& intervention, const py::object& out, py::object progress, const py::object& foil,
                  const py::kwargs& options) {
   std::vector<std::string> kinds;
+  if (intervention.is_none()) {
+    throw py::type_error("sweep() needs an intervention: " + InterventionSpec::kind_list() + ", or a list of them");
+  }
   if (py::isinstance<py::str>(intervention)) {
     kinds.push_back(intervention.cast<std::string>());
   } else {
@@ -122,22 +185,43 @@ py::object sweep(const std::shared_ptr<Model>& model, const std::string& prompt,
       if (!s.uses_factor()) fail("factor is only used by " + InterventionSpec::factor_kinds() + ", not by " + InterventionSpec::kind_name(s.kind));
     }
   }
-  if (!foil.is_none() && !py::isinstance<py::str>(foil)) throw py::type_error("foil must be a str or None");
-  spec.prompts = {{prompt, target}};
-  if (!foil.is_none()) spec.prompts.front().foil = foil.cast<std::string>();
+  if (!foil.is_none() && !py::isinstance<py::str>(foil) && !py::isinstance<py::list>(foil) && !py::isinstance<py::tuple>(foil)) {
+    throw py::type_error("foil must be a str, a list of str or None");
+  }
+  spec.prompts = sweep_prompts(prompt, target, foil, spec.prompts_file);
   apply_options(spec, options, kUsedBySweep, "sweep");
   const std::string out_path = path_argument(out, "out");
   spec.out = out_path;
-  std::string command = "python: Model.sweep(" + repr_of(py::str(prompt)) + ", " + repr_of(py::str(target)) + ", " +
-                        repr_of(intervention);
-  if (!foil.is_none()) command += ", foil=" + repr_of(foil);
-  for (const auto& [key, value] : options) command += ", " + py::str(key).cast<std::string>() + "=" + repr_of(value);
+  std::string command = "python: Model.sweep(" + argument_repr(prompt, "prompts") + ", " + argument_repr(target, "targets") +
+                        ", " + repr_of(intervention);
+  if (!foil.is_none()) command += ", foil=" + argument_repr(foil, "foils");
+  command += keywords_repr(options);
   try {
     return run(model, spec, out_path, std::move(progress), command + ")");
   } catch (const OptionError& e) {
     // Options apply to every intervention of the sweep: named as the keyword alone.
     throw OptionError(e.option(), e.problem());
   }
+}
+
+py::object stats(const std::shared_ptr<Model>& model, const py::object& prompt, const py::object& out,
+                 py::object progress, const py::kwargs& options) {
+  ExperimentSpec spec;
+  spec.name = "stats";
+  spec.distributions = true;
+  if (names_prompt_file(prompt)) {
+    spec.prompts_file = path_argument(prompt, "prompt");
+    spec.prompts = read_prompt_file(spec.prompts_file);
+  } else if (py::isinstance<py::str>(prompt)) {
+    spec.prompts = {{prompt.cast<std::string>()}};
+  } else {
+    spec.prompts = prompts_argument(prompt, "prompt");
+  }
+  apply_options(spec, options, kUsedByStats, "stats");
+  const std::string out_path = path_argument(out, "out");
+  spec.out = out_path;
+  return run(model, spec, out_path, std::move(progress),
+             "python: Model.stats(" + argument_repr(prompt, "prompts") + keywords_repr(options) + ")");
 }
 
 // A spec as a path (str or os.PathLike), TOML text (a str of several lines) or a dict
@@ -203,9 +287,12 @@ For each block L in layers and each trial, edit the activations at the site of b
 [MASK]. shuffle and noise run `trials` seeded trials per layer (the same seed gives the
 same draws on any thread count); the others run once.
 
-prompt: text with exactly one [MASK]; target: a word that is one vocabulary entry.
-foil: None, or a second word: every run also records logit(target) - logit(foil)
-    (logit_diff: IOI's Mary - John, the he - she bias score).
+prompt: text with exactly one [MASK]; a list of such texts; or a prompt file (a path, or a
+    str ending in .txt, .jsonl or .csv), whose rows give their own target, foil and id.
+target: a word that is one vocabulary entry; with a list of prompts, one word for all of
+    them or a list as long. None with a prompt file.
+foil: None, or a second word (a str or a list, as target): every run also records
+    logit(target) - logit(foil) (logit_diff: IOI's Mary - John, the he - she bias score).
 intervention: )doc" + InterventionSpec::kind_list() + R"doc(, or a list of them (run in
     one sweep, with the same options).
 out: a folder to write the CLI's files to (results.json, runs.csv, summary.csv, figures,
@@ -217,8 +304,27 @@ lists them; None or leaving one out gives its default):
 )doc" + options_doc(kUsedBySweep) + R"doc(
 The GIL is released while it runs; Ctrl-C (KeyboardInterrupt) stops it between batches, as
 does an exception raised by progress. Returns a bertscope.Result.)doc";
-  cls.def("sweep", &sweep, py::arg("prompt"), py::arg("target"), py::arg("intervention"), py::kw_only(),
-          py::arg("out") = py::none(), py::arg("progress") = py::none(), py::arg("foil") = py::none(), sweep_doc.c_str());
+  cls.def("sweep", &sweep, py::arg("prompt"), py::arg("target") = py::none(), py::arg("intervention") = py::none(),
+          py::kw_only(), py::arg("out") = py::none(), py::arg("progress") = py::none(), py::arg("foil") = py::none(),
+          sweep_doc.c_str());
+
+  static const std::string stats_doc = R"doc(The clean hidden states against a Gaussian, as `bertscope stats` with the same options.
+
+For the embeddings and every block's output: histogram, mean, std, skewness, excess
+kurtosis and tail shares over all positions, and of the [MASK] vector alone when the
+prompt has one, beside a Gaussian of the state's own std.
+
+prompt: a text, a list of texts, or a prompt file (a path, or a str ending in .txt, .jsonl
+    or .csv); each prompt's statistics are named by its id.
+out: a folder to write the CLI's files to (results.json, distributions.csv, histograms.csv,
+    the figure, report.html); None writes nothing (Result.save writes them later).
+progress: None or fn(done, total), called with the GIL between prompts.
+
+The options, keyword-only (bertscope.options() lists them):
+)doc" + options_doc(kUsedByStats) + R"doc(
+Returns a bertscope.Result: Result.distributions and Result.histograms hold the tables.)doc";
+  cls.def("stats", &stats, py::arg("prompt"), py::kw_only(), py::arg("out") = py::none(),
+          py::arg("progress") = py::none(), stats_doc.c_str());
 
   m.def("options", &options_table, R"doc(The experiment options, as one table that the CLI, specs and Model.sweep all read.
 

@@ -5,6 +5,8 @@ import inspect
 import os
 import re
 
+import pytest
+
 import bertscope
 from bertscope import _bertscope
 
@@ -59,16 +61,18 @@ def test_model_methods_match_the_stubs():
         assert stubs[name] == parameters, name
 
 
-def test_the_stubs_give_sweep_the_tables_options_and_defaults():
+@pytest.mark.parametrize("method, before", [("sweep", ["out", "progress", "foil"]), ("stats", ["out", "progress"])])
+def test_the_stubs_give_the_tables_options_and_defaults(method, before):
     tree = stub_tree()
     model = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Model")
-    sweep = next(n for n in model.body if isinstance(n, ast.FunctionDef) and n.name == "sweep")
-    stub = {a.arg: ast.literal_eval(d) for a, d in zip(sweep.args.kwonlyargs, sweep.args.kw_defaults)}
-    rows = {row["name"]: row for row in bertscope.options() if "sweep" in row["commands"]}
-    assert list(stub)[3:] == list(rows)  # after out, progress and foil
+    stub_method = next(n for n in model.body if isinstance(n, ast.FunctionDef) and n.name == method)
+    stub = {a.arg: ast.literal_eval(d) for a, d in zip(stub_method.args.kwonlyargs, stub_method.args.kw_defaults)}
+    rows = {row["name"]: row for row in bertscope.options() if method in row["commands"]}
+    assert list(stub)[:len(before)] == before
+    assert list(stub)[len(before):] == list(rows)
     for name, row in rows.items():
         assert stub[name] == row["default"], name
-        assert name in bertscope.Model.sweep.__doc__, name
+        assert name in getattr(bertscope.Model, method).__doc__, name
 
 
 def test_the_package_exports_what_it_documents():

@@ -345,3 +345,82 @@ def test_a_bad_spec_has_the_cli_message(tmp_path):
     with pytest.raises(bertscope.Error) as e:
         bertscope.run_spec(spec)
     assert str(e.value) == cli_error("run", str(spec))
+
+
+FRANCE = "The capital of France is [MASK]."
+
+
+def test_a_sweep_over_a_list_of_prompts_equals_the_cli_over_a_prompt_file(demo, tmp_path):
+    rows = [dict(text=PROMPT, target="behind", foil="in"), dict(text=FRANCE, target="paris", foil="the")]
+    path = tmp_path / "prompts.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    out = tmp_path / "cli"
+    run_cli("sweep", "--quiet", "--dtype", "f32", "--threads", str(demo.threads), "--prompts", str(path),
+            "--intervention", "noise", "--trials", "3", "--layers", "0,2", "--out", str(out))
+    listed = demo.sweep([r["text"] for r in rows], [r["target"] for r in rows], "noise",
+                        foil=[r["foil"] for r in rows], trials=3, layers=[0, 2])
+    from_file = demo.sweep(path, intervention="noise", trials=3, layers=[0, 2])
+    for r in (listed, from_file):
+        for table in ("runs", "summary", "top"):
+            assert getattr(r._raw, f"{table}_csv")() == (out / f"{table}.csv").read_text(), table
+        assert [p["id"] for p in r.prompts] == ["1", "2"]
+        assert len(r.clean) == 2
+    assert listed.results["command"] == "python: Model.sweep(<2 prompts>, <2 targets>, 'noise', foil=<2 foils>, trials=3, layers=[0, 2])"
+    # One target for every prompt, given once.
+    same = demo.sweep([PROMPT, PROMPT.replace("man", "woman")], "behind", "zero", layers=1)
+    assert list(same.prompts_table["target"]) == ["behind", "behind"]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(prompt=[PROMPT, FRANCE], target=["behind"]), "target has 1 words for 2 prompts"),
+    (dict(prompt=[PROMPT, FRANCE], target="behind", foil=["in", "the", "a"]), "foil has 3 words for 2 prompts"),
+    (dict(prompt=[], target="behind"), "prompt is an empty list"),
+])
+def test_a_list_of_prompts_needs_a_word_for_each(demo, kwargs, message):
+    with pytest.raises(bertscope.Error, match=message):
+        demo.sweep(intervention="zero", **kwargs)
+
+
+def test_a_prompt_files_rows_give_their_own_targets(demo, tmp_path):
+    path = tmp_path / "p.txt"
+    path.write_text(PROMPT + "\n")
+    with pytest.raises(bertscope.Error, match="a prompt file's rows give their targets"):
+        demo.sweep(str(path), "behind", "zero")
+    with pytest.raises(TypeError, match="needs an intervention"):
+        demo.sweep(PROMPT, "behind")
+    with pytest.raises(TypeError, match="needs a target"):
+        demo.sweep([PROMPT], intervention="zero")
+    with pytest.raises(TypeError, match="target must be a str or a list of str"):
+        demo.sweep([PROMPT], 3, "zero")
+
+
+def test_stats_equals_the_cli_stats(demo, tmp_path):
+    out = tmp_path / "cli"
+    run_cli("stats", "--quiet", "--dtype", "f32", "--threads", str(demo.threads), "--prompt", PROMPT, "--bins", "12",
+            "--low", "-3", "--seed", "5", "--out", str(out))
+    r = demo.stats(PROMPT, bins=12, low=-3, seed=5)
+    assert r._raw.distributions_csv() == (out / "distributions.csv").read_text()
+    assert r._raw.histograms_csv() == (out / "histograms.csv").read_text()
+    pd.testing.assert_frame_equal(r.distributions, bertscope.read_csv(out / "distributions.csv"))
+    assert r.results["command"] == "python: Model.stats('%s', bins=12, low=-3, seed=5)" % PROMPT
+    # Several prompts: each one's states, named by its id; the options say what a stats run may take.
+    both = demo.stats([PROMPT, FRANCE])
+    assert sorted(set(both.distributions["prompt_id"])) == ["1", "2"]
+    with pytest.raises(TypeError, match="trials"):
+        demo.stats(PROMPT, trials=3)
+
+
+def test_the_figures_option_chooses_what_is_drawn(demo, tmp_path):
+    def drawn(setting):
+        r = demo.sweep([PROMPT, FRANCE], ["behind", "paris"], ["zero", "scale"], layers=[0, 1], figures=setting,
+                       out=tmp_path / setting)
+        names = sorted(os.path.basename(f) for f in r.files)
+        assert "report.html" in names and "summary.csv" in names
+        return [n for n in names if n.endswith(".svg")]
+    assert drawn("summary") == ["grid-all-prompts.svg", "target-logsoftmax-all-prompts.svg"]
+    assert drawn("none") == []
+    everything = drawn("all")
+    assert "grid-all-prompts.svg" in everything and "top1-prompt1.svg" in everything
+    assert drawn("auto") == everything  # two prompts: all of them
+    with pytest.raises(bertscope.Error, match="figures"):
+        demo.sweep(PROMPT, "behind", "zero", figures="some")

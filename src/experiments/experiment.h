@@ -27,6 +27,11 @@ struct ExperimentSpec {
   bool paired = false;  // common random numbers: every intervention draws the same streams (trial_stream())
   int top_k = 5;
   int max_batch_tokens = 2048;
+  // Which figures the output folder gets: "all" (per prompt, and across prompts when there
+  // are several), "summary" (across prompts only; one prompt: its own), "none", or "auto":
+  // all up to 8 prompts, summary beyond (reports/experiment_figures.h). Files only: the
+  // numbers are the same whatever it says.
+  std::string figures = "auto";
   bool distributions = false;
   DistributionRequest distribution;  // its prompt and seed are filled per prompt
 

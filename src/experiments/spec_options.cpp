@@ -75,6 +75,12 @@ const SpecOption kOptions[] = {
    "bert-large). A batch holds at least one trial", 1, 1u << 24, "",
    [](ExperimentSpec& s, InterventionSpec&, const OptionValue& v) { s.max_batch_tokens = static_cast<int>(whole(v)); },
    [](const ExperimentSpec& s, const InterventionSpec&) -> OptionValue { return uint64_t(s.max_batch_tokens); }},
+  {"figures", OptionType::Choice, OptionLevel::Experiment, kEverywhere,
+   "Figures to draw: all (each prompt's, and across prompts when there are several), summary (across prompts only; one "
+   "prompt: its own), none, or auto (all up to 8 prompts, summary beyond). Tables and numbers are the same whatever it "
+   "says", 0, 0, "auto|all|summary|none",
+   [](ExperimentSpec& s, InterventionSpec&, const OptionValue& v) { s.figures = text(v); },
+   [](const ExperimentSpec& s, const InterventionSpec&) -> OptionValue { return s.figures; }},
 
   // Each intervention.
   {"factor", OptionType::Number, OptionLevel::Intervention, kSweepAndSpec,

@@ -1,6 +1,8 @@
 #include "reports/experiment_figures.h"
 
+#include "experiments/across_prompts.h"
 #include "experiments/sweep_summary.h"
+#include "reports/figure_across_prompts.h"
 #include "reports/figure_distributions.h"
 #include "reports/figure_grid.h"
 #include "reports/figure_logsoftmax.h"
@@ -14,17 +16,38 @@ namespace {
 constexpr size_t kMaxPanels = 6;
 }  // namespace
 
+FigureSet figure_set(const ExperimentSpec& spec) {
+  if (spec.figures == "none") return FigureSet::None;
+  if (spec.figures == "summary") return FigureSet::Summary;
+  if (spec.figures == "all") return FigureSet::All;
+  return spec.prompts.size() <= kAllFiguresUpTo ? FigureSet::All : FigureSet::Summary;
+}
+
 std::vector<Figure> experiment_figures(const ExperimentResult& result, const Vocab& vocab) {
   std::vector<Figure> figures;
   auto add = [&](const std::string& kind, size_t prompt, const std::string& title, auto&& render) {
     Figure f{kind, prompt, title, render(ImageFormat::Svg), render(ImageFormat::Png)};
     figures.push_back(std::move(f));
   };
-  for (size_t p = 0; p < result.spec.prompts.size(); ++p) {
+  const FigureSet set = figure_set(result.spec);
+  const size_t interventions = result.spec.interventions.size();
+  if (set != FigureSet::None && result.sweeps.size() >= 2) {
+    const std::vector<PromptsCell> cells = across_prompts(result);
+    if (interventions <= kMaxAcrossPromptsSeries) {
+      add("target-logsoftmax", Figure::kAllPrompts,
+          "Change of the target log-softmax against the edited block: each prompt, the mean over prompts with its 95% CI",
+          [&](ImageFormat format) { return across_prompts_figure(result.spec, cells, format); });
+    }
+    if (interventions >= 2) {
+      add("grid", Figure::kAllPrompts, "Mean change of the target log-softmax over prompts, per intervention and edited block",
+          [&](ImageFormat format) { return heatmap_figure(across_prompts_grid(result.spec, cells), format); });
+    }
+  }
+  const bool per_prompt = set == FigureSet::All || (set == FigureSet::Summary && result.spec.prompts.size() == 1);
+  for (size_t p = 0; per_prompt && p < result.spec.prompts.size(); ++p) {
     if (p < result.sweeps.size()) {
       const SweepResult& sweep = result.sweeps[p];
       const std::vector<LayerSummary>& summaries = result.summaries.at(p);
-      const size_t interventions = result.spec.interventions.size();
       if (interventions <= kMaxPanels) {
         add("target-logsoftmax", p, "Target log-softmax against the edited block: each trial, the mean with its 95% CI, and the clean run",
             [&](ImageFormat format) { return target_logsoftmax_figure(result.spec, sweep, summaries, vocab, format); });

@@ -13,6 +13,17 @@
 
 namespace bertscope {
 
+// One cell of a grid: intervention (its index in the spec), edited block and value.
+struct GridValue {
+  int intervention = 0;
+  int layer = 0;
+  double value = 0.0;
+};
+// A grid of the spec's interventions (columns; a patching study's by position, with the
+// position's token when `tokens` is given) x the blocks of `cells` (rows), on the
+// diverging scale; the caller adds the titles.
+Heatmap block_grid(const ExperimentSpec& spec, const std::vector<GridValue>& cells, const std::vector<std::string>* tokens);
+
 // The grid's data: values, labels and titles (what the figure shows, for tests).
 Heatmap intervention_grid(const ExperimentSpec& spec, const SweepResult& sweep, const std::vector<LayerSummary>& summaries);
 

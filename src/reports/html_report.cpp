@@ -1,9 +1,11 @@
 #include "reports/html_report.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
 
+#include "experiments/across_prompts.h"
 #include "experiments/sweep_summary.h"
 #include "reports/html_tables.h"
 #include "reports/html_text.h"
@@ -15,6 +17,9 @@ namespace {
 
 using html::element;
 using html::escape;
+
+// The contents list names each prompt up to this many; beyond, the overview table lists them.
+constexpr size_t kPromptsInContents = 20;
 
 // System fonts only: nothing is fetched, and the page reads the same offline.
 constexpr const char* kStyle = R"css(
@@ -36,7 +41,7 @@ table { border-collapse: collapse; margin: 8px 0 14px; font-size: 14px; font-var
 th, td { padding: 4px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
 th { font-weight: 600; background: #fafafa; }
 td.n, th.n, table.numbers td, table.numbers th { text-align: right; }
-td.n, table.numbers td { white-space: nowrap; }
+td.n, table.numbers td, td.nowrap { white-space: nowrap; }
 table.numbers td:first-child, table.numbers th:first-child { text-align: left; }
 table.keys th { text-align: left; color: var(--muted); font-weight: normal; background: none; white-space: nowrap; }
 table.keys td { text-align: left; }
@@ -108,14 +113,36 @@ std::string html_report(const ExperimentResult& result, const Encoder& model, co
   if (context.demo_model) h += demo_banner(result, model.config());
 
   h += "<nav aria-label=\"contents\"><ol>\n<li><a href=\"#experiment\">Experiment</a></li>\n<li><a href=\"#model\">Model</a></li>\n";
-  for (size_t p = 0; p < spec.prompts.size(); ++p) {
+  // A dataset's answer comes first; its prompts follow, each a click away in the overview.
+  const bool dataset = result.sweeps.size() >= 2;
+  if (dataset) h += "<li><a href=\"#across-prompts\">Across prompts</a></li>\n";
+  const size_t listed = dataset ? std::min(spec.prompts.size(), kPromptsInContents) : spec.prompts.size();
+  for (size_t p = 0; p < listed; ++p) {
     h += "<li><a href=\"#prompt-" + std::to_string(p) + "\">Prompt " + std::to_string(p) + "</a></li>\n";
+  }
+  if (listed < spec.prompts.size()) {
+    h += "<li><a href=\"#prompts-overview\">All " + std::to_string(spec.prompts.size()) + " prompts</a></li>\n";
   }
   h += "<li><a href=\"#files\">Files</a></li>\n</ol></nav>\n";
 
   h += "<div class=\"overview\">\n<section id=\"experiment\">\n<h2>Experiment</h2>\n" + html::options_table(spec) +
        "</section>\n<section id=\"model\">\n<h2>Model</h2>\n" + html::model_table(result.model_dir, model) + "</section>\n</div>\n";
   h += "<h3 id=\"interventions\">Interventions</h3>\n" + html::interventions_table(spec);
+
+  if (dataset) {
+    const std::vector<PromptsCell> cells = across_prompts(result);
+    auto across_figure = [&](const std::string& kind) {
+      for (size_t i = 0; i < figures.size(); ++i) {
+        if (figures[i].prompt == Figure::kAllPrompts && figures[i].kind == kind) return figure_html(figures[i], i);
+      }
+      return std::string();
+    };
+    h += "<section id=\"across-prompts\">\n<h2>Across " + std::to_string(result.sweeps.size()) + " prompts</h2>\n";
+    h += "<p>Each prompt counts once: its change is the mean of its trials' target log-softmax minus its own clean "
+         "run's. The intervals are over prompts (Student t): how much the effect varies across the dataset.</p>\n";
+    h += across_figure("target-logsoftmax") + across_figure("grid") + html::across_prompts_tables(spec, cells);
+    h += "<h3 id=\"prompts-overview\">Prompts</h3>\n" + html::prompts_overview_table(result, cells) + "</section>\n";
+  }
 
   // Prompts are numbered from 0, as in the file names, results.json and the CSV files.
   for (size_t p = 0; p < spec.prompts.size(); ++p) {
@@ -136,7 +163,7 @@ std::string html_report(const ExperimentResult& result, const Encoder& model, co
     if (p < result.sweeps.size()) {
       const SweepResult& sweep = result.sweeps[p];
       h += "<h3 id=\"clean-top-" + std::to_string(p) + "\">Clean prediction at the [MASK]</h3>\n" + html::clean_top_table(sweep, vocab);
-      h += "<h3>Target log-softmax after each edit</h3>\n" + figure_of("target-logsoftmax");
+      h += "<h3>Target log-softmax after each edit</h3>\n" + figure_of("target-logsoftmax") + figure_of("grid");
       h += "<h3>Top-1 words after each edit</h3>\n" + figure_of("top1");
       h += "<h3 id=\"summary-" + std::to_string(p) + "\">Per-block summary</h3>\n" +
            html::summary_tables(spec, result.summaries.at(p), vocab);

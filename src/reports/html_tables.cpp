@@ -1,5 +1,6 @@
 #include "reports/html_tables.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -148,6 +149,54 @@ std::string distribution_table(const DistributionReport& report) {
          (mask ? format("<td>%.2f</td><td>%.2f%%</td>", s.mask.moments.excess_kurtosis, 100.0 * s.mask.tails.beyond_3std)
                : std::string("<td></td><td></td>")) +
          format("<td>%.2f</td></tr>\n", s.noise.moments.excess_kurtosis);
+  }
+  return t + "</tbody></table>\n";
+}
+
+std::string across_prompts_tables(const ExperimentSpec& spec, const std::vector<PromptsCell>& cells) {
+  std::string out;
+  int current = -1;
+  // With foils in some prompts, the logit difference's change over those prompts.
+  const bool foil = std::any_of(cells.begin(), cells.end(), [](const PromptsCell& c) { return c.logit_diff_change.count > 0; });
+  for (const PromptsCell& c : cells) {
+    if (c.intervention != current) {
+      if (current >= 0) out += "</tbody></table>\n";
+      current = c.intervention;
+      out += "<h4>" + escape(spec.interventions[static_cast<size_t>(current)].label()) +
+             format(" <small>%zu prompts</small>", c.effects.size()) + "</h4>\n";
+      out += "<table>\n<thead><tr><th class=\"n\">block</th><th class=\"n\">mean change of the target log-softmax (nats)</th>"
+             "<th class=\"n\">95% CI over prompts</th><th class=\"n\">std over prompts</th>" +
+             std::string(foil ? "<th class=\"n\">mean change of target - foil (logits)</th>" : "") +
+             "<th class=\"n\">top-1 = target (mean share)</th></tr></thead>\n<tbody>\n";
+    }
+    const bool spread = c.effect.count > 1;
+    out += "<tr><td class=\"n\">" + std::to_string(c.layer) + "</td><td class=\"n\">" + format("%.3f", c.effect.mean) +
+           "</td><td class=\"n\">" + (spread ? format("[%.3f, %.3f]", c.effect.ci_low, c.effect.ci_high) : "") +
+           "</td><td class=\"n\">" + (spread ? format("%.3f", c.effect.std) : "") + "</td><td class=\"n\">" +
+           (foil ? (c.logit_diff_change.count > 0 ? format("%.3f", c.logit_diff_change.mean) : "") + "</td><td class=\"n\">"
+                 : std::string()) +
+           percent(c.share_top1_target) + "</td></tr>\n";
+  }
+  if (current >= 0) out += "</tbody></table>\n";
+  return out;
+}
+
+std::string prompts_overview_table(const ExperimentResult& result, const std::vector<PromptsCell>& cells) {
+  const ExperimentSpec& spec = result.spec;
+  std::string t = "<table>\n<thead><tr><th class=\"n\">prompt</th><th>id</th><th>text</th><th>target</th>"
+                  "<th class=\"n\">clean log-softmax (nats)</th><th>largest fall</th></tr></thead>\n<tbody>\n";
+  for (size_t p = 0; p < result.sweeps.size(); ++p) {
+    const PromptsCell* worst = nullptr;
+    for (const PromptsCell& c : cells) {
+      if (!worst || c.effects.at(p) < worst->effects.at(p)) worst = &c;
+    }
+    const std::string fall = worst ? escape(spec.interventions[static_cast<size_t>(worst->intervention)].label()) +
+                                         format(" at block %d: %.3f", worst->layer, worst->effects.at(p))
+                                   : "";
+    t += "<tr><td class=\"n\"><a href=\"#prompt-" + std::to_string(p) + "\">" + std::to_string(p) + "</a></td><td class=\"nowrap\">" +
+         code(spec.prompts[p].id) + "</td><td>" + escape(spec.prompts[p].text) + "</td><td>" + word(spec.prompts[p].target) +
+         "</td><td class=\"n\">" + format("%.3f", result.sweeps[p].clean.target_logsoftmax) + "</td><td class=\"nowrap\">" + fall +
+         "</td></tr>\n";
   }
   return t + "</tbody></table>\n";
 }
