@@ -113,21 +113,26 @@ std::vector<std::string> words_argument(const py::object& value, size_t count, c
   return words;
 }
 
-// Model.sweep's prompts: one text, a list of texts (target and foil a str for all or a list
-// as long), or a prompt file whose rows give their own targets and foils (`file` names it).
-std::vector<PromptSpec> sweep_prompts(const py::object& prompt, const py::object& target, const py::object& foil,
-                                      std::string& file) {
+// The prompt argument of sweep and stats: one text, a list of texts, or a prompt file (then
+// `file` names it).
+std::vector<PromptSpec> prompts_of(const py::object& prompt, std::string& file) {
   if (names_prompt_file(prompt)) {
-    if (!target.is_none()) fail("target goes with a prompt text or a list of texts; a prompt file's rows give their targets");
-    if (!foil.is_none()) fail("foil goes with a prompt text or a list of texts; a prompt file's rows give their foils");
     file = path_argument(prompt, "prompt");
     return read_prompt_file(file);
   }
-  std::vector<PromptSpec> prompts;
-  if (py::isinstance<py::str>(prompt)) {
-    prompts = {{prompt.cast<std::string>()}};
-  } else {
-    prompts = prompts_argument(prompt, "prompt");
+  if (py::isinstance<py::str>(prompt)) return {{prompt.cast<std::string>()}};
+  return prompts_argument(prompt, "prompt");
+}
+
+// Model.sweep's prompts: as prompts_of, with target and foil a str for all or a list as long;
+// a prompt file's rows give their own.
+std::vector<PromptSpec> sweep_prompts(const py::object& prompt, const py::object& target, const py::object& foil,
+                                      std::string& file) {
+  std::vector<PromptSpec> prompts = prompts_of(prompt, file);
+  if (!file.empty()) {
+    if (!target.is_none()) fail("target goes with a prompt text or a list of texts; a prompt file's rows give their targets");
+    if (!foil.is_none()) fail("foil goes with a prompt text or a list of texts; a prompt file's rows give their foils");
+    return prompts;
   }
   if (target.is_none()) throw py::type_error("sweep() needs a target: the word the [MASK] should be");
   const std::vector<std::string> targets = words_argument(target, prompts.size(), "target");
@@ -185,9 +190,6 @@ py::object sweep(const std::shared_ptr<Model>& model, const py::object& prompt, 
       if (!s.uses_factor()) fail("factor is only used by " + InterventionSpec::factor_kinds() + ", not by " + InterventionSpec::kind_name(s.kind));
     }
   }
-  if (!foil.is_none() && !py::isinstance<py::str>(foil) && !py::isinstance<py::list>(foil) && !py::isinstance<py::tuple>(foil)) {
-    throw py::type_error("foil must be a str, a list of str or None");
-  }
   spec.prompts = sweep_prompts(prompt, target, foil, spec.prompts_file);
   apply_options(spec, options, kUsedBySweep, "sweep");
   const std::string out_path = path_argument(out, "out");
@@ -209,14 +211,7 @@ py::object stats(const std::shared_ptr<Model>& model, const py::object& prompt, 
   ExperimentSpec spec;
   spec.name = "stats";
   spec.distributions = true;
-  if (names_prompt_file(prompt)) {
-    spec.prompts_file = path_argument(prompt, "prompt");
-    spec.prompts = read_prompt_file(spec.prompts_file);
-  } else if (py::isinstance<py::str>(prompt)) {
-    spec.prompts = {{prompt.cast<std::string>()}};
-  } else {
-    spec.prompts = prompts_argument(prompt, "prompt");
-  }
+  spec.prompts = prompts_of(prompt, spec.prompts_file);
   apply_options(spec, options, kUsedByStats, "stats");
   const std::string out_path = path_argument(out, "out");
   spec.out = out_path;
