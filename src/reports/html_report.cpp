@@ -67,6 +67,14 @@ std::string figure_html(const Figure& f, size_t index) {
          ", <a href=\"" + escape(f.stem()) + ".png\">png</a>)</figcaption>\n</figure>\n";
 }
 
+// The figure of `kind` for `prompt` (or Figure::kAllPrompts), or "" when it was not drawn.
+std::string figure_html_of(const std::vector<Figure>& figures, size_t prompt, const std::string& kind) {
+  for (size_t i = 0; i < figures.size(); ++i) {
+    if (figures[i].prompt == prompt && figures[i].kind == kind) return figure_html(figures[i], i);
+  }
+  return std::string();
+}
+
 std::string demo_banner(const ExperimentResult& result, const ModelConfig& c) {
   const std::filesystem::path card = std::filesystem::path(result.model_dir) / "MODEL_CARD.md";
   std::error_code ec;
@@ -131,12 +139,7 @@ std::string html_report(const ExperimentResult& result, const Encoder& model, co
 
   if (dataset) {
     const std::vector<PromptsCell> cells = across_prompts(result);
-    auto across_figure = [&](const std::string& kind) {
-      for (size_t i = 0; i < figures.size(); ++i) {
-        if (figures[i].prompt == Figure::kAllPrompts && figures[i].kind == kind) return figure_html(figures[i], i);
-      }
-      return std::string();
-    };
+    auto across_figure = [&](const std::string& kind) { return figure_html_of(figures, Figure::kAllPrompts, kind); };
     h += "<section id=\"across-prompts\">\n<h2>Across " + std::to_string(result.sweeps.size()) + " prompts</h2>\n";
     h += "<p>Each prompt counts once: its change is the mean of its trials' target log-softmax minus its own clean "
          "run's. The intervals are over prompts (Student t): how much the effect varies across the dataset.</p>\n";
@@ -154,12 +157,7 @@ std::string html_report(const ExperimentResult& result, const Encoder& model, co
     const MaskedPrompt* tokens = p < result.sweeps.size() ? &result.sweeps[p].prompt
                                  : p < result.distributions.size() ? &result.distributions[p].prompt : nullptr;
     if (tokens) h += html::prompt_tokens(*tokens);
-    auto figure_of = [&](const std::string& kind) {
-      for (size_t i = 0; i < figures.size(); ++i) {
-        if (figures[i].prompt == p && figures[i].kind == kind) return figure_html(figures[i], i);
-      }
-      return std::string();
-    };
+    auto figure_of = [&](const std::string& kind) { return figure_html_of(figures, p, kind); };
     if (p < result.sweeps.size()) {
       const SweepResult& sweep = result.sweeps[p];
       h += "<h3 id=\"clean-top-" + std::to_string(p) + "\">Clean prediction at the [MASK]</h3>\n" + html::clean_top_table(sweep, vocab);
