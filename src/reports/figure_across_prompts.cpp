@@ -61,7 +61,7 @@ std::string across_prompts_figure(const ExperimentSpec& spec, const std::vector<
   draw_legend_row(canvas, left, 108, names);
 
   canvas.panel(left, kHeaderHeight, canvas.width() - left - kRight, kPanelHeight, x0, x1, low, high);
-  canvas.axes({last_layer - first_layer <= 12 ? 1.0 : last_layer - first_layer <= 30 ? 2.0 : 4.0, 1, true}, {});
+  canvas.axes({block_step(x1 - x0), 1, true}, {});
   canvas.y_title("target log-softmax - clean (nats)");
   canvas.x_title("edited block (0-based)");
   const double zx[2] = {x0, x1}, zy[2] = {0.0, 0.0};

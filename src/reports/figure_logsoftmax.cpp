@@ -28,10 +28,9 @@ std::string number(double v) {
   return buffer;
 }
 
-// A step giving about 12 or fewer labelled ticks over `span` blocks.
-double block_step(double span) { return span <= 12 ? 1.0 : span <= 30 ? 2.0 : 4.0; }
-
 }  // namespace
+
+double block_step(double span) { return span <= 12 ? 1.0 : span <= 30 ? 2.0 : 4.0; }
 
 double trial_jitter(int trial) {
   const double golden = 0.6180339887498949;

@@ -21,5 +21,7 @@ std::string target_logsoftmax_figure(const ExperimentSpec& spec, const SweepResu
 // Horizontal offset of trial `trial` within its block, in [-0.5, 0.5): a low-discrepancy
 // sequence, so points spread evenly and the same run always draws the same figure.
 double trial_jitter(int trial);
+// A tick step giving about 12 or fewer labelled ticks over `span` edited blocks.
+double block_step(double span);
 
 }  // namespace bertscope
