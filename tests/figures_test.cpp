@@ -134,6 +134,8 @@ TEST_F(Figures, TopOneShowsTheMostFrequentWordsAndTheTargetShare) {
     EXPECT_NE(text.find("top-1 is punctuation"), std::string::npos);
     EXPECT_NE(text.find("most frequent"), std::string::npos);
     EXPECT_NE(text.find("clean"), std::string::npos);
+    // The clean run's probability is in the legend, not in a cell beside the shares of trials.
+    EXPECT_NE(text.find("clean: the unedited run"), std::string::npos);
     // Each block's most frequent top-1 word is in a cell, with its share.
     for (const LayerSummary& l : summarize(result_->sweeps[p], vocab)) {
       const auto& [id, count] = l.top1_counts.front();

@@ -47,9 +47,13 @@ std::string top1_figure(const ExperimentSpec& spec, const SweepResult& sweep, co
   const std::string clean_top1 = vocab.token(sweep.clean.top.at(0).id);
   draw_figure_header(canvas, "Top-1 word at the [MASK] after editing one block",
                      prompt_line(sweep.prompt.text, target));
+  // The cells' numbers are shares of trials; the clean run is one run, so its probability is
+  // said here rather than in its cell, where it would read as a share.
   draw_legend_row(canvas, kMargin + kLabelWidth, 84,
                   {{LegendEntry::Kind::Bar, plot_style::kMuted, "top-1 = target (share of trials)"},
-                   {LegendEntry::Kind::Diamond, plot_style::kText, "top-1 is punctuation"}});
+                   {LegendEntry::Kind::Diamond, plot_style::kText, "top-1 is punctuation"},
+                   {LegendEntry::Kind::Bar, blend(plot_style::kWhite, plot_style::kMuted, 0.12 + 0.88 * 0.35),
+                    "clean: the unedited run's top-1, at " + probability_text(std::exp(sweep.clean.top.at(0).log_prob))}});
   canvas.text(kMargin + kLabelWidth, 108,
               "cells: the most frequent top-1 words over the trials, shaded by their share; the target word outlined", 0.0,
               plot_style::kMuted, plot_style::kSmallSize);
@@ -75,8 +79,7 @@ std::string top1_figure(const ExperimentSpec& spec, const SweepResult& sweep, co
 
     // The clean run: one run, its top-1 word.
     canvas.text(left + kLabelWidth - 10, table_top + kRowHeight / 2, "clean", 1.0, plot_style::kText, plot_style::kSmallSize);
-    draw_word_cell(canvas, {left + kLabelWidth, table_top, kCellWidth, kRowHeight}, clean_top1,
-                   probability_text(std::exp(sweep.clean.top.at(0).log_prob)), 0.35, plot_style::kMuted,
+    draw_word_cell(canvas, {left + kLabelWidth, table_top, kCellWidth, kRowHeight}, clean_top1, "", 0.35, plot_style::kMuted,
                    clean_top1 == target);
 
     // One row per edited block.
