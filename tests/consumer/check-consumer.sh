@@ -5,7 +5,7 @@
 #               (and the installed Python module, when built) finds the installed demo model
 #               by itself and agrees with the example;
 #   subproject  tests/consumer adds bertscope's source tree with add_subdirectory() and
-#               builds the example from it (a full build of the engine: minutes).
+#               builds the example from it (a full build of the engine, unoptimised: minutes).
 # Usage: check-consumer.sh installed|subproject BUILD_DIR SOURCE_DIR
 set -euo pipefail
 mode=$1 build=$(realpath "$2") source=$(realpath "$3")
@@ -40,7 +40,10 @@ print(bertscope.load().predict("Pay no attention to that man [MASK] the curtain!
     done
     ;;
   subproject)
-    cmake -S "$source/tests/consumer" -B "$work/build" -DBERTSCOPE_SOURCE_DIR="$source" -DCMAKE_BUILD_TYPE=Release >/dev/null
+    # What this checks is the CMake wiring, not speed: unoptimised and without debug
+    # information the engine compiles in about half of a Release build's time.
+    cmake -S "$source/tests/consumer" -B "$work/build" -DBERTSCOPE_SOURCE_DIR="$source" \
+      -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-O0 >/dev/null
     cmake --build "$work/build" -j"$(nproc)" --target example >/dev/null
     model="$source/models/bert-mini-uncased-demo"
     top1=$("$build/bin/bertscope" predict --model "$model" --top 1 --json "Pay no attention to that man [MASK] the curtain!" |
