@@ -144,7 +144,7 @@ TEST(CliSweep, WritesResultsWithTheContractedKeys) {
   EXPECT_TRUE(json["clean"].contains("target_logsoftmax"));
   EXPECT_EQ(json["clean"]["top"].size(), 5u);
   ASSERT_EQ(json["runs"].size(), 8u);
-  EXPECT_EQ(json["schema_version"], 3);
+  EXPECT_EQ(json["schema_version"], kResultsSchemaVersion);
   // --dtype auto, the default: recorded as asked, and as resolved on this CPU.
   EXPECT_EQ(json["model"]["dtype_requested"], "auto");
   EXPECT_EQ(json["model"]["dtype"], precision_name(auto_precision()));

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "experiments/experiment.h"
 #include "reports/experiment_files.h"
@@ -267,6 +268,16 @@ TEST(ExperimentFiles, HoldWhatIsNeededToReplayAndOneRowPerTrial) {
   EXPECT_FALSE(json.contains("runs_file"));
   const std::string runs = test::read_bytes(dir.file("out/runs.csv"));
   EXPECT_EQ(std::count(runs.begin(), runs.end(), '\n'), 7);  // header + 6
+  // Booleans read the same in runs.csv and runs.jsonl: true/false. The row ends with
+  // top1_is_punctuation and noise_std, so the flag is read from the end (top1 may be quoted).
+  std::istringstream rows(runs);
+  std::string row;
+  std::getline(rows, row);  // header
+  for (size_t r = 0; std::getline(rows, row); ++r) {
+    const std::string flag_and_noise = row.substr(row.rfind(',', row.rfind(',') - 1) + 1);
+    const std::string flag = flag_and_noise.substr(0, flag_and_noise.find(','));
+    EXPECT_EQ(flag, json["runs"][r]["top1_is_punctuation"].get<bool>() ? "true" : "false") << row;
+  }
   const std::string hist = test::read_bytes(dir.file("out/histograms.csv"));
   EXPECT_EQ(std::count(hist.begin(), hist.end(), '\n'), 1 + 3 * 3 * 80);  // 3 states x (all, mask, noise) x 80 bins
   for (const auto& entry : fs::directory_iterator(dir.file("out"))) {

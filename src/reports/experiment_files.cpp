@@ -280,7 +280,7 @@ void add_run_row(CsvTable& csv, size_t p, const TrialResult& t, const Experiment
   const std::string top1 = top1_token(t.prediction, vocab);
   add_run_key(csv, p, t.intervention, spec, t.layer);
   csv.add(t.trial).add(t.prediction.target_logsoftmax).add(t.prediction.target_prob).add(t.prediction.target_rank);
-  csv.add(t.prediction.loss).add(t.prediction.logit_diff).add(t.kl_from_clean).add(t.cosine_to_clean).add(top1).add(is_punctuation_token(top1) ? 1 : 0);
+  csv.add(t.prediction.loss).add(t.prediction.logit_diff).add(t.kl_from_clean).add(t.cosine_to_clean).add(top1).add(is_punctuation_token(top1) ? "true" : "false");
   csv.add(noise_measure(s, t.noise_std));
   csv.end_row();
 }
