@@ -10,6 +10,8 @@
 #include "common/error.h"
 #include "figure_checks.h"
 #include "reports/figure_heatmap.h"
+#include "reports/font_face.h"
+#include "reports/plot_style.h"
 
 namespace bertscope {
 namespace {
@@ -64,6 +66,13 @@ TEST(HeatmapFigure, DrawsLabelsTitlesAndTheColourBar) {
   test::PngSize size;
   ASSERT_TRUE(test::png_size(heatmap_figure(h, ImageFormat::Png), size));
   EXPECT_GE(size.width, 1000u);
+  // Four columns fill the figure's width: the colour bar's title ends up at its right edge.
+  const size_t title_at = svg.find(">" + h.colorbar_title + "</text>");
+  ASSERT_NE(title_at, std::string::npos);
+  const size_t x_at = svg.find(" x=\"", svg.rfind("<text ", title_at)) + 4;
+  const double title_x = std::stod(svg.substr(x_at));
+  EXPECT_GT(title_x, 1000.0 - 60.0);
+  EXPECT_LT(title_x, 1000.0);
 }
 
 TEST(HeatmapFigure, DivergingScaleIsWhiteAtZeroRedAboveBlueBelow) {
@@ -108,14 +117,15 @@ TEST(HeatmapFigure, CellValuesAreWrittenWhenAsked) {
 TEST(HeatmapFigure, LongColumnLabelsReadUpwardsAndCrowdedRowLabelsThinOut) {
   Heatmap h;
   h.rows = 120;
-  h.columns = 2;
+  h.columns = 4;
   for (size_t i = 0; i < h.rows * h.columns; ++i) h.values.push_back(static_cast<double>(i));
   for (size_t r = 0; r < h.rows; ++r) h.row_labels.push_back("r" + std::to_string(r));
-  h.column_labels = {"a very long column label indeed", "and another one, longer than a cell"};
+  h.column_labels = {"a very long column label indeed, wider than a cell", "and another one, longer than a cell",
+                     "a third that is long enough to turn upright", "and a fourth, long enough to turn as well"};
   h.colorbar_title = "value";
   const std::string svg = heatmap_figure(h, ImageFormat::Svg);
   ASSERT_TRUE(test::is_well_formed_svg(svg));
-  EXPECT_EQ(count(svg, "rotate(-90"), 3u) << "two column labels and the colour bar title";
+  EXPECT_EQ(count(svg, "rotate(-90"), 5u) << "four column labels and the colour bar title";
   // 120 rows at the smallest cell height: labels at least a line apart, the first kept.
   const std::string text = test::svg_visible_text(svg);
   EXPECT_NE(text.find(" r0 "), std::string::npos);
@@ -139,6 +149,33 @@ TEST(HeatmapFigure, RowOrderFollowsTheOption) {
   h.first_row_on_top = true;
   const std::string top_down = heatmap_figure(h, ImageFormat::Svg);
   EXPECT_LT(y_of(top_down, "block 0"), y_of(top_down, "block 2"));
+}
+
+// A patch grid's subtitle names two prompts and a metric: wider than the figure, it wraps
+// onto a second line in whole words, and no line runs past the figure's right edge.
+TEST(HeatmapFigure, LongSubtitleWrapsWithinTheFigure) {
+  Heatmap h = blocks_by_tokens();
+  h.subtitle = "clean \u201CWhen Mary and John went to the store, John gave a drink to [MASK]\u201D into corrupted "
+               "\u201CWhen Mary and John went to the store, Mary gave a drink to [MASK]\u201D; metric logit(mary) - logit(john)";
+  const std::string svg = heatmap_figure(h, ImageFormat::Svg);
+  ASSERT_TRUE(test::is_well_formed_svg(svg));
+  const FontFace font;
+  ASSERT_GT(font.text_width(h.subtitle, plot_style::kTextSize), 1000.0 - 48.0) << "the case must be too wide for one line";
+  // The subtitle's lines: left-aligned at the margin, below the title (baseline 30.6), above the grid.
+  const std::regex text_element(R"re(<text [^>]*x="([0-9.]+)" y="([0-9.]+)" font-size="([0-9.]+)"[^>]*>([^<]*)</text>)re");
+  std::string lines;
+  int subtitle_lines = 0;
+  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), text_element); it != std::sregex_iterator(); ++it) {
+    const std::string words = test::svg_visible_text((*it)[4].str());
+    const double y = std::stod((*it)[2].str());
+    if (std::stod((*it)[1].str()) != 24.0 || y <= 35 || y >= 75) continue;  // SVG y: the baseline
+    ++subtitle_lines;
+    lines += words + " ";
+    EXPECT_LE(24.0 + font.text_width(words, std::stod((*it)[3].str())), 1000.0 - 24.0) << words;
+  }
+  EXPECT_EQ(subtitle_lines, 2);
+  EXPECT_NE(lines.find("metric logit(mary) - logit(john)"), std::string::npos) << lines;
+  EXPECT_NE(lines.find("clean \u201CWhen Mary"), std::string::npos) << lines;
 }
 
 TEST(HeatmapFigure, RefusesValuesThatDoNotMatchTheShape) {

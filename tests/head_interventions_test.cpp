@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <regex>
 
 #include "experiments/experiment.h"
 #include "experiments/logit_lens.h"
@@ -10,6 +11,7 @@
 #include "experiments/sweep.h"
 #include "model/encoder.h"
 #include "model/predictions.h"
+#include "reports/figure_lens.h"
 #include "test_support.h"
 
 namespace bertscope {
@@ -234,6 +236,27 @@ TEST(PatchGrid, PatchingTheMaskRowOfTheLastBlockGivesTheCleanMetricAndCellsCover
     ++compared;
   }
   EXPECT_EQ(compared, layers);
+}
+
+// The lens figure's word cells share the width beside the target's plot: three columns are
+// wider than five, and either table ends where the plot's band begins.
+TEST(LogitLens, FigureCellsFillTheWidthBesideThePlot) {
+  const std::regex head(R"re(<text [^>]*x="([0-9.]+)"[^>]*>top ([0-9]+)</text>)re");
+  for (const int k : {3, 5}) {
+    const LensResult lens = run_logit_lens(small(), kPrompt, "the", k);
+    const std::string svg = lens_figure(lens, small().tokenizer().vocab(), ImageFormat::Svg);
+    std::vector<double> x;
+    for (auto it = std::sregex_iterator(svg.begin(), svg.end(), head); it != std::sregex_iterator(); ++it) {
+      x.push_back(std::stod((*it)[1].str()));
+    }
+    ASSERT_EQ(x.size(), static_cast<size_t>(k)) << "one head per column";
+    const double cell = x[1] - x[0];
+    EXPECT_GE(cell, 100.0);
+    // The table's right edge (first cell's left + k cells) against 1000 - margin - plot band.
+    const double right = x[0] - 7 + k * cell;
+    EXPECT_LE(right, 1000.0 - 24 - (24 + 220 + 40)) << k;
+    EXPECT_GE(right, 1000.0 - 24 - (24 + 220 + 40) - k) << k << ": the cells leave the width unused";
+  }
 }
 
 TEST(LogitLens, TheLastStateIsTheModelsPredictionAndEveryStateIsRead) {

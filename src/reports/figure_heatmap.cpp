@@ -20,7 +20,7 @@ using plot_style::Color;
 constexpr double kMargin = 24, kGridTop = 100, kYTitleBand = 24, kLabelGap = 8;
 constexpr double kBarGap = 24, kBarWidth = 18, kTick = 6, kTickGap = 4;
 // Cells: as wide as the figure allows within these bounds; rows fill about kGridHeight.
-constexpr double kMinCell = 14, kMaxCell = 140, kGridHeight = 480, kMinRow = 14, kMaxRow = 40;
+constexpr double kMinCell = 14, kMaxCell = 360, kGridHeight = 480, kMinRow = 14, kMaxRow = 40;
 // Labels closer than this (their height) would run into each other: then every k-th.
 constexpr double kLabelPitch = 15;
 constexpr int kBarSteps = 120;
@@ -118,7 +118,7 @@ std::string heatmap_figure(const Heatmap& h, ImageFormat format) {
   draw_figure_header(canvas, h.title, h.subtitle);
   const bool has_empty = std::any_of(h.values.begin(), h.values.end(), [](double v) { return !std::isfinite(v); });
   if (has_empty) {
-    canvas.text(24, 74, "empty cells: no value", 0.0, plot_style::kMuted, plot_style::kSmallSize);
+    canvas.text(24, 80, "empty cells: no value", 0.0, plot_style::kMuted, plot_style::kSmallSize);
   }
 
   // The cells, in data units of one per cell; row 0 at the bottom unless asked otherwise.

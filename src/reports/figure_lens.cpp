@@ -10,7 +10,8 @@ namespace bertscope {
 
 namespace {
 
-constexpr double kMargin = 24, kLabelWidth = 96, kCellWidth = 100, kGap = 24, kPlotWidth = 220;
+// Cells share what the figure's width leaves beside the labels and the plot, at least kMinCell.
+constexpr double kMargin = 24, kLabelWidth = 96, kMinCell = 100, kGap = 24, kPlotWidth = 220, kPlotRight = 40;
 constexpr double kRowHeight = 22, kHeaderHeight = 120, kColumnHeads = 26, kAxisHeight = 56;
 
 std::string row_label(const HookSite& site) {
@@ -23,8 +24,11 @@ std::string lens_figure(const LensResult& lens, const Vocab& vocab, ImageFormat 
   const size_t rows = lens.states.size();
   const size_t k = lens.states.empty() ? 0 : lens.states.front().prediction.top.size();
   const bool has_target = lens.prompt.target_id >= 0;
-  const double table_width = kLabelWidth + static_cast<double>(k) * kCellWidth;
-  const double width = std::max<double>(plot_style::kFigureWidth, 2 * kMargin + table_width + kGap + kPlotWidth + 40);
+  const double plot_band = has_target ? kGap + kPlotWidth + kPlotRight : 0.0;
+  const double free_width = plot_style::kFigureWidth - 2 * kMargin - kLabelWidth - plot_band;
+  const double cell_width = std::floor(std::max(kMinCell, free_width / static_cast<double>(std::max<size_t>(k, 1))));
+  const double table_width = kLabelWidth + static_cast<double>(k) * cell_width;
+  const double width = std::max<double>(plot_style::kFigureWidth, 2 * kMargin + table_width + plot_band);
   const double table_top = kHeaderHeight + kColumnHeads;
   const double height = table_top + static_cast<double>(rows) * kRowHeight + kAxisHeight;
   PlotCanvas canvas(format, static_cast<int>(width), static_cast<int>(height));
@@ -39,7 +43,7 @@ std::string lens_figure(const LensResult& lens, const Vocab& vocab, ImageFormat 
   const double heads_y = kHeaderHeight + kColumnHeads / 2;
   canvas.text(kMargin + kLabelWidth - 10, heads_y, "state", 1.0, plot_style::kMuted, plot_style::kSmallSize);
   for (size_t c = 0; c < k; ++c) {
-    canvas.text(kMargin + kLabelWidth + static_cast<double>(c) * kCellWidth + 7, heads_y, "top " + std::to_string(c + 1), 0.0,
+    canvas.text(kMargin + kLabelWidth + static_cast<double>(c) * cell_width + 7, heads_y, "top " + std::to_string(c + 1), 0.0,
                 plot_style::kMuted, plot_style::kSmallSize);
   }
   for (size_t r = 0; r < rows; ++r) {
@@ -52,7 +56,7 @@ std::string lens_figure(const LensResult& lens, const Vocab& vocab, ImageFormat 
       const double p = std::exp(static_cast<double>(t.log_prob));
       char note[32];
       std::snprintf(note, sizeof note, "%.2f", p);
-      draw_word_cell(canvas, {kMargin + kLabelWidth + static_cast<double>(c) * kCellWidth, top, kCellWidth, kRowHeight},
+      draw_word_cell(canvas, {kMargin + kLabelWidth + static_cast<double>(c) * cell_width, top, cell_width, kRowHeight},
                      vocab.token(t.id), note, p, plot_style::series_color(0), t.id == lens.prompt.target_id);
     }
   }

@@ -73,10 +73,45 @@ std::string prompt_line(const std::string& prompt, const std::string& target) {
   return line;
 }
 
+namespace {
+
+// The longest run of whole words of `text` from `start` that fits `width` pixels; at least one
+// word, so that a word wider than the figure still moves on.
+size_t words_that_fit(const PlotCanvas& canvas, const std::string& text, size_t start, double width, double size) {
+  size_t end = text.find(' ', start);
+  if (end == std::string::npos) end = text.size();
+  while (end < text.size()) {
+    size_t next = text.find(' ', end + 1);
+    if (next == std::string::npos) next = text.size();
+    if (canvas.text_width(text.substr(start, next - start), size) > width) break;
+    end = next;
+  }
+  return end;
+}
+
+}  // namespace
+
 void draw_figure_header(PlotCanvas& canvas, const std::string& title, const std::string& subtitle) {
   canvas.page();
   canvas.text(24, 24, title, 0.0, plot_style::kText, plot_style::kFigureTitleSize);
-  canvas.text(24, 50, subtitle, 0.0, plot_style::kMuted, plot_style::kTextSize);
+  const double width = canvas.width() - 48.0;
+  if (canvas.text_width(subtitle, plot_style::kTextSize) <= width) {
+    canvas.text(24, 50, subtitle, 0.0, plot_style::kMuted, plot_style::kTextSize);
+    return;
+  }
+  // Too long for one line (a patch grid's two prompts and its metric): two lines in the
+  // small size, in the band above the legends (y 80 and below); what the second cannot
+  // hold ends in "…".
+  const double size = plot_style::kSmallSize;
+  const size_t first_end = words_that_fit(canvas, subtitle, 0, width, size);
+  canvas.text(24, 45, subtitle.substr(0, first_end), 0.0, plot_style::kMuted, size);
+  if (first_end >= subtitle.size()) return;
+  std::string rest = subtitle.substr(first_end + 1);
+  for (size_t chars = rest.size(); canvas.text_width(rest, size) > width && chars > 1;) {
+    chars = chars * 9 / 10;
+    rest = shorten(subtitle.substr(first_end + 1), chars);
+  }
+  canvas.text(24, 61, rest, 0.0, plot_style::kMuted, size);
 }
 
 double draw_legend_row(PlotCanvas& canvas, double left, double y, const std::vector<LegendEntry>& entries) {

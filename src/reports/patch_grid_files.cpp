@@ -88,8 +88,8 @@ std::vector<PatchGridFigure> patch_grid_heatmaps(const PatchGridResult& r, int l
     const std::string site = site_part(first.site);
     map.title = by_head ? "Patching each head's z from the clean run, block by block"
                         : "Patching blocks.L." + site + " at one position from the clean run";
-    map.subtitle = "clean \u201C" + shorten(r.clean.text, 60) + "\u201D into corrupted \u201C" +
-                   shorten(r.corrupted.text, 60) + "\u201D; metric " +
+    map.subtitle = "clean \u201C" + shorten(r.clean.text, 90) + "\u201D into corrupted \u201C" +
+                   shorten(r.corrupted.text, 90) + "\u201D; metric " +
                    (r.foil_id >= 0 ? "logit(" + r.clean.target + ") - logit(" + r.foil + ")" : "log p(" + r.clean.target + ")");
     map.x_title = by_head ? "head" : "position (corrupted prompt's tokens)";
     map.y_title = "block";
