@@ -1,5 +1,6 @@
 #include "reports/figure_parts.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 
@@ -75,15 +76,13 @@ std::string prompt_line(const std::string& prompt, const std::string& target) {
 
 namespace {
 
-// The longest run of whole words of `text` from `start` that fits `width` pixels; at least one
-// word, so that a word wider than the figure still moves on.
-size_t words_that_fit(const PlotCanvas& canvas, const std::string& text, size_t start, double width, double size) {
-  size_t end = text.find(' ', start);
-  if (end == std::string::npos) end = text.size();
+// The length of the longest run of whole words at the start of `text` that fits `width`
+// pixels; at least one word, so that a word wider than the figure still moves on.
+size_t words_that_fit(const PlotCanvas& canvas, const std::string& text, double width, double size) {
+  size_t end = std::min(text.find(' '), text.size());
   while (end < text.size()) {
-    size_t next = text.find(' ', end + 1);
-    if (next == std::string::npos) next = text.size();
-    if (canvas.text_width(text.substr(start, next - start), size) > width) break;
+    const size_t next = std::min(text.find(' ', end + 1), text.size());
+    if (canvas.text_width(text.substr(0, next), size) > width) break;
     end = next;
   }
   return end;
@@ -103,7 +102,7 @@ void draw_figure_header(PlotCanvas& canvas, const std::string& title, const std:
   // small size, in the band above the legends (y 80 and below); what the second cannot
   // hold ends in "…".
   const double size = plot_style::kSmallSize;
-  const size_t first_end = words_that_fit(canvas, subtitle, 0, width, size);
+  const size_t first_end = words_that_fit(canvas, subtitle, width, size);
   canvas.text(24, 45, subtitle.substr(0, first_end), 0.0, plot_style::kMuted, size);
   if (first_end >= subtitle.size()) return;
   std::string rest = subtitle.substr(first_end + 1);
