@@ -12,7 +12,8 @@
 # --no-install-recommends` in a fresh chroot (../shared/tools/fresh-debian-check):
 #   compiler and CMake 340 MB, build's libraries +69 MB, tests +656 MB (chromium), fuzz +281 MB.
 #   python +144 MB, python-tests about +500 MB more (matplotlib, the Jupyter kernel; measured
-#   with apt-get install --assume-no in the same chroot). slurm +16 MB (19 packages: the
+#   with apt-get install --assume-no in the same chroot) and +500 MB for PyTorch (its 152
+#   packages, 128 MB to download, measured with apt-get install -s on a development machine). slurm +16 MB (19 packages: the
 #   daemons, munge, jq and their libraries).
 set -euo pipefail
 
@@ -48,6 +49,7 @@ python_tests=(
   python3-ipykernel          # the notebook's kernel
   python3-matplotlib         # the notebook's figures
   python3-scipy              # test only: the reference t-tests of test_unit_statistics.py
+  python3-torch              # test only: autograd, the reference of the gradients (test_gradients.py; +500 MB, 152 packages)
 )
 # The daemons' packages do not start them without /etc/slurm/slurm.conf (their init scripts
 # exit 0, their systemd units need the file); munge's starts the system munged, which the

@@ -116,6 +116,10 @@ class Model:
                      test: str = "student", alpha: float = 0.05, out: Optional[PathLike] = None,
                      max_batch_tokens: int = 2048, progress: Optional[Progress] = None) -> NeuronStats:
         """Units of `sites` that tell two prompt sets apart, as `bertscope neurons`."""
+    def gradients(self, text: str, target: Union[str, int], foil: Union[str, int, None] = None,
+                  metric: Optional[str] = None, sites: Union[str, Sequence[str], None] = None) -> Dict[str, Any]:
+        """d metric / d activations at hook sites and input embeddings: {metric, metric_name, position,
+        tokens, ids, activations: {site: array}, gradients: {site: array}, input_embeddings, input_gradients}."""
     def head(self, h: npt.ArrayLike) -> FloatArray:
         """The prediction head on hidden states ([hidden] or [rows, hidden]): logits over the vocabulary."""
     def lens(self, prompt: str, target: Optional[str] = None, *, foil: Optional[str] = None,

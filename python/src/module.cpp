@@ -12,6 +12,7 @@ PYBIND11_MODULE(_bertscope, m) {
   bind_experiment(m, model);
   bind_collect(model);
   bind_neurons(model);
+  bind_gradients(model);
   bind_readouts(model);
   bind_weights(m, model);
   bind_tensors(m);

@@ -12,6 +12,7 @@
 //   collect.cpp     Model.collect: activations at sites and positions over many prompts
 //   tensors.cpp     read_safetensors: dump's and collect's files as numpy arrays
 //   neurons.cpp     Model.neuron_stats: bertscope neurons, t-tests per unit between two prompt sets
+//   gradients.cpp   Model.gradients: d metric / d activations from the exact backward pass
 //   readouts.cpp    Model.head (logits of any hidden state), Model.lens and Model.patch_grid
 //   weights.cpp     Model.weights: the checkpoint's tensors by HuggingFace name
 //   unit_statistics.cpp  compare_units: per-unit t-tests of two sets of activations, with FDR
@@ -23,6 +24,7 @@
 #include <string>
 
 #include "model/encoder.h"
+#include "model/gradients.h"
 
 namespace bertscope::python {
 
@@ -36,6 +38,8 @@ struct Model {
   std::string dtype_requested;  // what load() was given: "auto", "f32" or "bf16"
   int threads = 0;    // 0: OpenMP's default (OMP_NUM_THREADS or all cores)
   bool demo = false;  // the shipped demo model, not a real BERT
+  // The backward pass's plain weights, loaded by the first Model.gradients (under exclusive()).
+  std::shared_ptr<const GradientModel> gradients;
 
   // OpenMP's thread count is per calling thread: every call that computes sets it again, so
   // a model used from another Python thread keeps its setting.
@@ -59,6 +63,7 @@ void bind_forward(py::class_<Model, std::shared_ptr<Model>>& cls);
 void bind_experiment(py::module_& m, py::class_<Model, std::shared_ptr<Model>>& cls);
 void bind_collect(py::class_<Model, std::shared_ptr<Model>>& cls);
 void bind_neurons(py::class_<Model, std::shared_ptr<Model>>& cls);
+void bind_gradients(py::class_<Model, std::shared_ptr<Model>>& cls);
 void bind_readouts(py::class_<Model, std::shared_ptr<Model>>& cls);
 void bind_weights(py::module_& m, py::class_<Model, std::shared_ptr<Model>>& cls);
 void bind_tensors(py::module_& m);

@@ -100,13 +100,16 @@ class Encoder {
   void mlm_logits(const float* hidden, int rows, float* logits) const;
   std::vector<float> mlm_logits(const HiddenState& state, int b, int s) const;
 
+  // The position id of every token (HuggingFace's position_ids for this family).
+  std::vector<int> position_ids(const TokenBatch& tokens) const;
+  // The parameters the forward pass runs (the backward pass reads its norms and embeddings).
+  const EncoderWeights& weights() const { return *weights_; }
+
   // Full forward pass; `all_hidden` (optional) receives hidden_states[0..layers].
   HiddenState forward(const TokenBatch& tokens, const Hooks* hooks = nullptr,
                       std::vector<HiddenState>* all_hidden = nullptr) const;
 
  private:
-  // The position id of every token (HuggingFace's position_ids for this family).
-  std::vector<int> position_ids(const TokenBatch& tokens) const;
   // `read_positions`: empty, or [batch * Q] positions, sequence b's from b * Q.
   void run_block(HiddenState& state, int layer, const Hooks* hooks, const std::vector<int>& read_positions,
                  BlockWorkspace& workspace) const;

@@ -1,0 +1,130 @@
+"""Model.gradients against PyTorch's autograd on the HuggingFace reference models of every
+family (torch_reference.py), after checking that those torch passes reproduce HuggingFace's
+own hidden states and logits (the goldens of tests/data)."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+from conftest import REFERENCE, SOURCE_DIR
+import bertscope
+
+torch = pytest.importorskip("torch", reason="python3-torch (scripts/setup-debian.sh python-tests) is missing")
+import safetensors_np  # noqa: E402
+import torch_reference  # noqa: E402
+
+FAMILIES = os.path.join(SOURCE_DIR, "tests", "data", "families")
+# (model folder, golden prefix): every family, and BERT's tied F16 and BF16 checkpoints.
+CASES = [(os.path.join(REFERENCE, "models", c), os.path.join(REFERENCE, "golden", c)) for c in ("tiny-fp32", "small-bf16")]
+CASES += [(os.path.join(FAMILIES, "models", c), os.path.join(FAMILIES, "golden", c)) for c in
+          ("roberta-tiny", "xlm-roberta-tiny", "distilbert-tiny-f16", "albert-tiny", "electra-generator-untied",
+           "gpt2-tiny", "modernbert-tiny-bf16")]
+# A site's gradient is within 1e-4 of the float64 one in relative norm (the largest seen: 6.2e-5,
+# DistilBERT's blocks.2.attn.q), and no element is off by more than 5e-4 of the site's largest
+# (1.2e-4 seen, at scores, where P (dP - sum P dP) cancels).
+NORM_TOLERANCE = 1e-4
+ELEMENT_TOLERANCE = 5e-4
+
+
+def prompts(golden):
+    with open(golden + ".json") as f:
+        doc = json.load(f)
+    tensors = safetensors_np.load_file(golden + ".safetensors")
+    for n, p in enumerate(doc["prompts"]):
+        position = p.get("mask_index", p.get("prediction_position"))
+        yield n, p, position, tensors
+
+
+def site_array(name, value, seq):
+    """bertscope's site shape -> the torch reference's ([seq, hidden] for q, k, v, z)."""
+    if name.endswith((".attn.q", ".attn.k", ".attn.v", ".attn.z")):
+        return value.reshape(seq, -1)
+    return value
+
+
+@pytest.mark.parametrize("model_dir,golden", CASES, ids=[os.path.basename(c[0]) for c in CASES])
+def test_the_torch_reference_is_huggingface(model_dir, golden):
+    for n, p, position, tensors in prompts(golden):
+        logits, sites, _ = torch_reference.forward(model_dir, p["ids"])
+        layers = sum(1 for k in tensors if k.startswith(f"p{n}.hidden."))
+        for layer in range(layers):
+            site = "embed.out" if layer == 0 else f"blocks.{layer - 1}.out"
+            want = tensors[f"p{n}.hidden.{layer}"]
+            got = sites[site].detach().numpy()
+            if layer == layers - 1 and f"p{n}.block_out.{layers - 2}" in tensors:
+                want = tensors[f"p{n}.block_out.{layers - 2}"]  # before a final norm
+            np.testing.assert_allclose(got, want, atol=2e-4, rtol=1e-3, err_msg=f"{site} of prompt {n}")
+        want_logits = tensors[f"p{n}.logits"]
+        row = want_logits[position] if want_logits.shape[0] == len(p["ids"]) and want_logits.ndim == 2 else want_logits.reshape(-1)
+        np.testing.assert_allclose(logits[position].detach().numpy(), row, atol=2e-4, rtol=1e-3)
+
+
+def torch_gradients(model_dir, ids, position, metric, target, foil=None):
+    logits, sites, word = torch_reference.forward(model_dir, ids)
+    row = logits[position]
+    if metric == "logit_diff":
+        value = row[target] - row[foil]
+    else:
+        value = row.log_softmax(-1)[target] * (-1 if metric == "loss" else 1)
+    value.backward()
+    return float(value), {k: v.grad.numpy() for k, v in sites.items()}, word.grad.numpy()
+
+
+def assert_gradients_match(model_dir, text, ids, position, metric, target, foil=None):
+    m = bertscope.load(model_dir)
+    ours = m.gradients(text, target, foil=foil, metric=metric, sites="**")
+    assert ours["ids"] == ids and ours["position"] == position
+    value, grads, input_grad = torch_gradients(model_dir, ids, position, ours["metric_name"], target, foil)
+    assert ours["metric"] == pytest.approx(value, abs=1e-4)  # the forward's agreement with HF (2e-5 seen)
+    seq = len(ids)
+    compared = 0
+    for name, want in grads.items():
+        got = site_array(name, ours["gradients"][name], seq)
+        scale = float(np.abs(want).max())
+        assert scale > 0, f"{name}: the metric does not depend on it"
+        relative = float(np.linalg.norm(got - want) / np.linalg.norm(want))
+        assert relative <= NORM_TOLERANCE, f"{name}: relative error {relative:.2g} in norm"
+        error = float(np.abs(got - want).max())
+        assert error <= ELEMENT_TOLERANCE * scale, f"{name}: largest error {error:.3g}, {error / scale:.2g} of its largest gradient"
+        compared += 1
+    # embed.out and 11 sites a block: q, k, v, scores, pattern, z, attn.out, ln1.out, mlp.post, mlp.out, out
+    assert compared == 1 + 11 * m.config["num_hidden_layers"]
+    relative = float(np.linalg.norm(ours["input_gradients"] - input_grad) / np.linalg.norm(input_grad))
+    assert relative <= NORM_TOLERANCE, f"input embeddings: relative error {relative:.2g} in norm"
+    return ours
+
+
+@pytest.mark.parametrize("model_dir,golden", CASES, ids=[os.path.basename(c[0]) for c in CASES])
+def test_gradients_at_every_site_equal_autograd(model_dir, golden):
+    for n, p, position, tensors in prompts(golden):
+        # The target: the golden top-5's second token (its log-prob far from saturated), a foil the third.
+        top = p["top5"] if "top5" in p and isinstance(p["top5"][0], dict) else None
+        target = top[1]["id"] if top else p["target_id"]
+        assert_gradients_match(model_dir, p["text"], p["ids"], position, None, target)
+        if n == 0:
+            foil = top[2]["id"] if top else p["ids"][1]
+            assert_gradients_match(model_dir, p["text"], p["ids"], position, "logit_diff", target, foil)
+            assert_gradients_match(model_dir, p["text"], p["ids"], position, "loss", target)
+
+
+def test_head_out_gradient_is_attn_out_for_every_head():
+    m = bertscope.load(CASES[0][0])
+    r = m.gradients("the man went to the [MASK] .", "store", sites="blocks.1.attn.*")
+    by_head, whole = r["gradients"]["blocks.1.attn.head_out"], r["gradients"]["blocks.1.attn.out"]
+    assert by_head.shape == (whole.shape[0], m.config["num_attention_heads"], whole.shape[1])
+    np.testing.assert_array_equal(by_head, np.repeat(whole[:, None, :], by_head.shape[1], axis=1))
+
+
+def test_bad_arguments_are_named():
+    m = bertscope.load(CASES[0][0])
+    with pytest.raises(bertscope.Error, match="needs a foil"):
+        m.gradients("the [MASK] .", "store", metric="logit_diff")
+    with pytest.raises(bertscope.Error, match="not one of target_logprob, logit_diff, loss"):
+        m.gradients("the [MASK] .", "store", metric="kl")
+    with pytest.raises(bertscope.Error, match="outside the vocabulary"):
+        m.gradients("the [MASK] .", 10**9)
+    with pytest.raises(bertscope.Error, match="no \\[MASK\\]"):
+        m.gradients("the store .", "store")
+    with pytest.raises(bertscope.Error, match="foil is the target"):
+        m.gradients("the [MASK] .", "store", foil="store")

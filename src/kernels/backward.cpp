@@ -1,0 +1,190 @@
+#include "kernels/backward.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <numbers>
+#include <vector>
+
+#include "common/vector_dispatch.h"
+
+namespace bertscope {
+
+namespace {
+
+size_t at(long long row, long long width) { return static_cast<size_t>(row) * static_cast<size_t>(width); }
+
+constexpr int kColumns = 256;  // output columns per task of matmul_nn: M x 256 floats of C stay in L1
+
+// C[:, j0:j1] (+)= A B[:, j0:j1]: each element's sum runs over k in order, in one thread.
+BERTSCOPE_VECTOR_CLONES
+void matmul_nn_columns(const float* a, const float* b, int m, int k, int n, int j0, int j1, float* c, bool accumulate) {
+  if (!accumulate) {
+    for (int i = 0; i < m; ++i) std::fill(c + at(i, n) + j0, c + at(i, n) + j1, 0.0f);
+  }
+  for (int p = 0; p < k; ++p) {
+    const float* brow = b + at(p, n);
+    for (int i = 0; i < m; ++i) {
+      const float x = a[at(i, k) + static_cast<size_t>(p)];
+      float* crow = c + at(i, n);
+#pragma omp simd
+      for (int j = j0; j < j1; ++j) crow[j] += x * brow[j];
+    }
+  }
+}
+
+BERTSCOPE_VECTOR_CLONES
+float dot(const float* x, const float* y, int n) {
+  float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+  for (int i = 0; i < n; ++i) sum += x[i] * y[i];
+  return sum;
+}
+
+double gelu_slope(double x) {
+  return 0.5 * (1.0 + std::erf(x / std::numbers::sqrt2)) + x * std::exp(-0.5 * x * x) / std::sqrt(2.0 * std::numbers::pi);
+}
+
+double gelu_tanh_slope(double x) {
+  const double c = std::sqrt(2.0 / std::numbers::pi);
+  const double t = std::tanh(c * (x + 0.044715 * x * x * x));
+  return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * c * (1.0 + 3.0 * 0.044715 * x * x);
+}
+
+double activate(Activation activation, double x) {
+  switch (activation) {
+    case Activation::None: return x;
+    case Activation::Gelu: return 0.5 * x * (1.0 + std::erf(x / std::numbers::sqrt2));
+    case Activation::GeluTanh:
+      return 0.5 * x * (1.0 + std::tanh(std::sqrt(2.0 / std::numbers::pi) * (x + 0.044715 * x * x * x)));
+    case Activation::Relu: return x > 0.0 ? x : 0.0;
+  }
+  return x;
+}
+
+}  // namespace
+
+void apply_activation(Activation activation, const float* x, size_t n, float* y) {
+#pragma omp parallel for schedule(static)
+  for (size_t i = 0; i < n; ++i) y[i] = static_cast<float>(activate(activation, x[i]));
+}
+
+void matmul_nn(const float* a, const float* b, int m, int k, int n, float* c, bool accumulate) {
+  const int tasks = (n + kColumns - 1) / kColumns;
+#pragma omp parallel for schedule(static)
+  for (int t = 0; t < tasks; ++t) {
+    matmul_nn_columns(a, b, m, k, n, t * kColumns, std::min(n, (t + 1) * kColumns), c, accumulate);
+  }
+}
+
+void matmul_nt(const float* a, const float* b, const float* bias, int m, int k, int n, float* c) {
+#pragma omp parallel for schedule(static)
+  for (int j = 0; j < n; ++j) {
+    const float* brow = b + at(j, k);
+    for (int i = 0; i < m; ++i) c[at(i, n) + static_cast<size_t>(j)] = dot(a + at(i, k), brow, k) + (bias ? bias[j] : 0.0f);
+  }
+}
+
+void activation_backward(Activation activation, const float* pre, const float* dy, size_t n, float* dx) {
+#pragma omp parallel for schedule(static)
+  for (size_t i = 0; i < n; ++i) {
+    const double x = pre[i];
+    double slope = 1.0;
+    switch (activation) {
+      case Activation::None: break;
+      case Activation::Gelu: slope = gelu_slope(x); break;
+      case Activation::GeluTanh: slope = gelu_tanh_slope(x); break;
+      case Activation::Relu: slope = x > 0.0 ? 1.0 : 0.0; break;
+    }
+    dx[i] = static_cast<float>(static_cast<double>(dy[i]) * slope);
+  }
+}
+
+void layer_norm_backward(const float* u, const float* dy, int rows, int width, const LayerNormParams& params,
+                         float* du) {
+#pragma omp parallel for schedule(static)
+  for (int r = 0; r < rows; ++r) {
+    const float* ur = u + at(r, width);
+    const float* gr = dy + at(r, width);
+    double mean = 0.0;
+    for (int i = 0; i < width; ++i) mean += ur[i];
+    mean /= width;
+    double var = 0.0;
+    for (int i = 0; i < width; ++i) var += (ur[i] - mean) * (ur[i] - mean);
+    var /= width;
+    const double rstd = 1.0 / std::sqrt(var + static_cast<double>(params.eps));
+    // du = rstd (g - mean(g) - xhat mean(g xhat)), g = dy gamma, xhat the normalized input.
+    double g_mean = 0.0, gx_mean = 0.0;
+    for (int i = 0; i < width; ++i) {
+      const double g = static_cast<double>(gr[i]) * params.gamma[i];
+      g_mean += g;
+      gx_mean += g * (ur[i] - mean) * rstd;
+    }
+    g_mean /= width;
+    gx_mean /= width;
+    for (int i = 0; i < width; ++i) {
+      const double g = static_cast<double>(gr[i]) * params.gamma[i];
+      du[at(r, width) + static_cast<size_t>(i)] = static_cast<float>(rstd * (g - g_mean - (ur[i] - mean) * rstd * gx_mean));
+    }
+  }
+}
+
+void attention_backward(const float* q, const float* k, const float* v, const float* pattern, const float* dcontext,
+                        const int* lengths, const AttentionShape& shape, float* dq, float* dk, float* dv,
+                        float* dpattern, float* dscores) {
+  const int S = shape.seq, H = shape.hidden(), d = shape.head_dim, heads = shape.heads;
+  const size_t stride = static_cast<size_t>(shape.stride);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+  const size_t rows = at(shape.batch, S);
+  std::fill(dq, dq + rows * static_cast<size_t>(H), 0.0f);
+  std::fill(dk, dk + rows * static_cast<size_t>(H), 0.0f);
+  std::fill(dv, dv + rows * static_cast<size_t>(H), 0.0f);
+  // One (sequence, head) per task: it alone writes its columns of dq, dk, dv.
+#pragma omp parallel for schedule(static)
+  for (int task = 0; task < shape.batch * heads; ++task) {
+    const int b = task / heads, h = task % heads;
+    const size_t col = static_cast<size_t>(h) * static_cast<size_t>(d);
+    auto row_of = [&](const float* m, int s) { return m + (at(b, S) + static_cast<size_t>(s)) * stride + col; };
+    auto out_row = [&](float* m, int s) { return m + (at(b, S) + static_cast<size_t>(s)) * static_cast<size_t>(H) + col; };
+    std::vector<double> dp(static_cast<size_t>(S));
+    for (int i = 0; i < S; ++i) {
+      const KeyRange keys = visible_keys(shape, i, lengths[b]);
+      const float* p = pattern + (at(at(b, heads) + static_cast<size_t>(h), S) + static_cast<size_t>(i)) * static_cast<size_t>(S);
+      const float* dc = dcontext + (at(b, S) + static_cast<size_t>(i)) * static_cast<size_t>(H) + col;
+      // dP[j] = dc . v_j; dS[j] = P[j] (dP[j] - sum_j' P[j'] dP[j']). dP is given for every
+      // real key, as autograd gives it for P V over all keys, though the keys the causal or
+      // window mask hides have P = 0 and the mix never reads them.
+      double weighted = 0.0;
+      for (int j = 0; j < lengths[b]; ++j) {
+        const float* vj = row_of(v, j);
+        double s = 0.0;
+        for (int x = 0; x < d; ++x) s += static_cast<double>(dc[x]) * vj[x];
+        dp[static_cast<size_t>(j)] = s;
+        if (j >= keys.begin && j < keys.end) weighted += p[j] * s;
+      }
+      const size_t grid_row = (at(at(b, heads) + static_cast<size_t>(h), S) + static_cast<size_t>(i)) * static_cast<size_t>(S);
+      if (dpattern) {
+        std::fill(dpattern + grid_row, dpattern + grid_row + static_cast<size_t>(S), 0.0f);
+        for (int j = 0; j < lengths[b]; ++j) dpattern[grid_row + static_cast<size_t>(j)] = static_cast<float>(dp[static_cast<size_t>(j)]);
+      }
+      if (dscores) std::fill(dscores + grid_row, dscores + grid_row + static_cast<size_t>(S), 0.0f);
+      float* dqi = out_row(dq, i);
+      const float* qi = row_of(q, i);
+      for (int j = keys.begin; j < keys.end; ++j) {
+        const double ds = p[j] * (dp[static_cast<size_t>(j)] - weighted);
+        if (dscores) dscores[grid_row + static_cast<size_t>(j)] = static_cast<float>(ds);
+        const float* kj = row_of(k, j);
+        float* dkj = out_row(dk, j);
+        float* dvj = out_row(dv, j);
+        const auto g = static_cast<float>(ds * scale);
+        for (int x = 0; x < d; ++x) {
+          dqi[x] += g * kj[x];
+          dkj[x] += g * qi[x];
+          dvj[x] += p[j] * dc[x];
+        }
+      }
+    }
+  }
+}
+
+}  // namespace bertscope
