@@ -119,7 +119,7 @@ TEST(Cli, DumpWritesEveryHiddenStateAndTheLogits) {
 }
 
 TEST(Cli, HelpOfEveryCommandHasAnExample) {
-  for (const char* command : {"predict", "tokenize", "dump", "patch-grid", "lens"}) {
+  for (const char* command : {"predict", "tokenize", "dump", "patch-grid", "attribute", "lens"}) {
     const auto r = run_cli({command, "--help"});
     EXPECT_EQ(r.exit_code, 0);
     EXPECT_NE(r.out.find("Example"), std::string::npos) << command;
@@ -257,7 +257,8 @@ TEST(CliInside, PatchGridAndLensWriteTidyFilesAndFigures) {
   EXPECT_EQ(json["schema_version"], kResultsSchemaVersion);
   EXPECT_EQ(json["cells"][0]["token"], "[CLS]");
   const std::string csv = test::read_bytes(dir.file("grid/patch-grid.csv"));
-  EXPECT_EQ(csv.substr(0, csv.find('\n')), "site,block,position,token,head,metric,normalized");
+  EXPECT_EQ(csv.substr(0, csv.find('\n')), "site,block,position,token,head,metric,normalized,method");
+  EXPECT_EQ(json["method"], "patch");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 2 * 4 * 12);
   EXPECT_NE(grid.out.find("cells: normalized (0 = corrupted, 1 = clean)"), std::string::npos) << grid.out;
   for (const char* figure : {"grid/patch-grid-out.svg", "grid/patch-grid-mlp-out.svg"}) {
@@ -282,6 +283,35 @@ TEST(CliInside, PatchGridAndLensWriteTidyFilesAndFigures) {
                              "out"});
   EXPECT_NE(both.exit_code, 0);
   EXPECT_NE(both.err.find("--sites"), std::string::npos) << both.err;
+
+  // attribute: the same grid estimated, its files with method atp, and --check's real patches,
+  // which are the patch grid's own cells.
+  const auto atp = run_cli({"attribute", "--model", model, "--prompt", kPrompt, "--other-prompt",
+                            "Pay no attention to this dog [MASK] the window!", "--target", "the", "--foil", "of",
+                            "--sites", "out,mlp.out", "--check", "5", "--out", dir.file("atp")});
+  ASSERT_EQ(atp.exit_code, 0) << atp.err;
+  const auto atp_json = test::read_json(dir.file("atp/patch-grid.json"));
+  EXPECT_EQ(atp_json["method"], "atp");
+  EXPECT_EQ(atp_json["cells"].size(), json["cells"].size());
+  ASSERT_EQ(atp_json["checked_cells"].size(), 5u);
+  EXPECT_TRUE(atp_json["checked_correlation"].is_number());
+  for (const auto& checked : atp_json["checked_cells"]) {
+    const auto& same = json["cells"][checked["block"].get<size_t>() * 12 + checked["position"].get<size_t>() +
+                                     (checked["site"].get<std::string>().ends_with("mlp.out") ? 4 * 12 : 0)];
+    EXPECT_EQ(same["site"], checked["site"]);
+    EXPECT_EQ(same["metric"], checked["metric"]);
+  }
+  const std::string atp_csv = test::read_bytes(dir.file("atp/patch-grid.csv"));
+  EXPECT_EQ(std::count(atp_csv.begin(), atp_csv.end(), '\n'), 1 + 2 * 4 * 12 + 5);
+  EXPECT_NE(atp_csv.find(",atp\n"), std::string::npos);
+  EXPECT_NE(atp_csv.find(",patch\n"), std::string::npos);
+  EXPECT_NE(atp.out.find("correlation of estimate and patch: r = "), std::string::npos) << atp.out;
+  EXPECT_NE(test::read_bytes(dir.file("atp/patch-grid-atp-check.svg")).find("r = "), std::string::npos);
+  EXPECT_NE(test::read_bytes(dir.file("atp/patch-grid-out.svg")).find("Attribution patching"), std::string::npos);
+  const auto negative = run_cli({"attribute", "--model", model, "--prompt", kPrompt, "--other-prompt",
+                                 "Pay no attention to this dog [MASK] the window!", "--target", "the", "--check", "-1"});
+  EXPECT_NE(negative.exit_code, 0);
+  EXPECT_NE(negative.err.find("--check"), std::string::npos) << negative.err;
 
   const auto lens = run_cli({"lens", "--model", model, "--prompt", kPrompt, "--target", "the", "--top", "3", "--out",
                              dir.file("lens")});

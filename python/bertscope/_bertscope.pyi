@@ -128,6 +128,10 @@ class Model:
     def patch_grid(self, prompt: str, other_prompt: str, target: str, *, foil: Optional[str] = None,
                    sites: Union[str, Sequence[str], None] = None, heads: bool = False) -> pandas.DataFrame:
         """Activation patching, as `bertscope patch-grid`: patch-grid.csv as a DataFrame."""
+    def attribution_patch(self, prompt: str, other_prompt: str, target: str, *, foil: Optional[str] = None,
+                          sites: Union[str, Sequence[str], None] = None, heads: bool = False,
+                          check: int = 0) -> pandas.DataFrame:
+        """Attribution patching, as `bertscope attribute`: patch_grid's cells estimated from one backward pass."""
 
 class _Weights:
     def get(self, name: str) -> FloatArray: ...

@@ -54,8 +54,12 @@ py::dict gradients(const std::shared_ptr<Model>& model, const std::string& text,
   const int target_id = token_argument(encoder, target, "target");
   const int foil_id = foil.is_none() ? -1 : token_argument(encoder, foil, "foil");
   if (foil_id == target_id) fail("the foil is the target's token: logit_diff would be 0 whatever the input");
-  const GradientRequest request{metric_argument(metric, foil_id >= 0), prompt.mask_index, target_id, foil_id};
-  const std::vector<HookSite> chosen = sites_argument(encoder, sites, residual_sites(encoder));
+  GradientRequest request;
+  request.metric = metric_argument(metric, foil_id >= 0);
+  request.position = prompt.mask_index;
+  request.target = target_id;
+  request.foil = foil_id;
+  request.sites = sites_argument(encoder, sites, residual_sites(encoder));
   GradientResult result;
   {
     py::gil_scoped_release release;
@@ -64,15 +68,12 @@ py::dict gradients(const std::shared_ptr<Model>& model, const std::string& text,
     if (!model->gradients) model->gradients = std::make_shared<const GradientModel>(encoder);
     result = model->gradients->run(TokenBatch::single(prompt.ids), request);
   }
-  py::dict activations, grads;
-  for (const HookSite& site : chosen) {
-    for (size_t i = 0; i < result.activations.size(); ++i) {
-      if (!(result.activations[i].site == site)) continue;
-      SiteValues& a = result.activations[i];
-      SiteValues& g = result.gradients[i];
-      activations[py::str(site.name())] = array_of(std::move(a.values), a.shape);
-      grads[py::str(site.name())] = array_of(std::move(g.values), g.shape);
-    }
+  py::dict activations, grads;  // in forward order
+  for (size_t i = 0; i < result.activations.size(); ++i) {
+    SiteValues& a = result.activations[i];
+    SiteValues& g = result.gradients[i];
+    activations[py::str(a.site.name())] = array_of(std::move(a.values), a.shape);
+    grads[py::str(g.site.name())] = array_of(std::move(g.values), g.shape);
   }
   const int seq = static_cast<int>(prompt.ids.size()), width = encoder.config().embedding_size;
   py::dict out;

@@ -1,4 +1,4 @@
-// Model.head, Model.lens and Model.patch_grid: the prediction head on any hidden state (a logit
+// Model.head, Model.lens, Model.patch_grid and Model.attribution_patch: the prediction head on any hidden state (a logit
 // lens or direct logit attribution in a few lines of numpy), and `bertscope lens` and
 // `bertscope patch-grid` as DataFrames with the CLI's columns (reports/ writes both tables).
 #include <pybind11/numpy.h>
@@ -11,6 +11,7 @@
 
 #include "experiments/experiment.h"
 #include "experiments/logit_lens.h"
+#include "experiments/attribution_patching.h"
 #include "experiments/patch_grid.h"
 #include "module.h"
 #include "reports/lens_files.h"
@@ -94,22 +95,43 @@ py::object lens(const std::shared_ptr<Model>& model, const std::string& prompt, 
   return frame(lens_csv(result, model->encoder->tokenizer().vocab()));
 }
 
-py::object patch_grid(const std::shared_ptr<Model>& model, const std::string& prompt, const std::string& other_prompt,
-                      const std::string& target, const py::object& foil, const py::object& sites, bool heads) {
+// patch_grid and attribution_patch: the grid of `bertscope patch-grid` / `attribute`.
+py::object grid(const std::shared_ptr<Model>& model, const std::string& prompt, const std::string& other_prompt,
+                const std::string& target, const py::object& foil, const py::object& sites, bool heads, int check,
+                bool attribute) {
   PatchGridRequest request{prompt, other_prompt, target, optional_text(foil, "foil"), edit_sites_argument(sites), heads};
+  if (check < 0) fail("check must be 0 or more (cells to patch for real)");
   PatchGridResult result;
   {
     py::gil_scoped_release release;
     const auto one_at_a_time = model->exclusive();
     model->use_threads();
-    result = run_patch_grid(*model->encoder, request);
+    if (attribute) {
+      if (!model->gradients) model->gradients = std::make_shared<const GradientModel>(*model->encoder);
+      result = run_attribution_patching(*model->gradients, request, check);
+    } else {
+      result = run_patch_grid(*model->encoder, request);
+    }
   }
   py::object table = frame(patch_grid_csv(result));
   py::dict attrs = table.attr("attrs");
   attrs["metric"] = result.metric_name;
   attrs["clean_metric"] = result.clean_metric;
   attrs["corrupted_metric"] = result.corrupted_metric;
+  attrs["method"] = result.method;
+  if (attribute) attrs["checked_correlation"] = estimate_correlation(result);
   return table;
+}
+
+py::object patch_grid(const std::shared_ptr<Model>& model, const std::string& prompt, const std::string& other_prompt,
+                      const std::string& target, const py::object& foil, const py::object& sites, bool heads) {
+  return grid(model, prompt, other_prompt, target, foil, sites, heads, 0, false);
+}
+
+py::object attribution_patch(const std::shared_ptr<Model>& model, const std::string& prompt,
+                             const std::string& other_prompt, const std::string& target, const py::object& foil,
+                             const py::object& sites, bool heads, int check) {
+  return grid(model, prompt, other_prompt, target, foil, sites, heads, check, true);
 }
 
 }  // namespace
@@ -134,7 +156,15 @@ word), logit_diff = logit(target) - logit(foil) at each state: where the contras
 sites: "out,attn.out" or a list of such names (None: out, attn.out and mlp.out).
 The metric at the [MASK] is logit(target) - logit(foil), or the target's log-prob without a foil.
 Returns patch-grid.csv as a DataFrame (site, block, position, token, head, metric, normalized: 0 =
-corrupted, 1 = clean); its .attrs hold metric, clean_metric and corrupted_metric.)doc");
+corrupted, 1 = clean, method "patch"); its .attrs hold metric, clean_metric, corrupted_metric and method.)doc");
+  cls.def("attribution_patch", &attribution_patch, py::arg("prompt"), py::arg("other_prompt"), py::arg("target"),
+          py::kw_only(), py::arg("foil") = py::none(), py::arg("sites") = py::none(), py::arg("heads") = false,
+          py::arg("check") = 0,
+          R"doc(Attribution patching, as `bertscope attribute`: every cell of patch_grid estimated at once from
+the gradient of the corrupted run, (a_clean - a_corrupted) . d metric / d a (two forward passes and
+one backward pass for the whole grid), with patch_grid's arguments and columns (method "atp").
+check: also patch the `check` cells of the largest estimates for real: their rows follow, with
+method "patch"; .attrs["checked_correlation"] is the correlation of estimate and real metric.)doc");
 }
 
 }  // namespace bertscope::python

@@ -128,3 +128,79 @@ def test_bad_arguments_are_named():
         m.gradients("the store .", "store")
     with pytest.raises(bertscope.Error, match="foil is the target"):
         m.gradients("the [MASK] .", "store", foil="store")
+
+
+# ---- attribution patching ------------------------------------------------------------------
+
+def torch_atp(model_dir, clean_ids, corrupted_ids, position, target, foil, sites, heads=None):
+    """AtP by hand: (a_clean - a_corrupted) . d metric / d a on the corrupted run, per position
+    (or per head's slice of z over every position), from the float64 torch passes."""
+    _, clean, _ = torch_reference.forward(model_dir, clean_ids)
+    logits, corrupted, _ = torch_reference.forward(model_dir, corrupted_ids)
+    row = logits[position]
+    value = row[target] - row[foil] if foil is not None else row.log_softmax(-1)[target]
+    value.backward()
+    out = {}
+    for name in sites:
+        delta = (clean[name] - corrupted[name]).detach().numpy() * corrupted[name].grad.numpy()
+        if heads:
+            out[name] = delta.reshape(delta.shape[0], heads, -1).sum(axis=(0, 2))
+        else:
+            out[name] = delta.sum(axis=1)
+    return float(value), out
+
+
+def estimates(table, site):
+    rows = table[(table["method"] == "atp") & (table["site"] == site)]
+    return rows["metric"].to_numpy() - table.attrs["corrupted_metric"]
+
+
+@pytest.mark.parametrize("case", ["bert", "gpt2-ioi"])
+def test_attribution_patching_equals_atp_by_hand_in_torch(case):
+    if case == "bert":
+        model_dir = CASES[0][0]
+        clean_text, corrupted_text = "the man went to the [MASK] to buy milk .", "the woman went to the [MASK] to buy bread ."
+        target, foil = "store", "market"
+        m = bertscope.load(model_dir)
+        target_id, foil_id = m.token_id(target), m.token_id(foil)
+    else:
+        model_dir = os.path.join(FAMILIES, "models", "gpt2-tiny")
+        with open(os.path.join(FAMILIES, "golden", "gpt2-tiny.json")) as f:
+            ioi = json.load(f)["ioi"]
+        clean_text, corrupted_text, target, foil = ioi["a"]["text"], ioi["b"]["text"], ioi["io_token"], ioi["s_token"]
+        target_id, foil_id = ioi["io_id"], ioi["s_id"]
+        m = bertscope.load(model_dir)
+    clean_ids, corrupted_ids = m.encode(clean_text)[1], m.encode(corrupted_text)[1]
+    # The [MASK], or GPT-2's last token (the row a causal model predicts from).
+    position = corrupted_ids.index(m.token_id("[MASK]")) if case == "bert" else len(corrupted_ids) - 1
+    layers = m.config["num_hidden_layers"]
+    for heads in (False, True):
+        table = m.attribution_patch(clean_text, corrupted_text, target.strip(), foil=foil.strip(), heads=heads)
+        names = [f"blocks.{L}.attn.z" for L in range(layers)] if heads else \
+            [f"blocks.{L}.{s}" for s in ("out", "attn.out", "mlp.out") for L in range(layers)]
+        value, want = torch_atp(model_dir, clean_ids, corrupted_ids, position, target_id, foil_id, names,
+                                heads=m.config["num_attention_heads"] if heads else None)
+        assert table.attrs["corrupted_metric"] == pytest.approx(value, abs=1e-4)
+        got = {site: rows["metric"].to_numpy() - table.attrs["corrupted_metric"] for site, rows in table.groupby("site")}
+        scale = max(float(np.abs(v).max()) for v in want.values())
+        assert scale > 0
+        for name, w in want.items():
+            np.testing.assert_allclose(got[name], w, atol=1e-4 * scale, err_msg=name)
+
+
+def test_checked_cells_are_the_patch_grids_own():
+    m = bertscope.load(CASES[0][0])
+    args = ("the man went to the [MASK] to buy milk .", "the woman went to the [MASK] to buy bread .", "store")
+    grid = m.patch_grid(*args, foil="market")
+    atp = m.attribution_patch(*args, foil="market", check=6)
+    checked = atp[atp["method"] == "patch"]
+    assert len(checked) == 6 and len(atp) == len(grid) + 6
+    keys = ["site", "block", "position"]
+    merged = checked.merge(grid, on=keys, suffixes=("_check", "_grid"))
+    assert len(merged) == 6
+    np.testing.assert_array_equal(merged["metric_check"].to_numpy(), merged["metric_grid"].to_numpy())
+    # The checked cells are those of the largest estimates.
+    estimate = (atp[atp["method"] == "atp"]["metric"] - atp.attrs["corrupted_metric"]).abs()
+    assert estimate.nlargest(6).min() <= (checked.merge(atp[atp["method"] == "atp"], on=keys)["metric_y"]
+                                          - atp.attrs["corrupted_metric"]).abs().min() + 1e-12
+    assert -1.0 <= atp.attrs["checked_correlation"] <= 1.0

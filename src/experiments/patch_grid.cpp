@@ -27,7 +27,7 @@ struct SiteKey {
 
 }  // namespace
 
-PatchGridResult run_patch_grid(const Encoder& model, const PatchGridRequest& request) {
+PatchGridResult prepare_patch_grid(const Encoder& model, const PatchGridRequest& request) {
   PatchGridResult result;
   result.clean = MaskedPrompt::prepare(model, request.clean_prompt, request.target);
   result.corrupted = MaskedPrompt::prepare(model, request.corrupted_prompt, request.target);
@@ -60,18 +60,30 @@ PatchGridResult run_patch_grid(const Encoder& model, const PatchGridRequest& req
                   "patched once");
     }
   }
-  const int layers = model.layers(), seq = static_cast<int>(result.clean.ids.size());
+  const int elements = request.heads ? model.config().num_attention_heads : static_cast<int>(result.clean.ids.size());
+  for (SiteKind kind : sites) {
+    for (int layer = 0; layer < model.layers(); ++layer) {
+      for (int e = 0; e < elements; ++e) {
+        result.cells.push_back({kind, layer, request.heads ? -1 : e, request.heads ? e : -1, 0.0, 0.0});
+      }
+    }
+  }
+  return result;
+}
+
+void patch_cells(const Encoder& model, PatchGridResult& result, std::vector<PatchCell>& cells) {
+  const int layers = model.layers();
   const int target = result.clean.target_id, foil = result.foil_id;
 
-  // Clean activations at every (site, layer), and the two reference metrics.
+  // Clean activations at every (site, layer) of the cells, and the two reference metrics.
   std::map<SiteKey, std::vector<float>> clean_values;
   Hooks capture;
-  for (SiteKind kind : sites) {
-    for (int layer = 0; layer < layers; ++layer) {
-      capture.add(HookSite::block(kind, layer), [&clean_values](const HookSite& s, ActivationView v) {
-        clean_values[{s.kind, s.layer}].assign(v.data, v.data + v.size());
-      });
-    }
+  for (const PatchCell& cell : cells) {
+    if (clean_values.count({cell.site, cell.layer})) continue;
+    clean_values[{cell.site, cell.layer}];
+    capture.add(HookSite::block(cell.site, cell.layer), [&clean_values](const HookSite& s, ActivationView v) {
+      clean_values[{s.kind, s.layer}].assign(v.data, v.data + v.size());
+    });
   }
   result.clean_metric =
       metric_of(model, model.forward(TokenBatch::single(result.clean.ids), &capture), 0, result.clean.mask_index, target, foil);
@@ -80,40 +92,45 @@ PatchGridResult run_patch_grid(const Encoder& model, const PatchGridRequest& req
   result.corrupted_metric = metric_of(model, corrupted_last, 0, result.corrupted.mask_index, target, foil);
   const double span = result.clean_metric - result.corrupted_metric;
 
-  // One batched run per (site, layer): element e is patched at its own cell (position e,
-  // or head e at every position), and all start from the corrupted run's input to block L.
-  const int heads = model.config().num_attention_heads, head_dim = model.config().head_dim();
-  const int elements = request.heads ? heads : seq;
-  for (SiteKind kind : sites) {
-    for (int layer = 0; layer < layers; ++layer) {
-      const std::vector<float>& clean = clean_values.at({kind, layer});
-      Hooks patch;
-      patch.add(HookSite::block(kind, layer), [&](const HookSite&, ActivationView v) {
-        for (int e = 0; e < v.batch; ++e) {
-          if (request.heads) {
-            for (int s = 0; s < v.seq; ++s) {
-              const size_t offset = static_cast<size_t>(s) * v.width + static_cast<size_t>(e) * head_dim;
-              std::copy_n(clean.data() + offset, head_dim, v.row(e, s) + static_cast<size_t>(e) * head_dim);
-            }
-          } else {
-            std::copy_n(clean.data() + static_cast<size_t>(e) * v.width, v.width, v.row(e, e));
+  // One batched run per (site, layer): element e is patched at its own cell (a position, or
+  // a head at every position), and all start from the corrupted run's input to block L.
+  const int head_dim = model.config().head_dim();
+  std::map<SiteKey, std::vector<PatchCell*>> groups;
+  for (PatchCell& cell : cells) groups[{cell.site, cell.layer}].push_back(&cell);
+  for (auto& [key, group] : groups) {
+    const std::vector<float>& clean = clean_values.at(key);
+    Hooks patch;
+    patch.add(HookSite::block(key.kind, key.layer), [&](const HookSite&, ActivationView v) {
+      for (int e = 0; e < v.batch; ++e) {
+        const PatchCell& cell = *group[static_cast<size_t>(e)];
+        if (cell.head >= 0) {
+          for (int s = 0; s < v.seq; ++s) {
+            const size_t offset = static_cast<size_t>(s) * v.width + static_cast<size_t>(cell.head) * head_dim;
+            std::copy_n(clean.data() + offset, head_dim, v.row(e, s) + static_cast<size_t>(cell.head) * head_dim);
           }
+        } else {
+          std::copy_n(clean.data() + static_cast<size_t>(cell.position) * v.width, v.width, v.row(e, cell.position));
         }
-      });
-      const HiddenState& input = corrupted_hidden[static_cast<size_t>(layer)];
-      HiddenState last{elements, input.seq, input.width, std::vector<int>(static_cast<size_t>(elements), input.seq), {}};
-      for (int e = 0; e < elements; ++e) last.values.insert(last.values.end(), input.values.begin(), input.values.end());
-      model.run_blocks(last, layer, layers, &patch);
-      for (int e = 0; e < elements; ++e) {
-        PatchCell cell{kind, layer, request.heads ? -1 : e, request.heads ? e : -1, 0.0, 0.0};
-        cell.metric = metric_of(model, last, e, result.corrupted.mask_index, target, foil);
-        // With clean = corrupted there is no scale to normalize by: 0/0 is no number, and
-        // NaN is written as an empty cell (CSV), null (JSON) and a blank square (figures).
-        cell.normalized = span != 0.0 ? (cell.metric - result.corrupted_metric) / span : std::nan("");
-        result.cells.push_back(cell);
       }
+    });
+    const HiddenState& input = corrupted_hidden[static_cast<size_t>(key.layer)];
+    const int elements = static_cast<int>(group.size());
+    HiddenState last{elements, input.seq, input.width, std::vector<int>(group.size(), input.seq), {}};
+    for (int e = 0; e < elements; ++e) last.values.insert(last.values.end(), input.values.begin(), input.values.end());
+    model.run_blocks(last, key.layer, layers, &patch);
+    for (int e = 0; e < elements; ++e) {
+      PatchCell& cell = *group[static_cast<size_t>(e)];
+      cell.metric = metric_of(model, last, e, result.corrupted.mask_index, target, foil);
+      // With clean = corrupted there is no scale to normalize by: 0/0 is no number, and
+      // NaN is written as an empty cell (CSV), null (JSON) and a blank square (figures).
+      cell.normalized = span != 0.0 ? (cell.metric - result.corrupted_metric) / span : std::nan("");
     }
   }
+}
+
+PatchGridResult run_patch_grid(const Encoder& model, const PatchGridRequest& request) {
+  PatchGridResult result = prepare_patch_grid(model, request);
+  patch_cells(model, result, result.cells);
   return result;
 }
 

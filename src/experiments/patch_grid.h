@@ -32,16 +32,28 @@ struct PatchCell {
 };
 
 struct PatchGridResult {
+  // "patch": every cell patched; "atp": every cell estimated by attribution patching
+  // (experiments/attribution_patching.h), with `checked` the cells also patched for real.
+  std::string method = "patch";
   MaskedPrompt clean, corrupted;
   std::string foil;  // empty without a foil
   int foil_id = -1;
   std::string metric_name;  // "logit_diff" or "target_logsoftmax"
   double clean_metric = 0.0, corrupted_metric = 0.0;
   std::vector<PatchCell> cells;  // ordered by site, layer, then position or head
+  std::vector<PatchCell> checked;  // atp: real patches of the cells with the largest estimates
 };
 
 // Throws Error for bad prompts, a target or foil that is not one word piece, prompts of
 // different lengths, or a site that is not a block site of [seq, width].
 PatchGridResult run_patch_grid(const Encoder& model, const PatchGridRequest& request);
+
+// The parts every method shares. prepare_patch_grid: the checked prompts, target, foil and
+// metric name, and every cell of the grid with no value yet (the same Errors as above).
+PatchGridResult prepare_patch_grid(const Encoder& model, const PatchGridRequest& request);
+// Patches each of `cells` (site, layer, and position or head, as prepare_patch_grid lists
+// them) for real, in one batched run per (site, layer), and sets its metric and normalized
+// value; also sets the result's clean and corrupted metrics.
+void patch_cells(const Encoder& model, PatchGridResult& result, std::vector<PatchCell>& cells);
 
 }  // namespace bertscope

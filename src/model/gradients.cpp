@@ -256,23 +256,31 @@ GradientResult GradientModel::run(const TokenBatch& tokens, const GradientReques
   check_id(request.target, "target");
   if (request.metric == GradientMetric::LogitDifference) check_id(request.foil, "foil");
 
-  // The forward pass, keeping every site (the hooks read, never edit).
-  GradientResult result;
-  const std::vector<HookSite> sites = HookSite::all(encoder_.layers());
-  result.activations.resize(sites.size());
+  // The forward pass, keeping the sites the backward pass reads and those asked for (the
+  // hooks read, never edit). head_out only when asked: hooking it splits the attention's
+  // output matmul by head.
+  const std::vector<HookSite> every = HookSite::all(encoder_.layers());
+  const auto asked = [&](const HookSite& site) {
+    return request.sites.empty() || std::find(request.sites.begin(), request.sites.end(), site) != request.sites.end();
+  };
+  std::vector<SiteValues> captured;
+  captured.reserve(every.size());
   Hooks hooks;
-  for (size_t i = 0; i < sites.size(); ++i) {
-    hooks.add(sites[i], [slot = &result.activations[i]](const HookSite& site, ActivationView view) {
-      slot->site = site;
+  for (const HookSite& site : every) {
+    if (site.kind == SiteKind::AttnHeadOut ? !asked(site) : !request.backward && !asked(site)) continue;
+    SiteValues& slot = captured.emplace_back();
+    hooks.add(site, [&slot](const HookSite& at, ActivationView view) {
+      slot.site = at;
       const std::vector<int64_t> shape = view.shape();
-      slot->shape.assign(shape.begin() + 1, shape.end());
-      slot->values.assign(view.data, view.data + view.size());
+      slot.shape.assign(shape.begin() + 1, shape.end());
+      slot.values.assign(view.data, view.data + view.size());
     });
   }
+  GradientResult result;
   const HiddenState last = encoder_.forward(tokens, &hooks);
 
   // The metric and d metric / d logits at its row.
-  std::vector<float> logits = encoder_.mlm_logits(last, 0, request.position);
+  const std::vector<float> logits = encoder_.mlm_logits(last, 0, request.position);
   double top = *std::max_element(logits.begin(), logits.end()), total = 0.0;
   for (float x : logits) total += std::exp(static_cast<double>(x) - top);
   const double log_total = top + std::log(total);
@@ -292,10 +300,16 @@ GradientResult GradientModel::run(const TokenBatch& tokens, const GradientReques
     dlogits[static_cast<size_t>(request.target)] += static_cast<float>(sign);
   }
 
-  std::map<std::string, std::vector<float>> grads =
-      Backward(encoder_, *plain_, result.activations, S).run(request.position, dlogits);
-  for (const SiteValues& a : result.activations) {
+  if (!request.backward) {
+    for (SiteValues& a : captured) result.activations.push_back(std::move(a));
+    return result;
+  }
+  std::map<std::string, std::vector<float>> grads = Backward(encoder_, *plain_, captured, S).run(request.position, dlogits);
+  std::vector<float> d_embed = grads.at(HookSite::embed_out().name());
+  for (SiteValues& a : captured) {
+    if (!asked(a.site)) continue;
     result.gradients.push_back({a.site, a.shape, std::move(grads.at(a.site.name()))});
+    result.activations.push_back(std::move(a));
   }
 
   // The embeddings: word (+ position + token type 0), [norm], [projection] = embed.out.
@@ -313,7 +327,7 @@ GradientResult GradientModel::run(const TokenBatch& tokens, const GradientReques
       summed[elements(s, E) + static_cast<size_t>(i)] = x;
     }
   }
-  std::vector<float> d = result.gradient(HookSite::embed_out()).values;
+  std::vector<float> d = std::move(d_embed);
   if (e.projected) d = input_gradient(plain_->project, d, S);
   if (e.ln.gamma) d = norm_backward(summed.data(), d, S, E, e.ln);
   result.input_gradients = std::move(d);

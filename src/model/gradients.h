@@ -28,6 +28,10 @@ struct GradientRequest {
   int position = -1;  // the row the metric reads
   int target = -1;    // token ids
   int foil = -1;      // logit_diff only
+  // The sites whose activations (and gradients) the result keeps; empty: every site.
+  std::vector<HookSite> sites;
+  // false: the forward pass and the metric only (the activations of a clean run).
+  bool backward = true;
 };
 
 // One site's values for one prompt, in the site's shape without the batch dimension
@@ -40,12 +44,12 @@ struct SiteValues {
 
 struct GradientResult {
   double metric = 0.0;              // the metric's value on this forward pass
-  std::vector<SiteValues> activations;  // every site, in forward order
-  std::vector<SiteValues> gradients;    // d metric / d site, in the same order and shapes
+  std::vector<SiteValues> activations;  // the sites asked for, in forward order
+  std::vector<SiteValues> gradients;    // d metric / d site, in the same order and shapes (none without backward)
   // The input embeddings (the word embedding of each token: what integrated gradients
   // interpolates) [seq, embedding_size], and d metric / d them. The word, position and
   // token-type embeddings are summed before the embedding norm, so this is also the
-  // gradient of each of them.
+  // gradient of each of them. Empty without backward.
   std::vector<float> input_embeddings, input_gradients;
 
   const SiteValues& activation(const HookSite& site) const;

@@ -1,10 +1,14 @@
 #include "reports/patch_grid_files.h"
 
+#include <cctype>
 #include <cmath>
 
 #include "experiments/experiment.h"
 #include "common/json_text.h"
+#include "experiments/attribution_patching.h"
 #include "reports/csv_table.h"
+#include "reports/figure_scatter.h"
+#include "reports/text_format.h"
 #include "reports/figure_heatmap.h"
 #include "reports/figure_parts.h"
 
@@ -24,20 +28,24 @@ json prompt_json(const MaskedPrompt& p) {
   return {{"text", p.text}, {"tokens", p.tokens}, {"ids", p.ids}, {"mask_index", p.mask_index}};
 }
 
-}  // namespace
-
-json patch_grid_json(const PatchGridResult& r, const Encoder& model, const RunContext& context) {
-  json cells = json::array();
-  for (const PatchCell& c : r.cells) {
+json cells_json(const PatchGridResult& r, const std::vector<PatchCell>& cells) {
+  json out = json::array();
+  for (const PatchCell& c : cells) {
     json cell = {{"site", site_name(c)}, {"block", c.layer}, {"metric", c.metric}, {"normalized", c.normalized}};
     if (c.position >= 0) {
       cell["position"] = c.position;
       cell["token"] = r.corrupted.tokens[static_cast<size_t>(c.position)];
     }
     if (c.head >= 0) cell["head"] = c.head;
-    cells.push_back(cell);
+    out.push_back(cell);
   }
-  return {{"schema_version", kResultsSchemaVersion},
+  return out;
+}
+
+}  // namespace
+
+json patch_grid_json(const PatchGridResult& r, const Encoder& model, const RunContext& context) {
+  json doc = {{"schema_version", kResultsSchemaVersion},
           {"bertscope_version", BERTSCOPE_VERSION},
           {"command", context.command_line},
           {"model", model_json(model, context)},
@@ -51,20 +59,34 @@ json patch_grid_json(const PatchGridResult& r, const Encoder& model, const RunCo
           {"normalized_meaning", "(metric - corrupted) / (clean - corrupted): 0 = corrupted run, 1 = clean run"},
           {"clean_metric", r.clean_metric},
           {"corrupted_metric", r.corrupted_metric},
-          {"cells", cells}};
+          {"method", r.method},
+          {"method_meaning", r.method == "atp" ? "attribution patching: (a_clean - a_corrupted) . d metric / d a on the "
+                                                 "corrupted run, a first-order estimate of each patch"
+                                               : "activation patching: each cell patched for real"},
+          {"cells", cells_json(r, r.cells)}};
+  if (r.method == "atp") {
+    doc["checked_cells"] = cells_json(r, r.checked);  // the same cells patched for real
+    const double correlation = estimate_correlation(r);
+    doc["checked_correlation"] = std::isnan(correlation) ? json(nullptr) : json(correlation);
+  }
+  return doc;
 }
 
 std::string patch_grid_csv(const PatchGridResult& r) {
-  CsvTable csv({"site", "block", "position", "token", "head", "metric", "normalized"});
-  for (const PatchCell& c : r.cells) {
-    csv.add(site_name(c)).add(c.layer);
-    // The head grid patches every position of one head: position and token are empty there.
-    if (c.position >= 0) csv.add(c.position).add(r.corrupted.tokens[static_cast<size_t>(c.position)]);
-    else csv.add(std::string()).add(std::string());
-    if (c.head >= 0) csv.add(c.head);
-    else csv.add(std::string());
-    csv.add(c.metric).add(c.normalized);
-    csv.end_row();
+  CsvTable csv({"site", "block", "position", "token", "head", "metric", "normalized", "method"});
+  // Attribution patching's estimates, then the cells it checked by real patches: a cell
+  // checked has a row of each method.
+  for (const auto* cells : {&r.cells, &r.checked}) {
+    for (const PatchCell& c : *cells) {
+      csv.add(site_name(c)).add(c.layer);
+      // The head grid patches every position of one head: position and token are empty there.
+      if (c.position >= 0) csv.add(c.position).add(r.corrupted.tokens[static_cast<size_t>(c.position)]);
+      else csv.add(std::string()).add(std::string());
+      if (c.head >= 0) csv.add(c.head);
+      else csv.add(std::string());
+      csv.add(c.metric).add(c.normalized).add(cells == &r.cells ? r.method : std::string("patch"));
+      csv.end_row();
+    }
   }
   return csv.text();
 }
@@ -86,8 +108,10 @@ std::vector<PatchGridFigure> patch_grid_heatmaps(const PatchGridResult& r, int l
       map.column_labels.push_back(by_head ? std::to_string(c) : r.corrupted.tokens[c]);
     }
     const std::string site = site_part(first.site);
-    map.title = by_head ? "Patching each head's z from the clean run, block by block"
-                        : "Patching blocks.L." + site + " at one position from the clean run";
+    const std::string estimated = r.method == "atp" ? "Attribution patching (estimated): " : "";
+    map.title = estimated + (by_head ? "patching each head's z from the clean run, block by block"
+                                     : "patching blocks.L." + site + " at one position from the clean run");
+    if (estimated.empty()) map.title[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(map.title[0])));
     map.subtitle = "clean \u201C" + shorten(r.clean.text, 90) + "\u201D into corrupted \u201C" +
                    shorten(r.corrupted.text, 90) + "\u201D; metric " +
                    (r.foil_id >= 0 ? "logit(" + r.clean.target + ") - logit(" + r.foil + ")" : "log p(" + r.clean.target + ")");
@@ -107,10 +131,34 @@ std::vector<PatchGridFigure> patch_grid_heatmaps(const PatchGridResult& r, int l
   return figures;
 }
 
+PatchGridFigure atp_check_figure(const PatchGridResult& r) {
+  Scatter scatter;
+  for (const PatchCell& c : r.checked) {
+    for (const PatchCell& e : r.cells) {
+      if (e.site == c.site && e.layer == c.layer && e.position == c.position && e.head == c.head) {
+        scatter.x.push_back(e.metric - r.corrupted_metric);
+        scatter.y.push_back(c.metric - r.corrupted_metric);
+      }
+    }
+  }
+  const double correlation = estimate_correlation(r);
+  scatter.title = "Attribution patching against real patches";
+  scatter.subtitle = "the " + std::to_string(r.checked.size()) + " cells of the largest estimates, patched for real; metric " +
+                     (r.foil_id >= 0 ? "logit(" + r.clean.target + ") - logit(" + r.foil + ")" : "log p(" + r.clean.target + ")");
+  scatter.x_title = "estimated change of the metric (AtP)";
+  scatter.y_title = "real change of the metric (patch)";
+  scatter.note = std::isnan(correlation) ? std::string("r: none (fewer than 2 cells, or no spread)")
+                                         : format("r = %.3f (%zu cells)", correlation, r.checked.size());
+  return {"patch-grid-atp-check", scatter.title, scatter_figure(scatter, ImageFormat::Svg),
+          scatter_figure(scatter, ImageFormat::Png)};
+}
+
 std::vector<NamedFile> patch_grid_files(const PatchGridResult& result, const Encoder& model, const RunContext& context) {
   std::vector<NamedFile> files = {{"patch-grid.json", json_text(patch_grid_json(result, model, context), 1) + "\n"},
                                   {"patch-grid.csv", patch_grid_csv(result)}};
-  for (const PatchGridFigure& f : patch_grid_heatmaps(result, model.layers())) {
+  std::vector<PatchGridFigure> figures = patch_grid_heatmaps(result, model.layers());
+  if (!result.checked.empty()) figures.push_back(atp_check_figure(result));
+  for (const PatchGridFigure& f : figures) {
     files.emplace_back(f.stem + ".svg", f.svg);
     files.emplace_back(f.stem + ".png", f.png);
   }
