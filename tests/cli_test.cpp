@@ -119,7 +119,7 @@ TEST(Cli, DumpWritesEveryHiddenStateAndTheLogits) {
 }
 
 TEST(Cli, HelpOfEveryCommandHasAnExample) {
-  for (const char* command : {"predict", "tokenize", "dump", "patch-grid", "attribute", "lens"}) {
+  for (const char* command : {"predict", "tokenize", "dump", "patch-grid", "attribute", "saliency", "lens"}) {
     const auto r = run_cli({command, "--help"});
     EXPECT_EQ(r.exit_code, 0);
     EXPECT_NE(r.out.find("Example"), std::string::npos) << command;
@@ -312,6 +312,24 @@ TEST(CliInside, PatchGridAndLensWriteTidyFilesAndFigures) {
                                  "Pay no attention to this dog [MASK] the window!", "--target", "the", "--check", "-1"});
   EXPECT_NE(negative.exit_code, 0);
   EXPECT_NE(negative.err.find("--check"), std::string::npos) << negative.err;
+
+  // saliency: per-token attributions, complete to 1% at its default 64 steps.
+  const auto saliency = run_cli({"saliency", "--model", model, "--prompt", kPrompt, "--target", "the", "--out",
+                                 dir.file("saliency")});
+  ASSERT_EQ(saliency.exit_code, 0) << saliency.err;
+  const auto saliency_json = test::read_json(dir.file("saliency/saliency.json"));
+  ASSERT_EQ(saliency_json["tokens"].size(), 12u);
+  EXPECT_EQ(saliency_json["steps"], 64);
+  EXPECT_LT(saliency_json["completeness_error"].get<double>(), 0.01);
+  EXPECT_TRUE(saliency_json["tokens"][0]["kept"]);  // [CLS]
+  const std::string saliency_csv = test::read_bytes(dir.file("saliency/saliency.csv"));
+  EXPECT_EQ(saliency_csv.substr(0, saliency_csv.find('\n')),
+            "position,token,kept,integrated_gradients,gradient_x_input,gradient_norm");
+  EXPECT_NE(saliency.out.find("completeness: integrated gradients sum to"), std::string::npos) << saliency.out;
+  EXPECT_NE(test::read_bytes(dir.file("saliency/saliency.svg")).find("curtain"), std::string::npos);
+  const auto no_steps = run_cli({"saliency", "--model", model, "--prompt", kPrompt, "--target", "the", "--steps", "0"});
+  EXPECT_NE(no_steps.exit_code, 0);
+  EXPECT_NE(no_steps.err.find("--steps"), std::string::npos) << no_steps.err;
 
   const auto lens = run_cli({"lens", "--model", model, "--prompt", kPrompt, "--target", "the", "--top", "3", "--out",
                              dir.file("lens")});

@@ -1,5 +1,5 @@
-// docs/results.md describes every column of every CSV file an experiment, patch-grid and
-// lens write: each
+// docs/results.md describes every column of every CSV file an experiment, patch-grid, lens
+// and saliency write: each
 // column documented is in the file written, and each column written is documented, in
 // the same order. results.json carries the schema version the document names.
 #include <gtest/gtest.h>
@@ -11,9 +11,11 @@
 #include "experiments/experiment.h"
 #include "experiments/logit_lens.h"
 #include "experiments/patch_grid.h"
+#include "experiments/token_attribution.h"
 #include "reports/experiment_files.h"
 #include "reports/lens_files.h"
 #include "reports/patch_grid_files.h"
+#include "reports/token_attribution_files.h"
 #include "test_support.h"
 
 namespace bertscope {
@@ -72,6 +74,10 @@ TEST(ResultsDoc, EveryColumnWrittenIsDocumentedAndEveryDocumentedColumnIsWritten
   const PatchGridRequest grid{prompt, "Pay no attention to this dog [MASK] the window!", "behind", "", {SiteKind::BlockOut}};
   for (NamedFile& f : patch_grid_files(run_patch_grid(model, grid), model, context)) written.push_back(std::move(f));
   for (NamedFile& f : lens_files(run_logit_lens(model, prompt, "behind", 3), model, context)) written.push_back(std::move(f));
+  const TokenAttributionRequest saliency{prompt, "behind", "", 4, "pad"};
+  for (NamedFile& f : token_attribution_files(run_token_attribution(GradientModel(model), saliency), model, context)) {
+    written.push_back(std::move(f));
+  }
 
   size_t csv_files = 0;
   for (const auto& [name, text] : written) {
@@ -82,7 +88,7 @@ TEST(ResultsDoc, EveryColumnWrittenIsDocumentedAndEveryDocumentedColumnIsWritten
     EXPECT_EQ(header_of(text), documented.at(name));
   }
   EXPECT_EQ(csv_files, documented.size()) << "a file documented but not written";
-  EXPECT_EQ(csv_files, 8u);
+  EXPECT_EQ(csv_files, 9u);
 
   const nlohmann::json json = test::read_json(dir.file("out/results.json"));
   EXPECT_EQ(json["schema_version"], kResultsSchemaVersion);

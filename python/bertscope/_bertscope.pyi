@@ -120,6 +120,9 @@ class Model:
                   metric: Optional[str] = None, sites: Union[str, Sequence[str], None] = None) -> Dict[str, Any]:
         """d metric / d activations at hook sites and input embeddings: {metric, metric_name, position,
         tokens, ids, activations: {site: array}, gradients: {site: array}, input_embeddings, input_gradients}."""
+    def saliency(self, prompt: str, target: str, *, foil: Optional[str] = None, steps: int = 64,
+                 baseline: str = "pad") -> pandas.DataFrame:
+        """Per-token integrated gradients, gradient x input and gradient norm, as `bertscope saliency`."""
     def head(self, h: npt.ArrayLike) -> FloatArray:
         """The prediction head on hidden states ([hidden] or [rows, hidden]): logits over the vocabulary."""
     def lens(self, prompt: str, target: Optional[str] = None, *, foil: Optional[str] = None,

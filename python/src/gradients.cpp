@@ -1,6 +1,6 @@
 // Model.gradients: d metric / d activation at hook sites and at the input embeddings, from
 // the engine's exact backward pass (model/gradients.h), as numpy arrays beside the
-// activations (the shapes of run_with_cache).
+// activations (the shapes of run_with_cache). Model.saliency: per-token attributions.
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
@@ -8,9 +8,11 @@
 #include "arrays.h"
 #include "errors.h"
 #include "experiments/prompt.h"
+#include "experiments/token_attribution.h"
 #include "model/gradients.h"
 #include "model/site_patterns.h"
 #include "module.h"
+#include "reports/token_attribution_files.h"
 
 namespace bertscope::python {
 
@@ -89,6 +91,29 @@ py::dict gradients(const std::shared_ptr<Model>& model, const std::string& text,
   return out;
 }
 
+py::object saliency(const std::shared_ptr<Model>& model, const std::string& prompt, const std::string& target,
+                    const py::object& foil, int steps, const std::string& baseline) {
+  TokenAttributionRequest request{prompt, target, foil.is_none() ? std::string() : foil.cast<std::string>(), steps,
+                                  baseline};
+  TokenAttributionResult result;
+  {
+    py::gil_scoped_release release;
+    const auto one_at_a_time = model->exclusive();
+    model->use_threads();
+    if (!model->gradients) model->gradients = std::make_shared<const GradientModel>(*model->encoder);
+    result = run_token_attribution(*model->gradients, request);
+  }
+  py::object table = py::module_::import("bertscope._result").attr("_frame")(token_attribution_csv(result));
+  py::dict attrs = table.attr("attrs");
+  attrs["metric"] = result.metric_name;
+  attrs["metric_value"] = result.metric;
+  attrs["baseline"] = result.baseline;
+  attrs["baseline_metric"] = result.baseline_metric;
+  attrs["steps"] = result.steps;
+  attrs["completeness_error"] = result.completeness_error();
+  return table;
+}
+
 }  // namespace
 
 void bind_gradients(py::class_<Model, std::shared_ptr<Model>>& cls) {
@@ -108,6 +133,15 @@ Returns a dict: metric (its value), metric_name, position (the row it reads), to
 activations and gradients ({site: float32 array}, run_with_cache's shapes),
 input_embeddings and input_gradients (float32 [seq, embedding_size]: each token's word
 embedding and d metric / d it, what gradient x input and integrated gradients read).)doc");
+  cls.def("saliency", &saliency, py::arg("prompt"), py::arg("target"), py::kw_only(), py::arg("foil") = py::none(),
+          py::arg("steps") = TokenAttributionRequest{}.steps, py::arg("baseline") = TokenAttributionRequest{}.baseline,
+          R"doc(Per-token attributions of the prediction, as `bertscope saliency`: saliency.csv as a DataFrame
+(position, token, kept, integrated_gradients, gradient_x_input, gradient_norm).
+
+Integrated gradients from the baseline (the `baseline` token, "pad" or "mask", at every position but
+the special tokens, which are kept) over `steps` midpoints; the tokens' sum equals f(x) - f(baseline)
+up to .attrs["completeness_error"] (relative). .attrs also hold metric, metric_value, baseline,
+baseline_metric and steps.)doc");
 }
 
 }  // namespace bertscope::python

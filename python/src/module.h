@@ -12,7 +12,7 @@
 //   collect.cpp     Model.collect: activations at sites and positions over many prompts
 //   tensors.cpp     read_safetensors: dump's and collect's files as numpy arrays
 //   neurons.cpp     Model.neuron_stats: bertscope neurons, t-tests per unit between two prompt sets
-//   gradients.cpp   Model.gradients: d metric / d activations from the exact backward pass
+//   gradients.cpp   Model.gradients (d metric / d activations, the exact backward pass), Model.saliency
 //   readouts.cpp    Model.head (logits of any hidden state), Model.lens and Model.patch_grid
 //   weights.cpp     Model.weights: the checkpoint's tensors by HuggingFace name
 //   unit_statistics.cpp  compare_units: per-unit t-tests of two sets of activations, with FDR

@@ -204,3 +204,77 @@ def test_checked_cells_are_the_patch_grids_own():
     assert estimate.nlargest(6).min() <= (checked.merge(atp[atp["method"] == "atp"], on=keys)["metric_y"]
                                           - atp.attrs["corrupted_metric"]).abs().min() + 1e-12
     assert -1.0 <= atp.attrs["checked_correlation"] <= 1.0
+
+
+# ---- token attributions --------------------------------------------------------------------
+
+def torch_token_attributions(model_dir, ids, position, target, baseline_id, kept, steps):
+    """Integrated gradients (midpoint rule), gradient x input and gradient norms by hand, on the
+    float64 torch pass with its word embeddings replaced."""
+    def metric_at(words):
+        logits, _, _ = torch_reference.forward(model_dir, ids, word_embeddings=words)
+        return logits[position].log_softmax(-1)[target]
+
+    _, _, word = torch_reference.forward(model_dir, ids)
+    x = word.detach()
+    b = x.clone()
+    for s in range(len(ids)):
+        if not kept[s]:
+            b[s] = torch_reference.word_table(model_dir)[baseline_id]
+    total = torch.zeros_like(x)
+    for k in range(1, steps + 1):
+        point = (b + (k - 0.5) / steps * (x - b)).requires_grad_()
+        metric_at(point).backward()
+        total += point.grad
+    at_x = x.clone().requires_grad_()
+    value = metric_at(at_x)
+    value.backward()
+    ig = ((x - b) * total / steps).sum(-1).numpy()
+    return ig, (x * at_x.grad).sum(-1).numpy(), at_x.grad.norm(dim=-1).numpy(), float(value), float(metric_at(b))
+
+
+# (model folder, prompt, target word, target id): a masked model and a causal one.
+SALIENCY_CASES = {
+    "tiny-fp32": (CASES[0][0], "the man went to the [MASK] to buy milk .", "store", 3573),
+    "gpt2-tiny": (os.path.join(FAMILIES, "models", "gpt2-tiny"),
+                  "When Mary and John went to the store, John gave a drink to", "Mary", 5335),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SALIENCY_CASES))
+def test_token_attributions_equal_torch_by_hand(case):
+    model_dir, text, target, target_id = SALIENCY_CASES[case]
+    m = bertscope.load(model_dir)
+    table = m.saliency(text, target, steps=16)
+    ids = m.encode(text)[1]
+    position = ids.index(m.token_id("[MASK]")) if "[MASK]" in text else len(ids) - 1
+    baseline_id = m.token_id(table.attrs["baseline"])
+    ig, gxi, norm, value, baseline_value = torch_token_attributions(
+        model_dir, ids, position, target_id, baseline_id, table["kept"].tolist(), steps=16)
+    assert table.attrs["metric_value"] == pytest.approx(value, abs=1e-4)
+    assert table.attrs["baseline_metric"] == pytest.approx(baseline_value, abs=1e-4)
+    for column, want in (("integrated_gradients", ig), ("gradient_x_input", gxi), ("gradient_norm", norm)):
+        np.testing.assert_allclose(table[column].to_numpy(), want, atol=1e-4 * float(np.abs(want).max()), err_msg=column)
+    # The special tokens are kept: their integrated gradient is 0 (x = b there).
+    assert (table.loc[table["kept"], "integrated_gradients"] == 0).all()
+
+
+@pytest.mark.parametrize("case", sorted(SALIENCY_CASES))
+def test_integrated_gradients_are_complete_within_one_percent_at_64_steps(case):
+    model_dir, text, target, _ = SALIENCY_CASES[case]
+    table = bertscope.load(model_dir).saliency(text, target)
+    assert table.attrs["steps"] == 64
+    assert table.attrs["completeness_error"] < 0.01
+    assert table["integrated_gradients"].sum() == pytest.approx(
+        table.attrs["metric_value"] - table.attrs["baseline_metric"], rel=0.01)
+
+
+def test_saliency_refuses_what_it_cannot_do():
+    gpt2 = bertscope.load(SALIENCY_CASES["gpt2-tiny"][0])
+    with pytest.raises(bertscope.Error, match="no mask token"):
+        gpt2.saliency("When Mary and John went to the store, John gave a drink to", "Mary", baseline="mask")
+    bert = bertscope.load(CASES[0][0])
+    with pytest.raises(bertscope.Error, match="1 to 4096"):
+        bert.saliency("the [MASK] .", "store", steps=0)
+    with pytest.raises(bertscope.Error, match="not one of pad, mask"):
+        bert.saliency("the [MASK] .", "store", baseline="zero")

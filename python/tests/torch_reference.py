@@ -6,7 +6,7 @@ gives the gradient at each. They run in float64, so that what the comparison mea
 bertscope's float32 error, not the reference's. Debian has no python3-transformers: test_gradients.py first checks
 these passes against the HuggingFace goldens of tests/data, so the gradients are HuggingFace's.
 
-forward(model_dir, ids) -> (logits [seq, vocab], {site name: tensor}, input embeddings [seq, E]);
+forward(model_dir, ids[, word_embeddings]) -> (logits [seq, vocab], {site name: tensor}, input embeddings [seq, E]);
 the site tensors are those bertscope's sites hold (q, k, v as [seq, hidden], scores and
 pattern as [heads, seq, seq]), each with retain_grad(), and the input embeddings a leaf.
 """
@@ -84,12 +84,18 @@ def _attention(sites, L, q, k, v, heads, causal=False, window=None, rotary=None)
     return context
 
 
-def _post_norm(cfg, w, ids, names):
+def _words(w, name, ids, given):
+    """The input embeddings: the table's rows, or the rows given (integrated gradients), as a leaf."""
+    words = w(name)[ids].clone() if given is None else given
+    return words if words.requires_grad else words.requires_grad_()
+
+
+def _post_norm(cfg, w, ids, names, given=None):
     """BERT, RoBERTa, XLM-R, ALBERT, ELECTRA, DistilBERT: x = LN(x + attn(x)); x = LN(x + mlp(x))."""
     sites = {}
     S = len(ids)
     eps = names["eps"]
-    word = w(names["word"])[ids].clone().requires_grad_()
+    word = _words(w, names["word"], ids, given)
     if names["positions"] == "roberta":
         pos = cfg["pad_token_id"] + 1 + torch.arange(S)
     else:
@@ -167,11 +173,11 @@ def _names(cfg):
     return n
 
 
-def _gpt2(cfg, w, ids):
+def _gpt2(cfg, w, ids, given=None):
     sites = {}
     S, H, heads = len(ids), cfg["n_embd"], cfg["n_head"]
     eps = cfg["layer_norm_epsilon"]
-    word = w("transformer.wte.weight")[ids].clone().requires_grad_()
+    word = _words(w, "transformer.wte.weight", ids, given)
     x = _keep(sites, "embed.out", word + w("transformer.wpe.weight")[torch.arange(S)])
     conv = lambda prefix, x: x @ w(prefix + ".weight") + w(prefix + ".bias")  # Conv1D: [in, out]
     for L in range(cfg["n_layer"]):
@@ -189,13 +195,13 @@ def _gpt2(cfg, w, ids):
     return w.norm("transformer.ln_f", x, eps) @ w("transformer.wte.weight").T, sites, word
 
 
-def _modernbert(cfg, w, ids):
+def _modernbert(cfg, w, ids, given=None):
     sites = {}
     S, H, heads = len(ids), cfg["hidden_size"], cfg["num_attention_heads"]
     d = H // heads
     eps = cfg["norm_eps"]
     norm = lambda prefix, x: w.norm(prefix, x, eps, bias=cfg["norm_bias"])
-    word = w("model.embeddings.tok_embeddings.weight")[ids].clone().requires_grad_()
+    word = _words(w, "model.embeddings.tok_embeddings.weight", ids, given)
     x = _keep(sites, "embed.out", norm("model.embeddings.norm", word))
     act = _act(cfg["hidden_activation"])
 
@@ -230,14 +236,27 @@ def _modernbert(cfg, w, ids):
     return logits, sites, word
 
 
-def forward(model_dir, ids):
+def _config(model_dir):
     with open(os.path.join(model_dir, "config.json")) as f:
-        cfg = json.load(f)
+        return json.load(f)
+
+
+def forward(model_dir, ids, word_embeddings=None):
+    """word_embeddings: [seq, E] float64 to use instead of the table's rows (None: looked up)."""
+    cfg = _config(model_dir)
     w = _Weights(model_dir)
     ids = torch.tensor(ids, dtype=torch.long)
     kind = cfg.get("model_type", "bert")
     if kind == "gpt2":
-        return _gpt2(cfg, w, ids)
+        return _gpt2(cfg, w, ids, word_embeddings)
     if kind == "modernbert":
-        return _modernbert(cfg, w, ids)
-    return _post_norm(cfg, w, ids, _names(cfg))
+        return _modernbert(cfg, w, ids, word_embeddings)
+    return _post_norm(cfg, w, ids, _names(cfg), word_embeddings)
+
+
+def word_table(model_dir):
+    """The word-embedding table [vocab, E], float64."""
+    cfg = _config(model_dir)
+    kind = cfg.get("model_type", "bert")
+    name = {"gpt2": "transformer.wte.weight", "modernbert": "model.embeddings.tok_embeddings.weight"}.get(kind)
+    return _Weights(model_dir)(name or _names(cfg)["word"])

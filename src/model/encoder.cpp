@@ -122,6 +122,10 @@ void Encoder::validate(const Hooks* hooks) const {
 }
 
 HiddenState Encoder::embed(const TokenBatch& tokens, const Hooks* hooks) const {
+  return embed_vectors(tokens, nullptr, hooks);
+}
+
+HiddenState Encoder::embed_vectors(const TokenBatch& tokens, const float* word_vectors, const Hooks* hooks) const {
   validate(tokens);
   validate(hooks);
   const int H = config_.hidden_size, E = config_.embedding_size;
@@ -130,7 +134,8 @@ HiddenState Encoder::embed(const TokenBatch& tokens, const Hooks* hooks) const {
   std::vector<float> embedded(elements(tokens.batch * tokens.seq, E));
 #pragma omp parallel for schedule(static)
   for (int r = 0; r < tokens.batch * tokens.seq; ++r) {
-    const float* word = e.word + static_cast<size_t>(tokens.ids[static_cast<size_t>(r)]) * E;
+    const float* word = word_vectors ? word_vectors + static_cast<size_t>(r) * E
+                                     : e.word + static_cast<size_t>(tokens.ids[static_cast<size_t>(r)]) * E;
     const float* pos = e.position ? e.position + static_cast<size_t>(positions[static_cast<size_t>(r)]) * E : nullptr;
     float* out = embedded.data() + static_cast<size_t>(r) * E;
     if (!pos) {

@@ -85,6 +85,10 @@ class Encoder {
   // Embeddings + LayerNorm (token type 0), projected to hidden_size where the family
   // factorizes them = hidden_states[0]; runs the embed.out hooks.
   HiddenState embed(const TokenBatch& tokens, const Hooks* hooks = nullptr) const;
+  // The same with each token's word embedding given ([batch * seq, embedding_size]) instead
+  // of looked up (positions and token types still from `tokens`): what integrated gradients
+  // interpolates.
+  HiddenState embed_vectors(const TokenBatch& tokens, const float* word_vectors, const Hooks* hooks = nullptr) const;
   // Runs blocks [first, end) on `state` in place, with their hooks. With `read_positions`,
   // the caller reads only those positions of the last block's output: that block computes
   // queries, FFN and output only for them (keys and values still cover every token), and

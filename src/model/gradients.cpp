@@ -277,7 +277,13 @@ GradientResult GradientModel::run(const TokenBatch& tokens, const GradientReques
     });
   }
   GradientResult result;
-  const HiddenState last = encoder_.forward(tokens, &hooks);
+  const bool given = !request.word_embeddings.empty();
+  if (given && request.word_embeddings.size() != elements(S, E)) {
+    throw Error("gradients: " + std::to_string(request.word_embeddings.size()) + " word-embedding values for " +
+                std::to_string(S) + " tokens of width " + std::to_string(E));
+  }
+  HiddenState last = encoder_.embed_vectors(tokens, given ? request.word_embeddings.data() : nullptr, &hooks);
+  encoder_.run_blocks(last, 0, encoder_.layers(), &hooks);
 
   // The metric and d metric / d logits at its row.
   const std::vector<float> logits = encoder_.mlm_logits(last, 0, request.position);
@@ -318,7 +324,7 @@ GradientResult GradientModel::run(const TokenBatch& tokens, const GradientReques
   result.input_embeddings.resize(elements(S, E));
   std::vector<float> summed(elements(S, E));
   for (int s = 0; s < S; ++s) {
-    const float* word = e.word + elements(tokens.ids[static_cast<size_t>(s)], E);
+    const float* word = given ? request.word_embeddings.data() + elements(s, E) : e.word + elements(tokens.ids[static_cast<size_t>(s)], E);
     std::copy_n(word, E, result.input_embeddings.begin() + static_cast<std::ptrdiff_t>(elements(s, E)));
     for (int i = 0; i < E; ++i) {
       float x = word[i];  // HF's order: (word + token type) + position

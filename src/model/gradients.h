@@ -32,6 +32,9 @@ struct GradientRequest {
   std::vector<HookSite> sites;
   // false: the forward pass and the metric only (the activations of a clean run).
   bool backward = true;
+  // Each token's word embedding, [seq, embedding_size], instead of the vocabulary's rows
+  // (Encoder::embed_vectors: integrated gradients' interpolated inputs); empty: looked up.
+  std::vector<float> word_embeddings;
 };
 
 // One site's values for one prompt, in the site's shape without the batch dimension

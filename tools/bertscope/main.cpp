@@ -80,6 +80,7 @@ int main(int argc, char** argv) {
   bertscope::cli::add_merge_command(app);
   bertscope::cli::add_patch_grid_command(app);
   bertscope::cli::add_attribute_command(app);
+  bertscope::cli::add_saliency_command(app);
   bertscope::cli::add_lens_command(app);
   bertscope::cli::add_collect_command(app);
   bertscope::cli::add_neurons_command(app);

@@ -80,6 +80,7 @@ void add_run_command(CLI::App& app);
 void add_hooks_command(CLI::App& app);
 void add_patch_grid_command(CLI::App& app);
 void add_attribute_command(CLI::App& app);
+void add_saliency_command(CLI::App& app);
 void add_lens_command(CLI::App& app);
 void add_merge_command(CLI::App& app);
 void add_collect_command(CLI::App& app);
