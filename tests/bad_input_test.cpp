@@ -431,7 +431,7 @@ std::vector<BadInput> cases() {
       // -------- the command line
       {"UnknownOption", "", {}, sweep_plus({"--bogus"}), "The following argument was not expected: --bogus"},
       {"UnknownCommand", "", {}, {"frobnicate"},
-       "unknown command 'frobnicate'; the commands are predict, tokenize, dump, sweep, stats, run, merge, patch-grid, lens, collect, neurons, hooks"},
+       "unknown command 'frobnicate'; the commands are predict, tokenize, dump, sweep, stats, run, merge, patch-grid, attribute, saliency, lens, collect, neurons, hooks"},
       {"MissingOptionValue", "", {}, sweep_plus({"--trials"}), "--trials: 1 required INT in [1 - 10000000] missing"},
       {"MissingRequiredOption", "", {}, {"sweep", "--model", "{model}", "--prompt", kPrompt, "--out", "{out}"},
        "--intervention is required"},
