@@ -14,21 +14,60 @@ namespace {
 
 size_t at(long long row, long long width) { return static_cast<size_t>(row) * static_cast<size_t>(width); }
 
-constexpr int kColumns = 256;  // output columns per task of matmul_nn: M x 256 floats of C stay in L1
+constexpr int kColumns = 256;  // output columns per task of matmul_nn
+constexpr int kDepth = 64;      // rows of B per pass over a task's tiles: 64 x 256 floats, 64 KiB
+constexpr int kTileRows = 4, kTileColumns = 16;  // a tile of C held in vector registers
 
-// C[:, j0:j1] (+)= A B[:, j0:j1]: each element's sum runs over k in order, in one thread.
+// Adds rows [p0, p1) of the sum to a tile of C (rows i.., columns j..j+16), starting from C's
+// partial sums or, with `first`, from zero. Always inlined, so it is compiled for the vector
+// ISA of the clone of matmul_nn_columns that calls it.
+template <int Rows>
+[[gnu::always_inline]] inline void add_tile(const float* a, const float* b, int k, int n, int i, int j, int p0, int p1, bool first,
+                     float* c) {
+  float acc[Rows][kTileColumns];
+  for (int r = 0; r < Rows; ++r) {
+    for (int x = 0; x < kTileColumns; ++x) acc[r][x] = first ? 0.0f : c[at(i + r, n) + static_cast<size_t>(j + x)];
+  }
+  for (int p = p0; p < p1; ++p) {
+    const float* brow = b + at(p, n) + static_cast<size_t>(j);
+    for (int r = 0; r < Rows; ++r) {
+      const float s = a[at(i + r, k) + static_cast<size_t>(p)];
+#pragma omp simd
+      for (int x = 0; x < kTileColumns; ++x) acc[r][x] += s * brow[x];
+    }
+  }
+  for (int r = 0; r < Rows; ++r) {
+    for (int x = 0; x < kTileColumns; ++x) c[at(i + r, n) + static_cast<size_t>(j + x)] = acc[r][x];
+  }
+}
+
+// C[:, j0:j1] (+)= A B[:, j0:j1]. Each element's sum runs over k in order, in one thread,
+// whatever the blocking: the same bits on any thread count (a partial sum stored to C and
+// read back is the same float). The sum goes 64 rows of B at a time, each row's 256 columns
+// contiguous (whole pages and cache lines, which the prefetcher follows; a 16-column strip
+// down all of B touched a new page per row), and within that in 4 x 16 tiles of C kept in
+// vector registers, so B is read once per 4 rows of C.
 BERTSCOPE_VECTOR_CLONES
 void matmul_nn_columns(const float* a, const float* b, int m, int k, int n, int j0, int j1, float* c, bool accumulate) {
-  if (!accumulate) {
+  if (k == 0 && !accumulate) {
     for (int i = 0; i < m; ++i) std::fill(c + at(i, n) + j0, c + at(i, n) + j1, 0.0f);
   }
-  for (int p = 0; p < k; ++p) {
-    const float* brow = b + at(p, n);
+  for (int p0 = 0; p0 < k; p0 += kDepth) {
+    const int p1 = std::min(k, p0 + kDepth);
+    const bool first = p0 == 0 && !accumulate;
+    int j = j0;
+    for (; j + kTileColumns <= j1; j += kTileColumns) {
+      int i = 0;
+      for (; i + kTileRows <= m; i += kTileRows) add_tile<kTileRows>(a, b, k, n, i, j, p0, p1, first, c);
+      for (; i < m; ++i) add_tile<1>(a, b, k, n, i, j, p0, p1, first, c);
+    }
+    // The last columns, fewer than a tile: one element at a time.
     for (int i = 0; i < m; ++i) {
-      const float x = a[at(i, k) + static_cast<size_t>(p)];
-      float* crow = c + at(i, n);
-#pragma omp simd
-      for (int j = j0; j < j1; ++j) crow[j] += x * brow[j];
+      for (int x = j; x < j1; ++x) {
+        float sum = first ? 0.0f : c[at(i, n) + static_cast<size_t>(x)];
+        for (int p = p0; p < p1; ++p) sum += a[at(i, k) + static_cast<size_t>(p)] * b[at(p, n) + static_cast<size_t>(x)];
+        c[at(i, n) + static_cast<size_t>(x)] = sum;
+      }
     }
   }
 }
@@ -39,6 +78,32 @@ float dot(const float* x, const float* y, int n) {
 #pragma omp simd reduction(+ : sum)
   for (int i = 0; i < n; ++i) sum += x[i] * y[i];
   return sum;
+}
+
+// Two rows of A against four rows of B: eight sums, each over its own k in order, sharing
+// the loads (6 loads per 8 multiply-adds instead of 2 per 1). The last row of an odd M uses
+// dot(), whose vector reduction may group the sum differently; tiling depends on M and N
+// only, so the bits do not depend on the thread count.
+BERTSCOPE_VECTOR_CLONES
+void dot_2x4(const float* a0, const float* a1, const float* b, int k, float (&sums)[2][4]) {
+  const float* b0 = b;
+  const float* b1 = b + k;
+  const float* b2 = b + 2 * static_cast<size_t>(k);
+  const float* b3 = b + 3 * static_cast<size_t>(k);
+  float s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+#pragma omp simd reduction(+ : s00, s01, s02, s03, s10, s11, s12, s13)
+  for (int p = 0; p < k; ++p) {
+    s00 += a0[p] * b0[p];
+    s01 += a0[p] * b1[p];
+    s02 += a0[p] * b2[p];
+    s03 += a0[p] * b3[p];
+    s10 += a1[p] * b0[p];
+    s11 += a1[p] * b1[p];
+    s12 += a1[p] * b2[p];
+    s13 += a1[p] * b3[p];
+  }
+  sums[0][0] = s00; sums[0][1] = s01; sums[0][2] = s02; sums[0][3] = s03;
+  sums[1][0] = s10; sums[1][1] = s11; sums[1][2] = s12; sums[1][3] = s13;
 }
 
 double gelu_slope(double x) {
@@ -78,10 +143,24 @@ void matmul_nn(const float* a, const float* b, int m, int k, int n, float* c, bo
 }
 
 void matmul_nt(const float* a, const float* b, const float* bias, int m, int k, int n, float* c) {
+  const int quads = n / 4;
 #pragma omp parallel for schedule(static)
-  for (int j = 0; j < n; ++j) {
-    const float* brow = b + at(j, k);
-    for (int i = 0; i < m; ++i) c[at(i, n) + static_cast<size_t>(j)] = dot(a + at(i, k), brow, k) + (bias ? bias[j] : 0.0f);
+  for (int q = 0; q < quads; ++q) {
+    const int j = 4 * q;
+    for (int i = 0; i < m; i += 2) {
+      float sums[2][4];
+      if (i + 1 < m) {
+        dot_2x4(a + at(i, k), a + at(i + 1, k), b + at(j, k), k, sums);
+      } else {
+        for (int x = 0; x < 4; ++x) sums[0][x] = dot(a + at(i, k), b + at(j + x, k), k);
+      }
+      for (int r = 0; r < std::min(2, m - i); ++r) {
+        for (int x = 0; x < 4; ++x) c[at(i + r, n) + static_cast<size_t>(j + x)] = sums[r][x] + (bias ? bias[j + x] : 0.0f);
+      }
+    }
+  }
+  for (int j = 4 * quads; j < n; ++j) {
+    for (int i = 0; i < m; ++i) c[at(i, n) + static_cast<size_t>(j)] = dot(a + at(i, k), b + at(j, k), k) + (bias ? bias[j] : 0.0f);
   }
 }
 
