@@ -312,6 +312,20 @@ TEST(CliInside, PatchGridAndLensWriteTidyFilesAndFigures) {
                                  "Pay no attention to this dog [MASK] the window!", "--target", "the", "--check", "-1"});
   EXPECT_NE(negative.exit_code, 0);
   EXPECT_NE(negative.err.find("--check"), std::string::npos) << negative.err;
+  // --qk-fix: q and k cells with AtP*'s recomputed softmax, recorded in the json; without a q
+  // or k cell to fix it is refused, not ignored.
+  const auto fixed = run_cli({"attribute", "--model", model, "--prompt", kPrompt, "--other-prompt",
+                              "Pay no attention to this dog [MASK] the window!", "--target", "the", "--sites",
+                              "attn.q,attn.k", "--qk-fix", "--out", dir.file("atp-qk")});
+  ASSERT_EQ(fixed.exit_code, 0) << fixed.err;
+  const auto fixed_json = test::read_json(dir.file("atp-qk/patch-grid.json"));
+  EXPECT_EQ(fixed_json["qk_fix"], true);
+  EXPECT_EQ(fixed_json["cells"].size(), 2u * 4 * 12);
+  EXPECT_EQ(fixed_json["cells"][0]["site"], "blocks.0.attn.q");
+  const auto nothing_to_fix = run_cli({"attribute", "--model", model, "--prompt", kPrompt, "--other-prompt",
+                                       "Pay no attention to this dog [MASK] the window!", "--target", "the", "--qk-fix"});
+  EXPECT_NE(nothing_to_fix.exit_code, 0);
+  EXPECT_NE(nothing_to_fix.err.find("--qk-fix recomputes the attention softmax"), std::string::npos) << nothing_to_fix.err;
 
   // saliency: per-token attributions, complete to 1% at its default 64 steps.
   const auto saliency = run_cli({"saliency", "--model", model, "--prompt", kPrompt, "--target", "the", "--out",

@@ -133,7 +133,7 @@ class Model:
         """Activation patching, as `bertscope patch-grid`: patch-grid.csv as a DataFrame."""
     def attribution_patch(self, prompt: str, other_prompt: str, target: str, *, foil: Optional[str] = None,
                           sites: Union[str, Sequence[str], None] = None, heads: bool = False,
-                          check: int = 0) -> pandas.DataFrame:
+                          check: int = 0, qk_fix: bool = False) -> pandas.DataFrame:
         """Attribution patching, as `bertscope attribute`: patch_grid's cells estimated from one backward pass."""
 
 class _Weights:

@@ -98,7 +98,7 @@ py::object lens(const std::shared_ptr<Model>& model, const std::string& prompt, 
 // patch_grid and attribution_patch: the grid of `bertscope patch-grid` / `attribute`.
 py::object grid(const std::shared_ptr<Model>& model, const std::string& prompt, const std::string& other_prompt,
                 const std::string& target, const py::object& foil, const py::object& sites, bool heads, int check,
-                bool attribute) {
+                bool qk_fix, bool attribute) {
   PatchGridRequest request{prompt, other_prompt, target, optional_text(foil, "foil"), edit_sites_argument(sites), heads};
   if (check < 0) fail("check must be 0 or more (cells to patch for real)");
   PatchGridResult result;
@@ -108,7 +108,7 @@ py::object grid(const std::shared_ptr<Model>& model, const std::string& prompt, 
     model->use_threads();
     if (attribute) {
       if (!model->gradients) model->gradients = std::make_shared<const GradientModel>(*model->encoder);
-      result = run_attribution_patching(*model->gradients, request, check);
+      result = run_attribution_patching(*model->gradients, request, check, qk_fix);
     } else {
       result = run_patch_grid(*model->encoder, request);
     }
@@ -119,19 +119,22 @@ py::object grid(const std::shared_ptr<Model>& model, const std::string& prompt, 
   attrs["clean_metric"] = result.clean_metric;
   attrs["corrupted_metric"] = result.corrupted_metric;
   attrs["method"] = result.method;
-  if (attribute) attrs["checked_correlation"] = estimate_correlation(result);
+  if (attribute) {
+    attrs["checked_correlation"] = estimate_correlation(result);
+    attrs["qk_fix"] = result.qk_fix;
+  }
   return table;
 }
 
 py::object patch_grid(const std::shared_ptr<Model>& model, const std::string& prompt, const std::string& other_prompt,
                       const std::string& target, const py::object& foil, const py::object& sites, bool heads) {
-  return grid(model, prompt, other_prompt, target, foil, sites, heads, 0, false);
+  return grid(model, prompt, other_prompt, target, foil, sites, heads, 0, false, false);
 }
 
 py::object attribution_patch(const std::shared_ptr<Model>& model, const std::string& prompt,
                              const std::string& other_prompt, const std::string& target, const py::object& foil,
-                             const py::object& sites, bool heads, int check) {
-  return grid(model, prompt, other_prompt, target, foil, sites, heads, check, true);
+                             const py::object& sites, bool heads, int check, bool qk_fix) {
+  return grid(model, prompt, other_prompt, target, foil, sites, heads, check, qk_fix, true);
 }
 
 }  // namespace
@@ -153,18 +156,21 @@ word), logit_diff = logit(target) - logit(foil) at each state: where the contras
           py::arg("foil") = py::none(), py::arg("sites") = py::none(), py::arg("heads") = false,
           R"doc(Activation patching, as `bertscope patch-grid`: the corrupted run (other_prompt) with each
 (site, block, position), or with heads=True each head's attn.z, put back from the clean run (prompt).
-sites: "out,attn.out" or a list of such names (None: out, attn.out and mlp.out).
+sites: "out,attn.out" or a list of such names (None: out, attn.out and mlp.out); attn.q, attn.k,
+    attn.v and attn.z patch every head at the position.
 The metric at the [MASK] is logit(target) - logit(foil), or the target's log-prob without a foil.
 Returns patch-grid.csv as a DataFrame (site, block, position, token, head, metric, normalized: 0 =
 corrupted, 1 = clean, method "patch"); its .attrs hold metric, clean_metric, corrupted_metric and method.)doc");
   cls.def("attribution_patch", &attribution_patch, py::arg("prompt"), py::arg("other_prompt"), py::arg("target"),
           py::kw_only(), py::arg("foil") = py::none(), py::arg("sites") = py::none(), py::arg("heads") = false,
-          py::arg("check") = 0,
+          py::arg("check") = 0, py::arg("qk_fix") = false,
           R"doc(Attribution patching, as `bertscope attribute`: every cell of patch_grid estimated at once from
 the gradient of the corrupted run, (a_clean - a_corrupted) . d metric / d a (two forward passes and
 one backward pass for the whole grid), with patch_grid's arguments and columns (method "atp").
 check: also patch the `check` cells of the largest estimates for real: their rows follow, with
-method "patch"; .attrs["checked_correlation"] is the correlation of estimate and real metric.)doc");
+method "patch"; .attrs["checked_correlation"] is the correlation of estimate and real metric.
+qk_fix: AtP*'s fix for attention saturation (Kramar et al. 2024): attn.q and attn.k cells (add them
+to sites) recompute the softmax of the pattern rows they change, linear from the pattern on.)doc");
 }
 
 }  // namespace bertscope::python

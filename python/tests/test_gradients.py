@@ -278,3 +278,107 @@ def test_saliency_refuses_what_it_cannot_do():
         bert.saliency("the [MASK] .", "store", steps=0)
     with pytest.raises(bertscope.Error, match="not one of pad, mask"):
         bert.saliency("the [MASK] .", "store", baseline="zero")
+
+
+# ---- AtP*'s QK fix ---------------------------------------------------------------------------
+
+def torch_qk_fixed(model_dir, clean_ids, corrupted_ids, position, target, foil, layers, heads):
+    """AtP* by hand: for each attn.q (attn.k) cell, the corrupted scores recomputed with the clean
+    q (k) row at that position, masked as the forward masks them, softmaxed, then
+    (pattern_patched - pattern) . d metric / d pattern."""
+    _, clean, _ = torch_reference.forward(model_dir, clean_ids)
+    logits, corrupted, _ = torch_reference.forward(model_dir, corrupted_ids)
+    row = logits[position]
+    value = row[target] - row[foil] if foil is not None else row.log_softmax(-1)[target]
+    value.backward()
+    out = {}
+    for L in range(layers):
+        scores = corrupted[f"blocks.{L}.attn.scores"].detach()
+        masked = scores == torch.finfo(torch.float64).min
+        pattern = corrupted[f"blocks.{L}.attn.pattern"].detach()
+        grad = corrupted[f"blocks.{L}.attn.pattern"].grad
+        for side in ("q", "k"):
+            name = f"blocks.{L}.attn.{side}"
+            S, H = clean[name].shape
+            split = lambda x: x.detach().view(S, heads, H // heads).transpose(0, 1)
+            q, k = split(corrupted[f"blocks.{L}.attn.q"]), split(corrupted[f"blocks.{L}.attn.k"])
+            estimates = []
+            for p in range(S):
+                patched_q, patched_k = q.clone(), k.clone()
+                (patched_q if side == "q" else patched_k)[:, p] = split(clean[name])[:, p]
+                new = (patched_q @ patched_k.transpose(-1, -2) / np.sqrt(H // heads)).masked_fill(masked, -np.inf)
+                estimates.append(float(((new.softmax(-1) - pattern) * grad).sum()))
+            out[name] = np.array(estimates)
+    return out
+
+
+# (model, clean, corrupted, target, foil, the target's and foil's vocabulary pieces)
+QK_CASES = {
+    "bert": (CASES[0][0], "the man went to the [MASK] to buy milk .", "the woman went to the [MASK] to buy bread .",
+             "store", "market", "store", "market"),
+    "modernbert": (os.path.join(FAMILIES, "models", "modernbert-tiny-bf16"),
+                   "Pay no attention to that man [MASK] the curtain, said the wizard.",
+                   "Pay no attention to that old [MASK] the curtain, said the wizard.", "the", None, "\u0120the", None),
+    "gpt2-ioi": (os.path.join(FAMILIES, "models", "gpt2-tiny"), None, None, None, None, None, None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(QK_CASES))
+def test_qk_fix_equals_atp_star_by_hand_in_torch(case):
+    model_dir, clean_text, corrupted_text, target, foil, target_piece, foil_piece = QK_CASES[case]
+    m = bertscope.load(model_dir)
+    if case == "gpt2-ioi":
+        with open(os.path.join(FAMILIES, "golden", "gpt2-tiny.json")) as f:
+            ioi = json.load(f)["ioi"]
+        clean_text, corrupted_text = ioi["a"]["text"], ioi["b"]["text"]
+        target, foil = ioi["io_token"].strip(), ioi["s_token"].strip()
+        target_piece, foil_piece = "\u0120" + target, "\u0120" + foil
+    clean_ids, corrupted_ids = m.encode(clean_text)[1], m.encode(corrupted_text)[1]
+    assert len(clean_ids) == len(corrupted_ids)
+    # The [MASK], or GPT-2's last token (the row a causal model predicts from).
+    position = corrupted_ids.index(m.token_id("[MASK]")) if case != "gpt2-ioi" else len(corrupted_ids) - 1
+    target_id, foil_id = m.token_id(target_piece), (m.token_id(foil_piece) if foil_piece else None)
+    layers, heads = m.config["num_hidden_layers"], m.config["num_attention_heads"]
+    fixed = m.attribution_patch(clean_text, corrupted_text, target, foil=foil, sites="attn.q,attn.k", qk_fix=True)
+    plain = m.attribution_patch(clean_text, corrupted_text, target, foil=foil, sites="attn.q,attn.k")
+    assert fixed.attrs["qk_fix"] and not plain.attrs["qk_fix"]
+    assert fixed.attrs["corrupted_metric"] == plain.attrs["corrupted_metric"]
+    want = torch_qk_fixed(model_dir, clean_ids, corrupted_ids, position, target_id, foil_id, layers, heads)
+    names = [f"blocks.{L}.attn.{s}" for s in ("q", "k") for L in range(layers)]
+    _, linear = torch_atp(model_dir, clean_ids, corrupted_ids, position, target_id, foil_id, names)
+    scale = max(float(np.abs(v).max()) for v in want.values())
+    assert scale > 0
+    for name in names:
+        got = fixed[fixed["site"] == name]["metric"].to_numpy() - fixed.attrs["corrupted_metric"]
+        np.testing.assert_allclose(got, want[name], atol=1e-4 * scale, err_msg=name)
+        lin = plain[plain["site"] == name]["metric"].to_numpy() - plain.attrs["corrupted_metric"]
+        np.testing.assert_allclose(lin, linear[name], atol=1e-4 * scale, err_msg=name)
+    # The fix changes the estimates (a linear softmax is not the recomputed one), and only at q and k.
+    assert not np.allclose(fixed["metric"], plain["metric"], rtol=0, atol=1e-6 * scale)
+    both = m.attribution_patch(clean_text, corrupted_text, target, foil=foil, sites="out,attn.q", qk_fix=True)
+    out_rows = both[both["site"].str.endswith(".out")]["metric"].to_numpy()
+    assert np.array_equal(out_rows, m.attribution_patch(clean_text, corrupted_text, target, foil=foil,
+                                                        sites="out")["metric"].to_numpy())
+
+
+def test_qk_fix_without_q_or_k_cells_and_head_sites_patched_by_position():
+    m = bertscope.load(CASES[0][0])
+    args = ("the man went to the [MASK] to buy milk .", "the woman went to the [MASK] to buy bread .", "store")
+    with pytest.raises(bertscope.Error, match="qk_fix recomputes the attention softmax for attn.q and attn.k cells"):
+        m.attribution_patch(*args, sites="out", qk_fix=True)
+    with pytest.raises(bertscope.Error, match="not at blocks.{L}.attn.pattern|not at attn.pattern"):
+        m.patch_grid(*args, sites="attn.pattern")
+    # A q cell of the patch grid is the corrupted run with that position's q (every head) put back.
+    grid = m.patch_grid(*args, sites="attn.q")
+    _, cache = m.run_with_cache(args[0], sites="blocks.1.attn.q")
+    clean_q = cache["blocks.1.attn.q"]
+    mask = m.encode(args[1])[0].index("[MASK]")
+
+    def put_back(name, q):
+        q[3] = clean_q[3]
+
+    logits = m.run_with_hooks(args[1], {"blocks.1.attn.q": put_back})
+    row = logits[mask].astype(np.float64)
+    want = row[m.token_id("store")] - np.log(np.exp(row - row.max()).sum()) - row.max()
+    cell = grid[(grid["block"] == 1) & (grid["position"] == 3)]
+    assert float(cell["metric"].iloc[0]) == pytest.approx(want, abs=1e-4)

@@ -2,17 +2,83 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "common/error.h"
 
 namespace bertscope {
 
-PatchGridResult run_attribution_patching(const GradientModel& model, const PatchGridRequest& request, int check) {
+namespace {
+
+bool is_query_or_key(SiteKind kind) { return kind == SiteKind::AttnQ || kind == SiteKind::AttnK; }
+
+// AtP*'s QK fix for one q or k cell: the corrupted pattern rows that patching the cell
+// changes, recomputed with the clean q (row `position`) or k (column `position`), then
+// (pattern_patched - pattern) . d metric / d pattern. A row's scores change by
+// delta_j = (q_i . k_j)_patched - (q_i . k_j) over sqrt(head_dim), so its softmax is
+// p_j exp(delta_j) / sum_j p_j exp(delta_j): no scores or masks needed, and a key the pattern
+// gives no weight (masked, or below float32's range) stays at none.
+double qk_fixed_estimate(const PatchCell& cell, const GradientResult& clean, const GradientResult& corrupted,
+                         int heads, int head_dim) {
+  const HookSite site = HookSite::block(cell.site, cell.layer);
+  const auto& q = corrupted.activation(HookSite::block(SiteKind::AttnQ, cell.layer)).values;
+  const auto& k = corrupted.activation(HookSite::block(SiteKind::AttnK, cell.layer)).values;
+  const auto& a_clean = clean.activation(site).values;
+  const auto& a_corrupted = corrupted.activation(site).values;
+  const SiteValues& pattern_site = corrupted.activation(HookSite::block(SiteKind::AttnPattern, cell.layer));
+  const auto& pattern = pattern_site.values;
+  const auto& d_pattern = corrupted.gradient(HookSite::block(SiteKind::AttnPattern, cell.layer)).values;
+  const auto seq = static_cast<size_t>(pattern_site.shape.back());
+  const auto width = static_cast<size_t>(heads) * static_cast<size_t>(head_dim);
+  const auto d = static_cast<size_t>(head_dim);
+  const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
+  const auto p = static_cast<size_t>(cell.position);
+  const bool query = cell.site == SiteKind::AttnQ;
+  // The change of score (i, j) of head h: the patched vector's difference dotted with the other side.
+  const auto delta = [&](size_t h, size_t i, size_t j) {
+    const size_t changed = query ? i : j, other = query ? j : i;
+    const std::vector<float>& side = query ? k : q;
+    double sum = 0.0;
+    for (size_t x = 0; x < d; ++x) {
+      const size_t at_changed = changed * width + h * d + x;
+      sum += (static_cast<double>(a_clean[at_changed]) - a_corrupted[at_changed]) * side[other * width + h * d + x];
+    }
+    return sum * scale;
+  };
+  double estimate = 0.0;
+  std::vector<double> shift(seq), weight(seq);
+  for (size_t h = 0; h < static_cast<size_t>(heads); ++h) {
+    for (size_t i = query ? p : 0; i < (query ? p + 1 : seq); ++i) {
+      const float* row = pattern.data() + (h * seq + i) * seq;
+      const float* grad = d_pattern.data() + (h * seq + i) * seq;
+      if (!query && row[p] == 0.0f) continue;  // key p is masked for query i: nothing changes
+      double top = -std::numeric_limits<double>::infinity();
+      for (size_t j = 0; j < seq; ++j) {
+        shift[j] = row[j] > 0.0f && (query || j == p) ? delta(h, i, j) : 0.0;
+        if (row[j] > 0.0f) top = std::max(top, shift[j]);
+      }
+      double total = 0.0;
+      for (size_t j = 0; j < seq; ++j) total += weight[j] = row[j] * std::exp(shift[j] - top);
+      for (size_t j = 0; j < seq; ++j) estimate += (weight[j] / total - row[j]) * grad[j];
+    }
+  }
+  return estimate;
+}
+
+}  // namespace
+
+PatchGridResult run_attribution_patching(const GradientModel& model, const PatchGridRequest& request, int check,
+                                         bool qk_fix) {
   const Encoder& encoder = model.encoder();
   if (check < 0) throw OptionError("check", " must be 0 or more (cells to patch for real)");
   PatchGridResult result = prepare_patch_grid(encoder, request);
   result.method = "atp";
+  result.qk_fix = qk_fix;
+  if (qk_fix && std::none_of(result.cells.begin(), result.cells.end(), [](const PatchCell& c) { return is_query_or_key(c.site); })) {
+    throw OptionError("qk_fix", " recomputes the attention softmax for attn.q and attn.k cells, and the grid has none: "
+                                "add attn.q or attn.k to the sites");
+  }
 
   GradientRequest g;
   g.metric = result.foil_id >= 0 ? GradientMetric::LogitDifference : GradientMetric::TargetLogProb;
@@ -21,6 +87,12 @@ PatchGridResult run_attribution_patching(const GradientModel& model, const Patch
   for (const PatchCell& cell : result.cells) {
     const HookSite site = HookSite::block(cell.site, cell.layer);
     if (std::find(g.sites.begin(), g.sites.end(), site) == g.sites.end()) g.sites.push_back(site);
+    if (qk_fix && is_query_or_key(cell.site)) {
+      for (SiteKind kind : {SiteKind::AttnQ, SiteKind::AttnK, SiteKind::AttnPattern}) {
+        const HookSite needed = HookSite::block(kind, cell.layer);
+        if (std::find(g.sites.begin(), g.sites.end(), needed) == g.sites.end()) g.sites.push_back(needed);
+      }
+    }
   }
   g.position = result.corrupted.mask_index;
   const GradientResult corrupted = model.run(TokenBatch::single(result.corrupted.ids), g);
@@ -31,8 +103,14 @@ PatchGridResult run_attribution_patching(const GradientModel& model, const Patch
   result.corrupted_metric = corrupted.metric;
   const double span = result.clean_metric - result.corrupted_metric;
 
-  const int head_dim = encoder.config().head_dim();
+  const int head_dim = encoder.config().head_dim(), heads = encoder.config().num_attention_heads;
   for (PatchCell& cell : result.cells) {
+    if (qk_fix && is_query_or_key(cell.site)) {
+      const double estimate = qk_fixed_estimate(cell, clean, corrupted, heads, head_dim);
+      cell.metric = result.corrupted_metric + estimate;
+      cell.normalized = span != 0.0 ? estimate / span : std::nan("");
+      continue;
+    }
     const HookSite site = HookSite::block(cell.site, cell.layer);
     const SiteValues& a_clean = clean.activation(site);
     const SiteValues& a_corrupted = corrupted.activation(site);

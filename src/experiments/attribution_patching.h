@@ -15,8 +15,14 @@
 namespace bertscope {
 
 // `check`: how many cells (the largest |estimate| first) to also patch for real, into
-// result.checked (0: none). The same Errors as run_patch_grid.
-PatchGridResult run_attribution_patching(const GradientModel& model, const PatchGridRequest& request, int check = 0);
+// result.checked (0: none). `qk_fix`: AtP*'s fix for attention saturation (Kramar et al.
+// 2024): an attn.q or attn.k cell's estimate recomputes the softmax of the pattern rows the
+// patch changes and is linear from the pattern on, (pattern_patched - pattern) . d metric /
+// d pattern, where the plain estimate is linear through the softmax and misses a pattern that
+// saturates (a key that goes from ~0 to most of the weight). An OptionError when the grid has
+// no attn.q or attn.k cell. The same Errors as run_patch_grid.
+PatchGridResult run_attribution_patching(const GradientModel& model, const PatchGridRequest& request, int check = 0,
+                                         bool qk_fix = false);
 
 // Pearson's correlation of the checked cells' estimates with their real effects (NaN with
 // fewer than 2 cells or no spread), for the printed agreement and the scatter.

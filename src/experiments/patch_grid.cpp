@@ -27,6 +27,15 @@ struct SiteKey {
 
 }  // namespace
 
+bool patchable_by_position(SiteKind kind) {
+  // A position's values are one contiguous row: [seq, width] sites, and q, k, v and z of
+  // [seq, heads, head_dim]. Not embed.out (before every block), nor the scores, pattern or
+  // head_out, whose rows are not positions.
+  if (kind == SiteKind::EmbedOut) return false;
+  return !is_per_head(kind) || kind == SiteKind::AttnQ || kind == SiteKind::AttnK || kind == SiteKind::AttnV ||
+         kind == SiteKind::AttnZ;
+}
+
 PatchGridResult prepare_patch_grid(const Encoder& model, const PatchGridRequest& request) {
   PatchGridResult result;
   result.clean = MaskedPrompt::prepare(model, request.clean_prompt, request.target);
@@ -49,8 +58,9 @@ PatchGridResult prepare_patch_grid(const Encoder& model, const PatchGridRequest&
   if (sites.empty()) throw Error("patch-grid needs at least one site");
   for (size_t i = 0; i < sites.size(); ++i) {
     const SiteKind kind = sites[i];
-    if (!request.heads && (kind == SiteKind::EmbedOut || is_per_head(kind))) {
-      throw Error("patch-grid patches positions at block sites of [seq, width] (out, attn.out, mlp.out, ...), not at " +
+    if (!request.heads && !patchable_by_position(kind)) {
+      throw Error("patch-grid patches positions at block sites of [seq, width] (out, attn.out, mlp.out, ...) or "
+                  "[seq, heads, head_dim] (attn.q, attn.k, attn.v, attn.z: every head at the position), not at " +
                   edit_site_name(kind) + "; use --heads for heads");
     }
     // As a repeated position or head is: the grid has one table per site, and a second

@@ -35,6 +35,7 @@ struct PatchGridResult {
   // "patch": every cell patched; "atp": every cell estimated by attribution patching
   // (experiments/attribution_patching.h), with `checked` the cells also patched for real.
   std::string method = "patch";
+  bool qk_fix = false;  // atp: q and k cells estimated with AtP*'s recomputed softmax
   MaskedPrompt clean, corrupted;
   std::string foil;  // empty without a foil
   int foil_id = -1;
@@ -43,6 +44,10 @@ struct PatchGridResult {
   std::vector<PatchCell> cells;  // ordered by site, layer, then position or head
   std::vector<PatchCell> checked;  // atp: real patches of the cells with the largest estimates
 };
+
+// Whether patch-grid can patch `kind` one position at a time (all heads at that position for
+// q, k, v and z).
+bool patchable_by_position(SiteKind kind);
 
 // Throws Error for bad prompts, a target or foil that is not one word piece, prompts of
 // different lengths, or a site that is not a block site of [seq, width].

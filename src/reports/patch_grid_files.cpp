@@ -68,6 +68,8 @@ json patch_grid_json(const PatchGridResult& r, const Encoder& model, const RunCo
     doc["checked_cells"] = cells_json(r, r.checked);  // the same cells patched for real
     const double correlation = estimate_correlation(r);
     doc["checked_correlation"] = std::isnan(correlation) ? json(nullptr) : json(correlation);
+    // AtP*: the attn.q and attn.k cells recompute the softmax (experiments/attribution_patching.h).
+    doc["qk_fix"] = r.qk_fix;
   }
   return doc;
 }

@@ -25,6 +25,7 @@ struct PatchGridOptions {
   bool heads = false;
   bool attribute = false;  // attribution patching's estimates (bertscope attribute)
   int check = 0;           // attribute: cells to also patch for real
+  bool qk_fix = false;     // attribute: AtP*'s recomputed softmax at attn.q and attn.k cells
 };
 
 // Per site, a layers x positions (or heads) table of the normalized metric.
@@ -81,7 +82,7 @@ void run_patch_grid_command(const PatchGridOptions& o) {
   if (!o.out.empty()) folder.emplace(o.out, "patch-grid.json");  // before the model loads: a bad --out fails now
   const Encoder model = load_model(o.model);
   const PatchGridResult result =
-      o.attribute ? run_attribution_patching(GradientModel(model), request, o.check) : run_patch_grid(model, request);
+      o.attribute ? run_attribution_patching(GradientModel(model), request, o.check, o.qk_fix) : run_patch_grid(model, request);
   std::printf("%s", grid_tables(result, model.layers()).c_str());
   if (!result.checked.empty()) std::printf("%s", check_summary(result).c_str());
   if (folder) {
@@ -101,7 +102,9 @@ void add_grid_options(CLI::App& c, PatchGridOptions& o) {
   c.add_option("--other-prompt", o.other_prompt, "The corrupted prompt: as many tokens, one [MASK]")->required();
   c.add_option("--target", o.target, "Word whose logit (or log-prob) at the [MASK] is the metric")->required();
   c.add_option("--foil", o.foil, "Metric = logit[target] - logit[foil] (default: the target's log-prob)");
-  CLI::Option* sites = c.add_option("--sites", o.sites, "Block sites patched, comma-separated");
+  CLI::Option* sites = c.add_option("--sites", o.sites,
+                                    "Block sites patched, comma-separated (attn.q, attn.k, attn.v, attn.z: every head "
+                                    "at the position)");
   c.add_flag("--heads", o.heads, "Patch each head's z (all positions) per layer instead: a layers x heads grid")
       ->excludes(sites);
   c.add_option("--out", o.out, "Output folder: patch-grid.json, patch-grid.csv, a heatmap per site (.svg, .png)");
@@ -126,6 +129,9 @@ void add_attribute_command(CLI::App& app) {
   add_grid_options(*c, *o);
   c->add_option("--check", o->check, "Also patch the K cells of the largest estimates for real, and compare")
       ->check(CLI::NonNegativeNumber);
+  c->add_flag("--qk-fix", o->qk_fix,
+              "AtP*'s fix for attention saturation: attn.q and attn.k cells (add them to --sites) recompute the "
+              "softmax of the pattern rows they change, linear from the pattern on");
   c->footer("Each cell: (a_clean - a_corrupted) . d metric / d a on the corrupted run, a first-order estimate of\n"
             "patching it (2 forward passes and 1 backward pass for the whole grid). Example:\n"
             "  bertscope attribute --prompt \"The capital of France is [MASK].\" \\\n"
