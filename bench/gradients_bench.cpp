@@ -1,5 +1,5 @@
 // bertscope-gradients-bench: the backward pass and attribution patching, side by side with
-// what they replace, in one run (bench/gradients.sh drives it on the bert-large-shaped model):
+// what they replace, in one run (bench/gradients.py drives it on the bert-large-shaped model):
 //   forward        one forward pass of the corrupted prompt and the metric at its [MASK]
 //   gradients      the same pass keeping every site, then the backward pass to every site
 //   atp_positions  attribution patching over 3 sites x blocks x positions

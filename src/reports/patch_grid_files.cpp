@@ -110,7 +110,9 @@ std::vector<PatchGridFigure> patch_grid_heatmaps(const PatchGridResult& r, int l
       map.column_labels.push_back(by_head ? std::to_string(c) : r.corrupted.tokens[c]);
     }
     const std::string site = site_part(first.site);
-    const std::string estimated = r.method == "atp" ? "Attribution patching (estimated): " : "";
+    const bool fixed = r.qk_fix && (first.site == SiteKind::AttnQ || first.site == SiteKind::AttnK);
+    const std::string estimated =
+        r.method != "atp" ? "" : fixed ? "Attribution patching (estimated, AtP* QK fix): " : "Attribution patching (estimated): ";
     map.title = estimated + (by_head ? "patching each head's z from the clean run, block by block"
                                      : "patching blocks.L." + site + " at one position from the clean run");
     if (estimated.empty()) map.title[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(map.title[0])));
