@@ -66,6 +66,31 @@ double qk_fixed_estimate(const PatchCell& cell, const GradientResult& clean, con
   return estimate;
 }
 
+// AtP's estimate: (a_clean - a_corrupted) . d metric / d a over the cell's slice of its site,
+// one position's vector or one head's z at every position.
+double linear_estimate(const PatchCell& cell, const GradientResult& clean, const GradientResult& corrupted,
+                       int head_dim) {
+  const HookSite site = HookSite::block(cell.site, cell.layer);
+  const SiteValues& a_clean = clean.activation(site);
+  const auto& a_corrupted = corrupted.activation(site).values;
+  const auto& grad = corrupted.gradient(site).values;
+  const auto positions = static_cast<size_t>(a_clean.shape.front());
+  const size_t width = a_clean.values.size() / positions;  // floats per position
+  double estimate = 0.0;
+  const auto add = [&](size_t from, size_t count) {
+    for (size_t i = from; i < from + count; ++i) {
+      estimate += (static_cast<double>(a_clean.values[i]) - a_corrupted[i]) * grad[i];
+    }
+  };
+  if (cell.head >= 0) {
+    const auto d = static_cast<size_t>(head_dim);
+    for (size_t s = 0; s < positions; ++s) add(s * width + static_cast<size_t>(cell.head) * d, d);
+  } else {
+    add(static_cast<size_t>(cell.position) * width, width);
+  }
+  return estimate;
+}
+
 }  // namespace
 
 PatchGridResult run_attribution_patching(const GradientModel& model, const PatchGridRequest& request, int check,
@@ -84,14 +109,14 @@ PatchGridResult run_attribution_patching(const GradientModel& model, const Patch
   g.metric = result.foil_id >= 0 ? GradientMetric::LogitDifference : GradientMetric::TargetLogProb;
   g.target = result.clean.target_id;
   g.foil = result.foil_id;
-  for (const PatchCell& cell : result.cells) {
-    const HookSite site = HookSite::block(cell.site, cell.layer);
+  const auto need = [&g](SiteKind kind, int layer) {
+    const HookSite site = HookSite::block(kind, layer);
     if (std::find(g.sites.begin(), g.sites.end(), site) == g.sites.end()) g.sites.push_back(site);
-    if (qk_fix && is_query_or_key(cell.site)) {
-      for (SiteKind kind : {SiteKind::AttnQ, SiteKind::AttnK, SiteKind::AttnPattern}) {
-        const HookSite needed = HookSite::block(kind, cell.layer);
-        if (std::find(g.sites.begin(), g.sites.end(), needed) == g.sites.end()) g.sites.push_back(needed);
-      }
+  };
+  for (const PatchCell& cell : result.cells) {
+    need(cell.site, cell.layer);
+    if (qk_fix && is_query_or_key(cell.site)) {  // the fix reads q, k and the pattern with its gradient
+      for (SiteKind kind : {SiteKind::AttnQ, SiteKind::AttnK, SiteKind::AttnPattern}) need(kind, cell.layer);
     }
   }
   g.position = result.corrupted.mask_index;
@@ -105,30 +130,8 @@ PatchGridResult run_attribution_patching(const GradientModel& model, const Patch
 
   const int head_dim = encoder.config().head_dim(), heads = encoder.config().num_attention_heads;
   for (PatchCell& cell : result.cells) {
-    if (qk_fix && is_query_or_key(cell.site)) {
-      const double estimate = qk_fixed_estimate(cell, clean, corrupted, heads, head_dim);
-      cell.metric = result.corrupted_metric + estimate;
-      cell.normalized = span != 0.0 ? estimate / span : std::nan("");
-      continue;
-    }
-    const HookSite site = HookSite::block(cell.site, cell.layer);
-    const SiteValues& a_clean = clean.activation(site);
-    const SiteValues& a_corrupted = corrupted.activation(site);
-    const SiteValues& grad = corrupted.gradient(site);
-    const auto width = static_cast<size_t>(a_clean.values.size() / a_clean.shape.front());  // floats per position
-    double estimate = 0.0;
-    const auto add = [&](size_t from, size_t count) {
-      for (size_t i = from; i < from + count; ++i) {
-        estimate += (static_cast<double>(a_clean.values[i]) - a_corrupted.values[i]) * grad.values[i];
-      }
-    };
-    if (cell.head >= 0) {  // one head's z at every position
-      for (size_t s = 0; s < static_cast<size_t>(a_clean.shape.front()); ++s) {
-        add(s * width + static_cast<size_t>(cell.head) * static_cast<size_t>(head_dim), static_cast<size_t>(head_dim));
-      }
-    } else {
-      add(static_cast<size_t>(cell.position) * width, width);
-    }
+    const double estimate = qk_fix && is_query_or_key(cell.site) ? qk_fixed_estimate(cell, clean, corrupted, heads, head_dim)
+                                                                 : linear_estimate(cell, clean, corrupted, head_dim);
     cell.metric = result.corrupted_metric + estimate;
     cell.normalized = span != 0.0 ? estimate / span : std::nan("");
   }
