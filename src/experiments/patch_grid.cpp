@@ -107,7 +107,11 @@ void patch_cells(const Encoder& model, PatchGridResult& result, std::vector<Patc
   const int head_dim = model.config().head_dim();
   std::map<SiteKey, std::vector<PatchCell*>> groups;
   for (PatchCell& cell : cells) groups[{cell.site, cell.layer}].push_back(&cell);
-  for (auto& [key, group] : groups) {
+  for (const auto& entry : groups) {
+    // Named references, not structured bindings: the hook's lambda captures them (C++20 lets
+    // lambdas capture bindings, but clang only from 16).
+    const SiteKey& key = entry.first;
+    const std::vector<PatchCell*>& group = entry.second;
     const std::vector<float>& clean = clean_values.at(key);
     Hooks patch;
     patch.add(HookSite::block(key.kind, key.layer), [&](const HookSite&, ActivationView v) {
