@@ -1,8 +1,8 @@
-// The backward kernels of src/kernels/backward.h, op by op, against float64 references as
-// ops_test.cpp checks the forward ones: each gradient against central finite differences of
-// a float64 forward pass (step 1e-6: their own error is about 1e-10 of the values here), the
-// matmuls against float64 products. Odd shapes: one row, prime widths, head widths 5 and 8,
-// 1 to 23 tokens, every activation and attention mask.
+// The backward kernels of src/kernels/backward.h: their rows of the op table (op_table.h),
+// which Table/Ops in ops_test.cpp runs beside the forward kernels' rows. Each gradient is
+// checked against central finite differences of a float64 forward pass (step 1e-6: their own
+// error is about 1e-10 of the values here), the matmuls against float64 products. Odd shapes:
+// one row, prime widths, head widths 5 and 8, 1 to 23 tokens, every activation and mask.
 #include <gtest/gtest.h>
 
 #include <omp.h>
@@ -10,29 +10,20 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <cstdio>
 #include <functional>
-#include <numbers>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "kernels/backward.h"
+#include "op_table.h"
 
 namespace bertscope {
 namespace {
 
-constexpr double kU = 0x1p-24;  // float32's unit roundoff
+using namespace test_ops;
+
 constexpr double kStep = 1e-6;  // of the finite differences
-
-std::vector<float> uniform(size_t n, float lo, float hi, std::mt19937& rng) {
-  std::uniform_real_distribution<float> d(lo, hi);
-  std::vector<float> v(n);
-  for (float& x : v) x = d(rng);
-  return v;
-}
-
-size_t sz(long long n) { return static_cast<size_t>(n); }
 
 // d f / d x_i at `x` (float64), by central differences.
 double derivative(const std::function<double(const std::vector<double>&)>& f, std::vector<double> x, size_t i) {
@@ -45,16 +36,6 @@ double derivative(const std::function<double(const std::vector<double>&)>& f, st
 }
 
 std::vector<double> wide(const std::vector<float>& v) { return {v.begin(), v.end()}; }
-
-struct Outcome {
-  std::vector<float> got;
-  std::vector<double> want, tolerance;
-  void add(float g, double w, double tol) {
-    got.push_back(g);
-    want.push_back(w);
-    tolerance.push_back(tol);
-  }
-};
 
 double largest(const std::vector<double>& v) {
   double m = 0.0;
@@ -92,17 +73,6 @@ Outcome run_matmul(int m, int k, int n, bool transposed, std::mt19937& rng) {
 }
 
 // ---- activations -------------------------------------------------------------------------
-
-double activate(Activation a, double x) {
-  switch (a) {
-    case Activation::None: return x;
-    case Activation::Gelu: return 0.5 * x * (1.0 + std::erf(x / std::numbers::sqrt2));
-    case Activation::GeluTanh:
-      return 0.5 * x * (1.0 + std::tanh(std::sqrt(2.0 / std::numbers::pi) * (x + 0.044715 * x * x * x)));
-    case Activation::Relu: return x > 0 ? x : 0.0;
-  }
-  return NAN;
-}
 
 Outcome run_activation(Activation act, int n, std::mt19937& rng) {
   auto x = uniform(sz(n), -4.0f, 4.0f, rng);
@@ -240,59 +210,44 @@ Outcome run_attention(int seq, int heads, int head_dim, bool causal, int window_
   return o;
 }
 
-// ---- the table ---------------------------------------------------------------------------
+// ---- the rows ----------------------------------------------------------------------------
 
-struct Case {
-  std::string name;
-  std::function<Outcome(std::mt19937&)> run;
-};
+Outcome run_matmul_nn(const Shape& s, std::mt19937& rng) { return run_matmul(s["m"], s["k"], s["n"], false, rng); }
+Outcome run_matmul_nt(const Shape& s, std::mt19937& rng) { return run_matmul(s["m"], s["k"], s["n"], true, rng); }
+Outcome run_activation_backward(const Shape& s, std::mt19937& rng) {
+  return run_activation(static_cast<Activation>(s["act"]), s["n"], rng);
+}
+Outcome run_layer_norm_backward(const Shape& s, std::mt19937& rng) { return run_layer_norm(s["rows"], s["width"], rng); }
+Outcome run_attention_backward(const Shape& s, std::mt19937& rng) {
+  return run_attention(s["seq"], s["heads"], s["head_dim"], s["causal"] != 0, s["window_half"], rng);
+}
 
-std::vector<Case> cases() {
-  std::vector<Case> all;
+std::vector<Shape> matmul_shapes() {
+  std::vector<Shape> shapes;
   for (const auto& [m, k, n] : std::vector<std::array<int, 3>>{{1, 7, 33}, {3, 33, 300}, {12, 129, 7}, {5, 64, 517}}) {
-    const std::string shape = std::to_string(m) + "x" + std::to_string(k) + "x" + std::to_string(n);
-    all.push_back({"matmul_nn_" + shape, [=](std::mt19937& rng) { return run_matmul(m, k, n, false, rng); }});
-    all.push_back({"matmul_nt_" + shape, [=](std::mt19937& rng) { return run_matmul(m, k, n, true, rng); }});
+    shapes.push_back({{{"m", m}, {"k", k}, {"n", n}}});
   }
-  const char* names[] = {"none", "gelu", "gelu_tanh", "relu"};
-  for (int a = 0; a < 4; ++a) {
-    all.push_back({std::string("activation_") + names[a], [=](std::mt19937& rng) {
-                     return run_activation(static_cast<Activation>(a), 301, rng);
-                   }});
-  }
-  for (const auto& [rows, width] : std::vector<std::pair<int, int>>{{1, 7}, {3, 64}, {2, 257}}) {
-    all.push_back({"layer_norm_" + std::to_string(rows) + "x" + std::to_string(width),
-                   [=](std::mt19937& rng) { return run_layer_norm(rows, width, rng); }});
-  }
-  // {seq, heads, head_dim, causal, window_half}
+  return shapes;
+}
+
+std::vector<Shape> activation_shapes() {
+  std::vector<Shape> shapes;
+  for (int act = 0; act < 4; ++act) shapes.push_back({{{"act", act}, {"n", 301}}});
+  return shapes;
+}
+
+std::vector<Shape> layer_norm_backward_shapes() {
+  return {{{{"rows", 1}, {"width", 7}}}, {{{"rows", 3}, {"width", 64}}}, {{{"rows", 2}, {"width", 257}}}};
+}
+
+std::vector<Shape> attention_backward_shapes() {
+  std::vector<Shape> shapes;
   for (const auto& s : std::vector<std::array<int, 5>>{
            {1, 1, 5, 0, -1}, {7, 2, 5, 0, -1}, {9, 2, 8, 1, -1}, {11, 1, 8, 0, 2}, {23, 2, 5, 1, 3}}) {
-    std::string name = "attention_seq" + std::to_string(s[0]) + "_heads" + std::to_string(s[1]) + "_dim" +
-                       std::to_string(s[2]) + (s[3] ? "_causal" : "") + (s[4] >= 0 ? "_window" + std::to_string(s[4]) : "");
-    all.push_back({name, [=](std::mt19937& rng) { return run_attention(s[0], s[1], s[2], s[3] != 0, s[4], rng); }});
+    shapes.push_back({{{"seq", s[0]}, {"heads", s[1]}, {"head_dim", s[2]}, {"causal", s[3]}, {"window_half", s[4]}}});
   }
-  return all;
+  return shapes;
 }
-
-class BackwardOps : public testing::TestWithParam<size_t> {};
-
-TEST_P(BackwardOps, MatchFloat64FiniteDifferences) {
-  const Case c = cases()[GetParam()];
-  std::mt19937 rng(static_cast<unsigned>(2000 + GetParam()));
-  const Outcome o = c.run(rng);
-  ASSERT_FALSE(o.got.empty());
-  double worst = 0.0;
-  for (size_t i = 0; i < o.got.size(); ++i) {
-    ASSERT_TRUE(std::isfinite(o.got[i])) << c.name << " element " << i;
-    const double error = std::fabs(static_cast<double>(o.got[i]) - o.want[i]);
-    ASSERT_LE(error, o.tolerance[i]) << c.name << " element " << i << ": got " << o.got[i] << ", float64 " << o.want[i];
-    worst = std::max(worst, error / o.tolerance[i]);
-  }
-  std::printf("%s: %zu values, largest error / tolerance %.3f\n", c.name.c_str(), o.got.size(), worst);
-}
-
-INSTANTIATE_TEST_SUITE_P(Table, BackwardOps, testing::Range<size_t>(0, cases().size()),
-                         [](const testing::TestParamInfo<size_t>& p) { return cases()[p.param].name; });
 
 // Every output is summed by one thread in a fixed order: the same bits on any thread count.
 TEST(BackwardOpsBits, MatmulsAreTheSameOnOneThreadAndOnAll) {
@@ -312,4 +267,17 @@ TEST(BackwardOpsBits, MatmulsAreTheSameOnOneThreadAndOnAll) {
 }
 
 }  // namespace
+
+std::vector<test_ops::Op> test_ops::backward_ops() {
+  return {
+      {"matmul_nn", "(2 sqrt(k) + 2) u sum|a b|", matmul_shapes(), run_matmul_nn},
+      {"matmul_nt", "(2 sqrt(k) + 2) u sum|a b|", matmul_shapes(), run_matmul_nt},
+      {"activation_backward", "dx: 4 u |dy slope| + 1e-9, slope by finite differences; y: 2 u |y|", activation_shapes(),
+       run_activation_backward},
+      {"layer_norm_backward", "4 u |du| + 1e-7 max|du|", layer_norm_backward_shapes(), run_layer_norm_backward},
+      {"attention_backward", "dq, dk, dv: 1e-5 max|d| + 1e-9; dpattern: 4 u max|dpattern|; dscores: 1e-6 max|dscores|",
+       attention_backward_shapes(), run_attention_backward},
+  };
+}
+
 }  // namespace bertscope

@@ -2,10 +2,11 @@
 // manner of llama.cpp's test-backend-ops: one row, prime and non-multiple-of-16 widths,
 // head widths 5, 64 and 80, sequences of 1 to 131 tokens, every activation and mask.
 //
-// The table (op_table) is what a second backend would be run against: each Op is a name, its
-// stated tolerance, its shapes, and a function that runs the kernel on random inputs of one
-// shape and returns the outputs beside the float64 reference and a tolerance per element.
-// Adding an op is adding one entry; each (op, shape) is its own gtest case, named after both.
+// The table (op_table) is what a second backend would be run against: each Op (op_table.h) is
+// a name, its stated tolerance, its shapes, and a function that runs the kernel on random
+// inputs of one shape and returns the outputs beside the float64 reference and a tolerance per
+// element. Adding an op is adding one entry; each (op, shape) is its own gtest case, named
+// after both. The backward kernels' rows come from backward_ops_test.cpp.
 #include <gtest/gtest.h>
 
 #include <oneapi/dnnl/dnnl.hpp>
@@ -13,7 +14,6 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
-#include <numbers>
 #include <random>
 #include <string>
 #include <utility>
@@ -24,68 +24,14 @@
 #include "kernels/layer_norm.h"
 #include "kernels/linear.h"
 #include "kernels/rotary.h"
+#include "op_table.h"
 
 namespace bertscope {
 namespace {
 
-constexpr double kU = 0x1p-24;  // float32's unit roundoff
-
-// One shape of an op: named integer parameters ("rows", "in", ...).
-struct Shape {
-  std::vector<std::pair<std::string, int>> values;
-  int operator[](const std::string& name) const {
-    for (const auto& [key, value] : values) {
-      if (key == name) return value;
-    }
-    ADD_FAILURE() << "shape has no parameter " << name;
-    return 0;
-  }
-  std::string text() const {
-    std::string t;
-    for (const auto& [key, value] : values) t += (t.empty() ? "" : "_") + key + (value < 0 ? "m" : "") + std::to_string(std::abs(value));
-    return t;
-  }
-};
-
-// What one run gives: the kernel's outputs, the reference, and how far apart each may be.
-struct Outcome {
-  std::vector<float> got;
-  std::vector<double> want, tolerance;
-  void add(float g, double w, double tol) {
-    got.push_back(g);
-    want.push_back(w);
-    tolerance.push_back(tol);
-  }
-};
-
-struct Op {
-  std::string name;
-  std::string tolerance;  // the rule, stated
-  std::vector<Shape> shapes;
-  Outcome (*run)(const Shape&, std::mt19937&);
-};
-
-std::vector<float> uniform(size_t n, float lo, float hi, std::mt19937& rng) {
-  std::uniform_real_distribution<float> d(lo, hi);
-  std::vector<float> v(n);
-  for (float& x : v) x = d(rng);
-  return v;
-}
-
-size_t sz(long long n) { return static_cast<size_t>(n); }
+using namespace test_ops;
 
 // ---- Linear ------------------------------------------------------------------------------
-
-double activate(Activation a, double x) {
-  switch (a) {
-    case Activation::None: return x;
-    case Activation::Gelu: return 0.5 * x * (1.0 + std::erf(x / std::numbers::sqrt2));  // HF "gelu"
-    case Activation::GeluTanh:  // HF "gelu_new" / "gelu_pytorch_tanh"
-      return 0.5 * x * (1.0 + std::tanh(std::sqrt(2.0 / std::numbers::pi) * (x + 0.044715 * x * x * x)));
-    case Activation::Relu: return x > 0 ? x : 0.0;
-  }
-  return NAN;
-}
 
 Outcome run_linear(const Shape& s, std::mt19937& rng) {
   const int rows = s["rows"], in = s["in"], out = s["out"];
@@ -433,7 +379,8 @@ std::vector<Shape> gather_shapes() {
 // ---- The table ---------------------------------------------------------------------------
 
 const std::vector<Op>& op_table() {
-  static const std::vector<Op> table = {
+  static const std::vector<Op> table = [] {
+    std::vector<Op> forward = {
       {"linear", "f32: (2 sqrt(in) + 2) u sum|x w|; bf16: + 2^-8 sum|x w|; activations: x1.13 + 4 u (|pre| + |y|)",
        linear_shapes(), run_linear},
       {"layer_norm", "u/sigma |gamma| (2|v| + |mean| + 6|v - mean|) + 2 u |y|", layer_norm_shapes(), run_layer_norm},
@@ -442,7 +389,10 @@ const std::vector<Op>& op_table() {
       {"rotary", "(|angle| (ln(theta) 2i/d + 3) u + 4 u)(|x1| + |x2|)", rotary_shapes(), run_rotary},
       {"rotary_hf_float32", "4 u (|x1| + |x2|)", rotary_shapes(), run_rotary_hf_float32},
       {"gather_rows", "2 u sum|rows|", gather_shapes(), run_gather},
-  };
+    };
+    for (Op& op : backward_ops()) forward.push_back(std::move(op));
+    return forward;
+  }();
   return table;
 }
 
