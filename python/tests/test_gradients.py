@@ -132,14 +132,21 @@ def test_bad_arguments_are_named():
 
 # ---- attribution patching ------------------------------------------------------------------
 
-def torch_atp(model_dir, clean_ids, corrupted_ids, position, target, foil, sites, heads=None):
-    """AtP by hand: (a_clean - a_corrupted) . d metric / d a on the corrupted run, per position
-    (or per head's slice of z over every position), from the float64 torch passes."""
+def torch_pair(model_dir, clean_ids, corrupted_ids, position, target, foil):
+    """The float64 torch passes of both prompts, the corrupted one's metric backpropagated:
+    (metric, clean sites, corrupted sites with their .grad)."""
     _, clean, _ = torch_reference.forward(model_dir, clean_ids)
     logits, corrupted, _ = torch_reference.forward(model_dir, corrupted_ids)
     row = logits[position]
     value = row[target] - row[foil] if foil is not None else row.log_softmax(-1)[target]
     value.backward()
+    return float(value), clean, corrupted
+
+
+def torch_atp(model_dir, clean_ids, corrupted_ids, position, target, foil, sites, heads=None):
+    """AtP by hand: (a_clean - a_corrupted) . d metric / d a on the corrupted run, per position
+    (or per head's slice of z over every position), from the float64 torch passes."""
+    value, clean, corrupted = torch_pair(model_dir, clean_ids, corrupted_ids, position, target, foil)
     out = {}
     for name in sites:
         delta = (clean[name] - corrupted[name]).detach().numpy() * corrupted[name].grad.numpy()
@@ -147,7 +154,7 @@ def torch_atp(model_dir, clean_ids, corrupted_ids, position, target, foil, sites
             out[name] = delta.reshape(delta.shape[0], heads, -1).sum(axis=(0, 2))
         else:
             out[name] = delta.sum(axis=1)
-    return float(value), out
+    return value, out
 
 
 def estimates(table, site):
@@ -286,11 +293,7 @@ def torch_qk_fixed(model_dir, clean_ids, corrupted_ids, position, target, foil, 
     """AtP* by hand: for each attn.q (attn.k) cell, the corrupted scores recomputed with the clean
     q (k) row at that position, masked as the forward masks them, softmaxed, then
     (pattern_patched - pattern) . d metric / d pattern."""
-    _, clean, _ = torch_reference.forward(model_dir, clean_ids)
-    logits, corrupted, _ = torch_reference.forward(model_dir, corrupted_ids)
-    row = logits[position]
-    value = row[target] - row[foil] if foil is not None else row.log_softmax(-1)[target]
-    value.backward()
+    _, clean, corrupted = torch_pair(model_dir, clean_ids, corrupted_ids, position, target, foil)
     out = {}
     for L in range(layers):
         scores = corrupted[f"blocks.{L}.attn.scores"].detach()
