@@ -25,16 +25,16 @@ struct SiteKey {
   bool operator<(const SiteKey& o) const { return kind != o.kind ? kind < o.kind : layer < o.layer; }
 };
 
-}  // namespace
-
+// Whether a position's values at `kind` are one contiguous row that a cell can copy: the
+// [seq, width] sites, and q, k, v and z of [seq, heads, head_dim]. Not embed.out (before every
+// block), nor the scores, pattern or head_out, whose rows are not positions.
 bool patchable_by_position(SiteKind kind) {
-  // A position's values are one contiguous row: [seq, width] sites, and q, k, v and z of
-  // [seq, heads, head_dim]. Not embed.out (before every block), nor the scores, pattern or
-  // head_out, whose rows are not positions.
   if (kind == SiteKind::EmbedOut) return false;
   return !is_per_head(kind) || kind == SiteKind::AttnQ || kind == SiteKind::AttnK || kind == SiteKind::AttnV ||
          kind == SiteKind::AttnZ;
 }
+
+}  // namespace
 
 PatchGridResult prepare_patch_grid(const Encoder& model, const PatchGridRequest& request) {
   PatchGridResult result;

@@ -45,12 +45,9 @@ struct PatchGridResult {
   std::vector<PatchCell> checked;  // atp: real patches of the cells with the largest estimates
 };
 
-// Whether patch-grid can patch `kind` one position at a time (all heads at that position for
-// q, k, v and z).
-bool patchable_by_position(SiteKind kind);
-
 // Throws Error for bad prompts, a target or foil that is not one word piece, prompts of
-// different lengths, or a site that is not a block site of [seq, width].
+// different lengths, or a site it cannot patch by position: a block site of [seq, width], or
+// attn.q, attn.k, attn.v or attn.z (every head at the position).
 PatchGridResult run_patch_grid(const Encoder& model, const PatchGridRequest& request);
 
 // The parts every method shares. prepare_patch_grid: the checked prompts, target, foil and
