@@ -43,10 +43,11 @@ template <int Rows>
 
 // C[:, j0:j1] (+)= A B[:, j0:j1]. Each element's sum runs over k in order, in one thread,
 // whatever the blocking: the same bits on any thread count (a partial sum stored to C and
-// read back is the same float). The sum goes 64 rows of B at a time, each row's 256 columns
-// contiguous (whole pages and cache lines, which the prefetcher follows; a 16-column strip
-// down all of B touched a new page per row), and within that in 4 x 16 tiles of C kept in
-// vector registers, so B is read once per 4 rows of C.
+// read back is the same float). The sum goes 64 rows of B at a time, so that a block's 64 x 256
+// floats are read from memory once and from cache for the other tiles, and within that in 4 x 16
+// tiles of C kept in vector registers, so B is read once per 4 rows of C. The matmul is bound
+// by reading B (bench/README.md "Gradients"); a packed copy of B with prefetching measured no
+// faster.
 BERTSCOPE_VECTOR_CLONES
 void matmul_nn_columns(const float* a, const float* b, int m, int k, int n, int j0, int j1, float* c, bool accumulate) {
   if (k == 0 && !accumulate) {
