@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstddef>
 #include <numbers>
+#include <omp.h>
 #include <vector>
 
 #include "common/vector_dispatch.h"
@@ -14,24 +15,27 @@ namespace {
 
 size_t at(long long row, long long width) { return static_cast<size_t>(row) * static_cast<size_t>(width); }
 
-constexpr int kColumns = 256;  // output columns per task of matmul_nn
-constexpr int kDepth = 64;      // rows of B per pass over a task's tiles: 64 x 256 floats, 64 KiB
+constexpr int kDepth = 64;  // rows of B per pass over a thread's tiles
 constexpr int kTileRows = 4, kTileColumns = 16;  // a tile of C held in vector registers
+constexpr int kPrefetchAhead = 64;  // floats: the line 4 lines further along B's row
 
 // Adds rows [p0, p1) of the sum to a tile of C (rows i.., columns j..j+16), starting from C's
-// partial sums or, with `first`, from zero. Always inlined, so it is compiled for the vector
-// ISA of the clone of matmul_nn_columns that calls it.
+// partial sums or, with `first`, from zero. `at` is A transposed ([K, M]): the tile's values
+// of A for one p are adjacent. Always inlined, so it is compiled for the vector ISA of the
+// clone of matmul_nn_columns that calls it.
 template <int Rows>
-[[gnu::always_inline]] inline void add_tile(const float* a, const float* b, int k, int n, int i, int j, int p0, int p1, bool first,
-                     float* c) {
+[[gnu::always_inline]] inline void add_tile(const float* at_, int m, const float* b, int n, int i, int j, int p0, int p1,
+                                            bool first, bool prefetch, float* c) {
   float acc[Rows][kTileColumns];
   for (int r = 0; r < Rows; ++r) {
     for (int x = 0; x < kTileColumns; ++x) acc[r][x] = first ? 0.0f : c[at(i + r, n) + static_cast<size_t>(j + x)];
   }
   for (int p = p0; p < p1; ++p) {
     const float* brow = b + at(p, n) + static_cast<size_t>(j);
+    if (prefetch) __builtin_prefetch(brow + kPrefetchAhead);
+    const float* arow = at_ + at(p, m) + static_cast<size_t>(i);
     for (int r = 0; r < Rows; ++r) {
-      const float s = a[at(i + r, k) + static_cast<size_t>(p)];
+      const float s = arow[r];
 #pragma omp simd
       for (int x = 0; x < kTileColumns; ++x) acc[r][x] += s * brow[x];
     }
@@ -41,15 +45,15 @@ template <int Rows>
   }
 }
 
-// C[:, j0:j1] (+)= A B[:, j0:j1]. Each element's sum runs over k in order, in one thread,
-// whatever the blocking: the same bits on any thread count (a partial sum stored to C and
-// read back is the same float). The sum goes 64 rows of B at a time, so that a block's 64 x 256
-// floats are read from memory once and from cache for the other tiles, and within that in 4 x 16
-// tiles of C kept in vector registers, so B is read once per 4 rows of C. The matmul is bound
-// by reading B (bench/README.md "Gradients"); a packed copy of B with prefetching measured no
-// faster.
+// C[:, j0:j1] (+)= A B[:, j0:j1], with A given transposed. Each element's sum runs over k in
+// order, in one thread, whatever the blocking: the same bits on any thread count (a partial
+// sum stored to C and read back is the same float). The sum goes 64 rows of B at a time, in
+// 4 x 16 tiles of C kept in vector registers, so B is read from memory once and from cache
+// for the other tiles of its 64 rows. The matmul is bound by reading B, whose rows lie 4 or
+// 16 KiB apart: the hardware prefetcher does not follow 64 such streams, so the first tile
+// prefetches each row's line 4 lines ahead (bench/README.md "Gradients").
 BERTSCOPE_VECTOR_CLONES
-void matmul_nn_columns(const float* a, const float* b, int m, int k, int n, int j0, int j1, float* c, bool accumulate) {
+void matmul_nn_columns(const float* at_, const float* b, int m, int k, int n, int j0, int j1, float* c, bool accumulate) {
   if (k == 0 && !accumulate) {
     for (int i = 0; i < m; ++i) std::fill(c + at(i, n) + j0, c + at(i, n) + j1, 0.0f);
   }
@@ -59,14 +63,14 @@ void matmul_nn_columns(const float* a, const float* b, int m, int k, int n, int 
     int j = j0;
     for (; j + kTileColumns <= j1; j += kTileColumns) {
       int i = 0;
-      for (; i + kTileRows <= m; i += kTileRows) add_tile<kTileRows>(a, b, k, n, i, j, p0, p1, first, c);
-      for (; i < m; ++i) add_tile<1>(a, b, k, n, i, j, p0, p1, first, c);
+      for (; i + kTileRows <= m; i += kTileRows) add_tile<kTileRows>(at_, m, b, n, i, j, p0, p1, first, i == 0, c);
+      for (; i < m; ++i) add_tile<1>(at_, m, b, n, i, j, p0, p1, first, i == 0, c);
     }
     // The last columns, fewer than a tile: one element at a time.
     for (int i = 0; i < m; ++i) {
       for (int x = j; x < j1; ++x) {
         float sum = first ? 0.0f : c[at(i, n) + static_cast<size_t>(x)];
-        for (int p = p0; p < p1; ++p) sum += a[at(i, k) + static_cast<size_t>(p)] * b[at(p, n) + static_cast<size_t>(x)];
+        for (int p = p0; p < p1; ++p) sum += at_[at(p, m) + static_cast<size_t>(i)] * b[at(p, n) + static_cast<size_t>(x)];
         c[at(i, n) + static_cast<size_t>(x)] = sum;
       }
     }
@@ -136,10 +140,18 @@ void apply_activation(Activation activation, const float* x, size_t n, float* y)
 }
 
 void matmul_nn(const float* a, const float* b, int m, int k, int n, float* c, bool accumulate) {
-  const int tasks = (n + kColumns - 1) / kColumns;
-#pragma omp parallel for schedule(static)
-  for (int t = 0; t < tasks; ++t) {
-    matmul_nn_columns(a, b, m, k, n, t * kColumns, std::min(n, (t + 1) * kColumns), c, accumulate);
+  std::vector<float> transposed(at(k, m));
+  for (int i = 0; i < m; ++i) {
+    for (int p = 0; p < k; ++p) transposed[at(p, m) + static_cast<size_t>(i)] = a[at(i, k) + static_cast<size_t>(p)];
+  }
+  // Each thread one contiguous range of whole tiles (the last takes the columns left over).
+  const int tiles = n / kTileColumns;
+#pragma omp parallel
+  {
+    const int threads = omp_get_num_threads(), t = omp_get_thread_num();
+    const int j0 = tiles * t / threads * kTileColumns;
+    const int j1 = t + 1 == threads ? n : tiles * (t + 1) / threads * kTileColumns;
+    if (j1 > j0) matmul_nn_columns(transposed.data(), b, m, k, n, j0, j1, c, accumulate);
   }
 }
 
