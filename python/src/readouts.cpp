@@ -165,7 +165,7 @@ corrupted, 1 = clean, method "patch"); its .attrs hold metric, clean_metric, cor
           py::kw_only(), py::arg("foil") = py::none(), py::arg("sites") = py::none(), py::arg("heads") = false,
           py::arg("check") = 0, py::arg("qk_fix") = false,
           R"doc(Attribution patching, as `bertscope attribute`: every cell of patch_grid estimated at once from
-the gradient of the corrupted run, (a_clean - a_corrupted) . d metric / d a (two forward passes and
+the gradient of the corrupted run, (a_clean - a_corrupted) . d metric / d a (one batched forward pass of both prompts and
 one backward pass for the whole grid), with patch_grid's arguments and columns (method "atp").
 check: also patch the `check` cells of the largest estimates for real: their rows follow, with
 method "patch"; .attrs["checked_correlation"] is the correlation of estimate and real metric.

@@ -119,11 +119,15 @@ PatchGridResult run_attribution_patching(const GradientModel& model, const Patch
       for (SiteKind kind : {SiteKind::AttnQ, SiteKind::AttnK, SiteKind::AttnPattern}) need(kind, cell.layer);
     }
   }
+  // The clean and the corrupted prompt in one forward pass; the backward pass from the corrupted.
   g.position = result.corrupted.mask_index;
-  const GradientResult corrupted = model.run(TokenBatch::single(result.corrupted.ids), g);
-  g.position = result.clean.mask_index;
-  g.backward = false;
-  const GradientResult clean = model.run(TokenBatch::single(result.clean.ids), g);
+  GradientRequest clean_request = g;
+  clean_request.position = result.clean.mask_index;
+  clean_request.backward = false;
+  std::vector<GradientResult> runs =
+      model.run(TokenBatch::padded({result.corrupted.ids, result.clean.ids}, 0), {g, clean_request});
+  const GradientResult& corrupted = runs[0];
+  const GradientResult& clean = runs[1];
   result.clean_metric = clean.metric;
   result.corrupted_metric = corrupted.metric;
   const double span = result.clean_metric - result.corrupted_metric;

@@ -240,35 +240,96 @@ class Backward {
   std::map<std::string, std::vector<float>> grads_;
 };
 
+// The metric of `request` on `logits`, and d metric / d logits.
+double metric_and_gradient(const std::vector<float>& logits, const GradientRequest& request, std::vector<float>& dlogits) {
+  double top = *std::max_element(logits.begin(), logits.end()), total = 0.0;
+  for (float x : logits) total += std::exp(static_cast<double>(x) - top);
+  const double log_total = top + std::log(total);
+  const size_t target = static_cast<size_t>(request.target);
+  dlogits.assign(logits.size(), 0.0f);
+  if (request.metric == GradientMetric::LogitDifference) {
+    dlogits[target] += 1.0f;
+    dlogits[static_cast<size_t>(request.foil)] -= 1.0f;
+    return static_cast<double>(logits[target]) - logits[static_cast<size_t>(request.foil)];
+  }
+  // d log_softmax[t] / d logits = onehot(t) - softmax; the loss is its negative.
+  const double sign = request.metric == GradientMetric::Loss ? -1.0 : 1.0;
+  for (size_t i = 0; i < logits.size(); ++i) {
+    dlogits[i] = static_cast<float>(-sign * std::exp(static_cast<double>(logits[i]) - log_total));
+  }
+  dlogits[target] += static_cast<float>(sign);
+  return sign * (logits[target] - log_total);
+}
+
+bool asks_for(const GradientRequest& request, const HookSite& site) {
+  return request.sites.empty() || std::find(request.sites.begin(), request.sites.end(), site) != request.sites.end();
+}
+
+// Whether the forward pass must keep `site` for `request`: the sites its backward pass reads,
+// and those asked for. head_out only when asked: hooking it splits the attention's output
+// matmul by head.
+bool keeps(const GradientRequest& request, const HookSite& site) {
+  return site.kind == SiteKind::AttnHeadOut ? asks_for(request, site) : request.backward || asks_for(request, site);
+}
+
+// A site captured for the whole batch.
+struct BatchValues {
+  HookSite site;
+  std::vector<int64_t> shape;  // without the batch dimension
+  std::vector<float> values;   // [batch, shape...]
+  // Sequence b's values.
+  SiteValues slice(int b) const {
+    size_t per = 1;
+    for (int64_t d : shape) per *= static_cast<size_t>(d);
+    const auto first = values.begin() + static_cast<std::ptrdiff_t>(per * static_cast<size_t>(b));
+    return {site, shape, std::vector<float>(first, first + static_cast<std::ptrdiff_t>(per))};
+  }
+};
+
 }  // namespace
 
 GradientResult GradientModel::run(const TokenBatch& tokens, const GradientRequest& request) const {
-  const ModelConfig& c = encoder_.config();
   if (tokens.batch != 1) throw Error("gradients: one sequence at a time (got a batch of " + std::to_string(tokens.batch) + ")");
-  const int S = tokens.seq, E = c.embedding_size, V = c.vocab_size;
-  if (request.position < 0 || request.position >= S) {
-    throw Error("gradients: position " + std::to_string(request.position) + " is outside the " + std::to_string(S) +
-                " tokens");
-  }
-  auto check_id = [&](int id, const char* what) {
-    if (id < 0 || id >= V) throw Error(std::string("gradients: the ") + what + " is not a token of the vocabulary");
-  };
-  check_id(request.target, "target");
-  if (request.metric == GradientMetric::LogitDifference) check_id(request.foil, "foil");
+  return std::move(run(tokens, std::vector<GradientRequest>{request}).front());
+}
 
-  // The forward pass, keeping the sites the backward pass reads and those asked for (the
-  // hooks read, never edit). head_out only when asked: hooking it splits the attention's
-  // output matmul by head.
+std::vector<GradientResult> GradientModel::run(const TokenBatch& tokens, const std::vector<GradientRequest>& requests) const {
+  const ModelConfig& c = encoder_.config();
+  const int B = tokens.batch, S = tokens.seq, E = c.embedding_size, V = c.vocab_size;
+  if (static_cast<size_t>(B) != requests.size()) {
+    throw Error("gradients: " + std::to_string(requests.size()) + " requests for " + std::to_string(B) + " sequences");
+  }
+  encoder_.validate(tokens);  // before any id indexes the embeddings
+  if (std::any_of(tokens.lengths.begin(), tokens.lengths.end(), [S](int n) { return n != S; })) {
+    throw Error("gradients: the sequences of a batch need the same number of tokens (no padding)");
+  }
+  bool given = false;
+  for (const GradientRequest& request : requests) {
+    if (request.position < 0 || request.position >= S) {
+      throw Error("gradients: position " + std::to_string(request.position) + " is outside the " + std::to_string(S) +
+                  " tokens");
+    }
+    auto check_id = [&](int id, const char* what) {
+      if (id < 0 || id >= V) throw Error(std::string("gradients: the ") + what + " is not a token of the vocabulary");
+    };
+    check_id(request.target, "target");
+    if (request.metric == GradientMetric::LogitDifference) check_id(request.foil, "foil");
+    if (!request.word_embeddings.empty() && request.word_embeddings.size() != elements(S, E)) {
+      throw Error("gradients: " + std::to_string(request.word_embeddings.size()) + " word-embedding values for " +
+                  std::to_string(S) + " tokens of width " + std::to_string(E));
+    }
+    given = given || !request.word_embeddings.empty();
+  }
+
+  // The forward pass of the whole batch, keeping what any request needs (the hooks read,
+  // never edit).
   const std::vector<HookSite> every = HookSite::all(encoder_.layers());
-  const auto asked = [&](const HookSite& site) {
-    return request.sites.empty() || std::find(request.sites.begin(), request.sites.end(), site) != request.sites.end();
-  };
-  std::vector<SiteValues> captured;
+  std::vector<BatchValues> captured;
   captured.reserve(every.size());
   Hooks hooks;
   for (const HookSite& site : every) {
-    if (site.kind == SiteKind::AttnHeadOut ? !asked(site) : !request.backward && !asked(site)) continue;
-    SiteValues& slot = captured.emplace_back();
+    if (std::none_of(requests.begin(), requests.end(), [&](const GradientRequest& r) { return keeps(r, site); })) continue;
+    BatchValues& slot = captured.emplace_back();
     hooks.add(site, [&slot](const HookSite& at, ActivationView view) {
       slot.site = at;
       const std::vector<int64_t> shape = view.shape();
@@ -276,68 +337,64 @@ GradientResult GradientModel::run(const TokenBatch& tokens, const GradientReques
       slot.values.assign(view.data, view.data + view.size());
     });
   }
-  GradientResult result;
-  const bool given = !request.word_embeddings.empty();
-  if (given && request.word_embeddings.size() != elements(S, E)) {
-    throw Error("gradients: " + std::to_string(request.word_embeddings.size()) + " word-embedding values for " +
-                std::to_string(S) + " tokens of width " + std::to_string(E));
+  // Each token's word embedding: given, or the vocabulary's row.
+  const EmbeddingWeights& e = encoder_.weights().embeddings;
+  const auto word_of = [&](int b, int s) {
+    const GradientRequest& request = requests[static_cast<size_t>(b)];
+    return request.word_embeddings.empty() ? e.word + elements(tokens.ids[static_cast<size_t>(b * S + s)], E)
+                                           : request.word_embeddings.data() + elements(s, E);
+  };
+  std::vector<float> words;
+  if (given) {
+    words.resize(elements(B * S, E));
+    for (int b = 0; b < B; ++b) {
+      for (int s = 0; s < S; ++s) std::copy_n(word_of(b, s), E, words.begin() + static_cast<std::ptrdiff_t>(elements(b * S + s, E)));
+    }
   }
-  HiddenState last = encoder_.embed_vectors(tokens, given ? request.word_embeddings.data() : nullptr, &hooks);
+  HiddenState last = encoder_.embed_vectors(tokens, given ? words.data() : nullptr, &hooks);
   encoder_.run_blocks(last, 0, encoder_.layers(), &hooks);
 
-  // The metric and d metric / d logits at its row.
-  const std::vector<float> logits = encoder_.mlm_logits(last, 0, request.position);
-  double top = *std::max_element(logits.begin(), logits.end()), total = 0.0;
-  for (float x : logits) total += std::exp(static_cast<double>(x) - top);
-  const double log_total = top + std::log(total);
-  const double logprob = logits[static_cast<size_t>(request.target)] - log_total;
-  std::vector<float> dlogits(static_cast<size_t>(V), 0.0f);
-  if (request.metric == GradientMetric::LogitDifference) {
-    result.metric = static_cast<double>(logits[static_cast<size_t>(request.target)]) - logits[static_cast<size_t>(request.foil)];
-    dlogits[static_cast<size_t>(request.target)] += 1.0f;
-    dlogits[static_cast<size_t>(request.foil)] -= 1.0f;
-  } else {
-    // d log_softmax[t] / d logits = onehot(t) - softmax; the loss is its negative.
-    const double sign = request.metric == GradientMetric::Loss ? -1.0 : 1.0;
-    result.metric = sign * logprob;
-    for (size_t i = 0; i < logits.size(); ++i) {
-      dlogits[i] = static_cast<float>(-sign * std::exp(static_cast<double>(logits[i]) - log_total));
-    }
-    dlogits[static_cast<size_t>(request.target)] += static_cast<float>(sign);
-  }
-
-  if (!request.backward) {
-    for (SiteValues& a : captured) result.activations.push_back(std::move(a));
-    return result;
-  }
-  std::map<std::string, std::vector<float>> grads = Backward(encoder_, *plain_, captured, S).run(request.position, dlogits);
-  std::vector<float> d_embed = grads.at(HookSite::embed_out().name());
-  for (SiteValues& a : captured) {
-    if (!asked(a.site)) continue;
-    result.gradients.push_back({a.site, a.shape, std::move(grads.at(a.site.name()))});
-    result.activations.push_back(std::move(a));
-  }
-
-  // The embeddings: word (+ position + token type 0), [norm], [projection] = embed.out.
-  const EmbeddingWeights& e = encoder_.weights().embeddings;
   const std::vector<int> positions = encoder_.position_ids(tokens);
-  result.input_embeddings.resize(elements(S, E));
-  std::vector<float> summed(elements(S, E));
-  for (int s = 0; s < S; ++s) {
-    const float* word = given ? request.word_embeddings.data() + elements(s, E) : e.word + elements(tokens.ids[static_cast<size_t>(s)], E);
-    std::copy_n(word, E, result.input_embeddings.begin() + static_cast<std::ptrdiff_t>(elements(s, E)));
-    for (int i = 0; i < E; ++i) {
-      float x = word[i];  // HF's order: (word + token type) + position
-      if (e.token_type) x += e.token_type[i];
-      if (e.position) x += e.position[elements(positions[static_cast<size_t>(s)], E) + static_cast<size_t>(i)];
-      summed[elements(s, E) + static_cast<size_t>(i)] = x;
+  std::vector<GradientResult> results(static_cast<size_t>(B));
+  for (int b = 0; b < B; ++b) {
+    const GradientRequest& request = requests[static_cast<size_t>(b)];
+    GradientResult& result = results[static_cast<size_t>(b)];
+    std::vector<float> dlogits;
+    result.metric = metric_and_gradient(encoder_.mlm_logits(last, b, request.position), request, dlogits);
+    std::vector<SiteValues> mine;
+    for (const BatchValues& slot : captured) {
+      if (keeps(request, slot.site)) mine.push_back(slot.slice(b));
     }
+    if (!request.backward) {
+      result.activations = std::move(mine);
+      continue;
+    }
+    std::map<std::string, std::vector<float>> grads = Backward(encoder_, *plain_, mine, S).run(request.position, dlogits);
+    std::vector<float> d = grads.at(HookSite::embed_out().name());  // a copy: embed.out may be asked for too
+    for (SiteValues& a : mine) {
+      if (!asks_for(request, a.site)) continue;
+      result.gradients.push_back({a.site, a.shape, std::move(grads.at(a.site.name()))});
+      result.activations.push_back(std::move(a));
+    }
+
+    // The embeddings: word (+ position + token type 0), [norm], [projection] = embed.out.
+    result.input_embeddings.resize(elements(S, E));
+    std::vector<float> summed(elements(S, E));
+    for (int s = 0; s < S; ++s) {
+      const float* word = word_of(b, s);
+      std::copy_n(word, E, result.input_embeddings.begin() + static_cast<std::ptrdiff_t>(elements(s, E)));
+      for (int i = 0; i < E; ++i) {
+        float x = word[i];  // HF's order: (word + token type) + position
+        if (e.token_type) x += e.token_type[i];
+        if (e.position) x += e.position[elements(positions[static_cast<size_t>(b * S + s)], E) + static_cast<size_t>(i)];
+        summed[elements(s, E) + static_cast<size_t>(i)] = x;
+      }
+    }
+    if (e.projected) d = input_gradient(plain_->project, d, S);
+    if (e.ln.gamma) d = norm_backward(summed.data(), d, S, E, e.ln);
+    result.input_gradients = std::move(d);
   }
-  std::vector<float> d = std::move(d_embed);
-  if (e.projected) d = input_gradient(plain_->project, d, S);
-  if (e.ln.gamma) d = norm_backward(summed.data(), d, S, E, e.ln);
-  result.input_gradients = std::move(d);
-  return result;
+  return results;
 }
 
 }  // namespace bertscope

@@ -68,6 +68,11 @@ class GradientModel {
   const Encoder& encoder() const { return encoder_; }
   // One sequence (tokens.batch == 1). Error for a bad position, target or foil.
   GradientResult run(const TokenBatch& tokens, const GradientRequest& request) const;
+  // Sequences of one length (no padding) through one forward pass, each with its own request
+  // (attribution patching's clean and corrupted prompts): the weights are read once for all
+  // of them. Each result is run()'s on that sequence alone, up to the last bits that a
+  // batched matmul may round differently.
+  std::vector<GradientResult> run(const TokenBatch& tokens, const std::vector<GradientRequest>& requests) const;
 
  private:
   const Encoder& encoder_;

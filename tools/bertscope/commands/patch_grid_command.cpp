@@ -133,7 +133,7 @@ void add_attribute_command(CLI::App& app) {
               "AtP*'s fix for attention saturation: attn.q and attn.k cells (add them to --sites) recompute the "
               "softmax of the pattern rows they change, linear from the pattern on");
   c->footer("Each cell: (a_clean - a_corrupted) . d metric / d a on the corrupted run, a first-order estimate of\n"
-            "patching it (2 forward passes and 1 backward pass for the whole grid). Example:\n"
+            "patching it (one batched forward pass of both prompts and 1 backward pass for the grid). Example:\n"
             "  bertscope attribute --prompt \"The capital of France is [MASK].\" \\\n"
             "    --other-prompt \"The capital of Italy is [MASK].\" --target paris --foil rome --check 10 --out out/atp");
   c->callback([o] { run_patch_grid_command(*o); });
