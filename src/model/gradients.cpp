@@ -102,13 +102,30 @@ class Backward {
   }
   void set(SiteKind kind, int layer, std::vector<float> grad) { grads_[HookSite::block(kind, layer).name()] = std::move(grad); }
 
+  // d logits W_decoder. A logit difference has two logits of non-zero gradient: only their
+  // rows of the decoder are read then, not the whole vocabulary's.
+  std::vector<float> decoder_backward(const std::vector<float>& dlogits) const {
+    const PlainLinear& decoder = w_.decoder;
+    std::vector<float> nonzero, rows;
+    for (size_t v = 0; v < dlogits.size() && nonzero.size() <= 64; ++v) {
+      if (dlogits[v] == 0.0f) continue;
+      nonzero.push_back(dlogits[v]);
+      rows.insert(rows.end(), decoder.weight + elements(static_cast<int>(v), decoder.in),
+                  decoder.weight + elements(static_cast<int>(v) + 1, decoder.in));
+    }
+    if (nonzero.size() > 64) return input_gradient(decoder, dlogits, 1);
+    std::vector<float> d(static_cast<size_t>(decoder.in));
+    matmul_nn(nonzero.data(), rows.data(), 1, static_cast<int>(nonzero.size()), decoder.in, d.data());
+    return d;
+  }
+
   // The head on one row h: [final norm], [dense, activation, norm], decoder.
   std::vector<float> head_backward(const float* h, const std::vector<float>& dlogits) {
     const MlmHeadWeights& head = model_.weights().head;
     const int H = c_.hidden_size;
     std::vector<float> normed(h, h + H);
     if (head.final_norm.gamma) add_layer_norm(h, nullptr, 1, H, head.final_norm, normed.data());
-    std::vector<float> d = input_gradient(w_.decoder, dlogits, 1);
+    std::vector<float> d = decoder_backward(dlogits);
     if (w_.head_dense.in > 0) {
       const int D = w_.head_dense.out;
       const std::vector<float> pre = forward_of(w_.head_dense, normed.data(), 1);
@@ -128,14 +145,16 @@ class Backward {
     const PlainBlock& w = w_.block(layer);
     const int H = c_.hidden_size, heads = c_.num_attention_heads, S = seq_;
     set(SiteKind::AttnOut, layer, d_attn_out);
-    std::vector<float> by_head(elements(S * heads, H));
-    for (int s = 0; s < S; ++s) {
-      for (int h = 0; h < heads; ++h) {
-        std::copy_n(d_attn_out.begin() + static_cast<std::ptrdiff_t>(elements(s, H)), H,
-                    by_head.begin() + static_cast<std::ptrdiff_t>(elements(s * heads + h, H)));
+    if (by_site_.count(HookSite::block(SiteKind::AttnHeadOut, layer).name())) {  // kept only when asked for
+      std::vector<float> by_head(elements(S * heads, H));
+      for (int s = 0; s < S; ++s) {
+        for (int h = 0; h < heads; ++h) {
+          std::copy_n(d_attn_out.begin() + static_cast<std::ptrdiff_t>(elements(s, H)), H,
+                      by_head.begin() + static_cast<std::ptrdiff_t>(elements(s * heads + h, H)));
+        }
       }
+      set(SiteKind::AttnHeadOut, layer, std::move(by_head));
     }
-    set(SiteKind::AttnHeadOut, layer, std::move(by_head));
     std::vector<float> d_context = input_gradient(w.attn_out, d_attn_out, S);
     set(SiteKind::AttnContext, layer, d_context);
     set(SiteKind::AttnZ, layer, d_context);
