@@ -1,7 +1,7 @@
 // bertscope-gradients-bench: the backward pass and attribution patching, side by side with
 // what they replace, in one run (bench/gradients.py drives it on the bert-large-shaped model):
 //   forward        one forward pass of the corrupted prompt and the metric at its [MASK]
-//   gradients      the same pass keeping every site, then the backward pass to every site
+//   gradients      the same pass keeping every site (head_out aside), then the backward pass
 //   atp_positions  attribution patching over 3 sites x blocks x positions
 //   patch_positions  the exhaustive patch grid over the same cells
 //   atp_heads, patch_heads  the same over blocks x heads
@@ -79,6 +79,10 @@ int main(int argc, char** argv) {
     const MaskedPrompt corrupted = MaskedPrompt::prepare(model, other, target, true, foil);
     const TokenBatch tokens = TokenBatch::single(corrupted.ids);
     GradientRequest request;
+    // Every site but head_out, which splits the forward's attention output matmul by head:
+    // the gradients case is then the forward pass plus the backward pass, nothing more.
+    request.sites = HookSite::all(model.layers());
+    std::erase_if(request.sites, [](const HookSite& site) { return site.kind == SiteKind::AttnHeadOut; });
     request.metric = GradientMetric::LogitDifference;
     request.position = corrupted.mask_index;
     request.target = corrupted.target_id;
