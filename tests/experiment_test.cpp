@@ -144,7 +144,7 @@ positions = "1,x"
             "spec.toml:1: site 'nowhere' is not one of embed.out, blocks.{L}.attn.q, blocks.{L}.attn.k, "
             "blocks.{L}.attn.v, blocks.{L}.attn.scores, blocks.{L}.attn.pattern, blocks.{L}.attn.z, "
             "blocks.{L}.attn.context, blocks.{L}.attn.head_out, blocks.{L}.attn.out, blocks.{L}.ln1.out, "
-            "blocks.{L}.mlp.post, blocks.{L}.mlp.out, blocks.{L}.out (as `bertscope hooks` prints them; \"out\" is "
+            "blocks.{L}.mlp.pre, blocks.{L}.mlp.post, blocks.{L}.mlp.out, blocks.{L}.out (as `bertscope hooks` prints them; \"out\" is "
             "short for blocks.{L}.out)");
 }
 

@@ -3,8 +3,10 @@
 // restart from a saved block output.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 
+#include "kernels/backward.h"
 #include "model/encoder.h"
 #include "model/predictions.h"
 #include "test_support.h"
@@ -30,8 +32,8 @@ TEST(HookSite, NamesRoundTripAndUnknownNamesAreRejected) {
   for (const char* bad : {"", "blocks", "blocks.x.out", "blocks.-1.out", "blocks.3", "blocks.3.resid", "embed", "blocks.3.out.x"}) {
     EXPECT_FALSE(HookSite::parse(bad).has_value()) << bad;
   }
-  EXPECT_EQ(HookSite::all(2).size(), 1u + 2u * 13u);
-  EXPECT_EQ(hook_site_docs().size(), 14u);
+  EXPECT_EQ(HookSite::all(2).size(), 1u + 2u * 14u);
+  EXPECT_EQ(hook_site_docs().size(), 15u);
   EXPECT_EQ(HookSite::parse("blocks.3.attn.pattern")->kind, SiteKind::AttnPattern);
   EXPECT_EQ(HookSite::parse("blocks.0.attn.head_out")->name(), "blocks.0.attn.head_out");
   EXPECT_FALSE(HookSite::parse("blocks.0.attn.probs"));
@@ -164,6 +166,45 @@ TEST(Hooks, ASiteBeyondTheLastBlockIsAnErrorNotANoOp) {
     EXPECT_THROW(bert.run_blocks(state, 0, 1, &beyond), Error) << name;
   }
   EXPECT_EQ(calls, 1);
+}
+
+TEST(Hooks, MlpPreIsTheActivationsInputAndEditsThere) {
+  // With an mlp.pre hook the FFN's input matmul runs without its fused activation, the hook
+  // sees its output, and the activation follows: act(mlp.pre) is mlp.post, and the pass ends
+  // where the fused one does.
+  const Encoder& bert = tiny();
+  const TokenBatch tokens = TokenBatch::single(bert.tokenizer().encode("the man [MASK] the curtain").ids);
+  const HiddenState fused = bert.forward(tokens);
+  std::map<std::string, std::vector<float>> seen;
+  Hooks hooks;
+  for (int layer = 0; layer < bert.layers(); ++layer) {
+    for (SiteKind kind : {SiteKind::MlpPre, SiteKind::MlpPost}) {
+      hooks.add(HookSite::block(kind, layer),
+                [&](const HookSite& site, ActivationView v) { seen[site.name()].assign(v.data, v.data + v.size()); });
+    }
+  }
+  const HiddenState split = bert.forward(tokens, &hooks);
+  ASSERT_EQ(split.values.size(), fused.values.size());
+  for (size_t i = 0; i < fused.values.size(); ++i) EXPECT_NEAR(split.values[i], fused.values[i], 1e-5) << i;
+  for (int layer = 0; layer < bert.layers(); ++layer) {
+    const std::vector<float>& pre = seen.at(HookSite::block(SiteKind::MlpPre, layer).name());
+    const std::vector<float>& post = seen.at(HookSite::block(SiteKind::MlpPost, layer).name());
+    ASSERT_EQ(pre.size(), static_cast<size_t>(tokens.seq) * bert.config().intermediate_size);
+    std::vector<float> activated(pre.size());
+    apply_activation(bert.config().ffn_activation, pre.data(), pre.size(), activated.data());
+    for (size_t i = 0; i < pre.size(); ++i) EXPECT_NEAR(post[i], activated[i], 1e-5) << layer << " " << i;
+    EXPECT_NE(pre, post);  // before the activation, not after it
+  }
+
+  // An edit there is what the activation reads: zero pre-activations give GELU(0) = 0.
+  Hooks zero;
+  zero.add(HookSite::block(SiteKind::MlpPre, 1), [](const HookSite&, ActivationView v) { std::fill_n(v.data, v.size(), 0.0f); });
+  std::vector<float> post;
+  zero.add(HookSite::block(SiteKind::MlpPost, 1), [&](const HookSite&, ActivationView v) { post.assign(v.data, v.data + v.size()); });
+  const HiddenState edited = bert.forward(tokens, &zero);
+  ASSERT_FALSE(post.empty());
+  EXPECT_TRUE(std::all_of(post.begin(), post.end(), [](float x) { return x == 0.0f; }));
+  EXPECT_NE(edited.values, fused.values);
 }
 
 TEST(Hooks, LastBlockOnReadPositionsOnlyEqualsTheFullPassRows) {

@@ -88,8 +88,8 @@ def assert_gradients_match(model_dir, text, ids, position, metric, target, foil=
         error = float(np.abs(got - want).max())
         assert error <= ELEMENT_TOLERANCE * scale, f"{name}: largest error {error:.3g}, {error / scale:.2g} of its largest gradient"
         compared += 1
-    # embed.out and 11 sites a block: q, k, v, scores, pattern, z, attn.out, ln1.out, mlp.post, mlp.out, out
-    assert compared == 1 + 11 * m.config["num_hidden_layers"]
+    # embed.out and 12 sites a block: q, k, v, scores, pattern, z, attn.out, ln1.out, mlp.pre, mlp.post, mlp.out, out
+    assert compared == 1 + 12 * m.config["num_hidden_layers"]
     relative = float(np.linalg.norm(ours["input_gradients"] - input_grad) / np.linalg.norm(input_grad))
     assert relative <= NORM_TOLERANCE, f"input embeddings: relative error {relative:.2g} in norm"
     return ours

@@ -39,7 +39,7 @@ def test_config_has_short_and_config_json_names(demo):
         assert c[short] == c[long] == raw[long]
     assert c["head_dim"] * c["heads"] == c["hidden"]
     assert demo.hook_sites()[0] == "embed.out"
-    assert len(demo.hook_sites()) == 1 + 13 * c["layers"]
+    assert len(demo.hook_sites()) == 1 + 14 * c["layers"]
     assert demo.hook_sites()[-1] == f"blocks.{c['layers'] - 1}.out"
 
 

@@ -57,6 +57,7 @@ std::uint64_t capture_bytes(const Encoder& model, const std::vector<HookSite>& s
       case SiteKind::AttnScores:
       case SiteKind::AttnPattern: return heads * seq;
       case SiteKind::AttnHeadOut: return heads * hidden;
+      case SiteKind::MlpPre:
       case SiteKind::MlpPost: return static_cast<std::uint64_t>(c.intermediate_size);
       default: return hidden;
     }

@@ -44,7 +44,7 @@ const SpecOption kOptions[] = {
   {"site", OptionType::Text, OptionLevel::Experiment, kSweepAndSpec,
    "Where to edit, by the names 'bertscope hooks' prints, {L} standing for each edited block: blocks.{L}.out (block "
    "output), any other blocks.{L}.* site (attn.q, attn.k, attn.v, attn.scores, attn.pattern, attn.z, attn.context, "
-   "attn.head_out, attn.out, ln1.out, mlp.post, mlp.out), or embed.out (the embeddings, edited once before block 0: no "
+   "attn.head_out, attn.out, ln1.out, mlp.pre, mlp.post, mlp.out), or embed.out (the embeddings, edited once before block 0: no "
    "layers then). The part after blocks.{L}. alone is short for the same", 0, 0, "",
    [](ExperimentSpec& s, InterventionSpec&, const OptionValue& v) { s.site = parsed("site", text(v), parse_edit_site); },
    [](const ExperimentSpec& s, const InterventionSpec&) -> OptionValue {

@@ -28,6 +28,12 @@ const dnnl::engine& cpu_engine() {
 // shapes); should another count want another layout, forward() reorders for it.
 constexpr memory::dim kLayoutRows = 128;
 
+dnnl::algorithm algorithm_of(Activation activation) {
+  return activation == Activation::Gelu       ? dnnl::algorithm::eltwise_gelu_erf
+         : activation == Activation::GeluTanh ? dnnl::algorithm::eltwise_gelu_tanh
+                                              : dnnl::algorithm::eltwise_relu;
+}
+
 std::string matmul_name(int in_features, int out_features) {
   return std::to_string(in_features) + "x" + std::to_string(out_features) + " matmul";
 }
@@ -40,7 +46,9 @@ std::string matmul_name(int in_features, int out_features) {
 struct Linear::Kernel {
   int in = 0, out = 0;
   dt src_type = dt::f32;
-  dnnl::primitive_attr attr;
+  dnnl::primitive_attr attr;       // the fused activation, if any
+  dnnl::primitive_attr plain_attr;  // none: forward_pre()
+  Activation activation = Activation::None;
   memory weights;  // prepared layout, owns its buffer
   memory bias;     // [1, out] f32, owns its buffer, or empty
 
@@ -49,7 +57,7 @@ struct Linear::Kernel {
     memory weights;  // `weights` or a reorder of it when this row count wants another layout
   };
   std::mutex mutex;
-  std::unordered_map<memory::dim, Entry> by_rows;
+  std::unordered_map<memory::dim, Entry> by_rows, pre_by_rows;  // with the activation, and without
 
   // A kernel with its activation and bias set, its weights not yet: both ways of making a
   // layer start here.
@@ -63,12 +71,10 @@ struct Linear::Kernel {
     k->in = in_features;
     k->out = out_features;
     k->src_type = precision == MatmulPrecision::BF16 ? dt::bf16 : dt::f32;
+    k->activation = activation;
     if (activation != Activation::None) {
-      const dnnl::algorithm algorithm = activation == Activation::Gelu       ? dnnl::algorithm::eltwise_gelu_erf
-                                        : activation == Activation::GeluTanh ? dnnl::algorithm::eltwise_gelu_tanh
-                                                                             : dnnl::algorithm::eltwise_relu;
       dnnl::post_ops ops;
-      ops.append_eltwise(1.0f, algorithm, 0.0f, 0.0f);
+      ops.append_eltwise(1.0f, algorithm_of(activation), 0.0f, 0.0f);
       k->attr.set_post_ops(ops);
     }
     if (bias) {
@@ -83,20 +89,22 @@ struct Linear::Kernel {
     return describe(kLayoutRows, memory::desc({in, out}, src_type, memory::format_tag::any)).weights_desc();
   }
 
-  dnnl::matmul::primitive_desc describe(memory::dim rows, const memory::desc& weight_md) const {
+  dnnl::matmul::primitive_desc describe(memory::dim rows, const memory::desc& weight_md, bool activated = true) const {
     const memory::desc src_md({rows, in}, src_type, memory::dims{in, 1});
     const memory::desc dst_md({rows, out}, dt::f32, memory::dims{out, 1});
     const dnnl::matmul::desc desc = bias ? dnnl::matmul::desc(src_md, weight_md, bias.get_desc(), dst_md)
                                          : dnnl::matmul::desc(src_md, weight_md, dst_md);
-    return dnnl::matmul::primitive_desc(desc, attr, cpu_engine());
+    return dnnl::matmul::primitive_desc(desc, activated ? attr : plain_attr, cpu_engine());
   }
 
-  Entry& entry(memory::dim rows) {
+  // The primitive for `rows` rows, with the activation or without it.
+  Entry& entry(memory::dim rows, bool activated = true) {
     std::lock_guard<std::mutex> lock(mutex);
-    auto found = by_rows.find(rows);
-    if (found != by_rows.end()) return found->second;
+    auto& entries = activated ? by_rows : pre_by_rows;
+    auto found = entries.find(rows);
+    if (found != entries.end()) return found->second;
     const memory::desc any({in, out}, src_type, memory::format_tag::any);
-    const auto pd = describe(rows, any);
+    const auto pd = describe(rows, any, activated);
     Entry e{dnnl::matmul(pd), weights};
     if (pd.weights_desc() != weights.get_desc()) {
       e.weights = memory(pd.weights_desc(), cpu_engine());
@@ -104,7 +112,7 @@ struct Linear::Kernel {
       dnnl::reorder(weights, e.weights).execute(stream, weights, e.weights);
       stream.wait();
     }
-    return by_rows.emplace(rows, std::move(e)).first->second;
+    return entries.emplace(rows, std::move(e)).first->second;
   }
 };
 
@@ -226,11 +234,28 @@ size_t Linear::weight_bytes() const {
   return kernel_->weights.get_desc().get_size() + (kernel_->bias ? kernel_->bias.get_desc().get_size() : 0);
 }
 
-void Linear::forward(const float* x, int rows, float* y) const {
+void Linear::forward(const float* x, int rows, float* y) const { run(x, rows, y, true); }
+
+void Linear::forward_pre(const float* x, int rows, float* y) const { run(x, rows, y, false); }
+
+void Linear::activate(float* y, int rows) const {
+  const Kernel& k = *kernel_;
+  if (rows <= 0 || k.activation == Activation::None) return;
+  const auto& engine = cpu_engine();
+  const memory::desc md({static_cast<memory::dim>(rows), k.out}, dt::f32, memory::dims{k.out, 1});
+  const dnnl::eltwise_forward::primitive_desc pd(
+      dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_inference, algorithm_of(k.activation), md, 0.0f, 0.0f), engine);
+  const memory data(md, engine, y);
+  thread_local dnnl::stream stream(engine);
+  dnnl::eltwise_forward(pd).execute(stream, {{DNNL_ARG_SRC, data}, {DNNL_ARG_DST, data}});
+  stream.wait();
+}
+
+void Linear::run(const float* x, int rows, float* y, bool activated) const {
   if (rows <= 0) return;
   Kernel& k = *kernel_;
   const memory::dim M = rows;
-  Kernel::Entry& e = k.entry(M);
+  Kernel::Entry& e = k.entry(M, activated);
   const auto& engine = cpu_engine();
   // bf16 matmuls read bf16 inputs: round this call's rows once (nearest even).
   thread_local std::vector<uint16_t> rounded;

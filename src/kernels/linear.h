@@ -64,6 +64,12 @@ class Linear {
 
   // x: [rows, in] row-major, y: [rows, out] row-major. Any rows >= 0; thread-safe.
   void forward(const float* x, int rows, float* y) const;
+  // The same without the layer's activation (x W^T + b, the pre-activations: the mlp.pre
+  // site), and the activation applied to such values in place. forward_pre then activate
+  // give forward's values, the activation computed by the same oneDNN code, apart from
+  // the matmul.
+  void forward_pre(const float* x, int rows, float* y) const;
+  void activate(float* y, int rows) const;
 
   int in_features() const { return in_; }
   int out_features() const { return out_; }
@@ -73,6 +79,7 @@ class Linear {
  private:
   struct Kernel;
   Linear(std::shared_ptr<Kernel> kernel, int in_features, int out_features);
+  void run(const float* x, int rows, float* y, bool activated) const;
   std::shared_ptr<Kernel> kernel_;
   int in_ = 0;
   int out_ = 0;

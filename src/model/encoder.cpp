@@ -86,6 +86,7 @@ std::vector<int> Encoder::position_ids(const TokenBatch& tokens) const {
 int64_t Encoder::site_width(SiteKind kind, int seq) const {
   const int64_t H = config_.hidden_size, heads = config_.num_attention_heads;
   switch (kind) {
+    case SiteKind::MlpPre:
     case SiteKind::MlpPost: return config_.intermediate_size;
     case SiteKind::AttnScores:
     case SiteKind::AttnPattern: return heads * seq;
@@ -224,6 +225,20 @@ void Encoder::attend(const float* input, const HiddenState& state, int layer, co
   run_hooks(hooks, HookSite::block(SiteKind::AttnOut, layer), out, B, Q, H);
 }
 
+// The FFN's input matmul and activation, fused; with an mlp.pre hook the matmul runs alone,
+// the hook sees (and may edit) its output, and the activation follows.
+void Encoder::ffn_input(const BlockWeights& w, int layer, const Hooks* hooks, const float* x, int qrows, int B, int Q,
+                        float* ffn) const {
+  const HookSite pre = HookSite::block(SiteKind::MlpPre, layer);
+  if (!hooks || !hooks->has(pre)) {
+    w.ffn_in.forward(x, qrows, ffn);
+    return;
+  }
+  w.ffn_in.forward_pre(x, qrows, ffn);
+  run_hooks(hooks, pre, ffn, B, Q, config_.intermediate_size);
+  w.ffn_in.activate(ffn, qrows);
+}
+
 void Encoder::run_post_norm_block(HiddenState& state, int layer, const Hooks* hooks,
                                   const std::vector<int>& read_positions, BlockWorkspace& s) const {
   const BlockWeights& w = weights_->block(layer);
@@ -242,7 +257,7 @@ void Encoder::run_post_norm_block(HiddenState& state, int layer, const Hooks* ho
   add_layer_norm(attn, residual, qrows, H, w.ln1, mid);
   run_hooks(hooks, HookSite::block(SiteKind::Ln1Out, layer), mid, B, Q, H);
 
-  w.ffn_in.forward(mid, qrows, ffn);
+  ffn_input(w, layer, hooks, mid, qrows, B, Q, ffn);
   run_hooks(hooks, HookSite::block(SiteKind::MlpPost, layer), ffn, B, Q, I);
   w.ffn_out.forward(ffn, qrows, attn);  // reuse: the attention output is no longer needed
   run_hooks(hooks, HookSite::block(SiteKind::MlpOut, layer), attn, B, Q, H);
@@ -279,7 +294,7 @@ void Encoder::run_pre_norm_block(HiddenState& state, int layer, const Hooks* hoo
 
   // mid + mlp(ln2(mid)); a GLU FFN multiplies the activated half by the gate half.
   add_layer_norm(mid, nullptr, qrows, H, w.ln2, normed);
-  w.ffn_in.forward(normed, qrows, ffn);
+  ffn_input(w, layer, hooks, normed, qrows, B, Q, ffn);
   if (config_.glu_ffn) {
     float* gate = at_least(s.gate, elements(qrows, I));
     w.ffn_gate.forward(normed, qrows, gate);

@@ -121,6 +121,8 @@ class Encoder {
                            BlockWorkspace& workspace) const;
   void run_pre_norm_block(HiddenState& state, int layer, const Hooks* hooks, const std::vector<int>& read_positions,
                           BlockWorkspace& workspace) const;
+  void ffn_input(const BlockWeights& w, int layer, const Hooks* hooks, const float* x, int qrows, int B, int Q,
+                 float* ffn) const;
   // The attention of block `layer` on `input` ([rows, hidden], every position of `state`):
   // q|k|v, rotary where the family has it, the family's masks, the hooks of the attention
   // sites, and the output projection into `out` ([batch * Q, hidden], the query rows).

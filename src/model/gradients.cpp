@@ -191,14 +191,15 @@ class Backward {
   }
 
   // The FFN's backward from d mlp.out on its input `x` (ln1.out, or the normed residual):
-  // records mlp.out and mlp.post, returns d x.
+  // records mlp.out, mlp.post and mlp.pre, returns d x. The pre-activations are the
+  // forward's (mlp.pre); a GLU's gate is recomputed from x.
   std::vector<float> ffn_backward(int layer, const float* x, const std::vector<float>& d_mlp_out) {
     const PlainBlock& w = w_.block(layer);
     const int S = seq_;
     set(SiteKind::MlpOut, layer, d_mlp_out);
     const std::vector<float> d_post = input_gradient(w.ffn_out, d_mlp_out, S);
     set(SiteKind::MlpPost, layer, d_post);
-    const std::vector<float> pre = forward_of(w.ffn_in, x, S);
+    const std::vector<float>& pre = at(HookSite::block(SiteKind::MlpPre, layer));
     std::vector<float> d_pre = d_post;
     std::vector<float> d_x;
     if (c_.glu_ffn) {  // post = act(pre) * gate
@@ -212,6 +213,7 @@ class Backward {
       d_x = input_gradient(w.ffn_gate, d_gate, S);
     }
     activation_backward(c_.ffn_activation, pre.data(), d_pre.data(), d_pre.size(), d_pre.data());
+    set(SiteKind::MlpPre, layer, d_pre);
     std::vector<float> d_in = input_gradient(w.ffn_in, d_pre, S);
     if (!d_x.empty()) add_to(d_in, d_x);
     return d_in;

@@ -31,6 +31,8 @@ const std::vector<HookSiteDoc>& hook_site_docs() {
        "blocks.{L}.hook_attn_out", "attention output projection, before residual and LayerNorm", "[seq, hidden]"},
       {SiteKind::Ln1Out, "blocks.{L}.ln1.out", "bert.encoder.layer[L].attention.output",
        "blocks.{L}.ln1.hook_normalized", "LayerNorm(input + attention): the FFN input", "[seq, hidden]"},
+      {SiteKind::MlpPre, "blocks.{L}.mlp.pre", "bert.encoder.layer[L].intermediate.dense",
+       "blocks.{L}.mlp.hook_pre", "FFN pre-activations: the input of GELU (width = intermediate_size)", "[seq, ffn]"},
       {SiteKind::MlpPost, "blocks.{L}.mlp.post", "bert.encoder.layer[L].intermediate",
        "blocks.{L}.mlp.hook_post", "FFN hidden activations after GELU (width = intermediate_size)", "[seq, ffn]"},
       {SiteKind::MlpOut, "blocks.{L}.mlp.out", "bert.encoder.layer[L].output.dense",

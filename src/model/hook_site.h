@@ -11,6 +11,7 @@
 //   blocks.L.attn.head_out one head's term of attention.output.dense [seq, heads, hidden]
 //   blocks.L.attn.out      encoder.layer[L].attention.output.dense  before residual + LayerNorm
 //   blocks.L.ln1.out       encoder.layer[L].attention.output        after its LayerNorm
+//   blocks.L.mlp.pre       encoder.layer[L].intermediate.dense      before GELU, width = ffn
 //   blocks.L.mlp.post      encoder.layer[L].intermediate            after GELU, width = ffn
 //   blocks.L.mlp.out       encoder.layer[L].output.dense            before residual + LayerNorm
 //   blocks.L.out           encoder.layer[L]                         hidden_states[L+1]
@@ -33,6 +34,7 @@ enum class SiteKind {
   AttnHeadOut,
   AttnOut,
   Ln1Out,
+  MlpPre,
   MlpPost,
   MlpOut,
   BlockOut

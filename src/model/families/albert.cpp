@@ -57,6 +57,7 @@ std::array<std::string, kSiteKinds> modules() {
           layer + ": attention.dense (per head)",
           layer + ": attention.dense",
           layer + ": attention.LayerNorm",
+          layer + ": ffn",
           layer + ": ffn, activated",
           layer + ": ffn_output",
           layer};

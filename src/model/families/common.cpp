@@ -42,6 +42,7 @@ std::array<std::string, kSiteKinds> bert_modules(const std::string& embeddings, 
           layer + ".attention.output.dense (per head)",
           layer + ".attention.output.dense",
           layer + ".attention.output",
+          layer + ".intermediate.dense",
           layer + ".intermediate",
           layer + ".output.dense",
           layer};

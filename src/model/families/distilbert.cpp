@@ -57,6 +57,7 @@ std::array<std::string, kSiteKinds> modules() {
           layer + ".attention.out_lin (per head)",
           layer + ".attention.out_lin",
           layer + ".sa_layer_norm",
+          layer + ".ffn.lin1",
           layer + ".ffn.activation (lin1, activated)",
           layer + ".ffn.lin2",
           layer};

@@ -68,6 +68,7 @@ std::array<std::string, kSiteKinds> modules() {
           layer + ".attn.c_proj (per head)",
           layer + ".attn (c_proj's output, before the residual)",
           layer + ": residual + attention (resid_mid, the input of ln_2)",
+          layer + ".mlp.c_fc",
           layer + ".mlp.act (c_fc, activated)",
           layer + ".mlp (c_proj's output, before the residual)",
           layer + " (the residual stream, resid_post; the last block's before ln_f)"};

@@ -76,6 +76,7 @@ std::array<std::string, kSiteKinds> modules() {
           layer + ".attn.Wo (per head)",
           layer + ".attn (Wo's output, before the residual)",
           layer + ": residual + attention (resid_mid, the input of mlp_norm)",
+          layer + ".mlp.Wi (input half, the activation's input)",
           layer + ".mlp (act(input) * gate, the input of Wo)",
           layer + ".mlp (Wo's output, before the residual)",
           layer + " (the residual stream; the last block's before final_norm)"};

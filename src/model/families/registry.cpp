@@ -44,6 +44,7 @@ std::vector<HookSiteDoc> family_site_docs(const Family& family, BlockLayout layo
       case SiteKind::AttnScores:
         doc.meaning = "q k^T / sqrt(head_dim), before softmax; keys the causal or window mask excludes hold the lowest float";
         break;
+      case SiteKind::MlpPre: doc.meaning = "FFN pre-activations: the activation's input (in a GLU FFN, not the gate)"; break;
       case SiteKind::MlpPost: doc.meaning = "FFN hidden activations: act(input), or act(input) * gate in a GLU FFN"; break;
       case SiteKind::AttnOut: doc.meaning = "attention output projection, the branch added to the residual"; break;
       case SiteKind::Ln1Out:
