@@ -34,9 +34,10 @@ double median(std::vector<double> v) {
 }
 
 // Multiply-adds x 2 of one forward pass over `seq` tokens through the blocks, and of the
-// head on one row; the backward's input gradients cost the blocks' matmuls once more, plus
-// the FFN's input recomputed, plus the attention's backward (4 products of [seq, seq] by
-// [seq, head_dim] against the forward's 2).
+// head on one row; the backward's input gradients cost the blocks' matmuls once more (a GLU
+// FFN's gate recomputed too: the forward keeps mlp.pre, not the gate), plus the attention's
+// backward (4 products of [seq, seq] by [seq, head_dim] against the forward's 2), plus the
+// head's, whose logit difference reads 2 rows of the decoder.
 struct Flops {
   double forward = 0.0, backward = 0.0;
 };
@@ -50,7 +51,7 @@ Flops count_flops(const ModelConfig& c, int seq) {
   const double head = 2 * (H * D + D * V);
   Flops f;
   f.forward = L * (matmuls + attention) + head;
-  f.backward = L * (matmuls + 2 * S * ffn_in + 2 * attention) + head;
+  f.backward = L * (matmuls + (c.glu_ffn ? 2 * S * H * I : 0) + 2 * attention) + 2 * (H * D + D * 2);
   return f;
 }
 
