@@ -2,7 +2,7 @@
 // run through the real bertscope binary. Every row must end with exit code 1, one line on
 // stderr, "bertscope: error: " and a message that names the file (or option) and holds the
 // row's key text, nothing on stdout, and nothing left behind: no --out folder or file, no
-// temporary. The README's Troubleshooting section lists the same rows with what to do about each.
+// temporary. docs/troubleshooting.md lists the same rows with what to do about each.
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
@@ -571,7 +571,7 @@ TEST_P(BadInputTable, OneLineNamingTheProblemAndNothingWritten) {
   const test::CommandResult r = test::run_cli(args);
   const std::string expected = fill(c.expected, model.string(), out, dir.path().string());
 
-  // The line as printed, in the --gtest_output report: the README's Troubleshooting section quotes these.
+  // The line as printed, in the --gtest_output report: docs/troubleshooting.md quotes these.
   RecordProperty("stderr", r.err);
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_EQ(r.out, "");
@@ -585,15 +585,15 @@ TEST_P(BadInputTable, OneLineNamingTheProblemAndNothingWritten) {
 INSTANTIATE_TEST_SUITE_P(Cli, BadInputTable, ::testing::ValuesIn(cases()),
                          [](const ::testing::TestParamInfo<BadInput>& row) { return row.param.name; });
 
-// The README's Troubleshooting section quotes each row's message, with the model folder
-// shown as ~/models/bert: when a message changes, so must the page users read.
+// docs/troubleshooting.md (the README's Troubleshooting section points to it) quotes each
+// row's message, with the model folder shown as ~/models/bert: when a message changes, so
+// must the page users read.
 TEST(BadInputDocs, ReadmeQuotesEveryMessage) {
-  const std::string readme = test::read_bytes(std::string(BERTSCOPE_TEST_DATA) + "/../../README.md");
-  const std::string section = readme.substr(readme.find("## Troubleshooting"));
+  const std::string section = test::read_bytes(std::string(BERTSCOPE_TEST_DATA) + "/../../docs/troubleshooting.md");
   for (const BadInput& row : cases()) {
     if (row.expected.find("{out}") != std::string::npos || row.expected.find("{dir}") != std::string::npos) continue;
     const std::string quoted = fill(row.expected, "~/models/bert", "", "");
-    EXPECT_NE(section.find(quoted), std::string::npos) << row.name << ": the README lacks\n  " << quoted;
+    EXPECT_NE(section.find(quoted), std::string::npos) << row.name << ": docs/troubleshooting.md lacks\n  " << quoted;
   }
 }
 
