@@ -2,7 +2,7 @@
 # include/bertscope/, the CLI, the demo model under share/bertscope/, and a CMake package so
 # that another project can write
 #   find_package(bertscope CONFIG REQUIRED)
-#   target_link_libraries(app PRIVATE bertscope::engine)   # or bertscope::reports
+#   target_link_libraries(app PRIVATE bertscope::engine)   # or bertscope::reports, bertscope::runs
 include(CMakePackageConfigHelpers)
 set(BERTSCOPE_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/bertscope)
 

@@ -10,6 +10,7 @@
 #include "reports/experiment_files.h"
 #include "reports/file_set.h"
 #include "reports/output_folder.h"
+#include "runs/run_folder.h"
 #include "progress.h"
 #include "shard_choice.h"
 
@@ -42,11 +43,14 @@ bool is_demo_model(const std::string& path);
 // runs an experiment.
 void add_output_flags(CLI::App& command, ModelOptions& options);
 
-// Loads the model, runs `spec`, writes the output folder, prints the tables (or, with
-// --json, one JSON document) and every file written. Shared by sweep, stats and run.
-// With `shard`, runs only shard K of N's work items and writes a shard folder instead
-// (reports/shard_manifest.h), for `bertscope merge`.
+// Loads the model, runs `spec` into its output folder through the Run API
+// (runs/run_folder.h) and shows the run. Shared by sweep, stats and run. With `shard`, runs
+// only shard K of N's work items and writes a shard folder instead, for `bertscope merge`.
 void run_and_report(const ExperimentSpec& spec, const ModelOptions& options, const std::optional<ShardChoice>& shard = {});
+// What a run or merge wrote: the tables (or, with --json, one JSON document) and the files.
+void show_run(const FolderRun& run, const Encoder& model, const ModelOptions& options);
+// The Run API's control drawing `meter` (trials done of all); no progress with --quiet.
+RunControl meter_control(ProgressMeter& meter, bool quiet);
 // The engine's progress callback drawing `meter` (prompts or trials done of all); none with --quiet.
 ProgressFn meter_progress(ProgressMeter& meter, bool quiet);
 // "wrote 4 files to out/: a.json b.csv ...": the closing line of every command with --out.
