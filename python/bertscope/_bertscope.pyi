@@ -28,8 +28,14 @@ def options() -> List[Dict[str, object]]:
     """The experiment options, as one table that the CLI, specs and Model.sweep all read."""
 
 def run_spec(spec: Union[PathLike, str, Mapping[str, object]], out: Optional[PathLike] = None, model: Union[Model, PathLike, None] = None,
-             dtype: str = "auto", threads: Optional[int] = None, progress: Optional[Progress] = None) -> Result:
-    """Run an experiment spec (a TOML file, TOML text or a dict), as `bertscope run SPEC`."""
+             dtype: str = "auto", threads: Optional[int] = None, progress: Optional[Progress] = None,
+             shard: Union[str, Tuple[int, int], None] = None) -> Any:
+    """Run an experiment spec (a TOML file, TOML text or a dict), as `bertscope run SPEC`: a Result;
+    with shard="K/N", only shard K of N into a shard folder, and a dict of its shard.json."""
+
+def merge(shards: Sequence[PathLike], *, out: PathLike, model: Union[Model, PathLike, None] = None,
+          threads: Optional[int] = None) -> Result:
+    """Merge the shard folders of one run into the folder the unsharded run writes, as `bertscope merge`."""
 
 @overload
 def read_safetensors(path: PathLike, *, metadata: Literal[False] = False) -> Dict[str, npt.NDArray[Any]]:

@@ -33,6 +33,63 @@ def read_csv(path: Union[str, "os.PathLike[str]"]) -> "pandas.DataFrame":
         return _frame(f.read())
 
 
+class _Folder:
+    """The tables of an output folder a run wrote (results.json, runs.csv, ...), read as a
+    Result reads them from memory."""
+
+    def __init__(self, folder: str) -> None:
+        self._folder = folder
+        path = os.path.join(folder, "results.json")
+        if not os.path.isfile(path):
+            from ._bertscope import Error
+            raise Error(f"{folder}: not the output folder of a run: it has no results.json")
+        with open(path, encoding="utf-8") as f:
+            self._results = f.read()
+        self.files = sorted(os.path.join(folder, name) for name in os.listdir(folder))
+
+    def _read(self, name: str) -> str:
+        path = os.path.join(self._folder, name)
+        if not os.path.isfile(path):
+            from ._bertscope import Error
+            raise Error(f"{self._folder}: this run wrote no {name}")
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+
+    def results_json(self) -> str:
+        return self._results
+
+    def header_json(self) -> str:
+        results = json.loads(self._results)
+        results.pop("runs", None)
+        results.pop("summary", None)
+        return json.dumps(results)
+
+    def runs_csv(self) -> str:
+        return self._read("runs.csv")
+
+    def top_csv(self) -> str:
+        return self._read("top.csv")
+
+    def prompts_csv(self) -> str:
+        return self._read("prompts.csv")
+
+    def summary_csv(self) -> str:
+        return self._read("summary.csv")
+
+    def distributions_csv(self) -> str:
+        return self._read("distributions.csv")
+
+    def histograms_csv(self) -> str:
+        return self._read("histograms.csv")
+
+    def has_distributions(self) -> bool:
+        return os.path.isfile(os.path.join(self._folder, "distributions.csv"))
+
+    def save(self, folder: str) -> List[str]:
+        from ._bertscope import Error
+        raise Error(f"this result was read from {self._folder}, where it is saved already: copy that folder")
+
+
 class Result:
     """The result of Model.sweep or bertscope.run_spec: what the CLI writes to its output
     folder, in memory.
@@ -54,6 +111,13 @@ class Result:
 
     def __init__(self, raw: Any) -> None:
         self._raw = raw
+
+    @classmethod
+    def open(cls, folder: Union[str, "os.PathLike[str]"]) -> "Result":
+        """The result in an output folder that a run wrote (bertscope run, sweep, merge,
+        Model.sweep(out=...), bertscope.merge): its tables read from the files. results
+        holds what results.json holds (its runs are capped for large runs; runs has them all)."""
+        return cls(_Folder(os.fspath(folder)))
 
     @functools.cached_property
     def results(self) -> dict:

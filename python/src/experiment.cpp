@@ -237,11 +237,12 @@ ExperimentSpec spec_argument(const py::object& spec, std::string& described) {
 }
 
 py::object run_spec(const py::object& spec_arg, const py::object& out, const py::object& model_arg,
-                    const std::string& dtype, const py::object& threads, py::object progress) {
+                    const std::string& dtype, const py::object& threads, py::object progress, const py::object& shard) {
   IoClaims claims;  // the spec and its prompt files are inputs of this call, as the model is
   std::string described;
   ExperimentSpec spec = spec_argument(spec_arg, described);
   const std::string out_path = path_argument(out, "out");
+  const std::string spec_out = spec.out;
   spec.out = out_path;
   std::shared_ptr<Model> model;
   if (py::isinstance<Model>(model_arg)) {
@@ -254,8 +255,12 @@ py::object run_spec(const py::object& spec_arg, const py::object& out, const py:
                 .attr("load")(folder.empty() ? py::object(py::none()) : py::object(py::str(folder)), dtype, threads)
                 .cast<std::shared_ptr<Model>>();
   }
-  std::string command = "python: bertscope.run_spec(" + described + ", out=" + repr_of(out) + ")";
-  return run(model, spec, out_path, std::move(progress), std::move(command));
+  std::string command = "python: bertscope.run_spec(" + described + ", out=" + repr_of(out);
+  if (!shard.is_none()) {
+    command += ", shard=" + repr_of(shard) + ")";
+    return run_spec_shard(model, std::move(spec), spec_out, shard, std::move(progress), std::move(command));
+  }
+  return run(model, spec, out_path, std::move(progress), command + ")");
 }
 
 }  // namespace
@@ -329,6 +334,7 @@ commands (sweep, stats, spec), and min/max or choices where they apply.)doc");
 
   m.def("run_spec", &run_spec, py::arg("spec"), py::arg("out") = py::none(), py::arg("model") = py::none(),
         py::arg("dtype") = "auto", py::arg("threads") = py::none(), py::arg("progress") = py::none(),
+        py::arg("shard") = py::none(),
         R"doc(Run an experiment spec, as `bertscope run SPEC`.
 
 spec: a TOML file (see examples/*.toml), TOML text (a str of several lines) or a dict with
@@ -339,8 +345,12 @@ out: a folder to write the CLI's files to; None writes nothing (Result.save writ
 model: a loaded bertscope.Model, or a model folder; None: the spec's `model`, else
     $BERTSCOPE_MODEL, else the demo model. dtype and threads apply when it is loaded here.
 progress: None or fn(done, total), called between batches.
+shard: None, or "K/N" (or (K, N)): run only shard K of N of the work items, as
+    `bertscope run SPEC --shard K/N`, into a shard folder (out; None: the spec's out with
+    .shard-K-of-N) that bertscope.merge (or `bertscope merge`) joins with the others. Returns
+    then a dict: shard.json's fields (shard, items, total_items, ...), out and files.
 
-Returns a bertscope.Result.)doc");
+Returns a bertscope.Result (a dict for a shard).)doc");
 }
 
 }  // namespace bertscope::python

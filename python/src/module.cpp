@@ -17,4 +17,5 @@ PYBIND11_MODULE(_bertscope, m) {
   bind_weights(m, model);
   bind_tensors(m);
   bind_unit_statistics(m);
+  bind_shards(m);
 }

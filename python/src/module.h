@@ -23,6 +23,7 @@
 #include <mutex>
 #include <string>
 
+#include "experiments/experiment.h"
 #include "model/encoder.h"
 #include "model/gradients.h"
 
@@ -68,5 +69,12 @@ void bind_readouts(py::class_<Model, std::shared_ptr<Model>>& cls);
 void bind_weights(py::module_& m, py::class_<Model, std::shared_ptr<Model>>& cls);
 void bind_tensors(py::module_& m);
 void bind_unit_statistics(py::module_& m);
+void bind_shards(py::module_& m);
+
+// run_spec with shard="K/N": shard K of N of `spec` into spec.out (empty: the shard's own
+// folder beside `spec_out`, the spec's, as `bertscope run --shard`), through the Run API;
+// returns shard.json's fields with out and files, as a dict.
+py::object run_spec_shard(const std::shared_ptr<const Model>& model, ExperimentSpec spec, const std::string& spec_out,
+                          const py::object& shard, py::object progress, std::string command);
 
 }  // namespace bertscope::python

@@ -39,7 +39,7 @@ def table_names(command):
 def test_module_functions_match_the_stubs():
     tree = stub_tree()
     stubs = stub_functions(tree.body)
-    for name in ("load", "options", "run_spec", "compare_units"):
+    for name in ("load", "options", "run_spec", "merge", "compare_units"):
         parameters = [p for p in module_parameters(getattr(_bertscope, name)) if p != "*"]
         assert stubs[name] == parameters, name
 
@@ -77,7 +77,7 @@ def test_the_stubs_give_the_tables_options_and_defaults(method, before):
 
 def test_the_package_exports_what_it_documents():
     assert set(bertscope.__all__) == {"Collection", "Error", "Model", "Result", "Weights", "__version__", "compare_units", "load",
-                                      "options", "read_csv", "read_safetensors", "run_spec"}
+                                      "merge", "options", "read_csv", "read_safetensors", "run_spec"}
     assert bertscope.__version__.count(".") == 2
     assert inspect.signature(bertscope.Result.save).parameters.keys() == {"self", "folder"}
     assert os.path.exists(os.path.join(os.path.dirname(bertscope.__file__), "py.typed"))
