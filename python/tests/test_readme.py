@@ -21,3 +21,19 @@ def test_the_readme_python_examples_run(tmp_path, monkeypatch):
     assert "target_logsoftmax_mean" in namespace["r"].summary
     assert len(namespace["s"].blocks) == len(namespace["ablated"].runs) == namespace["m"].config["layers"]
     assert namespace["t"]["t"].shape == (namespace["m"].config["ffn"],)
+
+
+def test_the_notebooks_name_the_kernel_that_the_demo_registers():
+    """Opened in Jupyter, a notebook starts the kernel its metadata names: the one demo.sh
+    registers for .venv (where bertscope imports), not whatever `python3` is."""
+    import json
+
+    with open(os.path.join(SOURCE_DIR, "scripts", "demo.sh"), encoding="utf-8") as f:
+        registered = re.findall(r"ipykernel install --user --name (\S+)", f.read())
+    assert registered == ["bertscope"]
+    folder = os.path.join(SOURCE_DIR, "examples", "notebooks")
+    notebooks = sorted(n for n in os.listdir(folder) if n.endswith(".ipynb"))
+    assert notebooks
+    for name in notebooks:
+        with open(os.path.join(folder, name), encoding="utf-8") as f:
+            assert json.load(f)["metadata"]["kernelspec"]["name"] == registered[0], name
