@@ -29,7 +29,8 @@ def options() -> List[Dict[str, object]]:
 
 def run_spec(spec: Union[PathLike, str, Mapping[str, object]], out: Optional[PathLike] = None, model: Union[Model, PathLike, None] = None,
              dtype: str = "auto", threads: Optional[int] = None, progress: Optional[Progress] = None,
-             shard: Union[str, Tuple[int, int], None] = None) -> Any:
+             shard: Union[str, Tuple[int, int], None] = None, return_logits: bool = False,
+             metric: Optional[Callable[[npt.NDArray[np.float32]], float]] = None) -> Any:
     """Run an experiment spec (a TOML file, TOML text or a dict), as `bertscope run SPEC`: a Result;
     with shard="K/N", only shard K of N into a shard folder, and a dict of its shard.json."""
 
@@ -95,6 +96,7 @@ class Model:
               intervention: Union[str, Sequence[str], None] = None, *,
               out: Optional[PathLike] = None, progress: Optional[Progress] = None,
               foil: Union[str, Sequence[str], None] = None,
+              return_logits: bool = False, metric: Optional[Callable[[npt.NDArray[np.float32]], float]] = None,
               layers: Union[str, int, Sequence[int]] = "all", site: str = "out", trials: int = 1, seed: int = 0,
               paired: bool = False, top: int = 5, max_batch_tokens: int = 2048, figures: str = "auto",
               factor: Optional[float] = None,

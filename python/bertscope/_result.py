@@ -85,6 +85,12 @@ class _Folder:
     def has_distributions(self) -> bool:
         return os.path.isfile(os.path.join(self._folder, "distributions.csv"))
 
+    def has_log_probs(self) -> bool:  # no file holds per-trial arrays
+        return False
+
+    def has_metric(self) -> bool:
+        return False
+
     def save(self, folder: str) -> List[str]:
         from ._bertscope import Error
         raise Error(f"this result was read from {self._folder}, where it is saved already: copy that folder")
@@ -152,8 +158,24 @@ class Result:
 
     @functools.cached_property
     def runs(self) -> "pandas.DataFrame":
-        """One row per prompt x intervention x block x trial: the columns of runs.csv."""
-        return _frame(self._raw.runs_csv())
+        """One row per prompt x intervention x block x trial: the columns of runs.csv (and
+        `metric` when the sweep was given one)."""
+        runs = _frame(self._raw.runs_csv())
+        if self._raw.has_metric():
+            runs["metric"] = self._raw.metric_runs()
+        return runs
+
+    @functools.cached_property
+    def log_probs(self) -> Optional["numpy.ndarray"]:
+        """[len(runs), vocab] float32: each trial's prediction row, log-softmax, in the order of
+        runs (return_logits=True), else None."""
+        return self._raw.take_log_probs() if self._raw.has_log_probs() else None
+
+    @functools.cached_property
+    def clean_log_probs(self) -> Optional["numpy.ndarray"]:
+        """[prompts, vocab] float32: each prompt's clean prediction row, log-softmax
+        (return_logits=True), else None."""
+        return self._raw.clean_log_probs() if self._raw.has_log_probs() else None
 
     @functools.cached_property
     def top(self) -> "pandas.DataFrame":
@@ -168,8 +190,13 @@ class Result:
 
     @functools.cached_property
     def summary(self) -> "pandas.DataFrame":
-        """One row per prompt x intervention x block: the columns of summary.csv."""
-        return _frame(self._raw.summary_csv())
+        """One row per prompt x intervention x block: the columns of summary.csv (and
+        clean_metric, metric_mean, _std, _ci95_low, _ci95_high when the sweep was given a metric)."""
+        summary = _frame(self._raw.summary_csv())
+        if self._raw.has_metric():
+            for name, values in self._raw.metric_summary().items():
+                summary[name] = values
+        return summary
 
     @functools.cached_property
     def distributions(self) -> Optional["pandas.DataFrame"]:

@@ -4,6 +4,7 @@
 #include <pybind11/stl.h>
 
 #include "arguments.h"
+#include "arrays.h"
 #include "spec_arguments.h"
 #include "common/io_claims.h"
 #include "common/error.h"
@@ -12,6 +13,7 @@
 #include "errors.h"
 #include "experiments/experiment.h"
 #include "experiments/prompt_file.h"
+#include "experiments/statistics.h"
 #include "interrupt.h"
 #include "module.h"
 #include "reports/experiment_files.h"
@@ -29,6 +31,84 @@ struct RawResult {
   std::shared_ptr<const Model> model;
   RunContext context;
   std::vector<std::string> files;  // written by the call that ran it (out=...)
+  bool return_logits = false;      // every trial's log_probs are kept, until take_log_probs()
+  bool log_probs_taken = false;
+  std::vector<double> metric_runs, metric_clean;  // metric=fn: per trial in runs order; per prompt
+
+  // [runs, vocab]: each trial's prediction row's log-softmax, rows in runs.csv's order.
+  // Moved out of the trials (the second call gets an error): the array owns them.
+  py::array_t<float> take_log_probs() {
+    if (!return_logits) fail("this result kept no log-probs: run with return_logits=True");
+    if (log_probs_taken) fail("the log-probs were taken already (Result.log_probs holds them)");
+    std::vector<float> rows;
+    size_t count = 0;
+    for (const SweepResult& sweep : result.sweeps) count += sweep.runs.size();
+    const auto vocab = static_cast<size_t>(model->encoder->config().vocab_size);
+    rows.reserve(count * vocab);
+    for (SweepResult& sweep : result.sweeps) {
+      for (TrialResult& trial : sweep.runs) {
+        rows.insert(rows.end(), trial.log_probs.begin(), trial.log_probs.end());
+        std::vector<float>().swap(trial.log_probs);
+      }
+    }
+    log_probs_taken = true;
+    return take_array(std::move(rows), {static_cast<py::ssize_t>(count), static_cast<py::ssize_t>(vocab)});
+  }
+
+  // [prompts, vocab]: each prompt's clean prediction row's log-softmax.
+  py::array_t<float> clean_log_probs() const {
+    std::vector<float> rows;
+    for (const SweepResult& sweep : result.sweeps) rows.insert(rows.end(), sweep.clean_log_probs.begin(), sweep.clean_log_probs.end());
+    return take_array(std::move(rows), {static_cast<py::ssize_t>(result.sweeps.size()),
+                                        static_cast<py::ssize_t>(model->encoder->config().vocab_size)});
+  }
+
+  // Calls `metric` on every prompt's clean row and every trial's row (GIL held).
+  void apply_metric(const py::object& metric) {
+    const auto vocab = static_cast<py::ssize_t>(model->encoder->config().vocab_size);
+    const auto call = [&](const std::vector<float>& row) {
+      py::array_t<float> view({vocab}, row.data());  // a copy: the function may keep it
+      const py::object value = metric(view);
+      if (!py::hasattr(value, "__float__")) {
+        throw py::type_error("metric must return a number for a row of log-probs, not " +
+                             py::str(value.get_type().attr("__name__")).cast<std::string>());
+      }
+      return value.cast<double>();
+    };
+    for (const SweepResult& sweep : result.sweeps) {
+      metric_clean.push_back(call(sweep.clean_log_probs));
+      for (const TrialResult& trial : sweep.runs) metric_runs.push_back(call(trial.log_probs));
+    }
+  }
+
+  // summary.csv's rows (prompt x intervention x block, in its order) of the metric: mean,
+  // std and the Student-t 95% interval over trials, as the other columns of summary.csv.
+  py::dict metric_summary() const {
+    std::vector<double> clean, mean, std, low, high;
+    size_t at = 0;
+    for (size_t p = 0; p < result.sweeps.size(); ++p) {
+      const std::vector<TrialResult>& runs = result.sweeps[p].runs;
+      for (size_t begin = 0; begin < runs.size();) {
+        size_t end = begin;
+        while (end < runs.size() && runs[end].intervention == runs[begin].intervention && runs[end].layer == runs[begin].layer) ++end;
+        const MeanInterval m = mean_interval({metric_runs.data() + at + begin, end - begin});
+        clean.push_back(metric_clean[p]);
+        mean.push_back(m.mean);
+        std.push_back(m.std);
+        low.push_back(m.ci_low);
+        high.push_back(m.ci_high);
+        begin = end;
+      }
+      at += runs.size();
+    }
+    py::dict columns;
+    columns["clean_metric"] = clean;
+    columns["metric_mean"] = mean;
+    columns["metric_std"] = std;
+    columns["metric_ci95_low"] = low;
+    columns["metric_ci95_high"] = high;
+    return columns;
+  }
 
   // results.json without its runs and summary: model, options, prompts and their clean
   // predictions, cheap to read whatever the number of trials.
@@ -61,8 +141,12 @@ std::string repr_of(py::handle value) { return py::repr(value).cast<std::string>
 
 // Runs `spec` as `bertscope run_and_report` does: an unusable out folder fails before the
 // run, the files are written only when all of it succeeded.
-py::object run(const std::shared_ptr<const Model>& model, const ExperimentSpec& spec, const std::string& out,
-               py::object progress, std::string command) {
+py::object run(const std::shared_ptr<const Model>& model, ExperimentSpec spec, const std::string& out,
+               py::object progress, std::string command, bool return_logits, const py::object& metric) {
+  if (!metric.is_none() && !PyCallable_Check(metric.ptr())) {
+    throw py::type_error("metric must be a function of a row of log-probs (numpy, [vocab]) returning a number");
+  }
+  spec.keep_log_probs = return_logits || !metric.is_none();
   spec.validate();
   IoClaims claims;  // no output may replace an input (common/io_claims.h): the model, spec, prompt files
   claim_input(model->encoder->dir());
@@ -86,9 +170,22 @@ py::object run(const std::shared_ptr<const Model>& model, const ExperimentSpec& 
     const auto one_at_a_time = model->exclusive();
     model->use_threads();
     raw->result = run_experiment(*model->encoder, spec, meter.fn());
-    if (folder) raw->files = write_experiment_files(folder->staging(), raw->result, *model->encoder, raw->context);
   }
+  if (!metric.is_none()) {
+    raw->apply_metric(metric);
+    // Without return_logits the rows were kept for the metric alone.
+    if (!return_logits) {
+      for (SweepResult& sweep : raw->result.sweeps) {
+        for (TrialResult& trial : sweep.runs) std::vector<float>().swap(trial.log_probs);
+      }
+    }
+  }
+  raw->return_logits = return_logits;
   if (folder) {
+    {
+      py::gil_scoped_release release;
+      raw->files = write_experiment_files(folder->staging(), raw->result, *model->encoder, raw->context);
+    }
     folder->commit();
     for (std::string& path : raw->files) path = folder->published(path);
   }
@@ -161,7 +258,7 @@ std::string keywords_repr(const py::kwargs& options) {
 
 py::object sweep(const std::shared_ptr<Model>& model, const py::object& prompt, const py::object& target,
                  const py::object& intervention, const py::object& out, py::object progress, const py::object& foil,
-                 const py::kwargs& options) {
+                 bool return_logits, const py::object& metric, const py::kwargs& options) {
   std::vector<std::string> kinds;
   if (intervention.is_none()) {
     throw py::type_error("sweep() needs an intervention: " + InterventionSpec::kind_list() + ", or a list of them");
@@ -197,9 +294,11 @@ py::object sweep(const std::shared_ptr<Model>& model, const py::object& prompt, 
   std::string command = "python: Model.sweep(" + argument_repr(prompt, "prompts") + ", " + argument_repr(target, "targets") +
                         ", " + repr_of(intervention);
   if (!foil.is_none()) command += ", foil=" + argument_repr(foil, "foils");
+  if (return_logits) command += ", return_logits=True";
+  if (!metric.is_none()) command += ", metric=" + repr_of(metric);
   command += keywords_repr(options);
   try {
-    return run(model, spec, out_path, std::move(progress), command + ")");
+    return run(model, spec, out_path, std::move(progress), command + ")", return_logits, metric);
   } catch (const OptionError& e) {
     // Options apply to every intervention of the sweep: named as the keyword alone.
     throw OptionError(e.option(), e.problem());
@@ -216,7 +315,7 @@ py::object stats(const std::shared_ptr<Model>& model, const py::object& prompt, 
   const std::string out_path = path_argument(out, "out");
   spec.out = out_path;
   return run(model, spec, out_path, std::move(progress),
-             "python: Model.stats(" + argument_repr(prompt, "prompts") + keywords_repr(options) + ")");
+             "python: Model.stats(" + argument_repr(prompt, "prompts") + keywords_repr(options) + ")", false, py::none());
 }
 
 // A spec as a path (str or os.PathLike), TOML text (a str of several lines) or a dict
@@ -237,7 +336,8 @@ ExperimentSpec spec_argument(const py::object& spec, std::string& described) {
 }
 
 py::object run_spec(const py::object& spec_arg, const py::object& out, const py::object& model_arg,
-                    const std::string& dtype, const py::object& threads, py::object progress, const py::object& shard) {
+                    const std::string& dtype, const py::object& threads, py::object progress, const py::object& shard,
+                    bool return_logits, const py::object& metric) {
   IoClaims claims;  // the spec and its prompt files are inputs of this call, as the model is
   std::string described;
   ExperimentSpec spec = spec_argument(spec_arg, described);
@@ -257,10 +357,13 @@ py::object run_spec(const py::object& spec_arg, const py::object& out, const py:
   }
   std::string command = "python: bertscope.run_spec(" + described + ", out=" + repr_of(out);
   if (!shard.is_none()) {
+    if (return_logits || !metric.is_none()) fail("return_logits and metric need the trials in memory: not with a shard");
     command += ", shard=" + repr_of(shard) + ")";
     return run_spec_shard(model, std::move(spec), spec_out, shard, std::move(progress), std::move(command));
   }
-  return run(model, spec, out_path, std::move(progress), command + ")");
+  if (return_logits) command += ", return_logits=True";
+  if (!metric.is_none()) command += ", metric=" + repr_of(metric);
+  return run(model, spec, out_path, std::move(progress), command + ")", return_logits, metric);
 }
 
 }  // namespace
@@ -278,6 +381,12 @@ void bind_experiment(py::module_& m, py::class_<Model, std::shared_ptr<Model>>& 
       .def("has_sweeps", [](const RawResult& r) { return !r.result.sweeps.empty(); })
       .def("has_distributions", [](const RawResult& r) { return !r.result.distributions.empty(); })
       .def_readonly("files", &RawResult::files)
+      .def("has_log_probs", [](const RawResult& r) { return r.return_logits; })
+      .def("take_log_probs", &RawResult::take_log_probs)
+      .def("clean_log_probs", &RawResult::clean_log_probs)
+      .def("has_metric", [](const RawResult& r) { return !r.metric_clean.empty(); })
+      .def("metric_runs", [](const RawResult& r) { return r.metric_runs; })
+      .def("metric_summary", &RawResult::metric_summary)
       .def("save", &RawResult::save, py::arg("folder"));
 
   static const std::string sweep_doc = R"doc(An intervention sweep, as `bertscope sweep` with the same options.
@@ -298,6 +407,14 @@ intervention: )doc" + InterventionSpec::kind_list() + R"doc(, or a list of them 
 out: a folder to write the CLI's files to (results.json, runs.csv, summary.csv, figures,
     report.html); None writes nothing (Result.save writes them later).
 progress: None or fn(done, total), called with the GIL between batches.
+return_logits: keep every trial's prediction row: Result.log_probs is then an array
+    [len(Result.runs), vocab] of log-softmax rows in the order of Result.runs, and
+    Result.clean_log_probs [prompts, vocab]. Counted in the run's memory estimate (vocab x 4
+    bytes a trial) and refused like any run that cannot fit.
+metric: None, or fn(log_probs) -> number, called on each trial's prediction row (numpy
+    float32 [vocab], log-softmax) and each prompt's clean row: Result.runs gets a `metric`
+    column, Result.summary clean_metric and metric_mean, _std, _ci95_low, _ci95_high (over
+    trials, as its other columns). E.g. lambda lp: lp[m.token_id("he")] - lp[m.token_id("she")].
 
 The options, keyword-only, are those of `bertscope sweep` and of a spec (bertscope.options()
 lists them; None or leaving one out gives its default):
@@ -306,7 +423,7 @@ The GIL is released while it runs; Ctrl-C (KeyboardInterrupt) stops it between b
 does an exception raised by progress. Returns a bertscope.Result.)doc";
   cls.def("sweep", &sweep, py::arg("prompt"), py::arg("target") = py::none(), py::arg("intervention") = py::none(),
           py::kw_only(), py::arg("out") = py::none(), py::arg("progress") = py::none(), py::arg("foil") = py::none(),
-          sweep_doc.c_str());
+          py::arg("return_logits") = false, py::arg("metric") = py::none(), sweep_doc.c_str());
 
   static const std::string stats_doc = R"doc(The clean hidden states against a Gaussian, as `bertscope stats` with the same options.
 
@@ -334,7 +451,7 @@ commands (sweep, stats, spec), and min/max or choices where they apply.)doc");
 
   m.def("run_spec", &run_spec, py::arg("spec"), py::arg("out") = py::none(), py::arg("model") = py::none(),
         py::arg("dtype") = "auto", py::arg("threads") = py::none(), py::arg("progress") = py::none(),
-        py::arg("shard") = py::none(),
+        py::arg("shard") = py::none(), py::arg("return_logits") = false, py::arg("metric") = py::none(),
         R"doc(Run an experiment spec, as `bertscope run SPEC`.
 
 spec: a TOML file (see examples/*.toml), TOML text (a str of several lines) or a dict with
@@ -349,6 +466,7 @@ shard: None, or "K/N" (or (K, N)): run only shard K of N of the work items, as
     `bertscope run SPEC --shard K/N`, into a shard folder (out; None: the spec's out with
     .shard-K-of-N) that bertscope.merge (or `bertscope merge`) joins with the others. Returns
     then a dict: shard.json's fields (shard, items, total_items, ...), out and files.
+return_logits, metric: as Model.sweep's (not with a shard).
 
 Returns a bertscope.Result (a dict for a shard).)doc");
 }

@@ -34,6 +34,10 @@ struct ExperimentSpec {
   std::string figures = "auto";
   bool distributions = false;
   DistributionRequest distribution;  // its prompt and seed are filled per prompt
+  // Every trial keeps its prediction row's log-softmax over the vocabulary (TrialResult::
+  // log_probs): Python's return_logits and metric. A request of the call, not of the
+  // experiment: not a spec key, and no file holds them.
+  bool keep_log_probs = false;
 
   // Reads a TOML spec (see examples/*.toml). Throws Error naming the file, the key and
   // what is wrong, for unknown keys too (a typo must not silently change an experiment).

@@ -22,8 +22,9 @@ RunMemory estimate_run_memory(const Encoder& model, const ExperimentSpec& spec, 
   RunMemory memory;
   const ModelConfig& c = model.config();
   const auto layers = static_cast<std::uint64_t>(parse_layers(spec.layers, model.layers()).size());
-  const std::uint64_t per_trial =
+  std::uint64_t per_trial =
       keeps_results ? kBytesPerTrial + kBytesPerTopEntry * static_cast<std::uint64_t>(spec.top_k) : kBytesPerStreamedTrial;
+  if (keeps_results && spec.keep_log_probs) per_trial += static_cast<std::uint64_t>(c.vocab_size) * sizeof(float);
   std::uint64_t jobs_per_prompt = 0;
   for (const InterventionSpec& intervention : spec.interventions) {
     jobs_per_prompt += (intervention.is_random() ? static_cast<std::uint64_t>(spec.trials) : 1) * layers;

@@ -20,6 +20,7 @@ struct RunMemory {
 // Per trial and layer: its result and its share of the written files, about 3 KB at top 5
 // (measured on bert-large: 7 GB for 24 layers x 100 000 trials), plus ~150 bytes per top-k
 // entry. Per batch: rows x (7 x hidden + ffn) x 4 bytes plus 2 x trials x vocab x 4 bytes.
+// With spec.keep_log_probs, each kept trial adds its vocab floats.
 // `keeps_results` false: the trials are streamed to disk as they finish (TrialStream), and
 // each holds only its job and index entry, 64 bytes.
 RunMemory estimate_run_memory(const Encoder& model, const ExperimentSpec& spec, bool keeps_results = true);

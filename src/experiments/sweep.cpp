@@ -388,6 +388,7 @@ struct ChunkRunner {
                                                 {mask_rows.data() + e * static_cast<size_t>(H), static_cast<size_t>(H)});
       trial.noise_std = records[e].noise_std;
       finite[e] = std::all_of(log_probs.begin(), log_probs.end(), [](float v) { return std::isfinite(v); });
+      if (request.keep_log_probs) trial.log_probs = log_probs;
     }
     // A NaN never passes as a result: its top-k would be an arbitrary token at "rank 1".
     // Thrown here, outside the parallel loop, which an exception may not leave.

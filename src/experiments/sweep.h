@@ -38,6 +38,8 @@ struct TrialResult {
   // against clean: how much of the state the head reads survives the edit.
   double cosine_to_clean = 1.0;
   double noise_std = 0.0;  // std of the noise actually added (noise only)
+  // The prediction row's log-softmax over the vocabulary; empty unless the request keeps them.
+  std::vector<float> log_probs;
 };
 
 struct SweepRequest {
@@ -59,6 +61,7 @@ struct SweepRequest {
   // from the calling thread, as its batch finishes, and not kept (memory does not grow with
   // trials).
   std::function<void(const TrialResult&)> sink;
+  bool keep_log_probs = false;            // every TrialResult keeps its log_probs (vocab floats)
 };
 
 // One prompt of run_sweeps.
