@@ -27,6 +27,7 @@ const std::string kSpec = R"(
 name = "columns"
 layers = "0-1"
 trials = 2
+targets = ["in", "on"]
 [[prompts]]
 text = "Pay no attention to that man [MASK] the curtain!"
 target = "behind"
@@ -38,16 +39,24 @@ kind = "zero"
 bins = 8
 )";
 
-// "## name.csv" sections and the first cell (`column`) of each table row under them.
-std::map<std::string, std::vector<std::string>> documented_columns(const std::string& markdown) {
-  std::map<std::string, std::vector<std::string>> out;
+// "## name.csv" sections and the first cell (`column`) of each table row under them. Rows
+// named with `<word>` come once per word of `words` (the spec's targets), word by word,
+// after the others, as the files write them.
+std::map<std::string, std::vector<std::string>> documented_columns(const std::string& markdown,
+                                                                   const std::vector<std::string>& words) {
+  std::map<std::string, std::vector<std::string>> out, per_word;
   std::istringstream lines(markdown);
   std::string line, file;
-  const std::regex section(R"(^## (\S+\.csv)\s*$)"), row(R"(^\| `([a-z0-9_]+)` \|)");
+  const std::regex section(R"(^## (\S+\.csv)\s*$)"), row(R"(^\| `([a-z0-9_<>]+)` \|)");
   std::smatch m;
   while (std::getline(lines, line)) {
     if (line.rfind("## ", 0) == 0) file = std::regex_match(line, m, section) ? m[1].str() : "";
-    else if (!file.empty() && std::regex_search(line, m, row)) out[file].push_back(m[1]);
+    else if (!file.empty() && std::regex_search(line, m, row)) (m[1].str().find("<word>") == std::string::npos ? out : per_word)[file].push_back(m[1]);
+  }
+  for (const auto& [name, templates] : per_word) {
+    for (const std::string& word : words) {
+      for (std::string column : templates) out[name].push_back(column.replace(column.find("<word>"), 6, word));
+    }
   }
   return out;
 }
@@ -61,7 +70,7 @@ std::vector<std::string> header_of(const std::string& csv) {
 
 TEST(ResultsDoc, EveryColumnWrittenIsDocumentedAndEveryDocumentedColumnIsWritten) {
   const std::string doc = test::read_bytes(std::string(BERTSCOPE_TEST_DATA) + "/../../docs/results.md");
-  const auto documented = documented_columns(doc);
+  const auto documented = documented_columns(doc, {"in", "on"});
   const Encoder model = Encoder::load(test::reference_model("tiny-fp32"));
   const ExperimentResult result = run_experiment(model, ExperimentSpec::parse_toml(kSpec, "columns.toml"));
   test::TempDir dir;

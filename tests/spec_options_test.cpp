@@ -31,6 +31,7 @@ std::string sample_text(const SpecOption& option) {
     case OptionType::Choice: return std::string(option.choices).substr(std::string(option.choices).rfind('|') + 1);
     case OptionType::IndexList: return "1";
     case OptionType::Texts: return "A line of text.";
+    case OptionType::Words: return "in,on";
     case OptionType::Text: return "Some other prompt [MASK].";
   }
   return "";
@@ -43,6 +44,11 @@ std::string toml_line(const SpecOption& option, const std::string& text) {
     case OptionType::Whole:
     case OptionType::Number: return std::string(option.name) + " = " + text + "\n";
     case OptionType::Texts: return std::string(option.name) + " = [\"" + text + "\"]\n";
+    case OptionType::Words: {
+      std::string list;
+      for (char c : text) list += c == ',' ? std::string("\", \"") : std::string(1, c);
+      return std::string(option.name) + " = [\"" + list + "\"]\n";
+    }
     default: return std::string(option.name) + " = \"" + text + "\"\n";
   }
 }
@@ -156,6 +162,11 @@ TEST(SpecOptions, BadValuesAreNamedInEachFrontEndsWords) {
   test::expect_error([] { from_command_line(kUsedBySweep, {"--trials", "2x"}); },
                      {"--trials must be a whole number from 1 to 10000000, not '2x'"});
   test::expect_error([] { from_command_line(kUsedBySweep, {"--factor", "nan"}); }, {"--factor must be a finite number, not 'nan'"});
+  test::expect_error([] { from_command_line(kUsedBySweep, {"--targets", "he,,she"}); },
+                     {"--targets must be a list of words (on the command line: he,she,they), not 'he,,she'"});
+  test::expect_error(
+      [] { ExperimentSpec::parse_toml(spec_with(*find_spec_option("targets"), "targets = [\"he she\"]\n"), "t.toml"); },
+      {"t.toml:2: targets must be a list of words (on the command line: he,she,they), not 'he she' (one word each)"});
   test::expect_error([] { from_command_line(kUsedBySweep, {"--std-of", "row"}); },
                      {"--std-of must be one of vector, layer, absolute, not 'row'"});
   test::expect_error(

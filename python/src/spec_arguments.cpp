@@ -42,7 +42,8 @@ OptionValue option_argument(const SpecOption& option, py::handle value) {
       if (!py::isinstance<py::str>(value)) throw wrong("a str");
       return value.cast<std::string>();
     case OptionType::IndexList: return index_list_argument(value, name);
-    case OptionType::Texts: {
+    case OptionType::Texts:
+    case OptionType::Words: {
       if (!py::isinstance<py::list>(value) && !py::isinstance<py::tuple>(value)) throw wrong("a list of str");
       std::vector<std::string> texts;
       for (py::handle item : value) {
@@ -63,7 +64,8 @@ const char* type_word(OptionType type) {
     case OptionType::Text: return "str";
     case OptionType::Choice: return "choice";
     case OptionType::IndexList: return "index list";
-    case OptionType::Texts: return "list of str";
+    case OptionType::Texts:
+    case OptionType::Words: return "list of str";
   }
   return "";
 }

@@ -15,6 +15,7 @@ SPEC = {
     "layers": "all",
     "trials": 6,
     "seed": 3,
+    "targets": ["in", "on"],  # further targets: their columns travel in the shards' records too
     "prompts": [{"text": "Pay no attention to that man [MASK] the curtain!", "target": "behind"},
                 {"text": "The cat sat on the [MASK].", "target": "mat", "foil": "floor"}],
     "interventions": [{"kind": "shuffle"}, {"kind": "noise", "factor": 2.0}, {"kind": "zero"}],
@@ -63,6 +64,7 @@ def test_python_shards_merged_in_python_equal_the_whole_run(demo, whole, tmp_pat
     same_table(merged.runs.sort_values(KEYS, kind="stable").reset_index(drop=True),
                whole.runs.sort_values(KEYS, kind="stable").reset_index(drop=True))
     same_table(merged.summary, whole.summary)
+    assert "logsoftmax_on" in merged.runs and "logsoftmax_in_ci95_high" in merged.summary
     same_table(merged.distributions, whole.distributions)
     assert sorted(os.listdir(tmp_path / "merged")) == sorted(os.path.basename(f) for f in whole.files)
 

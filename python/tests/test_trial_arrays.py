@@ -91,3 +91,33 @@ def test_rows_that_cannot_fit_are_refused_before_the_run(demo):
     size = re.search(r"needs about ([\d.]+) (GB|TB)", str(e.value))
     gb = float(size.group(1)) * (1000 if size.group(2) == "TB" else 1)
     assert gb >= 4e6 * demo.config["vocab"] * 4 / 1e9 * 0.9, str(e.value)
+
+
+def test_further_targets_are_columns_read_from_the_same_rows(demo, tmp_path):
+    words = ["she", "they", "it"]
+    r = demo.sweep("The doctor said that [MASK] would come.", "he", ["noise", "zero"], trials=4, seed=2, targets=words,
+                   return_logits=True, out=tmp_path / "out")
+    runs, summary = r.runs, r.summary
+    for w in words:
+        np.testing.assert_allclose(runs[f"logsoftmax_{w}"], r.log_probs[:, demo.token_id(w)], atol=1e-6)
+        np.testing.assert_allclose(summary[f"clean_logsoftmax_{w}"], r.clean_log_probs[0, demo.token_id(w)], atol=1e-6)
+        means = runs.groupby(["intervention", "block"], sort=True)[f"logsoftmax_{w}"].mean()
+        np.testing.assert_allclose(summary[f"logsoftmax_{w}_mean"], means, atol=1e-7)
+    assert list(runs.columns[-3:]) == [f"logsoftmax_{w}" for w in words]
+    # The files say the same, and the report shows the words' figure.
+    results = r.results
+    assert sorted(results["runs"][0]["targets_logsoftmax"]) == sorted(words)
+    assert results["prompts"][0]["clean"]["targets_logsoftmax"]["it"] == pytest.approx(summary["clean_logsoftmax_it"][0])
+    assert (tmp_path / "out" / "targets-prompt0.svg").exists()
+    assert "log p(they)" in (tmp_path / "out" / "report.html").read_text()
+
+
+def test_further_targets_are_refused_by_name(demo):
+    with pytest.raises(bertscope.Error, match='targets "unbelievably" is not one word piece'):
+        demo.sweep(PROMPT, "behind", "zero", targets=["in", "unbelievably"])
+    with pytest.raises(bertscope.Error, match='targets "in" and "IN" are the same word piece'):
+        demo.sweep(PROMPT, "behind", "zero", targets=["in", "IN"])
+    with pytest.raises(bertscope.Error, match="targets must be a list of words"):
+        demo.sweep(PROMPT, "behind", "zero", targets=["in on"])
+    with pytest.raises(TypeError, match="targets must be a list of str"):
+        demo.sweep(PROMPT, "behind", "zero", targets="in")

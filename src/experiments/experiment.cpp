@@ -173,7 +173,7 @@ ExperimentResult run_experiment(const Encoder& model, const ExperimentSpec& spec
   if (!spec.interventions.empty()) {
     // The trials of every prompt are batched together: a dataset of short prompts runs in
     // batches as large as one long prompt's sweep.
-    SweepRequest request{"", "", spec.interventions, "", layers, spec.site, spec.trials, spec.seed,
+    SweepRequest request{"", "", spec.interventions, "", spec.targets, layers, spec.site, spec.trials, spec.seed,
                          spec.paired, spec.top_k, spec.max_batch_tokens, stream.include, stream.sink,
                          spec.keep_log_probs};
     std::vector<SweepPrompt> prompts;

@@ -26,6 +26,8 @@ struct ExperimentSpec {
   uint64_t seed = 0;
   bool paired = false;  // common random numbers: every intervention draws the same streams (trial_stream())
   int top_k = 5;
+  // More words read at the prediction row beside the target, a column each (logsoftmax_<word>).
+  std::vector<std::string> targets;
   int max_batch_tokens = 2048;
   // Which figures the output folder gets: "all" (per prompt, and across prompts when there
   // are several), "summary" (across prompts only; one prompt: its own), "none", or "auto":

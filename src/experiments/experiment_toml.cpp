@@ -117,7 +117,8 @@ class TableReader {
         value = v;
         break;
       }
-      case OptionType::Texts: {
+      case OptionType::Texts:
+      case OptionType::Words: {
         std::vector<std::string> v;
         read_strings(key, v);
         value = v;
@@ -313,7 +314,8 @@ std::string toml_value(const SpecOption& option, const OptionValue& value) {
     case OptionType::Flag: return std::get<bool>(value) ? "true" : "false";
     case OptionType::Whole: return std::to_string(std::get<uint64_t>(value));
     case OptionType::Number: return toml_float(std::get<double>(value));
-    case OptionType::Texts: return toml_strings(std::get<std::vector<std::string>>(value));
+    case OptionType::Texts:
+    case OptionType::Words: return toml_strings(std::get<std::vector<std::string>>(value));
     default: return toml_string(std::get<std::string>(value));
   }
 }

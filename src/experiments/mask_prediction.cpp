@@ -5,9 +5,11 @@
 
 namespace bertscope {
 
-MaskPrediction MaskPrediction::from_log_probs(std::span<const float> log_probs, int target_id, int top_k, int foil_id) {
+MaskPrediction MaskPrediction::from_log_probs(std::span<const float> log_probs, int target_id, int top_k, int foil_id,
+                                              std::span<const int> word_ids) {
   MaskPrediction p;
   p.top = bertscope::top_k(log_probs, top_k);
+  for (const int id : word_ids) p.word_logsoftmax.push_back(log_probs[static_cast<size_t>(id)]);
   if (target_id >= 0) {
     p.target_logsoftmax = log_probs[static_cast<size_t>(target_id)];
     p.target_prob = std::exp(p.target_logsoftmax);

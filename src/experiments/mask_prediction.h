@@ -18,9 +18,13 @@ struct MaskPrediction {
   // cancels); NaN without a foil.
   double logit_diff = std::numeric_limits<double>::quiet_NaN();
   std::vector<TokenScore> top;
+  // The log-softmax of each further target word (the spec's `targets`), in their order.
+  std::vector<double> word_logsoftmax;
 
-  // `log_probs` are the log-softmax over the vocabulary at the mask; foil_id -1: none.
-  static MaskPrediction from_log_probs(std::span<const float> log_probs, int target_id, int top_k, int foil_id = -1);
+  // `log_probs` are the log-softmax over the vocabulary at the mask; foil_id -1: none;
+  // `word_ids` the further targets' ids.
+  static MaskPrediction from_log_probs(std::span<const float> log_probs, int target_id, int top_k, int foil_id = -1,
+                                       std::span<const int> word_ids = {});
 };
 
 // KL(clean || edited) = sum p_clean (log p_clean - log p_edited), in nats.

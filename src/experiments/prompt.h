@@ -25,6 +25,10 @@ struct MaskedPrompt {
   // the course's he - she bias score); empty and -1 when none.
   std::string foil = {};
   int foil_id = -1;
+  // Further target words read at the prediction row beside the target (the spec's
+  // `targets`), and their ids (single_piece_id).
+  std::vector<std::string> words = {};
+  std::vector<int> word_ids = {};
 
   // Throws Error when the text has several [MASK]s, or none while `require_mask`, when the
   // target or foil is not a single word piece of the vocabulary, when the foil is the

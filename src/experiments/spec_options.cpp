@@ -66,6 +66,11 @@ const SpecOption kOptions[] = {
    "interventions trial by trial (default: each its own stream)", 0, 0, "",
    [](ExperimentSpec& s, InterventionSpec&, const OptionValue& v) { s.paired = std::get<bool>(v); },
    [](const ExperimentSpec& s, const InterventionSpec&) -> OptionValue { return s.paired; }},
+  {"targets", OptionType::Words, OptionLevel::Experiment, kSweepAndSpec,
+   "More words whose log-softmax every trial and clean run reads beside the target's, each a word piece (he,she,they): "
+   "a column each, logsoftmax_<word>, in runs, and its mean and 95% CI in summaries and the report", 0, 0, "",
+   [](ExperimentSpec& s, InterventionSpec&, const OptionValue& v) { s.targets = std::get<std::vector<std::string>>(v); },
+   [](const ExperimentSpec& s, const InterventionSpec&) -> OptionValue { return s.targets; }},
   {"top", OptionType::Whole, OptionLevel::Experiment, kSweepAndSpec, "Top-k tokens recorded per trial", 1, 1000, "",
    [](ExperimentSpec& s, InterventionSpec&, const OptionValue& v) { s.top_k = static_cast<int>(whole(v)); },
    [](const ExperimentSpec& s, const InterventionSpec&) -> OptionValue { return uint64_t(s.top_k); }},
@@ -234,6 +239,7 @@ std::string expected_value(const SpecOption& option) {
     }
     case OptionType::IndexList: return "a string like \"3,5\" or \"0-5\", or a list of whole numbers";
     case OptionType::Texts: return "a list of strings";
+    case OptionType::Words: return "a list of words (on the command line: he,she,they)";
   }
   return "";
 }
@@ -263,6 +269,17 @@ OptionValue parse_option_text(const SpecOption& option, const std::string& value
       return number;
     }
     case OptionType::Texts: return std::vector<std::string>{value};
+    case OptionType::Words: {
+      std::vector<std::string> words;
+      for (size_t start = 0;;) {
+        const size_t comma = value.find(',', start);
+        words.push_back(value.substr(start, comma - start));
+        if (words.back().empty()) throw bad();
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+      return words;
+    }
     default: return value;
   }
 }
@@ -304,6 +321,14 @@ void set_option(const SpecOption& option, const OptionValue& value, ExperimentSp
       break;
     case OptionType::Texts:
       if (!std::holds_alternative<std::vector<std::string>>(value)) throw wrong();
+      break;
+    case OptionType::Words:
+      if (!std::holds_alternative<std::vector<std::string>>(value)) throw wrong();
+      for (const std::string& word : std::get<std::vector<std::string>>(value)) {
+        if (word.empty() || word.find_first_of(" \t\n") != std::string::npos) {
+          throw OptionError(option.name, " must be " + expected_value(option) + ", not '" + word + "' (one word each)");
+        }
+      }
       break;
   }
   option.set(spec, intervention, checked);

@@ -29,6 +29,7 @@ enum class OptionType {
   Choice,     // one of `choices`
   IndexList,  // "all", "0-5", "3,5": text, or an array of whole numbers that front ends join with ','
   Texts,      // an array of texts (on the command line: a prompt file that holds them)
+  Words,      // an array of words (on the command line: separated by commas)
 };
 
 // What a row sets: the experiment, each of its interventions, or its distributions request.

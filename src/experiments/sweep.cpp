@@ -381,7 +381,8 @@ struct ChunkRunner {
       trial.intervention = job.item.intervention;
       trial.layer = job.item.layer;
       trial.trial = job.item.trial;
-      trial.prediction = MaskPrediction::from_log_probs(log_probs, clean.prompt.target_id, request.top_k, clean.prompt.foil_id);
+      trial.prediction = MaskPrediction::from_log_probs(log_probs, clean.prompt.target_id, request.top_k, clean.prompt.foil_id,
+                                                        clean.prompt.word_ids);
       trial.kl_from_clean = kl_divergence(clean.clean_log_probs, log_probs);
       const PromptRun& run = prompts[static_cast<size_t>(job.item.prompt)];
       trial.cosine_to_clean = cosine_similarity({run.clean.hidden.back().row(0, run.prompt.mask_index), static_cast<size_t>(H)},
@@ -483,8 +484,20 @@ std::vector<SweepResult> run_sweeps(const Encoder& model, const std::vector<Swee
   // is prepared once.
   std::vector<PromptRun> prompts(texts.size());
   std::vector<SweepResult> results(texts.size());
+  std::vector<int> word_ids;
+  for (const std::string& word : request.targets) {
+    word_ids.push_back(single_piece_id(model, word, "targets"));
+    for (size_t w = 0; w + 1 < word_ids.size(); ++w) {
+      if (word_ids[w] == word_ids.back()) {
+        throw Error("targets \"" + request.targets[w] + "\" and \"" + word + "\" are the same word piece: give each once");
+      }
+    }
+  }
   for (size_t p = 0; p < texts.size(); ++p) {
-    prompts[p].prompt = results[p].prompt = MaskedPrompt::prepare(model, texts[p].text, texts[p].target, true, texts[p].foil);
+    MaskedPrompt prompt = MaskedPrompt::prepare(model, texts[p].text, texts[p].target, true, texts[p].foil);
+    prompt.words = request.targets;
+    prompt.word_ids = word_ids;
+    prompts[p].prompt = results[p].prompt = std::move(prompt);
   }
   // A mix or patch without an other prompt of its own takes each prompt's: prepared once per
   // distinct text (std::map: the prepared interventions point into it).
@@ -547,7 +560,7 @@ std::vector<SweepResult> run_sweeps(const Encoder& model, const std::vector<Swee
       run.clean = run_clean(model, run.prompt.ids, request.site);
       results[p].clean_log_probs = log_softmax(model.mlm_logits(run.clean.hidden.back(), 0, run.prompt.mask_index));
       results[p].clean = MaskPrediction::from_log_probs(results[p].clean_log_probs, run.prompt.target_id, request.top_k,
-                                                     run.prompt.foil_id);
+                                                     run.prompt.foil_id, run.prompt.word_ids);
     }
     size_t end_job = first_job;
     while (end_job < jobs.size() && static_cast<size_t>(jobs[end_job].item.prompt) < end) ++end_job;

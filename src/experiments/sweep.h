@@ -47,6 +47,7 @@ struct SweepRequest {
   std::string target;
   std::vector<InterventionSpec> interventions;
   std::string foil = {};                  // run_sweep: logit(target) - logit(foil) in every trial; empty: none
+  std::vector<std::string> targets = {};  // further target words: each one's log-softmax in every trial
   std::vector<int> layers;                // 0-based blocks; empty = all
   SiteKind site = SiteKind::BlockOut;     // where in block L the edit happens
   int trials = 1;                         // per random intervention; deterministic ones run once

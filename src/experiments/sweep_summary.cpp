@@ -28,6 +28,8 @@ void SummaryAccumulator::add(const TrialResult& t) {
                                     static_cast<double>(t.prediction.target_rank), t.prediction.loss,
                                     t.prediction.logit_diff, t.kl_from_clean, t.cosine_to_clean, t.noise_std};
   for (int m = 0; m < kMeasures; ++m) measures_[m].push_back(values[m]);
+  words_.resize(t.prediction.word_logsoftmax.size());
+  for (size_t w = 0; w < words_.size(); ++w) words_[w].push_back(t.prediction.word_logsoftmax[w]);
   ++group_.trials;
   if (group_.first_target_logsoftmax.size() < static_cast<size_t>(kTrialPointsKept)) {
     group_.first_target_logsoftmax.push_back(t.prediction.target_logsoftmax);
@@ -47,6 +49,10 @@ void SummaryAccumulator::close_group() {
   for (int m = 0; m < kMeasures; ++m) {
     *intervals[m] = mean_interval(measures_[m]);
     measures_[m].clear();
+  }
+  for (std::vector<double>& values : words_) {
+    s.word_logsoftmax.push_back(mean_interval(values));
+    values.clear();
   }
   s.share_top1_target = static_cast<double>(target_hits_) / s.trials;
   s.share_top1_punctuation = static_cast<double>(punctuation_) / s.trials;

@@ -19,6 +19,7 @@ struct LayerSummary {
   MeanInterval target_logsoftmax, target_prob, target_rank, loss, kl_from_clean, noise_std;
   MeanInterval logit_diff;  // logit(target) - logit(foil); NaN without a foil
   MeanInterval cosine_to_clean;
+  std::vector<MeanInterval> word_logsoftmax;  // each further target's (the spec's `targets`)
   double share_top1_target = 0.0;
   double share_top1_punctuation = 0.0;
   std::vector<std::pair<int, int>> top1_counts;  // (token id, trials), most frequent first
@@ -51,6 +52,7 @@ class SummaryAccumulator {
   // target log-softmax, prob, rank, loss, logit difference, KL, cosine to clean, noise std
   static constexpr int kMeasures = 8;
   std::vector<double> measures_[kMeasures];
+  std::vector<std::vector<double>> words_;  // each further target's log-softmax, per trial
   std::map<int, int> counts_;
   int target_hits_ = 0, punctuation_ = 0;
 };

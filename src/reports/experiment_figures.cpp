@@ -6,6 +6,7 @@
 #include "reports/figure_distributions.h"
 #include "reports/figure_grid.h"
 #include "reports/figure_logsoftmax.h"
+#include "reports/figure_targets.h"
 #include "reports/figure_top1.h"
 #include "reports/plot_canvas.h"
 
@@ -57,6 +58,10 @@ std::vector<Figure> experiment_figures(const ExperimentResult& result, const Voc
       if (interventions >= 2) {
         add("grid", p, "Mean change of the target log-softmax from the clean run, per intervention and edited block",
             [&](ImageFormat format) { return intervention_grid_figure(result.spec, sweep, summaries, format); });
+      }
+      if (!result.spec.targets.empty()) {
+        add("targets", p, "Mean change of each target word's log-softmax from the clean run, per edited block",
+            [&](ImageFormat format) { return targets_figure(result.spec, sweep, summaries, format); });
       }
     }
     if (p < result.distributions.size()) {

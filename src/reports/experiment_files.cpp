@@ -25,14 +25,21 @@ using nlohmann::json;
 
 json number_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
-json prediction_json(const MaskPrediction& p, const Vocab& vocab) {
+// `words`: the further targets whose log-softmax `p` holds (the spec's `targets`).
+json prediction_json(const MaskPrediction& p, const Vocab& vocab, const std::vector<std::string>& words) {
   json tokens = json::array(), log_probs = json::array();
   for (const TokenScore& t : p.top) {
     tokens.push_back(vocab.token(t.id));
     log_probs.push_back(t.log_prob);
   }
-  return {{"target_logsoftmax", p.target_logsoftmax}, {"target_prob", p.target_prob}, {"target_rank", p.target_rank},
-          {"loss", p.loss}, {"logit_diff", number_or_null(p.logit_diff)}, {"top", tokens}, {"top_log_probs", log_probs}};
+  json out = {{"target_logsoftmax", p.target_logsoftmax}, {"target_prob", p.target_prob}, {"target_rank", p.target_rank},
+              {"loss", p.loss}, {"logit_diff", number_or_null(p.logit_diff)}, {"top", tokens}, {"top_log_probs", log_probs}};
+  if (!words.empty()) {
+    json by_word = json::object();
+    for (size_t w = 0; w < words.size(); ++w) by_word[words[w]] = p.word_logsoftmax.at(w);
+    out["targets_logsoftmax"] = std::move(by_word);
+  }
+  return out;
 }
 
 json interval_json(const MeanInterval& m) {
@@ -130,7 +137,7 @@ json model_json(const Encoder& model, const RunContext& context) {
 
 json run_json(size_t prompt, const TrialResult& t, const ExperimentSpec& spec, const Vocab& vocab) {
   const InterventionSpec& s = spec.interventions[static_cast<size_t>(t.intervention)];
-  json run = prediction_json(t.prediction, vocab);
+  json run = prediction_json(t.prediction, vocab, spec.targets);
   run["prompt"] = prompt;
   run["prompt_id"] = spec.prompts.at(prompt).id;
   run["intervention"] = t.intervention;
@@ -205,7 +212,7 @@ json experiment_json(const ExperimentResult& result, const Encoder& model, const
     const PromptSpec& given = spec.prompts.at(p);
     json entry = {{"index", p}, {"id", given.id}, {"text", prompt.text}, {"target", prompt.target}, {"tokens", prompt.tokens},
                   {"ids", prompt.ids}, {"mask_index", prompt.mask_index}, {"target_id", prompt.target_id},
-                  {"clean", prediction_json(sweep.clean, vocab)}};
+                  {"clean", prediction_json(sweep.clean, vocab, spec.targets)}};
     if (!given.other_prompt.empty()) entry["other_prompt"] = given.other_prompt;
     if (prompt.foil_id >= 0) {
       entry["foil"] = prompt.foil;
@@ -225,6 +232,11 @@ json experiment_json(const ExperimentResult& result, const Encoder& model, const
                   {"share_top1_target", l.share_top1_target}, {"share_top1_punctuation", l.share_top1_punctuation},
                   {"top1_tokens", top1}};
       row["logit_diff"] = prompt.foil_id >= 0 ? interval_json(l.logit_diff) : json(nullptr);
+      if (!spec.targets.empty()) {
+        json by_word = json::object();
+        for (size_t w = 0; w < spec.targets.size(); ++w) by_word[spec.targets[w]] = interval_json(l.word_logsoftmax.at(w));
+        row["targets_logsoftmax"] = std::move(by_word);
+      }
       row["noise_std"] = s.kind == InterventionKind::Noise ? interval_json(l.noise_std) : json(nullptr);
       out["summary"].push_back(std::move(row));
     }
@@ -269,10 +281,14 @@ std::string prompts_csv(const ExperimentResult& result, const Encoder& model) {
 
 namespace {
 
-const std::vector<std::string> kRunsColumns = with_key({"trial", "target_logsoftmax", "target_prob", "target_rank", "loss",
-                                                        "logit_diff", "kl_from_clean", "cosine_to_clean", "top1",
-                                                        "top1_is_punctuation",
-                                                        "noise_std"});
+// runs.csv's columns: the fixed ones, then logsoftmax_<word> for each further target.
+std::vector<std::string> runs_columns(const ExperimentSpec& spec) {
+  std::vector<std::string> columns = with_key({"trial", "target_logsoftmax", "target_prob", "target_rank", "loss",
+                                               "logit_diff", "kl_from_clean", "cosine_to_clean", "top1",
+                                               "top1_is_punctuation", "noise_std"});
+  for (const std::string& word : spec.targets) columns.push_back("logsoftmax_" + word);
+  return columns;
+}
 const std::vector<std::string> kTopColumns = {"prompt", "prompt_id", "intervention", "block", "trial", "rank", "token", "token_id", "log_prob"};
 
 void add_run_row(CsvTable& csv, size_t p, const TrialResult& t, const ExperimentSpec& spec, const Vocab& vocab) {
@@ -282,6 +298,7 @@ void add_run_row(CsvTable& csv, size_t p, const TrialResult& t, const Experiment
   csv.add(t.trial).add(t.prediction.target_logsoftmax).add(t.prediction.target_prob).add(t.prediction.target_rank);
   csv.add(t.prediction.loss).add(t.prediction.logit_diff).add(t.kl_from_clean).add(t.cosine_to_clean).add(top1).add(is_punctuation_token(top1) ? "true" : "false");
   csv.add(noise_measure(s, t.noise_std));
+  for (const double value : t.prediction.word_logsoftmax) csv.add(value);
   csv.end_row();
 }
 
@@ -300,7 +317,7 @@ void add_top_rows(CsvTable& csv, const ExperimentSpec& spec, size_t p, int inter
 }  // namespace
 
 std::string runs_csv(const ExperimentResult& result, const Encoder& model) {
-  CsvTable csv(kRunsColumns);
+  CsvTable csv(runs_columns(result.spec));
   for (size_t p = 0; p < result.sweeps.size(); ++p) {
     for (const TrialResult& t : result.sweeps[p].runs) add_run_row(csv, p, t, result.spec, model.tokenizer().vocab());
   }
@@ -323,7 +340,7 @@ TrialFiles::TrialFiles(const std::string& folder, const ExperimentResult& result
       runs_csv_((std::filesystem::path(folder) / "runs.csv").string()),
       top_csv_((std::filesystem::path(folder) / "top.csv").string()),
       runs_jsonl_((std::filesystem::path(folder) / "runs.jsonl").string()),
-      runs_(CsvTable(kRunsColumns)),
+      runs_(CsvTable(runs_columns(result.spec))),
       top_(CsvTable(kTopColumns)),
       runs_json_(json::array()) {}
 
@@ -376,12 +393,19 @@ void TrialFiles::commit() {
 
 std::string summary_csv(const ExperimentResult& result, const Encoder& model) {
   const Vocab& vocab = model.tokenizer().vocab();
-  CsvTable csv(with_key({"trials", "clean_target_logsoftmax", "target_logsoftmax_mean", "target_logsoftmax_std",
-                         "target_logsoftmax_ci95_low", "target_logsoftmax_ci95_high", "target_prob_mean",
-                         "target_rank_mean", "loss_mean", "loss_ci95_low", "loss_ci95_high", "clean_logit_diff",
-                         "logit_diff_mean", "logit_diff_ci95_low", "logit_diff_ci95_high", "kl_from_clean_mean", "cosine_to_clean_mean",
-                         "share_top1_target", "share_top1_punctuation", "top1_most_frequent",
-                         "top1_most_frequent_trials", "noise_std_mean"}));
+  std::vector<std::string> columns = with_key(
+      {"trials", "clean_target_logsoftmax", "target_logsoftmax_mean", "target_logsoftmax_std", "target_logsoftmax_ci95_low",
+       "target_logsoftmax_ci95_high", "target_prob_mean", "target_rank_mean", "loss_mean", "loss_ci95_low", "loss_ci95_high",
+       "clean_logit_diff", "logit_diff_mean", "logit_diff_ci95_low", "logit_diff_ci95_high", "kl_from_clean_mean",
+       "cosine_to_clean_mean", "share_top1_target", "share_top1_punctuation", "top1_most_frequent",
+       "top1_most_frequent_trials", "noise_std_mean"});
+  for (const std::string& word : result.spec.targets) {
+    for (const char* part : {"clean_logsoftmax_", "logsoftmax_"}) columns.push_back(part + word);
+    columns.back() += "_mean";
+    columns.push_back("logsoftmax_" + word + "_ci95_low");
+    columns.push_back("logsoftmax_" + word + "_ci95_high");
+  }
+  CsvTable csv(std::move(columns));
   for (size_t p = 0; p < result.sweeps.size(); ++p) {
     const SweepResult& sweep = result.sweeps[p];
     for (const LayerSummary& l : result.summaries.at(p)) {
@@ -395,6 +419,10 @@ std::string summary_csv(const ExperimentResult& result, const Encoder& model) {
       csv.add(l.share_top1_target).add(l.share_top1_punctuation);
       csv.add(vocab.token(l.top1_counts.front().first)).add(l.top1_counts.front().second);
       csv.add(noise_measure(s, l.noise_std.mean));
+      for (size_t w = 0; w < l.word_logsoftmax.size(); ++w) {
+        const MeanInterval& m = l.word_logsoftmax[w];
+        csv.add(sweep.clean.word_logsoftmax.at(w)).add(m.mean).add(m.ci_low).add(m.ci_high);
+      }
       csv.end_row();
     }
   }

@@ -162,6 +162,7 @@ std::string html_report(const ExperimentResult& result, const Encoder& model, co
       const SweepResult& sweep = result.sweeps[p];
       h += "<h3 id=\"clean-top-" + std::to_string(p) + "\">Clean prediction at the [MASK]</h3>\n" + html::clean_top_table(sweep, vocab);
       h += "<h3>Target log-softmax after each edit</h3>\n" + figure_of("target-logsoftmax") + figure_of("grid");
+      if (!spec.targets.empty()) h += "<h3>Every target word after each edit</h3>\n" + figure_of("targets");
       h += "<h3>Top-1 words after each edit</h3>\n" + figure_of("top1");
       h += "<h3 id=\"summary-" + std::to_string(p) + "\">Per-block summary</h3>\n" +
            html::summary_tables(spec, result.summaries.at(p), vocab);

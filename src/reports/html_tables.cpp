@@ -114,7 +114,10 @@ std::string summary_tables(const ExperimentSpec& spec, const std::vector<LayerSu
              "<th class=\"n\">target log-softmax (nats)</th><th class=\"n\">95% CI</th><th class=\"n\">loss (nats)</th>" +
              std::string(foil ? "<th class=\"n\">target - foil (logits)</th>" : "") +
              "<th class=\"n\">KL from clean (nats)</th><th class=\"n\">cosine to clean</th><th class=\"n\">top-1 = target</th>"
-             "<th class=\"n\">top-1 punctuation</th></tr></thead>\n<tbody>\n";
+             "<th class=\"n\">top-1 punctuation</th>";
+      // The further targets: each word's mean log-softmax, as the target's.
+      for (const std::string& w : spec.targets) out += "<th class=\"n\">log p(" + escape(w) + ") (nats)</th>";
+      out += "</tr></thead>\n<tbody>\n";
     }
     const auto& [top_id, top_count] = l.top1_counts.front();
     const std::string ci = l.trials > 1 ? format("[%.3f, %.3f]", l.target_logsoftmax.ci_low, l.target_logsoftmax.ci_high) : "";
@@ -126,7 +129,9 @@ std::string summary_tables(const ExperimentSpec& spec, const std::vector<LayerSu
            format("%.3f", l.kl_from_clean.mean) + "</td><td class=\"n\">" +
            (std::isnan(l.cosine_to_clean.mean) ? std::string() : format("%.3f", l.cosine_to_clean.mean)) +
            "</td><td class=\"n\">" + percent(l.share_top1_target) + "</td><td class=\"n\">" +
-           percent(l.share_top1_punctuation) + "</td></tr>\n";
+           percent(l.share_top1_punctuation) + "</td>";
+    for (const MeanInterval& m : l.word_logsoftmax) out += "<td class=\"n\">" + format("%.3f", m.mean) + "</td>";
+    out += "</tr>\n";
   }
   if (current >= 0) out += "</tbody></table>\n";
   return out;

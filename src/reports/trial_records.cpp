@@ -47,7 +47,7 @@ double number(const json& j, const std::string& key, double low, double high) {
 constexpr double kInf = std::numeric_limits<double>::infinity();
 // Rounding lets a log-probability of the top token come out a hair above 0.
 constexpr double kRounding = 1e-6;
-constexpr const char* kKeys[] = {"p", "i", "l", "t", "lsm", "prob", "rank", "loss", "ld", "kl", "cos", "noise", "top"};
+constexpr const char* kKeys[] = {"p", "i", "l", "t", "lsm", "prob", "rank", "loss", "ld", "kl", "cos", "noise", "top", "xt"};
 
 }  // namespace
 
@@ -59,7 +59,7 @@ std::string trial_record(const TrialResult& t) {
                        {"rank", t.prediction.target_rank}, {"loss", t.prediction.loss},
                        {"ld", std::isnan(t.prediction.logit_diff) ? json(nullptr) : json(t.prediction.logit_diff)}, {"kl", t.kl_from_clean},
                        {"cos", std::isnan(t.cosine_to_clean) ? json(nullptr) : json(t.cosine_to_clean)},
-                       {"noise", t.noise_std}, {"top", top}};
+                       {"noise", t.noise_std}, {"top", top}, {"xt", t.prediction.word_logsoftmax}};
   return record.dump() + "\n";
 }
 
@@ -110,6 +110,11 @@ TrialResult parse_trial_record(std::string_view line, const RecordLimits& limits
     const int id = whole(s[0], "top", 0, std::max(0, limits.vocab - 1));
     t.prediction.top.push_back({id, static_cast<float>(number(s[1], "top", -kInf, kRounding))});
   }
+  const json& words = j["xt"];
+  if (!words.is_array() || words.size() != static_cast<size_t>(limits.words)) {
+    bad("xt", "must be a list of " + std::to_string(limits.words) + " log-softmax values (one per further target)");
+  }
+  for (const json& w : words) t.prediction.word_logsoftmax.push_back(number(w, "xt", -kInf, kRounding));
   return t;
 }
 

@@ -21,6 +21,7 @@ std::string trial_record(const TrialResult& trial);  // one line, '\n' included
 struct RecordLimits {
   int vocab = 0;  // token ids in [0, vocab), ranks in [1, vocab]
   int top_k = 0;  // top entries: 1 to top_k
+  int words = 0;  // further targets' log-softmax ("xt"): exactly this many
 };
 // The longest line a record may be: top 1000 entries at ~30 bytes, with room. Longer is
 // not a record, and is refused before it is read whole.

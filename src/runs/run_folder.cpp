@@ -95,7 +95,7 @@ FolderRun run_into_folder(const Encoder& model, const std::string& model_path, c
     return publish_shard(out, spec, model_path, model, context, *shard, static_cast<uint64_t>(items), plan.size(),
                          records.checksum());
   }
-  RecordIndex index(plan, RecordLimits{model.config().vocab_size, spec.top_k});
+  RecordIndex index(plan, RecordLimits{model.config().vocab_size, spec.top_k, static_cast<int>(spec.targets.size())});
   index.add_file(partial, "this run");
   return finish_folder(out, std::move(base), model, context, index, partial);
 }

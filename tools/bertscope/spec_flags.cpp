@@ -23,6 +23,7 @@ std::string type_name(const SpecOption& option) {
     }
     case OptionType::IndexList: return "LIST";
     case OptionType::Texts: return "FILE";
+    case OptionType::Words: return "WORD,...";
     default: return "TEXT";
   }
 }
