@@ -19,6 +19,7 @@
 #include "reports/experiment_files.h"
 #include "reports/output_folder.h"
 #include "reports/output_size.h"
+#include "runs/run_folder.h"
 
 namespace bertscope::python {
 
@@ -63,8 +64,8 @@ struct RawResult {
                                         static_cast<py::ssize_t>(model->encoder->config().vocab_size)});
   }
 
-  // Calls `metric` on every prompt's clean row and every trial's row (GIL held).
-  void apply_metric(const py::object& metric) {
+  // Calls `metric` on every prompt's clean row and every trial's row of `ran` (GIL held).
+  void apply_metric(const py::object& metric, const ExperimentResult& ran) {
     const auto vocab = static_cast<py::ssize_t>(model->encoder->config().vocab_size);
     const auto call = [&](const std::vector<float>& row) {
       py::array_t<float> view({vocab}, row.data());  // a copy: the function may keep it
@@ -75,7 +76,7 @@ struct RawResult {
       }
       return value.cast<double>();
     };
-    for (const SweepResult& sweep : result.sweeps) {
+    for (const SweepResult& sweep : ran.sweeps) {
       metric_clean.push_back(call(sweep.clean_log_probs));
       for (const TrialResult& trial : sweep.runs) metric_runs.push_back(call(trial.log_probs));
     }
@@ -139,56 +140,46 @@ struct RawResult {
 
 std::string repr_of(py::handle value) { return py::repr(value).cast<std::string>(); }
 
-// Runs `spec` as `bertscope run_and_report` does: an unusable out folder fails before the
-// run, the files are written only when all of it succeeded.
+// Runs `spec` through the Run API with its trials kept (run_in_memory): an unusable out
+// folder fails before the run, the files are written only when all of it succeeded (the
+// metric included).
 py::object run(const std::shared_ptr<const Model>& model, ExperimentSpec spec, const std::string& out,
                py::object progress, std::string command, bool return_logits, const py::object& metric) {
   if (!metric.is_none() && !PyCallable_Check(metric.ptr())) {
     throw py::type_error("metric must be a function of a row of log-probs (numpy, [vocab]) returning a number");
   }
   spec.keep_log_probs = return_logits || !metric.is_none();
-  spec.validate();
+  spec.out = out;
   IoClaims claims;  // no output may replace an input (common/io_claims.h): the model, spec, prompt files
   claim_input(model->encoder->dir());
-  std::optional<OutputFolder> folder;
-  if (!out.empty()) folder.emplace(out, kResultsFile);
   auto raw = std::make_unique<RawResult>();
   raw->model = model;
-  raw->context = RunContext{std::move(command), model->demo, model->dtype, model->dtype_requested};
-  if (folder) {
-    // Held in memory here, then written: the files must fit on the disk (the trials count
-    // as the memory estimate counts them, before the run).
-    uint64_t trials = 0;
-    for (const InterventionSpec& s : spec.interventions) trials += s.is_random() ? static_cast<uint64_t>(spec.trials) : 1;
-    const size_t blocks = spec.site == SiteKind::EmbedOut ? 1 : parse_layers(spec.layers, model->encoder->layers()).size();
-    trials *= spec.prompts.size() * blocks;
-    folder->check_space(result_file_bytes(trials, spec.top_k, spec.prompts.size()), "this sweep");
-  }
-  PythonProgress meter(std::move(progress), static_cast<int64_t>(spec.prompts.size()));
+  raw->return_logits = return_logits;
+  PythonProgress meter(std::move(progress), 1);
+  RunControl control;
+  control.progress = meter.fn();
+  // The metric reads each trial's row before the files are written; without return_logits
+  // the rows were kept for it alone.
+  const auto inspect = [&](ExperimentResult& ran) {
+    if (metric.is_none()) return;
+    py::gil_scoped_acquire gil;
+    raw->apply_metric(metric, ran);
+    if (return_logits) return;
+    for (SweepResult& sweep : ran.sweeps) {
+      for (TrialResult& trial : sweep.runs) std::vector<float>().swap(trial.log_probs);
+    }
+  };
+  FolderRun ran;
   {
     py::gil_scoped_release release;
     const auto one_at_a_time = model->exclusive();
     model->use_threads();
-    raw->result = run_experiment(*model->encoder, spec, meter.fn());
+    ran = run_in_memory(*model->encoder, spec,
+                        RunContext{std::move(command), model->demo, model->dtype, model->dtype_requested}, control, inspect);
   }
-  if (!metric.is_none()) {
-    raw->apply_metric(metric);
-    // Without return_logits the rows were kept for the metric alone.
-    if (!return_logits) {
-      for (SweepResult& sweep : raw->result.sweeps) {
-        for (TrialResult& trial : sweep.runs) std::vector<float>().swap(trial.log_probs);
-      }
-    }
-  }
-  raw->return_logits = return_logits;
-  if (folder) {
-    {
-      py::gil_scoped_release release;
-      raw->files = write_experiment_files(folder->staging(), raw->result, *model->encoder, raw->context);
-    }
-    folder->commit();
-    for (std::string& path : raw->files) path = folder->published(path);
-  }
+  raw->result = std::move(ran.result);
+  raw->context = std::move(ran.context);
+  raw->files = std::move(ran.files);
   return py::module_::import("bertscope._result").attr("Result")(py::cast(std::move(raw)));
 }
 

@@ -63,7 +63,7 @@ FolderRun merge_shards(const ShardSet& shards, const Encoder& model, const std::
   OutputFolder out(spec.out, kResultsFile);
   shards.check_model(model_path);
   const WorkPlan plan(model, spec);
-  RecordIndex index(plan, RecordLimits{model.config().vocab_size, spec.top_k, static_cast<int>(spec.targets.size())});
+  RecordIndex index(plan, record_limits(model, spec));
   for (size_t k = 0; k < shards.manifests.size(); ++k) {
     const ShardManifest& shard = shards.manifests[k];
     const std::string& folder = shards.folders[k];

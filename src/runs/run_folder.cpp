@@ -95,9 +95,31 @@ FolderRun run_into_folder(const Encoder& model, const std::string& model_path, c
     return publish_shard(out, spec, model_path, model, context, *shard, static_cast<uint64_t>(items), plan.size(),
                          records.checksum());
   }
-  RecordIndex index(plan, RecordLimits{model.config().vocab_size, spec.top_k, static_cast<int>(spec.targets.size())});
+  RecordIndex index(plan, record_limits(model, spec));
   index.add_file(partial, "this run");
   return finish_folder(out, std::move(base), model, context, index, partial);
+}
+
+FolderRun run_in_memory(const Encoder& model, const ExperimentSpec& spec, const RunContext& context,
+                        const RunControl& control, const std::function<void(ExperimentResult&)>& inspect) {
+  spec.validate();
+  std::optional<OutputFolder> out;
+  if (!spec.out.empty()) out.emplace(spec.out, kResultsFile);
+  const uint64_t trials = WorkPlan(model, spec).size();
+  if (out) out->check_space(result_file_bytes(trials, spec.top_k, spec.prompts.size()), "this run (" + std::to_string(trials) + " trials)");
+  int64_t finished = 0;
+  FolderRun run{spec.out, {}, {}, context, std::nullopt};
+  run.result = run_experiment(model, spec, run_progress(control, finished, static_cast<int64_t>(trials)));
+  if (inspect) inspect(run.result);
+  if (!out) return run;
+  run.files = write_experiment_files(out->staging(), run.result, model, context);
+  out->commit();
+  for (std::string& f : run.files) f = out->published(f);
+  return run;
+}
+
+RecordLimits record_limits(const Encoder& model, const ExperimentSpec& spec) {
+  return {model.config().vocab_size, spec.top_k, static_cast<int>(spec.targets.size())};
 }
 
 FolderRun finish_folder(OutputFolder& out, ExperimentResult base, const Encoder& model, const RunContext& context,

@@ -56,6 +56,18 @@ FolderRun run_into_folder(const Encoder& model, const std::string& model_path, c
                           const RunContext& context, const RunControl& control = {},
                           const std::optional<ShardChoice>& shard = {});
 
+// `spec` run with every trial kept in memory (result.sweeps[p].runs), for a front end that
+// hands the trials over itself (Python's DataFrames and per-trial arrays); the folder
+// `spec.out` is written too unless it is empty. The folder and its disk space are checked
+// before any work; `inspect`, when given, sees the result before its files are written (a
+// front end's own readouts: an exception there, as an error or a cancellation anywhere,
+// leaves the folder as it was).
+FolderRun run_in_memory(const Encoder& model, const ExperimentSpec& spec, const RunContext& context,
+                        const RunControl& control = {}, const std::function<void(ExperimentResult&)>& inspect = {});
+
+// What a record of `spec`'s trials on `model` may hold (reports/trial_records.h).
+RecordLimits record_limits(const Encoder& model, const ExperimentSpec& spec);
+
 // The last step of a whole run and of a merge: the trials of `index`, streamed in canonical
 // order, and the clean runs and distributions of `base` become `out`'s files; removes
 // `partial` (the run's own records, "" for none) from staging and commits.
