@@ -269,12 +269,13 @@ TEST(ExperimentFiles, HoldWhatIsNeededToReplayAndOneRowPerTrial) {
   const std::string runs = test::read_bytes(dir.file("out/runs.csv"));
   EXPECT_EQ(std::count(runs.begin(), runs.end(), '\n'), 7);  // header + 6
   // Booleans read the same in runs.csv and runs.jsonl: true/false. The row ends with
-  // top1_is_punctuation and noise_std, so the flag is read from the end (top1 may be quoted).
+  // top1_is_punctuation, noise_std and noise_sigma, so the flag is read from the end (top1
+  // may be quoted).
   std::istringstream rows(runs);
   std::string row;
   std::getline(rows, row);  // header
   for (size_t r = 0; std::getline(rows, row); ++r) {
-    const std::string flag_and_noise = row.substr(row.rfind(',', row.rfind(',') - 1) + 1);
+    const std::string flag_and_noise = row.substr(row.rfind(',', row.rfind(',', row.rfind(',') - 1) - 1) + 1);
     const std::string flag = flag_and_noise.substr(0, flag_and_noise.find(','));
     EXPECT_EQ(flag, json["runs"][r]["top1_is_punctuation"].get<bool>() ? "true" : "false") << row;
   }

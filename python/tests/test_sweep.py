@@ -6,6 +6,7 @@ import signal
 import threading
 import time
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -424,3 +425,22 @@ def test_the_figures_option_chooses_what_is_drawn(demo, tmp_path):
     assert drawn("auto") == everything  # two prompts: all of them
     with pytest.raises(bertscope.Error, match="figures"):
         demo.sweep(PROMPT, "behind", "zero", figures="some")
+
+
+def test_runs_record_the_noise_sigma_configured_beside_the_std_drawn(demo):
+    """noise_sigma is factor x the std the noise is scaled by (here the [MASK] vector's own,
+    torch's unbiased h.std()), read off the clean state by hand; noise_std is what the draws
+    came to, near it."""
+    text = "Pay no attention to that man [MASK] the curtain!"
+    r = demo.sweep(text, "behind", "noise", trials=3, factor=1.5, seed=4)
+    _, cache = demo.run_with_cache(text)
+    mask = demo.encode(text)[0].index("[MASK]")
+    runs = r.runs
+    for block in range(demo.config["layers"]):
+        rows = runs[runs["block"] == block]
+        expected = 1.5 * np.std(cache[f"blocks.{block}.out"][mask].astype(np.float64), ddof=1)
+        np.testing.assert_allclose(rows["noise_sigma"], expected, rtol=1e-5)
+        np.testing.assert_allclose(rows["noise_std"], expected, rtol=0.25)
+    assert r.summary["noise_sigma_mean"].notna().all()
+    zero = demo.sweep(text, "behind", "zero")
+    assert zero.runs["noise_sigma"].isna().all()

@@ -388,6 +388,7 @@ struct ChunkRunner {
       trial.cosine_to_clean = cosine_similarity({run.clean.hidden.back().row(0, run.prompt.mask_index), static_cast<size_t>(H)},
                                                 {mask_rows.data() + e * static_cast<size_t>(H), static_cast<size_t>(H)});
       trial.noise_std = records[e].noise_std;
+      trial.noise_sigma = records[e].noise_scale;
       finite[e] = std::all_of(log_probs.begin(), log_probs.end(), [](float v) { return std::isfinite(v); });
       if (request.keep_log_probs) trial.log_probs = log_probs;
     }

@@ -38,6 +38,9 @@ struct TrialResult {
   // against clean: how much of the state the head reads survives the edit.
   double cosine_to_clean = 1.0;
   double noise_std = 0.0;  // std of the noise actually added (noise only)
+  // The std the noise was drawn with (noise only): factor x the std it is scaled by (the
+  // vector's, the layer's, or 1), the mean over edited positions; noise_std is what came out.
+  double noise_sigma = 0.0;
   // The prediction row's log-softmax over the vocabulary; empty unless the request keeps them.
   std::vector<float> log_probs;
 };

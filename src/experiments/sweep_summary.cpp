@@ -26,7 +26,8 @@ void SummaryAccumulator::add(const TrialResult& t) {
   }
   const double values[kMeasures] = {t.prediction.target_logsoftmax, t.prediction.target_prob,
                                     static_cast<double>(t.prediction.target_rank), t.prediction.loss,
-                                    t.prediction.logit_diff, t.kl_from_clean, t.cosine_to_clean, t.noise_std};
+                                    t.prediction.logit_diff, t.kl_from_clean, t.cosine_to_clean, t.noise_std,
+                                    t.noise_sigma};
   for (int m = 0; m < kMeasures; ++m) measures_[m].push_back(values[m]);
   words_.resize(t.prediction.word_logsoftmax.size());
   for (size_t w = 0; w < words_.size(); ++w) words_[w].push_back(t.prediction.word_logsoftmax[w]);
@@ -45,7 +46,8 @@ void SummaryAccumulator::add(const TrialResult& t) {
 void SummaryAccumulator::close_group() {
   LayerSummary& s = group_;
   MeanInterval* intervals[kMeasures] = {&s.target_logsoftmax, &s.target_prob, &s.target_rank, &s.loss,
-                                        &s.logit_diff, &s.kl_from_clean, &s.cosine_to_clean, &s.noise_std};
+                                        &s.logit_diff, &s.kl_from_clean, &s.cosine_to_clean, &s.noise_std,
+                                        &s.noise_sigma};
   for (int m = 0; m < kMeasures; ++m) {
     *intervals[m] = mean_interval(measures_[m]);
     measures_[m].clear();

@@ -16,7 +16,7 @@ struct LayerSummary {
   int intervention = 0;
   int layer = 0;
   int trials = 0;
-  MeanInterval target_logsoftmax, target_prob, target_rank, loss, kl_from_clean, noise_std;
+  MeanInterval target_logsoftmax, target_prob, target_rank, loss, kl_from_clean, noise_std, noise_sigma;
   MeanInterval logit_diff;  // logit(target) - logit(foil); NaN without a foil
   MeanInterval cosine_to_clean;
   std::vector<MeanInterval> word_logsoftmax;  // each further target's (the spec's `targets`)
@@ -50,7 +50,8 @@ class SummaryAccumulator {
   bool open_ = false;
   LayerSummary group_;
   // target log-softmax, prob, rank, loss, logit difference, KL, cosine to clean, noise std
-  static constexpr int kMeasures = 8;
+  // and sigma
+  static constexpr int kMeasures = 9;
   std::vector<double> measures_[kMeasures];
   std::vector<std::vector<double>> words_;  // each further target's log-softmax, per trial
   std::map<int, int> counts_;

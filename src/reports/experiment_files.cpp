@@ -150,6 +150,7 @@ json run_json(size_t prompt, const TrialResult& t, const ExperimentSpec& spec, c
   run["cosine_to_clean"] = number_or_null(t.cosine_to_clean);
   run["top1_is_punctuation"] = is_punctuation_token(top1_token(t.prediction, vocab));
   run["noise_std"] = number_or_null(noise_measure(s, t.noise_std));
+  run["noise_sigma"] = number_or_null(noise_measure(s, t.noise_sigma));
   return run;
 }
 
@@ -238,6 +239,7 @@ json experiment_json(const ExperimentResult& result, const Encoder& model, const
         row["targets_logsoftmax"] = std::move(by_word);
       }
       row["noise_std"] = s.kind == InterventionKind::Noise ? interval_json(l.noise_std) : json(nullptr);
+      row["noise_sigma"] = s.kind == InterventionKind::Noise ? interval_json(l.noise_sigma) : json(nullptr);
       out["summary"].push_back(std::move(row));
     }
   }
@@ -285,7 +287,7 @@ namespace {
 std::vector<std::string> runs_columns(const ExperimentSpec& spec) {
   std::vector<std::string> columns = with_key({"trial", "target_logsoftmax", "target_prob", "target_rank", "loss",
                                                "logit_diff", "kl_from_clean", "cosine_to_clean", "top1",
-                                               "top1_is_punctuation", "noise_std"});
+                                               "top1_is_punctuation", "noise_std", "noise_sigma"});
   for (const std::string& word : spec.targets) columns.push_back("logsoftmax_" + word);
   return columns;
 }
@@ -297,7 +299,7 @@ void add_run_row(CsvTable& csv, size_t p, const TrialResult& t, const Experiment
   add_run_key(csv, p, t.intervention, spec, t.layer);
   csv.add(t.trial).add(t.prediction.target_logsoftmax).add(t.prediction.target_prob).add(t.prediction.target_rank);
   csv.add(t.prediction.loss).add(t.prediction.logit_diff).add(t.kl_from_clean).add(t.cosine_to_clean).add(top1).add(is_punctuation_token(top1) ? "true" : "false");
-  csv.add(noise_measure(s, t.noise_std));
+  csv.add(noise_measure(s, t.noise_std)).add(noise_measure(s, t.noise_sigma));
   for (const double value : t.prediction.word_logsoftmax) csv.add(value);
   csv.end_row();
 }
@@ -398,7 +400,7 @@ std::string summary_csv(const ExperimentResult& result, const Encoder& model) {
        "target_logsoftmax_ci95_high", "target_prob_mean", "target_rank_mean", "loss_mean", "loss_ci95_low", "loss_ci95_high",
        "clean_logit_diff", "logit_diff_mean", "logit_diff_ci95_low", "logit_diff_ci95_high", "kl_from_clean_mean",
        "cosine_to_clean_mean", "share_top1_target", "share_top1_punctuation", "top1_most_frequent",
-       "top1_most_frequent_trials", "noise_std_mean"});
+       "top1_most_frequent_trials", "noise_std_mean", "noise_sigma_mean"});
   for (const std::string& word : result.spec.targets) {
     for (const char* part : {"clean_logsoftmax_", "logsoftmax_"}) columns.push_back(part + word);
     columns.back() += "_mean";
@@ -418,7 +420,7 @@ std::string summary_csv(const ExperimentResult& result, const Encoder& model) {
       csv.add(l.cosine_to_clean.mean);
       csv.add(l.share_top1_target).add(l.share_top1_punctuation);
       csv.add(vocab.token(l.top1_counts.front().first)).add(l.top1_counts.front().second);
-      csv.add(noise_measure(s, l.noise_std.mean));
+      csv.add(noise_measure(s, l.noise_std.mean)).add(noise_measure(s, l.noise_sigma.mean));
       for (size_t w = 0; w < l.word_logsoftmax.size(); ++w) {
         const MeanInterval& m = l.word_logsoftmax[w];
         csv.add(sweep.clean.word_logsoftmax.at(w)).add(m.mean).add(m.ci_low).add(m.ci_high);

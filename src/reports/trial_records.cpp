@@ -47,7 +47,7 @@ double number(const json& j, const std::string& key, double low, double high) {
 constexpr double kInf = std::numeric_limits<double>::infinity();
 // Rounding lets a log-probability of the top token come out a hair above 0.
 constexpr double kRounding = 1e-6;
-constexpr const char* kKeys[] = {"p", "i", "l", "t", "lsm", "prob", "rank", "loss", "ld", "kl", "cos", "noise", "top", "xt"};
+constexpr const char* kKeys[] = {"p", "i", "l", "t", "lsm", "prob", "rank", "loss", "ld", "kl", "cos", "noise", "sigma", "top", "xt"};
 
 }  // namespace
 
@@ -59,7 +59,7 @@ std::string trial_record(const TrialResult& t) {
                        {"rank", t.prediction.target_rank}, {"loss", t.prediction.loss},
                        {"ld", std::isnan(t.prediction.logit_diff) ? json(nullptr) : json(t.prediction.logit_diff)}, {"kl", t.kl_from_clean},
                        {"cos", std::isnan(t.cosine_to_clean) ? json(nullptr) : json(t.cosine_to_clean)},
-                       {"noise", t.noise_std}, {"top", top}, {"xt", t.prediction.word_logsoftmax}};
+                       {"noise", t.noise_std}, {"sigma", t.noise_sigma}, {"top", top}, {"xt", t.prediction.word_logsoftmax}};
   return record.dump() + "\n";
 }
 
@@ -101,6 +101,7 @@ TrialResult parse_trial_record(std::string_view line, const RecordLimits& limits
   t.kl_from_clean = number(j["kl"], "kl", -kInf, kInf);
   t.cosine_to_clean = number(j["cos"], "cos", -1.0 - kRounding, 1.0 + kRounding);  // null: a zero vector
   t.noise_std = number(j["noise"], "noise", 0.0, kInf);
+  t.noise_sigma = number(j["sigma"], "sigma", 0.0, kInf);
   const json& top = j["top"];
   if (!top.is_array() || top.empty() || top.size() > static_cast<size_t>(std::max(1, limits.top_k))) {
     bad("top", "must be a list of 1 to " + std::to_string(limits.top_k) + " [id, log_prob] pairs");
