@@ -113,6 +113,9 @@ class Result:
     distributions, histograms: DataFrames of distributions.csv and histograms.csv when the
         experiment measured hidden-state distributions, else None.
     files: the files written by the call (out=...); save(folder) writes them later.
+    log_probs, clean_log_probs: with return_logits=True, every trial's and every prompt's
+        clean prediction row (log-softmax) as float32 arrays, rows in the order of runs; else None.
+    Result.open(folder) reads a run's output folder back (its tables, without per-trial arrays).
     """
 
     def __init__(self, raw: Any) -> None:
