@@ -30,7 +30,9 @@ def options() -> List[Dict[str, object]]:
 def run_spec(spec: Union[PathLike, str, Mapping[str, object]], out: Optional[PathLike] = None, model: Union[Model, PathLike, None] = None,
              dtype: str = "auto", threads: Optional[int] = None, progress: Optional[Progress] = None,
              shard: Union[str, Tuple[int, int], None] = None, return_logits: bool = False,
-             metric: Optional[Callable[[npt.NDArray[np.float32]], float]] = None) -> Any:
+             metric: Optional[Callable[[npt.NDArray[np.float32]], float]] = None,
+             return_sites: Union[str, Sequence[str], None] = None,
+             site_positions: Union[str, int, Sequence[int], None] = None) -> Any:
     """Run an experiment spec (a TOML file, TOML text or a dict), as `bertscope run SPEC`: a Result;
     with shard="K/N", only shard K of N into a shard folder, and a dict of its shard.json."""
 
@@ -97,6 +99,8 @@ class Model:
               out: Optional[PathLike] = None, progress: Optional[Progress] = None,
               foil: Union[str, Sequence[str], None] = None,
               return_logits: bool = False, metric: Optional[Callable[[npt.NDArray[np.float32]], float]] = None,
+              return_sites: Union[str, Sequence[str], None] = None,
+              site_positions: Union[str, int, Sequence[int], None] = None,
               layers: Union[str, int, Sequence[int]] = "all", site: str = "out", trials: int = 1, seed: int = 0,
               paired: bool = False, targets: Optional[Sequence[str]] = None, top: int = 5, max_batch_tokens: int = 2048,
               figures: str = "auto",

@@ -5,7 +5,7 @@ import functools
 import io
 import json
 import os
-from typing import Any, List, Optional, Union
+from typing import Any, Dict, List, Optional, Union
 
 # Columns that hold text. Every other column is numeric, with an empty cell for a value that
 # is undefined (docs/results.md): a vocabulary has tokens such as "null", "nan" and "na",
@@ -91,6 +91,9 @@ class _Folder:
     def has_metric(self) -> bool:
         return False
 
+    def has_sites(self) -> bool:
+        return False
+
     def save(self, folder: str) -> List[str]:
         from ._bertscope import Error
         raise Error(f"this result was read from {self._folder}, where it is saved already: copy that folder")
@@ -115,6 +118,9 @@ class Result:
     files: the files written by the call (out=...); save(folder) writes them later.
     log_probs, clean_log_probs: with return_logits=True, every trial's and every prompt's
         clean prediction row (log-softmax) as float32 arrays, rows in the order of runs; else None.
+    sites, clean_sites, site_positions: with return_sites=[...], every trial's and every
+        prompt's activations at those sites ({site: float32 [rows, positions, width]}) and the
+        token positions kept ([prompts, positions]); else None.
     Result.open(folder) reads a run's output folder back (its tables, without per-trial arrays).
     """
 
@@ -179,6 +185,25 @@ class Result:
         """[prompts, vocab] float32: each prompt's clean prediction row, log-softmax
         (return_logits=True), else None."""
         return self._raw.clean_log_probs() if self._raw.has_log_probs() else None
+
+    @functools.cached_property
+    def sites(self) -> Optional[Dict[str, "numpy.ndarray"]]:
+        """{site: [len(runs), positions, width] float32}: each trial's activations at the sites of
+        return_sites, after its edit, in the order of runs; positions are site_positions (a
+        prompt that kept fewer is NaN-padded). None without return_sites."""
+        return dict(self._raw.take_sites()) if self._raw.has_sites() else None
+
+    @functools.cached_property
+    def clean_sites(self) -> Optional[Dict[str, "numpy.ndarray"]]:
+        """{site: [prompts, positions, width] float32}: each prompt's clean activations at the
+        sites of return_sites. None without return_sites."""
+        return dict(self._raw.clean_sites()) if self._raw.has_sites() else None
+
+    @functools.cached_property
+    def site_positions(self) -> Optional["numpy.ndarray"]:
+        """[prompts, positions] int64: the token positions of the kept rows (-1: padding). None
+        without return_sites."""
+        return self._raw.site_positions() if self._raw.has_sites() else None
 
     @functools.cached_property
     def top(self) -> "pandas.DataFrame":

@@ -3,6 +3,9 @@
 // bertscope.Result (python/bertscope/_result.py), which reads its tables from here.
 #include <pybind11/stl.h>
 
+#include <algorithm>
+#include <limits>
+
 #include "arguments.h"
 #include "arrays.h"
 #include "spec_arguments.h"
@@ -25,6 +28,53 @@ namespace bertscope::python {
 
 namespace {
 
+// What a call keeps of every trial beyond its tables (return_logits, metric, return_sites and
+// site_positions), checked before the run.
+struct TrialArrays {
+  bool return_logits = false;
+  py::object metric = py::none();
+  std::vector<HookSite> sites;
+  Positions positions;
+
+  bool any() const { return return_logits || !metric.is_none() || !sites.empty(); }
+  // How the call reads in results.json's command.
+  std::string repr(const py::object& return_sites, const py::object& site_positions) const {
+    std::string text;
+    if (return_logits) text += ", return_logits=True";
+    if (!metric.is_none()) text += ", metric=" + py::repr(metric).cast<std::string>();
+    if (!sites.empty()) text += ", return_sites=" + py::repr(return_sites).cast<std::string>();
+    if (!sites.empty() && !site_positions.is_none()) text += ", site_positions=" + py::repr(site_positions).cast<std::string>();
+    return text;
+  }
+};
+
+TrialArrays trial_arrays(const Encoder& model, bool return_logits, const py::object& metric, const py::object& return_sites,
+                         const py::object& site_positions) {
+  TrialArrays arrays;
+  arrays.return_logits = return_logits;
+  if (!metric.is_none() && !PyCallable_Check(metric.ptr())) {
+    throw py::type_error("metric must be a function of a row of log-probs (numpy, [vocab]) returning a number");
+  }
+  arrays.metric = metric;
+  if (return_sites.is_none()) {
+    if (!site_positions.is_none()) fail("site_positions goes with return_sites: the positions of the sites kept");
+    return arrays;
+  }
+  if (!py::isinstance<py::str>(return_sites) && !py::isinstance<py::list>(return_sites) && !py::isinstance<py::tuple>(return_sites)) {
+    throw py::type_error("return_sites must be a site name or pattern (\"blocks.*.out\"), or a list of them");
+  }
+  arrays.sites = sites_argument(model, return_sites, {});
+  if (arrays.sites.empty()) fail("return_sites names no site");
+  if (!site_positions.is_none()) {
+    try {
+      arrays.positions = Positions::parse(index_list_argument(site_positions, "site_positions"));
+    } catch (const OptionError& e) {
+      throw OptionError("site_positions", e.problem());
+    }
+  }
+  return arrays;
+}
+
 // An experiment's result with what its files need: the model (vocabulary, config) and how
 // it was run. Its tables are rendered by the functions that write the CLI's files.
 struct RawResult {
@@ -35,6 +85,68 @@ struct RawResult {
   bool return_logits = false;      // every trial's log_probs are kept, until take_log_probs()
   bool log_probs_taken = false;
   std::vector<double> metric_runs, metric_clean;  // metric=fn: per trial in runs order; per prompt
+  bool sites_taken = false;
+
+  bool has_sites() const { return !result.spec.keep_sites.empty(); }
+  size_t site_width(size_t s) const {
+    return static_cast<size_t>(model->encoder->site_width(result.spec.keep_sites[s].kind, 1));
+  }
+  // The most positions a prompt kept: the arrays' second dimension (fewer are NaN-padded).
+  size_t kept_positions() const {
+    size_t most = 0;
+    for (const SweepResult& sweep : result.sweeps) most = std::max(most, sweep.kept_positions.size());
+    return most;
+  }
+  // [rows, positions, width] of `values` (one entry per row, positions x width or fewer), NaN-padded.
+  py::array_t<float> padded(const std::vector<const std::vector<float>*>& values, size_t s) const {
+    const size_t width = site_width(s), positions = kept_positions(), row = positions * width;
+    std::vector<float> out(values.size() * row, std::numeric_limits<float>::quiet_NaN());
+    for (size_t r = 0; r < values.size(); ++r) std::copy(values[r]->begin(), values[r]->end(), out.begin() + static_cast<std::ptrdiff_t>(r * row));
+    return take_array(std::move(out), {static_cast<py::ssize_t>(values.size()), static_cast<py::ssize_t>(positions),
+                                       static_cast<py::ssize_t>(width)});
+  }
+
+  // {site: [runs, positions, width]}: each trial's activations at the kept sites, rows in
+  // runs.csv's order. Moved out of the trials, a site at a time (the second call gets an error).
+  py::dict take_sites() {
+    if (!has_sites()) fail("this result kept no site activations: run with return_sites=[...]");
+    if (sites_taken) fail("the site activations were taken already (Result.sites holds them)");
+    py::dict out;
+    for (size_t s = 0; s < result.spec.keep_sites.size(); ++s) {
+      std::vector<const std::vector<float>*> rows;
+      for (const SweepResult& sweep : result.sweeps) {
+        for (const TrialResult& trial : sweep.runs) rows.push_back(&trial.site_values[s]);
+      }
+      out[py::str(result.spec.keep_sites[s].name())] = padded(rows, s);
+      for (SweepResult& sweep : result.sweeps) {
+        for (TrialResult& trial : sweep.runs) std::vector<float>().swap(trial.site_values[s]);
+      }
+    }
+    sites_taken = true;
+    return out;
+  }
+
+  // {site: [prompts, positions, width]}: each prompt's clean activations there.
+  py::dict clean_sites() const {
+    py::dict out;
+    for (size_t s = 0; s < result.spec.keep_sites.size(); ++s) {
+      std::vector<const std::vector<float>*> rows;
+      for (const SweepResult& sweep : result.sweeps) rows.push_back(&sweep.clean_site_values[s]);
+      out[py::str(result.spec.keep_sites[s].name())] = padded(rows, s);
+    }
+    return out;
+  }
+
+  // [prompts, positions]: the token position of each kept row, -1 where a prompt kept fewer.
+  py::array_t<long long> site_positions() const {
+    const size_t positions = kept_positions();
+    std::vector<long long> out(result.sweeps.size() * positions, -1);
+    for (size_t p = 0; p < result.sweeps.size(); ++p) {
+      const std::vector<int>& kept = result.sweeps[p].kept_positions;
+      std::copy(kept.begin(), kept.end(), out.begin() + static_cast<std::ptrdiff_t>(p * positions));
+    }
+    return take_array(std::move(out), {static_cast<py::ssize_t>(result.sweeps.size()), static_cast<py::ssize_t>(positions)});
+  }
 
   // [runs, vocab]: each trial's prediction row's log-softmax, rows in runs.csv's order.
   // Moved out of the trials (the second call gets an error): the array owns them.
@@ -144,11 +256,12 @@ std::string repr_of(py::handle value) { return py::repr(value).cast<std::string>
 // folder fails before the run, the files are written only when all of it succeeded (the
 // metric included).
 py::object run(const std::shared_ptr<const Model>& model, ExperimentSpec spec, const std::string& out,
-               py::object progress, std::string command, bool return_logits, const py::object& metric) {
-  if (!metric.is_none() && !PyCallable_Check(metric.ptr())) {
-    throw py::type_error("metric must be a function of a row of log-probs (numpy, [vocab]) returning a number");
-  }
+               py::object progress, std::string command, const TrialArrays& arrays = {}) {
+  const bool return_logits = arrays.return_logits;
+  const py::object& metric = arrays.metric;
   spec.keep_log_probs = return_logits || !metric.is_none();
+  spec.keep_sites = arrays.sites;
+  spec.keep_positions = arrays.positions;
   spec.out = out;
   IoClaims claims;  // no output may replace an input (common/io_claims.h): the model, spec, prompt files
   claim_input(model->encoder->dir());
@@ -249,7 +362,9 @@ std::string keywords_repr(const py::kwargs& options) {
 
 py::object sweep(const std::shared_ptr<Model>& model, const py::object& prompt, const py::object& target,
                  const py::object& intervention, const py::object& out, py::object progress, const py::object& foil,
-                 bool return_logits, const py::object& metric, const py::kwargs& options) {
+                 bool return_logits, const py::object& metric, const py::object& return_sites,
+                 const py::object& site_positions, const py::kwargs& options) {
+  const TrialArrays arrays = trial_arrays(*model->encoder, return_logits, metric, return_sites, site_positions);
   std::vector<std::string> kinds;
   if (intervention.is_none()) {
     throw py::type_error("sweep() needs an intervention: " + InterventionSpec::kind_list() + ", or a list of them");
@@ -285,11 +400,9 @@ py::object sweep(const std::shared_ptr<Model>& model, const py::object& prompt, 
   std::string command = "python: Model.sweep(" + argument_repr(prompt, "prompts") + ", " + argument_repr(target, "targets") +
                         ", " + repr_of(intervention);
   if (!foil.is_none()) command += ", foil=" + argument_repr(foil, "foils");
-  if (return_logits) command += ", return_logits=True";
-  if (!metric.is_none()) command += ", metric=" + repr_of(metric);
-  command += keywords_repr(options);
+  command += arrays.repr(return_sites, site_positions) + keywords_repr(options);
   try {
-    return run(model, spec, out_path, std::move(progress), command + ")", return_logits, metric);
+    return run(model, spec, out_path, std::move(progress), command + ")", arrays);
   } catch (const OptionError& e) {
     // Options apply to every intervention of the sweep: named as the keyword alone.
     throw OptionError(e.option(), e.problem());
@@ -306,7 +419,7 @@ py::object stats(const std::shared_ptr<Model>& model, const py::object& prompt, 
   const std::string out_path = path_argument(out, "out");
   spec.out = out_path;
   return run(model, spec, out_path, std::move(progress),
-             "python: Model.stats(" + argument_repr(prompt, "prompts") + keywords_repr(options) + ")", false, py::none());
+             "python: Model.stats(" + argument_repr(prompt, "prompts") + keywords_repr(options) + ")");
 }
 
 // A spec as a path (str or os.PathLike), TOML text (a str of several lines) or a dict
@@ -328,7 +441,8 @@ ExperimentSpec spec_argument(const py::object& spec, std::string& described) {
 
 py::object run_spec(const py::object& spec_arg, const py::object& out, const py::object& model_arg,
                     const std::string& dtype, const py::object& threads, py::object progress, const py::object& shard,
-                    bool return_logits, const py::object& metric) {
+                    bool return_logits, const py::object& metric, const py::object& return_sites,
+                    const py::object& site_positions) {
   IoClaims claims;  // the spec and its prompt files are inputs of this call, as the model is
   std::string described;
   ExperimentSpec spec = spec_argument(spec_arg, described);
@@ -346,15 +460,14 @@ py::object run_spec(const py::object& spec_arg, const py::object& out, const py:
                 .attr("load")(folder.empty() ? py::object(py::none()) : py::object(py::str(folder)), dtype, threads)
                 .cast<std::shared_ptr<Model>>();
   }
+  const TrialArrays arrays = trial_arrays(*model->encoder, return_logits, metric, return_sites, site_positions);
   std::string command = "python: bertscope.run_spec(" + described + ", out=" + repr_of(out);
   if (!shard.is_none()) {
-    if (return_logits || !metric.is_none()) fail("return_logits and metric need the trials in memory: not with a shard");
+    if (arrays.any()) fail("return_logits, metric and return_sites need the trials in memory: not with a shard");
     command += ", shard=" + repr_of(shard) + ")";
     return run_spec_shard(model, std::move(spec), spec_out, shard, std::move(progress), std::move(command));
   }
-  if (return_logits) command += ", return_logits=True";
-  if (!metric.is_none()) command += ", metric=" + repr_of(metric);
-  return run(model, spec, out_path, std::move(progress), command + ")", return_logits, metric);
+  return run(model, spec, out_path, std::move(progress), command + arrays.repr(return_sites, site_positions) + ")", arrays);
 }
 
 }  // namespace
@@ -378,6 +491,10 @@ void bind_experiment(py::module_& m, py::class_<Model, std::shared_ptr<Model>>& 
       .def("has_metric", [](const RawResult& r) { return !r.metric_clean.empty(); })
       .def("metric_runs", [](const RawResult& r) { return r.metric_runs; })
       .def("metric_summary", &RawResult::metric_summary)
+      .def("has_sites", &RawResult::has_sites)
+      .def("take_sites", &RawResult::take_sites)
+      .def("clean_sites", &RawResult::clean_sites)
+      .def("site_positions", &RawResult::site_positions)
       .def("save", &RawResult::save, py::arg("folder"));
 
   static const std::string sweep_doc = R"doc(An intervention sweep, as `bertscope sweep` with the same options.
@@ -406,6 +523,15 @@ metric: None, or fn(log_probs) -> number, called on each trial's prediction row 
     float32 [vocab], log-softmax) and each prompt's clean row: Result.runs gets a `metric`
     column, Result.summary clean_metric and metric_mean, _std, _ci95_low, _ci95_high (over
     trials, as its other columns). E.g. lambda lp: lp[m.token_id("he")] - lp[m.token_id("she")].
+return_sites: None, or site names or patterns (as Model.collect's; not attn.scores or
+    attn.pattern): every trial keeps its activations there as they are after its edit (a
+    site before the edit holds its clean value; an edited block's output, the edited state).
+    Result.sites is then {site: float32 [len(Result.runs), positions, width]}, rows in the
+    order of Result.runs; Result.clean_sites {site: [prompts, positions, width]};
+    Result.site_positions [prompts, positions] the token positions (prompts that keep fewer
+    positions are padded with NaN, and -1). Counted in the run's memory estimate.
+site_positions: the positions kept with return_sites: "mask" (default: the prediction
+    position), "last", "all", "word:WORD", or indices as for positions.
 
 The options, keyword-only, are those of `bertscope sweep` and of a spec (bertscope.options()
 lists them; None or leaving one out gives its default):
@@ -414,7 +540,8 @@ The GIL is released while it runs; Ctrl-C (KeyboardInterrupt) stops it between b
 does an exception raised by progress. Returns a bertscope.Result.)doc";
   cls.def("sweep", &sweep, py::arg("prompt"), py::arg("target") = py::none(), py::arg("intervention") = py::none(),
           py::kw_only(), py::arg("out") = py::none(), py::arg("progress") = py::none(), py::arg("foil") = py::none(),
-          py::arg("return_logits") = false, py::arg("metric") = py::none(), sweep_doc.c_str());
+          py::arg("return_logits") = false, py::arg("metric") = py::none(), py::arg("return_sites") = py::none(),
+          py::arg("site_positions") = py::none(), sweep_doc.c_str());
 
   static const std::string stats_doc = R"doc(The clean hidden states against a Gaussian, as `bertscope stats` with the same options.
 
@@ -443,6 +570,7 @@ commands (sweep, stats, spec), and min/max or choices where they apply.)doc");
   m.def("run_spec", &run_spec, py::arg("spec"), py::arg("out") = py::none(), py::arg("model") = py::none(),
         py::arg("dtype") = "auto", py::arg("threads") = py::none(), py::arg("progress") = py::none(),
         py::arg("shard") = py::none(), py::arg("return_logits") = false, py::arg("metric") = py::none(),
+        py::arg("return_sites") = py::none(), py::arg("site_positions") = py::none(),
         R"doc(Run an experiment spec, as `bertscope run SPEC`.
 
 spec: a TOML file (see examples/*.toml), TOML text (a str of several lines) or a dict with
@@ -457,7 +585,7 @@ shard: None, or "K/N" (or (K, N)): run only shard K of N of the work items, as
     `bertscope run SPEC --shard K/N`, into a shard folder (out; None: the spec's out with
     .shard-K-of-N) that bertscope.merge (or `bertscope merge`) joins with the others. Returns
     then a dict: shard.json's fields (shard, items, total_items, ...), out and files.
-return_logits, metric: as Model.sweep's (not with a shard).
+return_logits, metric, return_sites, site_positions: as Model.sweep's (not with a shard).
 
 Returns a bertscope.Result (a dict for a shard).)doc");
 }

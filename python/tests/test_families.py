@@ -72,6 +72,21 @@ def test_a_sweep_gives_huggingfaces_edited_logits(case):
         assert r.runs["target_logsoftmax"][l] == pytest.approx(expected, abs=1e-4)
 
 
+@pytest.mark.parametrize("case", CASES)
+def test_a_trials_kept_state_is_what_huggingface_reads_after_the_edit(case):
+    """return_sites: the last block's output kept at the prediction position of each zeroed
+    trial, through the head, gives HF's edited logits (p{p}.zero.L{l}.logits)."""
+    m = bertscope.load(os.path.join(FAMILIES, "models", case), dtype="f32")
+    readable, tensors = golden(case)
+    p, target, word = whole_word(readable)
+    last = f"blocks.{readable['num_layers'] - 1}.out"
+    r = m.sweep(readable["prompts"][p]["text"], word, "zero", return_sites=last)
+    assert r.site_positions.tolist() == [[readable["prompts"][p]["prediction_position"]]]
+    for l in range(readable["num_layers"]):
+        np.testing.assert_allclose(m.head(r.sites[last][l, 0]), tensors[f"p{p}.zero.L{l}.logits"].reshape(-1),
+                                   atol=1e-4, rtol=1e-3, err_msg=f"zero at block {l}")
+
+
 def test_gpt2_ioi_patch_at_the_last_token_gives_huggingfaces_logits():
     """The course's IOI exercise on the Python API: patch block L's output at prompt a's last
     token from prompt b; the target " Mary"'s log-softmax is HF's (ioi.a_from_b.L{L}.logits).

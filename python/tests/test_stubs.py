@@ -61,7 +61,7 @@ def test_model_methods_match_the_stubs():
         assert stubs[name] == parameters, name
 
 
-@pytest.mark.parametrize("method, before", [("sweep", ["out", "progress", "foil", "return_logits", "metric"]), ("stats", ["out", "progress"])])
+@pytest.mark.parametrize("method, before", [("sweep", ["out", "progress", "foil", "return_logits", "metric", "return_sites", "site_positions"]), ("stats", ["out", "progress"])])
 def test_the_stubs_give_the_tables_options_and_defaults(method, before):
     tree = stub_tree()
     model = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Model")

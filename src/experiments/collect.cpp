@@ -11,10 +11,8 @@ namespace bertscope {
 
 namespace {
 
-// Sites whose rows are token positions: all but the attention scores and pattern, whose rows
-// are (head, query) pairs of a distribution over keys.
 void check_collectable(const HookSite& site) {
-  if (site.kind == SiteKind::AttnScores || site.kind == SiteKind::AttnPattern) {
+  if (!rows_are_positions(site.kind)) {
     throw Error("collect: " + site.name() + " holds attention rows over keys, not a vector per position; collect "
                 "attn.z, attn.head_out or another site (bertscope dump writes whole patterns)");
   }

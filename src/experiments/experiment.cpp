@@ -175,7 +175,7 @@ ExperimentResult run_experiment(const Encoder& model, const ExperimentSpec& spec
     // batches as large as one long prompt's sweep.
     SweepRequest request{"", "", spec.interventions, "", spec.targets, layers, spec.site, spec.trials, spec.seed,
                          spec.paired, spec.top_k, spec.max_batch_tokens, stream.include, stream.sink,
-                         spec.keep_log_probs};
+                         spec.keep_log_probs, spec.keep_sites, spec.keep_positions};
     std::vector<SweepPrompt> prompts;
     for (const PromptSpec& prompt : result.spec.prompts) {
       prompts.push_back({prompt.text, prompt.target, prompt.other_prompt, prompt.foil});

@@ -40,6 +40,10 @@ struct ExperimentSpec {
   // log_probs): Python's return_logits and metric. A request of the call, not of the
   // experiment: not a spec key, and no file holds them.
   bool keep_log_probs = false;
+  // Every trial keeps its activations at these sites and positions (SweepRequest::keep_sites):
+  // Python's return_sites and site_positions. A request of the call too.
+  std::vector<HookSite> keep_sites;
+  Positions keep_positions;
 
   // Reads a TOML spec (see examples/*.toml). Throws Error naming the file, the key and
   // what is wrong, for unknown keys too (a typo must not silently change an experiment).

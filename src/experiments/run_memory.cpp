@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "common/error.h"
 #include "common/memory_limit.h"
+#include "experiments/prompt.h"
 #include "experiments/prompt_groups.h"
 #include "experiments/sweep.h"
 
@@ -16,6 +18,23 @@ constexpr std::uint64_t kBytesPerTrial = 3000;
 constexpr std::uint64_t kBytesPerStreamedTrial = 64;
 constexpr std::uint64_t kBytesPerTopEntry = 150;
 
+// A trial's kept activations (ExperimentSpec::keep_sites), at the prompt that keeps the
+// most positions.
+std::uint64_t kept_site_bytes(const Encoder& model, const ExperimentSpec& spec) {
+  std::uint64_t positions = 0, floats_per_position = 0;
+  for (const PromptSpec& p : spec.prompts) {
+    try {
+      const MaskedPrompt prompt = MaskedPrompt::prepare(model, p.text, "", spec.keep_positions.mode == Positions::Mode::Mask);
+      positions = std::max<std::uint64_t>(positions, spec.keep_positions.resolve(prompt.mask_index, prompt.ids, model.tokenizer()).size());
+    } catch (const Error&) {
+      // The sweep refuses the prompt with its own message; here it counts as every position.
+      positions = std::max<std::uint64_t>(positions, model.tokenizer().encode(p.text).ids.size());
+    }
+  }
+  for (const HookSite& site : spec.keep_sites) floats_per_position += static_cast<std::uint64_t>(model.site_width(site.kind, 1));
+  return positions * floats_per_position * sizeof(float);
+}
+
 }  // namespace
 
 RunMemory estimate_run_memory(const Encoder& model, const ExperimentSpec& spec, bool keeps_results) {
@@ -25,6 +44,7 @@ RunMemory estimate_run_memory(const Encoder& model, const ExperimentSpec& spec, 
   std::uint64_t per_trial =
       keeps_results ? kBytesPerTrial + kBytesPerTopEntry * static_cast<std::uint64_t>(spec.top_k) : kBytesPerStreamedTrial;
   if (keeps_results && spec.keep_log_probs) per_trial += static_cast<std::uint64_t>(c.vocab_size) * sizeof(float);
+  if (keeps_results && !spec.keep_sites.empty()) per_trial += kept_site_bytes(model, spec);
   std::uint64_t jobs_per_prompt = 0;
   for (const InterventionSpec& intervention : spec.interventions) {
     jobs_per_prompt += (intervention.is_random() ? static_cast<std::uint64_t>(spec.trials) : 1) * layers;

@@ -27,23 +27,39 @@ struct CleanRun {
   std::vector<std::vector<float>> site;
   int site_width = 0;
   std::vector<int64_t> site_shape;  // of the view at the site, batch first (hooks.h)
+  std::vector<std::vector<float>> kept;  // per SweepRequest::keep_sites: the kept positions' rows
 
   // The site's activations for an edit at `layer` (-1: embed.out, the only one kept then).
   const std::vector<float>& at(int layer) const { return site[static_cast<size_t>(std::max(layer, 0))]; }
 };
 
-CleanRun run_clean(const Encoder& model, const std::vector<int>& ids, SiteKind site) {
+// Appends the rows at `positions` of batch element `element` of `view` (a site whose rows
+// are positions) to `out`.
+void append_rows(const ActivationView& view, int element, const std::vector<int>& positions, std::vector<float>& out) {
+  for (int position : positions) {
+    const float* row = view.row(element, position);
+    out.insert(out.end(), row, row + view.width);
+  }
+}
+
+// `keep` and `positions`: SweepRequest::keep_sites and a prompt's kept positions.
+CleanRun run_clean(const Encoder& model, const std::vector<int>& ids, SiteKind site,
+                   const std::vector<HookSite>& keep = {}, const std::vector<int>& positions = {}) {
   CleanRun run;
+  run.kept.resize(keep.size());
   const bool embed = site == SiteKind::EmbedOut;
   run.site.resize(embed ? 1 : static_cast<size_t>(model.layers()));
   Hooks hooks;
-  auto keep = [&run](const HookSite& s, ActivationView v) {
+  auto keep_site = [&run](const HookSite& s, ActivationView v) {
     run.site_width = v.width;
     run.site_shape = v.shape();
     run.site[static_cast<size_t>(std::max(s.layer, 0))].assign(v.data, v.data + static_cast<size_t>(v.seq) * static_cast<size_t>(v.width));
   };
-  if (embed) hooks.add(HookSite::embed_out(), keep);
-  for (int layer = 0; layer < model.layers() && !embed; ++layer) hooks.add(HookSite::block(site, layer), keep);
+  if (embed) hooks.add(HookSite::embed_out(), keep_site);
+  for (int layer = 0; layer < model.layers() && !embed; ++layer) hooks.add(HookSite::block(site, layer), keep_site);
+  for (size_t s = 0; s < keep.size(); ++s) {
+    hooks.add(keep[s], [&run, &positions, s](const HookSite&, ActivationView v) { append_rows(v, 0, positions, run.kept[s]); });
+  }
   model.forward(TokenBatch::single(ids), &hooks, &run.hidden);
   return run;
 }
@@ -204,7 +220,7 @@ PreparedIntervention prepare_intervention(const Encoder& model, const SharedInte
   if (spec.needs_other_prompt()) {
     const MaskedPrompt& other = shared.other_prompt;
     p.other_at = other_positions(p.positions, prompt, other);
-    if ((site == SiteKind::AttnScores || site == SiteKind::AttnPattern) && other.ids.size() != prompt.ids.size()) {
+    if (!rows_are_positions(site) && other.ids.size() != prompt.ids.size()) {
       throw Error("the other prompt has " + std::to_string(other.ids.size()) + " tokens and this one " +
                   std::to_string(prompt.ids.size()) + ": attention rows are patched or mixed only between prompts of "
                   "the same length");
@@ -221,6 +237,7 @@ struct PromptRun {
   MaskedPrompt prompt;
   CleanRun clean;
   std::vector<PreparedIntervention> prepared;
+  std::vector<int> kept_positions;  // SweepRequest::keep_positions resolved here
   int length() const { return static_cast<int>(prompt.ids.size()); }
 };
 
@@ -300,6 +317,25 @@ struct ChunkRunner {
     std::vector<size_t> members;  // job of each batch element, in joining order
     std::vector<EditRecord> records(batch.trials.size());
     auto prompt_of = [&](size_t job) -> const PromptRun& { return prompts[static_cast<size_t>(jobs[job].item.prompt)]; };
+    // Per batch element, per kept site (request.keep_sites): its rows, clean until the
+    // trial's run reaches the site.
+    const std::vector<HookSite>& keep = request.keep_sites;
+    std::vector<std::vector<std::vector<float>>> kept(batch.trials.size());
+    auto capture = [&](size_t s, const ActivationView& view, int view_element, size_t element) {
+      kept[element][s].clear();
+      append_rows(view, view_element, prompt_of(members[element]).kept_positions, kept[element][s]);
+    };
+    // A trial enters its first block with the output of the block before it (embed.out
+    // before block 0) as its edit or skip left it.
+    auto keep_entry = [&](size_t element, int start_block, const ActivationView& view, int view_element) {
+      kept[element] = prompt_of(members[element]).clean.kept;
+      const HookSite entry = start_block == 0 ? HookSite::embed_out() : HookSite::block_out(start_block - 1);
+      for (size_t s = 0; s < keep.size(); ++s) {
+        if (keep[s] == entry) capture(s, view, view_element, element);
+      }
+    };
+    const bool keeps_last_block =
+        std::any_of(keep.begin(), keep.end(), [&](const HookSite& site) { return site.layer == layers - 1; });
     auto join = [&](size_t job) {
       const HiddenState& base = prompt_of(job).clean.hidden[static_cast<size_t>(jobs[job].base_state)];
       active.values.insert(active.values.end(), base.values.begin(), base.values.end());
@@ -321,6 +357,7 @@ struct ChunkRunner {
         const int element = join(job);
         if (jobs[job].timing == EditTiming::Direct) records[static_cast<size_t>(element)] = edit(jobs[job], active.view(), element);
         if (jobs[job].timing == EditTiming::Hook) edit_inside.push_back(element);
+        if (!keep.empty()) keep_entry(static_cast<size_t>(element), block, active.view(), element);
       }
       Hooks hooks;
       if (!edit_inside.empty()) {
@@ -330,9 +367,17 @@ struct ChunkRunner {
           }
         });
       }
+      for (size_t s = 0; s < keep.size(); ++s) {
+        if (keep[s].layer != block) continue;
+        // Added after the edit's hook: at the edited site itself it reads the edited values.
+        hooks.add(keep[s], [&, s](const HookSite&, ActivationView view) {
+          for (int element = 0; element < view.batch; ++element) capture(s, view, element, static_cast<size_t>(element));
+        });
+      }
       // Only the [MASK] rows of the last block are read: that block computes just them (each
-      // element its own prompt's), unless an edit inside the last block needs every row.
-      mask_only = block == layers - 1 && edit_inside.empty();
+      // element its own prompt's), unless an edit or a kept site inside the last block needs
+      // every row.
+      mask_only = block == layers - 1 && edit_inside.empty() && !keeps_last_block;
       std::vector<std::vector<int>> reads;
       for (size_t job : members) {
         if (mask_only) reads.push_back({prompt_of(job).prompt.mask_index});
@@ -354,12 +399,13 @@ struct ChunkRunner {
       const float* row = alone.row(0, prompt_of(job).prompt.mask_index);
       mask_rows.insert(mask_rows.end(), row, row + H);
       members.push_back(job);
+      if (!keep.empty()) keep_entry(members.size() - 1, layers, alone.view(), 0);
     }
-    read_predictions(mask_rows, members, records, deliver);
+    read_predictions(mask_rows, members, records, kept, deliver);
   }
 
   void read_predictions(const std::vector<float>& mask_rows, const std::vector<size_t>& members,
-                        const std::vector<EditRecord>& records,
+                        const std::vector<EditRecord>& records, std::vector<std::vector<std::vector<float>>>& kept,
                         const std::function<void(size_t, const TrialResult&)>& deliver) const {
     const int V = model.config().vocab_size, H = model.config().hidden_size;
     std::vector<float> logits(members.size() * static_cast<size_t>(V));
@@ -391,6 +437,7 @@ struct ChunkRunner {
       trial.noise_sigma = records[e].noise_scale;
       finite[e] = std::all_of(log_probs.begin(), log_probs.end(), [](float v) { return std::isfinite(v); });
       if (request.keep_log_probs) trial.log_probs = log_probs;
+      trial.site_values = std::move(kept[e]);
     }
     // A NaN never passes as a result: its top-k would be an arbitrary token at "rank 1".
     // Thrown here, outside the parallel loop, which an exception may not leave.
@@ -494,10 +541,27 @@ std::vector<SweepResult> run_sweeps(const Encoder& model, const std::vector<Swee
       }
     }
   }
+  for (const HookSite& site : request.keep_sites) {
+    if (!rows_are_positions(site.kind)) {
+      throw Error(site.name() + " holds attention rows over keys, not a vector per position: a trial keeps the "
+                  "activations of sites whose rows are positions (attn.z, attn.head_out, ...)");
+    }
+    if (site.layer >= layers) {
+      throw Error(site.name() + ": the model has blocks 0-" + std::to_string(layers - 1));
+    }
+  }
   for (size_t p = 0; p < texts.size(); ++p) {
     MaskedPrompt prompt = MaskedPrompt::prepare(model, texts[p].text, texts[p].target, true, texts[p].foil);
     prompt.words = request.targets;
     prompt.word_ids = word_ids;
+    if (!request.keep_sites.empty()) {
+      try {
+        prompts[p].kept_positions = request.keep_positions.resolve(prompt.mask_index, prompt.ids, model.tokenizer());
+      } catch (const Error& e) {
+        throw OptionError("site_positions", " on \"" + text_preview(texts[p].text, 40) + "\": " + e.what());
+      }
+      results[p].kept_positions = prompts[p].kept_positions;
+    }
     prompts[p].prompt = results[p].prompt = std::move(prompt);
   }
   // A mix or patch without an other prompt of its own takes each prompt's: prepared once per
@@ -551,14 +615,15 @@ std::vector<SweepResult> run_sweeps(const Encoder& model, const std::vector<Swee
   // Prompts run in groups whose clean states fit in memory (prompt_groups.h); the trials of
   // a group are batched together.
   BlockWorkspace workspace;
-  const bool same_length = request.site == SiteKind::AttnScores || request.site == SiteKind::AttnPattern;
+  const bool same_length = !rows_are_positions(request.site);
   std::vector<int> lengths;
   for (const PromptRun& run : prompts) lengths.push_back(run.length());
   size_t first_job = 0;
   for (const auto& [first, end] : group_prompts(model, lengths, request.site)) {
     for (size_t p = first; p < end; ++p) {
       PromptRun& run = prompts[p];
-      run.clean = run_clean(model, run.prompt.ids, request.site);
+      run.clean = run_clean(model, run.prompt.ids, request.site, request.keep_sites, run.kept_positions);
+      results[p].clean_site_values = run.clean.kept;
       results[p].clean_log_probs = log_softmax(model.mlm_logits(run.clean.hidden.back(), 0, run.prompt.mask_index));
       results[p].clean = MaskPrediction::from_log_probs(results[p].clean_log_probs, run.prompt.target_id, request.top_k,
                                                      run.prompt.foil_id, run.prompt.word_ids);

@@ -43,6 +43,9 @@ struct TrialResult {
   double noise_sigma = 0.0;
   // The prediction row's log-softmax over the vocabulary; empty unless the request keeps them.
   std::vector<float> log_probs;
+  // Per SweepRequest::keep_sites: the activations there after the edit, the rows of its
+  // prompt's kept positions (SweepResult::kept_positions x the site's width). Empty unless kept.
+  std::vector<std::vector<float>> site_values;
 };
 
 struct SweepRequest {
@@ -66,6 +69,13 @@ struct SweepRequest {
   // trials).
   std::function<void(const TrialResult&)> sink;
   bool keep_log_probs = false;            // every TrialResult keeps its log_probs (vocab floats)
+  // Every TrialResult keeps its activations at these sites (rows are positions: not
+  // attn.scores or attn.pattern) and positions (resolved per prompt), as they are after its
+  // edit: a site the trial's run reaches holds what it computed; one before the edit, its
+  // clean value; the output of an edited or skipped block, the state that follows it; the
+  // inner sites of a skipped block, what that block computes from its clean input.
+  std::vector<HookSite> keep_sites;
+  Positions keep_positions;
 };
 
 // One prompt of run_sweeps.
@@ -82,6 +92,9 @@ struct SweepResult {
   MaskPrediction clean;
   std::vector<float> clean_log_probs;
   std::vector<TrialResult> runs;  // ordered by intervention, layer, trial (empty with a sink)
+  // With SweepRequest::keep_sites: the positions kept, and per site their clean rows.
+  std::vector<int> kept_positions = {};
+  std::vector<std::vector<float>> clean_site_values = {};
 };
 
 // `done` of `total` trials are finished, and `work` (0 to 1) of the sweep's computation:

@@ -323,7 +323,7 @@ void InterventionSpec::validate_at(SiteKind site, int model_heads) const {
                   std::to_string(model_heads - 1) + ")");
     }
   }
-  if (!mean_prompts.empty() && (site == SiteKind::AttnScores || site == SiteKind::AttnPattern)) {
+  if (!mean_prompts.empty() && !rows_are_positions(site)) {
     throw OptionError("mean_prompts", " averages positions of prompts of any length, which attention rows (attn.scores, "
                 "attn.pattern) cannot be: use mean over the prompt itself there");
   }
@@ -331,7 +331,7 @@ void InterventionSpec::validate_at(SiteKind site, int model_heads) const {
     throw OptionError("site", " of " + kind_name(kind) + " must hold one vector per position (out, mlp.post, attn.out, ...), "
                                   "not the per-head " + site_name);
   }
-  if (edits_units() && (site == SiteKind::AttnScores || site == SiteKind::AttnPattern)) {
+  if (edits_units() && !rows_are_positions(site)) {
     throw OptionError(units.empty() ? "units_file" : "units",
                       " selects units of a vector; at " + site_name + " a row is a distribution over keys: edit whole rows there");
   }
@@ -350,14 +350,14 @@ std::vector<EditSegment> vector_segments(const std::vector<int64_t>& shape, Site
     for (int p : positions) segments.push_back({p, 0, width});
     return segments;
   }
-  const int n_heads = static_cast<int>(kind == SiteKind::AttnScores || kind == SiteKind::AttnPattern ? shape[1] : shape[2]);
+  const int n_heads = static_cast<int>(rows_are_positions(kind) ? shape[2] : shape[1]);
   std::vector<int> chosen = heads;
   if (chosen.empty()) {
     for (int h = 0; h < n_heads; ++h) chosen.push_back(h);
   }
   for (int p : positions) {
     for (int h : chosen) {
-      if (kind == SiteKind::AttnScores || kind == SiteKind::AttnPattern) {
+      if (!rows_are_positions(kind)) {
         // [batch, heads, seq_q, seq_k]: head h's row of query p.
         const int queries = static_cast<int>(shape[2]), keys = static_cast<int>(shape[3]);
         segments.push_back({h * queries + p, 0, keys});

@@ -62,6 +62,8 @@ bool is_attention_detail(SiteKind kind) {
 
 bool is_per_head(SiteKind kind) { return is_attention_detail(kind); }
 
+bool rows_are_positions(SiteKind kind) { return kind != SiteKind::AttnScores && kind != SiteKind::AttnPattern; }
+
 std::string HookSite::name() const {
   if (kind == SiteKind::EmbedOut) return "embed.out";
   return "blocks." + std::to_string(layer) + "." + std::string(block_suffix(kind));

@@ -47,6 +47,9 @@ bool is_attention_detail(SiteKind kind);
 // Sites whose activations are split by head (q, k, v, scores, pattern, z, head_out): the
 // ones that head interventions (--heads) apply to.
 bool is_per_head(SiteKind kind);
+// Sites whose rows are token positions (a vector per position): all but the attention
+// scores and pattern, whose rows are (head, query) pairs of a distribution over keys.
+bool rows_are_positions(SiteKind kind);
 
 struct HookSite {
   SiteKind kind = SiteKind::BlockOut;
