@@ -89,8 +89,8 @@ py::object collect(const std::shared_ptr<Model>& model, const py::object& prompt
 }  // namespace
 
 void bind_collect(py::class_<Model, std::shared_ptr<Model>>& cls) {
-  cls.def("collect", &collect, py::arg("prompts"), py::arg("sites"), py::kw_only(), py::arg("positions") = "mask",
-          py::arg("max_batch_tokens") = 2048, py::arg("progress") = py::none(),
+  cls.def("collect", &collect, py::arg("prompts"), py::arg("sites"), py::kw_only(), py::arg("positions") = CollectRequest{}.positions.describe(),
+          py::arg("max_batch_tokens") = CollectRequest{}.max_batch_tokens, py::arg("progress") = py::none(),
           "Activations at `sites` (names or globs) and `positions` (mask, last, all, word:WORD, indices) over a list "
           "of prompts or a prompt file: a bertscope.Collection, one row per (prompt, position).");
 }

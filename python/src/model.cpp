@@ -11,6 +11,7 @@
 #include "kernels/linear.h"
 #include "demo_model.h"
 #include "errors.h"
+#include "experiments/defaults.h"
 #include "experiments/prompt_spec.h"
 #include "model/hook_site.h"
 #include "model/predictions.h"
@@ -164,7 +165,7 @@ Returns (tokens, ids).)doc");
             return *id;
           },
           py::arg("token"), "The id of a vocabulary entry (a word piece such as \"behind\" or \"##ing\")");
-  cls.def("predict", &predict, py::arg("text"), py::arg("top") = 5,
+  cls.def("predict", &predict, py::arg("text"), py::arg("top") = defaults::kTopK,
           R"doc(The top tokens at every [MASK] of text, as `bertscope predict`.
 
 Returns one list per [MASK], in order: [(token, probability), ...], most probable first.

@@ -75,9 +75,10 @@ py::object neuron_stats(const std::shared_ptr<Model>& model, const py::object& p
 
 void bind_neurons(py::class_<Model, std::shared_ptr<Model>>& cls) {
   cls.def("neuron_stats", &neuron_stats, py::arg("prompts_a"), py::arg("prompts_b"), py::kw_only(),
-          py::arg("sites") = "blocks.*.mlp.post", py::arg("positions") = "mask", py::arg("positions_b") = py::none(),
-          py::arg("labels") = py::none(), py::arg("test") = "student",
-          py::arg("alpha") = 0.05, py::arg("out") = py::none(), py::arg("max_batch_tokens") = 2048,
+          py::arg("sites") = defaults::kNeuronSites, py::arg("positions") = Positions{}.describe(),
+          py::arg("positions_b") = py::none(), py::arg("labels") = py::none(),
+          py::arg("test") = unit_test_name(NeuronStudyRequest{}.test), py::arg("alpha") = NeuronStudyRequest{}.alpha,
+          py::arg("out") = py::none(), py::arg("max_batch_tokens") = NeuronStudyRequest{}.max_batch_tokens,
           py::arg("progress") = py::none(),
           "Units of `sites` that tell two prompt sets apart, as `bertscope neurons`: a t-test per unit between the "
           "sets' per-prompt means at `positions` (`positions_b` for the second set), FDR within each site. `labels`: "

@@ -147,7 +147,7 @@ h: [hidden] or [rows, hidden] (float32 or anything numpy converts), e.g. a row o
     The head is the family's own: BERT's transform, LayerNorm and decoder; GPT-2's ln_f and unembedding.
 Returns float32 logits, [vocab] or [rows, vocab]; log-softmax them for log-probs.)doc");
   cls.def("lens", &lens, py::arg("prompt"), py::arg("target") = py::none(), py::kw_only(), py::arg("foil") = py::none(),
-          py::arg("top") = 5,
+          py::arg("top") = defaults::kTopK,
           R"doc(The logit lens at the [MASK], as `bertscope lens`: the head on the state after the embeddings
 and after every block. Returns lens.csv as a DataFrame: site, block, rank, token, token_id, prob,
 log_prob, and with a target its rank and log-softmax at each state; with a foil too (a second

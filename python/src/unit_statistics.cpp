@@ -96,8 +96,8 @@ py::dict compare(const py::object& a_arg, const py::object& b_arg, const std::st
 }  // namespace
 
 void bind_unit_statistics(py::module_& m) {
-  m.def("compare_units", &compare, py::arg("a"), py::arg("b"), py::kw_only(), py::arg("test") = "student",
-        py::arg("alpha") = 0.05,
+  m.def("compare_units", &compare, py::arg("a"), py::arg("b"), py::kw_only(), py::arg("test") = unit_test_name(UnitComparison{}.test),
+        py::arg("alpha") = UnitComparison{}.alpha,
         R"doc(Per-unit t-tests of two sets of activations, corrected for testing every unit.
 
 a, b: 2-D arrays, rows (prompts) x units (a site's neurons), of real numbers (computed in

@@ -61,6 +61,49 @@ def test_model_methods_match_the_stubs():
         assert stubs[name] == parameters, name
 
 
+def module_defaults(function):
+    """{parameter: default} from pybind11's signature line, for defaults Python can read back."""
+    first = function.__doc__.splitlines()[0]
+    inside = first[first.index("(") + 1:first.rindex(") ->")]
+    out = {}
+    for p in re.split(r",\s*(?![^\[]*\])", inside):
+        if " = " in p:
+            name, text = p.split(":")[0].strip(), p.split(" = ", 1)[1]
+            try:
+                out[name] = ast.literal_eval(text)
+            except ValueError:
+                pass
+    return out
+
+
+def stub_defaults(node):
+    args = node.args
+    pairs = list(zip(args.args[len(args.args) - len(args.defaults):], args.defaults))
+    pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
+    return {a.arg: ast.literal_eval(d) for a, d in pairs}
+
+
+def test_every_default_in_the_stubs_is_the_modules():
+    """The stubs repeat the defaults as Python literals; the module's come from the engine's
+    request structs (experiments/defaults.h), and each stub default must be the same value."""
+    tree = stub_tree()
+    model = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Model")
+    checked = 0
+    for owner, body in ((_bertscope, tree.body), (_bertscope.Model, model.body)):
+        for node in body:
+            if not isinstance(node, ast.FunctionDef) or not hasattr(owner, node.name):
+                continue
+            member = getattr(owner, node.name)
+            if isinstance(member, property) or not member.__doc__:
+                continue
+            real = module_defaults(member)
+            for name, value in stub_defaults(node).items():
+                if name in real:
+                    assert value == real[name], (node.name, name, value, real[name])
+                    checked += 1
+    assert checked > 40
+
+
 @pytest.mark.parametrize("method, before", [("sweep", ["out", "progress", "foil", "return_logits", "metric", "return_sites", "site_positions"]), ("stats", ["out", "progress"])])
 def test_the_stubs_give_the_tables_options_and_defaults(method, before):
     tree = stub_tree()

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "experiments/defaults.h"
 #include "experiments/prompt_spec.h"
 #include "experiments/sweep.h"
 #include "interventions/intervention.h"
@@ -18,7 +19,7 @@ struct CollectRequest {
   std::vector<PromptSpec> prompts;
   std::vector<HookSite> sites;  // any site whose rows are positions (not attn.scores or attn.pattern)
   Positions positions;          // mask by default: the prediction position; a prompt's own positions win
-  int max_batch_tokens = 2048;  // prompts run as padded batches of at most this many token rows
+  int max_batch_tokens = defaults::kMaxBatchTokens;  // prompts run as padded batches of at most this many token rows
 };
 
 struct Collection {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "experiments/defaults.h"
 #include "experiments/distributions.h"
 #include "experiments/prompt_spec.h"
 #include "experiments/sweep.h"
@@ -25,10 +26,10 @@ struct ExperimentSpec {
   int trials = 1;
   uint64_t seed = 0;
   bool paired = false;  // common random numbers: every intervention draws the same streams (trial_stream())
-  int top_k = 5;
+  int top_k = defaults::kTopK;
   // More words read at the prediction row beside the target, a column each (logsoftmax_<word>).
   std::vector<std::string> targets;
-  int max_batch_tokens = 2048;
+  int max_batch_tokens = defaults::kMaxBatchTokens;
   // Which figures the output folder gets: "all" (per prompt, and across prompts when there
   // are several), "summary" (across prompts only; one prompt: its own), "none", or "auto":
   // all up to 8 prompts, summary beyond (reports/experiment_figures.h). Files only: the

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "experiments/defaults.h"
 #include "experiments/collect.h"
 #include "experiments/unit_selection.h"
 #include "experiments/unit_statistics.h"
@@ -20,8 +21,8 @@ struct NeuronStudyRequest {
   Positions positions_a, positions_b;  // mask by default
   std::vector<HookSite> sites;
   UnitTest test = UnitTest::Student;
-  double alpha = 0.05;
-  int max_batch_tokens = 2048;
+  double alpha = defaults::kAlpha;
+  int max_batch_tokens = defaults::kMaxBatchTokens;
 
   // Throws Error naming the problem: labels empty, equal or not a plain word (they are CSV
   // fields and the units file's selector), fewer than 2 prompts a set, paired sets of

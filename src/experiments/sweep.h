@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "experiments/defaults.h"
 #include "experiments/mask_prediction.h"
 #include "experiments/prompt.h"
 #include "experiments/work_item.h"
@@ -59,8 +60,8 @@ struct SweepRequest {
   int trials = 1;                         // per random intervention; deterministic ones run once
   uint64_t seed = 0;
   bool paired = false;                    // every intervention draws the same random streams
-  int top_k = 5;
-  int max_batch_tokens = 2048;            // rows of one batched forward: bounds memory
+  int top_k = defaults::kTopK;
+  int max_batch_tokens = defaults::kMaxBatchTokens;  // rows of one batched forward: bounds memory
   // Which work items to run (a shard of the work); empty = every one. Items left out are
   // not run and have no result.
   std::function<bool(const WorkItem&)> include;

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "experiments/defaults.h"
+
 namespace bertscope {
 
 // scipy.stats.ttest_ind(equal_var=True), ttest_ind(equal_var=False), ttest_rel.
@@ -27,7 +29,7 @@ std::string unit_test_name(UnitTest test);
 struct UnitComparison {
   UnitTest test = UnitTest::Student;
   int rows_a = 0, rows_b = 0;
-  double alpha = 0.05;
+  double alpha = defaults::kAlpha;
   std::vector<double> mean_a, mean_b;
   std::vector<double> t, df, p;  // two-sided p = 2 * Q(|t|, df)
   std::vector<double> p_fdr;          // Benjamini-Hochberg adjusted p over the tested units
@@ -42,7 +44,7 @@ struct UnitComparison {
 // Throws Error naming the problem: fewer than 2 rows in a set, rows_a != rows_b for Paired,
 // units < 1, alpha not in (0, 1).
 UnitComparison compare_units(const float* a, int rows_a, const float* b, int rows_b, int units, UnitTest test,
-                             double alpha = 0.05);
+                             double alpha = defaults::kAlpha);
 
 // Benjamini-Hochberg adjusted p-values, as statsmodels' fdrcorrection(method="indep") returns
 // them: p_(i) * m / i for the i-th smallest, the cumulative minimum from the largest, at most 1.

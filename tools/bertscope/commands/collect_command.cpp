@@ -23,8 +23,8 @@ namespace {
 
 struct CollectOptions {
   ModelOptions model;
-  std::string prompts, sites, positions = "mask", out;
-  int max_batch_tokens = 2048;
+  std::string prompts, sites, positions = CollectRequest{}.positions.describe(), out;
+  int max_batch_tokens = CollectRequest{}.max_batch_tokens;
 };
 
 void run_collect(const CollectOptions& o) {
@@ -84,10 +84,12 @@ void add_collect_command(CLI::App& app) {
                 "Hook sites: names or globs, comma-separated (blocks.*.mlp.post; bertscope hooks lists them)")
       ->required();
   c->add_option("--positions", o->positions,
-                "Rows kept of each prompt: mask (default), last, all, word:WORD (every piece of every occurrence) or "
-                "indices like 1,3");
-  c->add_option("--max-batch-tokens", o->max_batch_tokens, "Token rows per padded batch of prompts (default 2048)")
-      ->check(whole_number(1, 1 << 24));
+                "Rows kept of each prompt: mask, last, all, word:WORD (every piece of every occurrence) or "
+                "indices like 1,3")
+      ->capture_default_str();
+  c->add_option("--max-batch-tokens", o->max_batch_tokens, "Token rows per padded batch of prompts")
+      ->check(whole_number(1, 1 << 24))
+      ->capture_default_str();
   c->add_option("--out", o->out, "Output file (.safetensors), written atomically")->required();
   c->footer("Example:\n  bertscope collect --prompts him.txt --sites 'blocks.*.mlp.post' --positions word:him --out him.safetensors\n"
             "Tensors: one per site [rows, width]; rows.prompt and rows.position [rows]. In Python, Model.collect "

@@ -6,6 +6,7 @@
 
 #include "commands/commands.h"
 #include "strict_numbers.h"
+#include "experiments/defaults.h"
 #include "experiments/logit_lens.h"
 #include "reports/lens_files.h"
 #include "reports/output_folder.h"
@@ -18,7 +19,7 @@ namespace {
 struct LensOptions {
   ModelOptions model;
   std::string prompt, target, foil, out;
-  int top = 5;
+  int top = defaults::kTopK;
 };
 
 void run_lens_command(const LensOptions& o) {
@@ -60,7 +61,7 @@ void add_lens_command(CLI::App& app) {
   c->add_option("--target", o->target, "Word whose rank and log-prob are shown per block (one vocabulary entry)");
   c->add_option("--foil", o->foil,
                 "A second word (with --target): logit(target) - logit(foil) per block, where the contrast forms");
-  c->add_option("--top", o->top, "Top-k words per state (default 5)")->check(whole_number(1, 100));
+  c->add_option("--top", o->top, "Top-k words per state")->check(whole_number(1, 100))->capture_default_str();
   c->add_option("--out", o->out, "Output folder: lens.json, lens.csv, lens.svg, lens.png");
   c->footer("Example:\n  bertscope lens --prompt \"Pay no attention to that man [MASK] the curtain!\" --target behind --out out/lens");
   c->callback([o] { run_lens_command(*o); });

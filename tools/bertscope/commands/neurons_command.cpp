@@ -19,10 +19,11 @@ namespace {
 
 struct NeuronsOptions {
   ModelOptions model;
-  std::string prompts_a, prompts_b, labels = "a,b", positions = "mask", positions_a, positions_b;
-  std::string sites = "blocks.*.mlp.post", test = "student", out;
-  double alpha = 0.05;
-  int max_batch_tokens = 2048;
+  std::string prompts_a, prompts_b, labels = NeuronStudyRequest{}.label_a + "," + NeuronStudyRequest{}.label_b;
+  std::string positions = Positions{}.describe(), positions_a, positions_b;
+  std::string sites = defaults::kNeuronSites, test = unit_test_name(NeuronStudyRequest{}.test), out;
+  double alpha = NeuronStudyRequest{}.alpha;
+  int max_batch_tokens = NeuronStudyRequest{}.max_batch_tokens;
 };
 
 void run_neurons(const NeuronsOptions& o) {
@@ -74,19 +75,23 @@ void add_neurons_command(CLI::App& app) {
   c->add_flag("--quiet", o->model.quiet, "No progress meter");
   c->add_option("--prompts-a", o->prompts_a, "The first prompt set (a prompt file: .txt, .jsonl, .csv)")->required();
   c->add_option("--prompts-b", o->prompts_b, "The second prompt set")->required();
-  c->add_option("--labels", o->labels, "Names of the two sets, comma-separated (default a,b): columns, the figure, units_file");
-  c->add_option("--sites", o->sites, "Hook sites, names or globs, comma-separated (default blocks.*.mlp.post)");
+  c->add_option("--labels", o->labels, "Names of the two sets, comma-separated: columns, the figure, units_file")
+      ->capture_default_str();
+  c->add_option("--sites", o->sites, "Hook sites, names or globs, comma-separated")->capture_default_str();
   c->add_option("--positions", o->positions,
-                "Rows of each prompt (averaged per prompt): mask (default), last, all, word:WORD, indices like 1,3");
+                "Rows of each prompt (averaged per prompt): mask, last, all, word:WORD, indices like 1,3")
+      ->capture_default_str();
   c->add_option("--positions-a", o->positions_a, "The first set's positions, instead of --positions (word:him)");
   c->add_option("--positions-b", o->positions_b, "The second set's positions, instead of --positions (word:her)");
   c->add_option("--test", o->test,
-                "student (scipy's ttest_ind, the default), welch (equal_var=False) or paired (ttest_rel: prompt i of each "
-                "set)");
-  c->add_option("--alpha", o->alpha, "The false discovery rate, and Bonferroni's family-wise level (default 0.05)")
-      ->check(CLI::Range(1e-12, 0.999999));
-  c->add_option("--max-batch-tokens", o->max_batch_tokens, "Token rows per padded batch of prompts (default 2048)")
-      ->check(whole_number(1, 1 << 24));
+                "student (scipy's ttest_ind), welch (equal_var=False) or paired (ttest_rel: prompt i of each set)")
+      ->capture_default_str();
+  c->add_option("--alpha", o->alpha, "The false discovery rate, and Bonferroni's family-wise level")
+      ->check(CLI::Range(1e-12, 0.999999))
+      ->capture_default_str();
+  c->add_option("--max-batch-tokens", o->max_batch_tokens, "Token rows per padded batch of prompts")
+      ->check(whole_number(1, 1 << 24))
+      ->capture_default_str();
   c->add_option("--out", o->out, "Output folder: neurons.json, units.csv, blocks.csv, neurons.svg, neurons.png");
   c->footer("Example (the course's him/her neurons):\n  bertscope neurons --prompts-a him.txt --prompts-b her.txt --labels him,her "
             "--positions-a word:him --positions-b word:her --out out/neurons\n"

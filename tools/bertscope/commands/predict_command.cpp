@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands/commands.h"
+#include "experiments/defaults.h"
 #include "experiments/prompt.h"
 #include "common/error.h"
 #include "common/json_text.h"
@@ -19,7 +20,7 @@ namespace {
 
 struct PredictOptions {
   ModelOptions model;
-  int top = 5;
+  int top = defaults::kTopK;
   bool json = false;
   std::string text;
   std::string prompts;  // a prompt file: every text is predicted, shown with its id
@@ -94,7 +95,9 @@ void add_predict_command(CLI::App& app) {
   auto options = std::make_shared<PredictOptions>();
   CLI::App* command = app.add_subcommand("predict", "Top-k predictions at every [MASK] of TEXT");
   add_model_options(*command, options->model);
-  command->add_option("--top", options->top, "How many tokens to show per [MASK]")->check(whole_number(1, 1000000));
+  command->add_option("--top", options->top, "How many tokens to show per [MASK]")
+      ->check(whole_number(1, 1000000))
+      ->capture_default_str();
   command->add_flag("--json", options->json,
                     "Print JSON: {text, tokens, masks: [{position, top: [{token, id, prob, log_prob}]}]}; with --prompts "
                     "an array of those, each with the prompt's \"id\"");
