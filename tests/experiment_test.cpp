@@ -329,3 +329,49 @@ TEST(ExampleSpecs, ParseAndSayWhatToExpectOnTheDemoModelAndOnBertLarge) {
 
 }  // namespace
 }  // namespace bertscope
+
+namespace bertscope {
+namespace {
+
+// The GPT-2 exercises of the course (examples/gpt2) run on the GPT-2 reference model, their
+// headers say what they show there and what to look for on gpt2, and the IOI patch at the
+// last token is HuggingFace's (the golden's a_from_b logit differences).
+TEST(ExampleSpecs, Gpt2ExercisesRunOnTheGpt2ReferenceModel) {
+  const Encoder gpt2 = Encoder::load(test::data_path("families/models/gpt2-tiny"));
+  const auto golden = test::read_json(test::data_path("families/golden/gpt2-tiny.json"));
+  const fs::path folder = fs::path(BERTSCOPE_TEST_DATA) / ".." / ".." / "examples" / "gpt2";
+  size_t examples = 0;
+  for (const auto& entry : fs::directory_iterator(folder)) {
+    if (entry.path().extension() != ".toml") continue;
+    ++examples;
+    SCOPED_TRACE(entry.path().filename().string());
+    const std::string text = test::read_bytes(entry.path().string());
+    const std::string header = text.substr(0, text.find("\nname = "));
+    EXPECT_NE(header.find("On the reference model"), std::string::npos);
+    EXPECT_NE(header.find("On gpt2"), std::string::npos);
+    const ExperimentSpec spec = ExperimentSpec::load_toml(entry.path().string());
+    const ExperimentResult result = run_experiment(gpt2, spec);
+    ASSERT_EQ(result.sweeps.size(), 1u);
+    const std::vector<LayerSummary>& summary = result.summaries[0];
+    EXPECT_EQ(summary.size(), spec.interventions.size() * static_cast<size_t>(gpt2.layers()));
+    for (const LayerSummary& row : summary) EXPECT_TRUE(std::isfinite(row.logit_diff.mean));
+    if (spec.name == "gpt2-ioi-patch-positions") {
+      // The last position's patch (the last intervention) at block L: HF's a_from_b.
+      for (int l = 0; l < gpt2.layers(); ++l) {
+        const LayerSummary& row = summary[(spec.interventions.size() - 1) * static_cast<size_t>(gpt2.layers()) + static_cast<size_t>(l)];
+        EXPECT_NEAR(row.logit_diff.mean, golden["ioi"]["patches"][l]["a_from_b_logit_diff"].get<double>(), 1e-4) << l;
+      }
+    }
+    if (spec.name == "gpt2-scaling") {
+      // ln_f divides the last block's output by its norm: a scale there cancels.
+      for (size_t i = 0; i < spec.interventions.size(); ++i) {
+        const LayerSummary& last = summary[i * static_cast<size_t>(gpt2.layers()) + static_cast<size_t>(gpt2.layers() - 1)];
+        EXPECT_NEAR(last.logit_diff.mean, result.sweeps[0].clean.logit_diff, 1e-4);
+      }
+    }
+  }
+  EXPECT_EQ(examples, 4u);
+}
+
+}  // namespace
+}  // namespace bertscope
