@@ -28,6 +28,23 @@ TEST(RandomModel, EveryVariantLoadsAndPredicts) {
   }
 }
 
+// A random GPT-2 given a WordPiece vocabulary tokenizes English words as gpt2 does: one
+// space-prefixed piece each, built by its merges (the bench's GPT-2 prompts and targets).
+TEST(RandomModel, Gpt2WithAWordListTokenizesWordsAsOnePieceEach) {
+  test::TempDir dir;
+  const auto made = test::run_command(BERTSCOPE_MAKE_RANDOM_MODEL,
+                                      {"--out", dir.file("g"), "--family", "gpt2", "--layers", "1", "--hidden", "32",
+                                       "--heads", "2", "--ffn", "64", "--vocab-size", "50257", "--positions", "32",
+                                       "--vocab-file", test::data_path("../../models/bert-mini-uncased-demo/vocab.txt")});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const Encoder gpt2 = Encoder::load(dir.file("g"));
+  const Encoding e = gpt2.tokenizer().encode("no attention to the");
+  std::vector<std::string> pieces;
+  for (int id : e.ids) pieces.push_back(gpt2.tokenizer().vocab().token(id));
+  EXPECT_EQ(pieces, (std::vector<std::string>{"n", "o", "\u0120attention", "\u0120to", "\u0120the"}));
+  EXPECT_EQ(gpt2.config().vocab_size, 50257);
+}
+
 TEST(RandomModel, SameSeedSameWeightsOtherSeedOther) {
   test::TempDir dir;
   auto make = [&](const std::string& name, const std::string& seed) {

@@ -4,6 +4,7 @@
 // checkpoint. The tensors are named by the family's recipe (model/family.h), so a new family
 // gets random models with no change here beyond its config.json fields.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -149,11 +150,15 @@ void pre_norm_tensors(Generator& g, const bertscope::ModelConfig& c, const berts
 }
 
 // GPT-2's tokenizer files: vocab.json with the 256 byte symbols (GPT-2's bytes_to_unicode,
-// so any text encodes), words of its own up to the size, <|endoftext|> last; no merges.
-void write_byte_level_bpe(const std::string& out_dir, int size) {
+// so any text encodes), then, from `vocab_file` (a WordPiece vocab.txt), its whole lowercase
+// words as space-prefixed tokens ("Ġbehind") with the merges that build each one left to
+// right (every prefix a token), as many as fit, so that English text takes about as many
+// tokens as in gpt2; words of its own up to the size, <|endoftext|> last.
+void write_byte_level_bpe(const std::string& out_dir, int size, const std::string& vocab_file) {
   if (size < 300) throw bertscope::Error("--vocab-size must be at least 300 for GPT-2");
   nlohmann::json vocab = nlohmann::json::object();
   int shifted = 0;
+  std::string space;  // the symbol of the byte ' ' ("Ġ")
   for (int byte = 0; byte < 256; ++byte) {
     const bool printable = (byte >= '!' && byte <= '~') || (byte >= 0xA1 && byte <= 0xAC) || byte >= 0xAE;
     const int code = printable ? byte : 256 + shifted++;
@@ -161,11 +166,31 @@ void write_byte_level_bpe(const std::string& out_dir, int size) {
     if (code < 0x80) symbol += static_cast<char>(code);
     else symbol += {static_cast<char>(0xC0 | (code >> 6)), static_cast<char>(0x80 | (code & 0x3F))};
     vocab[symbol] = byte;
+    if (byte == ' ') space = symbol;
   }
-  for (int i = 256; i < size - 1; ++i) vocab["word" + std::to_string(i)] = i;
+  int next = 256;
+  std::string merges = "#version: 0.2\n";
+  if (!vocab_file.empty()) {
+    std::ifstream in(vocab_file);
+    if (!in) throw bertscope::Error(vocab_file + ": cannot open vocabulary");
+    for (std::string word; std::getline(in, word);) {
+      const bool plain = word.size() >= 2 && std::all_of(word.begin(), word.end(), [](char c) { return c >= 'a' && c <= 'z'; });
+      if (!plain) continue;
+      std::vector<std::string> added;
+      for (size_t k = 1; k <= word.size(); ++k) {
+        if (!vocab.contains(space + word.substr(0, k))) added.push_back(word.substr(0, k));
+      }
+      if (next + static_cast<int>(added.size()) > size - 1) break;
+      for (const std::string& prefix : added) {
+        vocab[space + prefix] = next++;
+        merges += space + prefix.substr(0, prefix.size() - 1) + " " + prefix.substr(prefix.size() - 1) + "\n";
+      }
+    }
+  }
+  for (int i = next; i < size - 1; ++i) vocab["word" + std::to_string(i)] = i;
   vocab["<|endoftext|>"] = size - 1;
   bertscope::write_file_atomic(out_dir + "/vocab.json", vocab.dump() + "\n");
-  bertscope::write_file_atomic(out_dir + "/merges.txt", "#version: 0.2\n");
+  bertscope::write_file_atomic(out_dir + "/merges.txt", merges);
 }
 
 void write_pre_norm_files(const std::string& out_dir, const bertscope::ModelConfig& c, const Generator& g,
@@ -173,8 +198,7 @@ void write_pre_norm_files(const std::string& out_dir, const bertscope::ModelConf
   bertscope::write_safetensors(out_dir + "/model.safetensors", g.tensors, {{"format", "pt"}});
   bertscope::write_file_atomic(out_dir + "/config.json", config.dump(2) + "\n");
   if (c.causal) {
-    if (!vocab_file.empty()) throw bertscope::Error("--vocab-file is a WordPiece vocab.txt; GPT-2 gets vocab.json + merges.txt");
-    write_byte_level_bpe(out_dir, vocab_size);
+    write_byte_level_bpe(out_dir, vocab_size, vocab_file);
     return;
   }
   std::string vocab_text;
@@ -253,7 +277,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000000));
   app.add_option("--embedding", s.embedding, "ALBERT, ELECTRA: embedding_size (default 128 for ALBERT, --hidden for ELECTRA)")
       ->check(CLI::Range(1, 65536));
-  app.add_option("--vocab-file", vocab_file, "vocab.txt to copy (up to --vocab-size lines; words of its own fill the rest)");
+  app.add_option("--vocab-file", vocab_file,
+                 "vocab.txt to copy (up to --vocab-size lines; words of its own fill the rest); GPT-2: its whole words as "
+                 "byte-level BPE tokens with their merges");
   app.add_option("--dtype", dtype, "F32, F16 or BF16");
   app.add_flag("--legacy-names", legacy, "Name LayerNorm parameters gamma/beta, as the published bert-*-uncased files");
   app.add_flag("--untied", untied, "Store cls.predictions.decoder.weight instead of tying it to the word embeddings");
