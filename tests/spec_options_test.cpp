@@ -24,6 +24,7 @@ std::string sample_text(const SpecOption& option) {
   if (name == "positions") return "1,2";
   if (name == "units_file") return "neurons/units.csv:him";
   if (name == "direction_file") return "steer.npy";
+  if (name == "basis_file") return "basis.npy";
   switch (option.type) {
     case OptionType::Flag: return "true";
     case OptionType::Whole: return std::to_string(std::get<uint64_t>(default_value(option)) == option.min ? option.min + 1 : option.min);
@@ -61,7 +62,7 @@ InterventionKind kind_for(const SpecOption& option) {
   if (name == "mean_prompts") return InterventionKind::Mean;
   if (name == "units" || name == "units_file") return InterventionKind::Zero;
   if (name == "direction_file" || name == "direction_to" || name == "direction_from") return InterventionKind::Steer;
-  if (name == "components" || name == "basis_prompts") return InterventionKind::Pca;
+  if (name == "components" || name == "basis_prompts" || name == "basis_file") return InterventionKind::Pca;
   return InterventionKind::Noise;
 }
 
@@ -140,7 +141,7 @@ TEST(SpecOptions, DefaultsComeFromTheSpecsAndShowInHelp) {
       EXPECT_EQ(value_in(option, plain), default_value(option)) << option.name;
     }
   }
-  EXPECT_EQ(default_text(*find_spec_option("factor")), "per kind: noise 2, scale 0.5, mix 0.5, steer 1");
+  EXPECT_EQ(default_text(*find_spec_option("factor")), "per kind: noise 2, scale 0.5, mix 0.5, steer 1, set 0");
 }
 
 TEST(SpecOptions, BadValuesAreNamedInEachFrontEndsWords) {

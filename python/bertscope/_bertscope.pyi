@@ -110,6 +110,7 @@ class Model:
               units: Union[str, int, Sequence[int], None] = None, units_file: Optional[str] = None,
               direction_file: Optional[str] = None, direction_to: Optional[Sequence[str]] = None,
               direction_from: Optional[Sequence[str]] = None, components: int = 1, basis_prompts: Optional[Sequence[str]] = None,
+              basis_file: Optional[str] = None,
               attend_to: int = 0, mean_prompts: Optional[Sequence[str]] = None,
               label: Optional[str] = None) -> Result:
         """An intervention sweep, as `bertscope sweep` with the same options."""

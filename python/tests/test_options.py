@@ -2,6 +2,7 @@
 by their type with errors in Python's words; a sweep, a spec as a dict, a spec as TOML text
 and the CLI given the same options run the same experiment. (tests/spec_options_test.cpp
 walks the table through the command line and TOML specs.)"""
+import numpy as np
 import pytest
 
 import bertscope
@@ -61,6 +62,7 @@ CASES = {
     "direction_from": ("project", ["She went home."], {"direction_to": ["He went home."]}),
     "components": ("pca", 2, {"basis_prompts": ["Paris is big.", "The sea is wide and blue."]}),
     "basis_prompts": ("pca", ["Paris is big.", "The sea is wide and blue."], {}),
+    "basis_file": ("pca", "basis.npy", {"components": 2}),
 }
 
 
@@ -79,6 +81,9 @@ def test_each_sweep_option_is_the_spec_key_of_the_same_name(demo, name, tmp_path
     kind, value, extra = CASES[name]
     if name in ("units_file", "direction_file"):
         value = f"{units_file(tmp_path)}:him"
+    if name == "basis_file":
+        value = str(tmp_path / value)
+        np.save(value, np.random.default_rng(0).standard_normal((3, demo.config["hidden"])))
     options = {"layers": [1], "trials": 2, **extra, name: value}
     given = demo.sweep(PROMPT, "behind", kind, **options)
     spec = dict(prompts=[dict(text=PROMPT, target="behind")], interventions=[dict(kind=kind)])

@@ -393,3 +393,78 @@ def test_a_prompt_files_own_positions_win_in_collect(demo, tmp_path):
     path.write_text('{"text": "I saw him there.", "positions": "word:"}\n')
     with pytest.raises(bertscope.Error, match=r"mixed.jsonl:1: positions 'word:' names no word"):
         demo.collect(path, "blocks.0.out")
+
+
+def test_setting_units_to_a_value_equals_a_numpy_hook(demo):
+    """Value replacement: `set` writes `factor` into the chosen units, as a hook by hand."""
+    tokens, _ = demo.encode(PROMPT)
+    man = tokens.index("man")
+    r = demo.sweep(PROMPT, "behind", "set", factor=2.5, site="mlp.post", units=UNITS, positions="word:man",
+                   return_sites="blocks.*.mlp.post", site_positions="word:man")
+    for i, layer in enumerate(r.runs["block"]):
+        def hook(name, h):
+            h[man, UNITS] = 2.5
+        want = hooked_logsoftmax(demo, PROMPT, "behind", {f"blocks.{layer}.mlp.post": hook})
+        assert r.runs["target_logsoftmax"][i] == pytest.approx(want, abs=1e-5)
+        kept = r.sites[f"blocks.{layer}.mlp.post"][i, 0]
+        assert (kept[UNITS] == 2.5).all()
+        others = np.setdiff1d(np.arange(kept.size), UNITS)
+        np.testing.assert_array_equal(kept[others], r.clean_sites[f"blocks.{layer}.mlp.post"][0, 0, others])
+    assert r.runs["label"][0] == "set 2.5 units 3,17,400 @word:man"
+    # Without a value it writes 0: the same numbers as zero.
+    zero = demo.sweep(PROMPT, "behind", "zero", site="mlp.post", units=UNITS, positions="word:man")
+    unset = demo.sweep(PROMPT, "behind", "set", site="mlp.post", units=UNITS, positions="word:man")
+    np.testing.assert_array_equal(unset.runs["target_logsoftmax"], zero.runs["target_logsoftmax"])
+    with pytest.raises(bertscope.Error, match="factor must be a finite number"):
+        demo.sweep(PROMPT, "behind", "set", factor=float("nan"))
+
+
+def test_removing_a_given_basis_equals_numpy(demo, tmp_path):
+    """pca with basis_file: the first `components` rows of a given basis, orthonormalized,
+    are removed (h - U U^T h), per block or one basis for every block."""
+    layers, ffn = demo.config["layers"], demo.config["ffn"]
+    rows = demo.collect(read_lines("him.txt")[:10], "blocks.*.mlp.post", positions="all")
+    # Per block, three directions that are not orthonormal: scaled and mixed SVD rows.
+    mix = np.array([[2.0, 0.5, 0.0], [0.0, -1.0, 0.3], [0.1, 0.2, 3.0]])
+    basis = np.stack([mix @ np.linalg.svd(rows[f"blocks.{b}.mlp.post"].astype(np.float64), full_matrices=False)[2][:3]
+                      for b in range(layers)])
+    np.save(tmp_path / "basis.npy", basis)
+    r = demo.sweep(PROMPT, "behind", "pca", components=3, basis_file=str(tmp_path / "basis.npy"), site="mlp.post",
+                   positions="all")
+    for layer, got in zip(r.runs["block"], r.runs["target_logsoftmax"]):
+        q = np.linalg.qr(basis[layer].T)[0].T  # the same span, orthonormal
+
+        def hook(name, h):
+            return h - (h @ q.T) @ q
+        want = hooked_logsoftmax(demo, PROMPT, "behind", {f"blocks.{layer}.mlp.post": hook})
+        assert got == pytest.approx(want, abs=2e-5)
+    assert r.runs["label"][0] == "pca of basis.npy @all"
+    assert r.options["interventions"][0]["basis_file"] == str(tmp_path / "basis.npy")
+    # One basis for every block; components picks its first rows.
+    np.save(tmp_path / "shared.npy", basis[0])
+    one = demo.sweep(PROMPT, "behind", "pca", components=1, basis_file=str(tmp_path / "shared.npy"), site="mlp.post",
+                     layers=[2])
+    u = basis[0][0] / np.linalg.norm(basis[0][0])
+    want = hooked_logsoftmax(demo, PROMPT, "behind", {"blocks.2.mlp.post": lambda name, h: _remove_at_mask(demo, h, u)})
+    assert one.runs["target_logsoftmax"][0] == pytest.approx(want, abs=2e-5)
+    # Refusals, by name.
+    np.save(tmp_path / "dependent.npy", np.stack([basis[0][0], 2 * basis[0][0]]))
+    with pytest.raises(bertscope.Error, match="basis row 1 is a combination of the rows before it"):
+        demo.sweep(PROMPT, "behind", "pca", components=2, basis_file=str(tmp_path / "dependent.npy"), site="mlp.post")
+    with pytest.raises(bertscope.Error, match="has 3 basis rows, and components = 4"):
+        demo.sweep(PROMPT, "behind", "pca", components=4, basis_file=str(tmp_path / "shared.npy"), site="mlp.post")
+    with pytest.raises(bertscope.Error, match=r"a basis of shape \(3, %d\)" % ffn):
+        demo.sweep(PROMPT, "behind", "pca", basis_file=str(tmp_path / "shared.npy"), site="out")
+    with pytest.raises(bertscope.Error, match="basis_file and basis_prompts both give the subspace"):
+        demo.sweep(PROMPT, "behind", "pca", basis_file=str(tmp_path / "shared.npy"), basis_prompts=["a [MASK] b"])
+    with pytest.raises(bertscope.Error, match="basis_file must be a .npy file"):
+        demo.sweep(PROMPT, "behind", "pca", basis_file="basis.csv")
+    with pytest.raises(bertscope.Error, match="basis_file is only used by pca"):
+        demo.sweep(PROMPT, "behind", "zero", basis_file=str(tmp_path / "shared.npy"))
+
+
+def _remove_at_mask(model, h, u):
+    """h with u's component removed at the [MASK] row only (the sweep's default positions)."""
+    mask = model.encode(PROMPT)[0].index("[MASK]")
+    h[mask] -= (h[mask].astype(np.float64) @ u) * u
+    return h

@@ -172,6 +172,66 @@ std::vector<double> mean_row(const Collection& rows, size_t s, size_t width) {
   return mean;
 }
 
+// A basis file's rows for one block, orthonormalized by modified Gram-Schmidt in double, as
+// remove_components reads a basis: a zero mean, then the rows.
+std::vector<float> orthonormal_basis(const std::string& file, const float* rows, size_t k, size_t width) {
+  std::vector<std::vector<double>> q;
+  for (size_t r = 0; r < k; ++r) {
+    std::vector<double> v(rows + r * width, rows + (r + 1) * width);
+    double original = 0.0;
+    for (double x : v) original += x * x;
+    for (const std::vector<double>& u : q) {
+      double dot = 0.0;
+      for (size_t d = 0; d < width; ++d) dot += v[d] * u[d];
+      for (size_t d = 0; d < width; ++d) v[d] -= dot * u[d];
+    }
+    double norm = 0.0;
+    for (double x : v) norm += x * x;
+    if (!(norm > 1e-12 * original) || !std::isfinite(norm)) {
+      throw Error(file + ": basis row " + std::to_string(r) + (original > 0 && std::isfinite(original) ? " is a combination of the rows before it" : " is zero or not finite") +
+                  ": give rows that span a " + std::to_string(k) + "-dimensional subspace");
+    }
+    for (double& x : v) x /= std::sqrt(norm);
+    q.push_back(std::move(v));
+  }
+  std::vector<float> out(width, 0.0f);
+  for (const std::vector<double>& u : q) {
+    for (double x : u) out.push_back(static_cast<float>(x));
+  }
+  return out;
+}
+
+// pca with a basis_file: [rows, width] for every block, or [blocks, rows, width]; the first
+// k rows of each block's are the basis.
+std::vector<std::vector<float>> given_basis(const std::string& file, size_t k, size_t width, int layers, bool embed) {
+  std::vector<size_t> shape;
+  const std::vector<float> values = read_npy(file, shape);
+  std::vector<std::vector<float>> out(static_cast<size_t>(layers) + 1);
+  const bool every_block = shape.size() == 2 && shape[1] == width;
+  const bool per_block = shape.size() == 3 && shape[0] == static_cast<size_t>(layers) && shape[2] == width && !embed;
+  if (!every_block && !per_block) {
+    std::string dims;
+    for (size_t d : shape) dims += (dims.empty() ? "" : ", ") + std::to_string(d);
+    throw Error(file + ": a basis of shape (" + dims + "); the site needs (rows, " + std::to_string(width) +
+                ") for every block" + (embed ? "" : " or (" + std::to_string(layers) + ", rows, " + std::to_string(width) + ") per block"));
+  }
+  const size_t rows = shape[shape.size() - 2];
+  if (rows < k) {
+    throw Error(file + ": has " + std::to_string(rows) + " basis rows, and components = " + std::to_string(k) +
+                " removes the first " + std::to_string(k));
+  }
+  if (k >= width) throw Error(file + ": components = " + std::to_string(k) + " would remove the whole " + std::to_string(width) + "-wide space");
+  if (every_block) {
+    const std::vector<float> basis = orthonormal_basis(file, values.data(), k, width);
+    for (std::vector<float>& v : out) v = basis;
+    return out;
+  }
+  for (int layer = 0; layer < layers; ++layer) {
+    out[static_cast<size_t>(layer) + 1] = orthonormal_basis(file, values.data() + static_cast<size_t>(layer) * rows * width, k, width);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<std::vector<float>> site_vectors(const Encoder& model, const InterventionSpec& spec, SiteKind site) {
@@ -181,6 +241,9 @@ std::vector<std::vector<float>> site_vectors(const Encoder& model, const Interve
   std::vector<std::vector<float>> out(static_cast<size_t>(layers) + 1);
   const bool embed = site == SiteKind::EmbedOut;
   std::vector<size_t> slots;
+  if (spec.kind == InterventionKind::Pca && !spec.basis_file.empty()) {
+    return given_basis(spec.basis_file, static_cast<size_t>(spec.components), width, layers, embed);
+  }
   if (spec.kind == InterventionKind::Pca) {
     const Collection rows = every_position(model, spec.basis_prompts, site, slots);
     for (size_t s = 0; s < slots.size(); ++s) {

@@ -246,6 +246,7 @@ ExperimentSpec ExperimentSpec::parse_toml(const std::string& text, const std::st
   for (InterventionSpec& i : spec.interventions) {
     resolve_selector(i.units_file, "units_file");
     resolve_selector(i.direction_file, "direction_file");
+    resolve_against(folder, i.basis_file);
   }
   if (!spec.prompts_file.empty()) {
     // One source of prompts: ids numbered from 1 in two places would collide.

@@ -89,7 +89,8 @@ const SpecOption kOptions[] = {
 
   // Each intervention.
   {"factor", OptionType::Number, OptionLevel::Intervention, kSweepAndSpec,
-   "noise: std multiplier; scale: factor; mix: weight of own state", 0, 0, "",
+   "noise: std multiplier; scale: factor; mix: weight of own state; steer: multiple of the direction; set: the value "
+   "written", 0, 0, "",
    [](ExperimentSpec&, InterventionSpec& i, const OptionValue& v) { i.factor = number(v); },
    [](const ExperimentSpec&, const InterventionSpec& i) -> OptionValue { return i.factor; }},
   {"std_of", OptionType::Choice, OptionLevel::Intervention, kSweepAndSpec,
@@ -144,7 +145,7 @@ const SpecOption kOptions[] = {
    [](ExperimentSpec&, InterventionSpec& i, const OptionValue& v) { i.direction_from = std::get<std::vector<std::string>>(v); },
    [](const ExperimentSpec&, const InterventionSpec& i) -> OptionValue { return i.direction_from; }},
   {"components", OptionType::Whole, OptionLevel::Intervention, kSweepAndSpec,
-   "pca: how many top principal components are removed", 1, 4096, "",
+   "pca: how many top principal components are removed (with --basis-file: its first rows)", 1, 4096, "",
    [](ExperimentSpec&, InterventionSpec& i, const OptionValue& v) { i.components = static_cast<int>(whole(v)); },
    [](const ExperimentSpec&, const InterventionSpec& i) -> OptionValue { return uint64_t(i.components); }},
   {"basis_prompts", OptionType::Texts, OptionLevel::Intervention, kSweepAndSpec,
@@ -152,6 +153,11 @@ const SpecOption kOptions[] = {
    "command line a prompt file)", 0, 0, "",
    [](ExperimentSpec&, InterventionSpec& i, const OptionValue& v) { i.basis_prompts = std::get<std::vector<std::string>>(v); },
    [](const ExperimentSpec&, const InterventionSpec& i) -> OptionValue { return i.basis_prompts; }},
+  {"basis_file", OptionType::Text, OptionLevel::Intervention, kSweepAndSpec,
+   "pca, instead of --basis-prompts: a .npy of basis rows ([rows, width] for every block, or [blocks, rows, width]); "
+   "its first --components rows, orthonormalized, span the subspace removed: h - U U^T h, no mean", 0, 0, "",
+   [](ExperimentSpec&, InterventionSpec& i, const OptionValue& v) { i.basis_file = text(v); },
+   [](const ExperimentSpec&, const InterventionSpec& i) -> OptionValue { return i.basis_file; }},
   {"attend_to", OptionType::Whole, OptionLevel::Intervention, kSweepAndSpec,
    "attend: the key position the edited queries attend to ([CLS] is 0)", 0, 1u << 20, "",
    [](ExperimentSpec&, InterventionSpec& i, const OptionValue& v) { i.attend_to = static_cast<int>(whole(v)); },
@@ -218,7 +224,7 @@ std::string default_text(const SpecOption& option) {
   if (std::string_view(option.name) != "factor") return option_text(default_value(option));
   // The one default that depends on the kind: read from each kind's defaults.
   std::string text;
-  for (int k = 0; k <= static_cast<int>(InterventionKind::Pca); ++k) {
+  for (int k = 0; k < kInterventionKinds; ++k) {
     const InterventionSpec spec = InterventionSpec::of_kind(static_cast<InterventionKind>(k));
     if (!spec.uses_factor()) continue;
     text += (text.empty() ? "" : ", ") + InterventionSpec::kind_name(spec.kind) + " " + format_double(spec.factor);

@@ -24,7 +24,7 @@ constexpr KindName kKinds[] = {{InterventionKind::Shuffle, "shuffle"}, {Interven
                                {InterventionKind::Median, "median"},
                                {InterventionKind::Uniform, "uniform"}, {InterventionKind::Attend, "attend"},
                                {InterventionKind::Steer, "steer"},     {InterventionKind::Project, "project"},
-                               {InterventionKind::Pca, "pca"}};
+                               {InterventionKind::Pca, "pca"},         {InterventionKind::Set, "set"}};
 
 std::string format_number(double x) {
   char buffer[32];
@@ -191,16 +191,18 @@ std::string InterventionSpec::default_label() const {
     static const char* scales[] = {"vector std", "layer std", "absolute std"};
     s += " x" + format_number(factor) + " (" + scales[static_cast<int>(std_of)] + ")";
   }
-  if (kind == InterventionKind::Scale || kind == InterventionKind::Mix || kind == InterventionKind::Steer) {
+  if (kind == InterventionKind::Scale || kind == InterventionKind::Mix || kind == InterventionKind::Steer ||
+      kind == InterventionKind::Set) {
     s += " " + format_number(factor);
   }
   if (!direction_file.empty()) s += " along " + std::filesystem::path(direction_file).filename().string();
   if (!direction_to.empty()) {
     s += " along " + std::to_string(direction_to.size()) + " - " + std::to_string(direction_from.size()) + " prompts";
   }
-  if (kind == InterventionKind::Pca) {
+  if (kind == InterventionKind::Pca && basis_file.empty()) {
     s += " " + std::to_string(components) + " of " + std::to_string(basis_prompts.size()) + " prompts";
   }
+  if (!basis_file.empty()) s += " of " + std::filesystem::path(basis_file).filename().string();
   if (kind == InterventionKind::Attend) s += " ->" + std::to_string(attend_to);
   if (!mean_prompts.empty()) s += " of " + std::to_string(mean_prompts.size()) + " prompts";
   if (!heads.empty()) {
@@ -220,7 +222,7 @@ bool InterventionSpec::needs_other_prompt() const { return kind == InterventionK
 
 bool InterventionSpec::uses_factor() const {
   return kind == InterventionKind::Noise || kind == InterventionKind::Scale || kind == InterventionKind::Mix ||
-         kind == InterventionKind::Steer;
+         kind == InterventionKind::Steer || kind == InterventionKind::Set;
 }
 
 std::string InterventionSpec::factor_kinds() {
@@ -286,12 +288,24 @@ void InterventionSpec::validate() const {
   if (!directed && !direction_file.empty()) {
     throw OptionError("direction_file", " is only used by steer and project, not by " + kind_name(kind));
   }
-  if (kind == InterventionKind::Pca && basis_prompts.empty()) {
-    throw OptionError("basis_prompts", " is needed by pca: the prompts whose activations give the principal components");
+  if (kind == InterventionKind::Pca && basis_prompts.empty() && basis_file.empty()) {
+    throw OptionError("basis_prompts", " is needed by pca: the prompts whose activations give the principal components "
+                                       "(or basis_file, a .npy basis)");
   }
   if (kind != InterventionKind::Pca && !basis_prompts.empty()) {
     throw OptionError("basis_prompts", " is only used by pca, not by " + kind_name(kind));
   }
+  if (kind != InterventionKind::Pca && !basis_file.empty()) {
+    throw OptionError("basis_file", " is only used by pca, not by " + kind_name(kind));
+  }
+  if (!basis_file.empty() && !basis_prompts.empty()) {
+    throw OptionError("basis_file", " and basis_prompts both give the subspace; give one of them");
+  }
+  if (!basis_file.empty() && !basis_file.ends_with(".npy")) {
+    throw OptionError("basis_file", " must be a .npy file of basis rows ([k, width] or [blocks, k, width]), not '" +
+                                        basis_file + "'");
+  }
+
   if (kind != InterventionKind::Pca && components != 1) {
     throw OptionError("components", " is only used by pca, not by " + kind_name(kind));
   }
@@ -301,12 +315,13 @@ void InterventionSpec::validate() const {
   }
   if (!units_file.empty()) split_units_file(units_file);
   // A unit is one number: shuffling it, or noise scaled by its own std, would change nothing.
-  const bool unit_kind = kind == InterventionKind::Zero || kind == InterventionKind::Scale || is_statistic() ||
+  const bool unit_kind = kind == InterventionKind::Zero || kind == InterventionKind::Scale || kind == InterventionKind::Set ||
+                         is_statistic() ||
                          kind == InterventionKind::Patch || kind == InterventionKind::Mix ||
                          (kind == InterventionKind::Noise && std_of != NoiseScale::Vector);
   if (edits_units() && !unit_kind) {
     throw OptionError(units.empty() ? "units_file" : "units",
-                      " edits single numbers, which zero, scale, mean, median, patch, mix and noise with std_of = layer or "
+                      " edits single numbers, which zero, scale, set, mean, median, patch, mix and noise with std_of = layer or "
                       "absolute do; not " + kind_name(kind) + (kind == InterventionKind::Noise ? " with the vector's std" : ""));
   }
 }
@@ -426,6 +441,7 @@ EditRecord apply_intervention(const InterventionSpec& spec, const ActivationView
       }
       case InterventionKind::Scale: scale_vector(h, n, spec.factor); break;
       case InterventionKind::Zero: zero_vector(h, n); break;
+      case InterventionKind::Set: std::fill(h, h + n, static_cast<float>(spec.factor)); break;
       case InterventionKind::Mix: mix_vector(h, n, other.at(i), spec.factor); break;
       case InterventionKind::Patch:
       case InterventionKind::Mean:

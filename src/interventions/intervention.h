@@ -12,7 +12,8 @@
 
 namespace bertscope {
 
-enum class InterventionKind { Shuffle, Noise, Scale, Zero, Skip, Mix, Patch, Mean, Median, Uniform, Attend, Steer, Project, Pca };
+enum class InterventionKind { Shuffle, Noise, Scale, Zero, Skip, Mix, Patch, Mean, Median, Uniform, Attend, Steer, Project, Pca, Set };
+inline constexpr int kInterventionKinds = static_cast<int>(InterventionKind::Set) + 1;
 
 // Where the noise std comes from: the edited vector (the notebook's h.std()), the whole
 // clean tensor at that site (all tokens x dims), or the factor itself (absolute std).
@@ -64,9 +65,13 @@ struct InterventionSpec {
   // per block (a steering vector from two prompt sets, as in activation addition).
   std::vector<std::string> direction_to, direction_from;
   // pca: the top `components` principal components of the site's activations over every
-  // position of `basis_prompts`, per block, removed: h - U U^T (h - mean).
+  // position of `basis_prompts`, per block, removed: h - U U^T (h - mean). Or, with
+  // basis_file, a given basis: a .npy of rows ([rows, width] for every block, or [blocks,
+  // rows, width]), whose first `components` rows, orthonormalized, span the subspace
+  // removed: h - U U^T h.
   int components = 1;
   std::vector<std::string> basis_prompts;
+  std::string basis_file;
 
   // "3,5" -> {3, 5}. Throws Error on anything else.
   static std::vector<int> parse_heads(const std::string& text);

@@ -63,8 +63,9 @@ json intervention_json(const InterventionSpec& s) {
     j["direction_from"] = s.direction_from;
   }
   if (s.kind == InterventionKind::Pca) {
-    j["components"] = s.components;
-    j["basis_prompts"] = s.basis_prompts;
+    if (s.basis_file.empty()) j["components"] = s.components;
+    if (s.basis_file.empty()) j["basis_prompts"] = s.basis_prompts;
+    if (!s.basis_file.empty()) j["basis_file"] = s.basis_file;
   }
   return j;
 }
