@@ -9,7 +9,7 @@ bench/.cache/families/ (bert-large, roberta-large, xlm-roberta-large with its 25
 vocabulary, distilbert-base, albert-large, modernbert-large, gpt2-medium; F32). Each repeat
 times, interleaved across families, a whole `bertscope sweep` process (the noise sweep of
 every block x --trials trials at the [MASK] of run.py's prompt; GPT-2 predicts the word
-after "... that man behind the", at its last token) and a `bertscope predict` process on the
+after "... that old man standing behind the", at its last token) and a `bertscope predict` process on the
 same model; the sweep's time is their difference, so loading is not counted. FLOPs are
 counted as run.py counts them (matmuls only), with each family's own shapes (ALBERT's and the
 factorized head's widths, ModernBERT's GLU, GPT-2's causal mask: the attention a mask leaves).
@@ -45,8 +45,9 @@ FAMILIES = {
     "gpt2": (["--family", "gpt2", "--heads", "16", "--vocab-size", "50257", "--positions", "1024"],
              dict(layers=24, hidden=1024, ffn=4096, vocab=50257, head=1024, causal=True)),
 }
-# A causal model has no [MASK]: it predicts the word after the prompt.
-CAUSAL_PROMPT, CAUSAL_TARGET = "Pay no attention to that man behind the", "curtain"
+# A causal model has no [MASK]: it predicts the word after the prompt, here of as many tokens
+# (12) as the masked families' prompt, so that every family runs the same rows.
+CAUSAL_PROMPT, CAUSAL_TARGET = "Pay no attention to that old man standing behind the", "curtain"
 
 
 def sweep_flops(cfg, seq, trials, edited_layers):

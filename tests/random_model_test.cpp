@@ -45,6 +45,31 @@ TEST(RandomModel, Gpt2WithAWordListTokenizesWordsAsOnePieceEach) {
   EXPECT_EQ(gpt2.config().vocab_size, 50257);
 }
 
+// --legacy-names writes GPT-2 as the hub's original gpt2 file (no "transformer." prefix, the
+// attn.bias buffers): it loads and gives the numbers of the prefixed file of the same seed.
+// Families without a legacy naming refuse the flag.
+TEST(RandomModel, Gpt2LegacyNamesAreTheOriginalFilesAndLoadTheSame) {
+  test::TempDir dir;
+  auto make = [&](const std::string& name, std::vector<std::string> extra) {
+    std::vector<std::string> args = {"--out", dir.file(name), "--layers", "2", "--hidden", "32", "--heads", "2",
+                                     "--ffn", "64", "--vocab-size", "400", "--positions", "16", "--seed", "3"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return test::run_command(BERTSCOPE_MAKE_RANDOM_MODEL, args);
+  };
+  ASSERT_EQ(make("prefixed", {"--family", "gpt2"}).exit_code, 0);
+  ASSERT_EQ(make("original", {"--family", "gpt2", "--legacy-names"}).exit_code, 0);
+  const std::string header = test::read_bytes(dir.file("original/model.safetensors")).substr(0, 4096);
+  EXPECT_NE(header.find("\"h.1.attn.bias\""), std::string::npos);
+  EXPECT_EQ(header.find("transformer."), std::string::npos);
+  const Encoder a = Encoder::load(dir.file("prefixed")), b = Encoder::load(dir.file("original"));
+  const std::vector<int> ids = {5, 17, 99, 3};
+  const HiddenState ha = a.forward(TokenBatch::single(ids)), hb = b.forward(TokenBatch::single(ids));
+  EXPECT_EQ(a.mlm_logits(ha, 0, 3), b.mlm_logits(hb, 0, 3));
+  const auto refused = make("m", {"--family", "modernbert", "--legacy-names"});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("--legacy-names: only BERT"), std::string::npos) << refused.err;
+}
+
 TEST(RandomModel, SameSeedSameWeightsOtherSeedOther) {
   test::TempDir dir;
   auto make = [&](const std::string& name, const std::string& seed) {

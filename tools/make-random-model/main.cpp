@@ -193,6 +193,24 @@ void write_byte_level_bpe(const std::string& out_dir, int size, const std::strin
   bertscope::write_file_atomic(out_dir + "/merges.txt", merges);
 }
 
+// As the hub's original gpt2 model.safetensors: tensor names without "transformer.", and
+// each block's causal mask h.L.attn.bias ([1, 1, positions, positions], ones on and below
+// the diagonal), which the engine does not read.
+void original_gpt2_names(Generator& g, const bertscope::ModelConfig& c) {
+  const std::string prefix = "transformer.";
+  for (OutputTensor& t : g.tensors) {
+    if (t.name.starts_with(prefix)) t.name = t.name.substr(prefix.size());
+  }
+  const int64_t P = c.max_position_embeddings;
+  std::vector<float> mask(static_cast<size_t>(P * P), 0.0f);
+  for (int64_t q = 0; q < P; ++q) {
+    for (int64_t k = 0; k <= q; ++k) mask[static_cast<size_t>(q * P + k)] = 1.0f;
+  }
+  for (int l = 0; l < c.num_hidden_layers; ++l) {
+    g.tensors.push_back(OutputTensor::f32("h." + std::to_string(l) + ".attn.bias", {1, 1, P, P}, mask.data()));
+  }
+}
+
 void write_pre_norm_files(const std::string& out_dir, const bertscope::ModelConfig& c, const Generator& g,
                           const nlohmann::json& config, const std::string& vocab_file, int vocab_size) {
   bertscope::write_safetensors(out_dir + "/model.safetensors", g.tensors, {{"format", "pt"}});
@@ -218,9 +236,17 @@ void generate(const std::string& out_dir, const std::string& family_name, const 
   const nlohmann::json config = config_json(family, s, *dtype, tie);
   const bertscope::ModelConfig c = bertscope::ModelConfig::parse(config.dump(), "the generated config.json");
   const bertscope::TensorNames n = family.tensor_names(c);
-  Generator g{*dtype, legacy, std::mt19937_64(seed), {}};
+  // The published files named otherwise: bert-*-uncased's LayerNorm gamma/beta, and the
+  // hub's original gpt2 file (no "transformer." prefix, the causal-mask buffers stored).
+  if (legacy && family_name != "bert" && family_name != "gpt2") {
+    throw bertscope::Error("--legacy-names: only BERT (LayerNorm gamma/beta, as bert-*-uncased) and GPT-2 (no "
+                           "transformer. prefix, with the h.L.attn.bias buffers, as the hub's gpt2 file) have a legacy "
+                           "naming, not " + family_name);
+  }
+  Generator g{*dtype, legacy && family_name == "bert", std::mt19937_64(seed), {}};
   if (c.block_layout == bertscope::BlockLayout::PreNorm) {
     pre_norm_tensors(g, c, n, tie);
+    if (legacy) original_gpt2_names(g, c);
     write_pre_norm_files(out_dir, c, g, config, vocab_file, s.vocab);
     return;
   }
@@ -281,7 +307,9 @@ int main(int argc, char** argv) {
                  "vocab.txt to copy (up to --vocab-size lines; words of its own fill the rest); GPT-2: its whole words as "
                  "byte-level BPE tokens with their merges");
   app.add_option("--dtype", dtype, "F32, F16 or BF16");
-  app.add_flag("--legacy-names", legacy, "Name LayerNorm parameters gamma/beta, as the published bert-*-uncased files");
+  app.add_flag("--legacy-names", legacy,
+               "BERT: LayerNorm parameters named gamma/beta, as the published bert-*-uncased files; GPT-2: names without "
+               "transformer. and the attn.bias buffers, as the hub's original gpt2 file");
   app.add_flag("--untied", untied, "Store cls.predictions.decoder.weight instead of tying it to the word embeddings");
   app.add_option("--seed", seed, "Random seed");
   app.footer("Example (bert-large-uncased shape and vocabulary):\n"
