@@ -356,7 +356,7 @@ std::vector<BadInput> cases() {
        }(),
        "--layers is not used at embed.out: the embeddings are edited once, before block 0"},
       {"FactorThatTheKindIgnores", "", {}, sweep_plus({"--factor", "3"}),
-       "--factor is only used by noise, scale, mix and steer, not by zero"},
+       "--factor is only used by noise, scale, mix, steer and set, not by zero"},
       {"PositionsForSkip", "", {}, sweep_plus({"--positions", "1"}, "skip"),
        "--positions is not used by skip: it skips whole blocks, every position"},
       {"SiteForSkip", "", {}, sweep_plus({"--site", "attn.out"}, "skip"),
