@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
   try {
     const Encoder model = Encoder::load(model_dir);
     const GradientModel gradients(model);
-    const PatchGridRequest positions{prompt, other, target, foil, {SiteKind::BlockOut, SiteKind::AttnOut, SiteKind::MlpOut}, false};
+    const PatchGridRequest positions{prompt, other, target, foil, {SiteKind::BlockOut, SiteKind::AttnOut, SiteKind::MlpOut}, false, {}};
     PatchGridRequest heads = positions;
     heads.heads = true;
     const MaskedPrompt corrupted = MaskedPrompt::prepare(model, other, target, true, foil);

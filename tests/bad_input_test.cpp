@@ -329,6 +329,15 @@ std::vector<BadInput> cases() {
         "--out", "{out}"},
        "the clean prompt has 12 tokens and the corrupted one 5 (with [CLS] and [SEP]): patching copies position by "
        "position, so they need the same length"},
+      {"PatchGridUnitsAndADirection", "", {},
+       {"patch-grid", "--model", "{model}", "--prompt", kPrompt, "--other-prompt", kPrompt, "--target", "behind",
+        "--units", "1", "--direction-file", "v.npy"},
+       "--units and direction_file both choose the part of each vector that is patched; give one of them"},
+      {"PatchGridSubspaceOfAHead", "", {},
+       {"patch-grid", "--model", "{model}", "--prompt", kPrompt, "--other-prompt", kPrompt, "--target", "behind",
+        "--heads", "--basis-file", "b.npy"},
+       "--basis-file patches a direction or subspace of one position's vector (out, attn.out, mlp.out, mlp.post, ...), "
+       "not of the per-head attn.z; select units of each head's slice there instead"},
       {"DumpSitePatternMatchingNothing", "", {},
        {"dump", "--model", "{model}", "--sites", "blocks.*.attn.probs", "--out", "{out}", kPrompt},
        "hook site pattern 'blocks.*.attn.probs' matches no site of this model, which has 2 blocks"},

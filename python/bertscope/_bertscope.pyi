@@ -143,11 +143,19 @@ class Model:
              top: int = 5) -> pandas.DataFrame:
         """The logit lens at the [MASK], as `bertscope lens`: lens.csv as a DataFrame."""
     def patch_grid(self, prompt: str, other_prompt: str, target: str, *, foil: Optional[str] = None,
-                   sites: Union[str, Sequence[str], None] = None, heads: bool = False) -> pandas.DataFrame:
+                   sites: Union[str, Sequence[str], None] = None, heads: bool = False,
+                   units: Union[str, int, Sequence[int], None] = None, units_file: Optional[str] = None,
+                   direction_file: Optional[str] = None, direction_to: Optional[Sequence[str]] = None,
+                   direction_from: Optional[Sequence[str]] = None, components: int = 1,
+                   basis_prompts: Optional[Sequence[str]] = None, basis_file: Optional[str] = None) -> pandas.DataFrame:
         """Activation patching, as `bertscope patch-grid`: patch-grid.csv as a DataFrame."""
     def attribution_patch(self, prompt: str, other_prompt: str, target: str, *, foil: Optional[str] = None,
                           sites: Union[str, Sequence[str], None] = None, heads: bool = False,
-                          check: int = 0, qk_fix: bool = False) -> pandas.DataFrame:
+                          check: int = 0, qk_fix: bool = False,
+                          units: Union[str, int, Sequence[int], None] = None, units_file: Optional[str] = None,
+                          direction_file: Optional[str] = None, direction_to: Optional[Sequence[str]] = None,
+                          direction_from: Optional[Sequence[str]] = None, components: int = 1,
+                          basis_prompts: Optional[Sequence[str]] = None, basis_file: Optional[str] = None) -> pandas.DataFrame:
         """Attribution patching, as `bertscope attribute`: patch_grid's cells estimated from one backward pass."""
 
 class _Weights:

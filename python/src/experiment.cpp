@@ -565,7 +565,8 @@ Returns a bertscope.Result: Result.distributions and Result.histograms hold the 
 
 A list of dicts: name (the spec key and the Python keyword), flag (the command line's),
 type, level (experiment, intervention or distributions), default, default_text, help,
-commands (sweep, stats, spec), and min/max or choices where they apply.)doc");
+commands (sweep, stats, spec; patch_grid: also Model.patch_grid, attribution_patch and `bertscope
+patch-grid`, `attribute`), and min/max or choices where they apply.)doc");
 
   m.def("run_spec", &run_spec, py::arg("spec"), py::arg("out") = py::none(), py::arg("model") = py::none(),
         py::arg("dtype") = "auto", py::arg("threads") = py::none(), py::arg("progress") = py::none(),

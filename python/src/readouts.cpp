@@ -16,6 +16,7 @@
 #include "module.h"
 #include "reports/lens_files.h"
 #include "reports/patch_grid_files.h"
+#include "spec_arguments.h"
 
 namespace bertscope::python {
 
@@ -98,9 +99,13 @@ py::object lens(const std::shared_ptr<Model>& model, const std::string& prompt, 
 // patch_grid and attribution_patch: the grid of `bertscope patch-grid` / `attribute`.
 py::object grid(const std::shared_ptr<Model>& model, const std::string& prompt, const std::string& other_prompt,
                 const std::string& target, const py::object& foil, const py::object& sites, bool heads, int check,
-                bool qk_fix, bool attribute) {
-  PatchGridRequest request{prompt, other_prompt, target, optional_text(foil, "foil"), edit_sites_argument(sites), heads};
+                bool qk_fix, const py::kwargs& options, bool attribute) {
+  PatchGridRequest request{prompt, other_prompt, target, optional_text(foil, "foil"), edit_sites_argument(sites), heads, {}};
   if (check < 0) fail("check must be 0 or more (cells to patch for real)");
+  ExperimentSpec parts;  // the table's rows set an experiment's interventions: the one it holds is the part patched
+  parts.interventions.resize(1);
+  apply_options(parts, options, kUsedByPatchGrid, attribute ? "attribution_patch" : "patch_grid");
+  request.part = parts.interventions.front();
   PatchGridResult result;
   {
     py::gil_scoped_release release;
@@ -119,6 +124,9 @@ py::object grid(const std::shared_ptr<Model>& model, const std::string& prompt, 
   attrs["clean_metric"] = result.clean_metric;
   attrs["corrupted_metric"] = result.corrupted_metric;
   attrs["method"] = result.method;
+  py::dict patched;
+  for (const auto& entry : result.selections) patched[py::str(grid_site_name(entry.first))] = entry.second.describe();
+  attrs["patched_part"] = patched;
   if (attribute) {
     attrs["checked_correlation"] = estimate_correlation(result);
     attrs["qk_fix"] = result.qk_fix;
@@ -127,14 +135,15 @@ py::object grid(const std::shared_ptr<Model>& model, const std::string& prompt, 
 }
 
 py::object patch_grid(const std::shared_ptr<Model>& model, const std::string& prompt, const std::string& other_prompt,
-                      const std::string& target, const py::object& foil, const py::object& sites, bool heads) {
-  return grid(model, prompt, other_prompt, target, foil, sites, heads, 0, false, false);
+                      const std::string& target, const py::object& foil, const py::object& sites, bool heads,
+                      const py::kwargs& options) {
+  return grid(model, prompt, other_prompt, target, foil, sites, heads, 0, false, options, false);
 }
 
 py::object attribution_patch(const std::shared_ptr<Model>& model, const std::string& prompt,
                              const std::string& other_prompt, const std::string& target, const py::object& foil,
-                             const py::object& sites, bool heads, int check, bool qk_fix) {
-  return grid(model, prompt, other_prompt, target, foil, sites, heads, check, qk_fix, true);
+                             const py::object& sites, bool heads, int check, bool qk_fix, const py::kwargs& options) {
+  return grid(model, prompt, other_prompt, target, foil, sites, heads, check, qk_fix, options, true);
 }
 
 }  // namespace
@@ -152,25 +161,32 @@ Returns float32 logits, [vocab] or [rows, vocab]; log-softmax them for log-probs
 and after every block. Returns lens.csv as a DataFrame: site, block, rank, token, token_id, prob,
 log_prob, and with a target its rank and log-softmax at each state; with a foil too (a second
 word), logit_diff = logit(target) - logit(foil) at each state: where the contrast forms.)doc");
-  cls.def("patch_grid", &patch_grid, py::arg("prompt"), py::arg("other_prompt"), py::arg("target"), py::kw_only(),
-          py::arg("foil") = py::none(), py::arg("sites") = py::none(), py::arg("heads") = false,
-          R"doc(Activation patching, as `bertscope patch-grid`: the corrupted run (other_prompt) with each
+  // The rows of the option table that choose the part of each vector patched, as keywords.
+  static const std::string part_doc = R"doc(
+Only part of each vector can be patched: corrupted + P (clean - corrupted), P the projection onto
+some units, a direction or a subspace, chosen by these keywords (those of `bertscope patch-grid`;
+.attrs["patched_part"] names the part per site):
+)doc" + options_doc(kUsedByPatchGrid);
+  static const std::string patch_grid_doc = R"doc(Activation patching, as `bertscope patch-grid`: the corrupted run (other_prompt) with each
 (site, block, position), or with heads=True each head's attn.z, put back from the clean run (prompt).
 sites: "out,attn.out" or a list of such names (None: out, attn.out and mlp.out); attn.q, attn.k,
     attn.v and attn.z patch every head at the position.
 The metric at the [MASK] is logit(target) - logit(foil), or the target's log-prob without a foil.
 Returns patch-grid.csv as a DataFrame (site, block, position, token, head, metric, normalized: 0 =
-corrupted, 1 = clean, method "patch"); its .attrs hold metric, clean_metric, corrupted_metric and method.)doc");
-  cls.def("attribution_patch", &attribution_patch, py::arg("prompt"), py::arg("other_prompt"), py::arg("target"),
-          py::kw_only(), py::arg("foil") = py::none(), py::arg("sites") = py::none(), py::arg("heads") = false,
-          py::arg("check") = 0, py::arg("qk_fix") = false,
-          R"doc(Attribution patching, as `bertscope attribute`: every cell of patch_grid estimated at once from
+corrupted, 1 = clean, method "patch"); its .attrs hold metric, clean_metric, corrupted_metric and method.)doc" +
+                                              part_doc;
+  cls.def("patch_grid", &patch_grid, py::arg("prompt"), py::arg("other_prompt"), py::arg("target"), py::kw_only(),
+          py::arg("foil") = py::none(), py::arg("sites") = py::none(), py::arg("heads") = false, patch_grid_doc.c_str());
+  static const std::string attribution_doc = R"doc(Attribution patching, as `bertscope attribute`: every cell of patch_grid estimated at once from
 the gradient of the corrupted run, (a_clean - a_corrupted) . d metric / d a (one batched forward pass of both prompts and
 one backward pass for the whole grid), with patch_grid's arguments and columns (method "atp").
 check: also patch the `check` cells of the largest estimates for real: their rows follow, with
 method "patch"; .attrs["checked_correlation"] is the correlation of estimate and real metric.
 qk_fix: AtP*'s fix for attention saturation (Kramar et al. 2024): attn.q and attn.k cells (add them
-to sites) recompute the softmax of the pattern rows they change, linear from the pattern on.)doc");
+to sites) recompute the softmax of the pattern rows they change, linear from the pattern on.)doc" + part_doc;
+  cls.def("attribution_patch", &attribution_patch, py::arg("prompt"), py::arg("other_prompt"), py::arg("target"),
+          py::kw_only(), py::arg("foil") = py::none(), py::arg("sites") = py::none(), py::arg("heads") = false,
+          py::arg("check") = 0, py::arg("qk_fix") = false, attribution_doc.c_str());
 }
 
 }  // namespace bertscope::python

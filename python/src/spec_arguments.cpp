@@ -119,6 +119,7 @@ py::list options_table() {
     if (option.used_by(kUsedBySweep)) commands.append("sweep");
     if (option.used_by(kUsedByStats)) commands.append("stats");
     if (option.used_by(kUsedBySpec)) commands.append("spec");
+    if (option.used_by(kUsedByPatchGrid)) commands.append("patch_grid");
     py::dict row;
     row["name"] = option.name;
     row["type"] = type_word(option.type);

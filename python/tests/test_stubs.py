@@ -32,7 +32,8 @@ def module_parameters(function):
     return [p.split(":")[0].strip() for p in re.split(r",\s*(?![^\[]*\])", inside) if p.strip()]
 
 
-def table_names(command):
+def table_names(method):
+    command = "patch_grid" if method == "attribution_patch" else method  # both take patch-grid's rows
     return [row["name"] for row in bertscope.options() if command in row["commands"]]
 
 
@@ -104,13 +105,17 @@ def test_every_default_in_the_stubs_is_the_modules():
     assert checked > 40
 
 
-@pytest.mark.parametrize("method, before", [("sweep", ["out", "progress", "foil", "return_logits", "metric", "return_sites", "site_positions"]), ("stats", ["out", "progress"])])
-def test_the_stubs_give_the_tables_options_and_defaults(method, before):
+@pytest.mark.parametrize("method, command, before", [
+    ("sweep", "sweep", ["out", "progress", "foil", "return_logits", "metric", "return_sites", "site_positions"]),
+    ("stats", "stats", ["out", "progress"]),
+    ("patch_grid", "patch_grid", ["foil", "sites", "heads"]),
+    ("attribution_patch", "patch_grid", ["foil", "sites", "heads", "check", "qk_fix"])])
+def test_the_stubs_give_the_tables_options_and_defaults(method, command, before):
     tree = stub_tree()
     model = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Model")
     stub_method = next(n for n in model.body if isinstance(n, ast.FunctionDef) and n.name == method)
     stub = {a.arg: ast.literal_eval(d) for a, d in zip(stub_method.args.kwonlyargs, stub_method.args.kw_defaults)}
-    rows = {row["name"]: row for row in bertscope.options() if method in row["commands"]}
+    rows = {row["name"]: row for row in bertscope.options() if command in row["commands"]}
     assert list(stub)[:len(before)] == before
     assert list(stub)[len(before):] == list(rows)
     for name, row in rows.items():

@@ -66,10 +66,10 @@ double qk_fixed_estimate(const PatchCell& cell, const GradientResult& clean, con
   return estimate;
 }
 
-// AtP's estimate: (a_clean - a_corrupted) . d metric / d a over the cell's slice of its site,
-// one position's vector or one head's z at every position.
-double linear_estimate(const PatchCell& cell, const GradientResult& clean, const GradientResult& corrupted,
-                       int head_dim) {
+// AtP's estimate: P (a_clean - a_corrupted) . d metric / d a over the cell's slice of its
+// site, one position's vector or one head's z at every position, with P the part patched.
+double linear_estimate(const PatchCell& cell, const PatchSelection& part, const GradientResult& clean,
+                       const GradientResult& corrupted, int head_dim) {
   const HookSite site = HookSite::block(cell.site, cell.layer);
   const SiteValues& a_clean = clean.activation(site);
   const auto& a_corrupted = corrupted.activation(site).values;
@@ -77,10 +77,12 @@ double linear_estimate(const PatchCell& cell, const GradientResult& clean, const
   const auto positions = static_cast<size_t>(a_clean.shape.front());
   const size_t width = a_clean.values.size() / positions;  // floats per position
   double estimate = 0.0;
+  std::vector<double> delta;
   const auto add = [&](size_t from, size_t count) {
-    for (size_t i = from; i < from + count; ++i) {
-      estimate += (static_cast<double>(a_clean.values[i]) - a_corrupted[i]) * grad[i];
-    }
+    delta.resize(count);
+    for (size_t i = 0; i < count; ++i) delta[i] = static_cast<double>(a_clean.values[from + i]) - a_corrupted[from + i];
+    part.project(delta.data(), static_cast<int>(count), cell.layer);
+    for (size_t i = 0; i < count; ++i) estimate += delta[i] * grad[from + i];
   };
   if (cell.head >= 0) {
     const auto d = static_cast<size_t>(head_dim);
@@ -105,6 +107,11 @@ PatchGridResult run_attribution_patching(const GradientModel& model, const Patch
                                 "add attn.q or attn.k to the sites");
   }
 
+  if (qk_fix && std::any_of(result.selections.begin(), result.selections.end(),
+                           [](const auto& entry) { return !entry.second.whole(); })) {
+    throw OptionError("qk_fix", " recomputes the softmax from whole q and k vectors; leave it off when patching "
+                                "units, a direction or a subspace");
+  }
   GradientRequest g;
   g.metric = result.foil_id >= 0 ? GradientMetric::LogitDifference : GradientMetric::TargetLogProb;
   g.target = result.clean.target_id;
@@ -135,7 +142,7 @@ PatchGridResult run_attribution_patching(const GradientModel& model, const Patch
   const int head_dim = encoder.config().head_dim(), heads = encoder.config().num_attention_heads;
   for (PatchCell& cell : result.cells) {
     const double estimate = qk_fix && is_query_or_key(cell.site) ? qk_fixed_estimate(cell, clean, corrupted, heads, head_dim)
-                                                                 : linear_estimate(cell, clean, corrupted, head_dim);
+                                                                 : linear_estimate(cell, result.selections.at(cell.site), clean, corrupted, head_dim);
     cell.metric = result.corrupted_metric + estimate;
     cell.normalized = span != 0.0 ? estimate / span : std::nan("");
   }

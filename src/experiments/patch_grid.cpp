@@ -36,6 +36,8 @@ bool patchable_by_position(SiteKind kind) {
 
 }  // namespace
 
+std::string grid_site_name(SiteKind kind) { return HookSite::block(kind, 0).name().substr(std::string("blocks.0.").size()); }
+
 PatchGridResult prepare_patch_grid(const Encoder& model, const PatchGridRequest& request) {
   PatchGridResult result;
   result.clean = MaskedPrompt::prepare(model, request.clean_prompt, request.target);
@@ -70,6 +72,7 @@ PatchGridResult prepare_patch_grid(const Encoder& model, const PatchGridRequest&
                   "patched once");
     }
   }
+  for (SiteKind kind : sites) result.selections[kind] = PatchSelection::of(model, request.part, kind);
   const int elements = request.heads ? model.config().num_attention_heads : static_cast<int>(result.clean.ids.size());
   for (SiteKind kind : sites) {
     for (int layer = 0; layer < model.layers(); ++layer) {
@@ -113,6 +116,7 @@ void patch_cells(const Encoder& model, PatchGridResult& result, std::vector<Patc
     const SiteKey& key = entry.first;
     const std::vector<PatchCell*>& group = entry.second;
     const std::vector<float>& clean = clean_values.at(key);
+    const PatchSelection& part = result.selections.at(key.kind);
     Hooks patch;
     patch.add(HookSite::block(key.kind, key.layer), [&](const HookSite&, ActivationView v) {
       for (int e = 0; e < v.batch; ++e) {
@@ -120,10 +124,10 @@ void patch_cells(const Encoder& model, PatchGridResult& result, std::vector<Patc
         if (cell.head >= 0) {
           for (int s = 0; s < v.seq; ++s) {
             const size_t offset = static_cast<size_t>(s) * v.width + static_cast<size_t>(cell.head) * head_dim;
-            std::copy_n(clean.data() + offset, head_dim, v.row(e, s) + static_cast<size_t>(cell.head) * head_dim);
+            part.patch(clean.data() + offset, v.row(e, s) + static_cast<size_t>(cell.head) * head_dim, head_dim, key.layer);
           }
         } else {
-          std::copy_n(clean.data() + static_cast<size_t>(cell.position) * v.width, v.width, v.row(e, cell.position));
+          part.patch(clean.data() + static_cast<size_t>(cell.position) * v.width, v.row(e, cell.position), v.width, key.layer);
         }
       }
     });

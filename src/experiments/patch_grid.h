@@ -5,9 +5,13 @@
 // logit difference target - foil, or the target's log-prob without a foil. Normalized so
 // that 0 is the corrupted run and 1 the clean run (TransformerLens' patching recipe).
 // The two prompts must have the same number of tokens: positions are patched one to one.
+// A cell may patch part of each vector only: some units, a direction or a subspace
+// (experiments/patch_selection.h).
+#include <map>
 #include <string>
 #include <vector>
 
+#include "experiments/patch_selection.h"
 #include "experiments/prompt.h"
 #include "model/encoder.h"
 
@@ -20,6 +24,10 @@ struct PatchGridRequest {
   std::string foil;  // empty: the metric is the target's log-prob
   std::vector<SiteKind> sites = {SiteKind::BlockOut, SiteKind::AttnOut, SiteKind::MlpOut};
   bool heads = false;  // (layer, head) at attn.z instead of (site, layer, position)
+  // The part of each vector patched: the options of the option table's patch-grid rows (units,
+  // units_file, direction_*, basis_*, components), nothing set for whole vectors. Its kind
+  // and other options are not read.
+  InterventionSpec part = {};
 };
 
 struct PatchCell {
@@ -41,9 +49,13 @@ struct PatchGridResult {
   int foil_id = -1;
   std::string metric_name;  // "logit_diff" or "target_logsoftmax"
   double clean_metric = 0.0, corrupted_metric = 0.0;
+  std::map<SiteKind, PatchSelection> selections;  // per site of the cells: the part patched
   std::vector<PatchCell> cells;  // ordered by site, layer, then position or head
   std::vector<PatchCell> checked;  // atp: real patches of the cells with the largest estimates
 };
+
+// A site as --sites names it ("attn.out"): the grid's tables, files and messages say it so.
+std::string grid_site_name(SiteKind kind);
 
 // Throws Error for bad prompts, a target or foil that is not one word piece, prompts of
 // different lengths, or a site it cannot patch by position: a block site of [seq, width], or

@@ -32,6 +32,7 @@ auto parsed(const char* option, const std::string& value, Parse parse) {
 constexpr unsigned kSweepAndSpec = kUsedBySweep | kUsedBySpec;
 constexpr unsigned kStatsAndSpec = kUsedByStats | kUsedBySpec;
 constexpr unsigned kEverywhere = kUsedBySweep | kUsedByStats | kUsedBySpec;
+constexpr unsigned kSelectsParts = kSweepAndSpec | kUsedByPatchGrid;  // units, directions, subspaces
 constexpr const char* kScales[] = {"vector", "layer", "absolute"};
 
 // clang-format off
@@ -118,44 +119,49 @@ const SpecOption kOptions[] = {
      i.heads = text(v).empty() ? std::vector<int>{} : InterventionSpec::parse_heads(text(v));
    },
    [](const ExperimentSpec&, const InterventionSpec& i) -> OptionValue { return index_list_text(i.heads); }},
-  {"units", OptionType::IndexList, OptionLevel::Intervention, kSweepAndSpec,
+  {"units", OptionType::IndexList, OptionLevel::Intervention, kSelectsParts,
    "Units (neurons) edited inside each edited vector, like 3,17 (inside each head's slice at the per-head sites; "
-   "empty: the whole vector): zero, scale, mean, median, patch, mix, noise with a layer or absolute std", 0, 0, "",
+   "empty: the whole vector): zero, scale, mean, median, patch, mix, noise with a layer or absolute std; patch-grid: the "
+   "units patched", 0, 0, "",
    [](ExperimentSpec&, InterventionSpec& i, const OptionValue& v) {
      i.units = text(v).empty() ? std::vector<int>{} : InterventionSpec::parse_units(text(v));
    },
    [](const ExperimentSpec&, const InterventionSpec& i) -> OptionValue { return index_list_text(i.units); }},
-  {"units_file", OptionType::Text, OptionLevel::Intervention, kSweepAndSpec,
+  {"units_file", OptionType::Text, OptionLevel::Intervention, kSelectsParts,
    "Units per block from bertscope neurons, as FILE:LABEL (units.csv:him: the units significant after FDR that are "
-   "higher in the prompt set labelled him); a block without any is left as it is", 0, 0, "",
+   "higher in the prompt set labelled him); a block without any is left as it is (patch-grid: patches nothing there)",
+   0, 0, "",
    [](ExperimentSpec&, InterventionSpec& i, const OptionValue& v) { i.units_file = text(v); },
    [](const ExperimentSpec&, const InterventionSpec& i) -> OptionValue { return i.units_file; }},
-  {"direction_file", OptionType::Text, OptionLevel::Intervention, kSweepAndSpec,
-   "steer and project: the direction, per block: a .npy file ([width] for every block, or [blocks, width]), or a units "
-   "file of bertscope neurons and a set (units.csv:him: the mean of him minus the mean of the other set)", 0, 0, "",
+  {"direction_file", OptionType::Text, OptionLevel::Intervention, kSelectsParts,
+   "steer and project (patch-grid: the direction whose component is patched): the direction, per block: a .npy file "
+   "([width] for every block, or [blocks, width]), or a units file of bertscope neurons and a set (units.csv:him: the "
+   "mean of him minus the mean of the other set)", 0, 0, "",
    [](ExperimentSpec&, InterventionSpec& i, const OptionValue& v) { i.direction_file = text(v); },
    [](const ExperimentSpec&, const InterventionSpec& i) -> OptionValue { return i.direction_file; }},
-  {"direction_to", OptionType::Texts, OptionLevel::Intervention, kSweepAndSpec,
-   "steer and project, instead of --direction-file: the prompts whose mean activation at the site (every position) "
-   "the direction points to, from --direction-from's (on the command line a prompt file)", 0, 0, "",
+  {"direction_to", OptionType::Texts, OptionLevel::Intervention, kSelectsParts,
+   "steer, project and patch-grid, instead of --direction-file: the prompts whose mean activation at the site (every "
+   "position) the direction points to, from --direction-from's (on the command line a prompt file)", 0, 0, "",
    [](ExperimentSpec&, InterventionSpec& i, const OptionValue& v) { i.direction_to = std::get<std::vector<std::string>>(v); },
    [](const ExperimentSpec&, const InterventionSpec& i) -> OptionValue { return i.direction_to; }},
-  {"direction_from", OptionType::Texts, OptionLevel::Intervention, kSweepAndSpec,
-   "steer and project, with --direction-to: the prompts whose mean activation the direction starts from", 0, 0, "",
+  {"direction_from", OptionType::Texts, OptionLevel::Intervention, kSelectsParts,
+   "steer, project and patch-grid, with --direction-to: the prompts whose mean activation the direction starts from", 0, 0, "",
    [](ExperimentSpec&, InterventionSpec& i, const OptionValue& v) { i.direction_from = std::get<std::vector<std::string>>(v); },
    [](const ExperimentSpec&, const InterventionSpec& i) -> OptionValue { return i.direction_from; }},
-  {"components", OptionType::Whole, OptionLevel::Intervention, kSweepAndSpec,
-   "pca: how many top principal components are removed (with --basis-file: its first rows)", 1, 4096, "",
+  {"components", OptionType::Whole, OptionLevel::Intervention, kSelectsParts,
+   "pca: how many top principal components are removed (with --basis-file: its first rows); patch-grid: the "
+   "dimension of the subspace patched", 1, 4096, "",
    [](ExperimentSpec&, InterventionSpec& i, const OptionValue& v) { i.components = static_cast<int>(whole(v)); },
    [](const ExperimentSpec&, const InterventionSpec& i) -> OptionValue { return uint64_t(i.components); }},
-  {"basis_prompts", OptionType::Texts, OptionLevel::Intervention, kSweepAndSpec,
-   "pca: the prompts whose activations at the site (every position) give each block's principal components (on the "
-   "command line a prompt file)", 0, 0, "",
+  {"basis_prompts", OptionType::Texts, OptionLevel::Intervention, kSelectsParts,
+   "pca and patch-grid: the prompts whose activations at the site (every position) give each block's principal "
+   "components (on the command line a prompt file)", 0, 0, "",
    [](ExperimentSpec&, InterventionSpec& i, const OptionValue& v) { i.basis_prompts = std::get<std::vector<std::string>>(v); },
    [](const ExperimentSpec&, const InterventionSpec& i) -> OptionValue { return i.basis_prompts; }},
-  {"basis_file", OptionType::Text, OptionLevel::Intervention, kSweepAndSpec,
-   "pca, instead of --basis-prompts: a .npy of basis rows ([rows, width] for every block, or [blocks, rows, width]); "
-   "its first --components rows, orthonormalized, span the subspace removed: h - U U^T h, no mean", 0, 0, "",
+  {"basis_file", OptionType::Text, OptionLevel::Intervention, kSelectsParts,
+   "pca and patch-grid, instead of --basis-prompts: a .npy of basis rows ([rows, width] for every block, or [blocks, "
+   "rows, width]); its first --components rows, orthonormalized, span the subspace removed (h - U U^T h, no mean) or "
+   "patched", 0, 0, "",
    [](ExperimentSpec&, InterventionSpec& i, const OptionValue& v) { i.basis_file = text(v); },
    [](const ExperimentSpec&, const InterventionSpec& i) -> OptionValue { return i.basis_file; }},
   {"attend_to", OptionType::Whole, OptionLevel::Intervention, kSweepAndSpec,

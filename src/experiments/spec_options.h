@@ -37,7 +37,9 @@ enum class OptionLevel { Experiment, Intervention, Distributions };
 
 // The front ends' commands that offer a row (bit flags). A spec (TOML or a Python dict) and
 // Model.sweep read every row of their commands; Python's sweep takes the `sweep` rows.
-enum OptionUse : unsigned { kUsedBySweep = 1u, kUsedByStats = 2u, kUsedBySpec = 4u };
+// patch-grid and attribute (Model.patch_grid, Model.attribution_patch) take the rows that
+// choose the part of each vector patched (units, a direction, a subspace).
+enum OptionUse : unsigned { kUsedBySweep = 1u, kUsedByStats = 2u, kUsedBySpec = 4u, kUsedByPatchGrid = 8u };
 
 // A value as a front end hands it over: whole numbers as uint64 (none is negative), index
 // lists as text, arrays of texts as a vector.

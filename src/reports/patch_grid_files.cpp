@@ -22,7 +22,6 @@ namespace {
 std::string site_name(const PatchCell& c) { return HookSite::block(c.site, c.layer).name(); }
 
 // "attn.out": the part of a site's name after blocks.{L}., for titles and file names.
-std::string site_part(SiteKind kind) { return HookSite::block(kind, 0).name().substr(std::string("blocks.0.").size()); }
 
 json prompt_json(const MaskedPrompt& p) {
   return {{"text", p.text}, {"tokens", p.tokens}, {"ids", p.ids}, {"mask_index", p.mask_index}};
@@ -64,6 +63,9 @@ json patch_grid_json(const PatchGridResult& r, const Encoder& model, const RunCo
                                                  "corrupted run, a first-order estimate of each patch"
                                                : "activation patching: each cell patched for real"},
           {"cells", cells_json(r, r.cells)}};
+  json parts = json::object();  // per site: what of each vector a cell patches
+  for (const auto& entry : r.selections) parts[grid_site_name(entry.first)] = entry.second.describe();
+  doc["patched_part"] = parts;
   if (r.method == "atp") {
     doc["checked_cells"] = cells_json(r, r.checked);  // the same cells patched for real
     const double correlation = estimate_correlation(r);
@@ -109,7 +111,7 @@ std::vector<PatchGridFigure> patch_grid_heatmaps(const PatchGridResult& r, int l
     for (size_t c = 0; c < map.columns; ++c) {
       map.column_labels.push_back(by_head ? std::to_string(c) : r.corrupted.tokens[c]);
     }
-    const std::string site = site_part(first.site);
+    const std::string site = grid_site_name(first.site);
     const bool fixed = r.qk_fix && (first.site == SiteKind::AttnQ || first.site == SiteKind::AttnK);
     const std::string estimated =
         r.method != "atp" ? "" : fixed ? "Attribution patching (estimated, AtP* QK fix): " : "Attribution patching (estimated): ";
@@ -119,6 +121,8 @@ std::vector<PatchGridFigure> patch_grid_heatmaps(const PatchGridResult& r, int l
     map.subtitle = "clean \u201C" + shorten(r.clean.text, 90) + "\u201D into corrupted \u201C" +
                    shorten(r.corrupted.text, 90) + "\u201D; metric " +
                    (r.foil_id >= 0 ? "logit(" + r.clean.target + ") - logit(" + r.foil + ")" : "log p(" + r.clean.target + ")");
+    const PatchSelection& part = r.selections.at(first.site);
+    if (!part.whole()) map.subtitle += "; patching " + shorten(part.describe(), 60);
     map.x_title = by_head ? "head" : "position (corrupted prompt's tokens)";
     map.y_title = "block";
     map.colorbar_title = "0 = corrupted, 1 = clean";

@@ -14,6 +14,7 @@
 #include "reports/output_folder.h"
 #include "reports/patch_grid_files.h"
 #include "reports/text_format.h"
+#include "spec_flags.h"
 
 namespace bertscope::cli {
 
@@ -26,6 +27,7 @@ struct PatchGridOptions {
   bool attribute = false;  // attribution patching's estimates (bertscope attribute)
   int check = 0;           // attribute: cells to also patch for real
   bool qk_fix = false;     // attribute: AtP*'s recomputed softmax at attn.q and attn.k cells
+  std::unique_ptr<SpecFlags> part;  // the option table's rows that choose the part of a vector patched
 };
 
 // Per site, a layers x positions (or heads) table of the normalized metric.
@@ -33,6 +35,9 @@ std::string grid_tables(const PatchGridResult& r, int layers) {
   std::string out = format("clean %s %.3f, corrupted %.3f; cells: normalized (0 = corrupted, 1 = clean)%s\n",
                            r.metric_name.c_str(), r.clean_metric, r.corrupted_metric,
                            r.method == "atp" ? ", estimated by attribution patching" : "");
+  for (const auto& [site, part] : r.selections) {
+    if (!part.whole()) out += "patched at " + grid_site_name(site) + ": " + part.describe() + "\n";
+  }
   size_t at = 0;
   while (at < r.cells.size()) {
     const PatchCell& first = r.cells[at];
@@ -75,7 +80,11 @@ std::string check_summary(const PatchGridResult& r) {
 }
 
 void run_patch_grid_command(const PatchGridOptions& o) {
-  PatchGridRequest request{o.prompt, o.other_prompt, o.target, o.foil, {}, o.heads};
+  PatchGridRequest request{o.prompt, o.other_prompt, o.target, o.foil, {}, o.heads, {}};
+  ExperimentSpec parts;  // SpecFlags sets an experiment's interventions: the one it holds is the part patched
+  parts.interventions.resize(1);
+  o.part->apply(parts);
+  request.part = parts.interventions.front();
   std::stringstream list(o.sites);
   for (std::string site; std::getline(list, site, ',');) request.sites.push_back(parse_edit_site(site));
   std::optional<OutputFolder> folder;
@@ -108,6 +117,7 @@ void add_grid_options(CLI::App& c, PatchGridOptions& o) {
   c.add_flag("--heads", o.heads, "Patch each head's z (all positions) per layer instead: a layers x heads grid")
       ->excludes(sites);
   c.add_option("--out", o.out, "Output folder: patch-grid.json, patch-grid.csv, a heatmap per site (.svg, .png)");
+  o.part = std::make_unique<SpecFlags>(c, kUsedByPatchGrid);
 }
 
 }  // namespace
