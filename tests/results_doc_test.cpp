@@ -7,6 +7,7 @@
 #include <map>
 #include <regex>
 #include <sstream>
+#include <tuple>
 
 #include "experiments/experiment.h"
 #include "experiments/logit_lens.h"
@@ -28,6 +29,7 @@ name = "columns"
 layers = "0-1"
 trials = 2
 targets = ["in", "on"]
+cosine_sites = ["blocks.*.out"]
 [[prompts]]
 text = "Pay no attention to that man [MASK] the curtain!"
 target = "behind"
@@ -41,21 +43,29 @@ bins = 8
 
 // "## name.csv" sections and the first cell (`column`) of each table row under them. Rows
 // named with `<word>` come once per word of `words` (the spec's targets), word by word,
-// after the others, as the files write them.
+// after the others, then rows named with `<site>` once per site of `sites` (its cosine
+// sites), as the files write them.
 std::map<std::string, std::vector<std::string>> documented_columns(const std::string& markdown,
-                                                                   const std::vector<std::string>& words) {
-  std::map<std::string, std::vector<std::string>> out, per_word;
+                                                                   const std::vector<std::string>& words,
+                                                                   const std::vector<std::string>& sites) {
+  std::map<std::string, std::vector<std::string>> out, per_word, per_site;
   std::istringstream lines(markdown);
   std::string line, file;
   const std::regex section(R"(^## (\S+\.csv)\s*$)"), row(R"(^\| `([a-z0-9_<>]+)` \|)");
   std::smatch m;
   while (std::getline(lines, line)) {
     if (line.rfind("## ", 0) == 0) file = std::regex_match(line, m, section) ? m[1].str() : "";
-    else if (!file.empty() && std::regex_search(line, m, row)) (m[1].str().find("<word>") == std::string::npos ? out : per_word)[file].push_back(m[1]);
+    if (line.rfind("## ", 0) == 0 || file.empty() || !std::regex_search(line, m, row)) continue;
+    const std::string column = m[1];
+    (column.find("<word>") != std::string::npos ? per_word : column.find("<site>") != std::string::npos ? per_site : out)[file]
+        .push_back(column);
   }
-  for (const auto& [name, templates] : per_word) {
-    for (const std::string& word : words) {
-      for (std::string column : templates) out[name].push_back(column.replace(column.find("<word>"), 6, word));
+  for (const auto& [templates, values, placeholder] :
+       {std::tuple{&per_word, &words, std::string("<word>")}, std::tuple{&per_site, &sites, std::string("<site>")}}) {
+    for (const auto& [name, columns] : *templates) {
+      for (const std::string& value : *values) {
+        for (std::string column : columns) out[name].push_back(column.replace(column.find(placeholder), placeholder.size(), value));
+      }
     }
   }
   return out;
@@ -70,7 +80,7 @@ std::vector<std::string> header_of(const std::string& csv) {
 
 TEST(ResultsDoc, EveryColumnWrittenIsDocumentedAndEveryDocumentedColumnIsWritten) {
   const std::string doc = test::read_bytes(std::string(BERTSCOPE_TEST_DATA) + "/../../docs/results.md");
-  const auto documented = documented_columns(doc, {"in", "on"});
+  const auto documented = documented_columns(doc, {"in", "on"}, {"blocks.0.out", "blocks.1.out"});
   const Encoder model = Encoder::load(test::reference_model("tiny-fp32"));
   const ExperimentResult result = run_experiment(model, ExperimentSpec::parse_toml(kSpec, "columns.toml"));
   test::TempDir dir;

@@ -19,6 +19,7 @@ name = "api"
 layers = "all"
 trials = 3
 targets = ["in", "on"]
+cosine_sites = ["blocks.*.out", "blocks.0.mlp.post"]
 [[prompts]]
 text = "Pay no attention to that man [MASK] the curtain!"
 target = "behind"
@@ -39,6 +40,9 @@ TEST(RunApi, ShardsMergedAreTheWholeRun) {
   const FolderRun whole = run_into_folder(model, path, spec_into(dir.file("whole")), context);
   EXPECT_FALSE(whole.shard);
   EXPECT_TRUE(fs::exists(dir.file("whole/runs.csv")));
+  const std::string runs = test::read_bytes(dir.file("whole/runs.csv"));
+  EXPECT_NE(runs.substr(0, runs.find('\n')).find(",cosine_blocks.0.mlp.post,cosine_blocks.0.out,cosine_blocks.1.out"),
+            std::string::npos);  // the patterns' sites, once each, in forward order
   EXPECT_EQ(whole.result.summaries.at(0).size(), 2u * static_cast<size_t>(model.layers()));
 
   std::vector<std::string> folders;

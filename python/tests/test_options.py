@@ -50,7 +50,8 @@ def test_sweep_a_dict_spec_toml_text_and_the_cli_run_the_same_experiment(demo, t
 # of the table needs a case here.
 CASES = {
     "layers": ("noise", [0, 2], {}), "site": ("noise", "attn.out", {}), "trials": ("noise", 3, {}),
-    "seed": ("noise", 7, {}), "paired": ("noise", True, {}), "targets": ("noise", ["in", "on"], {}), "top": ("noise", 3, {}),
+    "seed": ("noise", 7, {}), "paired": ("noise", True, {}), "targets": ("noise", ["in", "on"], {}),
+    "cosine_sites": ("noise", ["blocks.*.out", "blocks.1.attn.out"], {}), "top": ("noise", 3, {}),
     "max_batch_tokens": ("noise", 64, {}), "figures": ("noise", "none", {}), "factor": ("noise", 0.5, {}),
     "std_of": ("noise", "layer", {}),
     "other_prompt": ("mix", "The capital of Italy is [MASK].", {}), "positions": ("noise", [1, 2], {}),

@@ -8,6 +8,7 @@
 #include "common/printable.h"
 #include "experiments/prompt_file.h"
 #include "experiments/run_memory.h"
+#include "model/site_patterns.h"
 
 namespace bertscope {
 
@@ -166,6 +167,19 @@ ExperimentResult run_experiment(const Encoder& model, const ExperimentSpec& spec
   check_run_memory(model, spec, !stream.sink);  // before any work: what cannot fit is refused now
   ExperimentResult result{spec, model.dir(), {}, {}, {}};
   result.spec.resolve_labels();
+  std::vector<HookSite> cosine_sites;
+  try {
+    cosine_sites = resolve_sites(model, spec.cosine_sites);
+  } catch (const Error& e) {
+    throw OptionError("cosine_sites", ": " + std::string(e.what()));
+  }
+  result.spec.cosine_sites.clear();
+  for (const HookSite& site : cosine_sites) {
+    if (!rows_are_positions(site.kind)) {
+      throw OptionError("cosine_sites", ": " + site.name() + " holds attention rows over keys, not a vector per position");
+    }
+    result.spec.cosine_sites.push_back(site.name());
+  }
   // Prompts built in code may have no ids: they get their numbers, as in a prompt file.
   assign_prompt_ids(result.spec.prompts, [&](size_t p) { return spec.name + ": prompts[" + std::to_string(p) + "]"; });
   check_prompts(model, result.spec);
@@ -175,7 +189,7 @@ ExperimentResult run_experiment(const Encoder& model, const ExperimentSpec& spec
     // batches as large as one long prompt's sweep.
     SweepRequest request{"", "", spec.interventions, "", spec.targets, layers, spec.site, spec.trials, spec.seed,
                          spec.paired, spec.top_k, spec.max_batch_tokens, stream.include, stream.sink,
-                         spec.keep_log_probs, spec.keep_sites, spec.keep_positions};
+                         spec.keep_log_probs, spec.keep_sites, spec.keep_positions, cosine_sites};
     std::vector<SweepPrompt> prompts;
     for (const PromptSpec& prompt : result.spec.prompts) {
       prompts.push_back({prompt.text, prompt.target, prompt.other_prompt, prompt.foil});

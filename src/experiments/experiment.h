@@ -29,6 +29,10 @@ struct ExperimentSpec {
   int top_k = defaults::kTopK;
   // More words read at the prediction row beside the target, a column each (logsoftmax_<word>).
   std::vector<std::string> targets;
+  // Sites (names or patterns: blocks.*.out) where each trial's vector at the prediction
+  // position is compared with the clean run's, a column each (cosine_<site>). run_experiment
+  // writes them out as names, one per site, in its result's spec.
+  std::vector<std::string> cosine_sites;
   int max_batch_tokens = defaults::kMaxBatchTokens;
   // Which figures the output folder gets: "all" (per prompt, and across prompts when there
   // are several), "summary" (across prompts only; one prompt: its own), "none", or "auto":

@@ -72,6 +72,12 @@ const SpecOption kOptions[] = {
    "a column each, logsoftmax_<word>, in runs, and its mean and 95% CI in summaries and the report", 0, 0, "",
    [](ExperimentSpec& s, InterventionSpec&, const OptionValue& v) { s.targets = std::get<std::vector<std::string>>(v); },
    [](const ExperimentSpec& s, const InterventionSpec&) -> OptionValue { return s.targets; }},
+  {"cosine_sites", OptionType::Words, OptionLevel::Experiment, kSweepAndSpec,
+   "Sites where every trial's vector at the prediction position is compared with the clean run's, names or patterns "
+   "(blocks.*.out,blocks.*.attn.out): a column each, cosine_<site>, in runs (how much of the clean state survives the "
+   "edit, site by site), and its mean and 95% CI in summaries", 0, 0, "",
+   [](ExperimentSpec& s, InterventionSpec&, const OptionValue& v) { s.cosine_sites = std::get<std::vector<std::string>>(v); },
+   [](const ExperimentSpec& s, const InterventionSpec&) -> OptionValue { return s.cosine_sites; }},
   {"top", OptionType::Whole, OptionLevel::Experiment, kSweepAndSpec, "Top-k tokens recorded per trial", 1, 1000, "",
    [](ExperimentSpec& s, InterventionSpec&, const OptionValue& v) { s.top_k = static_cast<int>(whole(v)); },
    [](const ExperimentSpec& s, const InterventionSpec&) -> OptionValue { return uint64_t(s.top_k); }},

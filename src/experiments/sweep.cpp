@@ -278,6 +278,9 @@ struct ChunkRunner {
   const std::vector<SweepJob>& jobs;
   const std::vector<SweepResult>& results;  // the clean predictions
   BlockWorkspace& workspace;                // shared by every block of every batch
+  // request.keep_sites are the caller's kept sites, then its cosine_sites: these first ones
+  // are returned, the others read as cosines and dropped (run_sweeps).
+  size_t returned_sites = 0;
 
   EditRecord edit(const SweepJob& job, ActivationView view, int element) const {
     const PromptRun& run = prompts[static_cast<size_t>(job.item.prompt)];
@@ -437,6 +440,11 @@ struct ChunkRunner {
       trial.noise_sigma = records[e].noise_scale;
       finite[e] = std::all_of(log_probs.begin(), log_probs.end(), [](float v) { return std::isfinite(v); });
       if (request.keep_log_probs) trial.log_probs = log_probs;
+      for (size_t c = 0; c < request.cosine_sites.size(); ++c) {
+        const std::vector<float>& clean_row = run.clean.kept[returned_sites + c];
+        trial.site_cosines.push_back(cosine_similarity(clean_row, kept[e][returned_sites + c]));
+      }
+      if (!kept[e].empty()) kept[e].resize(returned_sites);
       trial.site_values = std::move(kept[e]);
     }
     // A NaN never passes as a result: its top-k would be an arbitrary token at "rank 1".
@@ -496,7 +504,20 @@ SweepResult run_sweep(const Encoder& model, const SweepRequest& request, const P
 }
 
 std::vector<SweepResult> run_sweeps(const Encoder& model, const std::vector<SweepPrompt>& texts,
-                                    const SweepRequest& request, const ProgressFn& progress) {
+                                    const SweepRequest& asked, const ProgressFn& progress) {
+  // The cosine sites are kept like the caller's kept sites, at the prediction position, after
+  // them: each batch reads them as cosines and drops them (ChunkRunner::read_predictions).
+  SweepRequest request = asked;
+  const size_t returned_sites = asked.keep_sites.size();
+  if (!asked.cosine_sites.empty()) {
+    if (returned_sites > 0 && asked.keep_positions.mode != Positions::Mode::Mask) {
+      throw OptionError("cosine_sites", " compares the vectors at the prediction position, and the kept sites are at " +
+                                            asked.keep_positions.describe() +
+                                            ": keep them at the mask, or compute the cosines from the kept values");
+    }
+    if (returned_sites == 0) request.keep_positions = Positions{};
+    request.keep_sites.insert(request.keep_sites.end(), asked.cosine_sites.begin(), asked.cosine_sites.end());
+  }
   if (request.trials < 1) throw OptionError("trials", " must be at least 1");
   if (request.interventions.empty()) throw Error("no intervention to run");
   if (texts.empty()) throw Error("no prompt to sweep");
@@ -560,7 +581,7 @@ std::vector<SweepResult> run_sweeps(const Encoder& model, const std::vector<Swee
       } catch (const Error& e) {
         throw OptionError("site_positions", " on \"" + text_preview(texts[p].text, 40) + "\": " + e.what());
       }
-      results[p].kept_positions = prompts[p].kept_positions;
+      if (returned_sites > 0) results[p].kept_positions = prompts[p].kept_positions;
     }
     prompts[p].prompt = results[p].prompt = std::move(prompt);
   }
@@ -623,7 +644,7 @@ std::vector<SweepResult> run_sweeps(const Encoder& model, const std::vector<Swee
     for (size_t p = first; p < end; ++p) {
       PromptRun& run = prompts[p];
       run.clean = run_clean(model, run.prompt.ids, request.site, request.keep_sites, run.kept_positions);
-      results[p].clean_site_values = run.clean.kept;
+      results[p].clean_site_values.assign(run.clean.kept.begin(), run.clean.kept.begin() + static_cast<std::ptrdiff_t>(returned_sites));
       results[p].clean_log_probs = log_softmax(model.mlm_logits(run.clean.hidden.back(), 0, run.prompt.mask_index));
       results[p].clean = MaskPrediction::from_log_probs(results[p].clean_log_probs, run.prompt.target_id, request.top_k,
                                                      run.prompt.foil_id, run.prompt.word_ids);
@@ -634,7 +655,7 @@ std::vector<SweepResult> run_sweeps(const Encoder& model, const std::vector<Swee
     for (size_t j = first_job; j < end_job; ++j) {
       trials.push_back({jobs[j].start_block, prompts[static_cast<size_t>(jobs[j].item.prompt)].length()});
     }
-    const ChunkRunner runner{model, request, prompts, jobs, results, workspace};
+    const ChunkRunner runner{model, request, prompts, jobs, results, workspace, returned_sites};
     for (WavefrontBatch& batch : plan_wavefront(trials, request.max_batch_tokens, same_length)) {
       for (size_t& t : batch.trials) t += first_job;
       runner.run(batch, [&](size_t job, const TrialResult& trial) {

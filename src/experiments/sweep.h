@@ -47,6 +47,9 @@ struct TrialResult {
   // Per SweepRequest::keep_sites: the activations there after the edit, the rows of its
   // prompt's kept positions (SweepResult::kept_positions x the site's width). Empty unless kept.
   std::vector<std::vector<float>> site_values;
+  // Per SweepRequest::cosine_sites: the cosine similarity of the vector there at the
+  // prediction position after the edit with the clean one (NaN when either is all zeros).
+  std::vector<double> site_cosines;
 };
 
 struct SweepRequest {
@@ -77,6 +80,9 @@ struct SweepRequest {
   // inner sites of a skipped block, what that block computes from its clean input.
   std::vector<HookSite> keep_sites;
   Positions keep_positions;
+  // Every TrialResult's site_cosines at these sites (rows are positions): how much of the
+  // clean vector at the prediction position survives the edit, site by site.
+  std::vector<HookSite> cosine_sites = {};
 };
 
 // One prompt of run_sweeps.

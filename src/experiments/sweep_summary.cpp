@@ -31,6 +31,8 @@ void SummaryAccumulator::add(const TrialResult& t) {
   for (int m = 0; m < kMeasures; ++m) measures_[m].push_back(values[m]);
   words_.resize(t.prediction.word_logsoftmax.size());
   for (size_t w = 0; w < words_.size(); ++w) words_[w].push_back(t.prediction.word_logsoftmax[w]);
+  cosines_.resize(t.site_cosines.size());
+  for (size_t c = 0; c < cosines_.size(); ++c) cosines_[c].push_back(t.site_cosines[c]);
   ++group_.trials;
   if (group_.first_target_logsoftmax.size() < static_cast<size_t>(kTrialPointsKept)) {
     group_.first_target_logsoftmax.push_back(t.prediction.target_logsoftmax);
@@ -54,6 +56,10 @@ void SummaryAccumulator::close_group() {
   }
   for (std::vector<double>& values : words_) {
     s.word_logsoftmax.push_back(mean_interval(values));
+    values.clear();
+  }
+  for (std::vector<double>& values : cosines_) {
+    s.site_cosines.push_back(mean_interval(values));
     values.clear();
   }
   s.share_top1_target = static_cast<double>(target_hits_) / s.trials;

@@ -20,6 +20,7 @@ struct LayerSummary {
   MeanInterval logit_diff;  // logit(target) - logit(foil); NaN without a foil
   MeanInterval cosine_to_clean;
   std::vector<MeanInterval> word_logsoftmax;  // each further target's (the spec's `targets`)
+  std::vector<MeanInterval> site_cosines;     // at each of the spec's cosine_sites
   double share_top1_target = 0.0;
   double share_top1_punctuation = 0.0;
   std::vector<std::pair<int, int>> top1_counts;  // (token id, trials), most frequent first
@@ -54,6 +55,7 @@ class SummaryAccumulator {
   static constexpr int kMeasures = 9;
   std::vector<double> measures_[kMeasures];
   std::vector<std::vector<double>> words_;  // each further target's log-softmax, per trial
+  std::vector<std::vector<double>> cosines_;  // each cosine site's cosine, per trial
   std::map<int, int> counts_;
   int target_hits_ = 0, punctuation_ = 0;
 };

@@ -148,6 +148,11 @@ json run_json(size_t prompt, const TrialResult& t, const ExperimentSpec& spec, c
   run["block"] = block_json(t.layer);
   run["trial"] = t.trial;
   run["kl_from_clean"] = t.kl_from_clean;
+  if (!spec.cosine_sites.empty()) {
+    json by_site = json::object();
+    for (size_t c = 0; c < spec.cosine_sites.size(); ++c) by_site[spec.cosine_sites[c]] = number_or_null(t.site_cosines.at(c));
+    run["site_cosines"] = std::move(by_site);
+  }
   run["cosine_to_clean"] = number_or_null(t.cosine_to_clean);
   run["top1_is_punctuation"] = is_punctuation_token(top1_token(t.prediction, vocab));
   run["noise_std"] = number_or_null(noise_measure(s, t.noise_std));
@@ -239,6 +244,11 @@ json experiment_json(const ExperimentResult& result, const Encoder& model, const
         for (size_t w = 0; w < spec.targets.size(); ++w) by_word[spec.targets[w]] = interval_json(l.word_logsoftmax.at(w));
         row["targets_logsoftmax"] = std::move(by_word);
       }
+      if (!spec.cosine_sites.empty()) {
+        json by_site = json::object();
+        for (size_t c = 0; c < spec.cosine_sites.size(); ++c) by_site[spec.cosine_sites[c]] = interval_json(l.site_cosines.at(c));
+        row["site_cosines"] = std::move(by_site);
+      }
       row["noise_std"] = s.kind == InterventionKind::Noise ? interval_json(l.noise_std) : json(nullptr);
       row["noise_sigma"] = s.kind == InterventionKind::Noise ? interval_json(l.noise_sigma) : json(nullptr);
       out["summary"].push_back(std::move(row));
@@ -284,12 +294,14 @@ std::string prompts_csv(const ExperimentResult& result, const Encoder& model) {
 
 namespace {
 
-// runs.csv's columns: the fixed ones, then logsoftmax_<word> for each further target.
+// runs.csv's columns: the fixed ones, then logsoftmax_<word> for each further target, then
+// cosine_<site> for each cosine site.
 std::vector<std::string> runs_columns(const ExperimentSpec& spec) {
   std::vector<std::string> columns = with_key({"trial", "target_logsoftmax", "target_prob", "target_rank", "loss",
                                                "logit_diff", "kl_from_clean", "cosine_to_clean", "top1",
                                                "top1_is_punctuation", "noise_std", "noise_sigma"});
   for (const std::string& word : spec.targets) columns.push_back("logsoftmax_" + word);
+  for (const std::string& site : spec.cosine_sites) columns.push_back("cosine_" + site);
   return columns;
 }
 const std::vector<std::string> kTopColumns = {"prompt", "prompt_id", "intervention", "block", "trial", "rank", "token", "token_id", "log_prob"};
@@ -302,6 +314,7 @@ void add_run_row(CsvTable& csv, size_t p, const TrialResult& t, const Experiment
   csv.add(t.prediction.loss).add(t.prediction.logit_diff).add(t.kl_from_clean).add(t.cosine_to_clean).add(top1).add(is_punctuation_token(top1) ? "true" : "false");
   csv.add(noise_measure(s, t.noise_std)).add(noise_measure(s, t.noise_sigma));
   for (const double value : t.prediction.word_logsoftmax) csv.add(value);
+  for (const double value : t.site_cosines) csv.add(value);
   csv.end_row();
 }
 
@@ -408,6 +421,9 @@ std::string summary_csv(const ExperimentResult& result, const Encoder& model) {
     columns.push_back("logsoftmax_" + word + "_ci95_low");
     columns.push_back("logsoftmax_" + word + "_ci95_high");
   }
+  for (const std::string& site : result.spec.cosine_sites) {
+    for (const char* part : {"_mean", "_ci95_low", "_ci95_high"}) columns.push_back("cosine_" + site + part);
+  }
   CsvTable csv(std::move(columns));
   for (size_t p = 0; p < result.sweeps.size(); ++p) {
     const SweepResult& sweep = result.sweeps[p];
@@ -426,6 +442,7 @@ std::string summary_csv(const ExperimentResult& result, const Encoder& model) {
         const MeanInterval& m = l.word_logsoftmax[w];
         csv.add(sweep.clean.word_logsoftmax.at(w)).add(m.mean).add(m.ci_low).add(m.ci_high);
       }
+      for (const MeanInterval& m : l.site_cosines) csv.add(m.mean).add(m.ci_low).add(m.ci_high);
       csv.end_row();
     }
   }

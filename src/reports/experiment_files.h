@@ -38,7 +38,7 @@ struct RunContext {
 // The "model" object of every results file: path, demo or not, dtype, config, lower case.
 nlohmann::json model_json(const Encoder& model, const RunContext& context);
 // Raised whenever a file's columns or a results.json key change meaning or name.
-inline constexpr int kResultsSchemaVersion = 6;
+inline constexpr int kResultsSchemaVersion = 7;
 
 // results.json holds every run up to this many; beyond, "runs" is null and "runs_file"
 // names runs.jsonl, which holds the same objects one a line ("run_count" of them), so that

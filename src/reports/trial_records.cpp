@@ -47,19 +47,22 @@ double number(const json& j, const std::string& key, double low, double high) {
 constexpr double kInf = std::numeric_limits<double>::infinity();
 // Rounding lets a log-probability of the top token come out a hair above 0.
 constexpr double kRounding = 1e-6;
-constexpr const char* kKeys[] = {"p", "i", "l", "t", "lsm", "prob", "rank", "loss", "ld", "kl", "cos", "noise", "sigma", "top", "xt"};
+constexpr const char* kKeys[] = {"p", "i", "l", "t", "lsm", "prob", "rank", "loss", "ld", "kl", "cos", "noise", "sigma", "top", "xt", "xc"};
 
 }  // namespace
 
 std::string trial_record(const TrialResult& t) {
   json top = json::array();
   for (const TokenScore& s : t.prediction.top) top.push_back({s.id, static_cast<double>(s.log_prob)});
+  json cosines = json::array();  // null: a zero vector, as "cos"
+  for (double c : t.site_cosines) cosines.push_back(std::isnan(c) ? json(nullptr) : json(c));
   const json record = {{"p", t.prompt}, {"i", t.intervention}, {"l", t.layer}, {"t", t.trial},
                        {"lsm", t.prediction.target_logsoftmax}, {"prob", t.prediction.target_prob},
                        {"rank", t.prediction.target_rank}, {"loss", t.prediction.loss},
                        {"ld", std::isnan(t.prediction.logit_diff) ? json(nullptr) : json(t.prediction.logit_diff)}, {"kl", t.kl_from_clean},
                        {"cos", std::isnan(t.cosine_to_clean) ? json(nullptr) : json(t.cosine_to_clean)},
-                       {"noise", t.noise_std}, {"sigma", t.noise_sigma}, {"top", top}, {"xt", t.prediction.word_logsoftmax}};
+                       {"noise", t.noise_std}, {"sigma", t.noise_sigma}, {"top", top}, {"xt", t.prediction.word_logsoftmax},
+                       {"xc", cosines}};
   return record.dump() + "\n";
 }
 
@@ -116,6 +119,11 @@ TrialResult parse_trial_record(std::string_view line, const RecordLimits& limits
     bad("xt", "must be a list of " + std::to_string(limits.words) + " log-softmax values (one per further target)");
   }
   for (const json& w : words) t.prediction.word_logsoftmax.push_back(number(w, "xt", -kInf, kRounding));
+  const json& cosines = j["xc"];
+  if (!cosines.is_array() || cosines.size() != static_cast<size_t>(limits.cosines)) {
+    bad("xc", "must be a list of " + std::to_string(limits.cosines) + " cosines (one per cosine site)");
+  }
+  for (const json& c : cosines) t.site_cosines.push_back(number(c, "xc", -1.0 - kRounding, 1.0 + kRounding));
   return t;
 }
 

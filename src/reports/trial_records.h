@@ -22,6 +22,7 @@ struct RecordLimits {
   int vocab = 0;  // token ids in [0, vocab), ranks in [1, vocab]
   int top_k = 0;  // top entries: 1 to top_k
   int words = 0;  // further targets' log-softmax ("xt"): exactly this many
+  int cosines = 0;  // cosine sites' cosines ("xc"): exactly this many
 };
 // The longest line a record may be: top 1000 entries at ~30 bytes, with room. Longer is
 // not a record, and is refused before it is read whole.

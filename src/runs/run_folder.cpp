@@ -5,6 +5,7 @@
 
 #include "common/json_text.h"
 #include "experiments/work_plan.h"
+#include "model/site_patterns.h"
 #include "reports/file_set.h"
 #include "reports/output_size.h"
 #include "reports/trial_records.h"
@@ -119,7 +120,8 @@ FolderRun run_in_memory(const Encoder& model, const ExperimentSpec& spec, const 
 }
 
 RecordLimits record_limits(const Encoder& model, const ExperimentSpec& spec) {
-  return {model.config().vocab_size, spec.top_k, static_cast<int>(spec.targets.size())};
+  return {model.config().vocab_size, spec.top_k, static_cast<int>(spec.targets.size()),
+          static_cast<int>(resolve_sites(model, spec.cosine_sites).size())};
 }
 
 FolderRun finish_folder(OutputFolder& out, ExperimentResult base, const Encoder& model, const RunContext& context,
