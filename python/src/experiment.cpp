@@ -28,6 +28,8 @@ namespace bertscope::python {
 
 namespace {
 
+std::string repr_of(py::handle value) { return py::repr(value).cast<std::string>(); }
+
 // What a call keeps of every trial beyond its tables (return_logits, metric, return_sites and
 // site_positions), checked before the run.
 struct TrialArrays {
@@ -41,9 +43,9 @@ struct TrialArrays {
   std::string repr(const py::object& return_sites, const py::object& site_positions) const {
     std::string text;
     if (return_logits) text += ", return_logits=True";
-    if (!metric.is_none()) text += ", metric=" + py::repr(metric).cast<std::string>();
-    if (!sites.empty()) text += ", return_sites=" + py::repr(return_sites).cast<std::string>();
-    if (!sites.empty() && !site_positions.is_none()) text += ", site_positions=" + py::repr(site_positions).cast<std::string>();
+    if (!metric.is_none()) text += ", metric=" + repr_of(metric);
+    if (!sites.empty()) text += ", return_sites=" + repr_of(return_sites);
+    if (!sites.empty() && !site_positions.is_none()) text += ", site_positions=" + repr_of(site_positions);
     return text;
   }
 };
@@ -249,8 +251,6 @@ struct RawResult {
     return written;
   }
 };
-
-std::string repr_of(py::handle value) { return py::repr(value).cast<std::string>(); }
 
 // Runs `spec` through the Run API with its trials kept (run_in_memory): an unusable out
 // folder fails before the run, the files are written only when all of it succeeded (the

@@ -32,6 +32,13 @@ std::string header_value(const std::string& header, const std::string& key, cons
   return header.substr(open == '(' || open == '\'' ? from + 1 : from, end - (open == '(' || open == '\'' ? from + 1 : from));
 }
 
+// "3, 4", or "3," for one dimension: a shape as numpy writes the tuple.
+std::string shape_text(const std::vector<size_t>& shape) {
+  std::string dims;
+  for (size_t d : shape) dims += (dims.empty() ? "" : ", ") + std::to_string(d);
+  return shape.size() == 1 ? dims + "," : dims;
+}
+
 }  // namespace
 
 std::vector<float> read_npy(const std::string& path, std::vector<size_t>& shape) {
@@ -210,9 +217,7 @@ std::vector<std::vector<float>> given_basis(const std::string& file, size_t k, s
   const bool every_block = shape.size() == 2 && shape[1] == width;
   const bool per_block = shape.size() == 3 && shape[0] == static_cast<size_t>(layers) && shape[2] == width && !embed;
   if (!every_block && !per_block) {
-    std::string dims;
-    for (size_t d : shape) dims += (dims.empty() ? "" : ", ") + std::to_string(d);
-    throw Error(file + ": a basis of shape (" + dims + "); the site needs (rows, " + std::to_string(width) +
+    throw Error(file + ": a basis of shape (" + shape_text(shape) + "); the site needs (rows, " + std::to_string(width) +
                 ") for every block" + (embed ? "" : " or (" + std::to_string(layers) + ", rows, " + std::to_string(width) + ") per block"));
   }
   const size_t rows = shape[shape.size() - 2];
@@ -282,10 +287,7 @@ std::vector<std::vector<float>> site_vectors(const Encoder& model, const Interve
                                                  values.begin() + static_cast<std::ptrdiff_t>((layer + 1) * width));
     }
   } else {
-    std::string dims;
-    for (size_t d : shape) dims += (dims.empty() ? "" : ", ") + std::to_string(d);
-    if (shape.size() == 1) dims += ",";
-    throw Error(spec.direction_file + ": a direction of shape (" + dims + "); the site needs (" + std::to_string(width) +
+    throw Error(spec.direction_file + ": a direction of shape (" + shape_text(shape) + "); the site needs (" + std::to_string(width) +
                 ",) for every block" + (embed ? "" : " or (" + std::to_string(layers) + ", " + std::to_string(width) + ") per block"));
   }
   return out;

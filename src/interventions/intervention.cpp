@@ -302,7 +302,7 @@ void InterventionSpec::validate() const {
     throw OptionError("basis_file", " and basis_prompts both give the subspace; give one of them");
   }
   if (!basis_file.empty() && !basis_file.ends_with(".npy")) {
-    throw OptionError("basis_file", " must be a .npy file of basis rows ([k, width] or [blocks, k, width]), not '" +
+    throw OptionError("basis_file", " must be a .npy file of basis rows ([rows, width] or [blocks, rows, width]), not '" +
                                         basis_file + "'");
   }
 
