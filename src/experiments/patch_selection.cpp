@@ -81,9 +81,11 @@ PatchSelection PatchSelection::of(const Encoder& model, const InterventionSpec& 
                                                                std::to_string(part.direction_from.size()) + " prompts"
                                                          : part.direction_file);
   } else {
-    selection.description_ = std::to_string(part.components) + " basis vectors of " +
-                             (part.basis_file.empty() ? std::to_string(part.basis_prompts.size()) + " prompts' activations"
-                                                      : part.basis_file);
+    const std::string k = std::to_string(part.components);
+    selection.description_ = part.basis_file.empty()
+                                 ? "the top " + k + " principal components of " + std::to_string(part.basis_prompts.size()) +
+                                       " prompts' activations"
+                                 : "the first " + k + " basis rows of " + part.basis_file;
   }
   return selection;
 }

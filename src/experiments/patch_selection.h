@@ -25,8 +25,8 @@ class PatchSelection {
   static PatchSelection of(const Encoder& model, const InterventionSpec& part, SiteKind site);
 
   bool whole() const { return mode_ == Mode::Whole; }
-  // "whole vectors", "units 3,17", "units of units.csv:him", "the direction of d.npy", "2 principal
-  // components of 12 prompts", for tables and files.
+  // "whole vectors", "units 3,17", "units of units.csv:him", "the direction of d.npy", "the top 2
+  // principal components of 12 prompts' activations", for tables and files.
   const std::string& describe() const { return description_; }
   // Replaces `delta`, one piece of `length` values at block `layer` (a position's vector, or
   // a head's slice), by P delta.
